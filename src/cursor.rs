@@ -1,0 +1,253 @@
+//! One consumer's durable read position on one partition.
+
+use crate::error::DurabilityError;
+use crate::store::DurableStore;
+
+/// The read position of one consumer on one partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerCursor {
+    /// The consumer id.
+    pub consumer_id: String,
+    /// The partition key, `CHANNEL:INDEX`.
+    pub partition_key: String,
+    /// The offset this cursor believes the store holds.
+    pub current_offset: u64,
+}
+
+impl ConsumerCursor {
+    /// Create a cursor at offset 0.
+    #[must_use]
+    pub fn new(consumer_id: impl Into<String>, partition_key: impl Into<String>) -> Self {
+        Self::from_persisted(consumer_id, partition_key, 0)
+    }
+
+    /// Create a cursor at an offset read from the store.
+    #[must_use]
+    pub fn from_persisted(
+        consumer_id: impl Into<String>,
+        partition_key: impl Into<String>,
+        current_offset: u64,
+    ) -> Self {
+        Self {
+            consumer_id: consumer_id.into(),
+            partition_key: partition_key.into(),
+            current_offset,
+        }
+    }
+
+    /// Resume a cursor from the store; an absent cursor resumes at offset 0.
+    ///
+    /// # Errors
+    ///
+    /// Propagates store read errors.
+    pub fn resume(
+        consumer_id: impl Into<String>,
+        partition_key: impl Into<String>,
+        store: &dyn DurableStore,
+    ) -> Result<Self, DurabilityError> {
+        let consumer_id = consumer_id.into();
+        let partition_key = partition_key.into();
+        let current = store
+            .read_value(&cursor_key_for(&consumer_id, &partition_key))?
+            .unwrap_or(0);
+        Ok(Self::from_persisted(consumer_id, partition_key, current))
+    }
+
+    /// The consumer id.
+    #[must_use]
+    pub fn consumer_id(&self) -> &str {
+        &self.consumer_id
+    }
+
+    /// The partition key.
+    #[must_use]
+    pub fn partition_key(&self) -> &str {
+        &self.partition_key
+    }
+
+    /// The offset this cursor believes the store holds.
+    #[must_use]
+    pub const fn current_offset(&self) -> u64 {
+        self.current_offset
+    }
+
+    /// The store key of this cursor, `CONSUMER:CHANNEL:INDEX`.
+    #[must_use]
+    pub fn cursor_key(&self) -> String {
+        cursor_key_for(&self.consumer_id, &self.partition_key)
+    }
+
+    /// Move the cursor forward to `new_offset` with a compare-and-swap.
+    ///
+    /// An equal offset is accepted (a no-op write).
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::CursorRegression`] when `new_offset` is below the
+    /// current offset (nothing is written), [`DurabilityError::StaleCheckpoint`]
+    /// when the store no longer holds the current offset, and store errors.
+    pub fn checkpoint(
+        &mut self,
+        store: &dyn DurableStore,
+        new_offset: u64,
+    ) -> Result<(), DurabilityError> {
+        if new_offset < self.current_offset {
+            return Err(DurabilityError::CursorRegression {
+                stored: self.current_offset,
+                attempted: new_offset,
+            });
+        }
+        self.swap(store, new_offset)
+    }
+
+    /// Move the cursor to `new_offset` even when that is backwards: an
+    /// explicit rewind for a replay. Still compare-and-swap guarded.
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::StaleCheckpoint`] when the store no longer holds the
+    /// current offset, and store errors.
+    pub fn rewind(
+        &mut self,
+        store: &dyn DurableStore,
+        new_offset: u64,
+    ) -> Result<(), DurabilityError> {
+        self.swap(store, new_offset)
+    }
+
+    fn swap(&mut self, store: &dyn DurableStore, new_offset: u64) -> Result<(), DurabilityError> {
+        store.cas(&self.cursor_key(), self.current_offset, new_offset)?;
+        self.current_offset = new_offset;
+        Ok(())
+    }
+}
+
+/// The store key of a cursor: `CONSUMER:PARTITION_KEY`.
+#[must_use]
+pub fn cursor_key_for(consumer_id: &str, partition_key: &str) -> String {
+    format!("{consumer_id}:{partition_key}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+
+    #[test]
+    fn key_joins_consumer_and_partition_key() {
+        assert_eq!(cursor_key_for("billing", "orders:3"), "billing:orders:3");
+        assert_eq!(
+            ConsumerCursor::new("billing", "orders:3").cursor_key(),
+            "billing:orders:3"
+        );
+    }
+
+    #[test]
+    fn absent_cursor_resumes_at_zero() {
+        let store = MemoryStore::new();
+        let cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        assert_eq!(cursor.current_offset(), 0);
+        assert_eq!(store.get("billing:orders:3"), None, "resume writes nothing");
+    }
+
+    #[test]
+    fn resume_reads_the_stored_offset() {
+        let store = MemoryStore::new();
+        store.put("billing:orders:3", 41);
+        let cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        assert_eq!(cursor.current_offset(), 41);
+    }
+
+    #[test]
+    fn regression_is_refused_and_writes_nothing() {
+        let store = MemoryStore::new();
+        store.put("billing:orders:3", 10);
+        let mut cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        let err = cursor.checkpoint(&store, 9).unwrap_err();
+        assert!(matches!(
+            err,
+            DurabilityError::CursorRegression {
+                stored: 10,
+                attempted: 9
+            }
+        ));
+        assert_eq!(store.get("billing:orders:3"), Some(10));
+        assert_eq!(cursor.current_offset(), 10);
+        assert_eq!(store.cas_calls(), 0, "a regression never reaches the store");
+    }
+
+    #[test]
+    fn stale_cas_reports_the_stored_value() {
+        let store = MemoryStore::new();
+        store.put("billing:orders:3", 7);
+        let mut cursor = ConsumerCursor::from_persisted("billing", "orders:3", 5);
+        let err = cursor.checkpoint(&store, 6).unwrap_err();
+        match err {
+            DurabilityError::StaleCheckpoint {
+                key,
+                expected,
+                actual,
+            } => {
+                assert_eq!(key, "billing:orders:3");
+                assert_eq!(expected, 5);
+                assert_eq!(actual, Some(7));
+            }
+            other => panic!("expected stale, got {other:?}"),
+        }
+        assert_eq!(store.get("billing:orders:3"), Some(7));
+        assert_eq!(
+            cursor.current_offset(),
+            5,
+            "a failed checkpoint keeps the offset"
+        );
+    }
+
+    #[test]
+    fn absent_counts_as_zero_for_cas() {
+        let store = MemoryStore::new();
+        let mut cursor = ConsumerCursor::new("billing", "orders:3");
+        cursor.checkpoint(&store, 3).unwrap();
+        assert_eq!(store.get("billing:orders:3"), Some(3));
+        let mut other = ConsumerCursor::from_persisted("billing", "orders:4", 1);
+        let err = other.checkpoint(&store, 2).unwrap_err();
+        assert!(matches!(
+            err,
+            DurabilityError::StaleCheckpoint { actual: None, .. }
+        ));
+    }
+
+    #[test]
+    fn equal_offset_is_accepted() {
+        let store = MemoryStore::new();
+        store.put("billing:orders:3", 10);
+        let mut cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        cursor.checkpoint(&store, 10).unwrap();
+        assert_eq!(store.get("billing:orders:3"), Some(10));
+        assert_eq!(cursor.current_offset(), 10);
+    }
+
+    #[test]
+    fn checkpoint_moves_forward() {
+        let store = MemoryStore::new();
+        let mut cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        cursor.checkpoint(&store, 5).unwrap();
+        cursor.checkpoint(&store, 8).unwrap();
+        assert_eq!(store.get("billing:orders:3"), Some(8));
+        assert_eq!(cursor.current_offset(), 8);
+    }
+
+    #[test]
+    fn rewind_moves_back_but_stays_guarded() {
+        let store = MemoryStore::new();
+        store.put("billing:orders:3", 10);
+        let mut cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        cursor.rewind(&store, 4).unwrap();
+        assert_eq!(store.get("billing:orders:3"), Some(4));
+        let mut stale = ConsumerCursor::from_persisted("billing", "orders:3", 10);
+        assert!(matches!(
+            stale.rewind(&store, 2),
+            Err(DurabilityError::StaleCheckpoint { .. })
+        ));
+        assert_eq!(store.get("billing:orders:3"), Some(4));
+    }
+}

@@ -1,0 +1,123 @@
+use std::path::PathBuf;
+
+use crate::key::KeyError;
+
+/// Everything that can go wrong while reading or moving a cursor.
+#[derive(Debug, thiserror::Error)]
+pub enum DurabilityError {
+    /// The new offset is below the cursor's current offset; nothing was written.
+    #[error("cursor regression refused: offset {attempted} is below the current offset {stored}")]
+    CursorRegression {
+        /// The offset the cursor holds.
+        stored: u64,
+        /// The offset that was asked for.
+        attempted: u64,
+    },
+    /// The stored offset is not the expected one; nothing was written.
+    #[error(
+        "stale checkpoint on {key}: expected offset {expected}, but the store holds {}",
+        describe_actual(*actual)
+    )]
+    StaleCheckpoint {
+        /// The cursor key.
+        key: String,
+        /// The offset the compare-and-swap expected.
+        expected: u64,
+        /// The offset the store holds (`None`: the cursor is absent).
+        actual: Option<u64>,
+    },
+    /// The offset is above the largest a store can hold.
+    #[error("offset {offset} is above the limit 9223372036854775807")]
+    OffsetTooLarge {
+        /// The offset that was asked for.
+        offset: u64,
+    },
+    /// A checkpoint policy or other setting is invalid.
+    #[error("configuration error: {0}")]
+    ConfigError(String),
+    /// A cursor key, consumer or partition key is malformed.
+    #[error(transparent)]
+    InvalidKey(#[from] KeyError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn describe_actual(actual: Option<u64>) -> String {
+    actual.map_or_else(|| "no cursor (absent)".to_owned(), |v| format!("{v}"))
+}
+
+/// A failure of the durable store itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store stayed locked by another writer past the busy timeout.
+    #[error("store is busy: another writer held the lock past the busy timeout; nothing was written, retry")]
+    Busy,
+    /// No store exists at the path.
+    #[error("no cursor store at {}: create one with `cursorctl init`", path.display())]
+    Missing {
+        /// Where the store was looked for.
+        path: PathBuf,
+    },
+    /// The file exists but is not a cursor store.
+    #[error("{} is not a cursor store: {detail}", path.display())]
+    NotACursorStore {
+        /// The file.
+        path: PathBuf,
+        /// What was found instead.
+        detail: String,
+    },
+    /// The store was written by a newer version of this tool.
+    #[error(
+        "{} has schema version {found}, newer than the version this build supports ({supported}); use a newer cursorctl",
+        path.display()
+    )]
+    NewerSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A stored offset is not a valid offset (written by something else).
+    #[error(
+        "the store holds an invalid offset for {key}: {value}; it is reported, not overwritten"
+    )]
+    InvalidValue {
+        /// The cursor key.
+        key: String,
+        /// A description of the stored value.
+        value: String,
+    },
+    /// Any other failure of the underlying database (read-only, disk full,
+    /// I/O error, corruption, ...).
+    #[error("{context}: {source}")]
+    Database {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+impl StoreError {
+    /// Wrap a SQLite error, recognising lock contention as [`StoreError::Busy`].
+    pub(crate) fn sqlite(context: impl Into<String>, source: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match source.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Busy,
+            _ => Self::Database {
+                context: context.into(),
+                source,
+            },
+        }
+    }
+
+    /// Whether retrying later may succeed (the store was busy).
+    #[must_use]
+    pub const fn is_busy(&self) -> bool {
+        matches!(self, Self::Busy)
+    }
+}

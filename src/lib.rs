@@ -1,0 +1,30 @@
+//! Durable read positions (cursors) of the consumers of a partitioned message
+//! system, and the checkpoint logic that moves them.
+//!
+//! The library knows nothing of the command line. It offers:
+//!
+//! - [`ConsumerCursor`]: one consumer's read position on one partition, moved
+//!   only by regression-checked compare-and-swap checkpoints;
+//! - [`CheckpointDriver`] with a [`CheckpointPolicy`]: when a consumer
+//!   processing messages writes its checkpoints;
+//! - [`DurableStore`]: the storage trait (read a value, compare-and-swap), with
+//!   a SQLite implementation ([`SqliteStore`]) and an in-memory one
+//!   ([`MemoryStore`]);
+//! - validated names ([`ConsumerId`], [`PartitionKey`], [`CursorKey`]) and the
+//!   parsers for offsets and durations shared by every front end.
+
+mod cursor;
+mod driver;
+mod error;
+pub mod key;
+pub mod parse;
+pub mod store;
+
+pub use cursor::{cursor_key_for, ConsumerCursor};
+pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
+pub use error::{DurabilityError, StoreError};
+pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
+pub use parse::{parse_duration, parse_offset, OffsetError, MAX_OFFSET};
+pub use store::memory::MemoryStore;
+pub use store::sqlite::SqliteStore;
+pub use store::DurableStore;
