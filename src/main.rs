@@ -1,1 +1,7 @@
-fn main() {}
+//! `cursorctl`: inspect and repair the durable read positions of consumers.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

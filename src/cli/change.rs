@@ -1,0 +1,151 @@
+//! The one write path every command uses to move a cursor: existence,
+//! regression and compare-and-swap checks through the library, then the
+//! history record in the same transaction.
+
+use cursorctl::key::CursorKey;
+use cursorctl::store::sqlite::{ChangeInput, WriteTxn};
+use cursorctl::store::{DryRun, DurableStore};
+use cursorctl::{ConsumerCursor, MAX_OFFSET};
+
+use super::error::{ExitKind, Failure};
+use super::records::{ChangeRecord, Status};
+use super::Context;
+
+/// Where a cursor moves to.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// To this offset.
+    To(u64),
+    /// Forward by this many from the current offset.
+    By(u64),
+}
+
+/// One requested cursor move.
+#[derive(Clone, Debug)]
+pub struct Move<'a> {
+    pub key: &'a CursorKey,
+    pub target: Target,
+    /// The offset the compare-and-swap expects instead of the one just read.
+    pub expect: Option<u64>,
+    /// Whether an absent cursor may be created.
+    pub create: bool,
+    /// Whether the cursor may move backwards.
+    pub allow_rewind: bool,
+}
+
+/// How the change is recorded.
+#[derive(Clone, Copy, Debug)]
+pub struct Audit<'a> {
+    pub command: &'a str,
+    pub reason: Option<&'a str>,
+    pub user: &'a str,
+    pub batch: Option<i64>,
+}
+
+/// Check and perform a move against `store`; returns the old (absent:
+/// `None`) and new offsets. On a [`DryRun`] view nothing is written.
+///
+/// # Errors
+///
+/// Not found (exit 5), overflow (exit 2), and the library's regression,
+/// stale and store errors.
+pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> anyhow::Result<(Option<u64>, u64)> {
+    let key = m.key.to_string();
+    let stored = store.read_value(&key)?;
+    if stored.is_none() && !m.create {
+        return Err(Failure::new(
+            ExitKind::NotFound,
+            format!("cursor {key} does not exist (pass --create to create it)"),
+        )
+        .with("key", key)
+        .into());
+    }
+    let current = m.expect.unwrap_or(stored.unwrap_or(0));
+    let new = match m.target {
+        Target::To(n) => n,
+        Target::By(by) => current
+            .checked_add(by)
+            .filter(|n| *n <= MAX_OFFSET)
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "advancing {key} from {current} by {by} would pass the largest offset 9223372036854775807"
+                ))
+            })?,
+    };
+    let mut cursor = ConsumerCursor::from_persisted(
+        m.key.consumer().as_str(),
+        m.key.partition_key().to_string(),
+        current,
+    );
+    if m.allow_rewind && new < current {
+        cursor.rewind(store, new)?;
+    } else {
+        cursor.checkpoint(store, new)?;
+    }
+    Ok((stored, new))
+}
+
+/// Perform a move inside a write transaction and record it.
+pub fn apply_in(
+    txn: &WriteTxn<'_>,
+    m: &Move<'_>,
+    audit: &Audit<'_>,
+) -> anyhow::Result<ChangeRecord> {
+    let (old, new) = move_cursor(txn, m)?;
+    let status = Status::of(old, Some(new));
+    let id = if status == Status::Unchanged {
+        None
+    } else {
+        Some(txn.record_change(&ChangeInput {
+            key: m.key,
+            old_offset: old,
+            new_offset: Some(new),
+            command: audit.command,
+            reason: audit.reason,
+            user: audit.user,
+            batch: audit.batch,
+        })?)
+    };
+    Ok(ChangeRecord {
+        id,
+        key: m.key.clone(),
+        old_offset: old,
+        new_offset: Some(new),
+        status,
+        dry_run: false,
+    })
+}
+
+/// Move one cursor (or, with `dry_run`, show what would happen) and print
+/// the change record.
+pub fn run_one(
+    ctx: &Context,
+    m: &Move<'_>,
+    audit: &Audit<'_>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let record = if dry_run {
+        let store = ctx.open_read()?;
+        let view = DryRun::new(&store);
+        let (old, new) = move_cursor(&view, m)?;
+        ChangeRecord {
+            id: None,
+            key: m.key.clone(),
+            old_offset: old,
+            new_offset: Some(new),
+            status: Status::of(old, Some(new)),
+            dry_run: true,
+        }
+    } else {
+        let store = ctx.open_write()?;
+        store.write(|txn| apply_in(txn, m, audit))?
+    };
+    if dry_run {
+        ctx.note(&format!(
+            "dry run: {} would be {}; nothing was written",
+            record.key,
+            record.status.as_str()
+        ));
+    }
+    ctx.print_one(&record)
+}

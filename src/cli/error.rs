@@ -1,0 +1,208 @@
+//! How failures become exit codes and messages.
+
+use std::fmt;
+use std::io;
+
+use cursorctl::{DurabilityError, KeyError, OffsetError, StoreError};
+use serde_json::{json, Map, Value};
+
+/// The classes of failure, each with its exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    /// 1: a bug, or output that could not be written.
+    Internal,
+    /// 2: bad arguments or invalid input values; nothing written.
+    Usage,
+    /// 3: the stored offset differs from the expected one; nothing written.
+    Stale,
+    /// 4: the new offset is below the stored one; nothing written.
+    Regression,
+    /// 5: the cursor is absent where it must exist.
+    NotFound,
+    /// 6: the store stayed locked past the busy timeout; nothing written.
+    Busy,
+    /// 7: the store is unusable.
+    Store,
+}
+
+impl ExitKind {
+    /// The process exit code.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Internal => 1,
+            Self::Usage => 2,
+            Self::Stale => 3,
+            Self::Regression => 4,
+            Self::NotFound => 5,
+            Self::Busy => 6,
+            Self::Store => 7,
+        }
+    }
+
+    /// The name used in JSON errors and bulk reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Internal => "internal",
+            Self::Usage => "usage",
+            Self::Stale => "stale",
+            Self::Regression => "regression",
+            Self::NotFound => "not-found",
+            Self::Busy => "busy",
+            Self::Store => "store",
+        }
+    }
+
+    /// What an operator does next.
+    const fn hint(self) -> Option<&'static str> {
+        match self {
+            Self::Stale => Some("the cursor moved since it was read: re-read it and retry"),
+            Self::Regression => Some(
+                "use a higher offset, or `set --allow-rewind --reason TEXT` to move the cursor back on purpose",
+            ),
+            Self::NotFound => Some("check the consumer and partition key, or pass --create to make a new cursor"),
+            Self::Busy => Some("another writer holds the store: retry, or raise --busy-timeout"),
+            _ => None,
+        }
+    }
+}
+
+/// A failure with a chosen exit class, for conditions the library does not
+/// name (a missing cursor, bad input lines, ...).
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: ExitKind,
+    pub message: String,
+    /// Extra fields for the JSON error object.
+    pub details: Map<String, Value>,
+}
+
+impl Failure {
+    pub fn new(kind: ExitKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            details: Map::new(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ExitKind::Usage, message)
+    }
+
+    pub fn with(mut self, field: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(field.to_owned(), value.into());
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+const fn store_kind(err: &StoreError) -> ExitKind {
+    if err.is_busy() {
+        ExitKind::Busy
+    } else {
+        ExitKind::Store
+    }
+}
+
+/// The exit class of an error, and the JSON fields that describe it.
+pub fn classify(err: &anyhow::Error) -> (ExitKind, Map<String, Value>) {
+    for cause in err.chain() {
+        if let Some(f) = cause.downcast_ref::<Failure>() {
+            return (f.kind, f.details.clone());
+        }
+        if let Some(e) = cause.downcast_ref::<DurabilityError>() {
+            return describe_durability(e);
+        }
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return (store_kind(e), Map::new());
+        }
+        if cause.downcast_ref::<KeyError>().is_some()
+            || cause.downcast_ref::<OffsetError>().is_some()
+        {
+            return (ExitKind::Usage, Map::new());
+        }
+    }
+    (ExitKind::Internal, Map::new())
+}
+
+pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>) {
+    let mut details = Map::new();
+    let kind = match e {
+        DurabilityError::CursorRegression { stored, attempted } => {
+            details.insert("stored".into(), json!(stored));
+            details.insert("attempted".into(), json!(attempted));
+            ExitKind::Regression
+        }
+        DurabilityError::StaleCheckpoint {
+            key,
+            expected,
+            actual,
+        } => {
+            details.insert("key".into(), json!(key));
+            details.insert("expected".into(), json!(expected));
+            details.insert("actual".into(), json!(actual));
+            ExitKind::Stale
+        }
+        DurabilityError::ConfigError(_)
+        | DurabilityError::InvalidKey(_)
+        | DurabilityError::OffsetTooLarge { .. } => ExitKind::Usage,
+        DurabilityError::Store(s) => store_kind(s),
+    };
+    (kind, details)
+}
+
+/// Whether the error is a closed output pipe (which ends the run quietly).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Print an error to stderr: text, or one JSON object.
+pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
+    let (kind, details) = classify(err);
+    let message = format!("{err:#}");
+    let mut stderr = io::stderr().lock();
+    let _ = if json_errors {
+        let mut body = Map::new();
+        body.insert("code".into(), json!(kind.code()));
+        body.insert("kind".into(), json!(kind.name()));
+        body.insert("message".into(), json!(message));
+        body.extend(details);
+        writeln_json(&mut stderr, &json!({ "error": body }))
+    } else {
+        write_text(&mut stderr, kind, &message, color)
+    };
+    kind
+}
+
+fn writeln_json(w: &mut impl io::Write, value: &Value) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, value)?;
+    writeln!(w)
+}
+
+fn write_text(
+    w: &mut impl io::Write,
+    kind: ExitKind,
+    message: &str,
+    color: bool,
+) -> io::Result<()> {
+    let (red, bold, reset) = if color {
+        ("\x1b[1;31m", "\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "", "")
+    };
+    writeln!(w, "cursorctl: {red}error{reset}: {message}")?;
+    if let Some(hint) = kind.hint() {
+        writeln!(w, "cursorctl: {bold}hint{reset}: {hint}")?;
+    }
+    Ok(())
+}

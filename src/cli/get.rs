@@ -1,0 +1,120 @@
+//! `cursorctl get`: one cursor, or a listing.
+
+use std::time::Duration;
+
+use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
+use cursorctl::parse_duration;
+use cursorctl::store::sqlite::{now_ms, CursorFilter};
+
+use super::error::{ExitKind, Failure};
+use super::output::Shape;
+use super::records::CursorRecord;
+use super::Context;
+
+/// Show one cursor, or list cursors
+///
+/// With CONSUMER and PARTITION_KEY, shows that cursor; an absent cursor reads
+/// as offset 0 (exists: false) unless --must-exist makes it an error (exit 5).
+/// Otherwise lists cursors in key order, filtered by CONSUMER, --channel and
+/// --idle-for. Listings stream: memory does not grow with the store.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  cursorctl get billing orders:3                 one cursor
+  cursorctl get billing orders:3 -o value        just its offset, for $(...)
+  cursorctl get billing                          every cursor of a consumer
+  cursorctl get --channel orders -o ndjson       every cursor on a channel, one JSON object a line
+  cursorctl get --idle-for 15m                   cursors not written for 15 minutes (stuck consumers)")]
+pub struct Args {
+    /// Consumer id
+    pub consumer: Option<ConsumerId>,
+
+    /// Partition key, CHANNEL:INDEX (for example orders:3)
+    #[arg(requires = "consumer")]
+    pub partition_key: Option<PartitionKey>,
+
+    /// List only cursors on this channel
+    #[arg(long, value_name = "CHANNEL", conflicts_with = "partition_key")]
+    pub channel: Option<ChannelId>,
+
+    /// List only cursors not written for at least this long (for example 15m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "partition_key")]
+    pub idle_for: Option<Duration>,
+
+    /// Fail with exit 5 when the cursor is absent (or, for a listing, when
+    /// nothing matches)
+    #[arg(long)]
+    pub must_exist: bool,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let store = ctx.open_read()?;
+    if let (Some(consumer), Some(pk)) = (&args.consumer, &args.partition_key) {
+        let key = CursorKey::new(consumer.clone(), pk.clone());
+        let record = match store.cursor(&key)? {
+            Some(row) => {
+                let mut record = CursorRecord::default();
+                record.fill(&row);
+                record
+            }
+            None if args.must_exist => {
+                return Err(Failure::new(
+                    ExitKind::NotFound,
+                    format!("cursor {key} does not exist"),
+                )
+                .with("key", key.to_string())
+                .into())
+            }
+            None => {
+                ctx.note(&format!(
+                    "cursor {key} does not exist; it reads as offset 0"
+                ));
+                CursorRecord::absent(&key)
+            }
+        };
+        let mut printer = ctx.printer(Shape::One);
+        printer.record(&record)?;
+        printer.finish()?;
+        return Ok(());
+    }
+
+    let idle_ms = args
+        .idle_for
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let filter = CursorFilter {
+        consumer: args.consumer.as_ref().map(|c| c.as_str().to_owned()),
+        channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
+        updated_before: idle_ms.map(|ms| now_ms().saturating_sub(ms)),
+    };
+    let mut printer = ctx.printer(Shape::List);
+    let mut record = CursorRecord::default();
+    let mut invalid = 0u64;
+    store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
+        match row {
+            Ok(row) => printer.record(record.fill(row))?,
+            Err(e) => {
+                invalid += 1;
+                eprintln!("cursorctl: warning: {e}");
+            }
+        }
+        Ok(())
+    })?;
+    let count = printer.count();
+    printer.finish()?;
+    if invalid > 0 {
+        return Err(Failure::new(
+            ExitKind::Store,
+            format!(
+                "{invalid} cursor(s) hold invalid offsets written by something else (listed above)"
+            ),
+        )
+        .into());
+    }
+    if count == 0 {
+        if args.must_exist {
+            return Err(Failure::new(ExitKind::NotFound, "no cursor matches").into());
+        }
+        ctx.note("no cursor matches");
+    }
+    Ok(())
+}

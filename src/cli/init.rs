@@ -1,0 +1,60 @@
+//! `cursorctl init`: create the store.
+
+use std::io;
+
+use cursorctl::store::sqlite::{InitOutcome, SqliteStore, SCHEMA_VERSION};
+
+use super::output::{Field, Record};
+use super::Context;
+
+/// Create the cursor store at --db
+///
+/// Idempotent: a store that already exists is left as it is. A file that is
+/// not a cursor store (another application's database, any other file) is
+/// refused with exit 7 and left byte-for-byte unchanged.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  cursorctl --db /var/lib/cursors.db init
+  CURSORCTL_DB=/var/lib/cursors.db cursorctl init")]
+pub struct Args {}
+
+struct InitRecord {
+    path: String,
+    status: &'static str,
+}
+
+impl Record for InitRecord {
+    fn fields(
+        &self,
+        visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        visit("path", Field::Str(&self.path))?;
+        visit("status", Field::Str(self.status))?;
+        visit("schema_version", Field::I64(SCHEMA_VERSION))
+    }
+
+    fn table_columns(&self) -> &'static [&'static str] {
+        &["path", "status", "schema_version"]
+    }
+
+    fn value(&self) -> Field<'_> {
+        Field::Str(&self.path)
+    }
+}
+
+pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
+    let (_store, outcome) = SqliteStore::init(&ctx.global.db, ctx.global.busy_timeout)?;
+    let status = match outcome {
+        InitOutcome::Created => "created",
+        InitOutcome::AlreadyInitialised => "already-initialised",
+    };
+    let path = ctx.global.db.display().to_string();
+    ctx.note(&match outcome {
+        InitOutcome::Created => format!("created cursor store {path}"),
+        InitOutcome::AlreadyInitialised => {
+            format!("{path} is already a cursor store; nothing changed")
+        }
+    });
+    ctx.print_one(&InitRecord { path, status })
+}

@@ -1,0 +1,235 @@
+//! The command line: argument definitions, the run loop and exit codes.
+
+mod advance;
+mod change;
+mod completions;
+mod error;
+mod get;
+mod init;
+mod output;
+mod records;
+mod set;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use cursorctl::store::sqlite::{Access, SqliteStore};
+use cursorctl::{parse_duration, parse_offset};
+
+use error::{report, ExitKind};
+use output::{ColorChoice, Format, Printer, Record, Shape};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (a no-op included)
+  1  internal error (a bug), or output that could not be written
+  2  usage: bad arguments or invalid input values; nothing written
+  3  stale: the stored offset differs from the expected one; nothing written; re-read and retry
+  4  regression refused: the new offset is below the stored one; nothing written
+  5  not found: the cursor is absent where it must exist
+  6  busy: the store stayed locked past --busy-timeout; nothing written; retry
+  7  store unusable: missing, not a cursor store, corrupt, newer schema, read-only, disk full, I/O error";
+
+/// Inspect and repair the durable read positions (cursors) of the consumers
+/// of a partitioned message system.
+///
+/// A cursor is one consumer's offset on one partition, keyed
+/// CONSUMER:CHANNEL:INDEX (for example billing:orders:3). Every write is a
+/// compare-and-swap checked checkpoint, recorded in the store's history in
+/// the same transaction; it is safe to run while consumers are live.
+#[derive(Debug, Parser)]
+#[command(name = "cursorctl", version, after_long_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Path of the cursor store
+    #[arg(
+        long,
+        global = true,
+        env = "CURSORCTL_DB",
+        default_value = "cursors.db",
+        value_name = "PATH"
+    )]
+    pub db: PathBuf,
+
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
+    pub output: Format,
+
+    /// How long to wait for a store locked by another writer
+    #[arg(long, global = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub busy_timeout: Duration,
+
+    /// Print no change records or notes (errors are still printed)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Get(get::Args),
+    Set(set::Args),
+    Advance(advance::Args),
+    Completions(completions::Args),
+}
+
+/// Parse an offset argument (clap value parser).
+pub fn offset_arg(s: &str) -> Result<u64, String> {
+    parse_offset(s).map_err(|e| e.to_string())
+}
+
+/// What every command needs: the global options and ways to open, print
+/// and speak.
+pub struct Context {
+    pub global: GlobalArgs,
+}
+
+impl Context {
+    pub fn open_read(&self) -> anyhow::Result<SqliteStore> {
+        Ok(SqliteStore::open(
+            &self.global.db,
+            Access::ReadOnly,
+            self.global.busy_timeout,
+        )?)
+    }
+
+    pub fn open_write(&self) -> anyhow::Result<SqliteStore> {
+        Ok(SqliteStore::open(
+            &self.global.db,
+            Access::ReadWrite,
+            self.global.busy_timeout,
+        )?)
+    }
+
+    pub fn printer(&self, shape: Shape) -> Printer {
+        Printer::new(self.global.output, shape, self.global.color.stdout())
+    }
+
+    /// Print one record unless `-q`.
+    pub fn print_one(&self, record: &dyn Record) -> anyhow::Result<()> {
+        if self.global.quiet {
+            return Ok(());
+        }
+        let mut printer = self.printer(Shape::One);
+        printer.record(record)?;
+        printer.finish()?;
+        Ok(())
+    }
+
+    /// A message for people, on stderr, unless `-q`.
+    pub fn note(&self, message: &str) {
+        if !self.global.quiet {
+            let _ = writeln!(io::stderr(), "cursorctl: {message}");
+        }
+    }
+
+    /// Who is making the change, for the history.
+    pub fn user() -> String {
+        ["CURSORCTL_USER", "USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+}
+
+/// Whether the raw arguments ask for JSON output (for errors found while
+/// parsing them).
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let mut it = args.iter().filter_map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        let value = match a {
+            "-o" | "--output" => it.next(),
+            _ => a
+                .strip_prefix("--output=")
+                .or_else(|| a.strip_prefix("-o"))
+                .filter(|v| !v.is_empty()),
+        };
+        if matches!(
+            value.map(|v| v.trim_start_matches('=')),
+            Some("json" | "ndjson")
+        ) {
+            return true;
+        }
+    }
+    false
+}
+
+pub fn main() -> ExitCode {
+    let args: Vec<_> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            if code != 0 && wants_json(&args) {
+                let rendered = e.render().to_string();
+                let message = rendered
+                    .split("\n\n")
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .trim()
+                    .to_owned();
+                let body =
+                    serde_json::json!({"error": {"code": 2, "kind": "usage", "message": message}});
+                let _ = writeln!(io::stderr(), "{body}");
+                return ExitCode::from(ExitKind::Usage.code());
+            }
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+    };
+    let json_errors = cli.global.output.is_json();
+    let color = cli.global.color.stderr();
+    let ctx = Context { global: cli.global };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&ctx, &args),
+        Command::Get(args) => get::run(&ctx, &args),
+        Command::Set(args) => set::run(&ctx, &args),
+        Command::Advance(args) => advance::run(&ctx, &args),
+        Command::Completions(args) => completions::run(&args, &mut Cli::command()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if error::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(report(&e, json_errors, color).code()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_output_is_recognised_in_raw_arguments() {
+        let v = |s: &[&str]| {
+            s.iter()
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        assert!(wants_json(&v(&["cursorctl", "-o", "json", "get"])));
+        assert!(wants_json(&v(&["cursorctl", "--output=ndjson"])));
+        assert!(wants_json(&v(&["cursorctl", "-ojson"])));
+        assert!(!wants_json(&v(&["cursorctl", "-o", "table"])));
+    }
+}

@@ -1,0 +1,342 @@
+//! The one place that decides how records look: table, JSON, NDJSON, TSV or
+//! bare values, for every command.
+
+use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+use std::time::{Duration, UNIX_EPOCH};
+
+use clap::ValueEnum;
+use comfy_table::{Cell, Table};
+
+/// How records are printed on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON document: an object, or an array for listings.
+    Json,
+    /// One JSON object a line.
+    Ndjson,
+    /// Tab-separated values with a header line.
+    Tsv,
+    /// Bare values (offsets), one a line, for `$(...)`.
+    Value,
+}
+
+impl Format {
+    /// Whether errors go to stderr as JSON objects too.
+    pub const fn is_json(self) -> bool {
+        matches!(self, Self::Json | Self::Ndjson)
+    }
+}
+
+/// When to use colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When the stream is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Decide for one stream.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    pub fn stdout(self) -> bool {
+        self.enabled(io::stdout().is_terminal())
+    }
+
+    pub fn stderr(self) -> bool {
+        self.enabled(io::stderr().is_terminal())
+    }
+}
+
+/// One field of a record.
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    Str(&'a str),
+    OptStr(Option<&'a str>),
+    U64(u64),
+    OptU64(Option<u64>),
+    I64(i64),
+    OptI64(Option<i64>),
+    Bool(bool),
+    /// Milliseconds since the Unix epoch, printed as RFC 3339 UTC.
+    Time(Option<i64>),
+}
+
+/// Something printable as a row.
+pub trait Record {
+    /// Visit every field, in output order, with its JSON name.
+    fn fields(
+        &self,
+        visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
+    ) -> io::Result<()>;
+
+    /// The fields a table shows (a readable subset).
+    fn table_columns(&self) -> &'static [&'static str];
+
+    /// What `-o value` prints.
+    fn value(&self) -> Field<'_>;
+}
+
+/// Formats timestamps, remembering the last one (rows written together
+/// share their time).
+#[derive(Default)]
+struct TimeCache {
+    ms: i64,
+    text: String,
+}
+
+impl TimeCache {
+    fn format(&mut self, ms: i64) -> &str {
+        if self.text.is_empty() || self.ms != ms {
+            self.ms = ms;
+            self.text = format_time(ms);
+        }
+        &self.text
+    }
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn format_time(ms: i64) -> String {
+    let Ok(ms) = u64::try_from(ms) else {
+        return format!("{ms}ms");
+    };
+    let t = UNIX_EPOCH + Duration::from_millis(ms);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+fn write_json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        w.write_all(b"\"")?;
+        w.write_all(s.as_bytes())?;
+        return w.write_all(b"\"");
+    }
+    serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
+}
+
+fn write_int(w: &mut impl Write, v: impl itoa::Integer) -> io::Result<()> {
+    w.write_all(itoa::Buffer::new().format(v).as_bytes())
+}
+
+fn write_json_field(w: &mut impl Write, times: &mut TimeCache, f: Field<'_>) -> io::Result<()> {
+    match f {
+        Field::Str(s) | Field::OptStr(Some(s)) => write_json_str(w, s),
+        Field::U64(v) | Field::OptU64(Some(v)) => write_int(w, v),
+        Field::I64(v) | Field::OptI64(Some(v)) => write_int(w, v),
+        Field::Bool(b) => w.write_all(if b { b"true" } else { b"false" }),
+        Field::Time(Some(ms)) => write_json_str(w, times.format(ms)),
+        Field::OptStr(None) | Field::OptU64(None) | Field::OptI64(None) | Field::Time(None) => {
+            w.write_all(b"null")
+        }
+    }
+}
+
+fn field_text(times: &mut TimeCache, f: Field<'_>) -> String {
+    match f {
+        Field::Str(s) | Field::OptStr(Some(s)) => s.to_owned(),
+        Field::U64(v) | Field::OptU64(Some(v)) => v.to_string(),
+        Field::I64(v) | Field::OptI64(Some(v)) => v.to_string(),
+        Field::Bool(b) => b.to_string(),
+        Field::Time(Some(ms)) => times.format(ms).to_owned(),
+        Field::OptStr(None) | Field::OptU64(None) | Field::OptI64(None) | Field::Time(None) => {
+            String::new()
+        }
+    }
+}
+
+fn tsv_escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['\t', '\n', '\r', '\\']) {
+        s.replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+/// Whether a printer prints one record or a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// One record: `-o json` prints an object.
+    One,
+    /// A listing: `-o json` prints an array, streamed.
+    List,
+}
+
+/// Prints records on stdout in the chosen format. Every format but `table`
+/// streams; a table is drawn when the printer finishes.
+pub struct Printer {
+    format: Format,
+    shape: Shape,
+    out: BufWriter<Stdout>,
+    times: TimeCache,
+    table: Option<Table>,
+    color: bool,
+    count: u64,
+}
+
+impl Printer {
+    pub fn new(format: Format, shape: Shape, color: bool) -> Self {
+        Self {
+            format,
+            shape,
+            out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            times: TimeCache::default(),
+            table: None,
+            color,
+            count: 0,
+        }
+    }
+
+    /// How many records were printed.
+    pub const fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn record(&mut self, record: &dyn Record) -> io::Result<()> {
+        let first = self.count == 0;
+        self.count += 1;
+        match self.format {
+            Format::Json | Format::Ndjson => self.json(record, first),
+            Format::Tsv => self.tsv(record, first),
+            Format::Value => {
+                let text = field_text(&mut self.times, record.value());
+                self.out.write_all(text.as_bytes())?;
+                self.out.write_all(b"\n")
+            }
+            Format::Table => {
+                self.table_row(record);
+                Ok(())
+            }
+        }
+    }
+
+    fn json(&mut self, record: &dyn Record, first: bool) -> io::Result<()> {
+        let list_json = self.format == Format::Json && self.shape == Shape::List;
+        if list_json {
+            self.out.write_all(if first { b"[\n" } else { b",\n" })?;
+        }
+        let out = &mut self.out;
+        let times = &mut self.times;
+        let mut sep = b'{';
+        record.fields(&mut |name, f| {
+            out.write_all(&[sep, b'"'])?;
+            out.write_all(name.as_bytes())?;
+            out.write_all(b"\":")?;
+            sep = b',';
+            write_json_field(out, times, f)
+        })?;
+        out.write_all(if list_json { b"}" } else { b"}\n" })
+    }
+
+    fn tsv(&mut self, record: &dyn Record, first: bool) -> io::Result<()> {
+        if first {
+            let mut names = Vec::new();
+            record.fields(&mut |name, _| {
+                names.push(name);
+                Ok(())
+            })?;
+            self.out.write_all(names.join("\t").as_bytes())?;
+            self.out.write_all(b"\n")?;
+        }
+        let out = &mut self.out;
+        let times = &mut self.times;
+        let mut first_field = true;
+        record.fields(&mut |_, f| {
+            if !first_field {
+                out.write_all(b"\t")?;
+            }
+            first_field = false;
+            out.write_all(tsv_escape(&field_text(times, f)).as_bytes())
+        })?;
+        out.write_all(b"\n")
+    }
+
+    fn table_row(&mut self, record: &dyn Record) {
+        let columns = record.table_columns();
+        let color = self.color;
+        let table = self.table.get_or_insert_with(|| {
+            let mut t = Table::new();
+            t.load_preset(comfy_table::presets::NOTHING);
+            if color {
+                t.enforce_styling();
+            } else {
+                t.force_no_tty();
+            }
+            t.set_header(columns.iter().map(|c| {
+                let cell = Cell::new(c.to_uppercase());
+                if color {
+                    cell.add_attribute(comfy_table::Attribute::Bold)
+                } else {
+                    cell
+                }
+            }));
+            t
+        });
+        let mut cells = Vec::with_capacity(columns.len());
+        let times = &mut self.times;
+        let _ = record.fields(&mut |name, f| {
+            if columns.contains(&name) {
+                cells.push(field_text(times, f));
+            }
+            Ok(())
+        });
+        table.add_row(cells);
+    }
+
+    /// Close the output: end a JSON array, draw a table, flush.
+    pub fn finish(mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json if self.shape == Shape::List => {
+                self.out
+                    .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
+            }
+            Format::Table => {
+                if let Some(table) = self.table.take() {
+                    for line in table.lines() {
+                        self.out.write_all(line.trim_end().as_bytes())?;
+                        self.out.write_all(b"\n")?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_time(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = Vec::new();
+        write_json_str(&mut out, "a\"b\\c\u{1}").unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), r#""a\"b\\c\u0001""#);
+    }
+
+    #[test]
+    fn tsv_values_are_escaped() {
+        assert_eq!(tsv_escape("a\tb\nc\\"), "a\\tb\\nc\\\\");
+        assert_eq!(tsv_escape("plain"), "plain");
+    }
+}

@@ -1,0 +1,151 @@
+//! The integration-test harness: a fresh temp directory and store, a clean
+//! environment, the real binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use rusqlite::{Connection, OpenFlags};
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cursorctl");
+
+/// A temp directory holding (maybe) a store.
+pub struct Env {
+    pub dir: TempDir,
+    pub db: PathBuf,
+}
+
+impl Env {
+    /// A directory with no store yet.
+    pub fn empty() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("cursors.db");
+        Self { dir, db }
+    }
+
+    /// A directory with an initialised store.
+    pub fn new() -> Self {
+        let env = Self::empty();
+        env.ok(&["init"]);
+        env
+    }
+
+    /// The binary with a clean environment pointed at this store.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("NO_COLOR", "1")
+            .env("USER", "tester")
+            .env("CURSORCTL_DB", &self.db)
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Run and return the output, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run cursorctl")
+    }
+
+    /// Run with stdin.
+    pub fn run_stdin(&self, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
+        self.cmd()
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .expect("run cursorctl")
+    }
+
+    /// Run, require exit 0, return stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "cursorctl {args:?} failed\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Run, require `code`, return stderr.
+    pub fn fails(&self, code: i32, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "cursorctl {args:?}: expected exit {code}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// A raw connection to the store (for checks and for playing another writer).
+    pub fn conn(&self) -> Connection {
+        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE).expect("open store")
+    }
+
+    /// Every cursor and every history row, as text: compare before and after.
+    pub fn dump(&self) -> String {
+        dump(&self.db)
+    }
+
+    /// The stored offset of a cursor.
+    pub fn offset(&self, consumer: &str, partition_key: &str) -> Option<i64> {
+        let (channel, index) = partition_key.rsplit_once(':').unwrap();
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT offset FROM cursors WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
+            rusqlite::params![consumer, channel, index.parse::<i64>().unwrap()],
+            |r| r.get(0),
+        )
+        .ok()
+    }
+
+    /// How many history rows there are.
+    pub fn history_len(&self) -> i64 {
+        self.conn()
+            .query_row("SELECT count(*) FROM history", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Create cursors directly.
+    pub fn seed(&self, cursors: &[(&str, &str, i64)]) {
+        for (consumer, pk, offset) in cursors {
+            self.ok(&["set", consumer, pk, &offset.to_string(), "--create", "-q"]);
+        }
+    }
+}
+
+/// Every row of the cursor and history tables, as text.
+pub fn dump(db: &Path) -> String {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store");
+    let mut out = String::new();
+    for table in ["cursors", "history", "batches"] {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2, 3"))
+            .unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            out.push_str(table);
+            for i in 0..n {
+                let v: rusqlite::types::Value = row.get(i).unwrap();
+                out.push_str(&format!("|{v:?}"));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
