@@ -63,6 +63,7 @@ impl ColorChoice {
 #[derive(Clone, Copy, Debug)]
 pub enum Field<'a> {
     Str(&'a str),
+    #[allow(dead_code)]
     OptStr(Option<&'a str>),
     U64(u64),
     OptU64(Option<u64>),

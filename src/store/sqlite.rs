@@ -359,7 +359,8 @@ impl SqliteStore {
                 store.configure()?;
                 return Ok((store, InitOutcome::AlreadyInitialised));
             }
-            Err(StoreError::NotACursorStore { .. }) if store.is_empty_database()? => {}
+            Err(StoreError::NotACursorStore { .. })
+                if store.is_empty_database().unwrap_or(false) => {}
             Err(e) => return Err(e),
         }
         store

@@ -34,7 +34,12 @@ impl Env {
 
     /// The binary with a clean environment pointed at this store.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same, as a plain process builder (for spawning and piping).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(BIN);
         cmd.env_clear()
             .env("NO_COLOR", "1")
             .env("USER", "tester")
@@ -85,7 +90,8 @@ impl Env {
 
     /// A raw connection to the store (for checks and for playing another writer).
     pub fn conn(&self) -> Connection {
-        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE).expect("open store")
+        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .expect("open store")
     }
 
     /// Every cursor and every history row, as text: compare before and after.
@@ -122,7 +128,8 @@ impl Env {
 
 /// Every row of the cursor and history tables, as text.
 pub fn dump(db: &Path) -> String {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store");
+    let conn =
+        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store");
     let mut out = String::new();
     for table in ["cursors", "history", "batches"] {
         let mut stmt = conn

@@ -1,0 +1,744 @@
+//! The core commands, driven through the real binary: init, get, set,
+//! advance, exit codes, refusals that leave the store unchanged, and
+//! concurrent writers.
+
+mod common;
+
+use std::fs;
+use std::process::{Command, Stdio};
+use std::thread;
+
+use common::{stderr, stdout, Env, BIN};
+use serde_json::Value;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+// ---- init and opening -----------------------------------------------------
+
+#[test]
+fn init_creates_a_marked_wal_store_and_is_idempotent() {
+    let env = Env::empty();
+    let out = env.ok(&["init", "-o", "json"]);
+    assert_eq!(json(&out)["status"], "created");
+    let conn = env.conn();
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(app_id, 0x4375_7273);
+    assert_eq!(version, 1);
+    assert_eq!(mode, "wal");
+    drop(conn);
+    env.seed(&[("billing", "orders:1", 5)]);
+    let again = env.ok(&["init", "-o", "json"]);
+    assert_eq!(json(&again)["status"], "already-initialised");
+    assert_eq!(
+        env.offset("billing", "orders:1"),
+        Some(5),
+        "init keeps what is there"
+    );
+}
+
+#[test]
+fn read_commands_never_create_a_store() {
+    let env = Env::empty();
+    for args in [
+        vec!["get"],
+        vec!["get", "billing", "orders:1"],
+        vec!["get", "billing"],
+        vec!["set", "billing", "orders:1", "5", "--create", "--dry-run"],
+        vec!["set", "billing", "orders:1", "5", "--create"],
+        vec!["advance", "billing", "orders:1", "--create"],
+    ] {
+        let err = env.fails(7, &args);
+        assert!(err.contains("no cursor store"), "{args:?}: {err}");
+        assert!(err.contains("cursorctl init"), "{args:?}: {err}");
+    }
+    assert_eq!(
+        fs::read_dir(env.dir.path()).unwrap().count(),
+        0,
+        "no file was created"
+    );
+}
+
+#[test]
+fn a_foreign_sqlite_file_is_refused_and_left_byte_for_byte() {
+    let env = Env::empty();
+    {
+        let conn = rusqlite::Connection::open(&env.db).unwrap();
+        conn.execute_batch("CREATE TABLE cursors (x); INSERT INTO cursors VALUES (1);")
+            .unwrap();
+    }
+    let before = fs::read(&env.db).unwrap();
+    for args in [
+        vec!["init"],
+        vec!["get"],
+        vec!["set", "a", "b:1", "1", "--create"],
+    ] {
+        let err = env.fails(7, &args);
+        assert!(err.contains("not a cursor store"), "{err}");
+        assert!(err.contains("another application"), "{err}");
+    }
+    assert_eq!(fs::read(&env.db).unwrap(), before);
+
+    // Another application's id.
+    let other = env.dir.path().join("other.db");
+    {
+        let conn = rusqlite::Connection::open(&other).unwrap();
+        conn.execute_batch("PRAGMA application_id = 1234; CREATE TABLE t (x);")
+            .unwrap();
+    }
+    let before = fs::read(&other).unwrap();
+    let err = env.fails(7, &["--db", other.to_str().unwrap(), "init"]);
+    assert!(err.contains("application id"), "{err}");
+    assert_eq!(fs::read(&other).unwrap(), before);
+}
+
+#[test]
+fn a_non_sqlite_file_is_refused_and_left_byte_for_byte() {
+    let env = Env::empty();
+    let text = b"this is not a database, it is somebody's notes\n".repeat(200);
+    fs::write(&env.db, &text).unwrap();
+    for args in [
+        vec!["init"],
+        vec!["get"],
+        vec!["advance", "a", "b:1", "--create"],
+    ] {
+        let err = env.fails(7, &args);
+        assert!(err.contains("not a SQLite database"), "{err}");
+    }
+    assert_eq!(fs::read(&env.db).unwrap(), text);
+    let names: Vec<_> = fs::read_dir(env.dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no journal files left beside it");
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_unchanged() {
+    let env = Env::new();
+    env.conn()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let before = env.dump();
+    let err = env.fails(7, &["set", "a", "b:1", "1", "--create"]);
+    assert!(err.contains("schema version 99"), "{err}");
+    env.fails(7, &["get"]);
+    assert_eq!(env.dump(), before);
+}
+
+// ---- get ------------------------------------------------------------------
+
+#[test]
+fn get_one_cursor_in_every_format() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:3", 1041)]);
+    let rec = json(&env.ok(&["get", "billing", "orders:3", "-o", "json"]));
+    assert_eq!(rec["key"], "billing:orders:3");
+    assert_eq!(rec["consumer"], "billing");
+    assert_eq!(rec["partition_key"], "orders:3");
+    assert_eq!(rec["channel"], "orders");
+    assert_eq!(rec["partition"], 3);
+    assert_eq!(rec["offset"], 1041);
+    assert_eq!(rec["exists"], true);
+    assert!(rec["updated_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        env.ok(&["get", "billing", "orders:3", "-o", "value"]),
+        "1041\n"
+    );
+    let tsv = env.ok(&["get", "billing", "orders:3", "-o", "tsv"]);
+    let lines: Vec<_> = tsv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "key\tconsumer\tpartition_key\tchannel\tpartition\toffset\texists\tupdated_at"
+    );
+    assert!(lines[1].starts_with("billing:orders:3\tbilling\torders:3\torders\t3\t1041\ttrue\t"));
+    let table = env.ok(&["get", "billing", "orders:3"]);
+    assert!(
+        table.contains("CONSUMER") && table.contains("1041"),
+        "{table}"
+    );
+    let nd = env.ok(&["get", "billing", "orders:3", "-o", "ndjson"]);
+    assert_eq!(nd.lines().count(), 1);
+}
+
+#[test]
+fn an_absent_cursor_reads_as_zero_unless_it_must_exist() {
+    let env = Env::new();
+    let out = env.run(&["get", "billing", "orders:9", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rec = json(&stdout(&out));
+    assert_eq!(rec["offset"], 0);
+    assert_eq!(rec["exists"], false);
+    assert_eq!(rec["updated_at"], Value::Null);
+    assert!(stderr(&out).contains("does not exist"));
+    let err = env.fails(5, &["get", "billing", "orders:9", "--must-exist"]);
+    assert!(err.contains("billing:orders:9"), "{err}");
+}
+
+#[test]
+fn listings_filter_by_consumer_channel_and_idle_time() {
+    let env = Env::new();
+    env.seed(&[
+        ("billing", "orders:0", 1),
+        ("billing", "orders:10", 2),
+        ("billing", "orders:2", 3),
+        ("billing", "refunds:0", 4),
+        ("audit", "orders:0", 5),
+    ]);
+    let keys = |args: &[&str]| -> Vec<String> {
+        let mut a = args.to_vec();
+        a.extend(["-o", "ndjson"]);
+        env.ok(&a)
+            .lines()
+            .map(|l| json(l)["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        keys(&["get"]),
+        [
+            "audit:orders:0",
+            "billing:orders:0",
+            "billing:orders:2",
+            "billing:orders:10",
+            "billing:refunds:0"
+        ],
+        "key order, partitions numerically"
+    );
+    assert_eq!(keys(&["get", "billing"]).len(), 4);
+    assert_eq!(keys(&["get", "--channel", "orders"]).len(), 4);
+    assert_eq!(
+        keys(&["get", "billing", "--channel", "refunds"]),
+        ["billing:refunds:0"]
+    );
+    assert!(keys(&["get", "--idle-for", "10m"]).is_empty());
+    // Make one cursor look stuck for an hour.
+    env.conn()
+        .execute(
+            "UPDATE cursors SET updated_at = updated_at - 3600000 WHERE consumer = 'audit'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(keys(&["get", "--idle-for", "30m"]), ["audit:orders:0"]);
+    let arr = json(&env.ok(&["get", "billing", "-o", "json"]));
+    assert_eq!(arr.as_array().unwrap().len(), 4);
+    assert_eq!(json(&env.ok(&["get", "nobody", "-o", "json"])), json("[]"));
+    env.fails(5, &["get", "nobody", "--must-exist"]);
+    let values = env.ok(&["get", "billing", "--channel", "orders", "-o", "value"]);
+    assert_eq!(values, "1\n3\n2\n");
+}
+
+#[test]
+fn a_foreign_value_in_the_store_is_reported_not_overwritten() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:1", 5), ("billing", "orders:2", 6)]);
+    env.conn()
+        .execute_batch(
+            "PRAGMA ignore_check_constraints = ON;
+             UPDATE cursors SET offset = 'garbage' WHERE partition = 1;",
+        )
+        .unwrap();
+    let before = env.dump();
+    let err = env.fails(7, &["get", "billing", "orders:1"]);
+    assert!(
+        err.contains("invalid offset") && err.contains("garbage"),
+        "{err}"
+    );
+    let out = env.run(&["get", "billing", "-o", "ndjson"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(
+        stdout(&out).lines().count(),
+        1,
+        "the valid cursor is still listed"
+    );
+    assert!(stderr(&out).contains("billing:orders:1"));
+    env.fails(7, &["set", "billing", "orders:1", "9"]);
+    env.fails(7, &["advance", "billing", "orders:1"]);
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn updated_at_is_kept_for_writes_by_other_programs() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:1", 5)]);
+    let conn = env.conn();
+    conn.execute("UPDATE cursors SET updated_at = 1000", [])
+        .unwrap();
+    conn.execute("UPDATE cursors SET offset = 9", []).unwrap();
+    let at: i64 = conn
+        .query_row("SELECT updated_at FROM cursors", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        at > 1_700_000_000_000,
+        "the trigger stamped the write: {at}"
+    );
+    conn.execute(
+        "INSERT INTO cursors (consumer, channel, partition, offset) VALUES ('x', 'y', 0, 1)",
+        [],
+    )
+    .unwrap();
+    let at: i64 = conn
+        .query_row(
+            "SELECT updated_at FROM cursors WHERE consumer = 'x'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(at > 1_700_000_000_000);
+}
+
+// ---- set and advance ------------------------------------------------------
+
+#[test]
+fn set_and_advance_record_changes_with_user_and_reason() {
+    let env = Env::new();
+    let rec = json(&env.ok(&[
+        "set", "billing", "orders:3", "100", "--create", "-o", "json",
+    ]));
+    assert_eq!(rec["status"], "created");
+    assert_eq!(rec["old_offset"], Value::Null);
+    assert_eq!(rec["new_offset"], 100);
+    assert_eq!(rec["delta"], 100);
+    for field in [
+        "id",
+        "key",
+        "consumer",
+        "partition_key",
+        "old_offset",
+        "new_offset",
+        "delta",
+        "status",
+    ] {
+        assert!(rec.get(field).is_some(), "missing {field}");
+    }
+    let rec = json(&env.ok(&[
+        "advance", "billing", "orders:3", "-o", "json", "--reason", "poison",
+    ]));
+    assert_eq!(
+        (rec["old_offset"].as_u64(), rec["new_offset"].as_u64()),
+        (Some(100), Some(101))
+    );
+    assert_eq!(rec["status"], "advanced");
+    let rec = json(&env.ok(&["advance", "billing", "orders:3", "--by", "9", "-o", "json"]));
+    assert_eq!(rec["new_offset"], 110);
+    let rec = json(&env.ok(&[
+        "advance", "billing", "orders:3", "--to", "200", "-o", "json",
+    ]));
+    assert_eq!(rec["delta"], 90);
+    let rec = json(&env.ok(&[
+        "set",
+        "billing",
+        "orders:3",
+        "50",
+        "--allow-rewind",
+        "--reason",
+        "replay",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rec["status"], "rewound");
+    assert_eq!(rec["delta"], -150);
+    let conn = env.conn();
+    type Row = (Option<i64>, i64, String, Option<String>, String);
+    let rows: Vec<Row> = conn
+        .prepare("SELECT old_offset, new_offset, command, reason, user FROM history ORDER BY id")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0], (None, 100, "set".into(), None, "tester".into()));
+    assert_eq!(
+        rows[1],
+        (
+            Some(100),
+            101,
+            "advance".into(),
+            Some("poison".into()),
+            "tester".into()
+        )
+    );
+    assert_eq!(
+        rows[4],
+        (
+            Some(200),
+            50,
+            "set".into(),
+            Some("replay".into()),
+            "tester".into()
+        )
+    );
+}
+
+#[test]
+fn an_equal_offset_is_a_no_op_that_records_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:3", 7)]);
+    let before = env.dump();
+    let rec = json(&env.ok(&["set", "billing", "orders:3", "7", "-o", "json"]));
+    assert_eq!(rec["status"], "unchanged");
+    assert_eq!(rec["id"], Value::Null);
+    env.ok(&["advance", "billing", "orders:3", "--by", "0"]);
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn dry_run_shows_the_plan_and_writes_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:3", 7)]);
+    let before = env.dump();
+    let bytes = fs::read(&env.db).unwrap();
+    let rec = json(&env.ok(&["set", "billing", "orders:3", "9", "--dry-run", "-o", "json"]));
+    assert_eq!(rec["dry_run"], true);
+    assert_eq!(rec["status"], "advanced");
+    assert_eq!(rec["old_offset"], 7);
+    assert_eq!(rec["delta"], 2);
+    let rec = json(&env.ok(&[
+        "advance",
+        "new",
+        "orders:3",
+        "--create",
+        "--dry-run",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rec["status"], "created");
+    env.fails(4, &["set", "billing", "orders:3", "1", "--dry-run"]);
+    env.fails(
+        3,
+        &[
+            "set",
+            "billing",
+            "orders:3",
+            "10",
+            "--expect",
+            "8",
+            "--dry-run",
+        ],
+    );
+    env.fails(5, &["set", "ghost", "orders:3", "10", "--dry-run"]);
+    assert_eq!(env.dump(), before);
+    assert_eq!(fs::read(&env.db).unwrap(), bytes);
+}
+
+// ---- one test per exit code -----------------------------------------------
+
+#[test]
+fn exit_0_success() {
+    let env = Env::new();
+    env.ok(&["set", "a", "b:0", "1", "--create"]);
+}
+
+#[test]
+fn exit_1_output_that_cannot_be_written() {
+    let env = Env::new();
+    env.seed(&[("a", "b:0", 1)]);
+    let devfull = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = env
+        .std_cmd()
+        .args(["get"])
+        .stdout(devfull)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("error") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn exit_2_usage_errors_write_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:3", 7)]);
+    let before = env.dump();
+    let cases: &[&[&str]] = &[
+        &["set", "billing", "orders:3", "9223372036854775808"],
+        &["set", "billing", "orders:3", "-1"],
+        &["set", "billing", "orders:3", "+5"],
+        &["set", "billing", "orders:3", "0x10"],
+        &["set", "billing", "orders:3", "1.5"],
+        &["set", "billing", "orders:3", ""],
+        &["set", "bil:ling", "orders:3", "9"],
+        &["set", "bil ling", "orders:3", "9"],
+        &["set", "", "orders:3", "9"],
+        &["set", "billing", "orders", "9"],
+        &["set", "billing", "orders:x", "9"],
+        &["set", "billing", "orders:4294967296", "9"],
+        &["set", "billing", "orders:3", "1", "--allow-rewind"],
+        &[
+            "advance",
+            "billing",
+            "orders:3",
+            "--by",
+            "9223372036854775807",
+        ],
+        &["advance", "billing", "orders:3", "--by", "1", "--to", "9"],
+        &["get", "--idle-for", "soon"],
+        &["--busy-timeout", "forever", "get"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        let err = env.fails(2, args);
+        assert!(!err.trim().is_empty(), "{args:?} printed no message");
+    }
+    let err = env.fails(2, &["set", "billing", "orders:3", "9223372036854775808"]);
+    assert!(
+        err.contains("9223372036854775807"),
+        "the message names the limit: {err}"
+    );
+    let err = env.fails(
+        2,
+        &[
+            "advance",
+            "billing",
+            "orders:3",
+            "--by",
+            "9223372036854775807",
+        ],
+    );
+    assert!(err.contains("largest offset"), "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn exit_3_stale_expect_writes_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:3", 7)]);
+    let before = env.dump();
+    let out = env.run(&[
+        "set", "billing", "orders:3", "9", "--expect", "6", "-o", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).is_empty());
+    let err = json(&stderr(&out));
+    assert_eq!(err["error"]["code"], 3);
+    assert_eq!(err["error"]["kind"], "stale");
+    assert_eq!(err["error"]["expected"], 6);
+    assert_eq!(err["error"]["actual"], 7);
+    env.fails(3, &["advance", "billing", "orders:3", "--expect", "5"]);
+    assert_eq!(env.dump(), before);
+    env.ok(&["set", "billing", "orders:3", "9", "--expect", "7"]);
+    assert_eq!(env.offset("billing", "orders:3"), Some(9));
+}
+
+#[test]
+fn exit_4_regression_writes_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:3", 7)]);
+    let before = env.dump();
+    let err = env.fails(4, &["set", "billing", "orders:3", "6"]);
+    assert!(
+        err.contains("regression") && err.contains("--allow-rewind"),
+        "{err}"
+    );
+    env.fails(4, &["advance", "billing", "orders:3", "--to", "6"]);
+    let out = env.run(&["set", "billing", "orders:3", "1", "-o", "ndjson"]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = json(&stderr(&out));
+    assert_eq!(err["error"]["kind"], "regression");
+    assert_eq!(err["error"]["stored"], 7);
+    assert_eq!(err["error"]["attempted"], 1);
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn exit_5_writing_an_absent_cursor_needs_create() {
+    let env = Env::new();
+    let before = env.dump();
+    let err = env.fails(5, &["set", "biling", "orders:3", "9"]);
+    assert!(
+        err.contains("biling:orders:3") && err.contains("--create"),
+        "{err}"
+    );
+    env.fails(5, &["advance", "biling", "orders:3"]);
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn exit_6_busy_store_writes_nothing_and_retry_works() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:3", 7)]);
+    let before = env.dump();
+    let locker = env.conn();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = env.run(&[
+        "--busy-timeout",
+        "200ms",
+        "advance",
+        "billing",
+        "orders:3",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert_eq!(json(&stderr(&out))["error"]["kind"], "busy");
+    // Readers are not blocked by a writer in WAL mode.
+    assert_eq!(
+        env.ok(&["get", "billing", "orders:3", "-o", "value"]),
+        "7\n"
+    );
+    locker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(env.dump(), before);
+    env.ok(&["advance", "billing", "orders:3"]);
+    assert_eq!(env.offset("billing", "orders:3"), Some(8));
+}
+
+#[test]
+fn exit_7_store_unusable() {
+    let env = Env::empty();
+    let err = env.fails(7, &["get"]);
+    assert!(err.contains("no cursor store"), "{err}");
+    let dir = env.dir.path().join("adir");
+    fs::create_dir(&dir).unwrap();
+    let err = env.fails(7, &["--db", dir.to_str().unwrap(), "get"]);
+    assert!(err.contains("directory"), "{err}");
+}
+
+// ---- output plumbing --------------------------------------------------------
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let env = Env::new();
+    {
+        let conn = env.conn();
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49999)
+             INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'c', 'orders', i, i FROM n;",
+        )
+        .unwrap();
+    }
+    let mut child = env
+        .std_cmd()
+        .args(["get", "-o", "ndjson"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn usage_errors_are_json_with_json_output() {
+    let env = Env::new();
+    let out = env.run(&["-o", "json", "set", "a", "b:1", "-3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = json(&stderr(&out));
+    assert_eq!(err["error"]["kind"], "usage");
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("negative"));
+}
+
+#[test]
+fn help_lists_the_exit_codes_and_examples() {
+    let env = Env::empty();
+    let help = env.ok(&["--help"]);
+    for code in 0..=7 {
+        assert!(
+            help.contains(&format!("  {code}  ")),
+            "exit code {code} missing:\n{help}"
+        );
+    }
+    for cmd in ["init", "get", "set", "advance", "completions"] {
+        let help = env.ok(&[cmd, "--help"]);
+        assert!(help.contains("Examples:"), "{cmd} --help has no examples");
+    }
+}
+
+// ---- concurrency ------------------------------------------------------------
+
+#[test]
+fn eight_processes_advancing_one_cursor_lose_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 0)]);
+    let db = env.db.clone();
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let db = db.clone();
+            thread::spawn(move || {
+                for _ in 0..100 {
+                    let out = Command::new(BIN)
+                        .env_clear()
+                        .env("CURSORCTL_DB", &db)
+                        .args([
+                            "--busy-timeout",
+                            "30s",
+                            "-q",
+                            "advance",
+                            "billing",
+                            "orders:0",
+                            "--by",
+                            "1",
+                        ])
+                        .output()
+                        .unwrap();
+                    assert_eq!(
+                        out.status.code(),
+                        Some(0),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(env.offset("billing", "orders:0"), Some(800));
+    // 800 advances plus the row that created the cursor.
+    assert_eq!(env.history_len(), 801);
+    let conn = env.conn();
+    let steps: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM history WHERE command = 'advance' AND new_offset = old_offset + 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(steps, 800);
+}
+
+#[test]
+fn two_writers_with_the_same_expect_one_wins_one_is_stale() {
+    for round in 0..5 {
+        let env = Env::new();
+        env.seed(&[("billing", "orders:0", 10)]);
+        let spawn = |to: &str| {
+            env.std_cmd()
+                .args(["set", "billing", "orders:0", to, "--expect", "10", "-q"])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let a = spawn("11");
+        let b = spawn("12");
+        let codes = [
+            a.wait_with_output().unwrap().status.code(),
+            b.wait_with_output().unwrap().status.code(),
+        ];
+        let mut sorted = codes;
+        sorted.sort();
+        assert_eq!(sorted, [Some(0), Some(3)], "round {round}: {codes:?}");
+        let winner = if codes[0] == Some(0) { 11 } else { 12 };
+        assert_eq!(env.offset("billing", "orders:0"), Some(winner));
+        assert_eq!(env.history_len(), 2);
+    }
+}
