@@ -6,6 +6,7 @@ mod completions;
 mod error;
 mod get;
 mod init;
+mod man;
 mod output;
 mod records;
 mod set;
@@ -87,6 +88,8 @@ pub enum Command {
     Set(set::Args),
     Advance(advance::Args),
     Completions(completions::Args),
+    #[command(hide = true)]
+    Man(man::Args),
 }
 
 /// Parse an offset argument (clap value parser).
@@ -203,6 +206,7 @@ pub fn main() -> ExitCode {
         Command::Set(args) => set::run(&ctx, &args),
         Command::Advance(args) => advance::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
+        Command::Man(args) => man::run(&args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

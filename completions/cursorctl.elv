@@ -1,0 +1,146 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[cursorctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'cursorctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'cursorctl'= {
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create the cursor store at --db'
+            cand get 'Show one cursor, or list cursors'
+            cand set 'Checkpoint a cursor to OFFSET'
+            cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+            cand completions 'Print the completion script for a shell'
+            cand man 'Write man pages for cursorctl and every command into a folder'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;init'= {
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;get'= {
+            cand --channel 'List only cursors on this channel'
+            cand --idle-for 'List only cursors not written for at least this long (for example 15m)'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand --must-exist 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;set'= {
+            cand --expect 'Compare-and-swap against this offset instead of the one just read'
+            cand --reason 'Why (recorded in the history)'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand --create 'Create the cursor if it does not exist'
+            cand --dry-run 'Show what would happen; write nothing and take no write lock'
+            cand --allow-rewind 'Allow moving the cursor backwards (needs --reason)'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;advance'= {
+            cand --by 'Move forward by this many offsets'
+            cand --to 'Move to this offset (not below the current one)'
+            cand --expect 'Compare-and-swap against this offset instead of the one just read'
+            cand --reason 'Why (recorded in the history)'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand --create 'Create the cursor if it does not exist'
+            cand --dry-run 'Show what would happen; write nothing and take no write lock'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;completions'= {
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;man'= {
+            cand --out-dir 'The folder to write cursorctl.1 and cursorctl-COMMAND.1 into'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;help'= {
+            cand init 'Create the cursor store at --db'
+            cand get 'Show one cursor, or list cursors'
+            cand set 'Checkpoint a cursor to OFFSET'
+            cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+            cand completions 'Print the completion script for a shell'
+            cand man 'Write man pages for cursorctl and every command into a folder'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;help;init'= {
+        }
+        &'cursorctl;help;get'= {
+        }
+        &'cursorctl;help;set'= {
+        }
+        &'cursorctl;help;advance'= {
+        }
+        &'cursorctl;help;completions'= {
+        }
+        &'cursorctl;help;man'= {
+        }
+        &'cursorctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
