@@ -28,3 +28,8 @@ pub use parse::{parse_duration, parse_offset, OffsetError, MAX_OFFSET};
 pub use store::memory::MemoryStore;
 pub use store::sqlite::SqliteStore;
 pub use store::DurableStore;
+
+/// The guide in docs/library.md, whose example runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/library.md")]
+pub struct LibraryGuide;
