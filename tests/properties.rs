@@ -11,7 +11,11 @@ use cursorctl::{
 };
 use proptest::prelude::*;
 
-const KEYS: [(&str, &str); 3] = [("billing", "orders:0"), ("billing", "orders:1"), ("audit", "orders:0")];
+const KEYS: [(&str, &str); 3] = [
+    ("billing", "orders:0"),
+    ("billing", "orders:1"),
+    ("audit", "orders:0"),
+];
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -110,7 +114,11 @@ fn store_apply(store: &dyn DurableStore, op: &Op) -> Outcome {
 fn check_same(store: &dyn DurableStore, model: &HashMap<String, u64>) {
     for (c, pk) in KEYS {
         let key = format!("{c}:{pk}");
-        assert_eq!(store.read_value(&key).unwrap(), model.get(&key).copied(), "{key}");
+        assert_eq!(
+            store.read_value(&key).unwrap(),
+            model.get(&key).copied(),
+            "{key}"
+        );
     }
 }
 

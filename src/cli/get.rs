@@ -38,7 +38,7 @@ pub struct Args {
     pub channel: Option<ChannelId>,
 
     /// List only cursors not written for at least this long (for example 15m)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "partition_key")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, conflicts_with = "partition_key")]
     pub idle_for: Option<Duration>,
 
     /// Fail with exit 5 when the cursor is absent (or, for a listing, when

@@ -69,7 +69,7 @@ pub struct GlobalArgs {
     pub output: Format,
 
     /// How long to wait for a store locked by another writer
-    #[arg(long, global = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, global = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION", allow_hyphen_values = true)]
     pub busy_timeout: Duration,
 
     /// Print no change records or notes (errors are still printed)

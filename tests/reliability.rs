@@ -1,0 +1,562 @@
+//! Reliability: bad input of every kind, broken files and faults, pipes, and
+//! a concurrent compare-and-swap history checked for lost updates.
+
+mod common;
+
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use common::{stderr, stdout, Env, BIN};
+
+// ---- the bad-input matrix: arguments ---------------------------------------
+
+struct Case {
+    args: Vec<OsString>,
+    code: i32,
+    says: &'static str,
+}
+
+fn case(args: &[&str], code: i32, says: &'static str) -> Case {
+    Case {
+        args: args.iter().map(OsString::from).collect(),
+        code,
+        says,
+    }
+}
+
+fn argument_cases() -> Vec<Case> {
+    // Linux caps one argument at 128 KiB; the 1 MB key is in the input-line matrix.
+    let long = "x".repeat(100_000);
+    let long_key: &'static str = Box::leak(long.into_boxed_str());
+    let long_pk: &'static str = Box::leak(format!("{long_key}:1").into_boxed_str());
+    let mut cases = vec![
+        // offsets
+        case(
+            &["set", "c", "o:1", "9223372036854775808"],
+            2,
+            "9223372036854775807",
+        ),
+        case(
+            &["set", "c", "o:1", "18446744073709551616"],
+            2,
+            "9223372036854775807",
+        ),
+        case(&["set", "c", "o:1", "-1"], 2, "negative"),
+        case(&["set", "c", "o:1", "-9223372036854775808"], 2, "negative"),
+        case(&["set", "c", "o:1", "+1"], 2, "sign"),
+        case(&["set", "c", "o:1", "0x1f"], 2, "decimal"),
+        case(&["set", "c", "o:1", "1.0"], 2, "decimal"),
+        case(&["set", "c", "o:1", "1e3"], 2, "decimal"),
+        case(&["set", "c", "o:1", ""], 2, "empty"),
+        case(&["set", "c", "o:1", " 7"], 2, "decimal"),
+        case(&["set", "c", "o:1", "7\n"], 2, "decimal"),
+        case(&["set", "c", "o:1", "٣"], 2, "decimal"),
+        case(&["set", "c", "o:1", "8", "--expect", "-1"], 2, "negative"),
+        case(&["set", "c", "o:1", "8", "--expect", "x"], 2, "decimal"),
+        case(&["advance", "c", "o:1", "--by", "-1"], 2, "negative"),
+        case(&["advance", "c", "o:1", "--by", "1.5"], 2, "decimal"),
+        case(
+            &["advance", "c", "o:1", "--to", "99999999999999999999"],
+            2,
+            "9223372036854775807",
+        ),
+        case(
+            &["advance", "c", "o:1", "--by", "9223372036854775807"],
+            2,
+            "largest offset",
+        ),
+        // keys
+        case(&["set", "", "o:1", "8"], 2, "empty"),
+        case(&["set", "c:d", "o:1", "8"], 2, "':'"),
+        case(&["set", "c d", "o:1", "8"], 2, "whitespace"),
+        case(&["set", "c\td", "o:1", "8"], 2, "whitespace"),
+        case(&["set", "c\u{1}d", "o:1", "8"], 2, "control"),
+        case(&["set", "c\u{7f}", "o:1", "8"], 2, "control"),
+        case(&["set", long_key, "o:1", "8"], 2, "255"),
+        case(&["set", "c", long_pk, "8"], 2, "255"),
+        case(&["set", "c", "o", "8"], 2, "CHANNEL:INDEX"),
+        case(&["set", "c", "o:", "8"], 2, "missing"),
+        case(&["set", "c", ":1", "8"], 2, "empty"),
+        case(&["set", "c", "o:-1", "8"], 2, "decimal"),
+        case(&["set", "c", "o:01", "8"], 2, "leading zeros"),
+        case(&["set", "c", "o:4294967296", "8"], 2, "4294967295"),
+        case(&["set", "c", "a:b:1", "8"], 2, "':'"),
+        case(&["set", "c", "o p:1", "8"], 2, "whitespace"),
+        case(&["get", "c d"], 2, "whitespace"),
+        case(&["get", "--channel", "a:b"], 2, "':'"),
+        case(&["advance", "c", "o:x"], 2, "decimal"),
+        // durations
+        case(&["--busy-timeout", "5", "get"], 2, "unit"),
+        case(&["--busy-timeout", "-5s", "get"], 2, "duration"),
+        case(&["--busy-timeout", "", "get"], 2, "duration"),
+        case(&["get", "--idle-for", "yesterday"], 2, "duration"),
+        case(&["get", "--idle-for", "1x"], 2, "duration"),
+        // conflicting or missing flags
+        case(&["set", "c", "o:1", "1", "--allow-rewind"], 2, "--reason"),
+        case(
+            &["advance", "c", "o:1", "--by", "1", "--to", "2"],
+            2,
+            "cannot be used with",
+        ),
+        case(
+            &["get", "c", "o:1", "--channel", "o"],
+            2,
+            "cannot be used with",
+        ),
+        case(
+            &["get", "c", "o:1", "--idle-for", "1m"],
+            2,
+            "cannot be used with",
+        ),
+        case(&["set", "c", "o:1"], 2, "required"),
+        case(&["set"], 2, "required"),
+        case(&["advance", "c"], 2, "required"),
+        case(&["-o", "yaml", "get"], 2, "invalid value"),
+        case(&["--color", "sometimes", "get"], 2, "invalid value"),
+        case(&["completions", "tcsh"], 2, "invalid value"),
+        case(&["undo-everything"], 2, "unrecognized subcommand"),
+        case(&["get", "--frobnicate"], 2, "unexpected argument"),
+    ];
+    // Invalid UTF-8 in a consumer id.
+    cases.push(Case {
+        args: vec![
+            "set".into(),
+            OsString::from_vec(b"c\xff".to_vec()),
+            "o:1".into(),
+            "8".into(),
+        ],
+        code: 2,
+        says: "UTF-8",
+    });
+    cases
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_message_and_change_nothing() {
+    let env = Env::new();
+    env.seed(&[("c", "o:1", 7)]);
+    let before = env.dump();
+    let cases = argument_cases();
+    assert!(cases.len() >= 50, "{} cases", cases.len());
+    for case in &cases {
+        let out = env.cmd().args(&case.args).output().unwrap();
+        let err = stderr(&out);
+        let shown: Vec<_> = case
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().chars().take(30).collect::<String>())
+            .collect();
+        assert_eq!(out.status.code(), Some(case.code), "{shown:?}: {err}");
+        assert!(
+            err.contains(case.says),
+            "{shown:?}: message should say {:?}: {err}",
+            case.says
+        );
+        assert!(!err.contains("panicked"), "{shown:?}: {err}");
+        assert!(stdout(&out).is_empty(), "{shown:?} printed data");
+    }
+    assert_eq!(env.dump(), before);
+    eprintln!("argument cases: {}", cases.len());
+}
+
+// ---- values in the store written by something else --------------------------
+
+#[test]
+fn foreign_values_in_the_store_are_reported_never_overwritten() {
+    for (label, sql_value) in [
+        ("text", "'12abc'"),
+        ("real", "1.5"),
+        ("NULL", "NULL"),
+        ("negative", "-4"),
+        ("blob", "x'00ff'"),
+    ] {
+        let env = Env::new();
+        env.seed(&[("c", "o:1", 7)]);
+        env.conn()
+            .execute_batch(&format!(
+                "PRAGMA ignore_check_constraints = ON; UPDATE cursors SET offset = {sql_value};"
+            ))
+            .unwrap();
+        let before = env.dump();
+        for args in [
+            vec!["get", "c", "o:1"],
+            vec!["get"],
+            vec!["set", "c", "o:1", "9"],
+            vec!["set", "c", "o:1", "9", "--expect", "7"],
+            vec!["set", "c", "o:1", "0", "--allow-rewind", "--reason", "r"],
+            vec!["advance", "c", "o:1"],
+        ] {
+            let err = env.fails(7, &args);
+            assert!(err.contains("invalid offset"), "{label} {args:?}: {err}");
+            assert!(err.contains("c:o:1"), "{label} {args:?}: {err}");
+        }
+        assert_eq!(env.dump(), before, "{label}");
+    }
+}
+
+// ---- files and faults ---------------------------------------------------------
+
+fn file_bytes(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap()
+}
+
+#[test]
+fn broken_files_are_refused_and_left_unchanged() {
+    let env = Env::empty();
+    let dir = env.dir.path();
+    let mut random = vec![0u8; 64 * 1024];
+    let mut x: u32 = 2_463_534_242;
+    for b in &mut random {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    let files: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.db", Vec::new(), "empty database"),
+        (
+            "text.db",
+            b"offset=7\n".repeat(100),
+            "not a SQLite database",
+        ),
+        ("random.db", random, "not a SQLite database"),
+    ];
+    for (name, bytes, says) in &files {
+        let path = dir.join(name);
+        fs::write(&path, bytes).unwrap();
+        for args in [
+            vec!["get"],
+            vec!["get", "c", "o:1"],
+            vec!["set", "c", "o:1", "1", "--create"],
+            vec!["advance", "c", "o:1", "--create"],
+        ] {
+            let mut full = vec!["--db", path.to_str().unwrap()];
+            full.extend(args);
+            let err = env.fails(7, &full);
+            assert!(err.contains(says), "{name}: {err}");
+        }
+        assert_eq!(&file_bytes(&path), bytes, "{name} changed");
+    }
+    // A 0-byte file is an empty database: `init` may make it a store.
+    let empty = dir.join("empty.db");
+    env.ok(&["--db", empty.to_str().unwrap(), "init"]);
+    env.ok(&["--db", empty.to_str().unwrap(), "get"]);
+    // A directory.
+    let sub = dir.join("sub");
+    fs::create_dir(&sub).unwrap();
+    for args in [vec!["init"], vec!["get"]] {
+        let mut full = vec!["--db", sub.to_str().unwrap()];
+        full.extend(args);
+        assert!(env.fails(7, &full).contains("directory"));
+    }
+    // A missing path in a missing directory.
+    let missing = dir.join("no/such/dir/c.db");
+    env.fails(7, &["--db", missing.to_str().unwrap(), "get"]);
+    env.fails(7, &["--db", missing.to_str().unwrap(), "init"]);
+    assert!(!dir.join("no").exists());
+}
+
+#[test]
+fn a_corrupted_page_is_refused_and_left_unchanged() {
+    let env = Env::new();
+    {
+        // Enough cursors to span several pages.
+        env.conn()
+            .execute_batch(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4999)
+                 INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'c', 'o', i, i FROM n;
+                 PRAGMA wal_checkpoint(TRUNCATE);",
+            )
+            .unwrap();
+    }
+    let mut bytes = file_bytes(&env.db);
+    let page = 4096;
+    assert!(bytes.len() > 8 * page);
+    // Scribble over the middle of every page past the first two.
+    for p in 2..bytes.len() / page {
+        for b in &mut bytes[p * page + 100..p * page + 400] {
+            *b = 0xA5;
+        }
+    }
+    fs::write(&env.db, &bytes).unwrap();
+    let out = env.run(&["get", "-o", "ndjson"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(stderr(&out).contains("malformed") || stderr(&out).contains("corrupt"));
+    env.fails(7, &["set", "c", "o:4000", "9999"]);
+    assert_eq!(file_bytes(&env.db), bytes);
+}
+
+#[test]
+fn a_store_locked_past_the_busy_timeout_is_exit_6_and_retry_works() {
+    let env = Env::new();
+    env.seed(&[("c", "o:1", 7)]);
+    let before = env.dump();
+    let locker = env.conn();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let err = env.fails(6, &["--busy-timeout", "300ms", "set", "c", "o:1", "9"]);
+    assert!(
+        started.elapsed().as_millis() >= 250,
+        "it waited for the lock"
+    );
+    assert!(err.contains("busy"), "{err}");
+    env.fails(6, &["--busy-timeout", "100ms", "advance", "c", "o:1"]);
+    locker.execute_batch("COMMIT").unwrap();
+    drop(locker);
+    assert_eq!(env.dump(), before);
+    env.ok(&["set", "c", "o:1", "9"]);
+    assert_eq!(env.offset("c", "o:1"), Some(9));
+}
+
+#[test]
+fn a_full_disk_is_exit_7_writes_nothing_and_retry_works() {
+    let env = Env::new();
+    env.seed(&[("c", "o:1", 7)]);
+    let before = env.dump();
+    // A file-size limit of 1 KiB: SQLite cannot append to its WAL. SIGXFSZ
+    // is ignored so the write fails with EFBIG instead of killing the process.
+    let script = format!("trap '' XFSZ; ulimit -f 1; exec '{BIN}' set c o:1 9 --reason full");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env_clear()
+        .env("CURSORCTL_DB", &env.db)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+    assert_eq!(env.dump(), before);
+    env.ok(&["set", "c", "o:1", "9"]);
+    assert_eq!(env.offset("c", "o:1"), Some(9));
+}
+
+/// Run the binary as an unprivileged user when the tests run as root
+/// (root ignores file permissions).
+fn unprivileged(env: &Env, args: &[&str]) -> std::process::Output {
+    let is_root = fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    let bin = env.dir.path().join("cursorctl-copy");
+    if !bin.exists() {
+        fs::copy(BIN, &bin).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = if is_root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        Command::new(&bin)
+    };
+    cmd.env_clear()
+        .env("CURSORCTL_DB", &env.db)
+        .current_dir("/")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_read_only_store_refuses_writes_and_still_reads() {
+    let env = Env::new();
+    env.seed(&[("c", "o:1", 7)]);
+    // Leave no WAL files behind, so read-only readers need nothing new.
+    env.conn()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let dir = env.dir.path();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    for f in fs::read_dir(dir).unwrap() {
+        let f = f.unwrap().path();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    // Read-only file in a writable directory: the store is root's, the
+    // process is not root.
+    let before = file_bytes(&env.db);
+    let out = unprivileged(&env, &["set", "c", "o:1", "9"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(stderr(&out).contains("read"), "{}", stderr(&out));
+    assert_eq!(file_bytes(&env.db), before);
+    // Read-only directory too.
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let out = unprivileged(&env, &["advance", "c", "o:1"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(file_bytes(&env.db), before);
+    // Once the fault is gone, the write works.
+    env.ok(&["set", "c", "o:1", "9"]);
+    assert_eq!(env.offset("c", "o:1"), Some(9));
+}
+
+// ---- pipes --------------------------------------------------------------------
+
+#[test]
+fn closed_pipes_and_full_devices_end_cleanly() {
+    let env = Env::new();
+    env.conn()
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
+             INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'c', 'o', i, i FROM n;",
+        )
+        .unwrap();
+    let before = env.dump();
+    for format in ["ndjson", "json", "tsv", "value", "table"] {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "set -o pipefail; '{BIN}' get -o {format} | head -1"
+            ))
+            .env_clear()
+            .env("CURSORCTL_DB", &env.db)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{format}: {}", stderr(&out));
+        assert_eq!(stdout(&out).lines().count(), 1);
+    }
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = env
+        .std_cmd()
+        .args(["get", "-o", "ndjson"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("No space left"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // A write whose change record cannot be printed is still committed and
+    // says so.
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = env
+        .std_cmd()
+        .args(["advance", "c", "o:5"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(env.offset("c", "o:5"), Some(6));
+    let _ = before;
+}
+
+// ---- concurrent compare-and-swap history -----------------------------------------
+
+#[derive(Debug, Clone)]
+struct Op {
+    start: u128,
+    end: u128,
+    expected: u64,
+    code: i32,
+}
+
+#[test]
+fn concurrent_read_then_set_expect_loses_no_update() {
+    const WORKERS: usize = 8;
+    const OPS: usize = 300;
+    let env = Env::new();
+    env.seed(&[("c", "o:0", 0)]);
+    let db = Arc::new(env.db.clone());
+    let t0 = Instant::now();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let db = Arc::clone(&db);
+            thread::spawn(move || {
+                let run = |args: &[&str]| {
+                    Command::new(BIN)
+                        .env_clear()
+                        .env("CURSORCTL_DB", db.as_path())
+                        .args(args)
+                        .stdin(Stdio::null())
+                        .output()
+                        .unwrap()
+                };
+                let mut ops = Vec::with_capacity(OPS);
+                for _ in 0..OPS {
+                    let read = run(&["get", "c", "o:0", "-o", "value"]);
+                    assert_eq!(read.status.code(), Some(0));
+                    let expected: u64 = String::from_utf8_lossy(&read.stdout)
+                        .trim()
+                        .parse()
+                        .unwrap();
+                    let next = (expected + 1).to_string();
+                    let exp = expected.to_string();
+                    let start = t0.elapsed().as_micros();
+                    let out = run(&[
+                        "--busy-timeout",
+                        "50ms",
+                        "-q",
+                        "set",
+                        "c",
+                        "o:0",
+                        &next,
+                        "--expect",
+                        &exp,
+                    ]);
+                    let end = t0.elapsed().as_micros();
+                    ops.push(Op {
+                        start,
+                        end,
+                        expected,
+                        code: out.status.code().unwrap_or(-1),
+                    });
+                }
+                ops
+            })
+        })
+        .collect();
+    let ops: Vec<Op> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let ok: Vec<&Op> = ops.iter().filter(|o| o.code == 0).collect();
+    let failed = ops.len() - ok.len();
+    // Every failure is stale or busy.
+    for op in &ops {
+        assert!(matches!(op.code, 0 | 3 | 6), "unexpected exit {}", op.code);
+    }
+    // The successful expected values are all distinct, and are exactly
+    // 0, 1, ..., n-1: each success moved the cursor by one from what it saw.
+    let mut seen: Vec<u64> = ok.iter().map(|o| o.expected).collect();
+    seen.sort_unstable();
+    let n = ok.len() as u64;
+    assert_eq!(
+        seen,
+        (0..n).collect::<Vec<_>>(),
+        "a lost or duplicated update"
+    );
+    assert_eq!(env.offset("c", "o:0"), Some(n as i64));
+    // Failures wrote nothing: one history row per success plus the creation.
+    assert_eq!(env.history_len(), n as i64 + 1);
+    // Real-time order: an operation that ended before another began has a
+    // smaller expected value.
+    let mut by_start = ok.clone();
+    by_start.sort_by_key(|o| o.start);
+    for (i, a) in by_start.iter().enumerate() {
+        for b in &by_start[i + 1..] {
+            if a.end < b.start {
+                assert!(a.expected < b.expected, "{a:?} finished before {b:?} began");
+            }
+        }
+    }
+    eprintln!(
+        "cas history: {} operations, {} succeeded, {} stale or busy",
+        ops.len(),
+        n,
+        failed
+    );
+}
