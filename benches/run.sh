@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Benchmark cursorctl against the sqlite3 shell doing the same jobs on the
+# same store files, in the same run. Prints a table of medians and ratios
+# (cursorctl / sqlite3) and writes it to target/bench/results.md.
+#
+#   bash benches/run.sh            # stores of 1,000,000 and 10,000,000 cursors
+#   bash benches/run.sh --quick    # 100,000 cursors only, fewer runs (a smoke test)
+#
+# Needs sqlite3, hyperfine, jq and GNU time; installs them with apt-get when
+# they are missing and it may (root, or sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=(1000000 10000000)
+BULK_LINES=1000000
+SIM_MESSAGES=10000000
+RUNS_FAST=200
+RUNS_SLOW=5
+if [[ "${1:-}" == "--quick" ]]; then
+    SIZES=(100000)
+    BULK_LINES=100000
+    SIM_MESSAGES=1000000
+    RUNS_FAST=30
+    RUNS_SLOW=2
+fi
+
+need() {
+    local missing=()
+    command -v sqlite3 >/dev/null || missing+=(sqlite3)
+    command -v hyperfine >/dev/null || missing+=(hyperfine)
+    command -v jq >/dev/null || missing+=(jq)
+    [[ -x /usr/bin/time ]] || missing+=(time)
+    if ((${#missing[@]})); then
+        echo "installing ${missing[*]}" >&2
+        local sudo=()
+        [[ $(id -u) == 0 ]] || sudo=(sudo)
+        "${sudo[@]}" apt-get update -qq
+        "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+need
+
+cargo build --release --quiet
+BIN="$PWD/target/release/cursorctl"
+WORK="$PWD/target/bench"
+mkdir -p "$WORK"
+RESULTS="$WORK/results.md"
+: >"$RESULTS.rows"
+
+NOW_MS="CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+
+# make_store FILE N: a store of N cursors: 1000 consumers, N/1,000,000 (at
+# least 1) channels, partitions to fill; varied update times.
+make_store() {
+    local file=$1 n=$2
+    [[ -f "$file" ]] && return
+    rm -f "$file" "$file-wal" "$file-shm"
+    "$BIN" --db "$file" -q init
+    local per_consumer=$((n / 1000))
+    local parts=$((per_consumer < 1000 ? per_consumer : 1000))
+    sqlite3 "$file" <<SQL
+PRAGMA synchronous = OFF;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $n - 1)
+INSERT INTO cursors (consumer, channel, partition, offset, updated_at)
+SELECT printf('c%04d', i / $per_consumer),
+       printf('ch%d', (i % $per_consumer) / $parts),
+       (i % $per_consumer) % $parts,
+       (i * 7919) % 1000000000,
+       1764000000000 + (i * 104729) % 86400000
+FROM n;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+}
+
+# median_ms JSONFILE INDEX
+median_ms() { jq ".results[$2].median * 1000" "$1"; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# row LABEL CURSORCTL_MS SQLITE_MS TARGET
+row() {
+    local r
+    r=$(ratio "$2" "$3")
+    printf '| %s | %.2f ms | %.2f ms | %sx | %s |\n' "$1" "$2" "$3" "$r" "$4" >>"$RESULTS.rows"
+    printf '%-45s cursorctl %10.2f ms   sqlite3 %10.2f ms   ratio %s (target %s)\n' "$1" "$2" "$3" "$r" "$4" >&2
+}
+
+# peak_kb CMD...: maximum resident set size of one run, output discarded.
+peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+
+for n in "${SIZES[@]}"; do
+    store="$WORK/store-$n.db"
+    echo "== $n cursors: generating $store" >&2
+    make_store "$store" "$n"
+    consumer=c0500
+    key_sql="consumer = 'c0500' AND channel = 'ch0' AND partition = 7"
+
+    # 1. get one cursor.
+    hyperfine -N --warmup 20 --runs "$RUNS_FAST" --export-json "$WORK/get.json" \
+        "$BIN --db $store get $consumer ch0:7 -o value" \
+        "sqlite3 -readonly $store \"SELECT offset FROM cursors WHERE $key_sql\"" >/dev/null
+    row "get one cursor ($n)" "$(median_ms "$WORK/get.json" 0)" "$(median_ms "$WORK/get.json" 1)" "<= 0.9x"
+
+    # 2. advance one cursor: a guarded update in BEGIN IMMEDIATE, synchronous=FULL.
+    hyperfine -N --warmup 10 --runs "$RUNS_FAST" --export-json "$WORK/advance.json" \
+        "$BIN --db $store -q advance $consumer ch0:7" \
+        "sqlite3 $store \"PRAGMA synchronous=FULL; BEGIN IMMEDIATE; UPDATE cursors SET offset = offset + 1, updated_at = $NOW_MS WHERE $key_sql AND offset + 1 >= offset; COMMIT;\"" >/dev/null
+    row "advance one cursor ($n)" "$(median_ms "$WORK/advance.json" 0)" "$(median_ms "$WORK/advance.json" 1)" "<= 0.9x"
+
+    # 3. list every cursor as NDJSON, and peak memory.
+    hyperfine -N --warmup 1 --runs "$RUNS_SLOW" --export-json "$WORK/list.json" \
+        "$BIN --db $store get -o ndjson" \
+        "sqlite3 -readonly -json $store \"SELECT * FROM cursors\"" >/dev/null
+    row "list all as NDJSON ($n)" "$(median_ms "$WORK/list.json" 0)" "$(median_ms "$WORK/list.json" 1)" "<= 1.0x"
+    ours_kb=$(peak_kb "$BIN" --db "$store" get -o ndjson)
+    theirs_kb=$(peak_kb sqlite3 -readonly -json "$store" "SELECT * FROM cursors")
+    printf '| peak memory, list all (%s) | %s KiB | %s KiB | %sx | < 32 MiB |\n' "$n" "$ours_kb" "$theirs_kb" "$(ratio "$ours_kb" "$theirs_kb")" >>"$RESULTS.rows"
+    echo "peak memory listing $n: cursorctl $ours_kb KiB, sqlite3 $theirs_kb KiB" >&2
+done
+
+# 4. set --from-file of BULK_LINES NDJSON lines vs .import + UPDATE ... FROM.
+base="$WORK/store-${SIZES[0]}.db"
+bulk="$WORK/bulk-base.db"
+if [[ ! -f "$bulk" ]]; then
+    cp "$base" "$bulk"
+fi
+moves_json="$WORK/moves-$BULK_LINES.ndjson"
+moves_csv="$WORK/moves-$BULK_LINES.csv"
+sqlite3 -readonly "$bulk" "SELECT json_object('consumer', consumer, 'partition_key', channel || ':' || partition, 'offset', offset + 1, 'expect', offset) FROM cursors ORDER BY consumer, channel, partition LIMIT $BULK_LINES" >"$moves_json"
+{
+    echo "consumer,channel,partition,offset,expect"
+    sqlite3 -readonly -csv "$bulk" "SELECT consumer, channel, partition, offset + 1, offset FROM cursors ORDER BY consumer, channel, partition LIMIT $BULK_LINES"
+} >"$moves_csv"
+cat >"$WORK/import.sql" <<SQL
+PRAGMA synchronous = FULL;
+CREATE TEMP TABLE moves (consumer TEXT, channel TEXT, partition INTEGER, offset INTEGER, expect INTEGER);
+.import --csv --skip 1 $moves_csv moves
+BEGIN IMMEDIATE;
+UPDATE cursors SET offset = moves.offset, updated_at = $NOW_MS
+FROM moves
+WHERE cursors.consumer = moves.consumer AND cursors.channel = moves.channel
+  AND cursors.partition = moves.partition
+  AND cursors.offset = moves.expect AND moves.offset >= cursors.offset;
+COMMIT;
+SQL
+work="$WORK/bulk-work.db"
+hyperfine -N --warmup 1 --runs "$RUNS_SLOW" --export-json "$WORK/bulk.json" \
+    --prepare "bash -c 'rm -f $work-wal $work-shm; cp $bulk $work'" \
+    "$BIN --db $work -q set --from-file $moves_json" \
+    "sqlite3 $work -init $WORK/import.sql .quit" >/dev/null
+row "set --from-file $BULK_LINES lines" "$(median_ms "$WORK/bulk.json" 0)" "$(median_ms "$WORK/bulk.json" 1)" "<= 0.8x"
+rm -f "$work-wal" "$work-shm"
+cp "$bulk" "$work"
+bulk_kb=$(peak_kb "$BIN" --db "$work" -q set --from-file "$moves_json")
+printf '| peak memory, set --from-file %s lines | %s KiB | | | |\n' "$BULK_LINES" "$bulk_kb" >>"$RESULTS.rows"
+
+# 5. flush-sim dry runs.
+sim_rows=""
+for policy in per-message per-batch:100 per-batch:1000 explicit-flush; do
+    out=$(/usr/bin/time -f '%e %M' "$BIN" --db "$base" flush-sim c0500 ch0:7 --policy "$policy" --messages "$SIM_MESSAGES" -q 2>&1 >/dev/null | tail -1)
+    read -r secs kb <<<"$out"
+    sim_rows+="| $policy | $SIM_MESSAGES | $secs s | $kb KiB |"$'\n'
+    echo "flush-sim $policy $SIM_MESSAGES messages: $secs s, $kb KiB" >&2
+done
+
+{
+    echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); $(sqlite3 --version | cut -d' ' -f1-2 | sed 's/^/sqlite3 /'); $(hyperfine --version)."
+    echo
+    echo "| job | cursorctl | sqlite3 | ratio | target |"
+    echo "| --- | ---: | ---: | ---: | --- |"
+    cat "$RESULTS.rows"
+    echo
+    echo "| flush-sim dry run | messages | wall time | peak memory |"
+    echo "| --- | ---: | ---: | ---: |"
+    printf '%s' "$sim_rows"
+} >"$RESULTS"
+rm -f "$RESULTS.rows"
+echo >&2
+cat "$RESULTS"
