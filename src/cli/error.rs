@@ -23,6 +23,9 @@ pub enum ExitKind {
     Busy,
     /// 7: the store is unusable.
     Store,
+    /// 128 + N: ended by signal N (SIGINT, SIGTERM) after rolling back.
+    #[allow(dead_code)]
+    Interrupted(u8),
 }
 
 impl ExitKind {
@@ -36,6 +39,7 @@ impl ExitKind {
             Self::NotFound => 5,
             Self::Busy => 6,
             Self::Store => 7,
+            Self::Interrupted(sig) => 128u8.saturating_add(sig),
         }
     }
 
@@ -49,6 +53,7 @@ impl ExitKind {
             Self::NotFound => "not-found",
             Self::Busy => "busy",
             Self::Store => "store",
+            Self::Interrupted(_) => "interrupted",
         }
     }
 

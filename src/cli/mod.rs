@@ -6,6 +6,8 @@ mod completions;
 mod error;
 mod get;
 mod init;
+#[allow(dead_code)] // wired into the long-running writes
+mod interrupt;
 mod man;
 mod output;
 mod records;
@@ -32,7 +34,8 @@ Exit codes:
   4  regression refused: the new offset is below the stored one; nothing written
   5  not found: the cursor is absent where it must exist
   6  busy: the store stayed locked past --busy-timeout; nothing written; retry
-  7  store unusable: missing, not a cursor store, corrupt, newer schema, read-only, disk full, I/O error";
+  7  store unusable: missing, not a cursor store, corrupt, newer schema, read-only, disk full, I/O error
+  130, 143  interrupted by SIGINT or SIGTERM during a long write; rolled back";
 
 /// Inspect and repair the durable read positions (cursors) of the consumers
 /// of a partitioned message system.
