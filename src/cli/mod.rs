@@ -4,6 +4,7 @@ mod advance;
 mod change;
 mod completions;
 mod error;
+mod flush_sim;
 mod get;
 mod init;
 mod output;
@@ -86,6 +87,7 @@ pub enum Command {
     Get(get::Args),
     Set(set::Args),
     Advance(advance::Args),
+    FlushSim(flush_sim::Args),
     Completions(completions::Args),
 }
 
@@ -202,6 +204,7 @@ pub fn main() -> ExitCode {
         Command::Get(args) => get::run(&ctx, &args),
         Command::Set(args) => set::run(&ctx, &args),
         Command::Advance(args) => advance::run(&ctx, &args),
+        Command::FlushSim(args) => flush_sim::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
     };
     match result {
