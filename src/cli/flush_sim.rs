@@ -321,14 +321,11 @@ fn so_far(summary: &Summary) -> String {
             summary.start_offset
         ),
         n => format!(
-            "{n} checkpoint(s) were committed before, moving the cursor from {} to {}",
+            "{n} checkpoint(s) were committed, moving the cursor from {} to {}",
             summary.start_offset, summary.final_offset
         ),
     };
-    format!(
-        "flush-sim stopped at message {}: {done}; nothing after it was written",
-        summary.messages
-    )
+    format!("flush-sim stopped at message {}; {done}", summary.messages)
 }
 
 fn note_short_input(ctx: &Context, summary: &Summary) {
