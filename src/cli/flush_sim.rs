@@ -423,11 +423,11 @@ impl<'p> Reporter<'p> {
         let (bar, template) = match self.total {
             Some(total) => (
                 ProgressBar::new(total),
-                "{prefix} [{bar:30}] {human_pos}/{human_len} messages, {per_sec}, {eta} left",
+                "{prefix} [{bar:25}] {human_pos}/{human_len} messages, {eta} left",
             ),
             None => (
                 ProgressBar::new_spinner(),
-                "{prefix} {spinner} {human_pos} messages, {per_sec}",
+                "{prefix} {spinner} {human_pos} messages, {elapsed}",
             ),
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
