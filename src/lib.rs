@@ -10,6 +10,8 @@
 //! - [`DurableStore`]: the storage trait (read a value, compare-and-swap), with
 //!   a SQLite implementation ([`SqliteStore`]) and an in-memory one
 //!   ([`MemoryStore`]);
+//! - [`sim`]: what a checkpoint policy costs (store writes) and risks
+//!   (messages processed again after a crash), by running the driver;
 //! - validated names ([`ConsumerId`], [`PartitionKey`], [`CursorKey`]) and the
 //!   parsers for offsets and durations shared by every front end.
 
@@ -18,6 +20,7 @@ mod driver;
 mod error;
 pub mod key;
 pub mod parse;
+pub mod sim;
 pub mod store;
 
 pub use cursor::{cursor_key_for, ConsumerCursor};

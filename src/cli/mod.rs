@@ -4,6 +4,7 @@ mod advance;
 mod change;
 mod completions;
 mod error;
+mod flush_sim;
 mod get;
 mod init;
 #[allow(dead_code)] // wired into the long-running writes
@@ -90,6 +91,7 @@ pub enum Command {
     Get(get::Args),
     Set(set::Args),
     Advance(advance::Args),
+    FlushSim(flush_sim::Args),
     Completions(completions::Args),
     #[command(hide = true)]
     Man(man::Args),
@@ -208,6 +210,7 @@ pub fn main() -> ExitCode {
         Command::Get(args) => get::run(&ctx, &args),
         Command::Set(args) => set::run(&ctx, &args),
         Command::Advance(args) => advance::run(&ctx, &args),
+        Command::FlushSim(args) => flush_sim::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
         Command::Man(args) => man::run(&args, Cli::command()),
     };

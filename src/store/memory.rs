@@ -89,15 +89,21 @@ impl DurableStore for MemoryStore {
             return Err(DurabilityError::OffsetTooLarge { offset: new });
         }
         let mut values = self.values.borrow_mut();
-        let actual = values.get(key).copied();
-        if actual.unwrap_or(0) != expected {
-            return Err(DurabilityError::StaleCheckpoint {
-                key: key.to_owned(),
-                expected,
-                actual,
-            });
+        // Look the key up once and overwrite in place: a long simulation
+        // writes the same key millions of times and should not allocate.
+        match values.get_mut(key) {
+            Some(value) if *value == expected => *value = new,
+            None if expected == 0 => {
+                values.insert(key.to_owned(), new);
+            }
+            actual => {
+                return Err(DurabilityError::StaleCheckpoint {
+                    key: key.to_owned(),
+                    expected,
+                    actual: actual.copied(),
+                })
+            }
         }
-        values.insert(key.to_owned(), new);
         self.writes.set(self.writes.get() + 1);
         if self.keep_log.get() {
             self.log.borrow_mut().push((key.to_owned(), new));
