@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one cursor, or list cursors')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET')
             [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'Move a cursor forward by N (default 1) or to an offset; never backwards')
+            [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for cursorctl and every command into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -103,6 +104,27 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'cursorctl;flush-sim' {
+            [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, 'Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush')
+            [CompletionResult]::new('--messages', '--messages', [CompletionResultType]::ParameterName, 'Simulate N processed messages after the cursor''s offset')
+            [CompletionResult]::new('--offsets', '--offsets', [CompletionResultType]::ParameterName, 'Read the next offset of each processed message from PATH, one a line (- for stdin)')
+            [CompletionResult]::new('--flush-every', '--flush-every', [CompletionResultType]::ParameterName, 'Also flush every M messages, whatever the policy')
+            [CompletionResult]::new('--crash-after', '--crash-after', [CompletionResultType]::ParameterName, 'Crash after K messages: no final flush; report what a restarted consumer processes again')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'With --commit: why (recorded in the history)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each')
+            [CompletionResult]::new('--commit', '--commit', [CompletionResultType]::ParameterName, 'Write the checkpoints to the store, each in its own transaction, recorded in the history')
+            [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'With --commit: create the cursor if it does not exist')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'cursorctl;completions' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -133,6 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one cursor, or list cursors')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET')
             [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'Move a cursor forward by N (default 1) or to an offset; never backwards')
+            [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for cursorctl and every command into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -148,6 +171,9 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help;advance' {
+            break
+        }
+        'cursorctl;help;flush-sim' {
             break
         }
         'cursorctl;help;completions' {

@@ -22,6 +22,9 @@ _cursorctl() {
             cursorctl,completions)
                 cmd="cursorctl__subcmd__completions"
                 ;;
+            cursorctl,flush-sim)
+                cmd="cursorctl__subcmd__flush__subcmd__sim"
+                ;;
             cursorctl,get)
                 cmd="cursorctl__subcmd__get"
                 ;;
@@ -42,6 +45,9 @@ _cursorctl() {
                 ;;
             cursorctl__subcmd__help,completions)
                 cmd="cursorctl__subcmd__help__subcmd__completions"
+                ;;
+            cursorctl__subcmd__help,flush-sim)
+                cmd="cursorctl__subcmd__help__subcmd__flush__subcmd__sim"
                 ;;
             cursorctl__subcmd__help,get)
                 cmd="cursorctl__subcmd__help__subcmd__get"
@@ -65,7 +71,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance completions man help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +188,64 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__flush__subcmd__sim)
+            opts="-o -q -h --policy --messages --offsets --flush-every --crash-after --compare --commit --create --reason --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --messages)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --offsets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flush-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crash-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__get)
             opts="-o -q -h --channel --idle-for --must-exist --db --output --busy-timeout --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -225,7 +289,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help)
-            opts="init get set advance completions man help"
+            opts="init get set advance flush-sim completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +317,20 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__help__subcmd__flush__subcmd__sim)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -33,6 +33,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand get 'Show one cursor, or list cursors'
             cand set 'Checkpoint a cursor to OFFSET'
             cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+            cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
             cand completions 'Print the completion script for a shell'
             cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -95,6 +96,26 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;flush-sim'= {
+            cand --policy 'Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush'
+            cand --messages 'Simulate N processed messages after the cursor''s offset'
+            cand --offsets 'Read the next offset of each processed message from PATH, one a line (- for stdin)'
+            cand --flush-every 'Also flush every M messages, whatever the policy'
+            cand --crash-after 'Crash after K messages: no final flush; report what a restarted consumer processes again'
+            cand --reason 'With --commit: why (recorded in the history)'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand --compare 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each'
+            cand --commit 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
+            cand --create 'With --commit: create the cursor if it does not exist'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;completions'= {
             cand --db 'Path of the cursor store'
             cand -o 'Output format'
@@ -123,6 +144,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand get 'Show one cursor, or list cursors'
             cand set 'Checkpoint a cursor to OFFSET'
             cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+            cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
             cand completions 'Print the completion script for a shell'
             cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -134,6 +156,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;set'= {
         }
         &'cursorctl;help;advance'= {
+        }
+        &'cursorctl;help;flush-sim'= {
         }
         &'cursorctl;help;completions'= {
         }

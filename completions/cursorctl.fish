@@ -41,6 +41,7 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "init" -d 'Creat
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "get" -d 'Show one cursor, or list cursors'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "set" -d 'Checkpoint a cursor to OFFSET'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "man" -d 'Write man pages for cursorctl and every command into a folder'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -106,6 +107,27 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l create -
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l policy -d 'Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l messages -d 'Simulate N processed messages after the cursor\'s offset' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l offsets -d 'Read the next offset of each processed message from PATH, one a line (- for stdin)' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l flush-every -d 'Also flush every M messages, whatever the policy' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l crash-after -d 'Crash after K messages: no final flush; report what a restarted consumer processes again' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l reason -d 'With --commit: why (recorded in the history)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l compare -d 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l commit -d 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l create -d 'With --commit: create the cursor if it does not exist'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l db -d 'Path of the cursor store' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -131,10 +153,11 @@ always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance completions man help" -f -a "init" -d 'Create the cursor store at --db'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance completions man help" -f -a "get" -d 'Show one cursor, or list cursors'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance completions man help" -f -a "set" -d 'Checkpoint a cursor to OFFSET'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance completions man help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance completions man help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance completions man help" -f -a "man" -d 'Write man pages for cursorctl and every command into a folder'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "init" -d 'Create the cursor store at --db'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "get" -d 'Show one cursor, or list cursors'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "set" -d 'Checkpoint a cursor to OFFSET'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "man" -d 'Write man pages for cursorctl and every command into a folder'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

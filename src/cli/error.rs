@@ -24,7 +24,6 @@ pub enum ExitKind {
     /// 7: the store is unusable.
     Store,
     /// 128 + N: ended by signal N (SIGINT, SIGTERM) after rolling back.
-    #[allow(dead_code)]
     Interrupted(u8),
 }
 

@@ -15,6 +15,7 @@ use cursorctl::{parse_offset, CheckpointPolicy, DurabilityError, MemoryStore};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::error::{describe_durability, ExitKind, Failure};
+use super::interrupt::Interrupt;
 use super::output::{Field, Format, Printer, Record, Shape};
 use super::Context;
 
@@ -282,6 +283,7 @@ fn commit(
     let stream_events = ctx.global.output == Format::Ndjson;
     let mut reporter = Reporter::new(ctx, stream_events.then_some(&mut printer), policy);
     reporter.total = input.len();
+    reporter.interrupt = Some(Interrupt::install()?);
     let offsets = input.offsets(start)?;
     let result = sim.run(offsets, &mut reporter);
     reporter.finish();
@@ -383,6 +385,8 @@ struct Reporter<'p> {
     total: Option<u64>,
     warned: u64,
     bar: Option<ProgressBar>,
+    /// With --commit: stop between checkpoints on SIGINT or SIGTERM.
+    interrupt: Option<Interrupt>,
 }
 
 impl<'p> Reporter<'p> {
@@ -395,6 +399,7 @@ impl<'p> Reporter<'p> {
             total: None,
             warned: 0,
             bar: None,
+            interrupt: None,
         }
     }
 
@@ -419,6 +424,12 @@ impl<'p> Reporter<'p> {
         }
     }
 
+    fn check_interrupt(&self) -> anyhow::Result<()> {
+        self.interrupt.as_ref().map_or(Ok(()), |i| {
+            i.check("every checkpoint before the signal is committed; no further checkpoint was written")
+        })
+    }
+
     fn new_bar(&self) -> ProgressBar {
         let (bar, template) = match self.total {
             Some(total) => (
@@ -439,6 +450,7 @@ impl<'p> Reporter<'p> {
 
 impl Observer<anyhow::Error> for Reporter<'_> {
     fn event(&mut self, event: &Event<'_>) -> anyhow::Result<()> {
+        self.check_interrupt()?;
         if let Event::Error {
             message,
             error: error @ DurabilityError::CursorRegression { .. },
@@ -460,6 +472,7 @@ impl Observer<anyhow::Error> for Reporter<'_> {
     }
 
     fn progress(&mut self, messages: u64) -> anyhow::Result<()> {
+        self.check_interrupt()?;
         if self.bar.is_none()
             && self.terminal
             && !self.quiet

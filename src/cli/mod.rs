@@ -7,7 +7,6 @@ mod error;
 mod flush_sim;
 mod get;
 mod init;
-#[allow(dead_code)] // wired into the long-running writes
 mod interrupt;
 mod man;
 mod output;
