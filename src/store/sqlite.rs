@@ -6,6 +6,7 @@
 //! [`WriteTxn`] is written in the same transaction as the change. The schema
 //! is in `docs/store.md`.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -533,50 +534,9 @@ impl SqliteStore {
     pub fn for_each_change<E: From<StoreError>>(
         &self,
         filter: &HistoryFilter,
-        mut each: impl FnMut(&HistoryRow) -> Result<(), E>,
+        each: impl FnMut(&HistoryRow) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut sql = String::from(
-            "SELECT id, at, consumer, channel, partition, old_offset, new_offset, command, \
-             reason, user, batch FROM history WHERE 1",
-        );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(c) = &filter.consumer {
-            sql.push_str(" AND consumer = ?");
-            args.push(c.clone().into());
-        }
-        if let Some(pk) = &filter.partition_key {
-            sql.push_str(" AND channel = ? AND partition = ?");
-            args.push(pk.channel().as_str().to_owned().into());
-            args.push(i64::from(pk.index()).into());
-        }
-        if let Some(t) = filter.since {
-            sql.push_str(" AND at >= ?");
-            args.push(t.into());
-        }
-        if let Some(b) = filter.batch {
-            sql.push_str(" AND batch = ?");
-            args.push(b.into());
-        }
-        if let Some(limit) = filter.limit {
-            sql = format!(
-                "SELECT * FROM ({sql} ORDER BY id DESC LIMIT {}) ORDER BY id",
-                limit.min(i64::MAX as u64)
-            );
-        } else {
-            sql.push_str(" ORDER BY id");
-        }
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(db_err("reading the history"))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
-            .map_err(db_err("reading the history"))?;
-        while let Some(row) = rows.next().map_err(db_err("reading the history"))? {
-            let change = history_row(row).map_err(db_err("reading the history"))?;
-            each(&change)?;
-        }
-        Ok(())
+        changes_on(&self.conn, filter, each)
     }
 
     /// One recorded change by id.
@@ -604,11 +564,59 @@ impl SqliteStore {
         let txn = WriteTxn {
             tx,
             now_ms: now_ms(),
+            last_read: RefCell::default(),
         };
         let value = f(&txn)?;
         txn.tx.commit().map_err(db_err("committing"))?;
         Ok(value)
     }
+}
+
+/// Read recorded changes matching `filter`, oldest first.
+fn changes_on<E: From<StoreError>>(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    mut each: impl FnMut(&HistoryRow) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut sql = String::from(
+        "SELECT id, at, consumer, channel, partition, old_offset, new_offset, command, \
+         reason, user, batch FROM history WHERE 1",
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(c) = &filter.consumer {
+        sql.push_str(" AND consumer = ?");
+        args.push(c.clone().into());
+    }
+    if let Some(pk) = &filter.partition_key {
+        sql.push_str(" AND channel = ? AND partition = ?");
+        args.push(pk.channel().as_str().to_owned().into());
+        args.push(i64::from(pk.index()).into());
+    }
+    if let Some(t) = filter.since {
+        sql.push_str(" AND at >= ?");
+        args.push(t.into());
+    }
+    if let Some(b) = filter.batch {
+        sql.push_str(" AND batch = ?");
+        args.push(b.into());
+    }
+    if let Some(limit) = filter.limit {
+        sql = format!(
+            "SELECT * FROM ({sql} ORDER BY id DESC LIMIT {}) ORDER BY id",
+            limit.min(i64::MAX as u64)
+        );
+    } else {
+        sql.push_str(" ORDER BY id");
+    }
+    let mut stmt = conn.prepare(&sql).map_err(db_err("reading the history"))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args))
+        .map_err(db_err("reading the history"))?;
+    while let Some(row) = rows.next().map_err(db_err("reading the history"))? {
+        let change = history_row(row).map_err(db_err("reading the history"))?;
+        each(&change)?;
+    }
+    Ok(())
 }
 
 fn history_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
@@ -674,12 +682,14 @@ fn read_cursor(conn: &Connection, key: &CursorKey) -> Result<Option<CursorRow>, 
 }
 
 /// Compare-and-swap on one cursor, inside whatever transaction `conn` is in.
+/// `known` is the offset just read in the same write transaction, if any.
 fn cas_on(
     conn: &Connection,
     key: &str,
     expected: u64,
     new: u64,
     now: i64,
+    known: Option<Option<u64>>,
 ) -> Result<(), DurabilityError> {
     let parsed = CursorKey::parse(key)?;
     let new_sql = to_sql_offset(new)?;
@@ -688,7 +698,10 @@ fn cas_on(
         expected,
         actual,
     };
-    let current = read_cursor(conn, &parsed)?.map(|r| r.offset);
+    let current = match known {
+        Some(current) => current,
+        None => read_cursor(conn, &parsed)?.map(|r| r.offset),
+    };
     if current.unwrap_or(0) != expected {
         return Err(stale(current));
     }
@@ -721,9 +734,33 @@ fn cas_on(
     Ok(())
 }
 
+/// Read one offset (without building a whole [`CursorRow`]).
 fn read_on(conn: &Connection, key: &str) -> Result<Option<u64>, DurabilityError> {
     let parsed = CursorKey::parse(key)?;
-    Ok(read_cursor(conn, &parsed)?.map(|r| r.offset))
+    let pk = parsed.partition_key();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT offset FROM cursors WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
+        )
+        .map_err(db_err("reading a cursor"))?;
+    let mut rows = stmt
+        .query(params![
+            parsed.consumer().as_str(),
+            pk.channel().as_str(),
+            pk.index()
+        ])
+        .map_err(db_err("reading a cursor"))?;
+    let Some(row) = rows.next().map_err(db_err("reading a cursor"))? else {
+        return Ok(None);
+    };
+    let offset =
+        offset_from(row.get_ref(0).map_err(db_err("reading a cursor"))?).map_err(|value| {
+            StoreError::InvalidValue {
+                key: key.to_owned(),
+                value,
+            }
+        })?;
+    Ok(Some(offset))
 }
 
 impl DurableStore for SqliteStore {
@@ -741,6 +778,31 @@ impl DurableStore for SqliteStore {
 pub struct WriteTxn<'c> {
     tx: Transaction<'c>,
     now_ms: i64,
+    last_read: RefCell<LastRead>,
+}
+
+/// The cursor read last in a write transaction. Nothing else can write the
+/// store while the transaction holds the write lock, so a compare-and-swap
+/// right after a read of the same key need not read it again. Every write
+/// through the transaction forgets it.
+#[derive(Default)]
+struct LastRead {
+    valid: bool,
+    key: String,
+    offset: Option<u64>,
+}
+
+impl LastRead {
+    fn get(&self, key: &str) -> Option<Option<u64>> {
+        (self.valid && self.key == key).then_some(self.offset)
+    }
+
+    fn set(&mut self, key: &str, offset: Option<u64>) {
+        self.key.clear();
+        self.key.push_str(key);
+        self.offset = offset;
+        self.valid = true;
+    }
 }
 
 impl WriteTxn<'_> {
@@ -768,12 +830,26 @@ impl WriteTxn<'_> {
         read_change(&self.tx, id)
     }
 
+    /// Read recorded changes inside the transaction, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and whatever `each` returns.
+    pub fn for_each_change<E: From<StoreError>>(
+        &self,
+        filter: &HistoryFilter,
+        each: impl FnMut(&HistoryRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        changes_on(&self.tx, filter, each)
+    }
+
     /// Remove a cursor if it still holds `expected` (the undo of a creation).
     ///
     /// # Errors
     ///
     /// [`DurabilityError::StaleCheckpoint`] when it holds something else.
     pub fn remove_if(&self, key: &CursorKey, expected: u64) -> Result<(), DurabilityError> {
+        self.last_read.borrow_mut().valid = false;
         let current = read_cursor(&self.tx, key)?.map(|r| r.offset);
         if current != Some(expected) {
             return Err(DurabilityError::StaleCheckpoint {
@@ -849,7 +925,8 @@ impl WriteTxn<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    /// The underlying transaction, for reads the store does not offer.
+    /// The underlying transaction, for reads the store does not offer (a
+    /// write through it would bypass the checks and the read cache).
     #[must_use]
     pub fn connection(&self) -> &Connection {
         &self.tx
@@ -858,10 +935,21 @@ impl WriteTxn<'_> {
 
 impl DurableStore for WriteTxn<'_> {
     fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        read_on(&self.tx, key)
+        if let Some(offset) = self.last_read.borrow().get(key) {
+            return Ok(offset);
+        }
+        let offset = read_on(&self.tx, key)?;
+        self.last_read.borrow_mut().set(key, offset);
+        Ok(offset)
     }
 
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        cas_on(&self.tx, key, expected, new, self.now_ms)
+        let known = {
+            let mut last = self.last_read.borrow_mut();
+            let known = last.get(key);
+            last.valid = false;
+            known
+        };
+        cas_on(&self.tx, key, expected, new, self.now_ms, known)
     }
 }
