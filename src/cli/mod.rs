@@ -1,14 +1,18 @@
 //! The command line: argument definitions, the run loop and exit codes.
 
 mod advance;
+mod bulk;
 mod change;
 mod completions;
 mod error;
 mod get;
+mod history;
 mod init;
+mod input;
 mod output;
 mod records;
 mod set;
+mod undo;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -86,6 +90,8 @@ pub enum Command {
     Get(get::Args),
     Set(set::Args),
     Advance(advance::Args),
+    History(history::Args),
+    Undo(undo::Args),
     Completions(completions::Args),
 }
 
@@ -202,6 +208,8 @@ pub fn main() -> ExitCode {
         Command::Get(args) => get::run(&ctx, &args),
         Command::Set(args) => set::run(&ctx, &args),
         Command::Advance(args) => advance::run(&ctx, &args),
+        Command::History(args) => history::run(&ctx, &args),
+        Command::Undo(args) => undo::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
     };
     match result {
