@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{
-    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+    params, CachedStatement, Connection, OpenFlags, OptionalExtension, Statement, Transaction,
+    TransactionBehavior,
 };
 
 use super::DurableStore;
@@ -562,6 +563,7 @@ impl SqliteStore {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(db_err("starting a write transaction"))?;
         let txn = WriteTxn {
+            prepared: Prepared::new(&self.conn),
             tx,
             now_ms: now_ms(),
             last_read: RefCell::default(),
@@ -681,33 +683,117 @@ fn read_cursor(conn: &Connection, key: &CursorKey) -> Result<Option<CursorRow>, 
     }))
 }
 
-/// Compare-and-swap on one cursor, inside whatever transaction `conn` is in.
-/// `known` is the offset just read in the same write transaction, if any.
+/// The statements of the hot write path.
+#[derive(Clone, Copy)]
+enum Sql {
+    ReadOffset,
+    UpdateCursor,
+    InsertCursor,
+    InsertHistory,
+}
+
+impl Sql {
+    const ALL: usize = 4;
+
+    const fn text(self) -> &'static str {
+        match self {
+            Self::ReadOffset => {
+                "SELECT offset FROM cursors WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
+            }
+            Self::UpdateCursor => {
+                "UPDATE cursors SET offset = ?4, updated_at = ?5 \
+                 WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
+            }
+            Self::InsertCursor => {
+                "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)"
+            }
+            Self::InsertHistory => {
+                "INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
+                 command, reason, user, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            }
+        }
+    }
+}
+
+/// Where prepared statements come from: the connection's statement cache,
+/// or the ones a write transaction keeps for its whole life.
+trait Statements {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Statements for Connection {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut stmt = self.prepare_cached(sql.text())?;
+        f(&mut stmt)
+    }
+}
+
+/// Statements prepared once per write transaction: a bulk write runs the
+/// same few statements a million times.
+struct Prepared<'c> {
+    conn: &'c Connection,
+    slots: [RefCell<Option<CachedStatement<'c>>>; Sql::ALL],
+}
+
+impl<'c> Prepared<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            slots: Default::default(),
+        }
+    }
+}
+
+impl Statements for Prepared<'_> {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut slot = self.slots[sql as usize].borrow_mut();
+        let stmt = match &mut *slot {
+            Some(stmt) => stmt,
+            empty => empty.insert(self.conn.prepare_cached(sql.text())?),
+        };
+        f(stmt)
+    }
+}
+
+/// Compare-and-swap on one cursor, inside the current write transaction.
+/// `known` is the offset just read in the same transaction, if any.
 fn cas_on(
-    conn: &Connection,
+    stmts: &impl Statements,
     key: &str,
     expected: u64,
     new: u64,
     now: i64,
     known: Option<Option<u64>>,
 ) -> Result<(), DurabilityError> {
-    let parsed = CursorKey::parse(key)?;
     let new_sql = to_sql_offset(new)?;
-    let stale = |actual| DurabilityError::StaleCheckpoint {
-        key: key.to_owned(),
-        expected,
-        actual,
-    };
     let current = match known {
         Some(current) => current,
-        None => read_cursor(conn, &parsed)?.map(|r| r.offset),
+        None => read_on(stmts, key)?,
     };
     if current.unwrap_or(0) != expected {
-        return Err(stale(current));
+        return Err(DurabilityError::StaleCheckpoint {
+            key: key.to_owned(),
+            expected,
+            actual: current,
+        });
     }
     if current == Some(new) {
         return Ok(());
     }
+    let parsed = CursorKey::parse(key)?;
     let pk = parsed.partition_key();
     let args = params![
         parsed.consumer().as_str(),
@@ -717,50 +803,42 @@ fn cas_on(
         now
     ];
     if current.is_some() {
-        conn.prepare_cached(
-            "UPDATE cursors SET offset = ?4, updated_at = ?5 \
-             WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
-        )
-        .and_then(|mut s| s.execute(args))
-        .map_err(db_err("writing a cursor"))?;
+        stmts
+            .with(Sql::UpdateCursor, |s| s.execute(args))
+            .map_err(db_err("writing a cursor"))?;
     } else {
-        conn.prepare_cached(
-            "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .and_then(|mut s| s.execute(args))
-        .map_err(db_err("creating a cursor"))?;
+        stmts
+            .with(Sql::InsertCursor, |s| s.execute(args))
+            .map_err(db_err("creating a cursor"))?;
     }
     Ok(())
 }
 
 /// Read one offset (without building a whole [`CursorRow`]).
-fn read_on(conn: &Connection, key: &str) -> Result<Option<u64>, DurabilityError> {
+fn read_on(stmts: &impl Statements, key: &str) -> Result<Option<u64>, DurabilityError> {
     let parsed = CursorKey::parse(key)?;
     let pk = parsed.partition_key();
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT offset FROM cursors WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
-        )
+    let found = stmts
+        .with(Sql::ReadOffset, |s| {
+            let mut rows = s.query(params![
+                parsed.consumer().as_str(),
+                pk.channel().as_str(),
+                pk.index()
+            ])?;
+            rows.next()?
+                .map(|row| row.get_ref(0).map(offset_from))
+                .transpose()
+        })
         .map_err(db_err("reading a cursor"))?;
-    let mut rows = stmt
-        .query(params![
-            parsed.consumer().as_str(),
-            pk.channel().as_str(),
-            pk.index()
-        ])
-        .map_err(db_err("reading a cursor"))?;
-    let Some(row) = rows.next().map_err(db_err("reading a cursor"))? else {
-        return Ok(None);
-    };
-    let offset =
-        offset_from(row.get_ref(0).map_err(db_err("reading a cursor"))?).map_err(|value| {
-            StoreError::InvalidValue {
-                key: key.to_owned(),
-                value,
-            }
-        })?;
-    Ok(Some(offset))
+    match found {
+        None => Ok(None),
+        Some(Ok(offset)) => Ok(Some(offset)),
+        Some(Err(value)) => Err(StoreError::InvalidValue {
+            key: key.to_owned(),
+            value,
+        }
+        .into()),
+    }
 }
 
 impl DurableStore for SqliteStore {
@@ -776,6 +854,7 @@ impl DurableStore for SqliteStore {
 
 /// A write transaction on a [`SqliteStore`]: compare-and-swap, history.
 pub struct WriteTxn<'c> {
+    prepared: Prepared<'c>,
     tx: Transaction<'c>,
     now_ms: i64,
     last_read: RefCell<LastRead>,
@@ -902,12 +981,8 @@ impl WriteTxn<'_> {
     pub fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
         let pk = change.key.partition_key();
         let sql_offset = |o: Option<u64>| o.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        self.tx
-            .prepare_cached(
-                "INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
-                 command, reason, user, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .and_then(|mut s| {
+        self.prepared
+            .with(Sql::InsertHistory, |s| {
                 s.execute(params![
                     self.now_ms,
                     change.key.consumer().as_str(),
@@ -938,7 +1013,7 @@ impl DurableStore for WriteTxn<'_> {
         if let Some(offset) = self.last_read.borrow().get(key) {
             return Ok(offset);
         }
-        let offset = read_on(&self.tx, key)?;
+        let offset = read_on(&self.prepared, key)?;
         self.last_read.borrow_mut().set(key, offset);
         Ok(offset)
     }
@@ -950,6 +1025,6 @@ impl DurableStore for WriteTxn<'_> {
             last.valid = false;
             known
         };
-        cas_on(&self.tx, key, expected, new, self.now_ms, known)
+        cas_on(&self.prepared, key, expected, new, self.now_ms, known)
     }
 }
