@@ -458,7 +458,32 @@ fn history_lists_changes_with_filters_in_every_format() {
     let tsv = env.ok(&["history", "-o", "tsv"]);
     assert!(tsv.starts_with("id\tat\tkey\tconsumer\tpartition_key\told_offset\tnew_offset\tcommand\treason\tuser\tbatch\n"));
     let table = env.ok(&["history", "billing", "orders:0"]);
-    assert!(table.contains("replay INC-1"), "{table}");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "ID",
+            "AT",
+            "KEY",
+            "OLD_OFFSET",
+            "NEW_OFFSET",
+            "COMMAND",
+            "REASON",
+            "USER",
+            "BATCH"
+        ]
+    );
+    assert!(
+        table
+            .lines()
+            .nth(2)
+            .unwrap()
+            .ends_with("replay INC-1  tester"),
+        "{table}"
+    );
 }
 
 /// Bulk-move cursors and return the batch id.

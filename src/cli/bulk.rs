@@ -38,6 +38,7 @@ pub struct Options<'a> {
 /// first few in full, and how many in all.
 pub struct Failures {
     label: &'static str,
+    stale_hint: Option<&'static str>,
     total: u64,
     first_kind: Option<ExitKind>,
     shown: Vec<serde_json::Value>,
@@ -48,11 +49,18 @@ impl Failures {
     pub const fn new(label: &'static str) -> Self {
         Self {
             label,
+            stale_hint: None,
             total: 0,
             first_kind: None,
             shown: Vec::new(),
             text: String::new(),
         }
+    }
+
+    /// What to suggest when the first failure is a stale cursor.
+    pub const fn with_stale_hint(mut self, hint: &'static str) -> Self {
+        self.stale_hint = Some(hint);
+        self
     }
 
     pub const fn is_empty(&self) -> bool {
@@ -91,10 +99,13 @@ impl Failures {
         if hidden > 0 {
             message.push_str(&format!("\n  ... and {hidden} more failing {label}s"));
         }
-        Failure::new(kind, message)
+        let mut failure = Failure::new(kind, message)
             .with("failed", self.total)
-            .with("failures", self.shown)
-            .into()
+            .with("failures", self.shown);
+        if let (ExitKind::Stale, Some(hint)) = (kind, self.stale_hint) {
+            failure = failure.with_hint(hint);
+        }
+        failure.into()
     }
 }
 

@@ -304,6 +304,7 @@ impl Record for HistoryRecord<'_> {
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
+        // In field order: a table shows the columns in the order visited.
         &[
             "id",
             "at",
@@ -311,9 +312,9 @@ impl Record for HistoryRecord<'_> {
             "old_offset",
             "new_offset",
             "command",
+            "reason",
             "user",
             "batch",
-            "reason",
         ]
     }
 

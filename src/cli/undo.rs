@@ -292,6 +292,8 @@ fn batch_ids(
     Ok(ids)
 }
 
+const BATCH_MOVED: &str = "cursors moved since the batch (see `cursorctl history`); undo the other changes one at a time with `cursorctl undo CHANGE_ID` if that is what you want";
+
 fn no_batch(batch: i64) -> anyhow::Error {
     Failure::new(
         ExitKind::NotFound,
@@ -320,7 +322,7 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
             user: &user,
             batch: Some(new_batch),
         };
-        let mut failures = Failures::new("change");
+        let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
         for &id in &ids {
             let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
             // After a failure nothing will be committed: check the rest
@@ -365,7 +367,7 @@ fn plan_batch(ctx: &Context, batch: i64, reason: Option<&str>) -> anyhow::Result
     }
     let view = DryRun::new(&store);
     let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
-    let mut failures = Failures::new("change");
+    let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
     for &id in &ids {
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
         let row = match dry_undo(&view, &change, reason) {

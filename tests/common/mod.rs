@@ -85,7 +85,8 @@ impl Env {
 
     /// A raw connection to the store (for checks and for playing another writer).
     pub fn conn(&self) -> Connection {
-        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE).expect("open store")
+        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .expect("open store")
     }
 
     /// Every cursor and every history row, as text: compare before and after.
@@ -122,7 +123,8 @@ impl Env {
 
 /// Every row of the cursor and history tables, as text.
 pub fn dump(db: &Path) -> String {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store");
+    let conn =
+        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store");
     let mut out = String::new();
     for table in ["cursors", "history", "batches"] {
         let mut stmt = conn
