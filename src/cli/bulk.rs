@@ -439,6 +439,16 @@ fn plan(
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
+    store.snapshot(|store| plan_in(ctx, opts, lines, progress, store))
+}
+
+fn plan_in(
+    ctx: &Context,
+    opts: &Options<'_>,
+    lines: &mut LineReader<Box<dyn BufRead>>,
+    progress: &Progress,
+    store: &SqliteStore,
+) -> anyhow::Result<()> {
     let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
     let mut seen = SeenKeys::new();
     let mut failures = Failures::new("line");
@@ -476,7 +486,7 @@ fn plan(
                         create: opts.create,
                         allow_rewind: opts.allow_rewind,
                     };
-                    match move_cursor(&DryRun::new(&store), &m) {
+                    match move_cursor(&DryRun::new(store), &m) {
                         Ok((old, new)) => {
                             let status = Status::of(old, Some(new));
                             if status == Status::Unchanged {

@@ -1,7 +1,7 @@
 //! `cursorctl undo`: put back what a recorded change (or a whole batch) did.
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::sqlite::{ChangeInput, HistoryFilter, HistoryRow, WriteTxn};
+use cursorctl::store::sqlite::{ChangeInput, HistoryFilter, HistoryRow, SqliteStore, WriteTxn};
 use cursorctl::store::{DryRun, DurableStore};
 use cursorctl::StoreError;
 
@@ -361,11 +361,20 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
 
 fn plan_batch(ctx: &Context, batch: i64, reason: Option<&str>) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
+    store.snapshot(|store| plan_batch_in(ctx, store, batch, reason))
+}
+
+fn plan_batch_in(
+    ctx: &Context,
+    store: &SqliteStore,
+    batch: i64,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
     let ids = batch_ids(|f, each| store.for_each_change(f, each), batch)?;
     if ids.is_empty() {
         return Err(no_batch(batch));
     }
-    let view = DryRun::new(&store);
+    let view = DryRun::new(store);
     let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
     let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
     for &id in &ids {

@@ -549,6 +549,23 @@ impl SqliteStore {
         read_change(&self.conn, id)
     }
 
+    /// Run `f` in one read transaction: every read sees the same snapshot
+    /// of the store, and no write lock is taken.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and whatever `f` returns.
+    pub fn snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(db_err("starting a read transaction"))?;
+        let value = f(self)?;
+        tx.finish().map_err(db_err("ending a read transaction"))?;
+        Ok(value)
+    }
+
     /// Run `f` in one `BEGIN IMMEDIATE` transaction; commit if it returns
     /// `Ok`, roll back otherwise.
     ///
