@@ -34,9 +34,11 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the cursor store at --db')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one cursor, or list cursors')
-            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET, or many cursors from a file')
             [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'Move a cursor forward by N (default 1) or to an offset; never backwards')
             [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the recorded changes, oldest first')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo a recorded change, or every change of a batch')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for cursorctl and every command into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -70,6 +72,8 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;set' {
+            [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'The format of --from-file (default: detected, `{` starts NDJSON)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Compare-and-swap against this offset instead of the one just read')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
@@ -125,6 +129,36 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'cursorctl;history' {
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only the newest N changes (still printed oldest first)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only changes at or after TIME: RFC 3339 (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h, 2days)')
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Only the changes of this batch')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cursorctl;undo' {
+            [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Undo every change of this batch, all or nothing')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history; needed when the undo moves a cursor back)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would happen; write nothing and take no write lock')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'cursorctl;completions' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -153,9 +187,11 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
         'cursorctl;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the cursor store at --db')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one cursor, or list cursors')
-            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET, or many cursors from a file')
             [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'Move a cursor forward by N (default 1) or to an offset; never backwards')
             [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the recorded changes, oldest first')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo a recorded change, or every change of a batch')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for cursorctl and every command into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -174,6 +210,12 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help;flush-sim' {
+            break
+        }
+        'cursorctl;help;history' {
+            break
+        }
+        'cursorctl;help;undo' {
             break
         }
         'cursorctl;help;completions' {

@@ -31,6 +31,9 @@ _cursorctl() {
             cursorctl,help)
                 cmd="cursorctl__subcmd__help"
                 ;;
+            cursorctl,history)
+                cmd="cursorctl__subcmd__history"
+                ;;
             cursorctl,init)
                 cmd="cursorctl__subcmd__init"
                 ;;
@@ -39,6 +42,9 @@ _cursorctl() {
                 ;;
             cursorctl,set)
                 cmd="cursorctl__subcmd__set"
+                ;;
+            cursorctl,undo)
+                cmd="cursorctl__subcmd__undo"
                 ;;
             cursorctl__subcmd__help,advance)
                 cmd="cursorctl__subcmd__help__subcmd__advance"
@@ -55,6 +61,9 @@ _cursorctl() {
             cursorctl__subcmd__help,help)
                 cmd="cursorctl__subcmd__help__subcmd__help"
                 ;;
+            cursorctl__subcmd__help,history)
+                cmd="cursorctl__subcmd__help__subcmd__history"
+                ;;
             cursorctl__subcmd__help,init)
                 cmd="cursorctl__subcmd__help__subcmd__init"
                 ;;
@@ -64,6 +73,9 @@ _cursorctl() {
             cursorctl__subcmd__help,set)
                 cmd="cursorctl__subcmd__help__subcmd__set"
                 ;;
+            cursorctl__subcmd__help,undo)
+                cmd="cursorctl__subcmd__help__subcmd__undo"
+                ;;
             *)
                 ;;
         esac
@@ -71,7 +83,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim completions man help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,7 +301,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help)
-            opts="init get set advance flush-sim completions man help"
+            opts="init get set advance flush-sim history undo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,6 +384,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -407,6 +433,66 @@ _cursorctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__help__subcmd__undo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__history)
+            opts="-o -q -h --limit --since --batch --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -487,13 +573,63 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__set)
-            opts="-o -q -h --expect --create --dry-run --reason --allow-rewind --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --from-file --input-format --expect --create --dry-run --reason --allow-rewind --db --output --busy-timeout --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
                 --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__undo)
+            opts="-o -q -h --batch --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --batch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

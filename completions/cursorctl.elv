@@ -31,9 +31,11 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --version 'Print version'
             cand init 'Create the cursor store at --db'
             cand get 'Show one cursor, or list cursors'
-            cand set 'Checkpoint a cursor to OFFSET'
+            cand set 'Checkpoint a cursor to OFFSET, or many cursors from a file'
             cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
             cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+            cand history 'Show the recorded changes, oldest first'
+            cand undo 'Undo a recorded change, or every change of a batch'
             cand completions 'Print the completion script for a shell'
             cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -64,6 +66,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;set'= {
+            cand --from-file 'Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing'
+            cand --input-format 'The format of --from-file (default: detected, `{` starts NDJSON)'
             cand --expect 'Compare-and-swap against this offset instead of the one just read'
             cand --reason 'Why (recorded in the history)'
             cand --db 'Path of the cursor store'
@@ -116,6 +120,34 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;history'= {
+            cand --limit 'Only the newest N changes (still printed oldest first)'
+            cand --since 'Only changes at or after TIME: RFC 3339 (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h, 2days)'
+            cand --batch 'Only the changes of this batch'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;undo'= {
+            cand --batch 'Undo every change of this batch, all or nothing'
+            cand --reason 'Why (recorded in the history; needed when the undo moves a cursor back)'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand --dry-run 'Show what would happen; write nothing and take no write lock'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;completions'= {
             cand --db 'Path of the cursor store'
             cand -o 'Output format'
@@ -142,9 +174,11 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help'= {
             cand init 'Create the cursor store at --db'
             cand get 'Show one cursor, or list cursors'
-            cand set 'Checkpoint a cursor to OFFSET'
+            cand set 'Checkpoint a cursor to OFFSET, or many cursors from a file'
             cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
             cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+            cand history 'Show the recorded changes, oldest first'
+            cand undo 'Undo a recorded change, or every change of a batch'
             cand completions 'Print the completion script for a shell'
             cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -158,6 +192,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;advance'= {
         }
         &'cursorctl;help;flush-sim'= {
+        }
+        &'cursorctl;help;history'= {
+        }
+        &'cursorctl;help;undo'= {
         }
         &'cursorctl;help;completions'= {
         }

@@ -233,9 +233,13 @@ impl FromStr for PartitionKey {
     }
 }
 
+// Keys are formatted once or twice per cursor written: plain writes rather
+// than the formatting machinery, which shows in bulk writes.
 impl fmt::Display for PartitionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.channel, self.index)
+        f.write_str(self.channel.as_str())?;
+        f.write_str(":")?;
+        f.write_str(itoa::Buffer::new().format(self.index))
     }
 }
 
@@ -303,7 +307,9 @@ impl FromStr for CursorKey {
 
 impl fmt::Display for CursorKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.consumer, self.partition_key)
+        f.write_str(self.consumer.as_str())?;
+        f.write_str(":")?;
+        fmt::Display::fmt(&self.partition_key, f)
     }
 }
 

@@ -78,6 +78,8 @@ pub struct Failure {
     pub message: String,
     /// Extra fields for the JSON error object.
     pub details: Map<String, Value>,
+    /// What to do next, when the exit class's usual hint does not fit.
+    pub hint: Option<&'static str>,
 }
 
 impl Failure {
@@ -86,11 +88,17 @@ impl Failure {
             kind,
             message: message.into(),
             details: Map::new(),
+            hint: None,
         }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(ExitKind::Usage, message)
+    }
+
+    pub const fn with_hint(mut self, hint: &'static str) -> Self {
+        self.hint = Some(hint);
+        self
     }
 
     pub fn with(mut self, field: &str, value: impl Into<Value>) -> Self {
@@ -183,7 +191,12 @@ pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
         body.extend(details);
         writeln_json(&mut stderr, &json!({ "error": body }))
     } else {
-        write_text(&mut stderr, kind, &message, color)
+        let hint = err
+            .chain()
+            .find_map(|c| c.downcast_ref::<Failure>())
+            .and_then(|f| f.hint)
+            .or_else(|| kind.hint());
+        write_text(&mut stderr, hint, &message, color)
     };
     kind
 }
@@ -195,7 +208,7 @@ fn writeln_json(w: &mut impl io::Write, value: &Value) -> io::Result<()> {
 
 fn write_text(
     w: &mut impl io::Write,
-    kind: ExitKind,
+    hint: Option<&str>,
     message: &str,
     color: bool,
 ) -> io::Result<()> {
@@ -205,7 +218,7 @@ fn write_text(
         ("", "", "")
     };
     writeln!(w, "cursorctl: {red}error{reset}: {message}")?;
-    if let Some(hint) = kind.hint() {
+    if let Some(hint) = hint {
         writeln!(w, "cursorctl: {bold}hint{reset}: {hint}")?;
     }
     Ok(())

@@ -1,17 +1,21 @@
 //! The command line: argument definitions, the run loop and exit codes.
 
 mod advance;
+mod bulk;
 mod change;
 mod completions;
 mod error;
 mod flush_sim;
 mod get;
+mod history;
 mod init;
+mod input;
 mod interrupt;
 mod man;
 mod output;
 mod records;
 mod set;
+mod undo;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -91,6 +95,8 @@ pub enum Command {
     Set(set::Args),
     Advance(advance::Args),
     FlushSim(flush_sim::Args),
+    History(history::Args),
+    Undo(undo::Args),
     Completions(completions::Args),
     #[command(hide = true)]
     Man(man::Args),
@@ -210,6 +216,8 @@ pub fn main() -> ExitCode {
         Command::Set(args) => set::run(&ctx, &args),
         Command::Advance(args) => advance::run(&ctx, &args),
         Command::FlushSim(args) => flush_sim::run(&ctx, &args),
+        Command::History(args) => history::run(&ctx, &args),
+        Command::Undo(args) => undo::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
         Command::Man(args) => man::run(&args, Cli::command()),
     };

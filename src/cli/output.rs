@@ -46,7 +46,9 @@ impl ColorChoice {
         match self {
             Self::Always => true,
             Self::Never => false,
-            Self::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            Self::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+            }
         }
     }
 
@@ -63,7 +65,6 @@ impl ColorChoice {
 #[derive(Clone, Copy, Debug)]
 pub enum Field<'a> {
     Str(&'a str),
-    #[allow(dead_code)]
     OptStr(Option<&'a str>),
     U64(u64),
     OptU64(Option<u64>),

@@ -1,10 +1,10 @@
-//! The records commands print: cursors and changes.
+//! The records commands print: cursors, changes, plans and history.
 
 use std::fmt::Write as _;
 use std::io;
 
-use cursorctl::key::CursorKey;
-use cursorctl::store::sqlite::CursorRow;
+use cursorctl::key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
+use cursorctl::store::sqlite::{CursorRow, HistoryRow};
 
 use super::output::{Field, Record};
 
@@ -161,5 +161,164 @@ impl Record for ChangeRecord {
 
     fn value(&self) -> Field<'_> {
         Field::OptU64(self.new_offset)
+    }
+}
+
+impl ChangeRecord {
+    /// The change record of a recorded change.
+    ///
+    /// # Errors
+    ///
+    /// A stored key that is not valid (written by something else).
+    pub fn from_history(row: &HistoryRow) -> Result<Self, KeyError> {
+        Ok(Self {
+            id: Some(row.id),
+            key: key_of(row)?,
+            old_offset: row.old_offset,
+            new_offset: row.new_offset,
+            status: Status::of(row.old_offset, row.new_offset),
+            dry_run: false,
+        })
+    }
+}
+
+/// The cursor key of a recorded change.
+///
+/// # Errors
+///
+/// A stored name that is not valid (written by something else).
+pub fn key_of(row: &HistoryRow) -> Result<CursorKey, KeyError> {
+    Ok(CursorKey::new(
+        ConsumerId::new(row.consumer.as_str())?,
+        PartitionKey::new(ChannelId::new(row.channel.as_str())?, row.partition),
+    ))
+}
+
+/// One row of a dry-run plan: what would happen to one input line (or to
+/// one undone change), including why it would fail.
+#[derive(Clone, Debug)]
+pub struct PlanRecord {
+    /// What the row is about: `("line", N)` or `("change", ID)`.
+    pub source: (&'static str, u64),
+    /// The cursor key (`None`: the line holds no readable key).
+    pub key: Option<String>,
+    pub old_offset: Option<u64>,
+    pub new_offset: Option<u64>,
+    /// `created`, `advanced`, `rewound`, `unchanged`, `removed`, or the
+    /// failure: `stale`, `regression`, `not-found`, `invalid`, ...
+    pub status: &'static str,
+    /// Why it would fail.
+    pub reason: Option<String>,
+}
+
+impl PlanRecord {
+    fn delta(&self) -> Option<i64> {
+        if self.key.is_none() || self.status == "invalid" {
+            return None;
+        }
+        let as_i64 = |v: Option<u64>| i64::try_from(v.unwrap_or(0)).unwrap_or(i64::MAX);
+        Some(as_i64(self.new_offset) - as_i64(self.old_offset))
+    }
+}
+
+impl Record for PlanRecord {
+    fn fields(
+        &self,
+        visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        visit(self.source.0, Field::U64(self.source.1))?;
+        visit("key", Field::OptStr(self.key.as_deref()))?;
+        visit("old_offset", Field::OptU64(self.old_offset))?;
+        visit("new_offset", Field::OptU64(self.new_offset))?;
+        visit("delta", Field::OptI64(self.delta()))?;
+        visit("status", Field::Str(self.status))?;
+        visit("reason", Field::OptStr(self.reason.as_deref()))?;
+        visit("dry_run", Field::Bool(true))
+    }
+
+    fn table_columns(&self) -> &'static [&'static str] {
+        if self.source.0 == "line" {
+            &[
+                "line",
+                "key",
+                "old_offset",
+                "new_offset",
+                "delta",
+                "status",
+                "reason",
+            ]
+        } else {
+            &[
+                "change",
+                "key",
+                "old_offset",
+                "new_offset",
+                "delta",
+                "status",
+                "reason",
+            ]
+        }
+    }
+
+    fn value(&self) -> Field<'_> {
+        Field::OptU64(self.new_offset)
+    }
+}
+
+/// A recorded change as `history` prints it: `{id, at, key, consumer,
+/// partition_key, old_offset, new_offset, command, reason, user, batch}`.
+pub struct HistoryRecord<'a> {
+    row: &'a HistoryRow,
+    key: &'a str,
+}
+
+impl<'a> HistoryRecord<'a> {
+    /// Wrap a row, writing its key into `buf` (reused across rows).
+    pub fn new(row: &'a HistoryRow, buf: &'a mut String) -> Self {
+        buf.clear();
+        let _ = write!(buf, "{}:{}:{}", row.consumer, row.channel, row.partition);
+        Self { row, key: buf }
+    }
+}
+
+impl Record for HistoryRecord<'_> {
+    fn fields(
+        &self,
+        visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let row = self.row;
+        visit("id", Field::I64(row.id))?;
+        visit("at", Field::Time(Some(row.at)))?;
+        visit("key", Field::Str(self.key))?;
+        visit("consumer", Field::Str(&row.consumer))?;
+        visit(
+            "partition_key",
+            Field::Str(&self.key[row.consumer.len() + 1..]),
+        )?;
+        visit("old_offset", Field::OptU64(row.old_offset))?;
+        visit("new_offset", Field::OptU64(row.new_offset))?;
+        visit("command", Field::Str(&row.command))?;
+        visit("reason", Field::OptStr(row.reason.as_deref()))?;
+        visit("user", Field::Str(&row.user))?;
+        visit("batch", Field::OptI64(row.batch))
+    }
+
+    fn table_columns(&self) -> &'static [&'static str] {
+        // In field order: a table shows the columns in the order visited.
+        &[
+            "id",
+            "at",
+            "key",
+            "old_offset",
+            "new_offset",
+            "command",
+            "reason",
+            "user",
+            "batch",
+        ]
+    }
+
+    fn value(&self) -> Field<'_> {
+        Field::OptU64(self.row.new_offset)
     }
 }

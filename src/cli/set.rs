@@ -1,17 +1,31 @@
-//! `cursorctl set`: checkpoint a cursor to an offset.
+//! `cursorctl set`: checkpoint a cursor to an offset, or many from a file.
+
+use std::path::PathBuf;
 
 use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
 
+use super::bulk;
 use super::change::{run_one, Audit, Move, Target};
+use super::error::Failure;
+use super::input::InputFormat;
 use super::{offset_arg, Context};
 
-/// Checkpoint a cursor to OFFSET
+/// Checkpoint a cursor to OFFSET, or many cursors from a file
 ///
 /// A compare-and-swap against the offset just read (or --expect): if the
 /// cursor moved meanwhile, nothing is written (exit 3). Moving backwards is
 /// refused (exit 4) unless --allow-rewind with a --reason. A cursor that does
 /// not exist needs --create (exit 5 otherwise). Every change is recorded in
 /// the history with its reason and user.
+///
+/// With --from-file, every line (NDJSON as `get -o ndjson` prints it, or CSV
+/// with a header consumer,partition_key,offset[,expect]) is validated and
+/// checked in one transaction; an optional `expect` per line is the offset
+/// its compare-and-swap expects. If any line fails, nothing is written,
+/// every failing line is listed on stderr, and the exit code is that of the
+/// first failing line. The changes share one batch id (see `history
+/// --batch` and `undo --batch`). With --dry-run the plan has one row per
+/// line and the exit code is the one the write would have.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -19,17 +33,29 @@ Examples:
   cursorctl set billing orders:3 1042 --expect 1041         only if it still holds 1041
   cursorctl set billing orders:3 900 --allow-rewind --reason 'replay INC-123'
   cursorctl set newsvc orders:0 0 --create                  start a new consumer at 0
-  cursorctl set billing orders:3 1042 --dry-run             show the plan, write nothing")]
+  cursorctl set billing orders:3 1042 --dry-run             show the plan, write nothing
+  cursorctl get billing -o ndjson | jq -c '.expect = .offset | .offset += 1' | cursorctl set --from-file -
+  cursorctl set --from-file moves.csv --dry-run             check a CSV file, write nothing")]
 pub struct Args {
     /// Consumer id
-    pub consumer: ConsumerId,
+    #[arg(required_unless_present = "from_file", conflicts_with = "from_file")]
+    pub consumer: Option<ConsumerId>,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
-    pub partition_key: PartitionKey,
+    #[arg(required_unless_present = "from_file")]
+    pub partition_key: Option<PartitionKey>,
 
     /// The new offset (0 to 9223372036854775807)
-    #[arg(value_parser = offset_arg, allow_hyphen_values = true)]
-    pub offset: u64,
+    #[arg(value_parser = offset_arg, allow_hyphen_values = true, required_unless_present = "from_file")]
+    pub offset: Option<u64>,
+
+    /// Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing
+    #[arg(long, value_name = "PATH", conflicts_with = "expect")]
+    pub from_file: Option<PathBuf>,
+
+    /// The format of --from-file (default: detected, `{` starts NDJSON)
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "from_file")]
+    pub input_format: Option<InputFormat>,
 
     #[command(flatten)]
     pub write: WriteArgs,
@@ -60,13 +86,33 @@ pub struct WriteArgs {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let key = CursorKey::new(args.consumer.clone(), args.partition_key.clone());
+    if let Some(path) = &args.from_file {
+        return bulk::run(
+            ctx,
+            &bulk::Options {
+                path,
+                format: args.input_format,
+                create: args.write.create,
+                allow_rewind: args.allow_rewind,
+                reason: args.write.reason.as_deref(),
+                dry_run: args.write.dry_run,
+            },
+        );
+    }
+    let (Some(consumer), Some(partition_key), Some(offset)) =
+        (&args.consumer, &args.partition_key, args.offset)
+    else {
+        return Err(
+            Failure::usage("set needs CONSUMER PARTITION_KEY OFFSET, or --from-file").into(),
+        );
+    };
+    let key = CursorKey::new(consumer.clone(), partition_key.clone());
     let user = Context::user();
     run_one(
         ctx,
         &Move {
             key: &key,
-            target: Target::To(args.offset),
+            target: Target::To(offset),
             expect: args.write.expect,
             create: args.write.create,
             allow_rewind: args.allow_rewind,

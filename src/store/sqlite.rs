@@ -6,12 +6,14 @@
 //! [`WriteTxn`] is written in the same transaction as the change. The schema
 //! is in `docs/store.md`.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{
-    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+    params, CachedStatement, Connection, OpenFlags, OptionalExtension, Statement, Transaction,
+    TransactionBehavior,
 };
 
 use super::DurableStore;
@@ -534,50 +536,9 @@ impl SqliteStore {
     pub fn for_each_change<E: From<StoreError>>(
         &self,
         filter: &HistoryFilter,
-        mut each: impl FnMut(&HistoryRow) -> Result<(), E>,
+        each: impl FnMut(&HistoryRow) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut sql = String::from(
-            "SELECT id, at, consumer, channel, partition, old_offset, new_offset, command, \
-             reason, user, batch FROM history WHERE 1",
-        );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(c) = &filter.consumer {
-            sql.push_str(" AND consumer = ?");
-            args.push(c.clone().into());
-        }
-        if let Some(pk) = &filter.partition_key {
-            sql.push_str(" AND channel = ? AND partition = ?");
-            args.push(pk.channel().as_str().to_owned().into());
-            args.push(i64::from(pk.index()).into());
-        }
-        if let Some(t) = filter.since {
-            sql.push_str(" AND at >= ?");
-            args.push(t.into());
-        }
-        if let Some(b) = filter.batch {
-            sql.push_str(" AND batch = ?");
-            args.push(b.into());
-        }
-        if let Some(limit) = filter.limit {
-            sql = format!(
-                "SELECT * FROM ({sql} ORDER BY id DESC LIMIT {}) ORDER BY id",
-                limit.min(i64::MAX as u64)
-            );
-        } else {
-            sql.push_str(" ORDER BY id");
-        }
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(db_err("reading the history"))?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
-            .map_err(db_err("reading the history"))?;
-        while let Some(row) = rows.next().map_err(db_err("reading the history"))? {
-            let change = history_row(row).map_err(db_err("reading the history"))?;
-            each(&change)?;
-        }
-        Ok(())
+        changes_on(&self.conn, filter, each)
     }
 
     /// One recorded change by id.
@@ -587,6 +548,23 @@ impl SqliteStore {
     /// Store failures.
     pub fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
         read_change(&self.conn, id)
+    }
+
+    /// Run `f` in one read transaction: every read sees the same snapshot
+    /// of the store, and no write lock is taken.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and whatever `f` returns.
+    pub fn snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(db_err("starting a read transaction"))?;
+        let value = f(self)?;
+        tx.finish().map_err(db_err("ending a read transaction"))?;
+        Ok(value)
     }
 
     /// Run `f` in one `BEGIN IMMEDIATE` transaction; commit if it returns
@@ -603,13 +581,62 @@ impl SqliteStore {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(db_err("starting a write transaction"))?;
         let txn = WriteTxn {
+            prepared: Prepared::new(&self.conn),
             tx,
             now_ms: now_ms(),
+            last_read: RefCell::default(),
         };
         let value = f(&txn)?;
         txn.tx.commit().map_err(db_err("committing"))?;
         Ok(value)
     }
+}
+
+/// Read recorded changes matching `filter`, oldest first.
+fn changes_on<E: From<StoreError>>(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    mut each: impl FnMut(&HistoryRow) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut sql = String::from(
+        "SELECT id, at, consumer, channel, partition, old_offset, new_offset, command, \
+         reason, user, batch FROM history WHERE 1",
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(c) = &filter.consumer {
+        sql.push_str(" AND consumer = ?");
+        args.push(c.clone().into());
+    }
+    if let Some(pk) = &filter.partition_key {
+        sql.push_str(" AND channel = ? AND partition = ?");
+        args.push(pk.channel().as_str().to_owned().into());
+        args.push(i64::from(pk.index()).into());
+    }
+    if let Some(t) = filter.since {
+        sql.push_str(" AND at >= ?");
+        args.push(t.into());
+    }
+    if let Some(b) = filter.batch {
+        sql.push_str(" AND batch = ?");
+        args.push(b.into());
+    }
+    if let Some(limit) = filter.limit {
+        sql = format!(
+            "SELECT * FROM ({sql} ORDER BY id DESC LIMIT {}) ORDER BY id",
+            limit.min(i64::MAX as u64)
+        );
+    } else {
+        sql.push_str(" ORDER BY id");
+    }
+    let mut stmt = conn.prepare(&sql).map_err(db_err("reading the history"))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args))
+        .map_err(db_err("reading the history"))?;
+    while let Some(row) = rows.next().map_err(db_err("reading the history"))? {
+        let change = history_row(row).map_err(db_err("reading the history"))?;
+        each(&change)?;
+    }
+    Ok(())
 }
 
 fn history_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
@@ -674,28 +701,117 @@ fn read_cursor(conn: &Connection, key: &CursorKey) -> Result<Option<CursorRow>, 
     }))
 }
 
-/// Compare-and-swap on one cursor, inside whatever transaction `conn` is in.
+/// The statements of the hot write path.
+#[derive(Clone, Copy)]
+enum Sql {
+    ReadOffset,
+    UpdateCursor,
+    InsertCursor,
+    InsertHistory,
+}
+
+impl Sql {
+    const ALL: usize = 4;
+
+    const fn text(self) -> &'static str {
+        match self {
+            Self::ReadOffset => {
+                "SELECT offset FROM cursors WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
+            }
+            Self::UpdateCursor => {
+                "UPDATE cursors SET offset = ?4, updated_at = ?5 \
+                 WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
+            }
+            Self::InsertCursor => {
+                "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)"
+            }
+            Self::InsertHistory => {
+                "INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
+                 command, reason, user, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            }
+        }
+    }
+}
+
+/// Where prepared statements come from: the connection's statement cache,
+/// or the ones a write transaction keeps for its whole life.
+trait Statements {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Statements for Connection {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut stmt = self.prepare_cached(sql.text())?;
+        f(&mut stmt)
+    }
+}
+
+/// Statements prepared once per write transaction: a bulk write runs the
+/// same few statements a million times.
+struct Prepared<'c> {
+    conn: &'c Connection,
+    slots: [RefCell<Option<CachedStatement<'c>>>; Sql::ALL],
+}
+
+impl<'c> Prepared<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            slots: Default::default(),
+        }
+    }
+}
+
+impl Statements for Prepared<'_> {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut slot = self.slots[sql as usize].borrow_mut();
+        let stmt = match &mut *slot {
+            Some(stmt) => stmt,
+            empty => empty.insert(self.conn.prepare_cached(sql.text())?),
+        };
+        f(stmt)
+    }
+}
+
+/// Compare-and-swap on one cursor, inside the current write transaction.
+/// `known` is the offset just read in the same transaction, if any.
 fn cas_on(
-    conn: &Connection,
+    stmts: &impl Statements,
     key: &str,
     expected: u64,
     new: u64,
     now: i64,
+    known: Option<Option<u64>>,
 ) -> Result<(), DurabilityError> {
-    let parsed = CursorKey::parse(key)?;
     let new_sql = to_sql_offset(new)?;
-    let stale = |actual| DurabilityError::StaleCheckpoint {
-        key: key.to_owned(),
-        expected,
-        actual,
+    let current = match known {
+        Some(current) => current,
+        None => read_on(stmts, key)?,
     };
-    let current = read_cursor(conn, &parsed)?.map(|r| r.offset);
     if current.unwrap_or(0) != expected {
-        return Err(stale(current));
+        return Err(DurabilityError::StaleCheckpoint {
+            key: key.to_owned(),
+            expected,
+            actual: current,
+        });
     }
     if current == Some(new) {
         return Ok(());
     }
+    let parsed = CursorKey::parse(key)?;
     let pk = parsed.partition_key();
     let args = params![
         parsed.consumer().as_str(),
@@ -705,26 +821,42 @@ fn cas_on(
         now
     ];
     if current.is_some() {
-        conn.prepare_cached(
-            "UPDATE cursors SET offset = ?4, updated_at = ?5 \
-             WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
-        )
-        .and_then(|mut s| s.execute(args))
-        .map_err(db_err("writing a cursor"))?;
+        stmts
+            .with(Sql::UpdateCursor, |s| s.execute(args))
+            .map_err(db_err("writing a cursor"))?;
     } else {
-        conn.prepare_cached(
-            "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .and_then(|mut s| s.execute(args))
-        .map_err(db_err("creating a cursor"))?;
+        stmts
+            .with(Sql::InsertCursor, |s| s.execute(args))
+            .map_err(db_err("creating a cursor"))?;
     }
     Ok(())
 }
 
-fn read_on(conn: &Connection, key: &str) -> Result<Option<u64>, DurabilityError> {
+/// Read one offset (without building a whole [`CursorRow`]).
+fn read_on(stmts: &impl Statements, key: &str) -> Result<Option<u64>, DurabilityError> {
     let parsed = CursorKey::parse(key)?;
-    Ok(read_cursor(conn, &parsed)?.map(|r| r.offset))
+    let pk = parsed.partition_key();
+    let found = stmts
+        .with(Sql::ReadOffset, |s| {
+            let mut rows = s.query(params![
+                parsed.consumer().as_str(),
+                pk.channel().as_str(),
+                pk.index()
+            ])?;
+            rows.next()?
+                .map(|row| row.get_ref(0).map(offset_from))
+                .transpose()
+        })
+        .map_err(db_err("reading a cursor"))?;
+    match found {
+        None => Ok(None),
+        Some(Ok(offset)) => Ok(Some(offset)),
+        Some(Err(value)) => Err(StoreError::InvalidValue {
+            key: key.to_owned(),
+            value,
+        }
+        .into()),
+    }
 }
 
 impl DurableStore for SqliteStore {
@@ -740,8 +872,34 @@ impl DurableStore for SqliteStore {
 
 /// A write transaction on a [`SqliteStore`]: compare-and-swap, history.
 pub struct WriteTxn<'c> {
+    prepared: Prepared<'c>,
     tx: Transaction<'c>,
     now_ms: i64,
+    last_read: RefCell<LastRead>,
+}
+
+/// The cursor read last in a write transaction. Nothing else can write the
+/// store while the transaction holds the write lock, so a compare-and-swap
+/// right after a read of the same key need not read it again. Every write
+/// through the transaction forgets it.
+#[derive(Default)]
+struct LastRead {
+    valid: bool,
+    key: String,
+    offset: Option<u64>,
+}
+
+impl LastRead {
+    fn get(&self, key: &str) -> Option<Option<u64>> {
+        (self.valid && self.key == key).then_some(self.offset)
+    }
+
+    fn set(&mut self, key: &str, offset: Option<u64>) {
+        self.key.clear();
+        self.key.push_str(key);
+        self.offset = offset;
+        self.valid = true;
+    }
 }
 
 impl WriteTxn<'_> {
@@ -769,12 +927,26 @@ impl WriteTxn<'_> {
         read_change(&self.tx, id)
     }
 
+    /// Read recorded changes inside the transaction, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and whatever `each` returns.
+    pub fn for_each_change<E: From<StoreError>>(
+        &self,
+        filter: &HistoryFilter,
+        each: impl FnMut(&HistoryRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        changes_on(&self.tx, filter, each)
+    }
+
     /// Remove a cursor if it still holds `expected` (the undo of a creation).
     ///
     /// # Errors
     ///
     /// [`DurabilityError::StaleCheckpoint`] when it holds something else.
     pub fn remove_if(&self, key: &CursorKey, expected: u64) -> Result<(), DurabilityError> {
+        self.last_read.borrow_mut().valid = false;
         let current = read_cursor(&self.tx, key)?.map(|r| r.offset);
         if current != Some(expected) {
             return Err(DurabilityError::StaleCheckpoint {
@@ -827,12 +999,8 @@ impl WriteTxn<'_> {
     pub fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
         let pk = change.key.partition_key();
         let sql_offset = |o: Option<u64>| o.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        self.tx
-            .prepare_cached(
-                "INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
-                 command, reason, user, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .and_then(|mut s| {
+        self.prepared
+            .with(Sql::InsertHistory, |s| {
                 s.execute(params![
                     self.now_ms,
                     change.key.consumer().as_str(),
@@ -850,7 +1018,8 @@ impl WriteTxn<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    /// The underlying transaction, for reads the store does not offer.
+    /// The underlying transaction, for reads the store does not offer (a
+    /// write through it would bypass the checks and the read cache).
     #[must_use]
     pub fn connection(&self) -> &Connection {
         &self.tx
@@ -859,10 +1028,21 @@ impl WriteTxn<'_> {
 
 impl DurableStore for WriteTxn<'_> {
     fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        read_on(&self.tx, key)
+        if let Some(offset) = self.last_read.borrow().get(key) {
+            return Ok(offset);
+        }
+        let offset = read_on(&self.prepared, key)?;
+        self.last_read.borrow_mut().set(key, offset);
+        Ok(offset)
     }
 
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        cas_on(&self.tx, key, expected, new, self.now_ms)
+        let known = {
+            let mut last = self.last_read.borrow_mut();
+            let known = last.get(key);
+            last.valid = false;
+            known
+        };
+        cas_on(&self.prepared, key, expected, new, self.now_ms, known)
     }
 }

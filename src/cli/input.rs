@@ -1,0 +1,465 @@
+//! Reading `set --from-file` input: NDJSON or CSV, one cursor a line,
+//! streamed and validated line by line.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
+use cursorctl::parse_offset;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::error::Failure;
+
+/// The format of bulk input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// One JSON object a line (the shape `get -o ndjson` prints).
+    Ndjson,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+/// One valid input line.
+#[derive(Debug)]
+pub struct Entry {
+    pub key: CursorKey,
+    pub offset: u64,
+    /// The offset the compare-and-swap expects, if the line gives one.
+    pub expect: Option<u64>,
+}
+
+/// Why a line was refused, with its key when the key could be read.
+#[derive(Debug)]
+pub struct Invalid {
+    pub key: Option<String>,
+    pub reason: String,
+}
+
+impl Invalid {
+    fn new(key: Option<String>, reason: impl Into<String>) -> Self {
+        Self {
+            key,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One non-blank input line: its number (1-based) and what it holds.
+pub type Line = (u64, Result<Entry, Invalid>);
+
+/// Where each CSV column is.
+#[derive(Debug)]
+struct CsvColumns {
+    count: usize,
+    consumer: Option<usize>,
+    partition_key: Option<usize>,
+    key: Option<usize>,
+    offset: usize,
+    expect: Option<usize>,
+}
+
+/// Reads input lines one at a time into a reused buffer.
+pub struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line_no: u64,
+    bytes: u64,
+    format: Option<InputFormat>,
+    csv: Option<CsvColumns>,
+    fields: Vec<(usize, usize, bool)>,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// Read `reader`; with `format` `None` the format is detected from the
+    /// first non-blank line (`{` means NDJSON, anything else a CSV header).
+    pub fn new(reader: R, format: Option<InputFormat>) -> Self {
+        Self {
+            reader,
+            buf: Vec::with_capacity(256),
+            line_no: 0,
+            bytes: 0,
+            format,
+            csv: None,
+            fields: Vec::new(),
+        }
+    }
+
+    /// Bytes read so far.
+    pub const fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The next non-blank line, or `None` at the end of the input.
+    ///
+    /// # Errors
+    ///
+    /// Read failures, and a CSV header that cannot be used (exit 2).
+    pub fn next_line(&mut self) -> anyhow::Result<Option<Line>> {
+        loop {
+            self.buf.clear();
+            let n = self.reader.read_until(b'\n', &mut self.buf)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.bytes += n as u64;
+            self.line_no += 1;
+            let mut line = self.buf.as_slice();
+            if self.line_no == 1 {
+                line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+            }
+            line = line.strip_suffix(b"\n").unwrap_or(line);
+            line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let format = *self.format.get_or_insert_with(|| detect(line));
+            let parsed = match format {
+                InputFormat::Ndjson => parse_json_line(line),
+                InputFormat::Csv if self.csv.is_none() => {
+                    self.csv = Some(csv_header(line, self.line_no)?);
+                    continue;
+                }
+                InputFormat::Csv => parse_csv_line(self.csv.as_ref(), &mut self.fields, line),
+            };
+            return Ok(Some((self.line_no, parsed)));
+        }
+    }
+}
+
+fn parse_csv_line(
+    cols: Option<&CsvColumns>,
+    fields: &mut Vec<(usize, usize, bool)>,
+    line: &[u8],
+) -> Result<Entry, Invalid> {
+    let cols = cols.expect("the header is read first");
+    let line =
+        std::str::from_utf8(line).map_err(|_| Invalid::new(None, "the line is not valid UTF-8"))?;
+    split_csv(line, fields).map_err(|r| Invalid::new(None, r))?;
+    if fields.len() != cols.count {
+        return Err(Invalid::new(
+            None,
+            format!(
+                "expected {} fields as in the header, found {}",
+                cols.count,
+                fields.len()
+            ),
+        ));
+    }
+    let fields = &*fields;
+    let text = |i: usize| -> Cow<'_, str> {
+        let (start, end, quoted) = fields[i];
+        let raw = &line[start..end];
+        if quoted && raw.contains("\"\"") {
+            Cow::Owned(raw.replace("\"\"", "\""))
+        } else {
+            Cow::Borrowed(raw)
+        }
+    };
+    let key = build_key(
+        cols.consumer.map(text).as_deref(),
+        cols.partition_key.map(text).as_deref(),
+        cols.key.map(text).as_deref(),
+    )?;
+    let shown = || Some(key.to_string());
+    let offset = parse_offset(&text(cols.offset))
+        .map_err(|e| Invalid::new(shown(), format!("offset: {e}")))?;
+    let expect = match cols.expect.map(text) {
+        None => None,
+        Some(t) if t.is_empty() => None,
+        Some(t) => {
+            Some(parse_offset(&t).map_err(|e| Invalid::new(shown(), format!("expect: {e}")))?)
+        }
+    };
+    Ok(Entry {
+        key,
+        offset,
+        expect,
+    })
+}
+
+fn detect(line: &[u8]) -> InputFormat {
+    match line.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => InputFormat::Ndjson,
+        _ => InputFormat::Csv,
+    }
+}
+
+/// The cursor key from `consumer` + `partition_key`, or from `key`; when all
+/// three are given they must agree.
+fn build_key(
+    consumer: Option<&str>,
+    partition_key: Option<&str>,
+    key: Option<&str>,
+) -> Result<CursorKey, Invalid> {
+    let shown = match (consumer, partition_key, key) {
+        (Some(c), Some(p), _) => Some(format!("{c}:{p}")),
+        (_, _, Some(k)) => Some(k.to_owned()),
+        _ => None,
+    };
+    let invalid = |reason: String| Invalid::new(shown.clone(), reason);
+    let parsed = match (consumer, partition_key) {
+        (Some(c), Some(p)) => {
+            let consumer = ConsumerId::new(c).map_err(|e| invalid(e.to_string()))?;
+            let pk = PartitionKey::parse(p).map_err(|e| invalid(e.to_string()))?;
+            CursorKey::new(consumer, pk)
+        }
+        (None, None) => match key {
+            Some(k) => CursorKey::parse(k).map_err(|e| invalid(e.to_string()))?,
+            None => {
+                return Err(invalid(
+                    "needs consumer and partition_key (or key)".to_owned(),
+                ))
+            }
+        },
+        (None, Some(_)) => return Err(invalid("consumer is missing".to_owned())),
+        (Some(_), None) => return Err(invalid("partition_key is missing".to_owned())),
+    };
+    if let (Some(k), Some(_), Some(_)) = (key, consumer, partition_key) {
+        if parsed.to_string() != k {
+            return Err(invalid(format!(
+                "key {k:?} does not match consumer and partition_key ({parsed})"
+            )));
+        }
+    }
+    Ok(parsed)
+}
+
+/// A field read as raw JSON, so offsets go through the same parser as
+/// arguments and `null` is told apart from a missing field.
+fn raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct JsonLine<'a> {
+    #[serde(borrow, default)]
+    consumer: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    partition_key: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    key: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    offset: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    expect: Option<&'a RawValue>,
+}
+
+fn json_offset(name: &str, value: &RawValue) -> Result<u64, String> {
+    let text = value.get();
+    match text.as_bytes().first() {
+        Some(b'"') => Err(format!(
+            "{name} is the string {text}; write it as a JSON number"
+        )),
+        Some(b'n') => Err(format!("{name} is null")),
+        Some(b'-' | b'0'..=b'9') => parse_offset(text).map_err(|e| format!("{name}: {e}")),
+        _ => Err(format!("{name} is {text}, not a number")),
+    }
+}
+
+fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
+    if detect(line) != InputFormat::Ndjson {
+        return Err(Invalid::new(None, "not a JSON object"));
+    }
+    let parsed: JsonLine<'_> = serde_json::from_slice(line).map_err(|e| {
+        let text = e.to_string();
+        let text = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(head, _)| head);
+        Invalid::new(
+            None,
+            format!("invalid JSON at column {}: {text}", e.column()),
+        )
+    })?;
+    let key = build_key(
+        parsed.consumer.as_deref(),
+        parsed.partition_key.as_deref(),
+        parsed.key.as_deref(),
+    )?;
+    let shown = || Some(key.to_string());
+    let offset = match parsed.offset {
+        Some(v) => json_offset("offset", v).map_err(|r| Invalid::new(shown(), r))?,
+        None => return Err(Invalid::new(shown(), "offset is missing")),
+    };
+    let expect = parsed
+        .expect
+        .map(|v| json_offset("expect", v))
+        .transpose()
+        .map_err(|r| Invalid::new(shown(), r))?;
+    Ok(Entry {
+        key,
+        offset,
+        expect,
+    })
+}
+
+/// Split one CSV line into `(start, end, quoted)` field spans. Quoted fields
+/// may hold commas and doubled quotes; a line never holds a newline (keys
+/// cannot contain control characters).
+fn split_csv(line: &str, out: &mut Vec<(usize, usize, bool)>) -> Result<(), String> {
+    out.clear();
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    loop {
+        if bytes.get(i) == Some(&b'"') {
+            let start = i + 1;
+            let mut j = start;
+            loop {
+                match bytes.get(j) {
+                    None => return Err("a quoted field is not closed".to_owned()),
+                    Some(b'"') if bytes.get(j + 1) == Some(&b'"') => j += 2,
+                    Some(b'"') => break,
+                    Some(_) => j += 1,
+                }
+            }
+            out.push((start, j, true));
+            i = j + 1;
+            match bytes.get(i) {
+                None => return Ok(()),
+                Some(b',') => i += 1,
+                Some(_) => return Err("text after a closing quote".to_owned()),
+            }
+        } else {
+            let end = line[i..].find(',').map_or(bytes.len(), |n| i + n);
+            out.push((i, end, false));
+            if end == bytes.len() {
+                return Ok(());
+            }
+            i = end + 1;
+        }
+    }
+}
+
+fn csv_header(line: &[u8], line_no: u64) -> anyhow::Result<CsvColumns> {
+    let bad = |reason: String| -> anyhow::Error {
+        Failure::usage(format!(
+            "line {line_no}: {reason}; CSV input starts with a header such as consumer,partition_key,offset,expect"
+        ))
+        .with("line", line_no)
+        .into()
+    };
+    let text = std::str::from_utf8(line).map_err(|_| bad("the header is not UTF-8".into()))?;
+    let mut spans = Vec::new();
+    split_csv(text, &mut spans).map_err(bad)?;
+    let mut cols = CsvColumns {
+        count: spans.len(),
+        consumer: None,
+        partition_key: None,
+        key: None,
+        offset: usize::MAX,
+        expect: None,
+    };
+    let mut offset = None;
+    for (i, (start, end, _)) in spans.iter().enumerate() {
+        let name = text[*start..*end].trim();
+        let slot = match name {
+            "consumer" => &mut cols.consumer,
+            "partition_key" => &mut cols.partition_key,
+            "key" => &mut cols.key,
+            "offset" => &mut offset,
+            "expect" => &mut cols.expect,
+            other => {
+                return Err(bad(format!(
+                    "unknown column {other:?} (known: consumer, partition_key, key, offset, expect)"
+                )))
+            }
+        };
+        if slot.replace(i).is_some() {
+            return Err(bad(format!("column {name:?} appears twice")));
+        }
+    }
+    cols.offset = offset.ok_or_else(|| bad("the offset column is missing".into()))?;
+    let has_parts = cols.consumer.is_some() && cols.partition_key.is_some();
+    if !has_parts && cols.key.is_none() {
+        return Err(bad(
+            "the consumer and partition_key columns (or key) are missing".into(),
+        ));
+    }
+    Ok(cols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Read = (u64, Result<(String, u64, Option<u64>), String>);
+
+    fn read(input: &str, format: Option<InputFormat>) -> Vec<Read> {
+        let mut r = LineReader::new(input.as_bytes(), format);
+        let mut out = Vec::new();
+        while let Some((n, line)) = r.next_line().unwrap() {
+            out.push((
+                n,
+                line.map(|e| (e.key.to_string(), e.offset, e.expect))
+                    .map_err(|i| i.reason),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn ndjson_lines_like_get_prints() {
+        let lines = read(
+            "{\"key\":\"b:o:3\",\"consumer\":\"b\",\"partition_key\":\"o:3\",\"channel\":\"o\",\"partition\":3,\"offset\":7,\"exists\":true,\"updated_at\":null,\"expect\":6}\r\n\r\n{\"key\":\"b:o:4\",\"offset\":1}\n",
+            None,
+        );
+        assert_eq!(
+            lines,
+            vec![
+                (1, Ok(("b:o:3".into(), 7, Some(6)))),
+                (3, Ok(("b:o:4".into(), 1, None)))
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_json_offsets_are_refused_with_a_reason() {
+        for (value, needle) in [
+            ("-1", "negative"),
+            ("1.5", "plain decimal"),
+            ("1e3", "plain decimal"),
+            ("9223372036854775808", "9223372036854775807"),
+            ("\"5\"", "string"),
+            ("null", "null"),
+            ("true", "not a number"),
+        ] {
+            let line =
+                format!("{{\"consumer\":\"b\",\"partition_key\":\"o:1\",\"offset\":{value}}}");
+            let got = read(&line, None);
+            let reason = got[0].1.clone().unwrap_err();
+            assert!(reason.contains(needle), "{value}: {reason}");
+        }
+        let got = read(
+            "{\"consumer\":\"b\",\"partition_key\":\"o:1\",\"offset\":1,\"expect\":null}",
+            None,
+        );
+        assert!(got[0].1.clone().unwrap_err().contains("expect is null"));
+    }
+
+    #[test]
+    fn csv_with_quotes_and_optional_expect() {
+        let lines = read(
+            "consumer,partition_key,offset,expect\r\nb,o:1,5,4\r\n\"a,\"\"b\",o:2,6,\r\nb,o:3,x,1\n",
+            None,
+        );
+        assert_eq!(lines[0], (2, Ok(("b:o:1".into(), 5, Some(4)))));
+        assert_eq!(lines[1], (3, Ok(("a,\"b:o:2".into(), 6, None))));
+        assert!(lines[2].1.clone().unwrap_err().contains("offset"));
+    }
+
+    #[test]
+    fn csv_header_must_name_known_columns() {
+        let mut r = LineReader::new("consumer,partition_key,offest\n".as_bytes(), None);
+        let err = r.next_line().unwrap_err();
+        assert!(err.to_string().contains("offest"), "{err}");
+    }
+
+    #[test]
+    fn disagreeing_key_is_refused() {
+        let got = read(
+            "{\"key\":\"a:o:1\",\"consumer\":\"b\",\"partition_key\":\"o:1\",\"offset\":1}",
+            None,
+        );
+        assert!(got[0].1.clone().unwrap_err().contains("does not match"));
+    }
+}

@@ -1,0 +1,636 @@
+//! Bulk writes from NDJSON/CSV, the history and undo, through the real binary.
+
+mod common;
+
+use common::{stderr, stdout, Env};
+use serde_json::Value;
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// Insert many cursors directly (the CLI would take one process each).
+fn seed_many(env: &Env, consumer: &str, n: u32, offset: i64) {
+    let mut conn = env.conn();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
+                 VALUES (?1, 'orders', ?2, ?3, 0)",
+            )
+            .unwrap();
+        for p in 0..n {
+            stmt.execute(rusqlite::params![consumer, p, offset])
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+fn history(env: &Env, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["history", "-o", "ndjson"];
+    all.extend_from_slice(args);
+    json_lines(&env.ok(&all))
+}
+
+fn line(consumer: &str, pk: &str, offset: i64, expect: Option<i64>) -> String {
+    match expect {
+        Some(e) => format!(
+            "{{\"consumer\":\"{consumer}\",\"partition_key\":\"{pk}\",\"offset\":{offset},\"expect\":{e}}}\n"
+        ),
+        None => format!("{{\"consumer\":\"{consumer}\",\"partition_key\":\"{pk}\",\"offset\":{offset}}}\n"),
+    }
+}
+
+#[test]
+fn get_ndjson_piped_through_a_transformation_moves_every_cursor() {
+    let env = Env::new();
+    env.seed(&[
+        ("billing", "orders:0", 5),
+        ("billing", "orders:1", 7),
+        ("billing", "refunds:0", 0),
+        ("audit", "orders:0", 3),
+    ]);
+    let listing = env.ok(&["get", "billing", "-o", "ndjson"]);
+    // What `jq -c '.expect = .offset | .offset += 1'` does.
+    let mut input = String::new();
+    for mut cursor in json_lines(&listing) {
+        let offset = cursor["offset"].as_i64().unwrap();
+        cursor["expect"] = offset.into();
+        cursor["offset"] = (offset + 1).into();
+        input.push_str(&cursor.to_string());
+        input.push('\n');
+    }
+    let out = env.run_stdin(&["set", "--from-file", "-", "-o", "ndjson"], input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.offset("billing", "orders:0"), Some(6));
+    assert_eq!(env.offset("billing", "orders:1"), Some(8));
+    assert_eq!(env.offset("billing", "refunds:0"), Some(1));
+    assert_eq!(
+        env.offset("audit", "orders:0"),
+        Some(3),
+        "other consumers stay"
+    );
+    let records = json_lines(&stdout(&out));
+    assert_eq!(records.len(), 3);
+    assert!(records
+        .iter()
+        .all(|r| r["status"] == "advanced" && r["delta"] == 1));
+    assert!(
+        stderr(&out).contains("applied 3 change(s)"),
+        "{}",
+        stderr(&out)
+    );
+    let rows = history(&env, &["billing", "--limit", "3"]);
+    let batch = rows[0]["batch"].as_i64().expect("a batch id");
+    assert!(rows
+        .iter()
+        .all(|r| r["batch"] == batch && r["command"] == "set"));
+    assert_eq!(history(&env, &["--batch", &batch.to_string()]).len(), 3);
+}
+
+#[test]
+fn one_stale_line_near_the_end_of_ten_thousand_changes_nothing() {
+    let env = Env::new();
+    seed_many(&env, "billing", 10_000, 100);
+    let before = env.dump();
+    let mut input = String::new();
+    for p in 0..10_000 {
+        let expect = if p == 9_989 { 99 } else { 100 };
+        input.push_str(&line("billing", &format!("orders:{p}"), 101, Some(expect)));
+    }
+    let out = env.run_stdin(&["set", "--from-file", "-"], input);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("1 of 10000 lines fail"), "{err}");
+    assert!(err.contains("line 9990: billing:orders:9989"), "{err}");
+    assert_eq!(
+        stdout(&out),
+        "",
+        "no change record for a write that did not happen"
+    );
+    assert_eq!(env.dump(), before, "nothing was written");
+}
+
+#[test]
+fn every_failing_line_is_listed_and_the_first_decides_the_exit_code() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 10), ("billing", "orders:1", 10)]);
+    let before = env.dump();
+    let input = [
+        line("billing", "orders:0", 11, None),
+        line("billing", "orders:1", 5, None),
+        line("billing", "orders:2", 1, None),
+        "{\"consumer\":\"billing\",\"partition_key\":\"orders:3\",\"offset\":-1}\n".to_owned(),
+    ]
+    .concat();
+    let out = env.run_stdin(&["set", "--from-file", "-", "-o", "json"], input.clone());
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "regression on line 2 comes first"
+    );
+    let err: Value = serde_json::from_str(stderr(&out).trim()).expect("one JSON error");
+    assert_eq!(err["error"]["code"], 4);
+    assert_eq!(err["error"]["failed"], 3);
+    let failures = err["error"]["failures"].as_array().unwrap();
+    let lines: Vec<_> = failures
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3, 4]);
+    assert_eq!(failures[0]["kind"], "regression");
+    assert_eq!(failures[1]["kind"], "not-found");
+    assert_eq!(failures[2]["kind"], "usage");
+    assert!(failures[2]["reason"].as_str().unwrap().contains("negative"));
+    assert_eq!(env.dump(), before);
+
+    let text = env.run_stdin(&["set", "--from-file", "-"], input);
+    let err = stderr(&text);
+    for needle in [
+        "line 2: billing:orders:1",
+        "line 3: billing:orders:2",
+        "line 4: billing:orders:3",
+    ] {
+        assert!(err.contains(needle), "{needle} in {err}");
+    }
+}
+
+#[test]
+fn a_key_twice_in_one_batch_names_the_first_line() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 1), ("billing", "orders:1", 1)]);
+    let before = env.dump();
+    let input = [
+        line("billing", "orders:0", 2, None),
+        line("billing", "orders:1", 2, None),
+        "{\"key\":\"billing:orders:0\",\"offset\":3}\n".to_owned(),
+    ]
+    .concat();
+    let out = env.run_stdin(&["set", "--from-file", "-"], input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("line 3: billing:orders:0: cursor billing:orders:0 appears twice in the input: first on line 1"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn a_stale_expect_is_exit_3_and_a_right_one_applies() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 10)]);
+    let before = env.dump();
+    let out = env.run_stdin(
+        &["set", "--from-file", "-"],
+        line("billing", "orders:0", 12, Some(9)),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("expected offset 9, but the store holds 10"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.dump(), before);
+    let out = env.run_stdin(
+        &["set", "--from-file", "-"],
+        line("billing", "orders:0", 12, Some(10)),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.offset("billing", "orders:0"), Some(12));
+}
+
+#[test]
+fn crlf_ndjson_and_csv_are_accepted() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 1), ("billing", "orders:1", 1)]);
+    let ndjson = line("billing", "orders:0", 2, Some(1)).replace('\n', "\r\n") + "\r\n";
+    let out = env.run_stdin(&["set", "--from-file", "-", "-q"], ndjson);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.offset("billing", "orders:0"), Some(2));
+
+    let csv =
+        "consumer,partition_key,offset,expect\r\nbilling,orders:0,3,2\r\nbilling,orders:1,4,\r\n";
+    let path = env.dir.path().join("moves.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = env.ok(&["set", "--from-file", path.to_str().unwrap(), "-o", "tsv"]);
+    assert_eq!(out.lines().count(), 3, "header and two records: {out}");
+    assert_eq!(env.offset("billing", "orders:0"), Some(3));
+    assert_eq!(env.offset("billing", "orders:1"), Some(4));
+}
+
+#[test]
+fn csv_is_validated_like_ndjson() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 1)]);
+    let before = env.dump();
+    let csv = "consumer,partition_key,offset\nbilling,orders:0,0x10\nbilling,orders:x,1\n";
+    let out = env.run_stdin(&["set", "--from-file", "-", "--input-format", "csv"], csv);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 2: billing:orders:0: offset: invalid offset \"0x10\""),
+        "{err}"
+    );
+    assert!(err.contains("line 3:"), "{err}");
+    assert_eq!(env.dump(), before);
+
+    let out = env.run_stdin(
+        &["set", "--from-file", "-"],
+        "consumer,partition,offset\nb,o:1,1\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown column \"partition\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_json_offsets_are_refused_with_their_reason() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 1)]);
+    let before = env.dump();
+    for (offset, reason) in [
+        ("-5", "negative"),
+        ("1.5", "not a plain decimal integer"),
+        ("9223372036854775808", "9223372036854775807"),
+        ("\"7\"", "string"),
+    ] {
+        let input = format!(
+            "{{\"consumer\":\"billing\",\"partition_key\":\"orders:0\",\"offset\":{offset}}}\n"
+        );
+        let out = env.run_stdin(&["set", "--from-file", "-"], input);
+        assert_eq!(out.status.code(), Some(2), "{offset}");
+        assert!(stderr(&out).contains(reason), "{offset}: {}", stderr(&out));
+    }
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn empty_input_is_a_clear_no_op() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 1)]);
+    let before = env.dump();
+    for input in ["", "\n\r\n  \n"] {
+        let out = env.run_stdin(&["set", "--from-file", "-"], input);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(stdout(&out), "");
+        assert!(
+            stderr(&out).contains("no cursor lines; nothing was written"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(env.dump(), before, "not even an empty batch");
+}
+
+#[test]
+fn unchanged_lines_are_reported_and_a_batch_of_only_those_records_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 4), ("billing", "orders:1", 4)]);
+    let before = env.dump();
+    let input = [
+        line("billing", "orders:0", 4, None),
+        line("billing", "orders:1", 4, None),
+    ]
+    .concat();
+    let out = env.run_stdin(&["set", "--from-file", "-", "-o", "ndjson"], input);
+    assert_eq!(out.status.code(), Some(0));
+    let records = json_lines(&stdout(&out));
+    assert!(records
+        .iter()
+        .all(|r| r["status"] == "unchanged" && r["id"].is_null()));
+    assert!(stderr(&out).contains("nothing changed"), "{}", stderr(&out));
+    assert_eq!(env.dump(), before);
+
+    let input = [
+        line("billing", "orders:0", 4, None),
+        line("billing", "orders:1", 9, None),
+    ]
+    .concat();
+    let out = env.run_stdin(&["set", "--from-file", "-", "-o", "ndjson"], input);
+    let records = json_lines(&stdout(&out));
+    let statuses: Vec<_> = records
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["unchanged", "advanced"], "in input order");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_leaves_the_store_identical() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 10), ("billing", "orders:1", 10)]);
+    let before = env.dump();
+    let ok_input = [
+        line("billing", "orders:0", 12, Some(10)),
+        line("billing", "orders:1", 10, None),
+        line("billing", "orders:2", 1, None),
+    ]
+    .concat();
+    // Another writer holds the write lock: a dry run must not need it.
+    let blocker = env.conn();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = env.run_stdin(
+        &[
+            "set",
+            "--from-file",
+            "-",
+            "--dry-run",
+            "--create",
+            "-o",
+            "ndjson",
+            "--busy-timeout",
+            "200ms",
+        ],
+        ok_input,
+    );
+    blocker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = json_lines(&stdout(&out));
+    let statuses: Vec<_> = plan.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["advanced", "unchanged", "created"]);
+    assert_eq!(plan[0]["line"], 1);
+    assert_eq!(plan[0]["old_offset"], 10);
+    assert_eq!(plan[0]["delta"], 2);
+    assert_eq!(env.dump(), before);
+
+    let bad_input = [
+        line("billing", "orders:0", 12, Some(9)),
+        line("billing", "orders:1", 3, None),
+    ]
+    .concat();
+    let out = env.run_stdin(
+        &["set", "--from-file", "-", "--dry-run", "-o", "ndjson"],
+        bad_input,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the exit code the write would have"
+    );
+    let plan = json_lines(&stdout(&out));
+    assert_eq!(plan[0]["status"], "stale");
+    assert_eq!(plan[1]["status"], "regression");
+    assert!(plan[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("below the current offset 10"));
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn from_file_and_positionals_do_not_mix() {
+    let env = Env::new();
+    env.fails(2, &["set", "billing", "orders:0", "1", "--from-file", "-"]);
+    env.fails(2, &["set", "--from-file", "-", "--expect", "3"]);
+    env.fails(2, &["set", "billing", "orders:0"]);
+    let err = env.fails(2, &["set", "--from-file", "no-such-file.ndjson"]);
+    assert!(err.contains("no-such-file.ndjson"), "{err}");
+}
+
+#[test]
+fn history_lists_changes_with_filters_in_every_format() {
+    let env = Env::new();
+    env.seed(&[
+        ("billing", "orders:0", 1),
+        ("billing", "orders:1", 1),
+        ("audit", "orders:0", 1),
+    ]);
+    env.ok(&[
+        "set",
+        "billing",
+        "orders:0",
+        "0",
+        "--allow-rewind",
+        "--reason",
+        "replay INC-1",
+        "-q",
+    ]);
+    let all = history(&env, &[]);
+    assert_eq!(all.len(), 4);
+    let last = &all[3];
+    for field in [
+        "id",
+        "at",
+        "key",
+        "consumer",
+        "partition_key",
+        "old_offset",
+        "new_offset",
+        "command",
+        "reason",
+        "user",
+        "batch",
+    ] {
+        assert!(last.get(field).is_some(), "{field} in {last}");
+    }
+    assert_eq!(last["key"], "billing:orders:0");
+    assert_eq!(last["partition_key"], "orders:0");
+    assert_eq!(last["old_offset"], 1);
+    assert_eq!(last["new_offset"], 0);
+    assert_eq!(last["reason"], "replay INC-1");
+    assert_eq!(last["user"], "tester");
+    assert!(last["batch"].is_null());
+    assert!(last["at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        all[0]["old_offset"].is_null(),
+        "a creation has no old offset"
+    );
+
+    assert_eq!(history(&env, &["billing"]).len(), 3);
+    assert_eq!(history(&env, &["billing", "orders:0"]).len(), 2);
+    let limited = history(&env, &["--limit", "2"]);
+    assert_eq!(limited.len(), 2);
+    assert_eq!(limited[1]["id"], last["id"], "the newest, oldest first");
+    assert_eq!(history(&env, &["--since", "1h"]).len(), 4);
+    assert_eq!(history(&env, &["--since", "2999-01-01T00:00:00Z"]).len(), 0);
+    env.fails(2, &["history", "--since", "last tuesday"]);
+
+    let json: Value = serde_json::from_str(&env.ok(&["history", "-o", "json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 4);
+    let tsv = env.ok(&["history", "-o", "tsv"]);
+    assert!(tsv.starts_with("id\tat\tkey\tconsumer\tpartition_key\told_offset\tnew_offset\tcommand\treason\tuser\tbatch\n"));
+    let table = env.ok(&["history", "billing", "orders:0"]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "ID",
+            "AT",
+            "KEY",
+            "OLD_OFFSET",
+            "NEW_OFFSET",
+            "COMMAND",
+            "REASON",
+            "USER",
+            "BATCH"
+        ]
+    );
+    assert!(
+        table
+            .lines()
+            .nth(2)
+            .unwrap()
+            .ends_with("replay INC-1  tester"),
+        "{table}"
+    );
+}
+
+/// Bulk-move cursors and return the batch id.
+fn bulk(env: &Env, moves: &[(&str, i64)]) -> i64 {
+    let input: String = moves
+        .iter()
+        .map(|(pk, o)| line("billing", pk, *o, None))
+        .collect();
+    let out = env.run_stdin(&["set", "--from-file", "-", "-q", "--create"], input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    history(env, &["--limit", "1"])[0]["batch"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn undo_of_one_change_puts_the_old_offset_back_and_a_rewind_needs_a_reason() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 5)]);
+    env.ok(&["set", "billing", "orders:0", "9", "-q"]);
+    let id = history(&env, &["--limit", "1"])[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let before = env.dump();
+    let err = env.fails(2, &["undo", &id]);
+    assert!(err.contains("a rewind needs --reason"), "{err}");
+    assert_eq!(env.dump(), before);
+
+    let out = env.ok(&["undo", &id, "--reason", "wrong consumer", "-o", "json"]);
+    let record: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(record["status"], "rewound");
+    assert_eq!(env.offset("billing", "orders:0"), Some(5));
+    let last = &history(&env, &["--limit", "1"])[0];
+    assert_eq!(last["command"], "undo");
+    assert_eq!(last["reason"], "wrong consumer");
+    assert_eq!(last["old_offset"], 9);
+    assert_eq!(last["new_offset"], 5);
+
+    // Undoing a rewind moves forward: no reason needed.
+    let undo_id = last["id"].as_i64().unwrap().to_string();
+    env.ok(&["undo", &undo_id, "-q"]);
+    assert_eq!(env.offset("billing", "orders:0"), Some(9));
+}
+
+#[test]
+fn undo_is_refused_once_the_cursor_has_moved() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 5)]);
+    env.ok(&["set", "billing", "orders:0", "9", "-q"]);
+    let id = history(&env, &["--limit", "1"])[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    env.ok(&["advance", "billing", "orders:0", "-q"]);
+    let before = env.dump();
+    let err = env.fails(3, &["undo", &id, "--reason", "x"]);
+    assert!(err.contains("no longer holds offset 9"), "{err}");
+    assert_eq!(env.dump(), before);
+    env.fails(3, &["undo", &id, "--reason", "x", "--dry-run"]);
+}
+
+#[test]
+fn undo_of_a_batch_restores_every_cursor_as_a_new_batch() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 1), ("billing", "orders:1", 1)]);
+    let batch = bulk(&env, &[("orders:0", 5), ("orders:1", 6)]);
+    let before = env.dump();
+    let plan = json_lines(&env.ok(&[
+        "undo",
+        "--batch",
+        &batch.to_string(),
+        "--reason",
+        "r",
+        "--dry-run",
+        "-o",
+        "ndjson",
+    ]));
+    assert_eq!(plan.len(), 2);
+    assert!(plan.iter().all(|p| p["status"] == "rewound"));
+    assert_eq!(env.dump(), before, "a dry run writes nothing");
+
+    env.fails(2, &["undo", "--batch", &batch.to_string()]);
+    let out = env.ok(&[
+        "undo",
+        "--batch",
+        &batch.to_string(),
+        "--reason",
+        "revert",
+        "-o",
+        "ndjson",
+    ]);
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 2);
+    assert_eq!(env.offset("billing", "orders:0"), Some(1));
+    assert_eq!(env.offset("billing", "orders:1"), Some(1));
+    let undo_rows = history(&env, &["--limit", "2"]);
+    let undo_batch = undo_rows[0]["batch"].as_i64().unwrap();
+    assert_ne!(undo_batch, batch);
+    assert!(undo_rows
+        .iter()
+        .all(|r| r["command"] == "undo" && r["batch"] == undo_batch && r["reason"] == "revert"));
+}
+
+#[test]
+fn undo_of_a_batch_is_all_or_nothing() {
+    let env = Env::new();
+    env.seed(&[
+        ("billing", "orders:0", 1),
+        ("billing", "orders:1", 1),
+        ("billing", "orders:2", 1),
+    ]);
+    let batch = bulk(&env, &[("orders:0", 5), ("orders:1", 6), ("orders:2", 7)]);
+    env.ok(&["advance", "billing", "orders:1", "-q"]);
+    let before = env.dump();
+    let err = env.fails(3, &["undo", "--batch", &batch.to_string(), "--reason", "r"]);
+    assert!(err.contains("1 of 3 changes fail"), "{err}");
+    assert!(err.contains("billing:orders:1"), "{err}");
+    assert_eq!(env.dump(), before, "no cursor of the batch was put back");
+}
+
+#[test]
+fn undo_of_a_creation_removes_the_cursor() {
+    let env = Env::new();
+    env.ok(&["set", "typo", "orders:0", "7", "--create", "-q"]);
+    let id = history(&env, &["--limit", "1"])[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    env.fails(2, &["undo", &id]);
+    let out = env.ok(&["undo", &id, "--reason", "typo in consumer", "-o", "json"]);
+    let record: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(record["status"], "removed");
+    assert!(record["new_offset"].is_null());
+    assert_eq!(env.offset("typo", "orders:0"), None);
+    let last = &history(&env, &["--limit", "1"])[0];
+    assert!(last["new_offset"].is_null());
+    // And the removal can be undone: the cursor comes back.
+    env.ok(&["undo", &last["id"].as_i64().unwrap().to_string(), "-q"]);
+    assert_eq!(env.offset("typo", "orders:0"), Some(7));
+}
+
+#[test]
+fn undo_of_an_unknown_change_or_batch_is_not_found() {
+    let env = Env::new();
+    let err = env.fails(5, &["undo", "999"]);
+    assert!(err.contains("no recorded change has id 999"), "{err}");
+    env.fails(5, &["undo", "--batch", "999"]);
+    env.fails(2, &["undo"]);
+}
