@@ -46,9 +46,7 @@ impl ColorChoice {
         match self {
             Self::Always => true,
             Self::Never => false,
-            Self::Auto => {
-                is_terminal && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
-            }
+            Self::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
     }
 
