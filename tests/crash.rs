@@ -188,3 +188,150 @@ fn sigint_and_sigterm_stop_flush_sim_commit_between_checkpoints() {
         );
     }
 }
+
+// ---- set --from-file -----------------------------------------------------------
+
+const BULK: i64 = 200_000;
+
+/// A store with BULK cursors at offset = partition, and the NDJSON input that
+/// moves each forward by one (with `expect`).
+fn bulk_template() -> (Env, std::path::PathBuf, Vec<u8>) {
+    let env = Env::new();
+    env.conn()
+        .execute_batch(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {BULK} - 1)
+             INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'c', 'o', i, i FROM n;
+             PRAGMA wal_checkpoint(TRUNCATE);"
+        ))
+        .unwrap();
+    let mut input = String::with_capacity(BULK as usize * 64);
+    for i in 0..BULK {
+        input.push_str(&format!(
+            "{{\"consumer\":\"c\",\"partition_key\":\"o:{i}\",\"offset\":{},\"expect\":{i}}}\n",
+            i + 1
+        ));
+    }
+    let path = env.dir.path().join("moves.ndjson");
+    std::fs::write(&path, input).unwrap();
+    let template = std::fs::read(&env.db).unwrap();
+    (env, path, template)
+}
+
+/// Put the template store back (and drop any WAL left by a killed run).
+fn restore(env: &Env, template: &[u8]) {
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", env.db.display()));
+    }
+    std::fs::write(&env.db, template).unwrap();
+}
+
+/// The store holds entirely the old or entirely the new state; returns
+/// whether it is the new one.
+fn all_old_or_all_new(env: &Env) -> bool {
+    let conn = env.conn();
+    integrity_ok(&conn);
+    let (old, new, history): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM cursors WHERE offset = partition),
+                    (SELECT count(*) FROM cursors WHERE offset = partition + 1),
+                    (SELECT count(*) FROM history)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    match (old, new, history) {
+        (BULK, 0, 0) => false,
+        (0, BULK, BULK) => true,
+        other => panic!("a mixed state (old, new, history rows) = {other:?}"),
+    }
+}
+
+fn bulk_child(env: &Env, input: &std::path::Path, stderr: Stdio) -> Child {
+    env.std_cmd()
+        .arg("-q")
+        .arg("set")
+        .arg("--from-file")
+        .arg(input)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+#[ignore = "about two minutes: .ci/run runs it with --ignored"]
+fn kill_9_during_a_bulk_write_leaves_all_old_or_all_new() {
+    let (env, input, template) = bulk_template();
+    // How long a whole run takes here: kills are spread over that time.
+    let started = Instant::now();
+    let status = bulk_child(&env, &input, Stdio::null()).wait().unwrap();
+    assert!(status.success());
+    let full = started.elapsed();
+    assert!(all_old_or_all_new(&env));
+    let mut rng = Rng(0x5eed_1234_abcd_0002);
+    let (mut old, mut new) = (0, 0);
+    for _ in 0..TRIALS {
+        restore(&env, &template);
+        let child = bulk_child(&env, &input, Stdio::null());
+        let delay = full.mul_f64(rng.below(1000) as f64 / 1000.0);
+        kill_after(child, delay);
+        if all_old_or_all_new(&env) {
+            new += 1;
+        } else {
+            old += 1;
+        }
+        // The next command works.
+        env.ok(&["advance", "c", "o:0", "-q"]);
+    }
+    assert!(old > 0, "no kill landed before the commit");
+    eprintln!(
+        "bulk kill -9: {TRIALS} trials over a {full:?} run: {old} all old, {new} all new, 0 mixed"
+    );
+}
+
+#[test]
+fn sigint_and_sigterm_roll_a_bulk_write_back() {
+    let (env, input, template) = bulk_template();
+    for (sig, code, name) in [(2, 130, "SIGINT"), (15, 143, "SIGTERM")] {
+        restore(&env, &template);
+        // A pipe the test controls: the run cannot finish before the signal.
+        let mut child = env
+            .std_cmd()
+            .args(["set", "--from-file", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let text = std::fs::read_to_string(&input).unwrap();
+        let half: String = text.lines().take(1000).map(|l| format!("{l}\n")).collect();
+        std::io::Write::write_all(&mut stdin, half.as_bytes()).unwrap();
+        std::io::Write::flush(&mut stdin).unwrap();
+        // Wait until the run holds the write lock (it has started writing).
+        let probe = env.conn();
+        probe.busy_timeout(Duration::from_millis(0)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while probe.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "the bulk write never took the lock"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        signal(&child, sig);
+        // Feed one more line so the loop notices, then close the input.
+        let _ = std::io::Write::write_all(
+            &mut stdin,
+            b"{\"consumer\":\"c\",\"partition_key\":\"o:1999\",\"offset\":2000}\n",
+        );
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{name}: {err}");
+        assert!(err.contains(&format!("interrupted by {name}")), "{err}");
+        assert!(err.contains("rolled back"), "{err}");
+        assert!(!all_old_or_all_new(&env), "{name}: nothing was written");
+        drop(probe);
+    }
+}

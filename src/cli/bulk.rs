@@ -17,6 +17,7 @@ use serde_json::json;
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
 use super::error::{classify, ExitKind, Failure};
 use super::input::{InputFormat, LineReader};
+use super::interrupt::Interrupt;
 use super::output::Shape;
 use super::records::{ChangeRecord, PlanRecord, Status};
 use super::Context;
@@ -329,6 +330,9 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     let user = Context::user();
     let mut total = 0u64;
     let mut kept = Vec::new();
+    // From here on SIGINT and SIGTERM roll the transaction back.
+    let interrupt = Interrupt::install()?;
+    const ROLLED_BACK: &str = "the bulk write was rolled back; nothing was written";
     let result = store.write(|txn| -> anyhow::Result<Applied> {
         let batch = txn.new_batch("set --from-file", opts.reason, &user)?;
         let audit = Audit {
@@ -348,6 +352,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             let Some((line_no, parsed)) = next else { break };
             total += 1;
             progress.update(total, lines.bytes_read());
+            interrupt.check(ROLLED_BACK)?;
             let entry = match parsed {
                 Ok(entry) => entry,
                 Err(bad) => {
@@ -403,6 +408,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
         if changed == 0 {
             return Err(NothingChanged.into());
         }
+        interrupt.check(ROLLED_BACK)?;
         Ok(Applied {
             batch,
             changed,
