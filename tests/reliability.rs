@@ -560,3 +560,143 @@ fn concurrent_read_then_set_expect_loses_no_update() {
         failed
     );
 }
+
+// ---- the bad-input matrix: input lines of `set --from-file` ----------------------
+
+const GOOD: &str = r#"{"consumer":"billing","partition_key":"orders:0","offset":2000}"#;
+
+/// (second input line, exit code, what the message says). The first line is
+/// always valid, so every message must name line 2.
+fn line_cases() -> Vec<(Vec<u8>, i32, &'static str)> {
+    let obj = |rest: &str| format!(r#"{{"consumer":"billing","partition_key":"orders:1",{rest}}}"#);
+    let mut cases: Vec<(Vec<u8>, i32, &'static str)> = vec![
+        (obj(r#""offset":"1050""#).into(), 2, "JSON number"),
+        (obj(r#""offset":1050.5"#).into(), 2, "decimal"),
+        (obj(r#""offset":-1"#).into(), 2, "negative"),
+        (obj(r#""offset":1e3"#).into(), 2, "decimal"),
+        (obj(r#""offset":9223372036854775808"#).into(), 2, "9223372036854775807"),
+        (obj(r#""offset":null"#).into(), 2, "null"),
+        (obj(r#""offset":true"#).into(), 2, "offset"),
+        (obj(r#""offset":{"n":1}"#).into(), 2, "offset"),
+        (obj(r#""offset":1050,"expect":"x""#).into(), 2, "JSON number"),
+        (obj(r#""offset":1050,"expect":-3"#).into(), 2, "negative"),
+        (obj(r#""nooffset":1"#).into(), 2, "offset is missing"),
+        (r#"{"consumer":"billing","offset":1050}"#.into(), 2, "partition_key is missing"),
+        (r#"{"partition_key":"orders:1","offset":1050}"#.into(), 2, "consumer"),
+        (r#"{"consumer":5,"partition_key":"orders:1","offset":1050}"#.into(), 2, "consumer"),
+        (r#"{"consumer":"bil ling","partition_key":"orders:1","offset":1050}"#.into(), 2, "whitespace"),
+        (r#"{"consumer":"bil:ling","partition_key":"orders:1","offset":1050}"#.into(), 2, "':'"),
+        (r#"{"consumer":"","partition_key":"orders:1","offset":1050}"#.into(), 2, "empty"),
+        (r#"{"consumer":"billing","partition_key":"orders","offset":1050}"#.into(), 2, "CHANNEL:INDEX"),
+        (r#"{"consumer":"billing","partition_key":"orders:01","offset":1050}"#.into(), 2, "leading zeros"),
+        (r#"{"consumer":"billing","partition_key":"orders:4294967296","offset":1050}"#.into(), 2, "4294967295"),
+        (r#"{"key":"billing:orders:9","consumer":"billing","partition_key":"orders:1","offset":1050}"#.into(), 2, "does not match"),
+        (r#"{"consumer":"billing","partition_key":"orders:1","offset":1050"#.into(), 2, "EOF"),
+        (r#"{"consumer":"billing","partition_key":"orders:1","offset":1050}}"#.into(), 2, "trailing"),
+        (b"{\"consumer\":\"bil\x01ling\",\"partition_key\":\"orders:1\",\"offset\":1050}".to_vec(), 2, "control character"),
+        (b"{\"consumer\":\"billing\",\"partition_key\":\"orders:1\",\"offset\":1050}\x00".to_vec(), 2, "trailing"),
+        (b"{\"consumer\":\"bil\xffling\",\"partition_key\":\"orders:1\",\"offset\":1050}".to_vec(), 2, "unicode"),
+        ("[1, 2]".into(), 2, "line 2"),
+        ("not json at all".into(), 2, "JSON"),
+        (GOOD.into(), 2, "appears twice"),
+        (obj(r#""offset":1000"#).into(), 4, "regression"),
+        (obj(r#""offset":1050,"expect":7"#).into(), 3, "stale"),
+        (r#"{"consumer":"ghost","partition_key":"orders:1","offset":1050}"#.into(), 5, "does not exist"),
+    ];
+    // A 1 MB consumer name.
+    let huge = format!(
+        r#"{{"consumer":"{}","partition_key":"orders:1","offset":1050}}"#,
+        "x".repeat(1 << 20)
+    );
+    cases.push((huge.into(), 2, "255"));
+    cases
+}
+
+fn csv_cases() -> Vec<(&'static str, i32, &'static str)> {
+    vec![
+        (
+            "consumer,partition_key,offset\nbilling,orders:1\n",
+            2,
+            "expected 3 fields",
+        ),
+        (
+            "consumer,partition_key,offset\nbilling,orders:1,x\n",
+            2,
+            "decimal",
+        ),
+        (
+            "consumer,partition_key,offset\nbilling,orders:1,-1\n",
+            2,
+            "negative",
+        ),
+        (
+            "consumer,partition_key,offset\nbilling,orders:1,1,2\n",
+            2,
+            "fields",
+        ),
+        (
+            "consumer,partition,offset\nbilling,orders:1,5\n",
+            2,
+            "unknown column",
+        ),
+        ("consumer,partition_key\nbilling,orders:1\n", 2, "offset"),
+        (
+            "consumer,partition_key,offset,expect\nbilling,orders:1,1050,abc\n",
+            2,
+            "decimal",
+        ),
+        (
+            "consumer,partition_key,offset\n\"billing,orders:1,1050\n",
+            2,
+            "line 2",
+        ),
+    ]
+}
+
+#[test]
+fn bad_input_lines_are_refused_by_line_and_change_nothing() {
+    let env = Env::new();
+    env.seed(&[("billing", "orders:0", 1040), ("billing", "orders:1", 1042)]);
+    let before = env.dump();
+    let mut count = 0;
+    for (line, code, says) in line_cases() {
+        let mut input = format!("{GOOD}\n").into_bytes();
+        input.extend_from_slice(&line);
+        input.push(b'\n');
+        for format in ["ndjson", "auto"] {
+            let mut args = vec!["set", "--from-file", "-"];
+            if format == "ndjson" {
+                args.extend(["--input-format", "ndjson"]);
+            }
+            let out = env.run_stdin(&args, input.clone());
+            let err = stderr(&out);
+            let shown = String::from_utf8_lossy(&line)
+                .chars()
+                .take(80)
+                .collect::<String>();
+            assert_eq!(out.status.code(), Some(code), "{shown}: {err}");
+            assert!(err.contains("line 2"), "{shown}: names the line: {err}");
+            assert!(err.contains(says), "{shown}: should say {says:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(stdout(&out).is_empty(), "{shown}: printed data");
+        }
+        count += 1;
+    }
+    for (input, code, says) in csv_cases() {
+        let out = env.run_stdin(&["set", "--from-file", "-", "--input-format", "csv"], input);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{input:?}: {err}");
+        assert!(err.contains(says), "{input:?}: should say {says:?}: {err}");
+        count += 1;
+    }
+    assert_eq!(env.dump(), before);
+    // CRLF line endings are fine, and a blank line is skipped.
+    let crlf = format!(
+        "{GOOD}\r\n\r\n{}\r\n",
+        r#"{"consumer":"billing","partition_key":"orders:1","offset":1043}"#
+    );
+    env.run_stdin(&["set", "--from-file", "-", "-q"], crlf);
+    assert_eq!(env.offset("billing", "orders:1"), Some(1043));
+    assert_eq!(env.offset("billing", "orders:0"), Some(2000));
+    eprintln!("input-line cases: {count}");
+}

@@ -233,16 +233,36 @@ fn raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, 
 
 #[derive(Deserialize)]
 struct JsonLine<'a> {
-    #[serde(borrow, default)]
-    consumer: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    partition_key: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    key: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    consumer: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    partition_key: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    key: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "raw")]
     offset: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "raw")]
     expect: Option<&'a RawValue>,
+}
+
+/// A text field, borrowed from the line unless it holds escapes.
+fn json_text<'a>(name: &str, value: Option<&'a RawValue>) -> Result<Option<Cow<'a, str>>, Invalid> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = value.get();
+    if text.starts_with('"') {
+        if !text.contains('\\') {
+            return Ok(Some(Cow::Borrowed(&text[1..text.len() - 1])));
+        }
+        return serde_json::from_str::<String>(text)
+            .map(|s| Some(Cow::Owned(s)))
+            .map_err(|e| Invalid::new(None, format!("{name}: {e}")));
+    }
+    Err(Invalid::new(
+        None,
+        format!("{name} is {text}, not a string"),
+    ))
 }
 
 fn json_offset(name: &str, value: &RawValue) -> Result<u64, String> {
@@ -271,10 +291,13 @@ fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
             format!("invalid JSON at column {}: {text}", e.column()),
         )
     })?;
+    let consumer = json_text("consumer", parsed.consumer)?;
+    let partition_key = json_text("partition_key", parsed.partition_key)?;
+    let key_text = json_text("key", parsed.key)?;
     let key = build_key(
-        parsed.consumer.as_deref(),
-        parsed.partition_key.as_deref(),
-        parsed.key.as_deref(),
+        consumer.as_deref(),
+        partition_key.as_deref(),
+        key_text.as_deref(),
     )?;
     let shown = || Some(key.to_string());
     let offset = match parsed.offset {
