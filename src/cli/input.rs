@@ -485,4 +485,39 @@ mod tests {
         );
         assert!(got[0].1.clone().unwrap_err().contains("does not match"));
     }
+
+    proptest::proptest! {
+        /// Any bytes, in any format: every line either parses or is refused
+        /// with a reason; nothing panics.
+        #[test]
+        fn arbitrary_input_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            for format in [None, Some(InputFormat::Ndjson), Some(InputFormat::Csv)] {
+                let mut r = LineReader::new(bytes.as_slice(), format);
+                while let Ok(Some((_, line))) = r.next_line() {
+                    if let Err(invalid) = line {
+                        proptest::prop_assert!(!invalid.reason.is_empty());
+                    }
+                }
+            }
+        }
+
+        /// Lines shaped like real input, with arbitrary field text.
+        #[test]
+        fn arbitrary_fields_never_panic(
+            consumer in "\\PC{0,12}|[a-z:\" \\\\]{0,8}",
+            pk in "\\PC{0,12}|[a-z]{1,5}:[0-9+-]{0,12}",
+            offset in "\\PC{0,12}|-?[0-9]{0,25}(\\.[0-9])?|\"[0-9]+\"|null|true",
+        ) {
+            let json = format!(r#"{{"consumer":"{consumer}","partition_key":"{pk}","offset":{offset}}}"#);
+            let csv = format!("consumer,partition_key,offset\n{consumer},{pk},{offset}\n");
+            for input in [json, csv] {
+                let mut r = LineReader::new(input.as_bytes(), None);
+                while let Ok(Some((_, line))) = r.next_line() {
+                    if let Ok(entry) = line {
+                        proptest::prop_assert!(entry.offset <= cursorctl::MAX_OFFSET);
+                    }
+                }
+            }
+        }
+    }
 }
