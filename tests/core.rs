@@ -656,7 +656,16 @@ fn help_lists_the_exit_codes_and_examples() {
             "exit code {code} missing:\n{help}"
         );
     }
-    for cmd in ["init", "get", "set", "advance", "completions"] {
+    for cmd in [
+        "init",
+        "get",
+        "set",
+        "advance",
+        "flush-sim",
+        "history",
+        "undo",
+        "completions",
+    ] {
         let help = env.ok(&[cmd, "--help"]);
         assert!(help.contains("Examples:"), "{cmd} --help has no examples");
     }

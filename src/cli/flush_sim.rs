@@ -69,9 +69,11 @@ Examples:
   cursorctl flush-sim billing orders:3 --policy per-batch:100 --messages 1000000
   cursorctl flush-sim billing orders:3 --compare --messages 100000 --flush-every 500
   cursorctl flush-sim billing orders:3 --policy per-batch:3 --messages 10 -o ndjson
-  cursorctl flush-sim billing orders:3 --policy explicit-flush --flush-every 50 --messages 1000 --crash-after 420
+  cursorctl flush-sim billing orders:3 --policy explicit-flush --flush-every 50 \\
+      --messages 1000 --crash-after 420
   consumer-log | cursorctl flush-sim billing orders:3 --policy per-message --offsets -
-  cursorctl flush-sim billing orders:3 --policy per-batch:10 --messages 50 --commit --reason 'load test'"
+  cursorctl flush-sim billing orders:3 --policy per-batch:10 --messages 50 --commit \\
+      --reason 'load test'"
 )]
 pub struct Args {
     /// Consumer id
