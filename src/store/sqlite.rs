@@ -277,12 +277,14 @@ fn check_schema(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         path: path.to_owned(),
         detail,
     };
-    let header = conn.query_row(
-        "SELECT (SELECT application_id FROM pragma_application_id), \
-                (SELECT user_version FROM pragma_user_version)",
-        [],
-        |r| Ok((r.get::<_, i32>(0)?, r.get::<_, i64>(1)?)),
-    );
+    // Two plain pragmas: the `pragma_*` table-valued functions would each
+    // declare a virtual table, which costs more than the pragmas themselves.
+    let header = conn
+        .pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0))
+        .and_then(|app_id| {
+            conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+                .map(|version| (app_id, version))
+        });
     let (app_id, version) = match header {
         Ok(h) => h,
         Err(e) => {
