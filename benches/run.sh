@@ -14,13 +14,15 @@ cd "$(dirname "$0")/.."
 SIZES=(1000000 10000000)
 BULK_LINES=1000000
 SIM_MESSAGES=10000000
-RUNS_FAST=200
-RUNS_SLOW=5
+RUNS_FAST=200 # in ROUNDS rounds
+ROUNDS=5
+RUNS_SLOW=5 # one run per round, the commands alternating
 if [[ "${1:-}" == "--quick" ]]; then
     SIZES=(100000)
     BULK_LINES=100000
     SIM_MESSAGES=1000000
     RUNS_FAST=30
+    ROUNDS=3
     RUNS_SLOW=2
 fi
 
@@ -58,7 +60,7 @@ make_store() {
     "$BIN" --db "$file" -q init
     local per_consumer=$((n / 1000))
     local parts=$((per_consumer < 1000 ? per_consumer : 1000))
-    sqlite3 "$file" <<SQL
+    sqlite3 "$file" >/dev/null <<SQL
 PRAGMA synchronous = OFF;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $n - 1)
 INSERT INTO cursors (consumer, channel, partition, offset, updated_at)
@@ -72,14 +74,28 @@ PRAGMA wal_checkpoint(TRUNCATE);
 SQL
 }
 
-# median_ms JSONFILE INDEX
-median_ms() { jq ".results[$2].median * 1000" "$1"; }
+# timed NAME ROUNDS RUNS WARMUP [HYPERFINE OPTIONS] CMD...: time the
+# commands in ROUNDS hyperfine invocations of RUNS runs each, so that a
+# change in the machine's load falls on every command alike; then print the
+# median (ms) of each command over all its runs, one a line.
+timed() {
+    local name=$1 rounds=$2 runs=$3 warmup=$4 r
+    shift 4
+    local files=()
+    for ((r = 0; r < rounds; r++)); do
+        hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$WORK/$name-$r.json" "$@" >/dev/null
+        files+=("$WORK/$name-$r.json")
+    done
+    jq -s 'range(0; .[0].results | length) as $i | [.[].results[$i].times[]] | sort
+        | (.[(length - 1) / 2 | floor] + .[length / 2 | floor]) / 2 * 1000' "${files[@]}"
+}
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # row LABEL CURSORCTL_MS SQLITE_MS TARGET
 row() {
     local r
+    [[ -n "$2" && -n "$3" ]] || { echo "benchmark failed: $1" >&2; exit 1; }
     r=$(ratio "$2" "$3")
     printf '| %s | %.2f ms | %.2f ms | %sx | %s |\n' "$1" "$2" "$3" "$r" "$4" >>"$RESULTS.rows"
     printf '%-45s cursorctl %10.2f ms   sqlite3 %10.2f ms   ratio %s (target %s)\n' "$1" "$2" "$3" "$r" "$4" >&2
@@ -96,22 +112,22 @@ for n in "${SIZES[@]}"; do
     key_sql="consumer = 'c0500' AND channel = 'ch0' AND partition = 7"
 
     # 1. get one cursor.
-    hyperfine -N --warmup 20 --runs "$RUNS_FAST" --export-json "$WORK/get.json" \
+    mapfile -t ms < <(timed get "$ROUNDS" $((RUNS_FAST / ROUNDS)) 5 \
         "$BIN --db $store get $consumer ch0:7 -o value" \
-        "sqlite3 -readonly $store \"SELECT offset FROM cursors WHERE $key_sql\"" >/dev/null
-    row "get one cursor ($n)" "$(median_ms "$WORK/get.json" 0)" "$(median_ms "$WORK/get.json" 1)" "<= 0.9x"
+        "sqlite3 -readonly $store \"SELECT offset FROM cursors WHERE $key_sql\"")
+    row "get one cursor ($n)" "${ms[0]}" "${ms[1]}" "<= 0.9x"
 
     # 2. advance one cursor: a guarded update in BEGIN IMMEDIATE, synchronous=FULL.
-    hyperfine -N --warmup 10 --runs "$RUNS_FAST" --export-json "$WORK/advance.json" \
+    mapfile -t ms < <(timed advance "$ROUNDS" $((RUNS_FAST / ROUNDS)) 3 \
         "$BIN --db $store -q advance $consumer ch0:7" \
-        "sqlite3 $store \"PRAGMA synchronous=FULL; BEGIN IMMEDIATE; UPDATE cursors SET offset = offset + 1, updated_at = $NOW_MS WHERE $key_sql AND offset + 1 >= offset; COMMIT;\"" >/dev/null
-    row "advance one cursor ($n)" "$(median_ms "$WORK/advance.json" 0)" "$(median_ms "$WORK/advance.json" 1)" "<= 0.9x"
+        "sqlite3 $store \"PRAGMA synchronous=FULL; BEGIN IMMEDIATE; UPDATE cursors SET offset = offset + 1, updated_at = $NOW_MS WHERE $key_sql AND offset + 1 >= offset; COMMIT;\"")
+    row "advance one cursor ($n)" "${ms[0]}" "${ms[1]}" "<= 0.9x"
 
     # 3. list every cursor as NDJSON, and peak memory.
-    hyperfine -N --warmup 1 --runs "$RUNS_SLOW" --export-json "$WORK/list.json" \
+    mapfile -t ms < <(timed list "$RUNS_SLOW" 1 0 \
         "$BIN --db $store get -o ndjson" \
-        "sqlite3 -readonly -json $store \"SELECT * FROM cursors\"" >/dev/null
-    row "list all as NDJSON ($n)" "$(median_ms "$WORK/list.json" 0)" "$(median_ms "$WORK/list.json" 1)" "<= 1.0x"
+        "sqlite3 -readonly -json $store \"SELECT * FROM cursors\"")
+    row "list all as NDJSON ($n)" "${ms[0]}" "${ms[1]}" "<= 1.0x"
     ours_kb=$(peak_kb "$BIN" --db "$store" get -o ndjson)
     theirs_kb=$(peak_kb sqlite3 -readonly -json "$store" "SELECT * FROM cursors")
     printf '| peak memory, list all (%s) | %s KiB | %s KiB | %sx | < 32 MiB |\n' "$n" "$ours_kb" "$theirs_kb" "$(ratio "$ours_kb" "$theirs_kb")" >>"$RESULTS.rows"
@@ -120,8 +136,9 @@ done
 
 # 4. set --from-file of BULK_LINES NDJSON lines vs .import + UPDATE ... FROM.
 base="$WORK/store-${SIZES[0]}.db"
-bulk="$WORK/bulk-base.db"
+bulk="$WORK/bulk-base-${SIZES[0]}.db"
 if [[ ! -f "$bulk" ]]; then
+    sqlite3 "$base" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
     cp "$base" "$bulk"
 fi
 moves_json="$WORK/moves-$BULK_LINES.ndjson"
@@ -143,12 +160,24 @@ WHERE cursors.consumer = moves.consumer AND cursors.channel = moves.channel
   AND cursors.offset = moves.expect AND moves.offset >= cursors.offset;
 COMMIT;
 SQL
+# The same script, also writing what cursorctl writes besides the cursors:
+# a batch and one history row per change (context for the ratio above).
+sed 's/^UPDATE cursors SET/INSERT INTO batches (at, command, user) VALUES ('"$NOW_MS"', '"'"'set --from-file'"'"', '"'"'bench'"'"');\
+INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, command, user, batch)\
+SELECT '"$NOW_MS"', cursors.consumer, cursors.channel, cursors.partition, cursors.offset, moves.offset,\
+       '"'"'set'"'"', '"'"'bench'"'"', (SELECT max(id) FROM batches)\
+FROM moves JOIN cursors ON cursors.consumer = moves.consumer AND cursors.channel = moves.channel\
+  AND cursors.partition = moves.partition\
+  AND cursors.offset = moves.expect AND moves.offset >= cursors.offset;\
+&/' "$WORK/import.sql" >"$WORK/import-audited.sql"
 work="$WORK/bulk-work.db"
-hyperfine -N --warmup 1 --runs "$RUNS_SLOW" --export-json "$WORK/bulk.json" \
+mapfile -t ms < <(timed bulk "$RUNS_SLOW" 1 0 \
     --prepare "bash -c 'rm -f $work-wal $work-shm; cp $bulk $work'" \
     "$BIN --db $work -q set --from-file $moves_json" \
-    "sqlite3 $work -init $WORK/import.sql .quit" >/dev/null
-row "set --from-file $BULK_LINES lines" "$(median_ms "$WORK/bulk.json" 0)" "$(median_ms "$WORK/bulk.json" 1)" "<= 0.8x"
+    "sqlite3 $work -init $WORK/import.sql .quit" \
+    "sqlite3 $work -init $WORK/import-audited.sql .quit")
+row "set --from-file $BULK_LINES lines" "${ms[0]}" "${ms[1]}" "<= 0.8x"
+row "set --from-file $BULK_LINES lines vs sqlite3 also writing history" "${ms[0]}" "${ms[2]}" "(context)"
 rm -f "$work-wal" "$work-shm"
 cp "$bulk" "$work"
 bulk_kb=$(peak_kb "$BIN" --db "$work" -q set --from-file "$moves_json")

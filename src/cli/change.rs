@@ -5,7 +5,7 @@
 use cursorctl::key::CursorKey;
 use cursorctl::store::sqlite::{ChangeInput, WriteTxn};
 use cursorctl::store::{DryRun, DurableStore};
-use cursorctl::{ConsumerCursor, MAX_OFFSET};
+use cursorctl::{ConsumerCursor, DurabilityError, MAX_OFFSET};
 
 use super::error::{ExitKind, Failure};
 use super::records::{ChangeRecord, Status};
@@ -50,15 +50,13 @@ pub struct Audit<'a> {
 /// Not found (exit 5), overflow (exit 2), and the library's regression,
 /// stale and store errors.
 pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> anyhow::Result<(Option<u64>, u64)> {
+    if let Some(moved) = move_expected(store, m)? {
+        return Ok(moved);
+    }
     let key = m.key.to_string();
     let stored = store.read_value(&key)?;
     if stored.is_none() && !m.create {
-        return Err(Failure::new(
-            ExitKind::NotFound,
-            format!("cursor {key} does not exist (pass --create to create it)"),
-        )
-        .with("key", key)
-        .into());
+        return Err(not_found(key));
     }
     let current = m.expect.unwrap_or(stored.unwrap_or(0));
     let new = match m.target {
@@ -83,6 +81,50 @@ pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> anyhow::Result<(Op
         cursor.checkpoint(store, new)?;
     }
     Ok((stored, new))
+}
+
+/// A move to an offset with `expect` N (not 0, not the new offset itself)
+/// that is not a refused regression: the compare-and-swap alone decides it,
+/// without reading the cursor first. If it succeeds the cursor held N; if
+/// it finds the cursor absent, that is "not found" unless creating (the
+/// order of the checks and every outcome are those of the full path).
+/// `None` when the move is not of this kind.
+fn move_expected(
+    store: &dyn DurableStore,
+    m: &Move<'_>,
+) -> anyhow::Result<Option<(Option<u64>, u64)>> {
+    let (Some(expect), Target::To(new)) = (m.expect, m.target) else {
+        return Ok(None);
+    };
+    if expect == 0 || new == expect || (new < expect && !m.allow_rewind) {
+        return Ok(None);
+    }
+    let mut cursor = ConsumerCursor::from_persisted(
+        m.key.consumer().as_str(),
+        m.key.partition_key().to_string(),
+        expect,
+    );
+    let swapped = if new < expect {
+        cursor.rewind(store, new)
+    } else {
+        cursor.checkpoint(store, new)
+    };
+    match swapped {
+        Ok(()) => Ok(Some((Some(expect), new))),
+        Err(DurabilityError::StaleCheckpoint { actual: None, .. }) if !m.create => {
+            Err(not_found(m.key.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn not_found(key: String) -> anyhow::Error {
+    Failure::new(
+        ExitKind::NotFound,
+        format!("cursor {key} does not exist (pass --create to create it)"),
+    )
+    .with("key", key)
+    .into()
 }
 
 /// Perform a move inside a write transaction and record it.

@@ -19,10 +19,9 @@ mod undo;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cursorctl::store::sqlite::{Access, SqliteStore};
 use cursorctl::{parse_duration, parse_offset};
 
@@ -183,9 +182,25 @@ fn wants_json(args: &[std::ffi::OsString]) -> bool {
     false
 }
 
-pub fn main() -> ExitCode {
+/// Parse the arguments. The command definition and the matches are not
+/// dropped: the process ends soon after, and freeing every argument of
+/// every subcommand costs about as much as parsing them.
+fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    let mut command = std::mem::ManuallyDrop::new(Cli::command());
+    let mut matches = std::mem::ManuallyDrop::new(command.try_get_matches_from_mut(args)?);
+    Cli::from_arg_matches_mut(&mut matches)
+}
+
+/// Run the command line; returns the exit code.
+pub fn main() -> u8 {
+    // SAFETY: setting a signal disposition before any thread is started.
+    // A closed pipe then fails the write (`EPIPE`, handled as success)
+    // instead of killing the process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     let args: Vec<_> = std::env::args_os().collect();
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match parse(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = e.exit_code();
@@ -201,10 +216,10 @@ pub fn main() -> ExitCode {
                 let body =
                     serde_json::json!({"error": {"code": 2, "kind": "usage", "message": message}});
                 let _ = writeln!(io::stderr(), "{body}");
-                return ExitCode::from(ExitKind::Usage.code());
+                return ExitKind::Usage.code();
             }
             let _ = e.print();
-            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+            return u8::try_from(code).unwrap_or(2);
         }
     };
     let json_errors = cli.global.output.is_json();
@@ -222,9 +237,9 @@ pub fn main() -> ExitCode {
         Command::Man(args) => man::run(&args, Cli::command()),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if error::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => ExitCode::from(report(&e, json_errors, color).code()),
+        Ok(()) => 0,
+        Err(e) if error::is_broken_pipe(&e) => 0,
+        Err(e) => report(&e, json_errors, color).code(),
     }
 }
 

@@ -88,21 +88,60 @@ pub trait Record {
     fn value(&self) -> Field<'_>;
 }
 
-/// Formats timestamps, remembering the last one (rows written together
-/// share their time).
-#[derive(Default)]
+/// Formats timestamps. The date part is formatted once per day and the
+/// time of day written digit by digit: a listing of a million cursors with
+/// different times formats a million timestamps.
 struct TimeCache {
-    ms: i64,
-    text: String,
+    /// The day (since the epoch) whose date `text` holds; -1: none.
+    day: i64,
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    text: [u8; 24],
+    /// A time outside the years 1970 to 9999, formatted in full.
+    other: String,
+}
+
+impl Default for TimeCache {
+    fn default() -> Self {
+        Self {
+            day: -1,
+            text: [b'0'; 24],
+            other: String::new(),
+        }
+    }
 }
 
 impl TimeCache {
+    const DAY_MS: i64 = 86_400_000;
+    /// 10000-01-01T00:00:00.000Z: the first time that does not fit the form.
+    const END_MS: i64 = 253_402_300_800_000;
+
     fn format(&mut self, ms: i64) -> &str {
-        if self.text.is_empty() || self.ms != ms {
-            self.ms = ms;
-            self.text = format_time(ms);
+        if !(0..Self::END_MS).contains(&ms) {
+            self.other = format_time(ms);
+            return &self.other;
         }
-        &self.text
+        let day = ms / Self::DAY_MS;
+        if day != self.day {
+            let midnight = format_time(day * Self::DAY_MS);
+            if midnight.len() != self.text.len() {
+                self.other = format_time(ms);
+                return &self.other;
+            }
+            self.text.copy_from_slice(midnight.as_bytes());
+            self.day = day;
+        }
+        let of_day = ms % Self::DAY_MS;
+        let mut put = |at: usize, v: i64, digits: u32| {
+            for i in 0..digits as usize {
+                let d = v / 10_i64.pow(digits - 1 - i as u32) % 10;
+                self.text[at + i] = b'0' + u8::try_from(d).unwrap_or(0);
+            }
+        };
+        put(11, of_day / 3_600_000, 2);
+        put(14, of_day / 60_000 % 60, 2);
+        put(17, of_day / 1000 % 60, 2);
+        put(20, of_day % 1000, 3);
+        std::str::from_utf8(&self.text).unwrap_or_default()
     }
 }
 
@@ -320,6 +359,24 @@ impl Printer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_times_match_the_full_format() {
+        let mut cache = TimeCache::default();
+        for ms in [
+            0,
+            1,
+            86_399_999,
+            86_400_000,
+            1_700_000_000_123,
+            1_764_000_000_000,
+            1_764_086_399_999,
+            253_402_300_799_999,
+            -1,
+        ] {
+            assert_eq!(cache.format(ms), format_time(ms), "{ms}");
+        }
+    }
 
     #[test]
     fn times_are_rfc3339_utc() {

@@ -25,12 +25,13 @@ pub struct CursorRecord {
 impl CursorRecord {
     /// Fill from a stored cursor.
     pub fn fill(&mut self, row: &CursorRow) -> &Self {
+        // Built by hand: `write!` costs more than the rest of the row.
         self.key.clear();
-        let _ = write!(
-            self.key,
-            "{}:{}:{}",
-            row.consumer, row.channel, row.partition
-        );
+        self.key.push_str(&row.consumer);
+        self.key.push(':');
+        self.key.push_str(&row.channel);
+        self.key.push(':');
+        self.key.push_str(itoa::Buffer::new().format(row.partition));
         self.consumer_len = row.consumer.len();
         self.partition_key.clear();
         self.partition_key

@@ -277,12 +277,14 @@ fn check_schema(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         path: path.to_owned(),
         detail,
     };
-    let header = conn.query_row(
-        "SELECT (SELECT application_id FROM pragma_application_id), \
-                (SELECT user_version FROM pragma_user_version)",
-        [],
-        |r| Ok((r.get::<_, i32>(0)?, r.get::<_, i64>(1)?)),
-    );
+    // Two plain pragmas: the `pragma_*` table-valued functions would each
+    // declare a virtual table, which costs more than the pragmas themselves.
+    let header = conn
+        .pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0))
+        .and_then(|app_id| {
+            conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+                .map(|version| (app_id, version))
+        });
     let (app_id, version) = match header {
         Ok(h) => h,
         Err(e) => {
@@ -706,12 +708,13 @@ fn read_cursor(conn: &Connection, key: &CursorKey) -> Result<Option<CursorRow>, 
 enum Sql {
     ReadOffset,
     UpdateCursor,
+    SwapCursor,
     InsertCursor,
     InsertHistory,
 }
 
 impl Sql {
-    const ALL: usize = 4;
+    const ALL: usize = 5;
 
     const fn text(self) -> &'static str {
         match self {
@@ -721,6 +724,10 @@ impl Sql {
             Self::UpdateCursor => {
                 "UPDATE cursors SET offset = ?4, updated_at = ?5 \
                  WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
+            }
+            Self::SwapCursor => {
+                "UPDATE cursors SET offset = ?4, updated_at = ?5 \
+                 WHERE consumer = ?1 AND channel = ?2 AND partition = ?3 AND offset = ?6"
             }
             Self::InsertCursor => {
                 "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
@@ -787,7 +794,11 @@ impl Statements for Prepared<'_> {
 }
 
 /// Compare-and-swap on one cursor, inside the current write transaction.
-/// `known` is the offset just read in the same transaction, if any.
+/// `known` is the offset just read in the same transaction, if any. When it
+/// is not known, a guarded `UPDATE ... AND offset = expected` is tried first:
+/// one B-tree lookup instead of a read and then a write. Only when it changes
+/// nothing is the cursor read, to tell a stale cursor from an absent one
+/// (which is created when `expected` is 0).
 fn cas_on(
     stmts: &impl Statements,
     key: &str,
@@ -797,6 +808,31 @@ fn cas_on(
     known: Option<Option<u64>>,
 ) -> Result<(), DurabilityError> {
     let new_sql = to_sql_offset(new)?;
+    let parsed = CursorKey::parse(key)?;
+    let pk = parsed.partition_key();
+    let (consumer, channel, index) = (
+        parsed.consumer().as_str(),
+        pk.channel().as_str(),
+        pk.index(),
+    );
+    if known.is_none() && new != expected {
+        let expected_sql = i64::try_from(expected).unwrap_or(i64::MAX);
+        let swapped = stmts
+            .with(Sql::SwapCursor, |s| {
+                s.execute(params![
+                    consumer,
+                    channel,
+                    index,
+                    new_sql,
+                    now,
+                    expected_sql
+                ])
+            })
+            .map_err(db_err("writing a cursor"))?;
+        if swapped == 1 {
+            return Ok(());
+        }
+    }
     let current = match known {
         Some(current) => current,
         None => read_on(stmts, key)?,
@@ -811,15 +847,7 @@ fn cas_on(
     if current == Some(new) {
         return Ok(());
     }
-    let parsed = CursorKey::parse(key)?;
-    let pk = parsed.partition_key();
-    let args = params![
-        parsed.consumer().as_str(),
-        pk.channel().as_str(),
-        pk.index(),
-        new_sql,
-        now
-    ];
+    let args = params![consumer, channel, index, new_sql, now];
     if current.is_some() {
         stmts
             .with(Sql::UpdateCursor, |s| s.execute(args))
