@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
 use super::error::{classify, ExitKind, Failure};
-use super::input::{InputFormat, LineReader};
+use super::input::{Entry, InputFormat, LineReader};
 use super::interrupt::Interrupt;
 use super::output::Shape;
 use super::records::{ChangeRecord, PlanRecord, Status};
@@ -33,6 +33,24 @@ pub struct Options<'a> {
     pub allow_rewind: bool,
     pub reason: Option<&'a str>,
     pub dry_run: bool,
+}
+
+impl Options<'_> {
+    /// The move one input line asks for, with the options every line shares.
+    fn move_for<'e>(&self, entry: &'e Entry) -> Move<'e> {
+        Move {
+            key: &entry.key,
+            target: Target::To(entry.offset),
+            expect: entry.expect,
+            create: self.create,
+            allow_rewind: self.allow_rewind,
+        }
+    }
+}
+
+/// Why a line that repeats a cursor is refused.
+fn duplicate_reason(key: &str, first: u64) -> String {
+    format!("cursor {key} appears twice in the input: first on line {first}")
 }
 
 /// The failing items of a batch (input lines, or changes to undo): the
@@ -362,18 +380,11 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             };
             if let Some(first) = seen.first_line(&entry.key, line_no) {
                 let key = entry.key.to_string();
-                let reason =
-                    format!("cursor {key} appears twice in the input: first on line {first}");
+                let reason = duplicate_reason(&key, first);
                 failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
                 continue;
             }
-            let m = Move {
-                key: &entry.key,
-                target: Target::To(entry.offset),
-                expect: entry.expect,
-                create: opts.create,
-                allow_rewind: opts.allow_rewind,
-            };
+            let m = opts.move_for(&entry);
             // After a failure nothing will be committed: keep checking the
             // remaining lines, but through a view that writes nothing.
             let outcome = if failures.is_empty() {
@@ -480,18 +491,11 @@ fn plan_in(
                 let key = entry.key.to_string();
                 row.new_offset = Some(entry.offset);
                 if let Some(first) = seen.first_line(&entry.key, line_no) {
-                    let reason =
-                        format!("cursor {key} appears twice in the input: first on line {first}");
+                    let reason = duplicate_reason(&key, first);
                     failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
                     row.reason = Some(reason);
                 } else {
-                    let m = Move {
-                        key: &entry.key,
-                        target: Target::To(entry.offset),
-                        expect: entry.expect,
-                        create: opts.create,
-                        allow_rewind: opts.allow_rewind,
-                    };
+                    let m = opts.move_for(&entry);
                     match move_cursor(&DryRun::new(store), &m) {
                         Ok((old, new)) => {
                             let status = Status::of(old, Some(new));

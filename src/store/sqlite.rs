@@ -112,14 +112,24 @@ impl CursorRow {
     /// The cursor key.
     #[must_use]
     pub fn key(&self) -> String {
-        format!("{}:{}:{}", self.consumer, self.channel, self.partition)
+        key_text(&self.consumer, &self.channel, self.partition)
     }
 
     /// The partition key.
     #[must_use]
     pub fn partition_key(&self) -> String {
-        format!("{}:{}", self.channel, self.partition)
+        partition_key_text(&self.channel, self.partition)
     }
+}
+
+/// `CONSUMER:CHANNEL:INDEX` from a stored row's columns.
+fn key_text(consumer: &str, channel: &str, partition: u32) -> String {
+    format!("{consumer}:{}", partition_key_text(channel, partition))
+}
+
+/// `CHANNEL:INDEX` from a stored row's columns.
+fn partition_key_text(channel: &str, partition: u32) -> String {
+    format!("{channel}:{partition}")
 }
 
 /// Which cursors a listing returns.
@@ -184,13 +194,13 @@ impl HistoryRow {
     /// The cursor key.
     #[must_use]
     pub fn key(&self) -> String {
-        format!("{}:{}:{}", self.consumer, self.channel, self.partition)
+        key_text(&self.consumer, &self.channel, self.partition)
     }
 
     /// The partition key.
     #[must_use]
     pub fn partition_key(&self) -> String {
-        format!("{}:{}", self.channel, self.partition)
+        partition_key_text(&self.channel, self.partition)
     }
 }
 
