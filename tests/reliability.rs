@@ -423,35 +423,27 @@ fn closed_pipes_and_full_devices_end_cleanly() {
         assert!(stderr(&out).is_empty(), "{format}: {}", stderr(&out));
         assert_eq!(stdout(&out).lines().count(), 1);
     }
-    let full = fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let out = env
-        .std_cmd()
-        .args(["get", "-o", "ndjson"])
-        .stdout(full)
-        .output()
-        .unwrap();
+    assert_eq!(env.dump(), before, "listings leave the store untouched");
+    let out = to_dev_full(&env, &["get", "-o", "ndjson"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("No space left"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(env.dump(), before);
     // A write whose change record cannot be printed is still committed and
     // says so.
+    let out = to_dev_full(&env, &["advance", "c", "o:5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(env.offset("c", "o:5"), Some(6));
+}
+
+/// Run with stdout on a device that is always full.
+fn to_dev_full(env: &Env, args: &[&str]) -> std::process::Output {
     let full = fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let out = env
-        .std_cmd()
-        .args(["advance", "c", "o:5"])
-        .stdout(full)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(env.offset("c", "o:5"), Some(6));
-    let _ = before;
+    env.std_cmd().args(args).stdout(full).output().unwrap()
 }
 
 // ---- concurrent compare-and-swap history -----------------------------------------
