@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use cursorctl::store::sqlite::{Access, SqliteStore};
-use cursorctl::{CheckpointDriver, CheckpointPolicy, ConsumerCursor, DurableStore, MemoryStore};
+use cursorctl::{
+    CheckpointDriver, CheckpointPolicy, ConsumerCursor, DurableStore, MemoryStore, StoreExt,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -1,6 +1,5 @@
-use std::path::PathBuf;
-
 use crate::key::KeyError;
+use crate::store::StoreLocation;
 
 /// Everything that can go wrong while reading or moving a cursor.
 #[derive(Debug, thiserror::Error)]
@@ -47,38 +46,83 @@ fn describe_actual(actual: Option<u64>) -> String {
     actual.map_or_else(|| "no cursor (absent)".to_owned(), |v| format!("{v}"))
 }
 
+/// What kind of failure of the store's own machinery a
+/// [`StoreError::Database`] is, whatever the backend: a consumer decides
+/// what to do from this, without depending on the backend's crate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The store cannot be written: a read-only file, folder or database.
+    ReadOnly,
+    /// The disk (or the database's quota) is full.
+    Full,
+    /// The operating system or the network failed to read or write.
+    Io,
+    /// The store's data is damaged.
+    Corrupt,
+    /// The store refused the operation to this user or role.
+    PermissionDenied,
+    /// The connection to a store server could not be made or was lost.
+    Connection,
+    /// Anything else.
+    Other,
+}
+
+impl StoreErrorKind {
+    /// A short name, as used in messages and JSON.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "read-only",
+            Self::Full => "full",
+            Self::Io => "io",
+            Self::Corrupt => "corrupt",
+            Self::PermissionDenied => "permission-denied",
+            Self::Connection => "connection",
+            Self::Other => "other",
+        }
+    }
+}
+
 /// A failure of the durable store itself.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The store stayed locked by another writer past the busy timeout.
     #[error("store is busy: another writer held the lock past the busy timeout; nothing was written, retry")]
     Busy,
-    /// No store exists at the path.
-    #[error("no cursor store at {}: create one with `cursorctl init`", path.display())]
+    /// No store exists at the location.
+    #[error("no cursor store at {location}: create one with `cursorctl init`")]
     Missing {
         /// Where the store was looked for.
-        path: PathBuf,
+        location: StoreLocation,
     },
-    /// The file exists but is not a cursor store.
-    #[error("{} is not a cursor store: {detail}", path.display())]
+    /// The location holds something that is not a cursor store.
+    #[error("{location} is not a cursor store: {detail}")]
     NotACursorStore {
-        /// The file.
-        path: PathBuf,
+        /// The location.
+        location: StoreLocation,
         /// What was found instead.
         detail: String,
     },
     /// The store was written by a newer version of this tool.
     #[error(
-        "{} has schema version {found}, newer than the version this build supports ({supported}); use a newer cursorctl",
-        path.display()
+        "{location} has schema version {found}, newer than the version this build supports ({supported}); use a newer cursorctl"
     )]
     NewerSchema {
-        /// The file.
-        path: PathBuf,
+        /// The location.
+        location: StoreLocation,
         /// Its schema version.
         found: i64,
         /// The newest version this build knows.
         supported: i64,
+    },
+    /// This build cannot open a store of that kind.
+    #[error("{location}: {detail}")]
+    Unsupported {
+        /// The location.
+        location: StoreLocation,
+        /// Why.
+        detail: String,
     },
     /// A stored offset is not a valid offset (written by something else).
     #[error(
@@ -91,33 +135,33 @@ pub enum StoreError {
         value: String,
     },
     /// Any other failure of the underlying database (read-only, disk full,
-    /// I/O error, corruption, ...).
+    /// I/O error, corruption, ...); [`StoreError::kind`] says which.
     #[error("{context}: {source}")]
     Database {
         /// What was being done.
         context: String,
-        /// The underlying error.
+        /// What kind of failure it is.
+        kind: StoreErrorKind,
+        /// The backend's own error.
         #[source]
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
 impl StoreError {
-    /// Wrap a SQLite error, recognising lock contention as [`StoreError::Busy`].
-    pub(crate) fn sqlite(context: impl Into<String>, source: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode;
-        match source.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Busy,
-            _ => Self::Database {
-                context: context.into(),
-                source,
-            },
-        }
-    }
-
     /// Whether retrying later may succeed (the store was busy).
     #[must_use]
     pub const fn is_busy(&self) -> bool {
         matches!(self, Self::Busy)
+    }
+
+    /// The kind of a database failure (`None` for the other cases, which
+    /// have their own variants).
+    #[must_use]
+    pub const fn kind(&self) -> Option<StoreErrorKind> {
+        match self {
+            Self::Database { kind, .. } => Some(*kind),
+            _ => None,
+        }
     }
 }

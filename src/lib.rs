@@ -25,12 +25,15 @@ pub mod store;
 
 pub use cursor::{cursor_key_for, ConsumerCursor};
 pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
-pub use error::{DurabilityError, StoreError};
+pub use error::{DurabilityError, StoreError, StoreErrorKind};
 pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
 pub use parse::{parse_duration, parse_offset, OffsetError, MAX_OFFSET};
 pub use store::memory::MemoryStore;
 pub use store::sqlite::SqliteStore;
-pub use store::DurableStore;
+pub use store::{
+    Access, Backend, ChangeInput, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow,
+    InitOutcome, Store, StoreExt, StoreLocation, StoreRead, StoreReadExt, WriteTxn,
+};
 
 /// The guide in docs/library.md, whose example runs as a doc test.
 #[cfg(doctest)]

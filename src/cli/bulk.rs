@@ -8,8 +8,7 @@ use std::io::{self, BufRead, BufReader, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::sqlite::{HistoryFilter, SqliteStore};
-use cursorctl::store::{DryRun, DurableStore};
+use cursorctl::store::{DryRun, HistoryFilter, Store, StoreExt, StoreReadExt};
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -256,7 +255,7 @@ impl Progress {
 /// positions among the printed records.
 pub fn print_batch(
     ctx: &Context,
-    store: &SqliteStore,
+    store: &dyn Store,
     batch: Option<i64>,
     unchanged: Vec<(u64, CursorKey, u64)>,
 ) -> anyhow::Result<()> {
@@ -429,7 +428,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     progress.finish();
     match result {
         Ok(applied) => {
-            print_batch(ctx, &store, Some(applied.batch), kept)?;
+            print_batch(ctx, &*store, Some(applied.batch), kept)?;
             ctx.note(&format!(
                 "applied {} change(s), {} unchanged, in batch {} (undo with `cursorctl undo --batch {}`)",
                 applied.changed, applied.unchanged, applied.batch, applied.batch
@@ -437,7 +436,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             Ok(())
         }
         Err(e) if e.downcast_ref::<NothingChanged>().is_some() => {
-            print_batch(ctx, &store, None, kept)?;
+            print_batch(ctx, &*store, None, kept)?;
             ctx.note(&format!(
                 "nothing changed: all {total} cursor(s) already hold their offsets; nothing was written"
             ));
@@ -464,7 +463,7 @@ fn plan_in(
     opts: &Options<'_>,
     lines: &mut LineReader<Box<dyn BufRead>>,
     progress: &Progress,
-    store: &SqliteStore,
+    store: &dyn Store,
 ) -> anyhow::Result<()> {
     let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
     let mut seen = SeenKeys::new();

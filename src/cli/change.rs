@@ -3,8 +3,7 @@
 //! history record in the same transaction.
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::sqlite::{ChangeInput, WriteTxn};
-use cursorctl::store::{DryRun, DurableStore};
+use cursorctl::store::{ChangeInput, DryRun, DurableStore, StoreExt, WriteTxn};
 use cursorctl::{ConsumerCursor, DurabilityError, MAX_OFFSET};
 
 use super::error::{ExitKind, Failure};
@@ -129,7 +128,7 @@ fn not_found(key: String) -> anyhow::Error {
 
 /// Perform a move inside a write transaction and record it.
 pub fn apply_in(
-    txn: &WriteTxn<'_>,
+    txn: &dyn WriteTxn,
     m: &Move<'_>,
     audit: &Audit<'_>,
 ) -> anyhow::Result<ChangeRecord> {
@@ -168,7 +167,7 @@ pub fn run_one(
 ) -> anyhow::Result<()> {
     let record = if dry_run {
         let store = ctx.open_read()?;
-        let view = DryRun::new(&store);
+        let view = DryRun::new(&*store);
         let (old, new) = move_cursor(&view, m)?;
         ChangeRecord {
             id: None,

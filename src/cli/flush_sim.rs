@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
 use cursorctl::sim::{message_offsets, Event, Observer, SimConfig, Simulation, Stop, Summary};
-use cursorctl::store::sqlite::{ChangeInput, SqliteStore};
-use cursorctl::store::DurableStore;
+use cursorctl::store::{ChangeInput, DurableStore, Store, StoreExt};
 use cursorctl::{parse_offset, CheckpointPolicy, DurabilityError, MemoryStore};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -265,7 +264,7 @@ fn commit(
     }
     let user = Context::user();
     let audited = Audited {
-        store: &store,
+        store: &*store,
         reason: args.reason.as_deref(),
         user: &user,
     };
@@ -344,7 +343,7 @@ fn note_short_input(ctx: &Context, summary: &Summary) {
 /// The real store for `--commit`: each compare-and-swap is its own
 /// `BEGIN IMMEDIATE` transaction and is recorded in the history with it.
 struct Audited<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Store,
     reason: Option<&'a str>,
     user: &'a str,
 }

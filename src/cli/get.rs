@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
 use cursorctl::parse_duration;
-use cursorctl::store::sqlite::{now_ms, CursorFilter};
+use cursorctl::store::{CursorFilter, StoreReadExt};
 
 use super::error::{ExitKind, Failure};
 use super::output::Shape;
@@ -84,7 +84,10 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let filter = CursorFilter {
         consumer: args.consumer.as_ref().map(|c| c.as_str().to_owned()),
         channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
-        updated_before: idle_ms.map(|ms| now_ms().saturating_sub(ms)),
+        updated_before: match idle_ms {
+            Some(ms) => Some(store.clock_ms()?.saturating_sub(ms)),
+            None => None,
+        },
     };
     let mut printer = ctx.printer(Shape::List);
     let mut record = CursorRecord::default();

@@ -1,10 +1,10 @@
 //! `cursorctl history`: the audit trail of changes made through the tool.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cursorctl::key::{ConsumerId, PartitionKey};
 use cursorctl::parse_duration;
-use cursorctl::store::sqlite::{now_ms, HistoryFilter};
+use cursorctl::store::{HistoryFilter, StoreReadExt};
 
 use super::output::Shape;
 use super::records::HistoryRecord;
@@ -45,6 +45,13 @@ pub struct Args {
     /// Only the changes of this batch
     #[arg(long, value_name = "ID")]
     pub batch: Option<i64>,
+}
+
+/// Milliseconds since the Unix epoch on this host's clock.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Parse `--since`: a duration ago, or an RFC 3339 time (UTC `Z` or an

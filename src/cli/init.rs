@@ -2,7 +2,7 @@
 
 use std::io;
 
-use cursorctl::store::sqlite::{InitOutcome, SqliteStore, SCHEMA_VERSION};
+use cursorctl::store::{self, InitOutcome};
 
 use super::output::{Field, Record};
 use super::Context;
@@ -22,6 +22,7 @@ pub struct Args {}
 struct InitRecord {
     path: String,
     status: &'static str,
+    schema_version: i64,
 }
 
 impl Record for InitRecord {
@@ -31,7 +32,7 @@ impl Record for InitRecord {
     ) -> io::Result<()> {
         visit("path", Field::Str(&self.path))?;
         visit("status", Field::Str(self.status))?;
-        visit("schema_version", Field::I64(SCHEMA_VERSION))
+        visit("schema_version", Field::I64(self.schema_version))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
@@ -44,17 +45,22 @@ impl Record for InitRecord {
 }
 
 pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
-    let (_store, outcome) = SqliteStore::init(&ctx.global.db, ctx.global.busy_timeout)?;
+    let (store, outcome) = store::init(&ctx.global.db, ctx.global.busy_timeout)?;
+    let schema_version = store.schema_version()?;
     let status = match outcome {
         InitOutcome::Created => "created",
         InitOutcome::AlreadyInitialised => "already-initialised",
     };
-    let path = ctx.global.db.display().to_string();
+    let path = ctx.global.db.to_string();
     ctx.note(&match outcome {
         InitOutcome::Created => format!("created cursor store {path}"),
         InitOutcome::AlreadyInitialised => {
             format!("{path} is already a cursor store; nothing changed")
         }
     });
-    ctx.print_one(&InitRecord { path, status })
+    ctx.print_one(&InitRecord {
+        path,
+        status,
+        schema_version,
+    })
 }

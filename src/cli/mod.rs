@@ -18,11 +18,11 @@ mod set;
 mod undo;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use cursorctl::store::sqlite::{Access, SqliteStore};
+use cursorctl::store::{self, Access, Store, StoreLocation};
 use cursorctl::{parse_duration, parse_offset};
 
 use error::{report, ExitKind};
@@ -66,9 +66,11 @@ pub struct GlobalArgs {
         global = true,
         env = "CURSORCTL_DB",
         default_value = "cursors.db",
-        value_name = "PATH"
+        value_name = "PATH",
+        value_hint = clap::ValueHint::AnyPath,
+        value_parser = clap::builder::OsStringValueParser::new().map(StoreLocation::from)
     )]
-    pub db: PathBuf,
+    pub db: StoreLocation,
 
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
@@ -113,16 +115,16 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn open_read(&self) -> anyhow::Result<SqliteStore> {
-        Ok(SqliteStore::open(
+    pub fn open_read(&self) -> anyhow::Result<Box<dyn Store>> {
+        Ok(store::open(
             &self.global.db,
             Access::ReadOnly,
             self.global.busy_timeout,
         )?)
     }
 
-    pub fn open_write(&self) -> anyhow::Result<SqliteStore> {
-        Ok(SqliteStore::open(
+    pub fn open_write(&self) -> anyhow::Result<Box<dyn Store>> {
+        Ok(store::open(
             &self.global.db,
             Access::ReadWrite,
             self.global.busy_timeout,

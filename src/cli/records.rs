@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io;
 
 use cursorctl::key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
-use cursorctl::store::sqlite::{CursorRow, HistoryRow};
+use cursorctl::store::{CursorRow, HistoryRow};
 
 use super::output::{Field, Record};
 

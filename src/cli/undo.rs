@@ -1,8 +1,9 @@
 //! `cursorctl undo`: put back what a recorded change (or a whole batch) did.
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::sqlite::{ChangeInput, HistoryFilter, HistoryRow, SqliteStore, WriteTxn};
-use cursorctl::store::{DryRun, DurableStore};
+use cursorctl::store::{
+    ChangeInput, DryRun, DurableStore, HistoryRow, Store, StoreExt, StoreReadExt, WriteTxn,
+};
 use cursorctl::StoreError;
 
 use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
@@ -168,7 +169,7 @@ fn plan_undo(
 
 /// Carry out an undo inside a write transaction and record it.
 fn apply_undo(
-    txn: &WriteTxn<'_>,
+    txn: &dyn WriteTxn,
     plan: &UndoPlan,
     audit: &Audit<'_>,
 ) -> anyhow::Result<ChangeRecord> {
@@ -246,7 +247,7 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
     if dry_run {
         let store = ctx.open_read()?;
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = dry_undo(&store, &change, reason)?;
+        let row = dry_undo(&*store, &change, reason)?;
         ctx.note(&format!(
             "dry run: undoing change {id} would leave {} {}; nothing was written",
             row.key.as_deref().unwrap_or_default(),
@@ -272,19 +273,20 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
 
 /// The ids of a batch's changes, newest first (so a cursor changed twice in
 /// one batch is put back step by step).
-fn batch_ids(
-    read: impl FnOnce(
-        &HistoryFilter,
-        &mut dyn FnMut(&HistoryRow) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError>,
-    batch: i64,
-) -> Result<Vec<i64>, StoreError> {
-    let filter = HistoryFilter {
+fn batch_ids(txn: &dyn WriteTxn, batch: i64) -> Result<Vec<i64>, StoreError> {
+    let mut ids = txn.batch_change_ids(batch)?;
+    ids.reverse();
+    Ok(ids)
+}
+
+/// [`batch_ids`] outside a write transaction.
+fn batch_ids_read(store: &dyn Store, batch: i64) -> Result<Vec<i64>, StoreError> {
+    let filter = cursorctl::store::HistoryFilter {
         batch: Some(batch),
-        ..HistoryFilter::default()
+        ..Default::default()
     };
     let mut ids = Vec::new();
-    read(&filter, &mut |row| {
+    store.for_each_change(&filter, |row| -> Result<(), StoreError> {
         ids.push(row.id);
         Ok(())
     })?;
@@ -311,7 +313,7 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
     let store = ctx.open_write()?;
     let user = Context::user();
     let result = store.write(|txn| -> anyhow::Result<(i64, u64)> {
-        let ids = batch_ids(|f, each| txn.for_each_change(f, each), batch)?;
+        let ids = batch_ids(txn, batch)?;
         if ids.is_empty() {
             return Err(no_batch(batch));
         }
@@ -352,7 +354,7 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
         Ok((new_batch, ids.len() as u64))
     });
     let (new_batch, count) = result?;
-    print_batch(ctx, &store, Some(new_batch), Vec::new())?;
+    print_batch(ctx, &*store, Some(new_batch), Vec::new())?;
     ctx.note(&format!(
         "undid {count} change(s) of batch {batch}, recorded as batch {new_batch}"
     ));
@@ -366,11 +368,11 @@ fn plan_batch(ctx: &Context, batch: i64, reason: Option<&str>) -> anyhow::Result
 
 fn plan_batch_in(
     ctx: &Context,
-    store: &SqliteStore,
+    store: &dyn Store,
     batch: i64,
     reason: Option<&str>,
 ) -> anyhow::Result<()> {
-    let ids = batch_ids(|f, each| store.for_each_change(f, each), batch)?;
+    let ids = batch_ids_read(store, batch)?;
     if ids.is_empty() {
         return Err(no_batch(batch));
     }

@@ -1,9 +1,38 @@
-//! Where cursors live: the [`DurableStore`] trait and its implementations.
+//! Where cursors live: the store boundary every backend implements.
+//!
+//! - [`DurableStore`]: the checkpoint trait of the seed (read a value,
+//!   compare-and-swap), implemented by every store and write transaction,
+//!   and by the in-memory [`memory::MemoryStore`];
+//! - [`Store`]: a cursor store as a whole (reads, the store's clock, a read
+//!   snapshot, a write transaction), and [`WriteTxn`]: one all-or-nothing
+//!   write with its history;
+//! - the rows, filters and inputs they speak in ([`CursorRow`],
+//!   [`HistoryRow`], [`ChangeInput`], [`CursorFilter`], [`HistoryFilter`]);
+//! - [`StoreLocation`] and [`Backend`]: a path or a `postgres://` URL, and
+//!   [`open`] / [`init`], which pick the backend from it.
+//!
+//! What a backend must guarantee is written in docs/store.md.
 
 pub mod memory;
 pub mod sqlite;
 
-use crate::error::DurabilityError;
+mod location;
+mod types;
+
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+pub use location::{Backend, StoreLocation};
+pub use types::{
+    Access, ChangeInput, CursorFilter, CursorRow, HistoryFilter, HistoryRow, InitOutcome,
+};
+
+use crate::error::{DurabilityError, StoreError};
+use crate::key::CursorKey;
+
+/// The default busy timeout: how long a write waits for a store locked by
+/// another writer.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A key-value store of cursor offsets with compare-and-swap.
 ///
@@ -28,6 +57,318 @@ pub trait DurableStore {
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError>;
 }
 
+/// What a visitor of a listing returns: go on, or stop early.
+pub type Visit = ControlFlow<()>;
+
+/// The reads every view of a store offers (the store, a write
+/// transaction). Listings stream: a visitor sees one row at a time and
+/// memory does not grow with the store.
+pub trait StoreRead {
+    /// Read one cursor.
+    ///
+    /// # Errors
+    ///
+    /// Store failures and [`StoreError::InvalidValue`].
+    fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError>;
+
+    /// Visit every cursor matching `filter`, in key order (consumer,
+    /// channel, then partition as a number). A row whose offset is invalid
+    /// is passed as [`StoreError::InvalidValue`].
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_cursors(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit recorded changes matching `filter`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_changes(
+        &self,
+        filter: &HistoryFilter,
+        each: &mut dyn FnMut(&HistoryRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// One recorded change by id.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError>;
+}
+
+/// A cursor store. Each call outside a transaction is its own
+/// transaction; [`DurableStore::cas`] on the store is one compare-and-swap
+/// with no history row (a consumer's checkpoint).
+pub trait Store: StoreRead + DurableStore {
+    /// Where the store lives.
+    fn location(&self) -> &StoreLocation;
+
+    /// The schema version of the store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// The store's clock, in milliseconds since the Unix epoch: one clock
+    /// for every host that shares the store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn clock_ms(&self) -> Result<i64, StoreError>;
+
+    /// Start a read snapshot: until it is dropped, every read through the
+    /// store sees the same committed state, and no write lock is taken.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn begin_snapshot(&self) -> Result<Snapshot<'_>, StoreError>;
+
+    /// End the read snapshot (called by [`Snapshot`]).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn end_snapshot(&self) -> Result<(), StoreError>;
+
+    /// Start a write transaction. Dropping it without
+    /// [`WriteTxn::commit`] rolls everything back.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Busy`] when the store stays locked past the busy
+    /// timeout, and other store failures.
+    fn begin_write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError>;
+}
+
+/// A read snapshot of a store; ends when dropped.
+pub struct Snapshot<'s> {
+    store: &'s dyn Store,
+    ended: bool,
+}
+
+impl<'s> Snapshot<'s> {
+    /// Mark a snapshot the store has begun (for backends).
+    #[must_use]
+    pub fn begun(store: &'s dyn Store) -> Self {
+        Self {
+            store,
+            ended: false,
+        }
+    }
+
+    /// End the snapshot now, reporting a failure to end it.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    pub fn end(mut self) -> Result<(), StoreError> {
+        self.ended = true;
+        self.store.end_snapshot()
+    }
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let _ = self.store.end_snapshot();
+        }
+    }
+}
+
+/// One write transaction: every cursor write, history row and batch in it
+/// commits together or not at all.
+///
+/// Every write is safe without a store-wide lock: a compare-and-swap is one
+/// guarded `UPDATE ... WHERE offset = expected` (or an insert that does
+/// nothing when the cursor exists), a removal is a guarded `DELETE`, and
+/// ids come from the insert itself.
+pub trait WriteTxn: StoreRead + DurableStore {
+    /// The time of this transaction on the store's clock, in milliseconds
+    /// since the Unix epoch.
+    fn now_ms(&self) -> i64;
+
+    /// Remove a cursor if it still holds `expected`.
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::StaleCheckpoint`] when it holds something else or
+    /// is absent; store failures.
+    fn remove_if(&self, key: &CursorKey, expected: u64) -> Result<(), DurabilityError>;
+
+    /// Start a batch of changes; returns its id.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn new_batch(&self, command: &str, reason: Option<&str>, user: &str)
+        -> Result<i64, StoreError>;
+
+    /// Record a change in the history; returns its id.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError>;
+
+    /// The ids of a batch's changes, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError>;
+
+    /// Commit everything written in the transaction.
+    ///
+    /// # Errors
+    ///
+    /// Store failures (then nothing was written).
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Generic conveniences over [`StoreRead`]: visitors that return errors.
+pub trait StoreReadExt: StoreRead {
+    /// Call `each` for every cursor matching `filter`, in key order; stops
+    /// at the first error `each` returns.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and whatever `each` returns.
+    fn for_each_cursor<E: From<StoreError>>(
+        &self,
+        filter: &CursorFilter,
+        mut each: impl FnMut(Result<&CursorRow, StoreError>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut failed = None;
+        self.visit_cursors(filter, &mut |row| match each(row) {
+            Ok(()) => Visit::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                Visit::Break(())
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Call `each` for every recorded change matching `filter`, oldest
+    /// first; stops at the first error `each` returns.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and whatever `each` returns.
+    fn for_each_change<E: From<StoreError>>(
+        &self,
+        filter: &HistoryFilter,
+        mut each: impl FnMut(&HistoryRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut failed = None;
+        self.visit_changes(filter, &mut |row| match each(row) {
+            Ok(()) => Visit::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                Visit::Break(())
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+impl<T: StoreRead + ?Sized> StoreReadExt for T {}
+
+/// Generic conveniences over [`Store`]: closures run in a snapshot or a
+/// write transaction.
+pub trait StoreExt: Store {
+    /// Run `f` in one read snapshot.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and whatever `f` returns.
+    fn snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let snapshot = self.begin_snapshot()?;
+        let value = f(self)?;
+        snapshot.end()?;
+        Ok(value)
+    }
+
+    /// Run `f` in one write transaction; commit if it returns `Ok`, roll
+    /// back otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Busy`] when the store stays locked past the busy
+    /// timeout, other store failures, and whatever `f` returns.
+    fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&dyn WriteTxn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let txn = self.begin_write()?;
+        let value = f(&*txn)?;
+        txn.commit()?;
+        Ok(value)
+    }
+}
+
+impl<T: Store + ?Sized> StoreExt for T {}
+
+/// Open an existing cursor store; never creates one.
+///
+/// # Errors
+///
+/// [`StoreError::Missing`] when there is none, and every reason the
+/// location cannot be used as a cursor store.
+pub fn open(
+    location: &StoreLocation,
+    access: Access,
+    busy_timeout: Duration,
+) -> Result<Box<dyn Store>, StoreError> {
+    match location {
+        StoreLocation::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
+            path,
+            access,
+            busy_timeout,
+        )?)),
+        StoreLocation::Postgres(_) => Err(no_postgres(location)),
+    }
+}
+
+/// Create a cursor store at `location`, or confirm that one is there.
+///
+/// # Errors
+///
+/// [`StoreError::NotACursorStore`], [`StoreError::NewerSchema`], and
+/// failures to create it.
+pub fn init(
+    location: &StoreLocation,
+    busy_timeout: Duration,
+) -> Result<(Box<dyn Store>, InitOutcome), StoreError> {
+    match location {
+        StoreLocation::Sqlite(path) => {
+            let (store, outcome) = sqlite::SqliteStore::init(path, busy_timeout)?;
+            Ok((Box::new(store), outcome))
+        }
+        StoreLocation::Postgres(_) => Err(no_postgres(location)),
+    }
+}
+
+fn no_postgres(location: &StoreLocation) -> StoreError {
+    StoreError::Unsupported {
+        location: location.clone(),
+        detail: "this build has no PostgreSQL store".to_owned(),
+    }
+}
+
 /// A view of a store that checks every compare-and-swap but writes nothing:
 /// the engine of `--dry-run`.
 pub struct DryRun<'a> {
@@ -36,7 +377,7 @@ pub struct DryRun<'a> {
 }
 
 impl<'a> DryRun<'a> {
-    /// Wrap a store.
+    /// Wrap a store (or a transaction).
     #[must_use]
     pub fn new(inner: &'a dyn DurableStore) -> Self {
         Self {

@@ -1,0 +1,167 @@
+//! The SQLite cursor store.
+//!
+//! One file, WAL mode, `synchronous=FULL`, marked with
+//! [`APPLICATION_ID`] and versioned with [`SCHEMA_VERSION`]. Writes run in
+//! `BEGIN IMMEDIATE` transactions; the history of every change made through a
+//! write transaction is written in the same transaction as the change. The
+//! schema is in `docs/store.md`.
+//!
+//! - `open.rs`: opening and creating a store, checking its header;
+//! - `schema.rs`: the schema and the marks of a cursor store;
+//! - `read.rs`: one cursor, listings, the history;
+//! - `write.rs`: the write transaction.
+
+mod open;
+mod read;
+mod schema;
+mod write;
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+
+pub use open::MAX_BUSY_TIMEOUT;
+pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub use write::SqliteTxn;
+
+pub use super::{
+    Access, ChangeInput, CursorFilter, CursorRow, HistoryFilter, HistoryRow, InitOutcome,
+    DEFAULT_BUSY_TIMEOUT,
+};
+use super::{DurableStore, Snapshot, Store, StoreExt, StoreLocation, StoreRead, Visit, WriteTxn};
+use crate::error::{DurabilityError, StoreError, StoreErrorKind};
+use crate::key::CursorKey;
+
+/// Milliseconds since the Unix epoch on this host's clock, which is the
+/// clock SQLite's own `'now'` reads.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Wrap a SQLite error: lock contention is [`StoreError::Busy`]; anything
+/// else is classified by its result code.
+pub(crate) fn sqlite_error(context: impl Into<String>, source: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode as Code;
+    let kind = match source.sqlite_error_code() {
+        Some(Code::DatabaseBusy | Code::DatabaseLocked) => return StoreError::Busy,
+        Some(Code::ReadOnly) => StoreErrorKind::ReadOnly,
+        Some(Code::DiskFull) => StoreErrorKind::Full,
+        Some(Code::SystemIoFailure | Code::CannotOpen) => StoreErrorKind::Io,
+        Some(Code::DatabaseCorrupt | Code::NotADatabase) => StoreErrorKind::Corrupt,
+        Some(Code::PermissionDenied | Code::AuthorizationForStatementDenied) => {
+            StoreErrorKind::PermissionDenied
+        }
+        _ => StoreErrorKind::Other,
+    };
+    StoreError::Database {
+        context: context.into(),
+        kind,
+        source: Box::new(source),
+    }
+}
+
+fn db_err(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+    move |e| sqlite_error(context, e)
+}
+
+/// A cursor store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    location: StoreLocation,
+}
+
+impl SqliteStore {
+    fn new(conn: Connection, path: &Path) -> Self {
+        Self {
+            conn,
+            location: StoreLocation::Sqlite(path.to_owned()),
+        }
+    }
+
+    /// The path of the store file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.location.path().unwrap_or(Path::new(""))
+    }
+
+    /// The underlying connection, for SQLite-specific reads the store
+    /// boundary does not offer.
+    #[must_use]
+    pub const fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl StoreRead for SqliteStore {
+    fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
+        read::read_cursor(&self.conn, key)
+    }
+
+    fn visit_cursors(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_cursors(&self.conn, filter, each)
+    }
+
+    fn visit_changes(
+        &self,
+        filter: &HistoryFilter,
+        each: &mut dyn FnMut(&HistoryRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_changes(&self.conn, filter, each)
+    }
+
+    fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
+        read::read_change(&self.conn, id)
+    }
+}
+
+impl DurableStore for SqliteStore {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        read::read_offset(&self.conn, key)
+    }
+
+    /// Each compare-and-swap is its own `BEGIN IMMEDIATE` transaction.
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.write(|txn| txn.cas(key, expected, new))
+    }
+}
+
+impl Store for SqliteStore {
+    fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db_err("reading the schema version"))
+    }
+
+    fn clock_ms(&self) -> Result<i64, StoreError> {
+        Ok(now_ms())
+    }
+
+    fn begin_snapshot(&self) -> Result<Snapshot<'_>, StoreError> {
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(db_err("starting a read transaction"))?;
+        Ok(Snapshot::begun(self))
+    }
+
+    fn end_snapshot(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(db_err("ending a read transaction"))
+    }
+
+    fn begin_write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError> {
+        Ok(Box::new(SqliteTxn::begin(self)?))
+    }
+}

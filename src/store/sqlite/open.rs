@@ -1,0 +1,188 @@
+//! Opening and creating a SQLite store, and checking its header.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use super::schema::{schema_sql, APPLICATION_ID, SCHEMA_VERSION};
+use super::{db_err, SqliteStore};
+use crate::error::StoreError;
+use crate::store::{Access, InitOutcome, StoreLocation};
+
+/// The largest busy timeout SQLite takes (a C `int` of milliseconds).
+pub const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+fn location(path: &Path) -> StoreLocation {
+    StoreLocation::Sqlite(path.to_owned())
+}
+
+fn set_busy_timeout(conn: &Connection, busy_timeout: Duration) -> Result<(), StoreError> {
+    conn.busy_timeout(busy_timeout.min(MAX_BUSY_TIMEOUT))
+        .map_err(db_err("setting the busy timeout"))
+}
+
+/// Check that an open connection is a cursor store of a version we read.
+fn check_schema(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let not_ours = |detail: String| StoreError::NotACursorStore {
+        location: location(path),
+        detail,
+    };
+    // Two plain pragmas: the `pragma_*` table-valued functions would each
+    // declare a virtual table, which costs more than the pragmas themselves.
+    let header = conn
+        .pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0))
+        .and_then(|app_id| {
+            conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+                .map(|version| (app_id, version))
+        });
+    let (app_id, version) = match header {
+        Ok(h) => h,
+        Err(e) => {
+            return Err(match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => {
+                    not_ours("the file is not a SQLite database".to_owned())
+                }
+                _ => super::sqlite_error("reading the store header", e),
+            })
+        }
+    };
+    if app_id == APPLICATION_ID {
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                location: location(path),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < 1 {
+            return Err(not_ours(format!(
+                "it is marked as a cursor store but has no schema (version {version})"
+            )));
+        }
+        return Ok(());
+    }
+    if app_id != 0 {
+        return Err(not_ours(format!(
+            "it belongs to another application (application id {app_id:#010x})"
+        )));
+    }
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(db_err("reading the schema"))?;
+    if objects == 0 {
+        Err(not_ours(
+            "it is an empty database; create a store with `cursorctl init`".to_owned(),
+        ))
+    } else {
+        Err(not_ours(
+            "it is a SQLite database of another application".to_owned(),
+        ))
+    }
+}
+
+fn is_empty_database(conn: &Connection) -> Result<bool, StoreError> {
+    let (app_id, objects): (i32, i64) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id), \
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(db_err("reading the store header"))?;
+    Ok(app_id == 0 && objects == 0)
+}
+
+/// Per-connection settings for writers.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_err("setting synchronous=FULL"))
+}
+
+impl SqliteStore {
+    /// Create a cursor store at `path`, or confirm that one is there.
+    ///
+    /// A file that exists and is not an empty database or a cursor store is
+    /// refused and left unchanged.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotACursorStore`], [`StoreError::NewerSchema`], and
+    /// failures to create the file.
+    pub fn init(path: &Path, busy_timeout: Duration) -> Result<(Self, InitOutcome), StoreError> {
+        if path.is_dir() {
+            return Err(StoreError::NotACursorStore {
+                location: location(path),
+                detail: "it is a directory".to_owned(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(db_err("creating the store"))?;
+        set_busy_timeout(&conn, busy_timeout)?;
+        match check_schema(&conn, path) {
+            Ok(()) => {
+                configure(&conn)?;
+                return Ok((Self::new(conn, path), InitOutcome::AlreadyInitialised));
+            }
+            Err(StoreError::NotACursorStore { .. })
+                if is_empty_database(&conn).unwrap_or(false) => {}
+            Err(e) => return Err(e),
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err("switching to WAL mode"))?;
+        configure(&conn)?;
+        let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)
+            .map_err(db_err("starting the init transaction"))?;
+        // Another init may have won the race while we waited for the lock.
+        if !is_empty_database(&tx)? {
+            drop(tx);
+            check_schema(&conn, path)?;
+            return Ok((Self::new(conn, path), InitOutcome::AlreadyInitialised));
+        }
+        tx.execute_batch(&schema_sql())
+            .map_err(db_err("creating the schema"))?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(db_err("marking the store"))?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(db_err("versioning the store"))?;
+        tx.commit().map_err(db_err("committing the new store"))?;
+        Ok((Self::new(conn, path), InitOutcome::Created))
+    }
+
+    /// Open an existing cursor store. Never creates a file.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Missing`] when there is no file, and every reason the
+    /// file cannot be used as a cursor store.
+    pub fn open(path: &Path, access: Access, busy_timeout: Duration) -> Result<Self, StoreError> {
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing {
+                    location: location(path),
+                })
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(StoreError::NotACursorStore {
+                    location: location(path),
+                    detail: "it is a directory".to_owned(),
+                })
+            }
+            _ => {}
+        }
+        let flags = match access {
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(db_err("opening the store"))?;
+        set_busy_timeout(&conn, busy_timeout)?;
+        check_schema(&conn, path)?;
+        if access == Access::ReadWrite {
+            configure(&conn)?;
+        }
+        Ok(Self::new(conn, path))
+    }
+}

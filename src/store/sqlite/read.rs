@@ -1,0 +1,251 @@
+//! Reads: one cursor, listings, the history.
+
+use rusqlite::types::ValueRef;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::db_err;
+use super::write::{Sql, Statements};
+use crate::error::{DurabilityError, StoreError};
+use crate::key::CursorKey;
+use crate::store::{CursorFilter, CursorRow, HistoryFilter, HistoryRow, Visit};
+
+/// Interpret a stored offset, refusing anything that is not one.
+pub(super) fn offset_from(value: ValueRef<'_>) -> Result<u64, String> {
+    match value {
+        ValueRef::Integer(i) if i >= 0 => Ok(i.unsigned_abs()),
+        ValueRef::Integer(i) => Err(format!("the negative integer {i}")),
+        ValueRef::Real(r) => Err(format!("the real number {r}")),
+        ValueRef::Text(t) => Err(format!("the text {:?}", String::from_utf8_lossy(t))),
+        ValueRef::Blob(b) => Err(format!("a blob of {} bytes", b.len())),
+        ValueRef::Null => Err("NULL".to_owned()),
+    }
+}
+
+fn time_from(value: ValueRef<'_>) -> Option<i64> {
+    match value {
+        ValueRef::Integer(i) => Some(i),
+        _ => None,
+    }
+}
+
+fn partition_from(value: ValueRef<'_>) -> u32 {
+    match value {
+        ValueRef::Integer(i) => u32::try_from(i).unwrap_or(u32::MAX),
+        _ => u32::MAX,
+    }
+}
+
+/// Read one cursor.
+pub(super) fn read_cursor(
+    conn: &Connection,
+    key: &CursorKey,
+) -> Result<Option<CursorRow>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT offset, updated_at FROM cursors \
+             WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
+        )
+        .map_err(db_err("reading a cursor"))?;
+    let pk = key.partition_key();
+    let mut rows = stmt
+        .query(params![
+            key.consumer().as_str(),
+            pk.channel().as_str(),
+            pk.index()
+        ])
+        .map_err(db_err("reading a cursor"))?;
+    let Some(row) = rows.next().map_err(db_err("reading a cursor"))? else {
+        return Ok(None);
+    };
+    let offset =
+        offset_from(row.get_ref(0).map_err(db_err("reading a cursor"))?).map_err(|value| {
+            StoreError::InvalidValue {
+                key: key.to_string(),
+                value,
+            }
+        })?;
+    Ok(Some(CursorRow {
+        consumer: key.consumer().as_str().to_owned(),
+        channel: pk.channel().as_str().to_owned(),
+        partition: pk.index(),
+        offset,
+        updated_at: time_from(row.get_ref(1).map_err(db_err("reading a cursor"))?),
+    }))
+}
+
+/// Read one offset (without building a whole [`CursorRow`]).
+pub(super) fn read_offset(
+    stmts: &impl Statements,
+    key: &str,
+) -> Result<Option<u64>, DurabilityError> {
+    let parsed = CursorKey::parse(key)?;
+    let pk = parsed.partition_key();
+    let found = stmts
+        .with(Sql::ReadOffset, |s| {
+            let mut rows = s.query(params![
+                parsed.consumer().as_str(),
+                pk.channel().as_str(),
+                pk.index()
+            ])?;
+            rows.next()?
+                .map(|row| row.get_ref(0).map(offset_from))
+                .transpose()
+        })
+        .map_err(db_err("reading a cursor"))?;
+    match found {
+        None => Ok(None),
+        Some(Ok(offset)) => Ok(Some(offset)),
+        Some(Err(value)) => Err(StoreError::InvalidValue {
+            key: key.to_owned(),
+            value,
+        }
+        .into()),
+    }
+}
+
+/// Visit every cursor matching `filter`, in key order, holding one row in
+/// memory at a time.
+pub(super) fn visit_cursors(
+    conn: &Connection,
+    filter: &CursorFilter,
+    each: &mut dyn FnMut(Result<&CursorRow, StoreError>) -> Visit,
+) -> Result<(), StoreError> {
+    let mut sql = String::from(
+        "SELECT consumer, channel, partition, offset, updated_at FROM cursors WHERE 1",
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(c) = &filter.consumer {
+        sql.push_str(" AND consumer = ?");
+        args.push(c.clone().into());
+    }
+    if let Some(c) = &filter.channel {
+        sql.push_str(" AND channel = ?");
+        args.push(c.clone().into());
+    }
+    if let Some(t) = filter.updated_before {
+        sql.push_str(" AND updated_at <= ?");
+        args.push(t.into());
+    }
+    sql.push_str(" ORDER BY consumer, channel, partition");
+    let mut stmt = conn.prepare(&sql).map_err(db_err("listing cursors"))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args))
+        .map_err(db_err("listing cursors"))?;
+    let mut row_buf = CursorRow::default();
+    while let Some(row) = rows.next().map_err(db_err("listing cursors"))? {
+        let text = |i| -> Result<&str, StoreError> {
+            row.get_ref(i)
+                .and_then(|v| v.as_str().map_err(Into::into))
+                .map_err(db_err("listing cursors"))
+        };
+        row_buf.consumer.clear();
+        row_buf.consumer.push_str(text(0)?);
+        row_buf.channel.clear();
+        row_buf.channel.push_str(text(1)?);
+        row_buf.partition = partition_from(row.get_ref(2).map_err(db_err("listing cursors"))?);
+        row_buf.updated_at = time_from(row.get_ref(4).map_err(db_err("listing cursors"))?);
+        let flow = match offset_from(row.get_ref(3).map_err(db_err("listing cursors"))?) {
+            Ok(offset) => {
+                row_buf.offset = offset;
+                each(Ok(&row_buf))
+            }
+            Err(value) => each(Err(StoreError::InvalidValue {
+                key: row_buf.key(),
+                value,
+            })),
+        };
+        if flow.is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+const HISTORY_COLUMNS: &str =
+    "id, at, consumer, channel, partition, old_offset, new_offset, command, reason, user, batch";
+
+/// Visit recorded changes matching `filter`, oldest first.
+pub(super) fn visit_changes(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    each: &mut dyn FnMut(&HistoryRow) -> Visit,
+) -> Result<(), StoreError> {
+    let mut sql = format!("SELECT {HISTORY_COLUMNS} FROM history WHERE 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(c) = &filter.consumer {
+        sql.push_str(" AND consumer = ?");
+        args.push(c.clone().into());
+    }
+    if let Some(pk) = &filter.partition_key {
+        sql.push_str(" AND channel = ? AND partition = ?");
+        args.push(pk.channel().as_str().to_owned().into());
+        args.push(i64::from(pk.index()).into());
+    }
+    if let Some(t) = filter.since {
+        sql.push_str(" AND at >= ?");
+        args.push(t.into());
+    }
+    if let Some(b) = filter.batch {
+        sql.push_str(" AND batch = ?");
+        args.push(b.into());
+    }
+    if let Some(limit) = filter.limit {
+        sql = format!(
+            "SELECT * FROM ({sql} ORDER BY id DESC LIMIT {}) ORDER BY id",
+            limit.min(i64::MAX as u64)
+        );
+    } else {
+        sql.push_str(" ORDER BY id");
+    }
+    let mut stmt = conn.prepare(&sql).map_err(db_err("reading the history"))?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args))
+        .map_err(db_err("reading the history"))?;
+    while let Some(row) = rows.next().map_err(db_err("reading the history"))? {
+        let change = history_row(row).map_err(db_err("reading the history"))?;
+        if each(&change).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn history_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
+    let opt_offset = |i| -> rusqlite::Result<Option<u64>> {
+        Ok(row.get::<_, Option<i64>>(i)?.map(i64::unsigned_abs))
+    };
+    Ok(HistoryRow {
+        id: row.get(0)?,
+        at: row.get(1)?,
+        consumer: row.get(2)?,
+        channel: row.get(3)?,
+        partition: partition_from(row.get_ref(4)?),
+        old_offset: opt_offset(5)?,
+        new_offset: opt_offset(6)?,
+        command: row.get(7)?,
+        reason: row.get(8)?,
+        user: row.get(9)?,
+        batch: row.get(10)?,
+    })
+}
+
+/// One recorded change by id.
+pub(super) fn read_change(conn: &Connection, id: i64) -> Result<Option<HistoryRow>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {HISTORY_COLUMNS} FROM history WHERE id = ?1"
+    ))
+    .and_then(|mut s| s.query_row([id], history_row).optional())
+    .map_err(db_err("reading the history"))
+}
+
+/// The ids of a batch's changes, oldest first.
+pub(super) fn batch_change_ids(conn: &Connection, batch: i64) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM history WHERE batch = ?1 ORDER BY id")
+        .map_err(db_err("reading a batch"))?;
+    let ids = stmt
+        .query_map([batch], |r| r.get(0))
+        .and_then(Iterator::collect)
+        .map_err(db_err("reading a batch"))?;
+    Ok(ids)
+}

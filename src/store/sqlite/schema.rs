@@ -1,0 +1,64 @@
+//! The SQLite schema (documented in docs/store.md) and the marks of a
+//! cursor store.
+
+/// `PRAGMA application_id` of a cursor store: "Curs" in ASCII.
+pub const APPLICATION_ID: i32 = 0x4375_7273;
+
+/// The schema version this build reads and writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// SQLite's clock, in milliseconds since the Unix epoch.
+pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+/// The statements that create a store of [`SCHEMA_VERSION`].
+pub(super) fn schema_sql() -> String {
+    format!(
+        "
+CREATE TABLE cursors (
+    consumer   TEXT    NOT NULL,
+    channel    TEXT    NOT NULL,
+    partition  INTEGER NOT NULL,
+    offset     INTEGER CHECK (typeof(offset) = 'integer' AND offset >= 0),
+    updated_at INTEGER NOT NULL DEFAULT ({NOW_MS_SQL}),
+    PRIMARY KEY (consumer, channel, partition)
+) WITHOUT ROWID;
+
+CREATE TRIGGER cursors_touch AFTER UPDATE OF offset ON cursors
+WHEN NEW.updated_at IS OLD.updated_at
+BEGIN
+    UPDATE cursors SET updated_at = {NOW_MS_SQL}
+    WHERE consumer = NEW.consumer AND channel = NEW.channel AND partition = NEW.partition;
+END;
+
+CREATE TABLE batches (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    command TEXT    NOT NULL,
+    reason  TEXT,
+    user    TEXT    NOT NULL
+);
+
+CREATE TABLE history (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    consumer   TEXT    NOT NULL,
+    channel    TEXT    NOT NULL,
+    partition  INTEGER NOT NULL,
+    old_offset INTEGER,
+    new_offset INTEGER,
+    command    TEXT    NOT NULL,
+    reason     TEXT,
+    user       TEXT    NOT NULL,
+    batch      INTEGER REFERENCES batches (id)
+);
+
+CREATE INDEX history_by_cursor ON history (consumer, channel, partition);
+CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
+
+CREATE VIEW cursor_keys AS
+SELECT consumer || ':' || channel || ':' || partition AS key,
+       consumer, channel, partition, offset, updated_at
+FROM cursors;
+"
+    )
+}

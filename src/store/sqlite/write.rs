@@ -1,0 +1,371 @@
+//! The write transaction: guarded compare-and-swap, guarded removal, the
+//! history and batches, each written in the transaction of the change.
+
+use std::cell::RefCell;
+
+use rusqlite::{params, CachedStatement, Connection, Statement, Transaction};
+
+use super::read::{self, read_offset};
+use super::{db_err, SqliteStore};
+use crate::error::{DurabilityError, StoreError};
+use crate::key::CursorKey;
+use crate::parse::MAX_OFFSET;
+use crate::store::{
+    ChangeInput, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow, StoreRead,
+    Visit, WriteTxn,
+};
+
+/// The statements of the hot write path.
+#[derive(Clone, Copy)]
+pub(super) enum Sql {
+    ReadOffset,
+    SwapCursor,
+    InsertCursor,
+    InsertHistory,
+}
+
+impl Sql {
+    const ALL: usize = 4;
+
+    const fn text(self) -> &'static str {
+        match self {
+            Self::ReadOffset => {
+                "SELECT offset FROM cursors WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
+            }
+            Self::SwapCursor => {
+                "UPDATE cursors SET offset = ?4, updated_at = ?5 \
+                 WHERE consumer = ?1 AND channel = ?2 AND partition = ?3 AND offset = ?6"
+            }
+            Self::InsertCursor => {
+                "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"
+            }
+            Self::InsertHistory => {
+                "INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
+                 command, reason, user, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 RETURNING id"
+            }
+        }
+    }
+}
+
+/// Where prepared statements come from: the connection's statement cache,
+/// or the ones a write transaction keeps for its whole life.
+pub(super) trait Statements {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Statements for Connection {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut stmt = self.prepare_cached(sql.text())?;
+        f(&mut stmt)
+    }
+}
+
+/// Statements prepared once per write transaction: a bulk write runs the
+/// same few statements a million times.
+struct Prepared<'c> {
+    conn: &'c Connection,
+    slots: [RefCell<Option<CachedStatement<'c>>>; Sql::ALL],
+}
+
+impl<'c> Prepared<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            slots: Default::default(),
+        }
+    }
+}
+
+impl Statements for Prepared<'_> {
+    fn with<T>(
+        &self,
+        sql: Sql,
+        f: impl FnOnce(&mut Statement<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut slot = self.slots[sql as usize].borrow_mut();
+        let stmt = match &mut *slot {
+            Some(stmt) => stmt,
+            empty => empty.insert(self.conn.prepare_cached(sql.text())?),
+        };
+        f(stmt)
+    }
+}
+
+fn to_sql_offset(offset: u64) -> Result<i64, DurabilityError> {
+    if offset > MAX_OFFSET {
+        return Err(DurabilityError::OffsetTooLarge { offset });
+    }
+    Ok(i64::try_from(offset).unwrap_or(i64::MAX))
+}
+
+/// Compare-and-swap on one cursor inside a write transaction, by guarded
+/// statements only: `UPDATE ... AND offset = expected`, or (expecting 0)
+/// an insert that does nothing when the cursor exists. Neither relies on a
+/// store-wide lock: whatever another writer did, a statement that changes
+/// no row means the cursor did not hold `expected`, and the cursor is then
+/// read to report what it holds.
+///
+/// `known` is the offset just read in the same transaction, if any: it
+/// skips the statement that cannot succeed.
+pub(super) fn cas_on(
+    stmts: &impl Statements,
+    key: &str,
+    expected: u64,
+    new: u64,
+    now: i64,
+    mut known: Option<Option<u64>>,
+) -> Result<(), DurabilityError> {
+    let new_sql = to_sql_offset(new)?;
+    let parsed = CursorKey::parse(key)?;
+    let pk = parsed.partition_key();
+    let (consumer, channel, index) = (
+        parsed.consumer().as_str(),
+        pk.channel().as_str(),
+        pk.index(),
+    );
+    let stale = |actual| DurabilityError::StaleCheckpoint {
+        key: key.to_owned(),
+        expected,
+        actual,
+    };
+    // A statement can find the cursor changed by a writer that committed
+    // between two statements (possible where the backend does not lock the
+    // whole store); a few rounds settle it.
+    for _ in 0..3 {
+        if let Some(current) = known {
+            if current.unwrap_or(0) != expected {
+                return Err(stale(current));
+            }
+            if current == Some(new) {
+                return Ok(());
+            }
+        }
+        if known != Some(None) && new != expected {
+            let expected_sql = i64::try_from(expected).unwrap_or(i64::MAX);
+            let swapped = stmts
+                .with(Sql::SwapCursor, |s| {
+                    s.execute(params![
+                        consumer,
+                        channel,
+                        index,
+                        new_sql,
+                        now,
+                        expected_sql
+                    ])
+                })
+                .map_err(db_err("writing a cursor"))?;
+            if swapped == 1 {
+                return Ok(());
+            }
+        }
+        if expected == 0 && !matches!(known, Some(Some(_))) {
+            let inserted = stmts
+                .with(Sql::InsertCursor, |s| {
+                    s.execute(params![consumer, channel, index, new_sql, now])
+                })
+                .map_err(db_err("creating a cursor"))?;
+            if inserted == 1 {
+                return Ok(());
+            }
+        }
+        let current = read_offset(stmts, key)?;
+        if current.unwrap_or(0) != expected || (new == expected && current.is_some()) {
+            return if current.unwrap_or(0) == expected {
+                Ok(())
+            } else {
+                Err(stale(current))
+            };
+        }
+        known = Some(current);
+    }
+    Err(stale(read_offset(stmts, key)?))
+}
+
+/// A write transaction on a [`SqliteStore`].
+pub struct SqliteTxn<'c> {
+    prepared: Prepared<'c>,
+    tx: Transaction<'c>,
+    now_ms: i64,
+    last_read: RefCell<LastRead>,
+}
+
+/// The cursor read last in a write transaction: a compare-and-swap right
+/// after a read of the same key starts with the statement that can succeed.
+/// Every write through the transaction forgets it.
+#[derive(Default)]
+struct LastRead {
+    valid: bool,
+    key: String,
+    offset: Option<u64>,
+}
+
+impl LastRead {
+    fn get(&self, key: &str) -> Option<Option<u64>> {
+        (self.valid && self.key == key).then_some(self.offset)
+    }
+
+    fn set(&mut self, key: &str, offset: Option<u64>) {
+        self.key.clear();
+        self.key.push_str(key);
+        self.offset = offset;
+        self.valid = true;
+    }
+}
+
+impl<'c> SqliteTxn<'c> {
+    pub(super) fn begin(store: &'c SqliteStore) -> Result<Self, StoreError> {
+        let tx = Transaction::new_unchecked(
+            store.connection(),
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(db_err("starting a write transaction"))?;
+        Ok(Self {
+            prepared: Prepared::new(store.connection()),
+            tx,
+            now_ms: super::now_ms(),
+            last_read: RefCell::default(),
+        })
+    }
+}
+
+impl StoreRead for SqliteTxn<'_> {
+    fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
+        read::read_cursor(&self.tx, key)
+    }
+
+    fn visit_cursors(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_cursors(&self.tx, filter, each)
+    }
+
+    fn visit_changes(
+        &self,
+        filter: &HistoryFilter,
+        each: &mut dyn FnMut(&HistoryRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_changes(&self.tx, filter, each)
+    }
+
+    fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
+        read::read_change(&self.tx, id)
+    }
+}
+
+impl DurableStore for SqliteTxn<'_> {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        if let Some(offset) = self.last_read.borrow().get(key) {
+            return Ok(offset);
+        }
+        let offset = read_offset(&self.prepared, key)?;
+        self.last_read.borrow_mut().set(key, offset);
+        Ok(offset)
+    }
+
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        let known = {
+            let mut last = self.last_read.borrow_mut();
+            let known = last.get(key);
+            last.valid = false;
+            known
+        };
+        cas_on(&self.prepared, key, expected, new, self.now_ms, known)
+    }
+}
+
+impl WriteTxn for SqliteTxn<'_> {
+    fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    fn remove_if(&self, key: &CursorKey, expected: u64) -> Result<(), DurabilityError> {
+        self.last_read.borrow_mut().valid = false;
+        let pk = key.partition_key();
+        let removed = self
+            .tx
+            .prepare_cached(
+                "DELETE FROM cursors \
+                 WHERE consumer = ?1 AND channel = ?2 AND partition = ?3 AND offset = ?4",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    key.consumer().as_str(),
+                    pk.channel().as_str(),
+                    pk.index(),
+                    i64::try_from(expected).unwrap_or(i64::MAX)
+                ])
+            })
+            .map_err(db_err("removing a cursor"))?;
+        if removed == 1 {
+            return Ok(());
+        }
+        Err(DurabilityError::StaleCheckpoint {
+            key: key.to_string(),
+            expected,
+            actual: read_offset(&self.prepared, &key.to_string())?,
+        })
+    }
+
+    fn new_batch(
+        &self,
+        command: &str,
+        reason: Option<&str>,
+        user: &str,
+    ) -> Result<i64, StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO batches (at, command, reason, user) VALUES (?1, ?2, ?3, ?4) \
+                 RETURNING id",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![self.now_ms, command, reason, user], |r| r.get(0))
+            })
+            .map_err(db_err("recording a batch"))
+    }
+
+    fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
+        let pk = change.key.partition_key();
+        let sql_offset = |o: Option<u64>| o.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        self.prepared
+            .with(Sql::InsertHistory, |s| {
+                s.query_row(
+                    params![
+                        self.now_ms,
+                        change.key.consumer().as_str(),
+                        pk.channel().as_str(),
+                        pk.index(),
+                        sql_offset(change.old_offset),
+                        sql_offset(change.new_offset),
+                        change.command,
+                        change.reason,
+                        change.user,
+                        change.batch
+                    ],
+                    |r| r.get(0),
+                )
+            })
+            .map_err(db_err("recording the change"))
+    }
+
+    fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
+        read::batch_change_ids(&self.tx, batch)
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let Self { prepared, tx, .. } = *self;
+        drop(prepared);
+        tx.commit().map_err(db_err("committing"))
+    }
+}

@@ -1,0 +1,148 @@
+//! The rows, filters and inputs every store backend speaks in.
+
+use crate::key::{CursorKey, PartitionKey};
+
+/// One cursor as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CursorRow {
+    /// The consumer.
+    pub consumer: String,
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// The offset.
+    pub offset: u64,
+    /// When the cursor was last written, in milliseconds since the Unix
+    /// epoch (`None` when the stored value is not a time).
+    pub updated_at: Option<i64>,
+}
+
+impl CursorRow {
+    /// The cursor key.
+    #[must_use]
+    pub fn key(&self) -> String {
+        key_text(&self.consumer, &self.channel, self.partition)
+    }
+
+    /// The partition key.
+    #[must_use]
+    pub fn partition_key(&self) -> String {
+        partition_key_text(&self.channel, self.partition)
+    }
+}
+
+/// `CONSUMER:CHANNEL:INDEX` from a stored row's columns.
+fn key_text(consumer: &str, channel: &str, partition: u32) -> String {
+    format!("{consumer}:{}", partition_key_text(channel, partition))
+}
+
+/// `CHANNEL:INDEX` from a stored row's columns.
+fn partition_key_text(channel: &str, partition: u32) -> String {
+    format!("{channel}:{partition}")
+}
+
+/// Which cursors a listing returns.
+#[derive(Clone, Debug, Default)]
+pub struct CursorFilter {
+    /// Only this consumer.
+    pub consumer: Option<String>,
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Only cursors not written since this time (milliseconds since the
+    /// Unix epoch).
+    pub updated_before: Option<i64>,
+}
+
+/// A change to record in the history.
+#[derive(Clone, Debug)]
+pub struct ChangeInput<'a> {
+    /// The cursor.
+    pub key: &'a CursorKey,
+    /// The offset before (`None`: the cursor did not exist).
+    pub old_offset: Option<u64>,
+    /// The offset after (`None`: the cursor was removed).
+    pub new_offset: Option<u64>,
+    /// The command that made the change (`set`, `advance`, ...).
+    pub command: &'a str,
+    /// Why, as the operator said.
+    pub reason: Option<&'a str>,
+    /// Who.
+    pub user: &'a str,
+    /// The batch the change belongs to.
+    pub batch: Option<i64>,
+}
+
+/// One recorded change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// The change id.
+    pub id: i64,
+    /// When, in milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The consumer.
+    pub consumer: String,
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// The offset before (`None`: the cursor did not exist).
+    pub old_offset: Option<u64>,
+    /// The offset after (`None`: the cursor was removed).
+    pub new_offset: Option<u64>,
+    /// The command that made the change.
+    pub command: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Who.
+    pub user: String,
+    /// The batch, if the change was part of one.
+    pub batch: Option<i64>,
+}
+
+impl HistoryRow {
+    /// The cursor key.
+    #[must_use]
+    pub fn key(&self) -> String {
+        key_text(&self.consumer, &self.channel, self.partition)
+    }
+
+    /// The partition key.
+    #[must_use]
+    pub fn partition_key(&self) -> String {
+        partition_key_text(&self.channel, self.partition)
+    }
+}
+
+/// Which history rows to return.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryFilter {
+    /// Only this consumer.
+    pub consumer: Option<String>,
+    /// Only this partition (needs `consumer`).
+    pub partition_key: Option<PartitionKey>,
+    /// Only changes at or after this time (ms since the epoch).
+    pub since: Option<i64>,
+    /// Only this batch.
+    pub batch: Option<i64>,
+    /// Only the newest N (still returned oldest first).
+    pub limit: Option<u64>,
+}
+
+/// How a store is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Read only: the store is never written.
+    ReadOnly,
+    /// Read and write.
+    ReadWrite,
+}
+
+/// Whether `init` made a new store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitOutcome {
+    /// A new store was created.
+    Created,
+    /// The location already held a cursor store of this version.
+    AlreadyInitialised,
+}
