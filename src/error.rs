@@ -135,8 +135,10 @@ pub enum StoreError {
         value: String,
     },
     /// Any other failure of the underlying database (read-only, disk full,
-    /// I/O error, corruption, ...); [`StoreError::kind`] says which.
-    #[error("{context}: {source}")]
+    /// I/O error, corruption, ...); [`StoreError::kind`] says which. Its
+    /// message is what was being done; the backend's words are its
+    /// [`source`](std::error::Error::source).
+    #[error("{context}")]
     Database {
         /// What was being done.
         context: String,

@@ -14,6 +14,7 @@
 //! What a backend must guarantee is written in docs/store.md.
 
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 
 mod location;
@@ -339,7 +340,11 @@ pub fn open(
             access,
             busy_timeout,
         )?)),
-        StoreLocation::Postgres(_) => Err(no_postgres(location)),
+        StoreLocation::Postgres(_) => Ok(Box::new(postgres::PostgresStore::open(
+            location,
+            access,
+            busy_timeout,
+        )?)),
     }
 }
 
@@ -358,15 +363,77 @@ pub fn init(
             let (store, outcome) = sqlite::SqliteStore::init(path, busy_timeout)?;
             Ok((Box::new(store), outcome))
         }
-        StoreLocation::Postgres(_) => Err(no_postgres(location)),
+        StoreLocation::Postgres(_) => {
+            let (store, outcome) = postgres::PostgresStore::init(location, busy_timeout)?;
+            Ok((Box::new(store), outcome))
+        }
     }
 }
 
-fn no_postgres(location: &StoreLocation) -> StoreError {
-    StoreError::Unsupported {
-        location: location.clone(),
-        detail: "this build has no PostgreSQL store".to_owned(),
+/// The three guarded statements a backend runs for a compare-and-swap on
+/// one cursor (the cursor is implied).
+pub(crate) trait GuardedWrites {
+    /// `UPDATE ... SET offset = new WHERE <cursor> AND offset = expected`;
+    /// whether a row changed.
+    fn swap(&self, expected: u64, new: u64) -> Result<bool, DurabilityError>;
+    /// `INSERT ... VALUES (new) ON CONFLICT DO NOTHING`; whether a row was
+    /// inserted.
+    fn insert(&self, new: u64) -> Result<bool, DurabilityError>;
+    /// The cursor's offset (`None`: absent).
+    fn read(&self) -> Result<Option<u64>, DurabilityError>;
+}
+
+/// Compare-and-swap by guarded statements only: a guarded `UPDATE`, or
+/// (expecting 0) an insert that does nothing when the cursor exists.
+/// Neither relies on a store-wide lock: whatever another writer did, a
+/// statement that changes no row means the cursor did not hold `expected`,
+/// and the cursor is then read to report what it holds.
+///
+/// `known` is the offset just read in the same transaction, if any: it
+/// skips the statement that cannot succeed.
+pub(crate) fn guarded_cas(
+    writes: &impl GuardedWrites,
+    key: &str,
+    expected: u64,
+    new: u64,
+    mut known: Option<Option<u64>>,
+) -> Result<(), DurabilityError> {
+    if new > crate::parse::MAX_OFFSET {
+        return Err(DurabilityError::OffsetTooLarge { offset: new });
     }
+    let stale = |actual| DurabilityError::StaleCheckpoint {
+        key: key.to_owned(),
+        expected,
+        actual,
+    };
+    // A statement can find the cursor changed by a writer that committed
+    // between two statements (where the backend does not lock the whole
+    // store); a few rounds settle it.
+    for _ in 0..3 {
+        if let Some(current) = known {
+            if current.unwrap_or(0) != expected {
+                return Err(stale(current));
+            }
+            if current == Some(new) {
+                return Ok(());
+            }
+        }
+        if known != Some(None) && new != expected && writes.swap(expected, new)? {
+            return Ok(());
+        }
+        if expected == 0 && !matches!(known, Some(Some(_))) && writes.insert(new)? {
+            return Ok(());
+        }
+        let current = writes.read()?;
+        if current.unwrap_or(0) != expected {
+            return Err(stale(current));
+        }
+        if new == expected && current.is_some() {
+            return Ok(());
+        }
+        known = Some(current);
+    }
+    Err(stale(writes.read()?))
 }
 
 /// A view of a store that checks every compare-and-swap but writes nothing:

@@ -11,8 +11,8 @@ use crate::error::{DurabilityError, StoreError};
 use crate::key::CursorKey;
 use crate::parse::MAX_OFFSET;
 use crate::store::{
-    ChangeInput, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow, StoreRead,
-    Visit, WriteTxn,
+    guarded_cas, ChangeInput, CursorFilter, CursorRow, DurableStore, GuardedWrites, HistoryFilter,
+    HistoryRow, StoreRead, Visit, WriteTxn,
 };
 
 /// The statements of the hot write path.
@@ -108,87 +108,72 @@ fn to_sql_offset(offset: u64) -> Result<i64, DurabilityError> {
     Ok(i64::try_from(offset).unwrap_or(i64::MAX))
 }
 
-/// Compare-and-swap on one cursor inside a write transaction, by guarded
-/// statements only: `UPDATE ... AND offset = expected`, or (expecting 0)
-/// an insert that does nothing when the cursor exists. Neither relies on a
-/// store-wide lock: whatever another writer did, a statement that changes
-/// no row means the cursor did not hold `expected`, and the cursor is then
-/// read to report what it holds.
-///
-/// `known` is the offset just read in the same transaction, if any: it
-/// skips the statement that cannot succeed.
+/// The guarded statements of one cursor, on one transaction's statements.
+struct CursorWrites<'a, S> {
+    stmts: &'a S,
+    key: &'a str,
+    parsed: CursorKey,
+    now: i64,
+}
+
+impl<S: Statements> CursorWrites<'_, S> {
+    fn columns(&self) -> (&str, &str, u32) {
+        let pk = self.parsed.partition_key();
+        (
+            self.parsed.consumer().as_str(),
+            pk.channel().as_str(),
+            pk.index(),
+        )
+    }
+}
+
+impl<S: Statements> GuardedWrites for CursorWrites<'_, S> {
+    fn swap(&self, expected: u64, new: u64) -> Result<bool, DurabilityError> {
+        let (consumer, channel, index) = self.columns();
+        let expected = i64::try_from(expected).unwrap_or(i64::MAX);
+        let new = to_sql_offset(new)?;
+        let changed = self
+            .stmts
+            .with(Sql::SwapCursor, |s| {
+                s.execute(params![consumer, channel, index, new, self.now, expected])
+            })
+            .map_err(db_err("writing a cursor"))?;
+        Ok(changed == 1)
+    }
+
+    fn insert(&self, new: u64) -> Result<bool, DurabilityError> {
+        let (consumer, channel, index) = self.columns();
+        let new = to_sql_offset(new)?;
+        let inserted = self
+            .stmts
+            .with(Sql::InsertCursor, |s| {
+                s.execute(params![consumer, channel, index, new, self.now])
+            })
+            .map_err(db_err("creating a cursor"))?;
+        Ok(inserted == 1)
+    }
+
+    fn read(&self) -> Result<Option<u64>, DurabilityError> {
+        read_offset(self.stmts, self.key)
+    }
+}
+
+/// Compare-and-swap on one cursor inside a write transaction.
 pub(super) fn cas_on(
     stmts: &impl Statements,
     key: &str,
     expected: u64,
     new: u64,
     now: i64,
-    mut known: Option<Option<u64>>,
+    known: Option<Option<u64>>,
 ) -> Result<(), DurabilityError> {
-    let new_sql = to_sql_offset(new)?;
-    let parsed = CursorKey::parse(key)?;
-    let pk = parsed.partition_key();
-    let (consumer, channel, index) = (
-        parsed.consumer().as_str(),
-        pk.channel().as_str(),
-        pk.index(),
-    );
-    let stale = |actual| DurabilityError::StaleCheckpoint {
-        key: key.to_owned(),
-        expected,
-        actual,
+    let writes = CursorWrites {
+        stmts,
+        key,
+        parsed: CursorKey::parse(key)?,
+        now,
     };
-    // A statement can find the cursor changed by a writer that committed
-    // between two statements (possible where the backend does not lock the
-    // whole store); a few rounds settle it.
-    for _ in 0..3 {
-        if let Some(current) = known {
-            if current.unwrap_or(0) != expected {
-                return Err(stale(current));
-            }
-            if current == Some(new) {
-                return Ok(());
-            }
-        }
-        if known != Some(None) && new != expected {
-            let expected_sql = i64::try_from(expected).unwrap_or(i64::MAX);
-            let swapped = stmts
-                .with(Sql::SwapCursor, |s| {
-                    s.execute(params![
-                        consumer,
-                        channel,
-                        index,
-                        new_sql,
-                        now,
-                        expected_sql
-                    ])
-                })
-                .map_err(db_err("writing a cursor"))?;
-            if swapped == 1 {
-                return Ok(());
-            }
-        }
-        if expected == 0 && !matches!(known, Some(Some(_))) {
-            let inserted = stmts
-                .with(Sql::InsertCursor, |s| {
-                    s.execute(params![consumer, channel, index, new_sql, now])
-                })
-                .map_err(db_err("creating a cursor"))?;
-            if inserted == 1 {
-                return Ok(());
-            }
-        }
-        let current = read_offset(stmts, key)?;
-        if current.unwrap_or(0) != expected || (new == expected && current.is_some()) {
-            return if current.unwrap_or(0) == expected {
-                Ok(())
-            } else {
-                Err(stale(current))
-            };
-        }
-        known = Some(current);
-    }
-    Err(stale(read_offset(stmts, key)?))
+    guarded_cas(&writes, key, expected, new, known)
 }
 
 /// A write transaction on a [`SqliteStore`].

@@ -1,0 +1,285 @@
+//! Connecting: the URL or `key=value` string, the standard `PG*`
+//! variables as fallbacks, per-session settings, and what a failure says.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::config::SslMode;
+use postgres::error::SqlState;
+use postgres::{Client, Config, NoTls};
+
+use crate::error::{StoreError, StoreErrorKind};
+use crate::store::{Access, StoreLocation};
+
+/// The PostgreSQL schema that holds a store unless the location names
+/// another with `schema=NAME`.
+pub const DEFAULT_SCHEMA: &str = "cursorctl";
+
+/// How long a connection attempt may take unless the location or
+/// `PGCONNECT_TIMEOUT` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a location says about where and how to connect.
+pub(super) struct Target {
+    pub config: Config,
+    pub schema: String,
+    /// `host/database`, for messages (never a password).
+    pub describe: String,
+}
+
+fn bad_location(location: &StoreLocation, detail: impl Into<String>) -> StoreError {
+    StoreError::Unsupported {
+        location: location.clone(),
+        detail: detail.into(),
+    }
+}
+
+/// A schema name cursorctl accepts: a plain lower-case SQL identifier, so
+/// that it never needs quoting.
+fn valid_schema(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+}
+
+/// Take `schema=NAME` (cursorctl's own parameter) out of a URL's query.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some(("schema", value)) => {
+                schema = Some(value.to_owned());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_owned(), schema)
+    } else {
+        (format!("{base}?{}", rest.join("&")), schema)
+    }
+}
+
+/// Read a location into a connection configuration, with the `PG*`
+/// variables filling what it leaves out.
+pub(super) fn target(
+    location: &StoreLocation,
+    access: Access,
+    busy_timeout: Duration,
+) -> Result<Target, StoreError> {
+    let StoreLocation::Postgres(url) = location else {
+        return Err(bad_location(location, "not a PostgreSQL location"));
+    };
+    let (url, schema) = split_schema(url);
+    let schema = schema
+        .or_else(|| std::env::var("CURSORCTL_PG_SCHEMA").ok())
+        .unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
+    if !valid_schema(&schema) {
+        return Err(bad_location(
+            location,
+            format!(
+                "invalid schema name {schema:?}: use lower-case letters, digits and _ (at most 63, not starting with a digit)"
+            ),
+        ));
+    }
+    let mut config = Config::from_str(&url).map_err(|e| {
+        bad_location(
+            location,
+            format!(
+                "invalid PostgreSQL connection URL: {}",
+                first_line(&e.to_string())
+            ),
+        )
+    })?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if config.get_hosts().is_empty() {
+        config.host(&env("PGHOST").unwrap_or_else(|| "localhost".to_owned()));
+    }
+    if config.get_ports().is_empty() {
+        if let Some(port) = env("PGPORT").and_then(|p| p.parse().ok()) {
+            config.port(port);
+        }
+    }
+    if config.get_user().is_none() {
+        let user = env("PGUSER")
+            .or_else(|| env("USER"))
+            .unwrap_or_else(|| "postgres".to_owned());
+        config.user(&user);
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = env("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    if config.get_dbname().is_none() {
+        let dbname = env("PGDATABASE").or_else(|| config.get_user().map(str::to_owned));
+        if let Some(dbname) = dbname {
+            config.dbname(&dbname);
+        }
+    }
+    if config.get_connect_timeout().is_none() {
+        let timeout = env("PGCONNECT_TIMEOUT")
+            .and_then(|t| t.parse::<u64>().ok())
+            .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs);
+        config.connect_timeout(timeout);
+    }
+    if !url.contains("sslmode") {
+        if let Some(mode) = env("PGSSLMODE") {
+            config.ssl_mode(match mode.as_str() {
+                "disable" => SslMode::Disable,
+                "require" => SslMode::Require,
+                _ => SslMode::Prefer,
+            });
+        }
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("cursorctl");
+    }
+    // Per-session settings travel in the start-up packet: no round trip.
+    let lock_ms = busy_timeout.as_millis().clamp(1, i32::MAX as u128);
+    let mut options = config.get_options().unwrap_or_default().to_owned();
+    options.push_str(&format!(
+        " -c search_path={schema} -c lock_timeout={lock_ms} -c standard_conforming_strings=on"
+    ));
+    if access == Access::ReadOnly {
+        options.push_str(" -c default_transaction_read_only=on");
+    }
+    config.options(options.trim_start());
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let describe = format!("{host}:{port}/{}", config.get_dbname().unwrap_or_default());
+    Ok(Target {
+        config,
+        schema,
+        describe,
+    })
+}
+
+/// Connect, or say why not: which server, which database, never a password.
+pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
+    if target.config.get_ssl_mode() == SslMode::Require {
+        return Err(StoreError::Database {
+            context: format!(
+                "connecting to PostgreSQL at {}: sslmode=require, but this build has no TLS support",
+                target.describe
+            ),
+            kind: StoreErrorKind::Connection,
+            source: "TLS is not available".into(),
+        });
+    }
+    target.config.connect(NoTls).map_err(|e| {
+        pg_error(
+            &format!("connecting to PostgreSQL at {}", target.describe),
+            e,
+        )
+    })
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+/// Whether an error is a serialization failure or a deadlock: the whole
+/// transaction may be retried.
+pub(super) fn is_retryable(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+/// Wrap a PostgreSQL error: a lock wait past the busy timeout (and a
+/// serialization failure that was not retried) is [`StoreError::Busy`];
+/// anything else is classified by its SQLSTATE.
+pub(super) fn pg_error(context: &str, e: postgres::Error) -> StoreError {
+    let kind = match e.code() {
+        Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE || is_retryable(&e) => {
+            return StoreError::Busy
+        }
+        Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => StoreErrorKind::ReadOnly,
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => StoreErrorKind::PermissionDenied,
+        Some(c) if *c == SqlState::DISK_FULL || *c == SqlState::OUT_OF_MEMORY => {
+            StoreErrorKind::Full
+        }
+        Some(c) if *c == SqlState::DATA_CORRUPTED || *c == SqlState::INDEX_CORRUPTED => {
+            StoreErrorKind::Corrupt
+        }
+        Some(c) if c.code().starts_with("08") || c.code().starts_with("28") => {
+            StoreErrorKind::Connection
+        }
+        Some(c) if *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN => {
+            StoreErrorKind::Connection
+        }
+        Some(_) => StoreErrorKind::Other,
+        None => StoreErrorKind::Connection,
+    };
+    let detail = match e.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => {
+            // The crate's own words repeat themselves; the cause says more.
+            let mut deepest = None;
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                deepest = Some(c.to_string());
+                cause = c.source();
+            }
+            let text = first_line(&e.to_string()).to_owned();
+            match deepest {
+                Some(d) if !text.contains(&d) => format!("{text}: {d}"),
+                _ => text,
+            }
+        }
+    };
+    StoreError::Database {
+        context: context.to_owned(),
+        kind,
+        source: detail.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_parameter_is_taken_out_of_the_url() {
+        assert_eq!(
+            split_schema("postgres://h/db?schema=s1&sslmode=disable"),
+            (
+                "postgres://h/db?sslmode=disable".to_owned(),
+                Some("s1".to_owned())
+            )
+        );
+        assert_eq!(
+            split_schema("postgres://h/db?schema=s1"),
+            ("postgres://h/db".to_owned(), Some("s1".to_owned()))
+        );
+        assert_eq!(
+            split_schema("postgres://h/db"),
+            ("postgres://h/db".to_owned(), None)
+        );
+    }
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert!(valid_schema("cursorctl"));
+        assert!(valid_schema("_team_2"));
+        assert!(!valid_schema("Cursors"));
+        assert!(!valid_schema("2x"));
+        assert!(!valid_schema("a;drop"));
+        assert!(!valid_schema(""));
+    }
+}

@@ -1,0 +1,298 @@
+//! The PostgreSQL cursor store: one store shared by consumers on many hosts.
+//!
+//! The tables live in their own PostgreSQL schema (default `cursorctl`;
+//! another with `schema=NAME` in the location), marked and versioned by a
+//! meta table. Every compare-and-swap is one guarded statement, history
+//! rows are written in the transaction of their change, ids come from
+//! `RETURNING`, and times from the server's clock. Nothing rests on
+//! advisory locks or on a store-wide lock. The schema is in docs/store.md.
+//!
+//! - `connect.rs`: the location, the `PG*` variables, errors;
+//! - `schema.rs`: the schema and what a schema holds;
+//! - `read.rs`: one cursor, streamed listings and history;
+//! - `write.rs`: the write transaction.
+
+mod connect;
+mod read;
+mod schema;
+mod write;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use postgres::{Client, Statement};
+
+pub use connect::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SCHEMA};
+pub use schema::{APPLICATION, SCHEMA_VERSION};
+pub use write::PostgresTxn;
+
+use super::{
+    Access, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow, InitOutcome,
+    Snapshot, Store, StoreLocation, StoreRead, Visit, WriteTxn,
+};
+use crate::error::{DurabilityError, StoreError};
+use crate::key::CursorKey;
+use connect::{pg_error, Target};
+use schema::Found;
+
+/// A cursor store in a PostgreSQL schema.
+pub struct PostgresStore {
+    client: RefCell<Client>,
+    location: StoreLocation,
+    describe: String,
+    statements: RefCell<HashMap<&'static str, Statement>>,
+    /// Whether a transaction (a snapshot or a write) is open on the
+    /// connection.
+    in_transaction: Cell<bool>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    fn connected(location: &StoreLocation, target: &Target) -> Result<Self, StoreError> {
+        let client = connect::connect(target)?;
+        Ok(Self {
+            client: RefCell::new(client),
+            location: location.clone(),
+            describe: target.describe.clone(),
+            statements: RefCell::default(),
+            in_transaction: Cell::new(false),
+        })
+    }
+
+    /// Open an existing cursor store. Never creates one.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Missing`] when the schema does not exist, and every
+    /// reason it cannot be used as a cursor store; connection failures.
+    pub fn open(
+        location: &StoreLocation,
+        access: Access,
+        busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        let target = connect::target(location, access, busy_timeout)?;
+        let store = Self::connected(location, &target)?;
+        let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
+        store.accept(found, &target.schema)?;
+        Ok(store)
+    }
+
+    /// Create a cursor store in the location's schema, or confirm that one
+    /// is there. A schema holding anything else is refused and left as it
+    /// is. Creation is one transaction; a concurrent `init` that wins the
+    /// race makes this one confirm its store.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotACursorStore`], [`StoreError::NewerSchema`],
+    /// connection failures and failures to create the schema.
+    pub fn init(
+        location: &StoreLocation,
+        busy_timeout: Duration,
+    ) -> Result<(Self, InitOutcome), StoreError> {
+        let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
+        let store = Self::connected(location, &target)?;
+        for _ in 0..5 {
+            let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
+            match found {
+                Found::Missing | Found::Empty => {}
+                other => {
+                    store.accept(other, &target.schema)?;
+                    return Ok((store, InitOutcome::AlreadyInitialised));
+                }
+            }
+            let sql = format!("BEGIN;{}COMMIT;", schema::schema_sql(&target.schema));
+            let mut client = store.client.borrow_mut();
+            match client.batch_execute(&sql) {
+                Ok(()) => {
+                    drop(client);
+                    return Ok((store, InitOutcome::Created));
+                }
+                Err(e) if is_lost_init_race(&e) => {
+                    let _ = client.batch_execute("ROLLBACK");
+                }
+                Err(e) => {
+                    let _ = client.batch_execute("ROLLBACK");
+                    return Err(pg_error("creating the store", e));
+                }
+            }
+        }
+        Err(StoreError::Busy)
+    }
+
+    /// Accept a cursor store of a version this build reads; refuse the
+    /// rest.
+    fn accept(&self, found: Found, schema: &str) -> Result<(), StoreError> {
+        match found {
+            Found::Store(version) if version > SCHEMA_VERSION => Err(StoreError::NewerSchema {
+                location: self.location.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            }),
+            Found::Store(_) => Ok(()),
+            Found::Missing => Err(StoreError::Missing {
+                location: self.location.clone(),
+            }),
+            Found::Empty => Err(StoreError::NotACursorStore {
+                location: self.location.clone(),
+                detail: format!("schema {schema} is empty; create a store with `cursorctl init`"),
+            }),
+            Found::Foreign(detail) => Err(StoreError::NotACursorStore {
+                location: self.location.clone(),
+                detail,
+            }),
+        }
+    }
+
+    /// Run `f` with the connection and a statement prepared once per
+    /// connection.
+    fn with_statement<T>(
+        &self,
+        sql: &'static str,
+        f: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, postgres::Error> {
+        let mut client = self.client.borrow_mut();
+        let cached = self.statements.borrow().get(sql).cloned();
+        let statement = match cached {
+            Some(s) => s,
+            None => {
+                let s = client.prepare(sql)?;
+                self.statements.borrow_mut().insert(sql, s.clone());
+                s
+            }
+        };
+        f(&mut client, &statement)
+    }
+
+    /// Run `f` in a read-only transaction unless one is open already (a
+    /// listing's cursor lives in a transaction).
+    fn in_read_transaction<T>(
+        &self,
+        f: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.in_transaction.get() {
+            return f();
+        }
+        self.simple("BEGIN READ ONLY", "starting a read transaction")?;
+        self.in_transaction.set(true);
+        let result = f();
+        self.in_transaction.set(false);
+        let end = self.simple("COMMIT", "ending a read transaction");
+        let value = result?;
+        end?;
+        Ok(value)
+    }
+
+    fn simple(&self, sql: &str, context: &str) -> Result<(), StoreError> {
+        self.client
+            .borrow_mut()
+            .batch_execute(sql)
+            .map_err(|e| self.error(context, e))
+    }
+
+    /// A store error that names the server and database.
+    fn error(&self, context: &str, e: postgres::Error) -> StoreError {
+        pg_error(&format!("{context} ({})", self.describe), e)
+    }
+}
+
+/// Another `init` created the schema or a table first.
+fn is_lost_init_race(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION
+            || *c == SqlState::DUPLICATE_SCHEMA
+            || *c == SqlState::DUPLICATE_TABLE
+            || *c == SqlState::DUPLICATE_FUNCTION
+            || *c == SqlState::DUPLICATE_OBJECT
+    )
+}
+
+impl StoreRead for PostgresStore {
+    fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
+        read::cursor(self, key)
+    }
+
+    fn visit_cursors(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| read::visit_cursors(self, filter, each))
+    }
+
+    fn visit_changes(
+        &self,
+        filter: &HistoryFilter,
+        each: &mut dyn FnMut(&HistoryRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| read::visit_changes(self, filter, each))
+    }
+
+    fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
+        read::change(self, id)
+    }
+}
+
+impl DurableStore for PostgresStore {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        read::offset(self, &CursorKey::parse(key)?)
+    }
+
+    /// One compare-and-swap, each guarded statement its own transaction:
+    /// correct without any lock, as the statements are.
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        write::cas(self, key, expected, new, None)
+    }
+}
+
+impl Store for PostgresStore {
+    fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        self.with_statement(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            |c, s| c.query_one(s, &[]),
+        )
+        .map_err(|e| self.error("reading the schema version", e))
+        .map(|row| row.get::<_, String>(0).parse().unwrap_or(0))
+    }
+
+    fn clock_ms(&self) -> Result<i64, StoreError> {
+        self.with_statement(
+            "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint",
+            |c, s| c.query_one(s, &[]),
+        )
+        .map_err(|e| self.error("reading the server's clock", e))
+        .map(|row| row.get(0))
+    }
+
+    fn begin_snapshot(&self) -> Result<Snapshot<'_>, StoreError> {
+        self.simple(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "starting a read snapshot",
+        )?;
+        self.in_transaction.set(true);
+        Ok(Snapshot::begun(self))
+    }
+
+    fn end_snapshot(&self) -> Result<(), StoreError> {
+        self.in_transaction.set(false);
+        self.simple("COMMIT", "ending a read snapshot")
+    }
+
+    fn begin_write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError> {
+        Ok(Box::new(PostgresTxn::begin(self)?))
+    }
+}

@@ -1,0 +1,227 @@
+//! Reads: one cursor, and listings streamed through a server-side cursor
+//! so that memory stays flat however large the store.
+
+use postgres::Row;
+
+use super::PostgresStore;
+use crate::error::{DurabilityError, StoreError};
+use crate::key::CursorKey;
+use crate::store::{CursorFilter, CursorRow, HistoryFilter, HistoryRow, Visit};
+
+/// Rows fetched from a server-side cursor at a time.
+const FETCH: usize = 5000;
+
+const SELECT_CURSOR: &str = "SELECT \"offset\", updated_at FROM cursors \
+     WHERE consumer = $1 AND channel = $2 AND partition = $3";
+
+pub(super) const SELECT_OFFSET: &str =
+    "SELECT \"offset\" FROM cursors WHERE consumer = $1 AND channel = $2 AND partition = $3";
+
+const HISTORY_COLUMNS: &str = "id, at, consumer, channel, partition, old_offset, new_offset, \
+     command, reason, \"user\", batch";
+
+/// A text value as an SQL literal (`standard_conforming_strings` is on
+/// for every session cursorctl opens).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn offset_of(key: &str, value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::InvalidValue {
+        key: key.to_owned(),
+        value: format!("the negative integer {value}"),
+    })
+}
+
+fn partition_of(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// The key's three columns as statement parameters.
+pub(super) fn columns(key: &CursorKey) -> (&str, &str, i64) {
+    let pk = key.partition_key();
+    (
+        key.consumer().as_str(),
+        pk.channel().as_str(),
+        i64::from(pk.index()),
+    )
+}
+
+pub(super) fn cursor(
+    store: &PostgresStore,
+    key: &CursorKey,
+) -> Result<Option<CursorRow>, StoreError> {
+    let (consumer, channel, partition) = columns(key);
+    let row = store
+        .with_statement(SELECT_CURSOR, |c, s| {
+            c.query_opt(s, &[&consumer, &channel, &partition])
+        })
+        .map_err(|e| store.error("reading a cursor", e))?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(CursorRow {
+        consumer: consumer.to_owned(),
+        channel: channel.to_owned(),
+        partition: key.partition_key().index(),
+        offset: offset_of(&key.to_string(), row.get(0))?,
+        updated_at: row.get(1),
+    }))
+}
+
+pub(super) fn offset(
+    store: &PostgresStore,
+    key: &CursorKey,
+) -> Result<Option<u64>, DurabilityError> {
+    let (consumer, channel, partition) = columns(key);
+    let row = store
+        .with_statement(SELECT_OFFSET, |c, s| {
+            c.query_opt(s, &[&consumer, &channel, &partition])
+        })
+        .map_err(|e| store.error("reading a cursor", e))?;
+    Ok(row
+        .map(|r| offset_of(&key.to_string(), r.get(0)))
+        .transpose()?)
+}
+
+/// Stream the rows of `query` through a server-side cursor, `FETCH` rows at
+/// a time, inside the transaction that is open.
+fn stream(
+    store: &PostgresStore,
+    query: &str,
+    context: &str,
+    mut each: impl FnMut(&Row) -> Result<Visit, StoreError>,
+) -> Result<(), StoreError> {
+    store.simple(
+        &format!("DECLARE cursorctl_listing NO SCROLL CURSOR FOR {query}"),
+        context,
+    )?;
+    let fetch = format!("FETCH FORWARD {FETCH} FROM cursorctl_listing");
+    let result = (|| loop {
+        let rows = store
+            .client
+            .borrow_mut()
+            .query(fetch.as_str(), &[])
+            .map_err(|e| store.error(context, e))?;
+        for row in &rows {
+            if each(row)?.is_break() {
+                return Ok(());
+            }
+        }
+        if rows.len() < FETCH {
+            return Ok(());
+        }
+    })();
+    let closed = store.simple("CLOSE cursorctl_listing", context);
+    result?;
+    closed
+}
+
+pub(super) fn visit_cursors(
+    store: &PostgresStore,
+    filter: &CursorFilter,
+    each: &mut dyn FnMut(Result<&CursorRow, StoreError>) -> Visit,
+) -> Result<(), StoreError> {
+    let mut query = String::from(
+        "SELECT consumer, channel, partition, \"offset\", updated_at FROM cursors WHERE true",
+    );
+    if let Some(c) = &filter.consumer {
+        query.push_str(&format!(" AND consumer = {}", literal(c)));
+    }
+    if let Some(c) = &filter.channel {
+        query.push_str(&format!(" AND channel = {}", literal(c)));
+    }
+    if let Some(t) = filter.updated_before {
+        query.push_str(&format!(" AND updated_at <= {t}"));
+    }
+    query.push_str(" ORDER BY consumer, channel, partition");
+    let mut buf = CursorRow::default();
+    stream(store, &query, "listing cursors", |row| {
+        buf.consumer.clear();
+        buf.consumer.push_str(row.get(0));
+        buf.channel.clear();
+        buf.channel.push_str(row.get(1));
+        buf.partition = partition_of(row.get(2));
+        buf.updated_at = row.get(4);
+        let offset: i64 = row.get(3);
+        Ok(match u64::try_from(offset) {
+            Ok(offset) => {
+                buf.offset = offset;
+                each(Ok(&buf))
+            }
+            Err(_) => each(Err(StoreError::InvalidValue {
+                key: buf.key(),
+                value: format!("the negative integer {offset}"),
+            })),
+        })
+    })
+}
+
+fn history_row(row: &Row) -> HistoryRow {
+    let opt = |i| row.get::<_, Option<i64>>(i).map(i64::unsigned_abs);
+    HistoryRow {
+        id: row.get(0),
+        at: row.get(1),
+        consumer: row.get(2),
+        channel: row.get(3),
+        partition: partition_of(row.get(4)),
+        old_offset: opt(5),
+        new_offset: opt(6),
+        command: row.get(7),
+        reason: row.get(8),
+        user: row.get(9),
+        batch: row.get(10),
+    }
+}
+
+pub(super) fn visit_changes(
+    store: &PostgresStore,
+    filter: &HistoryFilter,
+    each: &mut dyn FnMut(&HistoryRow) -> Visit,
+) -> Result<(), StoreError> {
+    let mut query = format!("SELECT {HISTORY_COLUMNS} FROM history WHERE true");
+    if let Some(c) = &filter.consumer {
+        query.push_str(&format!(" AND consumer = {}", literal(c)));
+    }
+    if let Some(pk) = &filter.partition_key {
+        query.push_str(&format!(
+            " AND channel = {} AND partition = {}",
+            literal(pk.channel().as_str()),
+            pk.index()
+        ));
+    }
+    if let Some(t) = filter.since {
+        query.push_str(&format!(" AND at >= {t}"));
+    }
+    if let Some(b) = filter.batch {
+        query.push_str(&format!(" AND batch = {b}"));
+    }
+    if let Some(limit) = filter.limit {
+        query = format!(
+            "SELECT * FROM ({query} ORDER BY id DESC LIMIT {}) newest ORDER BY id",
+            limit.min(i64::MAX as u64)
+        );
+    } else {
+        query.push_str(" ORDER BY id");
+    }
+    stream(store, &query, "reading the history", |row| {
+        Ok(each(&history_row(row)))
+    })
+}
+
+pub(super) fn change(store: &PostgresStore, id: i64) -> Result<Option<HistoryRow>, StoreError> {
+    const SQL: &str = "SELECT id, at, consumer, channel, partition, old_offset, new_offset, \
+         command, reason, \"user\", batch FROM history WHERE id = $1";
+    store
+        .with_statement(SQL, |c, s| c.query_opt(s, &[&id]))
+        .map_err(|e| store.error("reading the history", e))
+        .map(|row| row.as_ref().map(history_row))
+}
+
+pub(super) fn batch_change_ids(store: &PostgresStore, batch: i64) -> Result<Vec<i64>, StoreError> {
+    store
+        .with_statement(
+            "SELECT id FROM history WHERE batch = $1 ORDER BY id",
+            |c, s| c.query(s, &[&batch]),
+        )
+        .map_err(|e| store.error("reading a batch", e))
+        .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+}

@@ -1,0 +1,144 @@
+//! The PostgreSQL schema (documented in docs/store.md), and what a schema
+//! holds: nothing, a cursor store of some version, or something else.
+
+use postgres::error::SqlState;
+use postgres::Client;
+
+use super::connect::pg_error;
+use crate::error::StoreError;
+
+/// The value of the `application` row of the meta table.
+pub const APPLICATION: &str = "cursorctl";
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The store's clock in milliseconds since the Unix epoch, at the start of
+/// the current transaction (so every row one transaction writes has the
+/// same time).
+pub(super) const NOW_MS: &str = "(extract(epoch from now()) * 1000)::bigint";
+
+/// The statements that create a store of [`SCHEMA_VERSION`] in schema
+/// `schema` (a plain identifier, checked when the location was read).
+pub(super) fn schema_sql(schema: &str) -> String {
+    format!(
+        r#"
+CREATE SCHEMA IF NOT EXISTS {schema};
+SET LOCAL search_path = {schema};
+
+CREATE TABLE meta (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+
+-- COLLATE "C": keys sort by their bytes, as on every backend.
+CREATE TABLE cursors (
+    consumer   text COLLATE "C" NOT NULL,
+    channel    text COLLATE "C" NOT NULL,
+    partition  bigint NOT NULL CHECK (partition BETWEEN 0 AND 4294967295),
+    "offset"   bigint NOT NULL CHECK ("offset" >= 0),
+    updated_at bigint NOT NULL DEFAULT {NOW_MS},
+    PRIMARY KEY (consumer, channel, partition)
+);
+
+-- Keeps updated_at for writers that change the offset without it.
+CREATE FUNCTION cursors_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
+        NEW.updated_at := (extract(epoch from clock_timestamp()) * 1000)::bigint;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER cursors_touch BEFORE UPDATE OF "offset" ON cursors
+FOR EACH ROW EXECUTE FUNCTION cursors_touch();
+
+CREATE TABLE batches (
+    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at      bigint NOT NULL,
+    command text   NOT NULL,
+    reason  text,
+    "user"  text   NOT NULL,
+    role    text   NOT NULL DEFAULT session_user
+);
+
+CREATE TABLE history (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at         bigint NOT NULL,
+    consumer   text   NOT NULL,
+    channel    text   NOT NULL,
+    partition  bigint NOT NULL,
+    old_offset bigint,
+    new_offset bigint,
+    command    text   NOT NULL,
+    reason     text,
+    "user"     text   NOT NULL,
+    role       text   NOT NULL DEFAULT session_user,
+    batch      bigint REFERENCES batches (id)
+);
+CREATE INDEX history_by_cursor ON history (consumer, channel, partition);
+CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
+
+INSERT INTO meta (key, value) VALUES ('application', '{APPLICATION}'),
+                                     ('schema_version', '{SCHEMA_VERSION}');
+"#
+    )
+}
+
+/// What a schema holds.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Found {
+    /// No such schema.
+    Missing,
+    /// The schema exists and holds no table.
+    Empty,
+    /// A cursor store of this schema version.
+    Store(i64),
+    /// Tables that are not a cursor store.
+    Foreign(String),
+}
+
+/// Look at what the schema on the search path holds: one query when it is a
+/// cursor store (the common case), a catalog query otherwise.
+pub(super) fn inspect(client: &mut Client, schema: &str) -> Result<Found, StoreError> {
+    match client.query("SELECT key, value FROM meta", &[]) {
+        Ok(rows) => {
+            let get = |k: &str| {
+                rows.iter()
+                    .find(|r| r.get::<_, &str>(0) == k)
+                    .map(|r| r.get::<_, String>(1))
+            };
+            if get("application").as_deref() != Some(APPLICATION) {
+                return Ok(Found::Foreign(format!(
+                    "its meta table belongs to another application ({})",
+                    get("application").unwrap_or_else(|| "none".to_owned())
+                )));
+            }
+            match get("schema_version").and_then(|v| v.parse().ok()) {
+                Some(version) => Ok(Found::Store(version)),
+                None => Ok(Found::Foreign(
+                    "its meta table has no schema version".to_owned(),
+                )),
+            }
+        }
+        Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
+            let row = client
+                .query_one(
+                    "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = $1), \
+                            (SELECT count(*) FROM pg_class c JOIN pg_namespace n \
+                               ON n.oid = c.relnamespace WHERE n.nspname = $1)",
+                    &[&schema],
+                )
+                .map_err(|e| pg_error("reading the catalog", e))?;
+            let (schemas, relations): (i64, i64) = (row.get(0), row.get(1));
+            Ok(match (schemas, relations) {
+                (0, _) => Found::Missing,
+                (_, 0) => Found::Empty,
+                (_, n) => Found::Foreign(format!(
+                    "schema {schema} holds {n} tables or other relations of another application"
+                )),
+            })
+        }
+        Err(e) => Err(pg_error("reading the store header", e)),
+    }
+}

@@ -1,0 +1,275 @@
+//! The write transaction: guarded compare-and-swap, guarded removal, the
+//! history and batches, each written in the transaction of its change.
+
+use std::cell::{Cell, RefCell};
+
+use super::read::{self, columns};
+use super::schema::NOW_MS;
+use super::PostgresStore;
+use crate::error::{DurabilityError, StoreError, StoreErrorKind};
+use crate::key::CursorKey;
+use crate::store::{
+    guarded_cas, ChangeInput, CursorFilter, CursorRow, DurableStore, GuardedWrites, HistoryFilter,
+    HistoryRow, StoreRead, Visit, WriteTxn,
+};
+
+const SWAP: &str = "UPDATE cursors SET \"offset\" = $4, \
+     updated_at = (extract(epoch from now()) * 1000)::bigint \
+     WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $5";
+
+const INSERT: &str = "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
+     VALUES ($1, $2, $3, $4, (extract(epoch from now()) * 1000)::bigint) ON CONFLICT DO NOTHING";
+
+const REMOVE: &str = "DELETE FROM cursors \
+     WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $4";
+
+const NEW_BATCH: &str = "INSERT INTO batches (at, command, reason, \"user\") \
+     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3) RETURNING id";
+
+const RECORD: &str = "INSERT INTO history (at, consumer, channel, partition, old_offset, \
+     new_offset, command, reason, \"user\", batch) \
+     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     RETURNING id";
+
+fn sql_offset(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX)
+}
+
+/// The guarded statements of one cursor.
+struct CursorWrites<'a> {
+    store: &'a PostgresStore,
+    key: CursorKey,
+}
+
+impl GuardedWrites for CursorWrites<'_> {
+    fn swap(&self, expected: u64, new: u64) -> Result<bool, DurabilityError> {
+        let (consumer, channel, partition) = columns(&self.key);
+        let (new, expected) = (sql_offset(new), sql_offset(expected));
+        let changed = self
+            .store
+            .with_statement(SWAP, |c, s| {
+                c.execute(s, &[&consumer, &channel, &partition, &new, &expected])
+            })
+            .map_err(|e| self.store.error("writing a cursor", e))?;
+        Ok(changed == 1)
+    }
+
+    fn insert(&self, new: u64) -> Result<bool, DurabilityError> {
+        let (consumer, channel, partition) = columns(&self.key);
+        let new = sql_offset(new);
+        let inserted = self
+            .store
+            .with_statement(INSERT, |c, s| {
+                c.execute(s, &[&consumer, &channel, &partition, &new])
+            })
+            .map_err(|e| self.store.error("creating a cursor", e))?;
+        Ok(inserted == 1)
+    }
+
+    fn read(&self) -> Result<Option<u64>, DurabilityError> {
+        read::offset(self.store, &self.key)
+    }
+}
+
+/// Compare-and-swap on one cursor by guarded statements.
+pub(super) fn cas(
+    store: &PostgresStore,
+    key: &str,
+    expected: u64,
+    new: u64,
+    known: Option<Option<u64>>,
+) -> Result<(), DurabilityError> {
+    let writes = CursorWrites {
+        store,
+        key: CursorKey::parse(key)?,
+    };
+    guarded_cas(&writes, key, expected, new, known)
+}
+
+/// A write transaction on a [`PostgresStore`]. Dropping it without
+/// committing rolls it back.
+pub struct PostgresTxn<'s> {
+    store: &'s PostgresStore,
+    open: Cell<bool>,
+    now_ms: Cell<Option<i64>>,
+    last_read: RefCell<Option<(String, Option<u64>)>>,
+}
+
+impl<'s> PostgresTxn<'s> {
+    pub(super) fn begin(store: &'s PostgresStore) -> Result<Self, StoreError> {
+        store.simple("BEGIN", "starting a write transaction")?;
+        store.in_transaction.set(true);
+        Ok(Self {
+            store,
+            open: Cell::new(true),
+            now_ms: Cell::new(None),
+            last_read: RefCell::new(None),
+        })
+    }
+
+    /// A failure inside the transaction: a lost connection also means the
+    /// transaction was rolled back.
+    fn failed(&self, context: &str, e: postgres::Error) -> StoreError {
+        match self.store.error(context, e) {
+            StoreError::Database {
+                context,
+                kind: StoreErrorKind::Connection,
+                source,
+            } => StoreError::Database {
+                context: format!(
+                    "{context}: the connection was lost, so the transaction was rolled back and nothing was written"
+                ),
+                kind: StoreErrorKind::Connection,
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
+impl Drop for PostgresTxn<'_> {
+    fn drop(&mut self) {
+        if self.open.get() {
+            let _ = self.store.client.borrow_mut().batch_execute("ROLLBACK");
+            self.store.in_transaction.set(false);
+        }
+    }
+}
+
+impl StoreRead for PostgresTxn<'_> {
+    fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
+        read::cursor(self.store, key)
+    }
+
+    fn visit_cursors(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_cursors(self.store, filter, each)
+    }
+
+    fn visit_changes(
+        &self,
+        filter: &HistoryFilter,
+        each: &mut dyn FnMut(&HistoryRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_changes(self.store, filter, each)
+    }
+
+    fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
+        read::change(self.store, id)
+    }
+}
+
+impl DurableStore for PostgresTxn<'_> {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        if let Some((k, v)) = &*self.last_read.borrow() {
+            if k == key {
+                return Ok(*v);
+            }
+        }
+        let value = read::offset(self.store, &CursorKey::parse(key)?)?;
+        *self.last_read.borrow_mut() = Some((key.to_owned(), value));
+        Ok(value)
+    }
+
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        let known = match self.last_read.borrow_mut().take() {
+            Some((k, v)) if k == key => Some(v),
+            _ => None,
+        };
+        cas(self.store, key, expected, new, known)
+    }
+}
+
+impl WriteTxn for PostgresTxn<'_> {
+    fn now_ms(&self) -> i64 {
+        if let Some(now) = self.now_ms.get() {
+            return now;
+        }
+        let sql = format!("SELECT {NOW_MS}");
+        let now = self
+            .store
+            .client
+            .borrow_mut()
+            .query_one(sql.as_str(), &[])
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        self.now_ms.set(Some(now));
+        now
+    }
+
+    fn remove_if(&self, key: &CursorKey, expected: u64) -> Result<(), DurabilityError> {
+        self.last_read.borrow_mut().take();
+        let (consumer, channel, partition) = columns(key);
+        let expected_sql = sql_offset(expected);
+        let removed = self
+            .store
+            .with_statement(REMOVE, |c, s| {
+                c.execute(s, &[&consumer, &channel, &partition, &expected_sql])
+            })
+            .map_err(|e| self.failed("removing a cursor", e))?;
+        if removed == 1 {
+            return Ok(());
+        }
+        Err(DurabilityError::StaleCheckpoint {
+            key: key.to_string(),
+            expected,
+            actual: read::offset(self.store, key)?,
+        })
+    }
+
+    fn new_batch(
+        &self,
+        command: &str,
+        reason: Option<&str>,
+        user: &str,
+    ) -> Result<i64, StoreError> {
+        self.store
+            .with_statement(NEW_BATCH, |c, s| {
+                c.query_one(s, &[&command, &reason, &user])
+            })
+            .map(|row| row.get(0))
+            .map_err(|e| self.failed("recording a batch", e))
+    }
+
+    fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
+        let (consumer, channel, partition) = columns(change.key);
+        let old = change.old_offset.map(sql_offset);
+        let new = change.new_offset.map(sql_offset);
+        self.store
+            .with_statement(RECORD, |c, s| {
+                c.query_one(
+                    s,
+                    &[
+                        &consumer,
+                        &channel,
+                        &partition,
+                        &old,
+                        &new,
+                        &change.command,
+                        &change.reason,
+                        &change.user,
+                        &change.batch,
+                    ],
+                )
+            })
+            .map(|row| row.get(0))
+            .map_err(|e| self.failed("recording the change", e))
+    }
+
+    fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
+        read::batch_change_ids(self.store, batch)
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.open.set(false);
+        self.store.in_transaction.set(false);
+        self.store
+            .client
+            .borrow_mut()
+            .batch_execute("COMMIT")
+            .map_err(|e| self.failed("committing", e))
+    }
+}
