@@ -21,12 +21,70 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Copy, Debug)]
 enum TestBackend {
     Sqlite,
+    Postgres,
 }
 
-/// One fresh store of a backend, removed when dropped.
+/// One fresh store of a backend, removed when dropped: a temporary folder,
+/// or a PostgreSQL schema of its own.
 struct Fixture {
     location: StoreLocation,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
+    schema: Option<String>,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(schema) = &self.schema {
+            let mut client = pg_admin();
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+/// The PostgreSQL server the tests use: `CURSORCTL_TEST_PG`, or the local
+/// server.
+fn pg_url() -> String {
+    std::env::var("CURSORCTL_TEST_PG")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
+}
+
+fn pg_admin() -> ::postgres::Client {
+    ::postgres::Client::connect(&pg_url(), ::postgres::NoTls).expect("connect to PostgreSQL")
+}
+
+/// Whether the PostgreSQL cases can run. Where no server is reachable they
+/// are skipped with a message, except under CI, where that is a failure.
+fn pg_available() -> bool {
+    static REACHABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let reachable = REACHABLE.get_or_init(|| {
+        ::postgres::Client::connect(&pg_url(), ::postgres::NoTls)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    match reachable {
+        Ok(()) => true,
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI is set and PostgreSQL at {} is not reachable: {e}",
+                pg_url()
+            )
+        }
+        Err(e) => {
+            eprintln!("skipped: PostgreSQL at {} is not reachable ({e})", pg_url());
+            false
+        }
+    }
+}
+
+/// A schema name no other test uses.
+fn unique_schema() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "contract_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl TestBackend {
@@ -37,7 +95,17 @@ impl TestBackend {
                 let dir = tempfile::tempdir().expect("tempdir");
                 Fixture {
                     location: StoreLocation::Sqlite(dir.path().join("cursors.db")),
-                    _dir: dir,
+                    _dir: Some(dir),
+                    schema: None,
+                }
+            }
+            Self::Postgres => {
+                let schema = unique_schema();
+                let url = format!("{}?schema={schema}", pg_url());
+                Fixture {
+                    location: url.parse().unwrap(),
+                    _dir: None,
+                    schema: Some(schema),
                 }
             }
         }
@@ -60,6 +128,14 @@ impl TestBackend {
                 conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
                     .unwrap();
             }
+            Self::Postgres => {
+                let schema = fixture.schema.as_deref().unwrap();
+                pg_admin()
+                    .batch_execute(&format!(
+                        "CREATE SCHEMA {schema}; CREATE TABLE {schema}.invoices (id int PRIMARY KEY)"
+                    ))
+                    .unwrap();
+            }
         }
         fixture
     }
@@ -72,8 +148,24 @@ impl TestBackend {
                 let conn = rusqlite::Connection::open(fixture.path()).unwrap();
                 conn.pragma_update(None, "user_version", 99).unwrap();
             }
+            Self::Postgres => {
+                let schema = fixture.schema.as_deref().unwrap();
+                pg_admin()
+                    .batch_execute(&format!(
+                        "UPDATE {schema}.meta SET value = '99' WHERE key = 'schema_version'"
+                    ))
+                    .unwrap();
+            }
         }
         fixture
+    }
+
+    /// Whether this backend can be tested here.
+    fn available(self) -> bool {
+        match self {
+            Self::Sqlite => true,
+            Self::Postgres => pg_available(),
+        }
     }
 }
 
@@ -111,7 +203,21 @@ impl Fixture {
                     .unwrap();
                 assert_eq!(n, 1);
             }
-            StoreLocation::Postgres(_) => unreachable!("no PostgreSQL fixture"),
+            StoreLocation::Postgres(_) => {
+                let schema = self.schema.as_deref().unwrap();
+                let (consumer, channel) = (key.consumer().as_str(), pk.channel().as_str());
+                let partition = i64::from(pk.index());
+                let n = pg_admin()
+                    .execute(
+                        &format!(
+                            "UPDATE {schema}.cursors SET \"offset\" = $4 \
+                             WHERE consumer = $1 AND channel = $2 AND partition = $3"
+                        ),
+                        &[&consumer, &channel, &partition, &offset],
+                    )
+                    .unwrap();
+                assert_eq!(n, 1);
+            }
         }
     }
 }
@@ -641,13 +747,21 @@ fn read_only_store_refuses_writes(backend: TestBackend) {
     );
 }
 
+/// One module per backend, one test per case in each.
 macro_rules! contract_tests {
     ($($case:ident),* $(,)?) => {
-        mod sqlite {
+        contract_tests!(@backend sqlite, Sqlite, $($case),*);
+        contract_tests!(@backend postgres, Postgres, $($case),*);
+    };
+    (@backend $module:ident, $backend:ident, $($case:ident),*) => {
+        mod $module {
             $(
                 #[test]
                 fn $case() {
-                    super::$case(super::TestBackend::Sqlite);
+                    let backend = super::TestBackend::$backend;
+                    if backend.available() {
+                        super::$case(backend);
+                    }
                 }
             )*
         }
