@@ -350,7 +350,8 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     // From here on SIGINT and SIGTERM roll the transaction back.
     let interrupt = Interrupt::install()?;
     const ROLLED_BACK: &str = "the bulk write was rolled back; nothing was written";
-    let result = store.write(|txn| -> anyhow::Result<Applied> {
+    // The input is read as it is applied: it cannot run twice.
+    let result = store.write_once(|txn| -> anyhow::Result<Applied> {
         let batch = txn.new_batch("set --from-file", opts.reason, &user)?;
         let audit = Audit {
             command: "set",

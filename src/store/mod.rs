@@ -149,6 +149,13 @@ pub trait Store: StoreRead + DurableStore {
     /// [`StoreError::Busy`] when the store stays locked past the busy
     /// timeout, and other store failures.
     fn begin_write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError>;
+
+    /// How long a write may wait for other writers: for a lock, and for
+    /// the retries of transactions the store aborted to keep them
+    /// serializable.
+    fn busy_timeout(&self) -> Duration {
+        DEFAULT_BUSY_TIMEOUT
+    }
 }
 
 /// A read snapshot of a store; ends when dropped.
@@ -228,6 +235,13 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// Store failures.
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError>;
 
+    /// Whether the store aborted this transaction to keep concurrent
+    /// transactions serializable (a serialization failure or a deadlock):
+    /// running the whole transaction again may succeed.
+    fn must_retry(&self) -> bool {
+        false
+    }
+
     /// Commit everything written in the transaction.
     ///
     /// # Errors
@@ -304,13 +318,56 @@ pub trait StoreExt: Store {
     }
 
     /// Run `f` in one write transaction; commit if it returns `Ok`, roll
-    /// back otherwise.
+    /// back otherwise. When the store aborts the transaction to keep
+    /// concurrent ones serializable (PostgreSQL under `SERIALIZABLE`, a
+    /// deadlock), `f` runs again in a new transaction, with a growing pause,
+    /// until the busy timeout has passed: `f` must be safe to run again.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Busy`] when the store stays locked past the busy
-    /// timeout, other store failures, and whatever `f` returns.
+    /// [`StoreError::Busy`] when the store stays locked (or keeps aborting
+    /// the transaction) past the busy timeout, other store failures, and
+    /// whatever `f` returns.
     fn write<T, E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let deadline = std::time::Instant::now() + self.busy_timeout();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let txn = self.begin_write()?;
+            let retry = match f(&*txn) {
+                Ok(value) => match txn.commit() {
+                    Ok(()) => return Ok(value),
+                    Err(StoreError::Busy) => StoreError::Busy,
+                    Err(e) => return Err(e.into()),
+                },
+                Err(e) if txn.must_retry() => {
+                    drop(txn);
+                    if std::time::Instant::now() >= deadline {
+                        return Err(e);
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if std::time::Instant::now() >= deadline {
+                return Err(retry.into());
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(100));
+        }
+    }
+
+    /// Run `f` once in one write transaction, without retries (for a
+    /// transaction whose input cannot be read twice).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_once<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&dyn WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {

@@ -45,6 +45,10 @@ pub struct PostgresStore {
     /// Whether a transaction (a snapshot or a write) is open on the
     /// connection.
     in_transaction: Cell<bool>,
+    /// Whether a statement failed with a serialization failure or a
+    /// deadlock since the last transaction began.
+    conflict: Cell<bool>,
+    busy_timeout: Duration,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -56,7 +60,11 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 impl PostgresStore {
-    fn connected(location: &StoreLocation, target: &Target) -> Result<Self, StoreError> {
+    fn connected(
+        location: &StoreLocation,
+        target: &Target,
+        busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let client = connect::connect(target)?;
         Ok(Self {
             client: RefCell::new(client),
@@ -64,6 +72,8 @@ impl PostgresStore {
             describe: target.describe.clone(),
             statements: RefCell::default(),
             in_transaction: Cell::new(false),
+            conflict: Cell::new(false),
+            busy_timeout,
         })
     }
 
@@ -79,7 +89,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
         let target = connect::target(location, access, busy_timeout)?;
-        let store = Self::connected(location, &target)?;
+        let store = Self::connected(location, &target, busy_timeout)?;
         let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
         store.accept(found, &target.schema)?;
         Ok(store)
@@ -99,7 +109,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<(Self, InitOutcome), StoreError> {
         let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
-        let store = Self::connected(location, &target)?;
+        let store = Self::connected(location, &target, busy_timeout)?;
         for _ in 0..5 {
             let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
             match found {
@@ -200,6 +210,9 @@ impl PostgresStore {
 
     /// A store error that names the server and database.
     fn error(&self, context: &str, e: postgres::Error) -> StoreError {
+        if connect::is_retryable(&e) {
+            self.conflict.set(true);
+        }
         pg_error(&format!("{context} ({})", self.describe), e)
     }
 }
@@ -293,6 +306,11 @@ impl Store for PostgresStore {
     }
 
     fn begin_write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError> {
+        self.conflict.set(false);
         Ok(Box::new(PostgresTxn::begin(self)?))
+    }
+
+    fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
     }
 }

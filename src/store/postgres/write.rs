@@ -263,6 +263,10 @@ impl WriteTxn for PostgresTxn<'_> {
         read::batch_change_ids(self.store, batch)
     }
 
+    fn must_retry(&self) -> bool {
+        self.store.conflict.get()
+    }
+
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.open.set(false);
         self.store.in_transaction.set(false);
