@@ -3,7 +3,7 @@
 //! history record in the same transaction.
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::{ChangeInput, DryRun, DurableStore, StoreExt, WriteTxn};
+use cursorctl::store::{ChangeInput, DryRun, DurableStore, Store, StoreExt, WriteTxn};
 use cursorctl::{ConsumerCursor, DurabilityError, MAX_OFFSET};
 
 use super::error::{ExitKind, Failure};
@@ -157,6 +157,39 @@ pub fn apply_in(
     })
 }
 
+/// Perform one move in its own write transaction. Without `--expect` the
+/// compare-and-swap expects the offset just read: when another writer
+/// moved the cursor in between (possible on a store where writers do not
+/// lock each other out), the move is read and tried again, until the busy
+/// timeout. With `--expect` a stale cursor is the answer.
+fn write_one(
+    ctx: &Context,
+    store: &dyn Store,
+    m: &Move<'_>,
+    audit: &Audit<'_>,
+) -> anyhow::Result<ChangeRecord> {
+    let deadline = std::time::Instant::now() + ctx.global.busy_timeout;
+    loop {
+        match store.write(|txn| apply_in(txn, m, audit)) {
+            Err(e) if m.expect.is_none() && is_stale(&e) => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(e);
+                }
+            }
+            result => return result,
+        }
+    }
+}
+
+fn is_stale(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<DurabilityError>(),
+            Some(DurabilityError::StaleCheckpoint { .. })
+        )
+    })
+}
+
 /// Move one cursor (or, with `dry_run`, show what would happen) and print
 /// the change record.
 pub fn run_one(
@@ -179,7 +212,7 @@ pub fn run_one(
         }
     } else {
         let store = ctx.open_write()?;
-        store.write(|txn| apply_in(txn, m, audit))?
+        write_one(ctx, &*store, m, audit)?
     };
     if dry_run {
         ctx.note(&format!(

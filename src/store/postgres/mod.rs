@@ -31,7 +31,7 @@ use super::{
     Access, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow, InitOutcome,
     Snapshot, Store, StoreLocation, StoreRead, Visit, WriteTxn,
 };
-use crate::error::{DurabilityError, StoreError};
+use crate::error::{DurabilityError, StoreError, StoreErrorKind};
 use crate::key::CursorKey;
 use connect::{pg_error, Target};
 use schema::Found;
@@ -213,7 +213,22 @@ impl PostgresStore {
         if connect::is_retryable(&e) {
             self.conflict.set(true);
         }
-        pg_error(&format!("{context} ({})", self.describe), e)
+        match pg_error(&format!("{context} ({})", self.describe), e) {
+            // The server rolls back the open transaction of a lost
+            // connection: say so, since nothing of it was written.
+            StoreError::Database {
+                context,
+                kind: StoreErrorKind::Connection,
+                source,
+            } if self.in_transaction.get() => StoreError::Database {
+                context: format!(
+                    "{context}: the connection was lost, so the transaction was rolled back and nothing of it was written"
+                ),
+                kind: StoreErrorKind::Connection,
+                source,
+            },
+            other => other,
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use super::read::{self, columns};
 use super::schema::NOW_MS;
 use super::PostgresStore;
-use crate::error::{DurabilityError, StoreError, StoreErrorKind};
+use crate::error::{DurabilityError, StoreError};
 use crate::key::CursorKey;
 use crate::store::{
     guarded_cas, ChangeInput, CursorFilter, CursorRow, DurableStore, GuardedWrites, HistoryFilter,
@@ -107,23 +107,8 @@ impl<'s> PostgresTxn<'s> {
         })
     }
 
-    /// A failure inside the transaction: a lost connection also means the
-    /// transaction was rolled back.
     fn failed(&self, context: &str, e: postgres::Error) -> StoreError {
-        match self.store.error(context, e) {
-            StoreError::Database {
-                context,
-                kind: StoreErrorKind::Connection,
-                source,
-            } => StoreError::Database {
-                context: format!(
-                    "{context}: the connection was lost, so the transaction was rolled back and nothing was written"
-                ),
-                kind: StoreErrorKind::Connection,
-                source,
-            },
-            other => other,
-        }
+        self.store.error(context, e)
     }
 }
 
@@ -269,11 +254,13 @@ impl WriteTxn for PostgresTxn<'_> {
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.open.set(false);
-        self.store.in_transaction.set(false);
-        self.store
+        let result = self
+            .store
             .client
             .borrow_mut()
             .batch_execute("COMMIT")
-            .map_err(|e| self.failed("committing", e))
+            .map_err(|e| self.failed("committing", e));
+        self.store.in_transaction.set(false);
+        result
     }
 }

@@ -1,0 +1,33 @@
+-- Least privileges for the three kinds of user of a PostgreSQL cursor store.
+-- Run with psql after `cursorctl init`, as the owner of the store's schema:
+--
+--   psql "$ADMIN_URL" -v schema=cursorctl -v prefix=cursorctl_ -f docs/postgres-roles.sql
+--
+-- It creates three group roles (NOLOGIN); grant them to login roles:
+--   GRANT cursorctl_operator TO alice;  GRANT cursorctl_consumer TO billing_svc;
+\set ON_ERROR_STOP on
+
+SELECT format('%sviewer', :'prefix') AS viewer,
+       format('%soperator', :'prefix') AS operator,
+       format('%sconsumer', :'prefix') AS consumer \gset
+
+-- viewer: get, history, describe. Reads everything, writes nothing.
+CREATE ROLE :"viewer" NOLOGIN;
+GRANT USAGE ON SCHEMA :"schema" TO :"viewer";
+GRANT SELECT ON ALL TABLES IN SCHEMA :"schema" TO :"viewer";
+
+-- consumer: checkpoints only (the library's compare-and-swap): reads and
+-- moves cursors, creates missing ones; no history, no deletes.
+CREATE ROLE :"consumer" NOLOGIN;
+GRANT USAGE ON SCHEMA :"schema" TO :"consumer";
+SET search_path = :"schema";
+GRANT SELECT ON meta TO :"consumer";
+GRANT SELECT, INSERT, UPDATE ("offset", updated_at) ON cursors TO :"consumer";
+
+-- operator: every command: moves, creates and removes cursors, and
+-- records each change in the history in the same transaction.
+CREATE ROLE :"operator" NOLOGIN;
+GRANT USAGE ON SCHEMA :"schema" TO :"operator";
+GRANT SELECT ON meta TO :"operator";
+GRANT SELECT, INSERT, UPDATE, DELETE ON cursors TO :"operator";
+GRANT SELECT, INSERT ON history, batches TO :"operator";

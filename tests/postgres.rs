@@ -1,0 +1,527 @@
+//! The command line against a real PostgreSQL server: concurrent writers
+//! from many processes, lock waits, refusals, roles, and a connection cut
+//! during a bulk write. Each test has a PostgreSQL schema of its own,
+//! dropped afterwards. Where no server is reachable the tests say they were
+//! skipped, except under CI, where that is a failure.
+
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cursorctl");
+
+fn server_url() -> String {
+    std::env::var("CURSORCTL_TEST_PG")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
+}
+
+fn admin() -> postgres::Client {
+    postgres::Client::connect(&server_url(), postgres::NoTls).expect("connect to PostgreSQL")
+}
+
+fn available() -> bool {
+    static REACHABLE: OnceLock<Result<(), String>> = OnceLock::new();
+    let reachable = REACHABLE.get_or_init(|| {
+        postgres::Client::connect(&server_url(), postgres::NoTls)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    match reachable {
+        Ok(()) => true,
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI is set and PostgreSQL at {} is not reachable: {e}",
+                server_url()
+            )
+        }
+        Err(e) => {
+            eprintln!(
+                "skipped: PostgreSQL at {} is not reachable ({e})",
+                server_url()
+            );
+            false
+        }
+    }
+}
+
+/// A schema of its own on the test server, dropped when the test ends.
+struct Pg {
+    schema: String,
+    url: String,
+}
+
+impl Pg {
+    fn empty() -> Option<Self> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        if !available() {
+            return None;
+        }
+        let schema = format!(
+            "cli_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let url = format!("{}?schema={schema}", server_url());
+        Some(Self { schema, url })
+    }
+
+    fn new() -> Option<Self> {
+        let pg = Self::empty()?;
+        pg.ok(&["init"]);
+        Some(pg)
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("NO_COLOR", "1")
+            .env("USER", "tester")
+            .env("CURSORCTL_DB", &self.url);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run cursorctl")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "cursorctl {args:?}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, code: i32, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "cursorctl {args:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Every row of every table of the store, as text.
+    fn dump(&self) -> String {
+        let mut client = admin();
+        let mut out = String::new();
+        for table in ["cursors", "history", "batches", "meta"] {
+            let rows = client
+                .query(
+                    &format!("SELECT t::text FROM {}.{table} t ORDER BY 1", self.schema),
+                    &[],
+                )
+                .unwrap();
+            for row in rows {
+                out.push_str(&format!("{table}|{}\n", row.get::<_, String>(0)));
+            }
+        }
+        out
+    }
+
+    fn offset(&self, consumer: &str, channel: &str, partition: i64) -> Option<i64> {
+        admin()
+            .query_opt(
+                &format!(
+                    "SELECT \"offset\" FROM {}.cursors \
+                     WHERE consumer = $1 AND channel = $2 AND partition = $3",
+                    self.schema
+                ),
+                &[&consumer, &channel, &partition],
+            )
+            .unwrap()
+            .map(|r| r.get(0))
+    }
+
+    fn history_len(&self) -> i64 {
+        admin()
+            .query_one(
+                &format!("SELECT count(*) FROM {}.history", self.schema),
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let _ = admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    }
+}
+
+/// Eight processes each advance one cursor by 1, a hundred times: the
+/// cursor ends at 800, with 800 advances in the history (and its creation).
+#[test]
+fn eight_processes_advancing_one_cursor_lose_nothing() {
+    let Some(pg) = Pg::new() else { return };
+    pg.ok(&["set", "billing", "orders:3", "0", "--create", "-q"]);
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let url = pg.url.clone();
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    let out = Command::new(BIN)
+                        .env_clear()
+                        .env("CURSORCTL_DB", &url)
+                        .args([
+                            "advance",
+                            "billing",
+                            "orders:3",
+                            "-q",
+                            "--busy-timeout",
+                            "60s",
+                        ])
+                        .output()
+                        .unwrap();
+                    assert_eq!(
+                        out.status.code(),
+                        Some(0),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(pg.offset("billing", "orders", 3), Some(800));
+    assert_eq!(pg.history_len(), 801);
+    // Every advance starts where the one before it ended.
+    let rows = admin()
+        .query(
+            &format!(
+                "SELECT old_offset, new_offset FROM {}.history WHERE command = 'advance' ORDER BY id",
+                pg.schema
+            ),
+            &[],
+        )
+        .unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        let (old, new): (i64, i64) = (row.get(0), row.get(1));
+        assert_eq!((old, new), (i as i64, i as i64 + 1));
+    }
+}
+
+/// Two processes race `set --expect` from the same offset: exactly one
+/// wins, the other is stale (exit 3) and writes nothing.
+#[test]
+fn racing_expect_writers_have_one_winner() {
+    let Some(pg) = Pg::new() else { return };
+    pg.ok(&["set", "billing", "orders:3", "10", "--create", "-q"]);
+    for round in 0..5i64 {
+        let from = 10 + round * 10;
+        let children: Vec<_> = (1..=2)
+            .map(|n| {
+                pg.cmd()
+                    .args([
+                        "set",
+                        "billing",
+                        "orders:3",
+                        &(from + n).to_string(),
+                        "--expect",
+                        &from.to_string(),
+                        "-q",
+                    ])
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let codes: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap().status.code())
+            .collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(sorted, [Some(0), Some(3)], "round {round}");
+        let now = pg.offset("billing", "orders", 3).unwrap();
+        assert!(now == from + 1 || now == from + 2);
+        pg.ok(&["set", "billing", "orders:3", &(from + 10).to_string(), "-q"]);
+    }
+}
+
+/// A row lock held by another session past `--busy-timeout` is exit 6,
+/// and nothing is written.
+#[test]
+fn a_row_lock_held_past_the_busy_timeout_is_busy() {
+    let Some(pg) = Pg::new() else { return };
+    pg.ok(&["set", "billing", "orders:3", "5", "--create", "-q"]);
+    let before = pg.dump();
+    let mut holder = admin();
+    let mut tx = holder.transaction().unwrap();
+    tx.execute(
+        &format!(
+            "SELECT * FROM {}.cursors WHERE consumer = 'billing' FOR UPDATE",
+            pg.schema
+        ),
+        &[],
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = pg.fails(
+        6,
+        &["advance", "billing", "orders:3", "--busy-timeout", "300ms"],
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(err.contains("busy"), "{err}");
+    tx.rollback().unwrap();
+    assert_eq!(pg.dump(), before);
+    pg.ok(&["advance", "billing", "orders:3", "-q"]);
+    assert_eq!(pg.offset("billing", "orders", 3), Some(6));
+}
+
+/// An unreachable server is exit 7, naming host and database, never the
+/// password; a missing store is exit 7; a schema of another application is
+/// refused by init and left as it is.
+#[test]
+fn unreachable_missing_and_foreign_stores_are_refused() {
+    let Some(pg) = Pg::empty() else { return };
+    let out = pg
+        .cmd()
+        .args(["--db", "postgres://ops:s3cret@127.0.0.1:1/cursors", "get"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("127.0.0.1:1/cursors"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    let err = pg.fails(7, &["get"]);
+    assert!(err.contains("no cursor store"), "{err}");
+    assert!(err.contains(&pg.schema), "{err}");
+    admin()
+        .batch_execute(&format!(
+            "CREATE SCHEMA {0}; CREATE TABLE {0}.invoices (id int PRIMARY KEY)",
+            pg.schema
+        ))
+        .unwrap();
+    let err = pg.fails(7, &["init"]);
+    assert!(err.contains("not a cursor store"), "{err}");
+    let tables: i64 = admin()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1",
+            &[&pg.schema],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "init left the foreign schema as it was");
+}
+
+/// The GRANTs of docs/postgres-roles.sql: a viewer reads and cannot write,
+/// a consumer checkpoints through the library but cannot write through the
+/// command line (no history), an operator does everything. A forbidden
+/// write is exit 7, "permission denied", and changes nothing.
+#[test]
+fn roles_get_what_the_guide_grants_and_nothing_more() {
+    let Some(pg) = Pg::new() else { return };
+    if Command::new("psql").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and psql is missing"
+        );
+        eprintln!("skipped: psql is not installed");
+        return;
+    }
+    pg.ok(&["set", "billing", "orders:3", "5", "--create", "-q"]);
+    let prefix = format!("{}_", pg.schema);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/postgres-roles.sql");
+    let status = Command::new("psql")
+        .args([
+            &server_url(),
+            "-q",
+            "-v",
+            &format!("schema={}", pg.schema),
+            "-v",
+            &format!("prefix={prefix}"),
+            "-f",
+            script,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut client = admin();
+    let login = |role: &str| format!("{prefix}{role}_login");
+    for role in ["viewer", "operator", "consumer"] {
+        client
+            .batch_execute(&format!(
+                "CREATE ROLE {} LOGIN IN ROLE {prefix}{role}",
+                login(role)
+            ))
+            .unwrap();
+    }
+    let as_role = |role: &str| {
+        let url = pg.url.replacen("root@", &format!("{}@", login(role)), 1);
+        move |args: &[&str]| {
+            Command::new(BIN)
+                .env_clear()
+                .env("CURSORCTL_DB", &url)
+                .args(args)
+                .output()
+                .unwrap()
+        }
+    };
+    let before = pg.dump();
+    let viewer = as_role("viewer");
+    assert_eq!(
+        viewer(&["get", "billing", "orders:3", "-o", "value"]).stdout,
+        b"5\n"
+    );
+    assert_eq!(viewer(&["history"]).status.code(), Some(0));
+    let refused = viewer(&["advance", "billing", "orders:3"]);
+    assert_eq!(refused.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
+    let consumer = as_role("consumer");
+    let refused = consumer(&["advance", "billing", "orders:3"]);
+    assert_eq!(refused.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("permission denied"));
+    assert_eq!(pg.dump(), before, "refused writes changed nothing");
+    // The consumer's own path: a compare-and-swap through the library.
+    let consumer_url: cursorctl::StoreLocation = pg
+        .url
+        .replacen("root@", &format!("{}@", login("consumer")), 1)
+        .parse()
+        .unwrap();
+    let store = cursorctl::store::open(
+        &consumer_url,
+        cursorctl::Access::ReadWrite,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let mut cursor = cursorctl::ConsumerCursor::resume("billing", "orders:3", &*store).unwrap();
+    cursor.checkpoint(&*store, 6).unwrap();
+    assert_eq!(pg.offset("billing", "orders", 3), Some(6));
+    let operator = as_role("operator");
+    assert_eq!(
+        operator(&["advance", "billing", "orders:3", "-q"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        operator(&["undo", "2", "--reason", "test", "-q"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(pg.offset("billing", "orders", 3), Some(6));
+    let role: String = client
+        .query_one(
+            &format!("SELECT role FROM {}.history WHERE id = 2", pg.schema),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        role,
+        login("operator"),
+        "the history records the database role"
+    );
+    for role in ["viewer", "operator", "consumer"] {
+        let _ = client.batch_execute(&format!(
+            "DROP ROLE {0}; DROP OWNED BY {prefix}{role}; DROP ROLE {prefix}{role}",
+            login(role)
+        ));
+    }
+}
+
+/// The connection of a bulk write is terminated by the server while the
+/// write runs: exit 7, and the store holds the old state or the new one,
+/// never a mix.
+#[test]
+fn a_bulk_write_whose_connection_is_cut_writes_all_or_nothing() {
+    let Some(mut pg) = Pg::new() else { return };
+    // A name of its own, so that only this test's connection is cut.
+    let app = format!("bulk_{}", pg.schema);
+    pg.url.push_str(&format!("&application_name={app}"));
+    const LINES: usize = 400;
+    let mut seed = String::new();
+    let mut bump = String::new();
+    for i in 0..LINES {
+        seed.push_str(&format!("{{\"key\":\"c:o:{i}\",\"offset\":1}}\n"));
+        bump.push_str(&format!("{{\"key\":\"c:o:{i}\",\"offset\":2}}\n"));
+    }
+    let run_with = |input: &str, args: &[&str]| {
+        let mut child = pg
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child
+    };
+    let out = run_with(&seed, &["set", "--from-file", "-", "--create", "-q"])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let (mut cut, mut finished) = (0, 0);
+    for trial in 0..6u64 {
+        let child = run_with(&bump, &["set", "--from-file", "-", "-q"]);
+        std::thread::sleep(Duration::from_millis(50 + trial * 60));
+        let terminated: i64 = admin()
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = $1",
+                &[&app],
+            )
+            .unwrap()
+            .get(0);
+        let out = child.wait_with_output().unwrap();
+        let counts: (i64, i64) = {
+            let row = admin()
+                .query_one(
+                    &format!(
+                        "SELECT count(*) FILTER (WHERE \"offset\" = 1), \
+                                count(*) FILTER (WHERE \"offset\" = 2) FROM {}.cursors",
+                        pg.schema
+                    ),
+                    &[],
+                )
+                .unwrap();
+            (row.get(0), row.get(1))
+        };
+        match out.status.code() {
+            Some(0) => {
+                finished += 1;
+                assert_eq!(counts, (0, LINES as i64), "trial {trial}");
+            }
+            Some(7) => {
+                assert!(terminated > 0);
+                cut += 1;
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(err.contains("rolled back"), "trial {trial}: {err}");
+                assert!(
+                    counts == (LINES as i64, 0) || counts == (0, LINES as i64),
+                    "trial {trial}: mixed state {counts:?}"
+                );
+            }
+            other => panic!(
+                "trial {trial}: exit {other:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+        // Back to the old state for the next trial.
+        admin()
+            .batch_execute(&format!("UPDATE {}.cursors SET \"offset\" = 1", pg.schema))
+            .unwrap();
+    }
+    eprintln!("bulk write cut: {cut} trials cut mid-write, {finished} finished first");
+    assert!(cut > 0, "no trial cut a write while it ran");
+}
