@@ -39,3 +39,8 @@ pub use store::{
 #[cfg(doctest)]
 #[doc = include_str!("../docs/library.md")]
 pub struct LibraryGuide;
+
+/// The PostgreSQL guide, whose library example is compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/postgres.md")]
+pub struct PostgresGuide;
