@@ -36,6 +36,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
+            cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
             cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -148,6 +149,18 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;copy-store'= {
+            cand --to 'The store to copy into: a path or a postgres:// URL'
+            cand --db 'Path of the cursor store'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;completions'= {
             cand --db 'Path of the cursor store'
             cand -o 'Output format'
@@ -179,6 +192,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
+            cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
             cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -196,6 +210,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;history'= {
         }
         &'cursorctl;help;undo'= {
+        }
+        &'cursorctl;help;copy-store'= {
         }
         &'cursorctl;help;completions'= {
         }

@@ -525,3 +525,88 @@ fn a_bulk_write_whose_connection_is_cut_writes_all_or_nothing() {
     eprintln!("bulk write cut: {cut} trials cut mid-write, {finished} finished first");
     assert!(cut > 0, "no trial cut a write while it ran");
 }
+
+/// `copy-store` moves a store from SQLite to PostgreSQL and back: every
+/// cursor, change and batch arrives with its id and times, new ids follow
+/// the copied ones, and a destination that is not empty is refused and
+/// left as it is.
+#[test]
+fn copy_store_moves_a_store_to_postgres_and_back() {
+    let Some(pg) = Pg::empty() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let run = |db: &str, args: &[&str]| {
+        Command::new(BIN)
+            .env_clear()
+            .env("USER", "tester")
+            .env("CURSORCTL_DB", db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = |db: &str, args: &[&str]| {
+        let out = run(db, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = sqlite("first.db");
+    ok(&first, &["init", "-q"]);
+    ok(
+        &first,
+        &["set", "billing", "orders:3", "10", "--create", "-q"],
+    );
+    ok(
+        &first,
+        &["advance", "billing", "orders:3", "--by", "5", "-q"],
+    );
+    let mut bulk = pg.cmd();
+    bulk.env("CURSORCTL_DB", &first)
+        .args(["set", "--from-file", "-", "--create", "-q"])
+        .stdin(Stdio::piped());
+    let mut child = bulk.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for i in 0..50 {
+            writeln!(
+                stdin,
+                "{{\"key\":\"alerts:audit:{i}\",\"offset\":{}}}",
+                i * 7
+            )
+            .unwrap();
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    let listing = |db: &str| ok(db, &["get", "-o", "ndjson"]);
+    let history = |db: &str| ok(db, &["history", "-o", "ndjson"]);
+    let copied = ok(&first, &["copy-store", "--to", &pg.url, "-o", "json"]);
+    let record: serde_json::Value = serde_json::from_str(&copied).unwrap();
+    assert_eq!(record["cursors"], 51);
+    assert_eq!(record["changes"], 52);
+    assert_eq!(record["batches"], 1);
+    assert_eq!(listing(&pg.url), listing(&first));
+    assert_eq!(history(&pg.url), history(&first));
+    // New ids continue after the copied ones.
+    let change = ok(&pg.url, &["advance", "billing", "orders:3", "-o", "json"]);
+    let change: serde_json::Value = serde_json::from_str(&change).unwrap();
+    assert_eq!(change["id"], 53);
+    let back = sqlite("back.db");
+    ok(&pg.url, &["copy-store", "--to", &back, "-q"]);
+    assert_eq!(listing(&back), listing(&pg.url));
+    assert_eq!(history(&back), history(&pg.url));
+    // Undo works on the copy: ids and batches came along.
+    ok(&back, &["undo", "--batch", "1", "--reason", "test", "-q"]);
+    // A destination that holds anything is refused and left as it is.
+    let before = pg.dump();
+    let out = run(&first, &["copy-store", "--to", &pg.url]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    assert_eq!(pg.dump(), before);
+    let out = run(&first, &["copy-store", "--to", &first]);
+    assert_eq!(out.status.code(), Some(2));
+}

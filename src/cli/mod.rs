@@ -4,6 +4,7 @@ mod advance;
 mod bulk;
 mod change;
 mod completions;
+mod copy_store;
 mod error;
 mod flush_sim;
 mod get;
@@ -98,6 +99,7 @@ pub enum Command {
     FlushSim(flush_sim::Args),
     History(history::Args),
     Undo(undo::Args),
+    CopyStore(copy_store::Args),
     Completions(completions::Args),
     #[command(hide = true)]
     Man(man::Args),
@@ -235,6 +237,7 @@ pub fn main() -> u8 {
         Command::FlushSim(args) => flush_sim::run(&ctx, &args),
         Command::History(args) => history::run(&ctx, &args),
         Command::Undo(args) => undo::run(&ctx, &args),
+        Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
         Command::Man(args) => man::run(&args, Cli::command()),
     };

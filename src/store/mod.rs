@@ -25,7 +25,8 @@ use std::time::Duration;
 
 pub use location::{Backend, StoreLocation};
 pub use types::{
-    Access, ChangeInput, CursorFilter, CursorRow, HistoryFilter, HistoryRow, InitOutcome,
+    Access, BatchRow, ChangeInput, CopiedRow, CursorFilter, CursorRow, HistoryFilter, HistoryRow,
+    InitOutcome,
 };
 
 use crate::error::{DurabilityError, StoreError};
@@ -102,6 +103,13 @@ pub trait StoreRead {
     ///
     /// Store failures.
     fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError>;
+
+    /// Visit every batch, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_batches(&self, each: &mut dyn FnMut(&BatchRow) -> Visit) -> Result<(), StoreError>;
 }
 
 /// A cursor store. Each call outside a transaction is its own
@@ -234,6 +242,22 @@ pub trait WriteTxn: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError>;
+
+    /// Write a row copied from another store as it is, with its id and
+    /// times (`copy-store` into an empty store).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a row whose key or id is taken.
+    fn copy_in(&self, row: CopiedRow<'_>) -> Result<(), StoreError>;
+
+    /// After the last [`WriteTxn::copy_in`]: new ids continue after the
+    /// copied ones.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn finish_copy(&self) -> Result<(), StoreError>;
 
     /// Whether the store aborted this transaction to keep concurrent
     /// transactions serializable (a serialization failure or a deadlock):

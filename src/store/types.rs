@@ -114,6 +114,33 @@ impl HistoryRow {
     }
 }
 
+/// One batch: the changes of one command that wrote many cursors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRow {
+    /// The batch id.
+    pub id: i64,
+    /// When, in milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The command.
+    pub command: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Who.
+    pub user: String,
+}
+
+/// A stored row copied as it is into another store (`copy-store`): ids
+/// and times are kept.
+#[derive(Clone, Copy, Debug)]
+pub enum CopiedRow<'a> {
+    /// A cursor.
+    Cursor(&'a CursorRow),
+    /// A batch.
+    Batch(&'a BatchRow),
+    /// A recorded change.
+    Change(&'a HistoryRow),
+}
+
 /// Which history rows to return.
 #[derive(Clone, Debug, Default)]
 pub struct HistoryFilter {

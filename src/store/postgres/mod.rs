@@ -269,6 +269,13 @@ impl StoreRead for PostgresStore {
     fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
         read::change(self, id)
     }
+
+    fn visit_batches(
+        &self,
+        each: &mut dyn FnMut(&crate::store::BatchRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| read::visit_batches(self, each))
+    }
 }
 
 impl DurableStore for PostgresStore {

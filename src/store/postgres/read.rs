@@ -225,3 +225,23 @@ pub(super) fn batch_change_ids(store: &PostgresStore, batch: i64) -> Result<Vec<
         .map_err(|e| store.error("reading a batch", e))
         .map(|rows| rows.iter().map(|r| r.get(0)).collect())
 }
+
+pub(super) fn visit_batches(
+    store: &PostgresStore,
+    each: &mut dyn FnMut(&crate::store::BatchRow) -> Visit,
+) -> Result<(), StoreError> {
+    stream(
+        store,
+        "SELECT id, at, command, reason, \"user\" FROM batches ORDER BY id",
+        "reading the batches",
+        |row| {
+            Ok(each(&crate::store::BatchRow {
+                id: row.get(0),
+                at: row.get(1),
+                command: row.get(2),
+                reason: row.get(3),
+                user: row.get(4),
+            }))
+        },
+    )
+}

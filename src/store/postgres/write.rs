@@ -9,8 +9,8 @@ use super::PostgresStore;
 use crate::error::{DurabilityError, StoreError};
 use crate::key::CursorKey;
 use crate::store::{
-    guarded_cas, ChangeInput, CursorFilter, CursorRow, DurableStore, GuardedWrites, HistoryFilter,
-    HistoryRow, StoreRead, Visit, WriteTxn,
+    guarded_cas, ChangeInput, CopiedRow, CursorFilter, CursorRow, DurableStore, GuardedWrites,
+    HistoryFilter, HistoryRow, StoreRead, Visit, WriteTxn,
 };
 
 const SWAP: &str = "UPDATE cursors SET \"offset\" = $4, \
@@ -145,6 +145,13 @@ impl StoreRead for PostgresTxn<'_> {
     fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
         read::change(self.store, id)
     }
+
+    fn visit_batches(
+        &self,
+        each: &mut dyn FnMut(&crate::store::BatchRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_batches(self.store, each)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -246,6 +253,70 @@ impl WriteTxn for PostgresTxn<'_> {
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
         read::batch_change_ids(self.store, batch)
+    }
+
+    fn copy_in(&self, row: CopiedRow<'_>) -> Result<(), StoreError> {
+        let fallback_now = match row {
+            CopiedRow::Cursor(c) if c.updated_at.is_none() => self.now_ms(),
+            _ => 0,
+        };
+        let mut client = self.store.client.borrow_mut();
+        let result = match row {
+            CopiedRow::Cursor(c) => {
+                let updated_at = c.updated_at.unwrap_or(fallback_now);
+                client.execute(
+                    "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &c.consumer,
+                        &c.channel,
+                        &i64::from(c.partition),
+                        &sql_offset(c.offset),
+                        &updated_at,
+                    ],
+                )
+            }
+            CopiedRow::Batch(b) => client.execute(
+                "INSERT INTO batches (id, at, command, reason, \"user\") OVERRIDING SYSTEM VALUE \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&b.id, &b.at, &b.command, &b.reason, &b.user],
+            ),
+            CopiedRow::Change(h) => client.execute(
+                "INSERT INTO history (id, at, consumer, channel, partition, old_offset, \
+                 new_offset, command, reason, \"user\", batch) OVERRIDING SYSTEM VALUE \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &h.id,
+                    &h.at,
+                    &h.consumer,
+                    &h.channel,
+                    &i64::from(h.partition),
+                    &h.old_offset.map(sql_offset),
+                    &h.new_offset.map(sql_offset),
+                    &h.command,
+                    &h.reason,
+                    &h.user,
+                    &h.batch,
+                ],
+            ),
+        };
+        drop(client);
+        result
+            .map(drop)
+            .map_err(|e| self.failed("copying a row", e))
+    }
+
+    fn finish_copy(&self) -> Result<(), StoreError> {
+        self.store
+            .client
+            .borrow_mut()
+            .batch_execute(
+                "SELECT setval(pg_get_serial_sequence('history', 'id'), \
+                        coalesce((SELECT max(id) FROM history), 0) + 1, false); \
+                 SELECT setval(pg_get_serial_sequence('batches', 'id'), \
+                        coalesce((SELECT max(id) FROM batches), 0) + 1, false);",
+            )
+            .map_err(|e| self.failed("continuing the ids after the copied ones", e))
     }
 
     fn must_retry(&self) -> bool {

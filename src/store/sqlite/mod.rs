@@ -120,6 +120,13 @@ impl StoreRead for SqliteStore {
     fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
         read::read_change(&self.conn, id)
     }
+
+    fn visit_batches(
+        &self,
+        each: &mut dyn FnMut(&crate::store::BatchRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_batches(&self.conn, each)
+    }
 }
 
 impl DurableStore for SqliteStore {

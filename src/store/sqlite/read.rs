@@ -249,3 +249,30 @@ pub(super) fn batch_change_ids(conn: &Connection, batch: i64) -> Result<Vec<i64>
         .map_err(db_err("reading a batch"))?;
     Ok(ids)
 }
+
+/// Visit every batch, oldest first.
+pub(super) fn visit_batches(
+    conn: &Connection,
+    each: &mut dyn FnMut(&crate::store::BatchRow) -> Visit,
+) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT id, at, command, reason, user FROM batches ORDER BY id")
+        .map_err(db_err("reading the batches"))?;
+    let mut rows = stmt.query([]).map_err(db_err("reading the batches"))?;
+    while let Some(row) = rows.next().map_err(db_err("reading the batches"))? {
+        let batch = (|| {
+            Ok::<_, rusqlite::Error>(crate::store::BatchRow {
+                id: row.get(0)?,
+                at: row.get(1)?,
+                command: row.get(2)?,
+                reason: row.get(3)?,
+                user: row.get(4)?,
+            })
+        })()
+        .map_err(db_err("reading the batches"))?;
+        if each(&batch).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}

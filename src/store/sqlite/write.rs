@@ -247,6 +247,13 @@ impl StoreRead for SqliteTxn<'_> {
     fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
         read::read_change(&self.tx, id)
     }
+
+    fn visit_batches(
+        &self,
+        each: &mut dyn FnMut(&crate::store::BatchRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_batches(&self.tx, each)
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {
@@ -346,6 +353,53 @@ impl WriteTxn for SqliteTxn<'_> {
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
         read::batch_change_ids(&self.tx, batch)
+    }
+
+    fn copy_in(&self, row: crate::store::CopiedRow<'_>) -> Result<(), StoreError> {
+        use crate::store::CopiedRow;
+        let offset = |o: u64| i64::try_from(o).unwrap_or(i64::MAX);
+        let opt = |o: Option<u64>| o.map(offset);
+        let result = match row {
+            CopiedRow::Cursor(c) => self.tx.execute(
+                "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    c.consumer,
+                    c.channel,
+                    c.partition,
+                    offset(c.offset),
+                    c.updated_at.unwrap_or(self.now_ms)
+                ],
+            ),
+            CopiedRow::Batch(b) => self.tx.execute(
+                "INSERT INTO batches (id, at, command, reason, user) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![b.id, b.at, b.command, b.reason, b.user],
+            ),
+            CopiedRow::Change(h) => self.tx.execute(
+                "INSERT INTO history (id, at, consumer, channel, partition, old_offset, \
+                 new_offset, command, reason, user, batch) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    h.id,
+                    h.at,
+                    h.consumer,
+                    h.channel,
+                    h.partition,
+                    opt(h.old_offset),
+                    opt(h.new_offset),
+                    h.command,
+                    h.reason,
+                    h.user,
+                    h.batch
+                ],
+            ),
+        };
+        result.map(drop).map_err(db_err("copying a row"))
+    }
+
+    fn finish_copy(&self) -> Result<(), StoreError> {
+        // New ids follow the largest one by themselves (INTEGER PRIMARY KEY).
+        Ok(())
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
