@@ -2,9 +2,8 @@
 //! the pieces batch writes share (failure lists, batch printing, progress).
 
 use std::collections::hash_map::{Entry as MapEntry, HashMap, RandomState};
-use std::fs::File;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
-use std::io::{self, BufRead, BufReader, IsTerminal};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
@@ -15,11 +14,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
-use super::error::{classify, ExitKind, Failure};
+use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputError};
 use super::input::{Entry, InputFormat, LineReader};
 use super::interrupt::Interrupt;
 use super::output::Shape;
 use super::records::{ChangeRecord, PlanRecord, Status};
+use super::source;
 use super::Context;
 
 /// How many failing lines an error lists; the total is always given.
@@ -269,7 +269,7 @@ pub fn print_batch(
     let mut print_unchanged_up_to = |printer: &mut super::output::Printer,
                                      position: &mut u64,
                                      last: bool|
-     -> io::Result<()> {
+     -> Result<(), OutputError> {
         while let Some((_, key, offset)) = pending.next_if(|(at, _, _)| last || *at == *position) {
             printer.record(&ChangeRecord {
                 id: None,
@@ -300,20 +300,6 @@ pub fn print_batch(
     Ok(())
 }
 
-fn open_input(path: &Path) -> anyhow::Result<(Box<dyn BufRead>, Option<u64>)> {
-    const BUFFER: usize = 1 << 20;
-    if path.as_os_str() == "-" {
-        return Ok((
-            Box::new(BufReader::with_capacity(BUFFER, io::stdin().lock())),
-            None,
-        ));
-    }
-    let file = File::open(path)
-        .map_err(|e| Failure::usage(format!("cannot read the input {}: {e}", path.display())))?;
-    let size = file.metadata().ok().map(|m| m.len());
-    Ok((Box::new(BufReader::with_capacity(BUFFER, file)), size))
-}
-
 /// Why a write transaction ended without committing although nothing
 /// failed: every line left its cursor as it was.
 #[derive(Debug, thiserror::Error)]
@@ -329,8 +315,11 @@ struct Applied {
 
 /// Run `set --from-file`.
 pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
-    let (reader, size) = open_input(opts.path)?;
-    let mut lines = LineReader::new(reader, opts.format);
+    // Stdin is read to its end before the write lock is taken: other
+    // writers must not wait on input that trickles in.
+    let source = source::open(opts.path, "--from-file", !opts.dry_run)?;
+    let size = source.size;
+    let mut lines = LineReader::new(source.reader, opts.format).named(source.name);
     let progress = Progress::new(ctx, size);
     if opts.dry_run {
         let result = plan(ctx, opts, &mut lines, &progress);
@@ -429,7 +418,13 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     progress.finish();
     match result {
         Ok(applied) => {
-            print_batch(ctx, &store, Some(applied.batch), kept)?;
+            print_batch(ctx, &store, Some(applied.batch), kept).map_err(|e| {
+                committed_but_unprinted(
+                    e,
+                    &format!("batch {} ({} change(s))", applied.batch, applied.changed),
+                    ("batch", applied.batch),
+                )
+            })?;
             ctx.note(&format!(
                 "applied {} change(s), {} unchanged, in batch {} (undo with `cursorctl undo --batch {}`)",
                 applied.changed, applied.unchanged, applied.batch, applied.batch

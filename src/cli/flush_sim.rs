@@ -1,6 +1,7 @@
 //! `cursorctl flush-sim`: what a checkpoint policy costs and risks, found by
 //! running the real checkpoint driver against a cursor.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::num::NonZeroU64;
@@ -14,10 +15,11 @@ use cursorctl::store::DurableStore;
 use cursorctl::{parse_offset, CheckpointPolicy, DurabilityError, MemoryStore};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::error::{describe_durability, ExitKind, Failure};
+use super::error::{committed_but_unprinted, describe_durability, ExitKind, Failure};
 use super::interrupt::Interrupt;
 use super::output::{Field, Format, Printer, Record, Shape};
-use super::Context;
+use super::source::{self, read_failed, Source};
+use super::{reason_arg, Context};
 
 /// The policies `--compare` runs, in this order.
 const COMPARED: [CheckpointPolicy; 5] = [
@@ -120,7 +122,7 @@ pub struct Args {
     pub create: bool,
 
     /// With --commit: why (recorded in the history)
-    #[arg(long, value_name = "TEXT", requires = "commit")]
+    #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true, requires = "commit")]
     pub reason: Option<String>,
 }
 
@@ -268,6 +270,7 @@ fn commit(
         store: &store,
         reason: args.reason.as_deref(),
         user: &user,
+        batch: Cell::new(None),
     };
     let partition_key = key.partition_key().to_string();
     let sim = Simulation::resume(
@@ -289,27 +292,48 @@ fn commit(
     let offsets = input.offsets(start)?;
     let result = sim.run(offsets, &mut reporter);
     reporter.finish();
+    let batch = audited.batch.get();
+    let undo = batch.map_or_else(String::new, |b| {
+        format!(" in batch {b} (undo with `cursorctl undo --batch {b} --reason TEXT`)")
+    });
+    // Once a checkpoint is committed, a summary that cannot be printed must
+    // not read as if nothing happened.
+    let unprinted = |e: anyhow::Error, summary: &Summary| match batch {
+        Some(b) => committed_but_unprinted(
+            e,
+            &format!(
+                "batch {b} ({} checkpoint(s) moving {key} from {} to {})",
+                summary.checkpoints, summary.start_offset, summary.final_offset
+            ),
+            ("batch", b),
+        ),
+        None => e,
+    };
     match result {
         Ok(summary) => {
             note_short_input(ctx, &summary);
-            printer.record(&SummaryRecord::new(&key_text, &summary, true, None))?;
-            printer.finish()?;
+            printer
+                .record(&SummaryRecord::new(&key_text, &summary, true, None))
+                .and_then(|()| printer.finish())
+                .map_err(|e| unprinted(e.into(), &summary))?;
             ctx.note(&format!(
-                "committed {} checkpoint(s); {key} is at offset {}",
+                "committed {} checkpoint(s){undo}; {key} is at offset {}",
                 summary.checkpoints, summary.final_offset
             ));
             Ok(())
         }
         Err(stopped) => {
-            let so_far = so_far(&stopped.summary);
+            let so_far = so_far(&stopped.summary, batch);
             match stopped.reason {
                 Stop::Interrupted(e) => Err(e.context(so_far)),
                 Stop::Failed(e) => {
                     let kind = describe_durability(&e).0;
                     let record =
                         SummaryRecord::new(&key_text, &stopped.summary, true, Some(kind.name()));
-                    printer.record(&record)?;
-                    printer.finish()?;
+                    printer
+                        .record(&record)
+                        .and_then(|()| printer.finish())
+                        .map_err(|e| unprinted(e.into(), &stopped.summary))?;
                     Err(anyhow::Error::new(e).context(so_far))
                 }
             }
@@ -318,15 +342,17 @@ fn commit(
 }
 
 /// What a stopped commit had done, for the error message.
-fn so_far(summary: &Summary) -> String {
-    let done = match summary.checkpoints {
-        0 => format!(
+fn so_far(summary: &Summary, batch: Option<i64>) -> String {
+    let done = match (summary.checkpoints, batch) {
+        (0, _) => format!(
             "no checkpoint was committed (the cursor was at {})",
             summary.start_offset
         ),
-        n => format!(
-            "{n} checkpoint(s) were committed, moving the cursor from {} to {}",
-            summary.start_offset, summary.final_offset
+        (n, batch) => format!(
+            "{n} checkpoint(s) were committed{}, moving the cursor from {} to {}",
+            batch.map_or_else(String::new, |b| format!(" in batch {b}")),
+            summary.start_offset,
+            summary.final_offset
         ),
     };
     format!("flush-sim stopped at message {}; {done}", summary.messages)
@@ -343,10 +369,14 @@ fn note_short_input(ctx: &Context, summary: &Summary) {
 
 /// The real store for `--commit`: each compare-and-swap is its own
 /// `BEGIN IMMEDIATE` transaction and is recorded in the history with it.
+/// The run's changes share one batch, made with the first change, so that
+/// `undo --batch` reverts a run (even an interrupted one) as a whole.
 struct Audited<'a> {
     store: &'a SqliteStore,
     reason: Option<&'a str>,
     user: &'a str,
+    /// The run's batch, once its first change is committed.
+    batch: Cell<Option<i64>>,
 }
 
 impl DurableStore for Audited<'_> {
@@ -356,24 +386,33 @@ impl DurableStore for Audited<'_> {
 
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         let parsed = CursorKey::parse(key)?;
-        self.store.write(|txn| {
+        let batch = self.store.write(|txn| -> Result<_, DurabilityError> {
             let old = txn.cursor(&parsed)?.map(|row| row.offset);
             txn.cas(key, expected, new)?;
             // As with every command, a checkpoint to the offset the cursor
             // already holds changes nothing and records nothing.
-            if old != Some(new) {
-                txn.record_change(&ChangeInput {
-                    key: &parsed,
-                    old_offset: old,
-                    new_offset: Some(new),
-                    command: "flush-sim",
-                    reason: self.reason,
-                    user: self.user,
-                    batch: None,
-                })?;
+            if old == Some(new) {
+                return Ok(self.batch.get());
             }
-            Ok(())
-        })
+            let batch = match self.batch.get() {
+                Some(b) => b,
+                None => txn.new_batch("flush-sim --commit", self.reason, self.user)?,
+            };
+            txn.record_change(&ChangeInput {
+                key: &parsed,
+                old_offset: old,
+                new_offset: Some(new),
+                command: "flush-sim",
+                reason: self.reason,
+                user: self.user,
+                batch: Some(batch),
+            })?;
+            Ok(Some(batch))
+        })?;
+        // Kept only once committed: a rolled-back first change takes its
+        // batch with it.
+        self.batch.set(batch);
+        Ok(())
     }
 }
 
@@ -407,7 +446,9 @@ impl<'p> Reporter<'p> {
 
     /// Say something on stderr without tearing the progress bar.
     fn say(&self, text: &str) {
-        let say = || eprintln!("cursorctl: {text}");
+        let say = || {
+            let _ = writeln!(io::stderr(), "cursorctl: {text}");
+        };
         match &self.bar {
             Some(bar) => bar.suspend(say),
             None => say(),
@@ -508,17 +549,7 @@ impl Input {
         let Some(path) = &args.offsets else {
             return Ok(Self::Messages(args.messages.unwrap_or(0)));
         };
-        let (name, reader): (String, Box<dyn BufRead>) = if path.as_os_str() == "-" {
-            ("stdin".to_owned(), Box::new(io::stdin().lock()))
-        } else {
-            let file = File::open(path).map_err(|e| {
-                Failure::usage(format!("cannot read --offsets {}: {e}", path.display()))
-            })?;
-            (
-                path.display().to_string(),
-                Box::new(BufReader::with_capacity(1 << 16, file)),
-            )
-        };
+        let Source { reader, name, .. } = source::open(path, "--offsets", false)?;
         if !keep {
             return Ok(Self::Stream { name, reader });
         }
@@ -595,10 +626,7 @@ impl<R: BufRead> LineOffsets<R> {
 
     fn bad(&mut self, message: String) -> anyhow::Error {
         self.done = true;
-        Failure::usage(format!(
-            "--offsets {} line {}: {message}",
-            self.name, self.line
-        ))
+        Failure::usage(format!("{} line {}: {message}", self.name, self.line))
         .with("line", self.line)
         .into()
     }
@@ -611,19 +639,23 @@ impl<R: BufRead> Iterator for LineOffsets<R> {
         if self.done {
             return None;
         }
-        self.buf.clear();
-        match self.reader.read_until(b'\n', &mut self.buf) {
-            Ok(0) => {
-                self.done = true;
-                return None;
+        // Blank lines (a trailing newline, an empty line between blocks) are
+        // skipped, as in `set --from-file`.
+        loop {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(_) => self.line += 1,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(read_failed(&self.name, &e)));
+                }
             }
-            Ok(_) => self.line += 1,
-            Err(e) => {
-                self.done = true;
-                let name = &self.name;
-                return Some(Err(
-                    anyhow::Error::new(e).context(format!("reading --offsets {name}"))
-                ));
+            if !self.buf.iter().all(u8::is_ascii_whitespace) {
+                break;
             }
         }
         let mut text = self.buf.as_slice();

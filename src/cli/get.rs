@@ -1,5 +1,6 @@
 //! `cursorctl get`: one cursor, or a listing.
 
+use std::io::Write as _;
 use std::time::Duration;
 
 use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
@@ -94,7 +95,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             Ok(row) => printer.record(record.fill(row))?,
             Err(e) => {
                 invalid += 1;
-                eprintln!("cursorctl: warning: {e}");
+                let _ = writeln!(std::io::stderr(), "cursorctl: warning: {e}");
             }
         }
         Ok(())

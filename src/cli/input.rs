@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::Failure;
+use super::source::read_failed;
 
 /// The format of bulk input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +69,8 @@ pub struct LineReader<R> {
     format: Option<InputFormat>,
     csv: Option<CsvColumns>,
     fields: Vec<(usize, usize, bool)>,
+    /// How read errors name the input.
+    name: String,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -82,7 +85,15 @@ impl<R: BufRead> LineReader<R> {
             format,
             csv: None,
             fields: Vec::new(),
+            name: "the input".to_owned(),
         }
+    }
+
+    /// Name the input in read errors (`--from-file moves.csv`).
+    #[must_use]
+    pub fn named(mut self, name: String) -> Self {
+        self.name = name;
+        self
     }
 
     /// Bytes read so far.
@@ -98,7 +109,10 @@ impl<R: BufRead> LineReader<R> {
     pub fn next_line(&mut self) -> anyhow::Result<Option<Line>> {
         loop {
             self.buf.clear();
-            let n = self.reader.read_until(b'\n', &mut self.buf)?;
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| read_failed(&self.name, &e))?;
             if n == 0 {
                 return Ok(None);
             }

@@ -11,10 +11,10 @@ mod history;
 mod init;
 mod input;
 mod interrupt;
-mod man;
 mod output;
 mod records;
 mod set;
+mod source;
 mod undo;
 
 use std::io::{self, Write};
@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cursorctl::store::sqlite::{Access, SqliteStore};
-use cursorctl::{parse_duration, parse_offset};
+use cursorctl::{parse_busy_timeout, parse_offset};
 
 use error::{report, ExitKind};
 use output::{ColorChoice, Format, Printer, Record, Shape};
@@ -74,8 +74,9 @@ pub struct GlobalArgs {
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
     pub output: Format,
 
-    /// How long to wait for a store locked by another writer
-    #[arg(long, global = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION", allow_hyphen_values = true)]
+    /// How long to wait for a store locked by another writer (at most
+    /// 2147483647ms, about 24d20h: the longest SQLite waits)
+    #[arg(long, global = true, default_value = "5s", value_parser = parse_busy_timeout, value_name = "DURATION", allow_hyphen_values = true)]
     pub busy_timeout: Duration,
 
     /// Print no change records or notes (errors are still printed)
@@ -97,13 +98,19 @@ pub enum Command {
     History(history::Args),
     Undo(undo::Args),
     Completions(completions::Args),
-    #[command(hide = true)]
-    Man(man::Args),
 }
 
 /// Parse an offset argument (clap value parser).
 pub fn offset_arg(s: &str) -> Result<u64, String> {
     parse_offset(s).map_err(|e| e.to_string())
+}
+
+/// Parse a `--reason` (clap value parser): it must say something.
+pub fn reason_arg(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("a reason must have non-blank text, for example --reason 'replay INC-123'".to_owned());
+    }
+    Ok(s.to_owned())
 }
 
 /// What every command needs: the global options and ways to open, print
@@ -234,7 +241,6 @@ pub fn main() -> u8 {
         Command::History(args) => history::run(&ctx, &args),
         Command::Undo(args) => undo::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
-        Command::Man(args) => man::run(&args, Cli::command()),
     };
     match result {
         Ok(()) => 0,

@@ -132,6 +132,19 @@ pub struct ChangeRecord {
 }
 
 impl ChangeRecord {
+    /// What the change did, in words: `advanced from 5 to 6`.
+    pub fn describe(&self) -> String {
+        let (old, new) = (self.old_offset.unwrap_or(0), self.new_offset.unwrap_or(0));
+        match self.status {
+            Status::Created => format!("created at {new}"),
+            Status::Removed => format!("removed at {old}"),
+            Status::Unchanged => format!("unchanged at {new}"),
+            Status::Advanced | Status::Rewound => {
+                format!("{} from {old} to {new}", self.status.as_str())
+            }
+        }
+    }
+
     /// New minus old offset, where an absent cursor counts as 0.
     pub fn delta(&self) -> i64 {
         let as_i64 = |v: Option<u64>| i64::try_from(v.unwrap_or(0)).unwrap_or(i64::MAX);

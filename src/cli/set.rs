@@ -8,7 +8,7 @@ use super::bulk;
 use super::change::{run_one, Audit, Move, Target};
 use super::error::Failure;
 use super::input::InputFormat;
-use super::{offset_arg, Context};
+use super::{offset_arg, reason_arg, Context};
 
 /// Checkpoint a cursor to OFFSET, or many cursors from a file
 ///
@@ -81,7 +81,7 @@ pub struct WriteArgs {
     pub dry_run: bool,
 
     /// Why (recorded in the history)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
     pub reason: Option<String>,
 }
 

@@ -6,11 +6,11 @@ use cursorctl::store::{DryRun, DurableStore};
 use cursorctl::StoreError;
 
 use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
-use super::change::{apply_in, move_cursor, Audit, Move, Target};
-use super::error::{classify, ExitKind, Failure};
+use super::change::{apply_in, move_cursor, print_committed, Audit, Move, Target};
+use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
 use super::output::Shape;
 use super::records::{key_of, ChangeRecord, PlanRecord, Status};
-use super::Context;
+use super::{reason_arg, Context};
 
 /// Undo a recorded change, or every change of a batch
 ///
@@ -44,7 +44,7 @@ pub struct Args {
     pub batch: Option<i64>,
 
     /// Why (recorded in the history; needed when the undo moves a cursor back)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
     pub reason: Option<String>,
 
     /// Show what would happen; write nothing and take no write lock
@@ -103,11 +103,14 @@ fn plan_undo(
     let step = match (change.old_offset, change.new_offset) {
         (old, Some(wrote)) => {
             if current != Some(wrote) {
-                let holds = current.map_or_else(|| "no cursor".to_owned(), |v| v.to_string());
+                let holds = current.map_or_else(
+                    || "it no longer exists".to_owned(),
+                    |v| format!("it holds {v}"),
+                );
                 return Err(Failure::new(
                     ExitKind::Stale,
                     format!(
-                        "cursor {key} no longer holds offset {wrote}, which change {id} wrote (it holds {holds})"
+                        "cursor {key} no longer holds offset {wrote}, which change {id} wrote ({holds})"
                     ),
                 )
                 .with_hint("the cursor moved since: see `cursorctl history` for what moved it")
@@ -267,7 +270,7 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
         };
         apply_undo(txn, &plan, &audit)
     })?;
-    ctx.print_one(&record)
+    print_committed(ctx, &record)
 }
 
 /// The ids of a batch's changes, newest first (so a cursor changed twice in
@@ -352,7 +355,13 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
         Ok((new_batch, ids.len() as u64))
     });
     let (new_batch, count) = result?;
-    print_batch(ctx, &store, Some(new_batch), Vec::new())?;
+    print_batch(ctx, &store, Some(new_batch), Vec::new()).map_err(|e| {
+        committed_but_unprinted(
+            e,
+            &format!("the undo of batch {batch} ({count} change(s), recorded as batch {new_batch})"),
+            ("batch", new_batch),
+        )
+    })?;
     ctx.note(&format!(
         "undid {count} change(s) of batch {batch}, recorded as batch {new_batch}"
     ));

@@ -362,7 +362,7 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(path, flags).map_err(db_err("creating the store"))?;
-        conn.busy_timeout(busy_timeout)
+        conn.busy_timeout(busy_timeout.min(crate::parse::MAX_BUSY_TIMEOUT))
             .map_err(db_err("setting the busy timeout"))?;
         let store = Self {
             conn,
@@ -439,7 +439,7 @@ impl SqliteStore {
             Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(db_err("opening the store"))?;
-        conn.busy_timeout(busy_timeout)
+        conn.busy_timeout(busy_timeout.min(crate::parse::MAX_BUSY_TIMEOUT))
             .map_err(db_err("setting the busy timeout"))?;
         check_schema(&conn, path)?;
         let store = Self {
