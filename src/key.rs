@@ -115,9 +115,10 @@ fn check_name(what: &'static str, input: &str) -> Result<(), KeyError> {
     if input.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
         return Ok(());
     }
-    if let Some(c) = input.chars().find(|c| {
-        *c == ':' || c.is_whitespace() || c.is_control() || invisible(*c).is_some()
-    }) {
+    if let Some(c) = input
+        .chars()
+        .find(|c| *c == ':' || c.is_whitespace() || c.is_control() || invisible(*c).is_some())
+    {
         let reason = if c == ':' {
             "must not contain ':'".to_owned()
         } else if c.is_whitespace() {
@@ -381,7 +382,13 @@ mod tests {
         assert!(ConsumerId::new("a\u{7}").is_err());
         assert!(ConsumerId::new("x".repeat(255)).is_ok());
         assert!(ConsumerId::new("café-ü").is_ok());
-        for bad in ["a\u{200B}b", "\u{202E}abc", "a\u{FEFF}", "a\u{2066}b", "a\u{00AD}b"] {
+        for bad in [
+            "a\u{200B}b",
+            "\u{202E}abc",
+            "a\u{FEFF}",
+            "a\u{2066}b",
+            "a\u{00AD}b",
+        ] {
             let err = ConsumerId::new(bad).unwrap_err();
             assert!(err.to_string().contains("invisible"), "{err}");
         }

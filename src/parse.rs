@@ -59,7 +59,8 @@ pub fn parse_offset(input: &str) -> Result<u64, OffsetError> {
 }
 
 /// The units a duration takes, for messages.
-const UNITS: &str = "units: ms, s, m (minutes), h, d (days), w (weeks); for example 500ms, 5s, 10m, 1h30m or 2d";
+const UNITS: &str =
+    "units: ms, s, m (minutes), h, d (days), w (weeks); for example 500ms, 5s, 10m, 1h30m or 2d";
 
 /// Milliseconds per unit; `Err` holds why a unit is refused.
 fn unit_ms(unit: &str) -> Result<u64, &'static str> {
@@ -70,9 +71,13 @@ fn unit_ms(unit: &str) -> Result<u64, &'static str> {
         "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000,
         "d" | "day" | "days" => 86_400_000,
         "w" | "week" | "weeks" => 604_800_000,
-        "M" => return Err("\"M\" is ambiguous (m is minutes; months are not a unit: use days, for example 90d)"),
+        "M" => return Err(
+            "\"M\" is ambiguous (m is minutes; months are not a unit: use days, for example 90d)",
+        ),
         "month" | "months" | "y" | "year" | "years" => {
-            return Err("months and years are not units (their length varies): use days, for example 90d")
+            return Err(
+                "months and years are not units (their length varies): use days, for example 90d",
+            )
         }
         "ns" | "nsec" | "us" | "usec" => return Err("the smallest unit is ms"),
         _ => return Err("unknown unit"),
@@ -101,10 +106,7 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
             return Err(bad(format!("expected a number at {rest:?}")));
         }
         let (number, after) = rest.split_at(digits);
-        let letters = after
-            .bytes()
-            .take_while(u8::is_ascii_alphabetic)
-            .count();
+        let letters = after.bytes().take_while(u8::is_ascii_alphabetic).count();
         let (unit, after) = after.split_at(letters);
         if unit.is_empty() {
             return Err(bad(format!("the number {number} has no unit")));
@@ -178,7 +180,17 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("2days"), Ok(Duration::from_secs(172_800)));
         assert_eq!(parse_duration("1w"), Ok(Duration::from_secs(604_800)));
-        for bad in ["5", "", "soon", "5M", "1y", "3months", "5us", "m5", "99999999999999999999d"] {
+        for bad in [
+            "5",
+            "",
+            "soon",
+            "5M",
+            "1y",
+            "3months",
+            "5us",
+            "m5",
+            "99999999999999999999d",
+        ] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("units: ms, s, m (minutes)"), "{bad}: {err}");
         }

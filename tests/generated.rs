@@ -120,7 +120,11 @@ fn man_pages_are_not_a_command() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let help = Command::new(BIN).env_clear().arg("--help").output().unwrap();
+    let help = Command::new(BIN)
+        .env_clear()
+        .arg("--help")
+        .output()
+        .unwrap();
     let completions = Command::new(BIN)
         .env_clear()
         .args(["completions", "bash"])

@@ -198,11 +198,7 @@ pub fn print_committed(ctx: &Context, record: &ChangeRecord) -> anyhow::Result<(
     ctx.print_one(record).map_err(|e| match record.id {
         Some(id) => committed_but_unprinted(
             e,
-            &format!(
-                "change {id} ({} {})",
-                record.key,
-                record.describe()
-            ),
+            &format!("change {id} ({} {})", record.key, record.describe()),
             ("change", id),
         ),
         None => e,

@@ -197,11 +197,7 @@ impl From<io::Error> for OutputError {
 /// change stands, with its id, so that nobody runs it again.
 /// `id` names what was committed for the JSON error: `("change", 7)` or
 /// `("batch", 3)`.
-pub fn committed_but_unprinted(
-    err: anyhow::Error,
-    what: &str,
-    id: (&str, i64),
-) -> anyhow::Error {
+pub fn committed_but_unprinted(err: anyhow::Error, what: &str, id: (&str, i64)) -> anyhow::Error {
     if is_broken_pipe(&err) {
         return err;
     }
@@ -211,9 +207,7 @@ pub fn committed_but_unprinted(
         .map_or_else(|| format!("{err:#}"), ToString::to_string);
     Failure::new(
         ExitKind::Output,
-        format!(
-            "{what} was committed, but writing its record to stdout failed: {cause}"
-        ),
+        format!("{what} was committed, but writing its record to stdout failed: {cause}"),
     )
     .with("committed", true)
     .with(id.0, id.1)

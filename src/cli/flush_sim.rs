@@ -8,7 +8,7 @@ use std::num::NonZeroU64;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
+use cursorctl::key::{CursorKey, PartitionKey};
 use cursorctl::sim::{message_offsets, Event, Observer, SimConfig, Simulation, Stop, Summary};
 use cursorctl::store::sqlite::{ChangeInput, SqliteStore};
 use cursorctl::store::DurableStore;
@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::error::{committed_but_unprinted, describe_durability, ExitKind, Failure};
 use super::interrupt::Interrupt;
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Field, Format, Printer, Record, Shape};
 use super::source::{self, read_failed, Source};
 use super::{reason_arg, Context};
@@ -78,11 +79,13 @@ Examples:
       --reason 'load test'"
 )]
 pub struct Args {
-    /// Consumer id
-    pub consumer: ConsumerId,
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: ConsumerArg,
 
-    /// Partition key, CHANNEL:INDEX (for example orders:3)
-    pub partition_key: PartitionKey,
+    /// Partition key, CHANNEL:INDEX (for example orders:3); not after a
+    /// full key
+    pub partition_key: Option<PartitionKey>,
 
     /// Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush
     #[arg(long, value_name = "POLICY", value_parser = policy_arg, required_unless_present = "compare")]
@@ -154,7 +157,7 @@ fn flush_every_arg(s: &str) -> Result<NonZeroU64, String> {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let key = CursorKey::new(args.consumer.clone(), args.partition_key.clone());
+    let key = args.consumer.key(args.partition_key.as_ref())?;
     if let (Some(k), Some(n)) = (args.crash_after, args.messages) {
         if k > n {
             return Err(Failure::usage(format!(
@@ -627,8 +630,8 @@ impl<R: BufRead> LineOffsets<R> {
     fn bad(&mut self, message: String) -> anyhow::Error {
         self.done = true;
         Failure::usage(format!("{} line {}: {message}", self.name, self.line))
-        .with("line", self.line)
-        .into()
+            .with("line", self.line)
+            .into()
     }
 }
 

@@ -3,11 +3,12 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
+use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::sqlite::{now_ms, CursorFilter};
 
 use super::error::{ExitKind, Failure};
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
 use super::records::CursorRecord;
 use super::Context;
@@ -22,13 +23,15 @@ use super::Context;
 #[command(after_help = "\
 Examples:
   cursorctl get billing orders:3                 one cursor
+  cursorctl get billing:orders:3                 the same, by its full key
   cursorctl get billing orders:3 -o value        just its offset, for $(...)
   cursorctl get billing                          every cursor of a consumer
   cursorctl get --channel orders -o ndjson       every cursor on a channel, one JSON object a line
   cursorctl get --idle-for 15m                   cursors not written for 15 minutes (stuck consumers)")]
 pub struct Args {
-    /// Consumer id
-    pub consumer: Option<ConsumerId>,
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: Option<ConsumerArg>,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
     #[arg(requires = "consumer")]
@@ -49,8 +52,21 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let (consumer, partition_key) = match &args.consumer {
+        Some(c) => {
+            let (consumer, pk) = c.split(args.partition_key.as_ref())?;
+            (Some(consumer), pk)
+        }
+        None => (None, None),
+    };
+    if partition_key.is_some() && (args.channel.is_some() || args.idle_for.is_some()) {
+        return Err(Failure::usage(
+            "--channel and --idle-for filter a listing; they do not go with one cursor",
+        )
+        .into());
+    }
     let store = ctx.open_read()?;
-    if let (Some(consumer), Some(pk)) = (&args.consumer, &args.partition_key) {
+    if let (Some(consumer), Some(pk)) = (&consumer, &partition_key) {
         let key = CursorKey::new(consumer.clone(), pk.clone());
         let record = match store.cursor(&key)? {
             Some(row) => {
@@ -83,7 +99,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .idle_for
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let filter = CursorFilter {
-        consumer: args.consumer.as_ref().map(|c| c.as_str().to_owned()),
+        consumer: consumer.as_ref().map(|c| c.as_str().to_owned()),
         channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
         updated_before: idle_ms.map(|ms| now_ms().saturating_sub(ms)),
     };

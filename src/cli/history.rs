@@ -2,10 +2,11 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use cursorctl::key::{ConsumerId, PartitionKey};
+use cursorctl::key::PartitionKey;
 use cursorctl::parse_duration;
 use cursorctl::store::sqlite::{now_ms, HistoryFilter};
 
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
 use super::records::HistoryRecord;
 use super::Context;
@@ -26,8 +27,10 @@ Examples:
   cursorctl history --since 2024-05-01T00:00:00Z -o ndjson
   cursorctl history --batch 7                        the changes of one bulk write")]
 pub struct Args {
-    /// Only this consumer
-    pub consumer: Option<ConsumerId>,
+    /// Only this consumer (or only this cursor, by its full key
+    /// CONSUMER:CHANNEL:INDEX)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: Option<ConsumerArg>,
 
     /// Only this partition key, CHANNEL:INDEX (needs CONSUMER)
     #[arg(requires = "consumer")]
@@ -95,10 +98,17 @@ fn split_utc_offset(input: &str) -> (&str, i64) {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let (consumer, partition_key) = match &args.consumer {
+        Some(c) => {
+            let (consumer, pk) = c.split(args.partition_key.as_ref())?;
+            (Some(consumer), pk)
+        }
+        None => (None, None),
+    };
     let store = ctx.open_read()?;
     let filter = HistoryFilter {
-        consumer: args.consumer.as_ref().map(|c| c.as_str().to_owned()),
-        partition_key: args.partition_key.clone(),
+        consumer: consumer.as_ref().map(|c| c.as_str().to_owned()),
+        partition_key,
         since: args.since,
         batch: args.batch,
         limit: args.limit,

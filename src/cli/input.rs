@@ -1,5 +1,6 @@
-//! Reading `set --from-file` input: NDJSON or CSV, one cursor a line,
-//! streamed and validated line by line.
+//! Reading `set --from-file` input: every listing format cursorctl writes
+//! (NDJSON, a JSON array, TSV) and CSV, one cursor a record, streamed and
+//! validated record by record.
 
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -17,8 +18,13 @@ use super::source::read_failed;
 pub enum InputFormat {
     /// One JSON object a line (the shape `get -o ndjson` prints).
     Ndjson,
+    /// A JSON array of objects (the shape `get -o json` prints).
+    Json,
     /// Comma-separated values with a header line.
     Csv,
+    /// Tab-separated values with a header line (the shape `get -o tsv`
+    /// prints).
+    Tsv,
 }
 
 /// One valid input line.
@@ -49,15 +55,42 @@ impl Invalid {
 /// One non-blank input line: its number (1-based) and what it holds.
 pub type Line = (u64, Result<Entry, Invalid>);
 
-/// Where each CSV column is.
+/// Where each CSV or TSV column is.
 #[derive(Debug)]
 struct CsvColumns {
     count: usize,
     consumer: Option<usize>,
     partition_key: Option<usize>,
     key: Option<usize>,
+    channel: Option<usize>,
+    partition: Option<usize>,
     offset: usize,
     expect: Option<usize>,
+    /// Tabs (TSV) or commas (CSV).
+    tabs: bool,
+}
+
+/// Where a JSON array is in its reading.
+#[derive(Debug, Default)]
+struct ArrayScan {
+    /// Seen `[`.
+    opened: bool,
+    /// Seen the closing `]`.
+    closed: bool,
+    /// Seen an element since the last `,` (or the `[`).
+    after_value: bool,
+    /// Seen a `,` that an element must follow.
+    after_comma: bool,
+    /// The element being read, and the line it starts on.
+    element: Vec<u8>,
+    start_line: u64,
+    depth: u32,
+    in_string: bool,
+    escape: bool,
+    /// The input is not a readable JSON array: stop.
+    broken: bool,
+    /// Where the scan is in the current line.
+    pos: usize,
 }
 
 /// Reads input lines one at a time into a reused buffer.
@@ -71,6 +104,7 @@ pub struct LineReader<R> {
     fields: Vec<(usize, usize, bool)>,
     /// How read errors name the input.
     name: String,
+    array: ArrayScan,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -86,6 +120,7 @@ impl<R: BufRead> LineReader<R> {
             csv: None,
             fields: Vec::new(),
             name: "the input".to_owned(),
+            array: ArrayScan::default(),
         }
     }
 
@@ -107,6 +142,9 @@ impl<R: BufRead> LineReader<R> {
     ///
     /// Read failures, and a CSV header that cannot be used (exit 2).
     pub fn next_line(&mut self) -> anyhow::Result<Option<Line>> {
+        if self.format == Some(InputFormat::Json) {
+            return self.next_element();
+        }
         loop {
             self.buf.clear();
             let n = self
@@ -130,14 +168,155 @@ impl<R: BufRead> LineReader<R> {
             let format = *self.format.get_or_insert_with(|| detect(line));
             let parsed = match format {
                 InputFormat::Ndjson => parse_json_line(line),
-                InputFormat::Csv if self.csv.is_none() => {
-                    self.csv = Some(csv_header(line, self.line_no)?);
+                InputFormat::Json => {
+                    // Detected on this line: scan it from its start.
+                    self.array.pos = self.bom_len();
+                    return self.next_element();
+                }
+                InputFormat::Csv | InputFormat::Tsv if self.csv.is_none() => {
+                    let tabs = format == InputFormat::Tsv;
+                    self.csv = Some(csv_header(line, self.line_no, tabs)?);
                     continue;
                 }
-                InputFormat::Csv => parse_csv_line(self.csv.as_ref(), &mut self.fields, line),
+                InputFormat::Csv | InputFormat::Tsv => {
+                    parse_csv_line(self.csv.as_ref(), &mut self.fields, line)
+                }
             };
             return Ok(Some((self.line_no, parsed)));
         }
+    }
+
+    /// The next element of a JSON array, scanned from where the last one
+    /// ended (several may share a line; one may span many).
+    fn next_element(&mut self) -> anyhow::Result<Option<Line>> {
+        loop {
+            if self.array.broken {
+                return Ok(None);
+            }
+            if self.array.pos >= self.buf.len() {
+                self.buf.clear();
+                let n = self
+                    .reader
+                    .read_until(b'\n', &mut self.buf)
+                    .map_err(|e| read_failed(&self.name, &e))?;
+                if n == 0 {
+                    return Ok(self.end_of_array());
+                }
+                self.bytes += n as u64;
+                self.line_no += 1;
+                self.array.pos = self.bom_len();
+            }
+            if let Some(found) = self.scan_line() {
+                return Ok(Some(found));
+            }
+        }
+    }
+
+    /// The length of a byte order mark at the start of the input.
+    fn bom_len(&self) -> usize {
+        if self.line_no == 1 && self.buf.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        }
+    }
+
+    /// Scan the rest of the buffered line; an element or an error, or
+    /// `None` when the line ends first.
+    fn scan_line(&mut self) -> Option<Line> {
+        let line_no = self.line_no;
+        let a = &mut self.array;
+        let fail = |a: &mut ArrayScan, line: u64, reason: &str| {
+            a.broken = true;
+            Some((line, Err(Invalid::new(None, reason.to_owned()))))
+        };
+        while a.pos < self.buf.len() {
+            let b = self.buf[a.pos];
+            a.pos += 1;
+            if a.depth > 0 {
+                a.element.push(b);
+                if a.in_string {
+                    match (a.escape, b) {
+                        (true, _) => a.escape = false,
+                        (false, b'\\') => a.escape = true,
+                        (false, b'"') => a.in_string = false,
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => a.in_string = true,
+                    b'{' | b'[' => a.depth += 1,
+                    b'}' | b']' => a.depth -= 1,
+                    _ => {}
+                }
+                if a.depth == 0 {
+                    a.after_value = true;
+                    a.after_comma = false;
+                    let parsed = parse_json_line(&a.element);
+                    a.element.clear();
+                    return Some((a.start_line, parsed));
+                }
+                continue;
+            }
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            if a.closed {
+                return fail(a, line_no, "text after the end of the JSON array");
+            }
+            if !a.opened {
+                if b != b'[' {
+                    return fail(a, line_no, "a JSON array starts with [");
+                }
+                a.opened = true;
+                continue;
+            }
+            match b {
+                b'{' if !a.after_value => {
+                    a.depth = 1;
+                    a.start_line = line_no;
+                    a.element.push(b);
+                }
+                b',' if a.after_value => {
+                    a.after_value = false;
+                    a.after_comma = true;
+                }
+                b']' if !a.after_comma => a.closed = true,
+                b']' => return fail(a, line_no, "a comma before the closing ] of the JSON array"),
+                b'{' => return fail(a, line_no, "a comma is missing between two objects"),
+                _ => {
+                    return fail(
+                        a,
+                        line_no,
+                        "expected a JSON object, as `cursorctl get -o json` prints",
+                    )
+                }
+            }
+        }
+        None
+    }
+
+    /// What the end of the input means for a JSON array.
+    fn end_of_array(&mut self) -> Option<Line> {
+        let a = &mut self.array;
+        if a.broken || a.closed || !a.opened {
+            return None;
+        }
+        a.broken = true;
+        if a.depth > 0 {
+            return Some((
+                a.start_line,
+                Err(Invalid::new(
+                    None,
+                    "the object that starts here is not closed",
+                )),
+            ));
+        }
+        Some((
+            self.line_no,
+            Err(Invalid::new(None, "the JSON array is not closed with ]")),
+        ))
     }
 }
 
@@ -149,7 +328,11 @@ fn parse_csv_line(
     let cols = cols.expect("the header is read first");
     let line =
         std::str::from_utf8(line).map_err(|_| Invalid::new(None, "the line is not valid UTF-8"))?;
-    split_csv(line, fields).map_err(|r| Invalid::new(None, r))?;
+    if cols.tabs {
+        split_tsv(line, fields);
+    } else {
+        split_csv(line, fields).map_err(|r| Invalid::new(None, r))?;
+    }
     if fields.len() != cols.count {
         return Err(Invalid::new(
             None,
@@ -164,7 +347,9 @@ fn parse_csv_line(
     let text = |i: usize| -> Cow<'_, str> {
         let (start, end, quoted) = fields[i];
         let raw = &line[start..end];
-        if quoted && raw.contains("\"\"") {
+        if cols.tabs && raw.contains('\\') {
+            Cow::Owned(tsv_unescape(raw))
+        } else if quoted && raw.contains("\"\"") {
             Cow::Owned(raw.replace("\"\"", "\""))
         } else {
             Cow::Borrowed(raw)
@@ -176,6 +361,11 @@ fn parse_csv_line(
         cols.key.map(text).as_deref(),
     )?;
     let shown = || Some(key.to_string());
+    check_parts(
+        &key,
+        cols.channel.map(text).as_deref(),
+        cols.partition.map(text).as_deref(),
+    )?;
     let offset = parse_offset(&text(cols.offset))
         .map_err(|e| Invalid::new(shown(), format!("offset: {e}")))?;
     let expect = match cols.expect.map(text) {
@@ -192,11 +382,44 @@ fn parse_csv_line(
     })
 }
 
+/// The format, from the first non-blank line: `{` starts NDJSON, `[` a
+/// JSON array, a header with a tab TSV, anything else CSV.
 fn detect(line: &[u8]) -> InputFormat {
     match line.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => InputFormat::Ndjson,
+        Some(b'[') => InputFormat::Json,
+        _ if line.contains(&b'\t') => InputFormat::Tsv,
         _ => InputFormat::Csv,
     }
+}
+
+/// A `channel` or `partition` field must agree with the key: an edit to
+/// one and not the other must not silently write to the key alone.
+fn check_parts(
+    key: &CursorKey,
+    channel: Option<&str>,
+    partition: Option<&str>,
+) -> Result<(), Invalid> {
+    let pk = key.partition_key();
+    let disagree = |field: &str, value: &str| {
+        Err(Invalid::new(
+            Some(key.to_string()),
+            format!(
+                "{field} {value} does not match the partition key {pk}; change both, or drop the {field} field"
+            ),
+        ))
+    };
+    if let Some(c) = channel {
+        if c != pk.channel().as_str() {
+            return disagree("channel", &format!("{c:?}"));
+        }
+    }
+    if let Some(p) = partition {
+        if p != itoa::Buffer::new().format(pk.index()) {
+            return disagree("partition", p);
+        }
+    }
+    Ok(())
 }
 
 /// The cursor key from `consumer` + `partition_key`, or from `key`; when all
@@ -253,6 +476,10 @@ struct JsonLine<'a> {
     partition_key: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "raw")]
     key: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    channel: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    partition: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "raw")]
     offset: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "raw")]
@@ -314,6 +541,16 @@ fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
         key_text.as_deref(),
     )?;
     let shown = || Some(key.to_string());
+    let channel =
+        json_text("channel", parsed.channel).map_err(|bad| Invalid::new(shown(), bad.reason))?;
+    let partition = parsed.partition.map(RawValue::get);
+    if let Some(p) = partition.filter(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Invalid::new(
+            shown(),
+            format!("partition is {p}, not a partition index"),
+        ));
+    }
+    check_parts(&key, channel.as_deref(), partition)?;
     let offset = match parsed.offset {
         Some(v) => json_offset("offset", v).map_err(|r| Invalid::new(shown(), r))?,
         None => return Err(Invalid::new(shown(), "offset is missing")),
@@ -328,6 +565,39 @@ fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
         offset,
         expect,
     })
+}
+
+/// Split one TSV line into `(start, end, false)` field spans.
+fn split_tsv(line: &str, out: &mut Vec<(usize, usize, bool)>) {
+    out.clear();
+    let mut start = 0;
+    for (i, b) in line.bytes().enumerate() {
+        if b == b'\t' {
+            out.push((start, i, false));
+            start = i + 1;
+        }
+    }
+    out.push((start, line.len(), false));
+}
+
+/// Undo the escapes `-o tsv` writes: `\t`, `\n`, `\r`, `\\`.
+fn tsv_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Split one CSV line into `(start, end, quoted)` field spans. Quoted fields
@@ -367,37 +637,55 @@ fn split_csv(line: &str, out: &mut Vec<(usize, usize, bool)>) -> Result<(), Stri
     }
 }
 
-fn csv_header(line: &[u8], line_no: u64) -> anyhow::Result<CsvColumns> {
+fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> anyhow::Result<CsvColumns> {
+    let (format, example) = if tabs {
+        ("TSV", "key<TAB>offset, as `cursorctl get -o tsv` prints")
+    } else {
+        ("CSV", "consumer,partition_key,offset,expect")
+    };
     let bad = |reason: String| -> anyhow::Error {
         Failure::usage(format!(
-            "line {line_no}: {reason}; CSV input starts with a header such as consumer,partition_key,offset,expect"
+            "line {line_no}: {reason}; {format} input starts with a header such as {example}"
         ))
         .with("line", line_no)
         .into()
     };
     let text = std::str::from_utf8(line).map_err(|_| bad("the header is not UTF-8".into()))?;
     let mut spans = Vec::new();
-    split_csv(text, &mut spans).map_err(bad)?;
+    if tabs {
+        split_tsv(text, &mut spans);
+    } else {
+        split_csv(text, &mut spans).map_err(bad)?;
+    }
     let mut cols = CsvColumns {
         count: spans.len(),
         consumer: None,
         partition_key: None,
         key: None,
+        channel: None,
+        partition: None,
         offset: usize::MAX,
         expect: None,
+        tabs,
     };
     let mut offset = None;
+    // Columns a listing prints that say nothing about the move.
+    let (mut exists, mut updated_at) = (None, None);
     for (i, (start, end, _)) in spans.iter().enumerate() {
         let name = text[*start..*end].trim();
         let slot = match name {
             "consumer" => &mut cols.consumer,
             "partition_key" => &mut cols.partition_key,
             "key" => &mut cols.key,
+            "channel" => &mut cols.channel,
+            "partition" => &mut cols.partition,
             "offset" => &mut offset,
             "expect" => &mut cols.expect,
+            "exists" => &mut exists,
+            "updated_at" => &mut updated_at,
             other => {
                 return Err(bad(format!(
-                    "unknown column {other:?} (known: consumer, partition_key, key, offset, expect)"
+                    "unknown column {other:?} (known: key, consumer, partition_key, channel, partition, offset, expect, exists, updated_at)"
                 )))
             }
         };

@@ -11,6 +11,7 @@ mod history;
 mod init;
 mod input;
 mod interrupt;
+mod key_arg;
 mod output;
 mod records;
 mod set;
@@ -108,7 +109,9 @@ pub fn offset_arg(s: &str) -> Result<u64, String> {
 /// Parse a `--reason` (clap value parser): it must say something.
 pub fn reason_arg(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
-        return Err("a reason must have non-blank text, for example --reason 'replay INC-123'".to_owned());
+        return Err(
+            "a reason must have non-blank text, for example --reason 'replay INC-123'".to_owned(),
+        );
     }
     Ok(s.to_owned())
 }

@@ -2,12 +2,14 @@
 
 use std::path::PathBuf;
 
-use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
+use cursorctl::key::{CursorKey, PartitionKey};
+use cursorctl::parse_offset;
 
 use super::bulk;
 use super::change::{run_one, Audit, Move, Target};
 use super::error::Failure;
 use super::input::InputFormat;
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::{offset_arg, reason_arg, Context};
 
 /// Checkpoint a cursor to OFFSET, or many cursors from a file
@@ -30,6 +32,7 @@ use super::{offset_arg, reason_arg, Context};
 #[command(after_help = "\
 Examples:
   cursorctl set billing orders:3 1042                       move past a poison message at 1041
+  cursorctl set billing:orders:3 1042                       the same, by the cursor's full key
   cursorctl set billing orders:3 1042 --expect 1041         only if it still holds 1041
   cursorctl set billing orders:3 900 --allow-rewind --reason 'replay INC-123'
   cursorctl set newsvc orders:0 0 --create                  start a new consumer at 0
@@ -37,17 +40,23 @@ Examples:
   cursorctl get billing -o ndjson | jq -c '.expect = .offset | .offset += 1' | cursorctl set --from-file -
   cursorctl set --from-file moves.csv --dry-run             check a CSV file, write nothing")]
 pub struct Args {
-    /// Consumer id
-    #[arg(required_unless_present = "from_file", conflicts_with = "from_file")]
-    pub consumer: Option<ConsumerId>,
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(
+        value_name = "CONSUMER",
+        value_parser = consumer_arg,
+        required_unless_present = "from_file",
+        conflicts_with = "from_file"
+    )]
+    pub consumer: Option<ConsumerArg>,
 
-    /// Partition key, CHANNEL:INDEX (for example orders:3)
-    #[arg(required_unless_present = "from_file")]
-    pub partition_key: Option<PartitionKey>,
+    /// Partition key, CHANNEL:INDEX (for example orders:3); after a full
+    /// key, the offset
+    #[arg(value_name = "PARTITION_KEY", allow_hyphen_values = true)]
+    pub partition_key: Option<String>,
 
     /// The new offset (0 to 9223372036854775807)
-    #[arg(value_parser = offset_arg, allow_hyphen_values = true, required_unless_present = "from_file")]
-    pub offset: Option<u64>,
+    #[arg(value_name = "OFFSET", allow_hyphen_values = true)]
+    pub offset: Option<String>,
 
     /// Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing
     #[arg(long, value_name = "PATH", conflicts_with = "expect")]
@@ -85,6 +94,32 @@ pub struct WriteArgs {
     pub reason: Option<String>,
 }
 
+const USAGE: &str = "set takes CONSUMER PARTITION_KEY OFFSET (billing orders:3 1042), KEY OFFSET (billing:orders:3 1042), or --from-file PATH";
+
+/// The cursor and the offset the positional arguments name.
+fn target(args: &Args) -> anyhow::Result<(CursorKey, u64)> {
+    let missing = |what: &str| -> anyhow::Error {
+        Failure::usage(format!("{what} is missing: {USAGE}")).into()
+    };
+    let (key, offset) = match (&args.consumer, &args.partition_key, &args.offset) {
+        (Some(ConsumerArg::Key(key)), Some(offset), None) => (key.clone(), offset),
+        (Some(ConsumerArg::Key(key)), Some(_), Some(_)) => {
+            return Err(Failure::usage(format!(
+                "after the full key {key} comes only OFFSET: {USAGE}"
+            ))
+            .into())
+        }
+        (Some(ConsumerArg::Consumer(consumer)), Some(pk), Some(offset)) => {
+            let pk = PartitionKey::parse(pk)?;
+            (CursorKey::new(consumer.clone(), pk), offset)
+        }
+        (Some(ConsumerArg::Consumer(_)), None, _) => return Err(missing("PARTITION_KEY")),
+        (Some(_), _, _) => return Err(missing("OFFSET")),
+        (None, _, _) => return Err(missing("CONSUMER")),
+    };
+    Ok((key, parse_offset(offset)?))
+}
+
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     if let Some(path) = &args.from_file {
         return bulk::run(
@@ -99,14 +134,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             },
         );
     }
-    let (Some(consumer), Some(partition_key), Some(offset)) =
-        (&args.consumer, &args.partition_key, args.offset)
-    else {
-        return Err(
-            Failure::usage("set needs CONSUMER PARTITION_KEY OFFSET, or --from-file").into(),
-        );
-    };
-    let key = CursorKey::new(consumer.clone(), partition_key.clone());
+    let (key, offset) = target(args)?;
     let user = Context::user();
     run_one(
         ctx,

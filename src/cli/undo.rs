@@ -358,7 +358,9 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
     print_batch(ctx, &store, Some(new_batch), Vec::new()).map_err(|e| {
         committed_but_unprinted(
             e,
-            &format!("the undo of batch {batch} ({count} change(s), recorded as batch {new_batch})"),
+            &format!(
+                "the undo of batch {batch} ({count} change(s), recorded as batch {new_batch})"
+            ),
             ("batch", new_batch),
         )
     })?;
