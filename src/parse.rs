@@ -71,16 +71,12 @@ fn unit_ms(unit: &str) -> Result<u64, &'static str> {
         "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000,
         "d" | "day" | "days" => 86_400_000,
         "w" | "week" | "weeks" => 604_800_000,
-        "M" => return Err(
-            "\"M\" is ambiguous (m is minutes; months are not a unit: use days, for example 90d)",
-        ),
+        "M" => return Err("is ambiguous (m is minutes; for months use days, for example 90d)"),
         "month" | "months" | "y" | "year" | "years" => {
-            return Err(
-                "months and years are not units (their length varies): use days, for example 90d",
-            )
+            return Err("is not a unit, as its length varies: use days, for example 90d")
         }
-        "ns" | "nsec" | "us" | "usec" => return Err("the smallest unit is ms"),
-        _ => return Err("unknown unit"),
+        "ns" | "nsec" | "us" | "usec" => return Err("is finer than ms, the smallest unit"),
+        _ => return Err("is not a unit"),
     })
 }
 
@@ -111,7 +107,7 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
         if unit.is_empty() {
             return Err(bad(format!("the number {number} has no unit")));
         }
-        let ms = unit_ms(unit).map_err(|why| bad(format!("{why}: {unit:?}")))?;
+        let ms = unit_ms(unit).map_err(|why| bad(format!("{unit:?} {why}")))?;
         let part = number
             .parse::<u64>()
             .ok()

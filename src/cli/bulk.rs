@@ -263,7 +263,7 @@ pub fn print_batch(
     if ctx.global.quiet {
         return Ok(());
     }
-    let mut printer = ctx.printer(Shape::List);
+    let mut printer = ctx.printer(Shape::List).with_header(ChangeRecord::FIELDS);
     let mut pending = unchanged.into_iter().peekable();
     let mut position = 0;
     let mut print_unchanged_up_to = |printer: &mut super::output::Printer,
@@ -461,7 +461,10 @@ fn plan_in(
     progress: &Progress,
     store: &SqliteStore,
 ) -> anyhow::Result<()> {
-    let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
+    let mut printer = (!ctx.global.quiet).then(|| {
+        ctx.printer(Shape::List)
+            .with_header(PlanRecord::fields("line"))
+    });
     let mut seen = SeenKeys::new();
     let mut failures = Failures::new("line");
     let (mut total, mut changed, mut unchanged) = (0u64, 0u64, 0u64);

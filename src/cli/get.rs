@@ -103,7 +103,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
         updated_before: idle_ms.map(|ms| now_ms().saturating_sub(ms)),
     };
-    let mut printer = ctx.printer(Shape::List);
+    let mut printer = ctx.printer(Shape::List).with_header(CursorRecord::FIELDS);
     let mut record = CursorRecord::default();
     let mut invalid = 0u64;
     store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {

@@ -61,14 +61,10 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// Path of the cursor store
-    #[arg(
-        long,
-        global = true,
-        env = "CURSORCTL_DB",
-        default_value = "cursors.db",
-        value_name = "PATH"
-    )]
+    /// Path of the cursor store [env: CURSORCTL_DB]
+    // The variable is read by hand, not with clap's `env`: clap would show
+    // `--db <PATH>` in every usage line as if it had to be given.
+    #[arg(long, global = true, default_value = "cursors.db", value_name = "PATH")]
     pub db: PathBuf,
 
     /// Output format
@@ -104,6 +100,38 @@ pub enum Command {
 /// Parse an offset argument (clap value parser).
 pub fn offset_arg(s: &str) -> Result<u64, String> {
     parse_offset(s).map_err(|e| e.to_string())
+}
+
+/// Parse a whole number from `min` up (clap value parser helper); the
+/// messages say the rule, not the parser's words.
+fn whole_number(s: &str, what: &str, min: u64, max: u64) -> Result<u64, String> {
+    let rule = format!("it is a whole number from {min} to {max}");
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        let why = if s.starts_with('-') {
+            "it is negative"
+        } else {
+            "it is not a whole number"
+        };
+        return Err(format!("invalid {what} {s:?}: {why}; {rule}"));
+    }
+    match s.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(n) if n < min => Err(format!("invalid {what} {s:?}: it is below {min}; {rule}")),
+        _ => Err(format!(
+            "invalid {what} {s:?}: it is above the limit; {rule}"
+        )),
+    }
+}
+
+/// Parse a change or batch id (clap value parser).
+pub fn id_arg(s: &str) -> Result<i64, String> {
+    let max = u64::try_from(i64::MAX).unwrap_or(u64::MAX);
+    whole_number(s, "id", 1, max).map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Parse `--limit` (clap value parser).
+pub fn limit_arg(s: &str) -> Result<u64, String> {
+    whole_number(s, "limit", 1, u64::MAX)
 }
 
 /// Parse a `--reason` (clap value parser): it must say something.
@@ -198,7 +226,16 @@ fn wants_json(args: &[std::ffi::OsString]) -> bool {
 fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
     let mut command = std::mem::ManuallyDrop::new(Cli::command());
     let mut matches = std::mem::ManuallyDrop::new(command.try_get_matches_from_mut(args)?);
-    Cli::from_arg_matches_mut(&mut matches)
+    let given =
+        |m: &clap::ArgMatches| m.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
+    let db_given = given(&matches) || matches.subcommand().is_some_and(|(_, sub)| given(sub));
+    let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+    if !db_given {
+        if let Some(db) = std::env::var_os("CURSORCTL_DB").filter(|v| !v.is_empty()) {
+            cli.global.db = PathBuf::from(db);
+        }
+    }
+    Ok(cli)
 }
 
 /// Run the command line; returns the exit code.

@@ -10,7 +10,7 @@ use super::change::{apply_in, move_cursor, print_committed, Audit, Move, Target}
 use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
 use super::output::Shape;
 use super::records::{key_of, ChangeRecord, PlanRecord, Status};
-use super::{reason_arg, Context};
+use super::{id_arg, reason_arg, Context};
 
 /// Undo a recorded change, or every change of a batch
 ///
@@ -34,13 +34,15 @@ pub struct Args {
     /// The id of the change to undo (see `history`)
     #[arg(
         value_name = "CHANGE_ID",
+        value_parser = id_arg,
+        allow_hyphen_values = true,
         required_unless_present = "batch",
         conflicts_with = "batch"
     )]
     pub change_id: Option<i64>,
 
     /// Undo every change of this batch, all or nothing
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true)]
     pub batch: Option<i64>,
 
     /// Why (recorded in the history; needed when the undo moves a cursor back)
@@ -386,7 +388,10 @@ fn plan_batch_in(
         return Err(no_batch(batch));
     }
     let view = DryRun::new(store);
-    let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
+    let mut printer = (!ctx.global.quiet).then(|| {
+        ctx.printer(Shape::List)
+            .with_header(PlanRecord::fields("change"))
+    });
     let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
     for &id in &ids {
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
