@@ -157,6 +157,16 @@ macro_rules! name_type {
                 Ok(Self(input))
             }
 
+            /// Check a name without keeping it (for names read from a
+            /// store, which another program may have written).
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::new`].
+            pub fn check(input: &str) -> Result<(), KeyError> {
+                check_name($what, input)
+            }
+
             /// The name as text.
             #[must_use]
             pub fn as_str(&self) -> &str {

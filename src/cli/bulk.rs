@@ -10,7 +10,7 @@ use cursorctl::key::CursorKey;
 use cursorctl::store::sqlite::{HistoryFilter, SqliteStore};
 use cursorctl::store::{DryRun, DurableStore};
 use cursorctl::{DurabilityError, StoreError};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::json;
 
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
@@ -19,8 +19,8 @@ use super::input::{Entry, InputFormat, LineReader};
 use super::interrupt::Interrupt;
 use super::output::Shape;
 use super::records::{ChangeRecord, PlanRecord, Status};
-use super::source;
 use super::Context;
+use super::{progress, source};
 
 /// How many failing lines an error lists; the total is always given.
 const SHOWN_FAILURES: usize = 100;
@@ -222,16 +222,8 @@ impl Progress {
         if ctx.global.quiet || !io::stderr().is_terminal() {
             return Self(None);
         }
-        let bar = match total_bytes {
-            Some(n) => ProgressBar::new(n).with_style(
-                ProgressStyle::with_template("{bar:40} {percent:>3}% {msg} lines, {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            ),
-            None => ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{spinner} {msg} lines, {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            ),
-        };
+        // The bar runs over bytes read; its message counts lines.
+        let bar = progress::bar(total_bytes, "set --from-file");
         Self(Some(bar))
     }
 
@@ -239,7 +231,7 @@ impl Progress {
         if let Some(bar) = &self.0 {
             if lines % 4096 == 0 {
                 bar.set_position(bytes);
-                bar.set_message(lines.to_string());
+                bar.set_message(format!("{lines} lines"));
             }
         }
     }

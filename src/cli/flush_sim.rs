@@ -13,12 +13,13 @@ use cursorctl::sim::{message_offsets, Event, Observer, SimConfig, Simulation, St
 use cursorctl::store::sqlite::{ChangeInput, SqliteStore};
 use cursorctl::store::DurableStore;
 use cursorctl::{parse_offset, CheckpointPolicy, DurabilityError, MemoryStore};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::error::{committed_but_unprinted, describe_durability, ExitKind, Failure};
 use super::interrupt::Interrupt;
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Field, Format, Printer, Record, Shape};
+use super::progress;
 use super::source::{self, read_failed, Source};
 use super::{reason_arg, Context};
 
@@ -63,7 +64,8 @@ const MAX_WARNINGS: u64 = 10;
 /// one per message), then the summary; -o json and table print the summary
 /// (with --compare, one row per policy); -o value prints final_offset. A
 /// backwards offset in the input is refused as a regression, reported, and
-/// the run goes on as the driver does (the offset stays pending).
+/// the run goes on as the driver does (the offset stays pending). With
+/// --compare, -o value prints POLICY<TAB>FINAL_OFFSET, one line a policy.
 #[derive(Debug, clap::Args)]
 #[command(
     group(clap::ArgGroup::new("input").required(true).args(["messages", "offsets"])),
@@ -88,7 +90,7 @@ pub struct Args {
     pub partition_key: Option<PartitionKey>,
 
     /// Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush
-    #[arg(long, value_name = "POLICY", value_parser = policy_arg, required_unless_present = "compare")]
+    #[arg(long, value_name = "POLICY", value_parser = PolicyParser::new(), hide_possible_values = true, required_unless_present = "compare")]
     pub policy: Option<CheckpointPolicy>,
 
     /// Simulate N processed messages after the cursor's offset
@@ -127,6 +129,55 @@ pub struct Args {
     /// With --commit: why (recorded in the history)
     #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true, requires = "commit")]
     pub reason: Option<String>,
+}
+
+/// Parses `--policy`, and offers the usual policies to shell completion
+/// (instead of file names).
+#[derive(Clone)]
+struct PolicyParser(
+    clap::builder::TryMapValueParser<
+        clap::builder::StringValueParser,
+        fn(String) -> Result<CheckpointPolicy, String>,
+    >,
+);
+
+impl PolicyParser {
+    fn new() -> Self {
+        let parse: fn(String) -> Result<CheckpointPolicy, String> = |s| policy_arg(&s);
+        Self(clap::builder::TypedValueParser::try_map(
+            clap::builder::StringValueParser::new(),
+            parse,
+        ))
+    }
+}
+
+impl clap::builder::TypedValueParser for PolicyParser {
+    type Value = CheckpointPolicy;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<CheckpointPolicy, clap::Error> {
+        self.0.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        // The policies of --compare, as completions offer them.
+        const OFFERED: [&str; 5] = [
+            "per-message",
+            "per-batch:10",
+            "per-batch:100",
+            "per-batch:1000",
+            "explicit-flush",
+        ];
+        Some(Box::new(
+            OFFERED.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 fn policy_arg(s: &str) -> Result<CheckpointPolicy, String> {
@@ -245,7 +296,12 @@ fn dry_run(
             }
         };
         note_short_input(ctx, &summary);
-        printer.record(&SummaryRecord::new(&key_text, &summary, false, None))?;
+        let mut record = SummaryRecord::new(&key_text, &summary, false, None);
+        if args.compare {
+            // One bare offset per policy would not say which is which.
+            record.value = Some(format!("{}\t{}", record.policy, summary.final_offset));
+        }
+        printer.record(&record)?;
     }
     printer.finish()?;
     ctx.note("dry run: nothing was written; --commit writes the checkpoints");
@@ -477,20 +533,7 @@ impl<'p> Reporter<'p> {
     }
 
     fn new_bar(&self) -> ProgressBar {
-        let (bar, template) = match self.total {
-            Some(total) => (
-                ProgressBar::new(total),
-                "{prefix} [{bar:25}] {human_pos}/{human_len} messages, {eta} left",
-            ),
-            None => (
-                ProgressBar::new_spinner(),
-                "{prefix} {spinner} {human_pos} messages, {elapsed}",
-            ),
-        };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.with_prefix(self.policy.to_string())
+        progress::bar(self.total, &self.policy.to_string())
     }
 }
 
@@ -528,6 +571,7 @@ impl Observer<anyhow::Error> for Reporter<'_> {
         }
         if let Some(bar) = &self.bar {
             bar.set_position(messages);
+            bar.set_message(format!("{messages} messages"));
         }
         Ok(())
     }
@@ -779,6 +823,8 @@ struct SummaryRecord<'a> {
     summary: &'a Summary,
     committed: bool,
     stopped: Option<&'static str>,
+    /// What `-o value` prints instead of the bare final offset.
+    value: Option<String>,
 }
 
 impl<'a> SummaryRecord<'a> {
@@ -794,6 +840,7 @@ impl<'a> SummaryRecord<'a> {
             summary,
             committed,
             stopped,
+            value: None,
         }
     }
 }
@@ -843,6 +890,8 @@ impl Record for SummaryRecord<'_> {
     }
 
     fn value(&self) -> Field<'_> {
-        Field::U64(self.summary.final_offset)
+        self.value
+            .as_deref()
+            .map_or(Field::U64(self.summary.final_offset), Field::Str)
     }
 }

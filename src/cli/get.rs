@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
+use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::sqlite::{now_ms, CursorFilter};
 
@@ -106,9 +106,22 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let mut printer = ctx.printer(Shape::List).with_header(CursorRecord::FIELDS);
     let mut record = CursorRecord::default();
     let mut invalid = 0u64;
+    let mut unwritable = 0u64;
     store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
         match row {
-            Ok(row) => printer.record(record.fill(row))?,
+            Ok(row) => {
+                if let Err(e) = ConsumerId::check(&row.consumer)
+                    .and_then(|()| ChannelId::check(&row.channel))
+                {
+                    unwritable += 1;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "cursorctl: warning: cursor {} is listed, but cursorctl cannot write it back: {e} (it was written by another program)",
+                        row.key()
+                    );
+                }
+                printer.record(record.fill(row))?;
+            }
             Err(e) => {
                 invalid += 1;
                 let _ = writeln!(std::io::stderr(), "cursorctl: warning: {e}");
@@ -118,6 +131,11 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     })?;
     let count = printer.count();
     printer.finish()?;
+    if unwritable > 0 {
+        ctx.note(&format!(
+            "{unwritable} listed cursor(s) have names cursorctl refuses (see the warnings above): `set --from-file` will refuse those lines"
+        ));
+    }
     if invalid > 0 {
         return Err(Failure::new(
             ExitKind::Store,

@@ -4,6 +4,7 @@ use std::io;
 
 use cursorctl::store::sqlite::{InitOutcome, SqliteStore, SCHEMA_VERSION};
 
+use super::error::{ExitKind, Failure};
 use super::output::{Field, Record};
 use super::Context;
 
@@ -44,6 +45,21 @@ impl Record for InitRecord {
 }
 
 pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
+    let db = &ctx.global.db;
+    if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !folder.is_dir() {
+            return Err(Failure::new(
+                ExitKind::Store,
+                format!(
+                    "cannot create the store {}: the folder {} does not exist",
+                    db.display(),
+                    folder.display()
+                ),
+            )
+            .with_hint("create the folder first, or choose another --db")
+            .into());
+        }
+    }
     let (_store, outcome) = SqliteStore::init(&ctx.global.db, ctx.global.busy_timeout)?;
     let status = match outcome {
         InitOutcome::Created => "created",

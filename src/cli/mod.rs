@@ -13,6 +13,7 @@ mod input;
 mod interrupt;
 mod key_arg;
 mod output;
+mod progress;
 mod records;
 mod set;
 mod source;

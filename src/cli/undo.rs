@@ -70,6 +70,9 @@ enum Step {
 struct UndoPlan {
     key: CursorKey,
     step: Step,
+    /// Why the real run needs `--reason` and none was given (a dry run
+    /// plans it anyway).
+    needs_reason: Option<String>,
 }
 
 impl UndoPlan {
@@ -92,16 +95,26 @@ impl UndoPlan {
     }
 }
 
+/// Where an undo is checked: for the real run, a rewind without a reason
+/// is refused; a dry run shows the plan and says what the real run needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Real,
+    Dry,
+}
+
 /// Check that `change` can be undone against `store` and say how.
 fn plan_undo(
     store: &dyn DurableStore,
     change: &HistoryRow,
     reason: Option<&str>,
+    run: Run,
 ) -> anyhow::Result<UndoPlan> {
     let key = key_of(change)?;
     let key_text = key.to_string();
     let current = store.read_value(&key_text)?;
     let id = change.id;
+    let mut needs_reason = None;
     let step = match (change.old_offset, change.new_offset) {
         (old, Some(wrote)) => {
             if current != Some(wrote) {
@@ -128,10 +141,11 @@ fn plan_undo(
                 } else {
                     format!("removes cursor {key}, created at {wrote} (it then reads as 0)")
                 };
-                return Err(Failure::usage(format!(
-                    "undoing change {id} {what}: a rewind needs --reason TEXT"
-                ))
-                .into());
+                let why = format!("undoing change {id} {what}: a rewind needs --reason TEXT");
+                if run == Run::Real {
+                    return Err(Failure::usage(why).into());
+                }
+                needs_reason = Some(why);
             }
             match old {
                 Some(offset) => Step::To {
@@ -168,7 +182,11 @@ fn plan_undo(
             .into())
         }
     };
-    Ok(UndoPlan { key, step })
+    Ok(UndoPlan {
+        key,
+        step,
+        needs_reason,
+    })
 }
 
 /// Carry out an undo inside a write transaction and record it.
@@ -209,8 +227,9 @@ fn dry_undo(
     store: &dyn DurableStore,
     change: &HistoryRow,
     reason: Option<&str>,
+    run: Run,
 ) -> anyhow::Result<PlanRecord> {
-    let plan = plan_undo(store, change, reason)?;
+    let plan = plan_undo(store, change, reason, run)?;
     let (old, new) = match plan.movement() {
         Some(m) => {
             let (old, new) = move_cursor(&DryRun::new(store), &m)?;
@@ -224,9 +243,12 @@ fn dry_undo(
         old_offset: old,
         new_offset: new,
         status: Status::of(old, new).as_str(),
-        reason: None,
+        reason: plan.needs_reason,
     })
 }
+
+const NEEDS_REASON: &str =
+    "the real run needs --reason TEXT: it moves cursors back (see the reason column)";
 
 fn no_change(id: i64) -> anyhow::Error {
     Failure::new(
@@ -251,19 +273,22 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
     if dry_run {
         let store = ctx.open_read()?;
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = dry_undo(&store, &change, reason)?;
+        let row = dry_undo(&store, &change, reason, Run::Dry)?;
         ctx.note(&format!(
             "dry run: undoing change {id} would leave {} {}; nothing was written",
             row.key.as_deref().unwrap_or_default(),
             row.status
         ));
+        if row.reason.is_some() {
+            ctx.note(NEEDS_REASON);
+        }
         return ctx.print_one(&row);
     }
     let store = ctx.open_write()?;
     let user = Context::user();
     let record = store.write(|txn| -> anyhow::Result<ChangeRecord> {
         let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
-        let plan = plan_undo(txn, &change, reason)?;
+        let plan = plan_undo(txn, &change, reason, Run::Real)?;
         let audit = Audit {
             command: "undo",
             reason,
@@ -333,9 +358,10 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
             // After a failure nothing will be committed: check the rest
             // through a view that writes nothing.
             let outcome = if failures.is_empty() {
-                plan_undo(txn, &change, reason).and_then(|p| apply_undo(txn, &p, &audit).map(drop))
+                plan_undo(txn, &change, reason, Run::Real)
+                    .and_then(|p| apply_undo(txn, &p, &audit).map(drop))
             } else {
-                dry_undo(&DryRun::new(txn), &change, reason).map(drop)
+                dry_undo(&DryRun::new(txn), &change, reason, Run::Real).map(drop)
             };
             match outcome {
                 Ok(()) => {}
@@ -393,10 +419,14 @@ fn plan_batch_in(
             .with_header(PlanRecord::fields("change"))
     });
     let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
+    let mut needs_reason = false;
     for &id in &ids {
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = match dry_undo(&view, &change, reason) {
-            Ok(row) => row,
+        let row = match dry_undo(&view, &change, reason, Run::Dry) {
+            Ok(row) => {
+                needs_reason |= row.reason.is_some();
+                row
+            }
             Err(e) if is_item_failure(&e) => {
                 let kind = classify(&e).0;
                 let key = key_of(&change).map(|k| k.to_string()).ok();
@@ -432,5 +462,8 @@ fn plan_batch_in(
         "dry run: undoing batch {batch} would change {} cursor(s); nothing was written",
         ids.len()
     ));
+    if needs_reason {
+        ctx.note(NEEDS_REASON);
+    }
     Ok(())
 }
