@@ -135,15 +135,14 @@ pub struct Args {
 /// (instead of file names).
 #[derive(Clone)]
 struct PolicyParser(
-    clap::builder::TryMapValueParser<
-        clap::builder::StringValueParser,
-        fn(String) -> Result<CheckpointPolicy, String>,
-    >,
+    clap::builder::TryMapValueParser<clap::builder::StringValueParser, ParsePolicy>,
 );
+
+type ParsePolicy = fn(String) -> Result<CheckpointPolicy, String>;
 
 impl PolicyParser {
     fn new() -> Self {
-        let parse: fn(String) -> Result<CheckpointPolicy, String> = |s| policy_arg(&s);
+        let parse: ParsePolicy = |s| policy_arg(&s);
         Self(clap::builder::TypedValueParser::try_map(
             clap::builder::StringValueParser::new(),
             parse,
