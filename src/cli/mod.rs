@@ -33,7 +33,8 @@ use output::{ColorChoice, Format, Printer, Record, Shape};
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success (a no-op included)
-  1  internal error (a bug), or output that could not be written
+  1  internal error (a bug), or stdout could not be written (kind output-failed): a change
+     already committed stays committed, and the message gives its id: do not run it again
   2  usage: bad arguments or invalid input values; nothing written
   3  stale: the stored offset differs from the expected one; nothing written; re-read and retry
   4  regression refused: the new offset is below the stored one; nothing written

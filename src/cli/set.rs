@@ -20,14 +20,21 @@ use super::{offset_arg, reason_arg, Context};
 /// not exist needs --create (exit 5 otherwise). Every change is recorded in
 /// the history with its reason and user.
 ///
-/// With --from-file, every line (NDJSON as `get -o ndjson` prints it, or CSV
-/// with a header consumer,partition_key,offset[,expect]) is validated and
-/// checked in one transaction; an optional `expect` per line is the offset
-/// its compare-and-swap expects. If any line fails, nothing is written,
-/// every failing line is listed on stderr, and the exit code is that of the
-/// first failing line. The changes share one batch id (see `history
-/// --batch` and `undo --batch`). With --dry-run the plan has one row per
-/// line and the exit code is the one the write would have.
+/// With --from-file, every record is validated and checked in one
+/// transaction. Every listing format cursorctl writes reads back: NDJSON
+/// and the JSON array (as `get -o ndjson|json` print them), TSV (as `get -o
+/// tsv` prints it), and CSV with a header such as
+/// consumer,partition_key,offset[,expect]. An optional `expect` per record
+/// is the offset its compare-and-swap expects; a `channel` or `partition`
+/// that disagrees with the key is refused. Stdin is read to its end before
+/// the write lock is taken. If any record fails, nothing is written, every
+/// failing line is listed on stderr, and the exit code is that of the first
+/// failing line. The changes share one batch id (see `history --batch` and
+/// `undo --batch`). With --dry-run the plan has one row per record and the
+/// exit code is the one the write would have.
+///
+/// Offsets and partition indexes are written without leading zeros (0150
+/// and orders:03 are refused; 0 is 0).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -38,6 +45,7 @@ Examples:
   cursorctl set newsvc orders:0 0 --create                  start a new consumer at 0
   cursorctl set billing orders:3 1042 --dry-run             show the plan, write nothing
   cursorctl get billing -o ndjson | jq -c '.expect = .offset | .offset += 1' | cursorctl set --from-file -
+  cursorctl get billing -o json | jq 'map(.offset += 1)' | cursorctl set --from-file -
   cursorctl set --from-file moves.csv --dry-run             check a CSV file, write nothing")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
@@ -58,11 +66,13 @@ pub struct Args {
     #[arg(value_name = "OFFSET", allow_hyphen_values = true)]
     pub offset: Option<String>,
 
-    /// Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing
+    /// Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV,
+    /// all or nothing
     #[arg(long, value_name = "PATH", conflicts_with = "expect")]
     pub from_file: Option<PathBuf>,
 
-    /// The format of --from-file (default: detected, `{` starts NDJSON)
+    /// The format of --from-file (default: detected: `{` starts NDJSON, `[`
+    /// a JSON array, a header with a tab TSV, anything else CSV)
     #[arg(long, value_enum, value_name = "FORMAT", requires = "from_file")]
     pub input_format: Option<InputFormat>,
 

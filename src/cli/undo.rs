@@ -21,8 +21,9 @@ use super::{id_arg, reason_arg, Context};
 /// listed. The undo is recorded as new changes (command `undo`, a new batch
 /// for --batch). An undo that moves a cursor back is a rewind and needs
 /// --reason (exit 2 without); so does undoing the creation of a cursor,
-/// which removes it (it then reads as offset 0). An unknown change id or
-/// batch is exit 5.
+/// which removes it (it then reads as offset 0). --dry-run shows the whole
+/// plan even without --reason and says when the real run needs one. An
+/// unknown change id or batch is exit 5.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
