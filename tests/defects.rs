@@ -674,6 +674,13 @@ fn a_regression_names_its_cursor_and_json_errors_carry_the_hint() {
             .contains("--allow-rewind"),
         "{body}"
     );
+    // An undo of a cursor that no longer exists says so plainly.
+    env.ok(&["set", "temp", "orders:1", "5", "--create", "-q"]);
+    let created =
+        json_lines(&env.ok(&["history", "--limit", "1", "-o", "ndjson"]))[0]["id"].to_string();
+    env.ok(&["undo", &created, "--reason", "made by mistake", "-q"]);
+    let err = env.fails(3, &["undo", &created, "--reason", "again"]);
+    assert!(err.contains("(it no longer exists)"), "{err}");
     // A stale write against an absent cursor says so plainly.
     let err = env.fails(
         3,
@@ -855,4 +862,58 @@ fn bash_completion_offers_the_policies_for_policy() {
     let case = &script[at..at + 200];
     assert!(case.contains("compgen -W \"per-message"), "{case}");
     assert!(!case.contains("compgen -f"), "{case}");
+}
+
+/// Run `args` on a terminal (through `script`), returning what it drew.
+fn on_a_terminal(env: &Env, args: &str) -> Option<String> {
+    let command = format!("{} {args}", common::BIN);
+    let out = std::process::Command::new("script")
+        .env_clear()
+        .env("CURSORCTL_DB", &env.db)
+        .env("TERM", "xterm")
+        .current_dir(env.dir.path())
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).replace('\r', "\n"))
+}
+
+#[test]
+fn the_progress_bars_of_bulk_writes_and_simulations_look_alike() {
+    let env = Env::new();
+    let moves = env.dir.path().join("moves.ndjson");
+    let lines: String = (0..20_000)
+        .map(|i| format!("{{\"key\":\"c:o:{i}\",\"offset\":1}}\n"))
+        .collect();
+    fs::write(&moves, lines).unwrap();
+    let Some(bulk) = on_a_terminal(
+        &env,
+        "set --from-file moves.ndjson --create --dry-run -o value",
+    ) else {
+        eprintln!("`script` is not installed: the progress bars were not checked");
+        return;
+    };
+    let sim = on_a_terminal(
+        &env,
+        "flush-sim c o:0 --policy per-batch:100 --messages 3000000 -o value",
+    )
+    .unwrap();
+    let frame = |drawn: &str, what: &str| -> String {
+        drawn
+            .lines()
+            .find(|l| l.contains(what) && l.contains('['))
+            .unwrap_or_else(|| panic!("no progress bar counting {what}: {drawn:?}"))
+            .to_owned()
+    };
+    for (drawn, prefix, unit) in [
+        (&bulk, "set --from-file [", " lines, "),
+        (&sim, "per-batch:100 [", " messages, "),
+    ] {
+        let line = frame(drawn, unit);
+        assert!(line.contains(prefix), "{line}");
+        assert!(
+            line.contains("%") && line.contains(" elapsed, ") && line.contains(" left"),
+            "{line}"
+        );
+    }
 }
