@@ -72,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
         }
         'cursorctl;set' {
             [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing')
-            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'The format of --from-file (default: detected: `{` starts NDJSON, `[` a JSON array, a header with a tab TSV, anything else CSV)')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Compare-and-swap against this offset instead of the one just read')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store [env: CURSORCTL_DB]')

@@ -66,7 +66,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;set'= {
             cand --from-file 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing'
-            cand --input-format 'The format of --from-file (default: detected: `{` starts NDJSON, `[` a JSON array, a header with a tab TSV, anything else CSV)'
+            cand --input-format 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)'
             cand --expect 'Compare-and-swap against this offset instead of the one just read'
             cand --reason 'Why (recorded in the history)'
             cand --db 'Path of the cursor store [env: CURSORCTL_DB]'

@@ -74,8 +74,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l must-exist -
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l from-file -d 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l input-format -d 'The format of --from-file (default: detected: `{` starts NDJSON, `[` a JSON array, a header with a tab TSV, anything else CSV)' -r -f -a "ndjson\t'One JSON object a line (the shape `get -o ndjson` prints)'
-json\t'A JSON array of objects (the shape `get -o json` prints)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l input-format -d 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)' -r -f -a "ndjson\t'One JSON object a line (the shape `get -o ndjson` prints)'
+json\t'A JSON array of objects (the shape `get -o json` prints), or objects one after another in any layout (as `jq` pretty-prints them)'
 csv\t'Comma-separated values with a header line'
 tsv\t'Tab-separated values with a header line (the shape `get -o tsv` prints)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r

@@ -351,6 +351,29 @@ fn every_listing_format_reads_back_into_set_from_file() {
     let out = env.run_stdin(&["set", "--from-file", "-", "-q"], compact);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(env.offset("billing", "orders:0"), Some(19));
+    // Objects one after another, pretty-printed (`jq '.[]'`), and the one
+    // object of `get CONSUMER PARTITION_KEY -o json` through jq.
+    let stream: String = moved
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c["offset"] = Value::from(c["offset"].as_i64().unwrap() + 1);
+            serde_json::to_string_pretty(&c).unwrap() + "\n"
+        })
+        .collect();
+    let out = env.run_stdin(&["set", "--from-file", "-", "-q"], stream);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.offset("billing", "orders:1"), Some(20));
+    let mut one = json(&env.ok(&["get", "billing", "orders:1", "-o", "json"]));
+    one["offset"] = Value::from(21);
+    let out = env.run_stdin(
+        &["set", "--from-file", "-", "-q"],
+        serde_json::to_string_pretty(&one).unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.offset("billing", "orders:1"), Some(21));
 }
 
 #[test]

@@ -18,7 +18,8 @@ use super::source::read_failed;
 pub enum InputFormat {
     /// One JSON object a line (the shape `get -o ndjson` prints).
     Ndjson,
-    /// A JSON array of objects (the shape `get -o json` prints).
+    /// A JSON array of objects (the shape `get -o json` prints), or objects
+    /// one after another in any layout (as `jq` pretty-prints them).
     Json,
     /// Comma-separated values with a header line.
     Csv,
@@ -70,11 +71,14 @@ struct CsvColumns {
     tabs: bool,
 }
 
-/// Where a JSON array is in its reading.
+/// Where a JSON array (or a sequence of objects in any layout, as `jq`
+/// pretty-prints them) is in its reading.
 #[derive(Debug, Default)]
 struct ArrayScan {
-    /// Seen `[`.
+    /// Seen `[`, or the first `{` of a sequence.
     opened: bool,
+    /// Objects one after another, with no array around them.
+    sequence: bool,
     /// Seen the closing `]`.
     closed: bool,
     /// Seen an element since the last `,` (or the `[`).
@@ -266,10 +270,24 @@ impl<R: BufRead> LineReader<R> {
                 return fail(a, line_no, "text after the end of the JSON array");
             }
             if !a.opened {
-                if b != b'[' {
-                    return fail(a, line_no, "a JSON array starts with [");
-                }
                 a.opened = true;
+                match b {
+                    b'[' => continue,
+                    b'{' => a.sequence = true,
+                    _ => return fail(a, line_no, "JSON input starts with [ or {"),
+                }
+            }
+            if a.sequence {
+                if b != b'{' {
+                    return fail(
+                        a,
+                        line_no,
+                        "expected a JSON object, as `cursorctl get -o json` prints",
+                    );
+                }
+                a.depth = 1;
+                a.start_line = line_no;
+                a.element.push(b);
                 continue;
             }
             match b {
@@ -300,7 +318,7 @@ impl<R: BufRead> LineReader<R> {
     /// What the end of the input means for a JSON array.
     fn end_of_array(&mut self) -> Option<Line> {
         let a = &mut self.array;
-        if a.broken || a.closed || !a.opened {
+        if a.broken || a.closed || !a.opened || (a.sequence && a.depth == 0) {
             return None;
         }
         a.broken = true;
@@ -382,10 +400,12 @@ fn parse_csv_line(
     })
 }
 
-/// The format, from the first non-blank line: `{` starts NDJSON, `[` a
-/// JSON array, a header with a tab TSV, anything else CSV.
+/// The format, from the first non-blank line: `{` starts NDJSON (a `{`
+/// alone, a pretty-printed object), `[` a JSON array, a header with a tab
+/// TSV, anything else CSV.
 fn detect(line: &[u8]) -> InputFormat {
     match line.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') if line.trim_ascii() == b"{" => InputFormat::Json,
         Some(b'{') => InputFormat::Ndjson,
         Some(b'[') => InputFormat::Json,
         _ if line.contains(&b'\t') => InputFormat::Tsv,

@@ -71,8 +71,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH", conflicts_with = "expect")]
     pub from_file: Option<PathBuf>,
 
-    /// The format of --from-file (default: detected: `{` starts NDJSON, `[`
-    /// a JSON array, a header with a tab TSV, anything else CSV)
+    /// The format of --from-file (default: detected: `{` starts NDJSON, a
+    /// `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)
     #[arg(long, value_enum, value_name = "FORMAT", requires = "from_file")]
     pub input_format: Option<InputFormat>,
 
