@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::Failure;
+use super::json_records::JsonScan;
 use super::source::read_failed;
 
 /// The format of bulk input.
@@ -45,7 +46,7 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    fn new(key: Option<String>, reason: impl Into<String>) -> Self {
+    pub(super) fn new(key: Option<String>, reason: impl Into<String>) -> Self {
         Self {
             key,
             reason: reason.into(),
@@ -71,32 +72,6 @@ struct CsvColumns {
     tabs: bool,
 }
 
-/// Where a JSON array (or a sequence of objects in any layout, as `jq`
-/// pretty-prints them) is in its reading.
-#[derive(Debug, Default)]
-struct ArrayScan {
-    /// Seen `[`, or the first `{` of a sequence.
-    opened: bool,
-    /// Objects one after another, with no array around them.
-    sequence: bool,
-    /// Seen the closing `]`.
-    closed: bool,
-    /// Seen an element since the last `,` (or the `[`).
-    after_value: bool,
-    /// Seen a `,` that an element must follow.
-    after_comma: bool,
-    /// The element being read, and the line it starts on.
-    element: Vec<u8>,
-    start_line: u64,
-    depth: u32,
-    in_string: bool,
-    escape: bool,
-    /// The input is not a readable JSON array: stop.
-    broken: bool,
-    /// Where the scan is in the current line.
-    pos: usize,
-}
-
 /// Reads input lines one at a time into a reused buffer.
 pub struct LineReader<R> {
     reader: R,
@@ -108,7 +83,7 @@ pub struct LineReader<R> {
     fields: Vec<(usize, usize, bool)>,
     /// How read errors name the input.
     name: String,
-    array: ArrayScan,
+    array: JsonScan,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -124,7 +99,7 @@ impl<R: BufRead> LineReader<R> {
             csv: None,
             fields: Vec::new(),
             name: "the input".to_owned(),
-            array: ArrayScan::default(),
+            array: JsonScan::default(),
         }
     }
 
@@ -204,13 +179,13 @@ impl<R: BufRead> LineReader<R> {
                     .read_until(b'\n', &mut self.buf)
                     .map_err(|e| read_failed(&self.name, &e))?;
                 if n == 0 {
-                    return Ok(self.end_of_array());
+                    return Ok(self.array.end(self.line_no));
                 }
                 self.bytes += n as u64;
                 self.line_no += 1;
                 self.array.pos = self.bom_len();
             }
-            if let Some(found) = self.scan_line() {
+            if let Some(found) = self.array.scan(&self.buf, self.line_no) {
                 return Ok(Some(found));
             }
         }
@@ -223,118 +198,6 @@ impl<R: BufRead> LineReader<R> {
         } else {
             0
         }
-    }
-
-    /// Scan the rest of the buffered line; an element or an error, or
-    /// `None` when the line ends first.
-    fn scan_line(&mut self) -> Option<Line> {
-        let line_no = self.line_no;
-        let a = &mut self.array;
-        let fail = |a: &mut ArrayScan, line: u64, reason: &str| {
-            a.broken = true;
-            Some((line, Err(Invalid::new(None, reason.to_owned()))))
-        };
-        while a.pos < self.buf.len() {
-            let b = self.buf[a.pos];
-            a.pos += 1;
-            if a.depth > 0 {
-                a.element.push(b);
-                if a.in_string {
-                    match (a.escape, b) {
-                        (true, _) => a.escape = false,
-                        (false, b'\\') => a.escape = true,
-                        (false, b'"') => a.in_string = false,
-                        _ => {}
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => a.in_string = true,
-                    b'{' | b'[' => a.depth += 1,
-                    b'}' | b']' => a.depth -= 1,
-                    _ => {}
-                }
-                if a.depth == 0 {
-                    a.after_value = true;
-                    a.after_comma = false;
-                    let parsed = parse_json_line(&a.element);
-                    a.element.clear();
-                    return Some((a.start_line, parsed));
-                }
-                continue;
-            }
-            if b.is_ascii_whitespace() {
-                continue;
-            }
-            if a.closed {
-                return fail(a, line_no, "text after the end of the JSON array");
-            }
-            if !a.opened {
-                a.opened = true;
-                match b {
-                    b'[' => continue,
-                    b'{' => a.sequence = true,
-                    _ => return fail(a, line_no, "JSON input starts with [ or {"),
-                }
-            }
-            if a.sequence {
-                if b != b'{' {
-                    return fail(
-                        a,
-                        line_no,
-                        "expected a JSON object, as `cursorctl get -o json` prints",
-                    );
-                }
-                a.depth = 1;
-                a.start_line = line_no;
-                a.element.push(b);
-                continue;
-            }
-            match b {
-                b'{' if !a.after_value => {
-                    a.depth = 1;
-                    a.start_line = line_no;
-                    a.element.push(b);
-                }
-                b',' if a.after_value => {
-                    a.after_value = false;
-                    a.after_comma = true;
-                }
-                b']' if !a.after_comma => a.closed = true,
-                b']' => return fail(a, line_no, "a comma before the closing ] of the JSON array"),
-                b'{' => return fail(a, line_no, "a comma is missing between two objects"),
-                _ => {
-                    return fail(
-                        a,
-                        line_no,
-                        "expected a JSON object, as `cursorctl get -o json` prints",
-                    )
-                }
-            }
-        }
-        None
-    }
-
-    /// What the end of the input means for a JSON array.
-    fn end_of_array(&mut self) -> Option<Line> {
-        let a = &mut self.array;
-        if a.broken || a.closed || !a.opened || (a.sequence && a.depth == 0) {
-            return None;
-        }
-        a.broken = true;
-        if a.depth > 0 {
-            return Some((
-                a.start_line,
-                Err(Invalid::new(
-                    None,
-                    "the object that starts here is not closed",
-                )),
-            ));
-        }
-        Some((
-            self.line_no,
-            Err(Invalid::new(None, "the JSON array is not closed with ]")),
-        ))
     }
 }
 
@@ -538,7 +401,7 @@ fn json_offset(name: &str, value: &RawValue) -> Result<u64, String> {
     }
 }
 
-fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
+pub(super) fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
     if detect(line) != InputFormat::Ndjson {
         return Err(Invalid::new(None, "not a JSON object"));
     }

@@ -11,6 +11,7 @@ mod history;
 mod init;
 mod input;
 mod interrupt;
+mod json_records;
 mod key_arg;
 mod output;
 mod progress;
