@@ -21,10 +21,10 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'cursorctl' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -41,15 +41,14 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo a recorded change, or every change of a batch')
             [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch and history row into an empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for cursorctl and every command into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'cursorctl;init' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -60,10 +59,10 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
         'cursorctl;get' {
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'List only cursors on this channel')
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'List only cursors not written for at least this long (for example 15m)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--must-exist', '--must-exist', [CompletionResultType]::ParameterName, 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -73,14 +72,14 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;set' {
-            [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing')
-            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'The format of --from-file (default: detected, `{` starts NDJSON)')
+            [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing')
+            [CompletionResult]::new('--input-format', '--input-format', [CompletionResultType]::ParameterName, 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Compare-and-swap against this offset instead of the one just read')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the cursor if it does not exist')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would happen; write nothing and take no write lock')
@@ -96,10 +95,10 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Move to this offset (not below the current one)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Compare-and-swap against this offset instead of the one just read')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the cursor if it does not exist')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would happen; write nothing and take no write lock')
@@ -116,10 +115,10 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--flush-every', '--flush-every', [CompletionResultType]::ParameterName, 'Also flush every M messages, whatever the policy')
             [CompletionResult]::new('--crash-after', '--crash-after', [CompletionResultType]::ParameterName, 'Crash after K messages: no final flush; report what a restarted consumer processes again')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'With --commit: why (recorded in the history)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each')
             [CompletionResult]::new('--commit', '--commit', [CompletionResultType]::ParameterName, 'Write the checkpoints to the store, each in its own transaction, recorded in the history')
@@ -132,12 +131,12 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
         }
         'cursorctl;history' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only the newest N changes (still printed oldest first)')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only changes at or after TIME: RFC 3339 (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h, 2days)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused')
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Only the changes of this batch')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -148,10 +147,10 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
         'cursorctl;undo' {
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Undo every change of this batch, all or nothing')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history; needed when the undo moves a cursor back)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would happen; write nothing and take no write lock')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -162,10 +161,10 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
         }
         'cursorctl;copy-store' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to copy into: a path or a postgres:// URL')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -174,23 +173,10 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;completions' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            break
-        }
-        'cursorctl;man' {
-            [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'The folder to write cursorctl.1 and cursorctl-COMMAND.1 into')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -208,7 +194,6 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo a recorded change, or every change of a batch')
             [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch and history row into an empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for cursorctl and every command into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -237,9 +222,6 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help;completions' {
-            break
-        }
-        'cursorctl;help;man' {
             break
         }
         'cursorctl;help;help' {

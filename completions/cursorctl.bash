@@ -40,9 +40,6 @@ _cursorctl() {
             cursorctl,init)
                 cmd="cursorctl__subcmd__init"
                 ;;
-            cursorctl,man)
-                cmd="cursorctl__subcmd__man"
-                ;;
             cursorctl,set)
                 cmd="cursorctl__subcmd__set"
                 ;;
@@ -73,9 +70,6 @@ _cursorctl() {
             cursorctl__subcmd__help,init)
                 cmd="cursorctl__subcmd__help__subcmd__init"
                 ;;
-            cursorctl__subcmd__help,man)
-                cmd="cursorctl__subcmd__help__subcmd__man"
-                ;;
             cursorctl__subcmd__help,set)
                 cmd="cursorctl__subcmd__help__subcmd__set"
                 ;;
@@ -89,7 +83,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo copy-store completions man help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,7 +246,7 @@ _cursorctl() {
             fi
             case "${prev}" in
                 --policy)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "per-message per-batch:10 per-batch:100 per-batch:1000 explicit-flush" -- "${cur}"))
                     return 0
                     ;;
                 --messages)
@@ -345,7 +339,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help)
-            opts="init get set advance flush-sim history undo copy-store completions man help"
+            opts="init get set advance flush-sim history undo copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -470,20 +464,6 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cursorctl__subcmd__help__subcmd__man)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         cursorctl__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -592,44 +572,6 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cursorctl__subcmd__man)
-            opts="-o -q -h --out-dir --db --output --busy-timeout --quiet --color --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
-                    return 0
-                    ;;
-                --busy-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         cursorctl__subcmd__set)
             opts="-o -q -h --from-file --input-format --expect --create --dry-run --reason --allow-rewind --db --output --busy-timeout --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -642,7 +584,7 @@ _cursorctl() {
                     return 0
                     ;;
                 --input-format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "ndjson json csv tsv" -- "${cur}"))
                     return 0
                     ;;
                 --expect)

@@ -18,10 +18,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
     }
     var completions = [
         &'cursorctl'= {
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
@@ -38,14 +38,13 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand undo 'Undo a recorded change, or every change of a batch'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
-            cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;init'= {
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
@@ -55,10 +54,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;get'= {
             cand --channel 'List only cursors on this channel'
             cand --idle-for 'List only cursors not written for at least this long (for example 15m)'
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand --must-exist 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
             cand -q 'Print no change records or notes (errors are still printed)'
@@ -67,14 +66,14 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;set'= {
-            cand --from-file 'Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing'
-            cand --input-format 'The format of --from-file (default: detected, `{` starts NDJSON)'
+            cand --from-file 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing'
+            cand --input-format 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)'
             cand --expect 'Compare-and-swap against this offset instead of the one just read'
             cand --reason 'Why (recorded in the history)'
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand --create 'Create the cursor if it does not exist'
             cand --dry-run 'Show what would happen; write nothing and take no write lock'
@@ -89,10 +88,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --to 'Move to this offset (not below the current one)'
             cand --expect 'Compare-and-swap against this offset instead of the one just read'
             cand --reason 'Why (recorded in the history)'
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand --create 'Create the cursor if it does not exist'
             cand --dry-run 'Show what would happen; write nothing and take no write lock'
@@ -108,10 +107,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --flush-every 'Also flush every M messages, whatever the policy'
             cand --crash-after 'Crash after K messages: no final flush; report what a restarted consumer processes again'
             cand --reason 'With --commit: why (recorded in the history)'
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand --compare 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each'
             cand --commit 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
@@ -123,12 +122,12 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;history'= {
             cand --limit 'Only the newest N changes (still printed oldest first)'
-            cand --since 'Only changes at or after TIME: RFC 3339 (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h, 2days)'
+            cand --since 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused'
             cand --batch 'Only the changes of this batch'
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
@@ -138,10 +137,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;undo'= {
             cand --batch 'Undo every change of this batch, all or nothing'
             cand --reason 'Why (recorded in the history; needed when the undo moves a cursor back)'
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand --dry-run 'Show what would happen; write nothing and take no write lock'
             cand -q 'Print no change records or notes (errors are still printed)'
@@ -151,10 +150,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;copy-store'= {
             cand --to 'The store to copy into: a path or a postgres:// URL'
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
@@ -162,22 +161,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;completions'= {
-            cand --db 'Path of the cursor store'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
-            cand --color 'When to use colour'
-            cand -q 'Print no change records or notes (errors are still printed)'
-            cand --quiet 'Print no change records or notes (errors are still printed)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-        }
-        &'cursorctl;man'= {
-            cand --out-dir 'The folder to write cursorctl.1 and cursorctl-COMMAND.1 into'
-            cand --db 'Path of the cursor store'
-            cand -o 'Output format'
-            cand --output 'Output format'
-            cand --busy-timeout 'How long to wait for a store locked by another writer'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
@@ -194,7 +181,6 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand undo 'Undo a recorded change, or every change of a batch'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
-            cand man 'Write man pages for cursorctl and every command into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;help;init'= {
@@ -214,8 +200,6 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;copy-store'= {
         }
         &'cursorctl;help;completions'= {
-        }
-        &'cursorctl;help;man'= {
         }
         &'cursorctl;help;help'= {
         }

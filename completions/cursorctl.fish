@@ -24,13 +24,13 @@ function __fish_cursorctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c cursorctl -n "__fish_cursorctl_needs_command" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_needs_command" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -46,15 +46,14 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "history" -d 'Sh
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "man" -d 'Write man pages for cursorctl and every command into a folder'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -62,31 +61,33 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -s q -l quiet 
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l channel -d 'List only cursors on this channel' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l idle-for -d 'List only cursors not written for at least this long (for example 15m)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l must-exist -d 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l from-file -d 'Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l input-format -d 'The format of --from-file (default: detected, `{` starts NDJSON)' -r -f -a "ndjson\t'One JSON object a line (the shape `get -o ndjson` prints)'
-csv\t'Comma-separated values with a header line'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l from-file -d 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l input-format -d 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)' -r -f -a "ndjson\t'One JSON object a line (the shape `get -o ndjson` prints)'
+json\t'A JSON array of objects (the shape `get -o json` prints), or objects one after another in any layout (as `jq` pretty-prints them)'
+csv\t'Comma-separated values with a header line'
+tsv\t'Tab-separated values with a header line (the shape `get -o tsv` prints)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l reason -d 'Why (recorded in the history)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -99,13 +100,13 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l by -d 'M
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l to -d 'Move to this offset (not below the current one)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l reason -d 'Why (recorded in the history)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -113,19 +114,23 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l create -
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l policy -d 'Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l policy -d 'Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush' -r -f -a "per-message\t''
+per-batch:10\t''
+per-batch:100\t''
+per-batch:1000\t''
+explicit-flush\t''"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l messages -d 'Simulate N processed messages after the cursor\'s offset' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l offsets -d 'Read the next offset of each processed message from PATH, one a line (- for stdin)' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l flush-every -d 'Also flush every M messages, whatever the policy' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l crash-after -d 'Crash after K messages: no final flush; report what a restarted consumer processes again' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l reason -d 'With --commit: why (recorded in the history)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -135,15 +140,15 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l create
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l since -d 'Only changes at or after TIME: RFC 3339 (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h, 2days)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l batch -d 'Only the changes of this batch' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -151,13 +156,13 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s q -l qui
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l batch -d 'Undo every change of this batch, all or nothing' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l reason -d 'Why (recorded in the history; needed when the undo moves a cursor back)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -165,51 +170,37 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l dry-run -d 
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l to -d 'The store to copy into: a path or a postgres:// URL' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l db -d 'Path of the cursor store' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -l out-dir -d 'The folder to write cursorctl.1 and cursorctl-COMMAND.1 into' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -l db -d 'Path of the cursor store' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
-json\t'One JSON document: an object, or an array for listings'
-ndjson\t'One JSON object a line'
-tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -l busy-timeout -d 'How long to wait for a store locked by another writer' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
-always\t'Always'
-never\t'Never'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "init" -d 'Create the cursor store at --db'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "get" -d 'Show one cursor, or list cursors'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "history" -d 'Show the recorded changes, oldest first'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "man" -d 'Write man pages for cursorctl and every command into a folder'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "init" -d 'Create the cursor store at --db'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "get" -d 'Show one cursor, or list cursors'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "history" -d 'Show the recorded changes, oldest first'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -93,6 +93,7 @@ impl ConsumerCursor {
     ) -> Result<(), DurabilityError> {
         if new_offset < self.current_offset {
             return Err(DurabilityError::CursorRegression {
+                key: self.cursor_key(),
                 stored: self.current_offset,
                 attempted: new_offset,
             });
@@ -173,7 +174,8 @@ mod tests {
             err,
             DurabilityError::CursorRegression {
                 stored: 10,
-                attempted: 9
+                attempted: 9,
+                ..
             }
         ));
         assert_eq!(store.get("billing:orders:3"), Some(10));

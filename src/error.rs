@@ -5,8 +5,10 @@ use crate::store::StoreLocation;
 #[derive(Debug, thiserror::Error)]
 pub enum DurabilityError {
     /// The new offset is below the cursor's current offset; nothing was written.
-    #[error("cursor regression refused: offset {attempted} is below the current offset {stored}")]
+    #[error("cursor regression refused on {key}: offset {attempted} is below the current offset {stored}")]
     CursorRegression {
+        /// The cursor key.
+        key: String,
         /// The offset the cursor holds.
         stored: u64,
         /// The offset that was asked for.
@@ -43,7 +45,10 @@ pub enum DurabilityError {
 }
 
 fn describe_actual(actual: Option<u64>) -> String {
-    actual.map_or_else(|| "no cursor (absent)".to_owned(), |v| format!("{v}"))
+    actual.map_or_else(
+        || "nothing: the cursor does not exist".to_owned(),
+        |v| format!("{v}"),
+    )
 }
 
 /// What kind of failure of the store's own machinery a

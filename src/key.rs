@@ -1,8 +1,10 @@
 //! Validated names: consumer ids, channels, partition keys and cursor keys.
 //!
 //! A cursor key is `CONSUMER:CHANNEL:INDEX`. Consumers and channels are 1 to
-//! 255 bytes of UTF-8 with no `:`, whitespace or control characters, so a key
-//! splits back into its parts without ambiguity. The partition index is a
+//! 255 bytes of UTF-8 with no `:`, whitespace, control, invisible
+//! (zero-width) or bidirectional-control characters, so a key splits back
+//! into its parts without ambiguity and two different keys never look the
+//! same. The partition index is a
 //! decimal number from 0 to 4294967295 written without leading zeros, so one
 //! partition has exactly one key.
 
@@ -54,6 +56,46 @@ fn show(input: &str) -> String {
     format!("{cut:?}")
 }
 
+/// The name of an invisible or bidirectional-control character, or `None`
+/// for any other character. These are the default-ignorable and bidi
+/// formatting code points: they change how text looks, or show nothing,
+/// so two names holding them can look the same.
+fn invisible(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{00AD}' => "SOFT HYPHEN",
+        '\u{034F}' => "COMBINING GRAPHEME JOINER",
+        '\u{061C}' => "ARABIC LETTER MARK",
+        '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' => "HANGUL FILLER",
+        '\u{17B4}' | '\u{17B5}' => "KHMER INHERENT VOWEL",
+        '\u{180B}'..='\u{180F}' => "MONGOLIAN VARIATION SELECTOR",
+        '\u{200B}' => "ZERO WIDTH SPACE",
+        '\u{200C}' => "ZERO WIDTH NON-JOINER",
+        '\u{200D}' => "ZERO WIDTH JOINER",
+        '\u{200E}' => "LEFT-TO-RIGHT MARK",
+        '\u{200F}' => "RIGHT-TO-LEFT MARK",
+        '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
+        '\u{202B}' => "RIGHT-TO-LEFT EMBEDDING",
+        '\u{202C}' => "POP DIRECTIONAL FORMATTING",
+        '\u{202D}' => "LEFT-TO-RIGHT OVERRIDE",
+        '\u{202E}' => "RIGHT-TO-LEFT OVERRIDE",
+        '\u{2060}' => "WORD JOINER",
+        '\u{2061}'..='\u{2064}' => "INVISIBLE OPERATOR",
+        '\u{2066}' => "LEFT-TO-RIGHT ISOLATE",
+        '\u{2067}' => "RIGHT-TO-LEFT ISOLATE",
+        '\u{2068}' => "FIRST STRONG ISOLATE",
+        '\u{2069}' => "POP DIRECTIONAL ISOLATE",
+        '\u{2065}' | '\u{206A}'..='\u{206F}' | '\u{FFF0}'..='\u{FFF8}' => {
+            "INVISIBLE FORMATTING CHARACTER"
+        }
+        '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' => "VARIATION SELECTOR",
+        '\u{FEFF}' => "ZERO WIDTH NO-BREAK SPACE",
+        '\u{1BCA0}'..='\u{1BCA3}' => "SHORTHAND FORMAT CONTROL",
+        '\u{1D173}'..='\u{1D17A}' => "MUSICAL SYMBOL FORMATTING",
+        '\u{E0000}'..='\u{E0FFF}' => "TAG CHARACTER",
+        _ => return None,
+    })
+}
+
 fn check_name(what: &'static str, input: &str) -> Result<(), KeyError> {
     if input.is_empty() {
         return Err(KeyError::new(what, input, "must not be empty"));
@@ -68,16 +110,27 @@ fn check_name(what: &'static str, input: &str) -> Result<(), KeyError> {
             ),
         ));
     }
+    // Most names are plain ASCII: checked byte by byte, as listings check
+    // every stored name.
+    if input.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+        return Ok(());
+    }
     if let Some(c) = input
         .chars()
-        .find(|c| *c == ':' || c.is_whitespace() || c.is_control())
+        .find(|c| *c == ':' || c.is_whitespace() || c.is_control() || invisible(*c).is_some())
     {
         let reason = if c == ':' {
             "must not contain ':'".to_owned()
         } else if c.is_whitespace() {
             "must not contain whitespace".to_owned()
-        } else {
+        } else if c.is_control() {
             format!("must not contain control characters (found {c:?})")
+        } else {
+            format!(
+                "must not contain invisible or bidirectional-control characters (found U+{:04X} {})",
+                u32::from(c),
+                invisible(c).unwrap_or_default()
+            )
         };
         return Err(KeyError::new(what, input, reason));
     }
@@ -96,11 +149,22 @@ macro_rules! name_type {
             /// # Errors
             ///
             /// Returns [`KeyError`] when the name is empty, longer than 255
-            /// bytes, or contains `:`, whitespace or control characters.
+            /// bytes, or contains `:`, whitespace, control, invisible or
+            /// bidirectional-control characters.
             pub fn new(input: impl Into<String>) -> Result<Self, KeyError> {
                 let input = input.into();
                 check_name($what, &input)?;
                 Ok(Self(input))
+            }
+
+            /// Check a name without keeping it (for names read from a
+            /// store, which another program may have written).
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::new`].
+            pub fn check(input: &str) -> Result<(), KeyError> {
+                check_name($what, input)
             }
 
             /// The name as text.
@@ -327,6 +391,17 @@ mod tests {
         assert!(ConsumerId::new("a\tb").is_err());
         assert!(ConsumerId::new("a\u{7}").is_err());
         assert!(ConsumerId::new("x".repeat(255)).is_ok());
+        assert!(ConsumerId::new("café-ü").is_ok());
+        for bad in [
+            "a\u{200B}b",
+            "\u{202E}abc",
+            "a\u{FEFF}",
+            "a\u{2066}b",
+            "a\u{00AD}b",
+        ] {
+            let err = ConsumerId::new(bad).unwrap_err();
+            assert!(err.to_string().contains("invisible"), "{err}");
+        }
         let err = ConsumerId::new("x".repeat(256)).unwrap_err();
         assert!(err.to_string().contains("255"), "{err}");
     }

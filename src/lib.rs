@@ -27,7 +27,9 @@ pub use cursor::{cursor_key_for, ConsumerCursor};
 pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
 pub use error::{DurabilityError, StoreError, StoreErrorKind};
 pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
-pub use parse::{parse_duration, parse_offset, OffsetError, MAX_OFFSET};
+pub use parse::{
+    parse_busy_timeout, parse_duration, parse_offset, OffsetError, MAX_BUSY_TIMEOUT, MAX_OFFSET,
+};
 pub use store::memory::MemoryStore;
 pub use store::sqlite::SqliteStore;
 pub use store::{

@@ -431,7 +431,7 @@ fn a_bad_offsets_line_is_a_usage_error_with_its_line_number() {
     let before = env.dump();
     for (input, line) in [
         ("1\n2\nthree\n4\n", "line 3"),
-        ("1\n\n3\n", "line 2"),
+        ("1\n\n0150\n", "line 3"),
         ("1\n-2\n", "line 2"),
         ("9223372036854775808\n", "line 1"),
     ] {

@@ -241,11 +241,11 @@ fn csv_is_validated_like_ndjson() {
 
     let out = env.run_stdin(
         &["set", "--from-file", "-"],
-        "consumer,partition,offset\nb,o:1,1\n",
+        "consumer,partiton,offset\nb,o:1,1\n",
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("unknown column \"partition\""),
+        stderr(&out).contains("unknown column \"partiton\""),
         "{}",
         stderr(&out)
     );

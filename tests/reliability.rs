@@ -115,9 +115,9 @@ fn argument_cases() -> Vec<Case> {
             2,
             "cannot be used with",
         ),
-        case(&["set", "c", "o:1"], 2, "required"),
+        case(&["set", "c", "o:1"], 2, "OFFSET is missing"),
         case(&["set"], 2, "required"),
-        case(&["advance", "c"], 2, "required"),
+        case(&["advance", "c"], 2, "PARTITION_KEY is missing"),
         case(&["-o", "yaml", "get"], 2, "invalid value"),
         case(&["--color", "sometimes", "get"], 2, "invalid value"),
         case(&["completions", "tcsh"], 2, "invalid value"),
@@ -627,9 +627,14 @@ fn csv_cases() -> Vec<(&'static str, i32, &'static str)> {
             "fields",
         ),
         (
-            "consumer,partition,offset\nbilling,orders:1,5\n",
+            "consumer,partiton,offset\nbilling,orders:1,5\n",
             2,
             "unknown column",
+        ),
+        (
+            "consumer,partition,offset\nbilling,1,5\n",
+            2,
+            "partition_key columns (or key) are missing",
         ),
         ("consumer,partition_key\nbilling,orders:1\n", 2, "offset"),
         (

@@ -1,8 +1,9 @@
 //! `cursorctl advance`: move a cursor forward.
 
-use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
+use cursorctl::key::PartitionKey;
 
 use super::change::{run_one, Audit, Move, Target};
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::set::WriteArgs;
 use super::{offset_arg, Context};
 
@@ -14,15 +15,18 @@ use super::{offset_arg, Context};
 #[command(after_help = "\
 Examples:
   cursorctl advance billing orders:3                  skip one message (the poison one)
+  cursorctl advance billing:orders:3                  the same, by the cursor's full key
   cursorctl advance billing orders:3 --by 10 --reason 'skip corrupt batch'
   cursorctl advance billing orders:3 --to 5000
   cursorctl advance billing orders:3 --expect 1041    only if it still holds 1041")]
 pub struct Args {
-    /// Consumer id
-    pub consumer: ConsumerId,
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: ConsumerArg,
 
-    /// Partition key, CHANNEL:INDEX (for example orders:3)
-    pub partition_key: PartitionKey,
+    /// Partition key, CHANNEL:INDEX (for example orders:3); not after a
+    /// full key
+    pub partition_key: Option<PartitionKey>,
 
     /// Move forward by this many offsets
     #[arg(long, value_name = "N", value_parser = offset_arg, allow_hyphen_values = true, default_value = "1", conflicts_with = "to")]
@@ -37,7 +41,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let key = CursorKey::new(args.consumer.clone(), args.partition_key.clone());
+    let key = args.consumer.key(args.partition_key.as_ref())?;
     let user = Context::user();
     let target = args.to.map_or(Target::By(args.by), Target::To);
     run_one(

@@ -2,24 +2,24 @@
 //! the pieces batch writes share (failure lists, batch printing, progress).
 
 use std::collections::hash_map::{Entry as MapEntry, HashMap, RandomState};
-use std::fs::File;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
-use std::io::{self, BufRead, BufReader, IsTerminal};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
 use cursorctl::store::{DryRun, HistoryFilter, Store, StoreExt, StoreReadExt};
 use cursorctl::{DurabilityError, StoreError};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::json;
 
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
-use super::error::{classify, ExitKind, Failure};
+use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputError};
 use super::input::{Entry, InputFormat, LineReader};
 use super::interrupt::Interrupt;
 use super::output::Shape;
 use super::records::{ChangeRecord, PlanRecord, Status};
 use super::Context;
+use super::{progress, source};
 
 /// How many failing lines an error lists; the total is always given.
 const SHOWN_FAILURES: usize = 100;
@@ -221,16 +221,8 @@ impl Progress {
         if ctx.global.quiet || !io::stderr().is_terminal() {
             return Self(None);
         }
-        let bar = match total_bytes {
-            Some(n) => ProgressBar::new(n).with_style(
-                ProgressStyle::with_template("{bar:40} {percent:>3}% {msg} lines, {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            ),
-            None => ProgressBar::new_spinner().with_style(
-                ProgressStyle::with_template("{spinner} {msg} lines, {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            ),
-        };
+        // The bar runs over bytes read; its message counts lines.
+        let bar = progress::bar(total_bytes, "set --from-file");
         Self(Some(bar))
     }
 
@@ -238,7 +230,7 @@ impl Progress {
         if let Some(bar) = &self.0 {
             if lines % 4096 == 0 {
                 bar.set_position(bytes);
-                bar.set_message(lines.to_string());
+                bar.set_message(format!("{lines} lines"));
             }
         }
     }
@@ -262,13 +254,13 @@ pub fn print_batch(
     if ctx.global.quiet {
         return Ok(());
     }
-    let mut printer = ctx.printer(Shape::List);
+    let mut printer = ctx.printer(Shape::List).with_header(ChangeRecord::FIELDS);
     let mut pending = unchanged.into_iter().peekable();
     let mut position = 0;
     let mut print_unchanged_up_to = |printer: &mut super::output::Printer,
                                      position: &mut u64,
                                      last: bool|
-     -> io::Result<()> {
+     -> Result<(), OutputError> {
         while let Some((_, key, offset)) = pending.next_if(|(at, _, _)| last || *at == *position) {
             printer.record(&ChangeRecord {
                 id: None,
@@ -299,20 +291,6 @@ pub fn print_batch(
     Ok(())
 }
 
-fn open_input(path: &Path) -> anyhow::Result<(Box<dyn BufRead>, Option<u64>)> {
-    const BUFFER: usize = 1 << 20;
-    if path.as_os_str() == "-" {
-        return Ok((
-            Box::new(BufReader::with_capacity(BUFFER, io::stdin().lock())),
-            None,
-        ));
-    }
-    let file = File::open(path)
-        .map_err(|e| Failure::usage(format!("cannot read the input {}: {e}", path.display())))?;
-    let size = file.metadata().ok().map(|m| m.len());
-    Ok((Box::new(BufReader::with_capacity(BUFFER, file)), size))
-}
-
 /// Why a write transaction ended without committing although nothing
 /// failed: every line left its cursor as it was.
 #[derive(Debug, thiserror::Error)]
@@ -328,8 +306,11 @@ struct Applied {
 
 /// Run `set --from-file`.
 pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
-    let (reader, size) = open_input(opts.path)?;
-    let mut lines = LineReader::new(reader, opts.format);
+    // Stdin is read to its end before the write lock is taken: other
+    // writers must not wait on input that trickles in.
+    let source = source::open(opts.path, "--from-file", !opts.dry_run)?;
+    let size = source.size;
+    let mut lines = LineReader::new(source.reader, opts.format).named(source.name);
     let progress = Progress::new(ctx, size);
     if opts.dry_run {
         let result = plan(ctx, opts, &mut lines, &progress);
@@ -429,7 +410,13 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     progress.finish();
     match result {
         Ok(applied) => {
-            print_batch(ctx, &*store, Some(applied.batch), kept)?;
+            print_batch(ctx, &*store, Some(applied.batch), kept).map_err(|e| {
+                committed_but_unprinted(
+                    e,
+                    &format!("batch {} ({} change(s))", applied.batch, applied.changed),
+                    ("batch", applied.batch),
+                )
+            })?;
             ctx.note(&format!(
                 "applied {} change(s), {} unchanged, in batch {} (undo with `cursorctl undo --batch {}`)",
                 applied.changed, applied.unchanged, applied.batch, applied.batch
@@ -466,7 +453,10 @@ fn plan_in(
     progress: &Progress,
     store: &dyn Store,
 ) -> anyhow::Result<()> {
-    let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
+    let mut printer = (!ctx.global.quiet).then(|| {
+        ctx.printer(Shape::List)
+            .with_header(PlanRecord::fields("line"))
+    });
     let mut seen = SeenKeys::new();
     let mut failures = Failures::new("line");
     let (mut total, mut changed, mut unchanged) = (0u64, 0u64, 0u64);

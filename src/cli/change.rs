@@ -6,7 +6,7 @@ use cursorctl::key::CursorKey;
 use cursorctl::store::{ChangeInput, DryRun, DurableStore, Store, StoreExt, WriteTxn};
 use cursorctl::{ConsumerCursor, DurabilityError, MAX_OFFSET};
 
-use super::error::{ExitKind, Failure};
+use super::error::{committed_but_unprinted, ExitKind, Failure};
 use super::records::{ChangeRecord, Status};
 use super::Context;
 
@@ -221,5 +221,18 @@ pub fn run_one(
             record.status.as_str()
         ));
     }
-    ctx.print_one(&record)
+    print_committed(ctx, &record)
+}
+
+/// Print the record of a change; if that fails after the change was
+/// committed, the error says so.
+pub fn print_committed(ctx: &Context, record: &ChangeRecord) -> anyhow::Result<()> {
+    ctx.print_one(record).map_err(|e| match record.id {
+        Some(id) => committed_but_unprinted(
+            e,
+            &format!("change {id} ({} {})", record.key, record.describe()),
+            ("change", id),
+        ),
+        None => e,
+    })
 }

@@ -1,8 +1,10 @@
 //! `cursorctl completions`: print a shell completion script.
 
-use std::io;
+use std::io::{self, Write};
 
 use clap_complete::Shell;
+
+use super::error::OutputError;
 
 /// Print the completion script for a shell
 ///
@@ -20,6 +22,13 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, cmd: &mut clap::Command) -> anyhow::Result<()> {
-    clap_complete::generate(args.shell, cmd, "cursorctl", &mut io::stdout());
+    // Generated into memory first: the generator panics on a failed write,
+    // and a closed pipe or a full disk is an outcome like any other here.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, cmd, "cursorctl", &mut script);
+    let mut out = io::stdout().lock();
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .map_err(OutputError)?;
     Ok(())
 }

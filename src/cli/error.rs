@@ -9,8 +9,10 @@ use serde_json::{json, Map, Value};
 /// The classes of failure, each with its exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitKind {
-    /// 1: a bug, or output that could not be written.
+    /// 1: a bug.
     Internal,
+    /// 1: stdout could not be written (what was committed stays committed).
+    Output,
     /// 2: bad arguments or invalid input values; nothing written.
     Usage,
     /// 3: the stored offset differs from the expected one; nothing written.
@@ -31,7 +33,7 @@ impl ExitKind {
     /// The process exit code.
     pub const fn code(self) -> u8 {
         match self {
-            Self::Internal => 1,
+            Self::Internal | Self::Output => 1,
             Self::Usage => 2,
             Self::Stale => 3,
             Self::Regression => 4,
@@ -46,6 +48,7 @@ impl ExitKind {
     pub const fn name(self) -> &'static str {
         match self {
             Self::Internal => "internal",
+            Self::Output => "output-failed",
             Self::Usage => "usage",
             Self::Stale => "stale",
             Self::Regression => "regression",
@@ -65,6 +68,7 @@ impl ExitKind {
             ),
             Self::NotFound => Some("check the consumer and partition key, or pass --create to make a new cursor"),
             Self::Busy => Some("another writer holds the store: retry, or raise --busy-timeout"),
+            Self::Output => Some("check where stdout goes (a full disk, a closed file)"),
             _ => None,
         }
     }
@@ -135,6 +139,9 @@ pub fn classify(err: &anyhow::Error) -> (ExitKind, Map<String, Value>) {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
             return (store_kind(e), Map::new());
         }
+        if cause.downcast_ref::<OutputError>().is_some() {
+            return (ExitKind::Output, Map::new());
+        }
         if cause.downcast_ref::<KeyError>().is_some()
             || cause.downcast_ref::<OffsetError>().is_some()
         {
@@ -147,7 +154,12 @@ pub fn classify(err: &anyhow::Error) -> (ExitKind, Map<String, Value>) {
 pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>) {
     let mut details = Map::new();
     let kind = match e {
-        DurabilityError::CursorRegression { stored, attempted } => {
+        DurabilityError::CursorRegression {
+            key,
+            stored,
+            attempted,
+        } => {
+            details.insert("key".into(), json!(key));
             details.insert("stored".into(), json!(stored));
             details.insert("attempted".into(), json!(attempted));
             ExitKind::Regression
@@ -170,6 +182,39 @@ pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>
     (kind, details)
 }
 
+/// Stdout could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("writing to stdout failed: {0}")]
+pub struct OutputError(#[source] pub io::Error);
+
+impl From<io::Error> for OutputError {
+    fn from(e: io::Error) -> Self {
+        Self(e)
+    }
+}
+
+/// The record of a committed change could not be printed: say that the
+/// change stands, with its id, so that nobody runs it again.
+/// `id` names what was committed for the JSON error: `("change", 7)` or
+/// `("batch", 3)`.
+pub fn committed_but_unprinted(err: anyhow::Error, what: &str, id: (&str, i64)) -> anyhow::Error {
+    if is_broken_pipe(&err) {
+        return err;
+    }
+    let cause = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<io::Error>())
+        .map_or_else(|| format!("{err:#}"), ToString::to_string);
+    Failure::new(
+        ExitKind::Output,
+        format!("{what} was committed, but writing its record to stdout failed: {cause}"),
+    )
+    .with("committed", true)
+    .with(id.0, id.1)
+    .with_hint("do not run the command again: the change is made; `cursorctl history` shows it")
+    .into()
+}
+
 /// Whether the error is a closed output pipe (which ends the run quietly).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
@@ -181,24 +226,47 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Print an error to stderr: text, or one JSON object.
 pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
     let (kind, details) = classify(err);
-    let message = format!("{err:#}");
+    let message = message(err);
+    let hint = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<Failure>())
+        .and_then(|f| f.hint)
+        .or_else(|| kind.hint());
     let mut stderr = io::stderr().lock();
     let _ = if json_errors {
         let mut body = Map::new();
         body.insert("code".into(), json!(kind.code()));
         body.insert("kind".into(), json!(kind.name()));
         body.insert("message".into(), json!(message));
+        if let Some(hint) = hint {
+            body.insert("hint".into(), json!(hint));
+        }
         body.extend(details);
         writeln_json(&mut stderr, &json!({ "error": body }))
     } else {
-        let hint = err
-            .chain()
-            .find_map(|c| c.downcast_ref::<Failure>())
-            .and_then(|f| f.hint)
-            .or_else(|| kind.hint());
         write_text(&mut stderr, hint, &message, color)
     };
     kind
+}
+
+/// The error and its causes on one line, each said once: a cause whose
+/// text the line already holds is left out, and a SQLite error's own cause
+/// (its bare result code) adds nothing to its message.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+        if cause.downcast_ref::<rusqlite::Error>().is_some() {
+            break;
+        }
+    }
+    text
 }
 
 fn writeln_json(w: &mut impl io::Write, value: &Value) -> io::Result<()> {

@@ -1,22 +1,26 @@
 //! `cursorctl flush-sim`: what a checkpoint policy costs and risks, found by
 //! running the real checkpoint driver against a cursor.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
+use cursorctl::key::{CursorKey, PartitionKey};
 use cursorctl::sim::{message_offsets, Event, Observer, SimConfig, Simulation, Stop, Summary};
 use cursorctl::store::{ChangeInput, DurableStore, Store, StoreExt};
 use cursorctl::{parse_offset, CheckpointPolicy, DurabilityError, MemoryStore};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
-use super::error::{describe_durability, ExitKind, Failure};
+use super::error::{committed_but_unprinted, describe_durability, ExitKind, Failure};
 use super::interrupt::Interrupt;
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Field, Format, Printer, Record, Shape};
-use super::Context;
+use super::progress;
+use super::source::{self, read_failed, Source};
+use super::{reason_arg, Context};
 
 /// The policies `--compare` runs, in this order.
 const COMPARED: [CheckpointPolicy; 5] = [
@@ -59,7 +63,8 @@ const MAX_WARNINGS: u64 = 10;
 /// one per message), then the summary; -o json and table print the summary
 /// (with --compare, one row per policy); -o value prints final_offset. A
 /// backwards offset in the input is refused as a regression, reported, and
-/// the run goes on as the driver does (the offset stays pending).
+/// the run goes on as the driver does (the offset stays pending). With
+/// --compare, -o value prints POLICY<TAB>FINAL_OFFSET, one line a policy.
 #[derive(Debug, clap::Args)]
 #[command(
     group(clap::ArgGroup::new("input").required(true).args(["messages", "offsets"])),
@@ -75,14 +80,16 @@ Examples:
       --reason 'load test'"
 )]
 pub struct Args {
-    /// Consumer id
-    pub consumer: ConsumerId,
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: ConsumerArg,
 
-    /// Partition key, CHANNEL:INDEX (for example orders:3)
-    pub partition_key: PartitionKey,
+    /// Partition key, CHANNEL:INDEX (for example orders:3); not after a
+    /// full key
+    pub partition_key: Option<PartitionKey>,
 
     /// Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush
-    #[arg(long, value_name = "POLICY", value_parser = policy_arg, required_unless_present = "compare")]
+    #[arg(long, value_name = "POLICY", value_parser = PolicyParser::new(), hide_possible_values = true, required_unless_present = "compare")]
     pub policy: Option<CheckpointPolicy>,
 
     /// Simulate N processed messages after the cursor's offset
@@ -119,8 +126,56 @@ pub struct Args {
     pub create: bool,
 
     /// With --commit: why (recorded in the history)
-    #[arg(long, value_name = "TEXT", requires = "commit")]
+    #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true, requires = "commit")]
     pub reason: Option<String>,
+}
+
+/// Parses `--policy`, and offers the usual policies to shell completion
+/// (instead of file names).
+#[derive(Clone)]
+struct PolicyParser(
+    clap::builder::TryMapValueParser<clap::builder::StringValueParser, ParsePolicy>,
+);
+
+type ParsePolicy = fn(String) -> Result<CheckpointPolicy, String>;
+
+impl PolicyParser {
+    fn new() -> Self {
+        let parse: ParsePolicy = |s| policy_arg(&s);
+        Self(clap::builder::TypedValueParser::try_map(
+            clap::builder::StringValueParser::new(),
+            parse,
+        ))
+    }
+}
+
+impl clap::builder::TypedValueParser for PolicyParser {
+    type Value = CheckpointPolicy;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<CheckpointPolicy, clap::Error> {
+        self.0.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        // The policies of --compare, as completions offer them.
+        const OFFERED: [&str; 5] = [
+            "per-message",
+            "per-batch:10",
+            "per-batch:100",
+            "per-batch:1000",
+            "explicit-flush",
+        ];
+        Some(Box::new(
+            OFFERED.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 fn policy_arg(s: &str) -> Result<CheckpointPolicy, String> {
@@ -151,7 +206,7 @@ fn flush_every_arg(s: &str) -> Result<NonZeroU64, String> {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let key = CursorKey::new(args.consumer.clone(), args.partition_key.clone());
+    let key = args.consumer.key(args.partition_key.as_ref())?;
     if let (Some(k), Some(n)) = (args.crash_after, args.messages) {
         if k > n {
             return Err(Failure::usage(format!(
@@ -239,7 +294,12 @@ fn dry_run(
             }
         };
         note_short_input(ctx, &summary);
-        printer.record(&SummaryRecord::new(&key_text, &summary, false, None))?;
+        let mut record = SummaryRecord::new(&key_text, &summary, false, None);
+        if args.compare {
+            // One bare offset per policy would not say which is which.
+            record.value = Some(format!("{}\t{}", record.policy, summary.final_offset));
+        }
+        printer.record(&record)?;
     }
     printer.finish()?;
     ctx.note("dry run: nothing was written; --commit writes the checkpoints");
@@ -267,6 +327,7 @@ fn commit(
         store: &*store,
         reason: args.reason.as_deref(),
         user: &user,
+        batch: Cell::new(None),
     };
     let partition_key = key.partition_key().to_string();
     let sim = Simulation::resume(
@@ -288,27 +349,48 @@ fn commit(
     let offsets = input.offsets(start)?;
     let result = sim.run(offsets, &mut reporter);
     reporter.finish();
+    let batch = audited.batch.get();
+    let undo = batch.map_or_else(String::new, |b| {
+        format!(" in batch {b} (undo with `cursorctl undo --batch {b} --reason TEXT`)")
+    });
+    // Once a checkpoint is committed, a summary that cannot be printed must
+    // not read as if nothing happened.
+    let unprinted = |e: anyhow::Error, summary: &Summary| match batch {
+        Some(b) => committed_but_unprinted(
+            e,
+            &format!(
+                "batch {b} ({} checkpoint(s) moving {key} from {} to {})",
+                summary.checkpoints, summary.start_offset, summary.final_offset
+            ),
+            ("batch", b),
+        ),
+        None => e,
+    };
     match result {
         Ok(summary) => {
             note_short_input(ctx, &summary);
-            printer.record(&SummaryRecord::new(&key_text, &summary, true, None))?;
-            printer.finish()?;
+            printer
+                .record(&SummaryRecord::new(&key_text, &summary, true, None))
+                .and_then(|()| printer.finish())
+                .map_err(|e| unprinted(e.into(), &summary))?;
             ctx.note(&format!(
-                "committed {} checkpoint(s); {key} is at offset {}",
+                "committed {} checkpoint(s){undo}; {key} is at offset {}",
                 summary.checkpoints, summary.final_offset
             ));
             Ok(())
         }
         Err(stopped) => {
-            let so_far = so_far(&stopped.summary);
+            let so_far = so_far(&stopped.summary, batch);
             match stopped.reason {
                 Stop::Interrupted(e) => Err(e.context(so_far)),
                 Stop::Failed(e) => {
                     let kind = describe_durability(&e).0;
                     let record =
                         SummaryRecord::new(&key_text, &stopped.summary, true, Some(kind.name()));
-                    printer.record(&record)?;
-                    printer.finish()?;
+                    printer
+                        .record(&record)
+                        .and_then(|()| printer.finish())
+                        .map_err(|e| unprinted(e.into(), &stopped.summary))?;
                     Err(anyhow::Error::new(e).context(so_far))
                 }
             }
@@ -317,15 +399,17 @@ fn commit(
 }
 
 /// What a stopped commit had done, for the error message.
-fn so_far(summary: &Summary) -> String {
-    let done = match summary.checkpoints {
-        0 => format!(
+fn so_far(summary: &Summary, batch: Option<i64>) -> String {
+    let done = match (summary.checkpoints, batch) {
+        (0, _) => format!(
             "no checkpoint was committed (the cursor was at {})",
             summary.start_offset
         ),
-        n => format!(
-            "{n} checkpoint(s) were committed, moving the cursor from {} to {}",
-            summary.start_offset, summary.final_offset
+        (n, batch) => format!(
+            "{n} checkpoint(s) were committed{}, moving the cursor from {} to {}",
+            batch.map_or_else(String::new, |b| format!(" in batch {b}")),
+            summary.start_offset,
+            summary.final_offset
         ),
     };
     format!("flush-sim stopped at message {}; {done}", summary.messages)
@@ -342,10 +426,14 @@ fn note_short_input(ctx: &Context, summary: &Summary) {
 
 /// The real store for `--commit`: each compare-and-swap is its own
 /// `BEGIN IMMEDIATE` transaction and is recorded in the history with it.
+/// The run's changes share one batch, made with the first change, so that
+/// `undo --batch` reverts a run (even an interrupted one) as a whole.
 struct Audited<'a> {
     store: &'a dyn Store,
     reason: Option<&'a str>,
     user: &'a str,
+    /// The run's batch, once its first change is committed.
+    batch: Cell<Option<i64>>,
 }
 
 impl DurableStore for Audited<'_> {
@@ -355,24 +443,33 @@ impl DurableStore for Audited<'_> {
 
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         let parsed = CursorKey::parse(key)?;
-        self.store.write(|txn| {
+        let batch = self.store.write(|txn| -> Result<_, DurabilityError> {
             let old = txn.cursor(&parsed)?.map(|row| row.offset);
             txn.cas(key, expected, new)?;
             // As with every command, a checkpoint to the offset the cursor
             // already holds changes nothing and records nothing.
-            if old != Some(new) {
-                txn.record_change(&ChangeInput {
-                    key: &parsed,
-                    old_offset: old,
-                    new_offset: Some(new),
-                    command: "flush-sim",
-                    reason: self.reason,
-                    user: self.user,
-                    batch: None,
-                })?;
+            if old == Some(new) {
+                return Ok(self.batch.get());
             }
-            Ok(())
-        })
+            let batch = match self.batch.get() {
+                Some(b) => b,
+                None => txn.new_batch("flush-sim --commit", self.reason, self.user)?,
+            };
+            txn.record_change(&ChangeInput {
+                key: &parsed,
+                old_offset: old,
+                new_offset: Some(new),
+                command: "flush-sim",
+                reason: self.reason,
+                user: self.user,
+                batch: Some(batch),
+            })?;
+            Ok(Some(batch))
+        })?;
+        // Kept only once committed: a rolled-back first change takes its
+        // batch with it.
+        self.batch.set(batch);
+        Ok(())
     }
 }
 
@@ -406,7 +503,9 @@ impl<'p> Reporter<'p> {
 
     /// Say something on stderr without tearing the progress bar.
     fn say(&self, text: &str) {
-        let say = || eprintln!("cursorctl: {text}");
+        let say = || {
+            let _ = writeln!(io::stderr(), "cursorctl: {text}");
+        };
         match &self.bar {
             Some(bar) => bar.suspend(say),
             None => say(),
@@ -432,20 +531,7 @@ impl<'p> Reporter<'p> {
     }
 
     fn new_bar(&self) -> ProgressBar {
-        let (bar, template) = match self.total {
-            Some(total) => (
-                ProgressBar::new(total),
-                "{prefix} [{bar:25}] {human_pos}/{human_len} messages, {eta} left",
-            ),
-            None => (
-                ProgressBar::new_spinner(),
-                "{prefix} {spinner} {human_pos} messages, {elapsed}",
-            ),
-        };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.with_prefix(self.policy.to_string())
+        progress::bar(self.total, &self.policy.to_string())
     }
 }
 
@@ -483,6 +569,7 @@ impl Observer<anyhow::Error> for Reporter<'_> {
         }
         if let Some(bar) = &self.bar {
             bar.set_position(messages);
+            bar.set_message(format!("{messages} messages"));
         }
         Ok(())
     }
@@ -507,17 +594,7 @@ impl Input {
         let Some(path) = &args.offsets else {
             return Ok(Self::Messages(args.messages.unwrap_or(0)));
         };
-        let (name, reader): (String, Box<dyn BufRead>) = if path.as_os_str() == "-" {
-            ("stdin".to_owned(), Box::new(io::stdin().lock()))
-        } else {
-            let file = File::open(path).map_err(|e| {
-                Failure::usage(format!("cannot read --offsets {}: {e}", path.display()))
-            })?;
-            (
-                path.display().to_string(),
-                Box::new(BufReader::with_capacity(1 << 16, file)),
-            )
-        };
+        let Source { reader, name, .. } = source::open(path, "--offsets", false)?;
         if !keep {
             return Ok(Self::Stream { name, reader });
         }
@@ -594,12 +671,9 @@ impl<R: BufRead> LineOffsets<R> {
 
     fn bad(&mut self, message: String) -> anyhow::Error {
         self.done = true;
-        Failure::usage(format!(
-            "--offsets {} line {}: {message}",
-            self.name, self.line
-        ))
-        .with("line", self.line)
-        .into()
+        Failure::usage(format!("{} line {}: {message}", self.name, self.line))
+            .with("line", self.line)
+            .into()
     }
 }
 
@@ -610,19 +684,23 @@ impl<R: BufRead> Iterator for LineOffsets<R> {
         if self.done {
             return None;
         }
-        self.buf.clear();
-        match self.reader.read_until(b'\n', &mut self.buf) {
-            Ok(0) => {
-                self.done = true;
-                return None;
+        // Blank lines (a trailing newline, an empty line between blocks) are
+        // skipped, as in `set --from-file`.
+        loop {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(_) => self.line += 1,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(read_failed(&self.name, &e)));
+                }
             }
-            Ok(_) => self.line += 1,
-            Err(e) => {
-                self.done = true;
-                let name = &self.name;
-                return Some(Err(
-                    anyhow::Error::new(e).context(format!("reading --offsets {name}"))
-                ));
+            if !self.buf.iter().all(u8::is_ascii_whitespace) {
+                break;
             }
         }
         let mut text = self.buf.as_slice();
@@ -743,6 +821,8 @@ struct SummaryRecord<'a> {
     summary: &'a Summary,
     committed: bool,
     stopped: Option<&'static str>,
+    /// What `-o value` prints instead of the bare final offset.
+    value: Option<String>,
 }
 
 impl<'a> SummaryRecord<'a> {
@@ -758,6 +838,7 @@ impl<'a> SummaryRecord<'a> {
             summary,
             committed,
             stopped,
+            value: None,
         }
     }
 }
@@ -807,6 +888,8 @@ impl Record for SummaryRecord<'_> {
     }
 
     fn value(&self) -> Field<'_> {
-        Field::U64(self.summary.final_offset)
+        self.value
+            .as_deref()
+            .map_or(Field::U64(self.summary.final_offset), Field::Str)
     }
 }

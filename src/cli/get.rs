@@ -1,5 +1,6 @@
 //! `cursorctl get`: one cursor, or a listing.
 
+use std::io::Write as _;
 use std::time::Duration;
 
 use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
@@ -7,6 +8,7 @@ use cursorctl::parse_duration;
 use cursorctl::store::{CursorFilter, StoreReadExt};
 
 use super::error::{ExitKind, Failure};
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
 use super::records::CursorRecord;
 use super::Context;
@@ -21,13 +23,15 @@ use super::Context;
 #[command(after_help = "\
 Examples:
   cursorctl get billing orders:3                 one cursor
+  cursorctl get billing:orders:3                 the same, by its full key
   cursorctl get billing orders:3 -o value        just its offset, for $(...)
   cursorctl get billing                          every cursor of a consumer
   cursorctl get --channel orders -o ndjson       every cursor on a channel, one JSON object a line
   cursorctl get --idle-for 15m                   cursors not written for 15 minutes (stuck consumers)")]
 pub struct Args {
-    /// Consumer id
-    pub consumer: Option<ConsumerId>,
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: Option<ConsumerArg>,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
     #[arg(requires = "consumer")]
@@ -48,8 +52,21 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let (consumer, partition_key) = match &args.consumer {
+        Some(c) => {
+            let (consumer, pk) = c.split(args.partition_key.as_ref())?;
+            (Some(consumer), pk)
+        }
+        None => (None, None),
+    };
+    if partition_key.is_some() && (args.channel.is_some() || args.idle_for.is_some()) {
+        return Err(Failure::usage(
+            "--channel and --idle-for filter a listing; they do not go with one cursor",
+        )
+        .into());
+    }
     let store = ctx.open_read()?;
-    if let (Some(consumer), Some(pk)) = (&args.consumer, &args.partition_key) {
+    if let (Some(consumer), Some(pk)) = (&consumer, &partition_key) {
         let key = CursorKey::new(consumer.clone(), pk.clone());
         let record = match store.cursor(&key)? {
             Some(row) => {
@@ -82,28 +99,46 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .idle_for
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let filter = CursorFilter {
-        consumer: args.consumer.as_ref().map(|c| c.as_str().to_owned()),
+        consumer: consumer.as_ref().map(|c| c.as_str().to_owned()),
         channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
         updated_before: match idle_ms {
             Some(ms) => Some(store.clock_ms()?.saturating_sub(ms)),
             None => None,
         },
     };
-    let mut printer = ctx.printer(Shape::List);
+    let mut printer = ctx.printer(Shape::List).with_header(CursorRecord::FIELDS);
     let mut record = CursorRecord::default();
     let mut invalid = 0u64;
+    let mut unwritable = 0u64;
     store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
         match row {
-            Ok(row) => printer.record(record.fill(row))?,
+            Ok(row) => {
+                if let Err(e) = ConsumerId::check(&row.consumer)
+                    .and_then(|()| ChannelId::check(&row.channel))
+                {
+                    unwritable += 1;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "cursorctl: warning: cursor {} is listed, but cursorctl cannot write it back: {e} (it was written by another program)",
+                        row.key()
+                    );
+                }
+                printer.record(record.fill(row))?;
+            }
             Err(e) => {
                 invalid += 1;
-                eprintln!("cursorctl: warning: {e}");
+                let _ = writeln!(std::io::stderr(), "cursorctl: warning: {e}");
             }
         }
         Ok(())
     })?;
     let count = printer.count();
     printer.finish()?;
+    if unwritable > 0 {
+        ctx.note(&format!(
+            "{unwritable} listed cursor(s) have names cursorctl refuses (see the warnings above): `set --from-file` will refuse those lines"
+        ));
+    }
     if invalid > 0 {
         return Err(Failure::new(
             ExitKind::Store,

@@ -2,13 +2,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cursorctl::key::{ConsumerId, PartitionKey};
+use cursorctl::key::PartitionKey;
 use cursorctl::parse_duration;
 use cursorctl::store::{HistoryFilter, StoreReadExt};
 
+use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
 use super::records::HistoryRecord;
 use super::Context;
+use super::{id_arg, limit_arg};
 
 /// Show the recorded changes, oldest first
 ///
@@ -26,24 +28,28 @@ Examples:
   cursorctl history --since 2024-05-01T00:00:00Z -o ndjson
   cursorctl history --batch 7                        the changes of one bulk write")]
 pub struct Args {
-    /// Only this consumer
-    pub consumer: Option<ConsumerId>,
+    /// Only this consumer (or only this cursor, by its full key
+    /// CONSUMER:CHANNEL:INDEX)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: Option<ConsumerArg>,
 
     /// Only this partition key, CHANNEL:INDEX (needs CONSUMER)
     #[arg(requires = "consumer")]
     pub partition_key: Option<PartitionKey>,
 
     /// Only the newest N changes (still printed oldest first)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = limit_arg, allow_hyphen_values = true)]
     pub limit: Option<u64>,
 
-    /// Only changes at or after TIME: RFC 3339 (2024-05-01T12:00:00Z), or a
-    /// duration meaning that long ago (1h, 2days)
-    #[arg(long, value_name = "TIME", value_parser = parse_since)]
+    /// Only changes at or after TIME: a duration meaning that long ago (1h,
+    /// 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone
+    /// (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a
+    /// zone is refused
+    #[arg(long, value_name = "TIME", value_parser = parse_since, allow_hyphen_values = true)]
     pub since: Option<i64>,
 
     /// Only the changes of this batch
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true)]
     pub batch: Option<i64>,
 }
 
@@ -54,34 +60,52 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Parse `--since`: a duration ago, or an RFC 3339 time (UTC `Z` or an
-/// offset such as `+02:00`); milliseconds since the Unix epoch.
+/// Parse `--since`: a duration ago, a date (midnight UTC), or an RFC 3339
+/// time with its zone (`Z` or an offset such as `+02:00`); milliseconds
+/// since the Unix epoch.
 fn parse_since(input: &str) -> Result<i64, String> {
     let input = input.trim();
-    if let Ok(ago) = parse_duration(input) {
+    let b = input.as_bytes();
+    let is_date =
+        b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().all(u8::is_ascii_digit);
+    if !is_date {
+        let ago = parse_duration(input).map_err(|e| {
+            format!("{e}; or a date (2024-05-01) or a time with its zone (2024-05-01T12:00:00Z)")
+        })?;
         let ms = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
         return Ok(now_ms().saturating_sub(ms));
     }
-    let (base, shift_s) = split_utc_offset(input);
-    let bad = || {
+    let bad = |why: &str| {
         format!(
-            "invalid time {input:?}: use RFC 3339 (for example 2024-05-01T12:00:00Z) or a duration meaning that long ago (for example 1h)"
+            "invalid time {input:?}: {why}; use a date (2024-05-01, taken as midnight UTC), a time with its zone (2024-05-01T12:00:00Z or 2024-05-01T14:00:00+02:00), or a duration meaning that long ago (1h)"
         )
     };
-    let t = humantime::parse_rfc3339_weak(base).map_err(|_| bad())?;
+    let (base, shift_s) = if b.len() == 10 {
+        (format!("{input}T00:00:00"), 0)
+    } else {
+        let (base, shift) = split_utc_offset(input);
+        let Some(shift) = shift else {
+            return Err(bad(
+                "it has no zone: add Z for UTC, or an offset such as +02:00",
+            ));
+        };
+        (base.to_owned(), shift)
+    };
+    let t =
+        humantime::parse_rfc3339_weak(&base).map_err(|_| bad("it is not a valid date and time"))?;
     let ms = t
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_millis();
-    let ms = i64::try_from(ms).map_err(|_| bad())?;
+    let ms = i64::try_from(ms).map_err(|_| bad("it is out of range"))?;
     Ok(ms - shift_s * 1000)
 }
 
 /// Split a trailing `+HH:MM` / `-HH:MM` / `Z` off an RFC 3339 time; returns
-/// the rest and the offset east of UTC in seconds.
-fn split_utc_offset(input: &str) -> (&str, i64) {
+/// the rest and the offset east of UTC in seconds (`None`: no zone).
+fn split_utc_offset(input: &str) -> (&str, Option<i64>) {
     if let Some(base) = input.strip_suffix(['Z', 'z']) {
-        return (base, 0);
+        return (base, Some(0));
     }
     let bytes = input.as_bytes();
     if bytes.len() > 6 && input.is_char_boundary(bytes.len() - 6) {
@@ -91,26 +115,33 @@ fn split_utc_offset(input: &str) -> (&str, i64) {
             (a.is_ascii_digit() && b.is_ascii_digit())
                 .then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
         };
-        if matches!(t[0], b'+' | b'-') && t[3] == b':' && base.contains('T') {
+        if matches!(t[0], b'+' | b'-') && t[3] == b':' && base.contains(['T', 't', ' ']) {
             if let (Some(h), Some(m)) = (digits(t[1], t[2]), digits(t[4], t[5])) {
                 let sign = if t[0] == b'-' { -1 } else { 1 };
-                return (base, sign * (h * 3600 + m * 60));
+                return (base, Some(sign * (h * 3600 + m * 60)));
             }
         }
     }
-    (input, 0)
+    (input, None)
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let (consumer, partition_key) = match &args.consumer {
+        Some(c) => {
+            let (consumer, pk) = c.split(args.partition_key.as_ref())?;
+            (Some(consumer), pk)
+        }
+        None => (None, None),
+    };
     let store = ctx.open_read()?;
     let filter = HistoryFilter {
-        consumer: args.consumer.as_ref().map(|c| c.as_str().to_owned()),
-        partition_key: args.partition_key.clone(),
+        consumer: consumer.as_ref().map(|c| c.as_str().to_owned()),
+        partition_key,
         since: args.since,
         batch: args.batch,
         limit: args.limit,
     };
-    let mut printer = ctx.printer(Shape::List);
+    let mut printer = ctx.printer(Shape::List).with_header(HistoryRecord::FIELDS);
     let mut key = String::new();
     store.for_each_change(&filter, |row| -> anyhow::Result<()> {
         printer.record(&HistoryRecord::new(row, &mut key))?;
@@ -137,5 +168,10 @@ mod tests {
         assert!((now_ms() - 3_600_000 - hour_ago).abs() < 5_000);
         assert!(parse_since("yesterday").is_err());
         assert!(parse_since("").is_err());
+        assert_eq!(parse_since("1970-01-02"), Ok(86_400_000));
+        assert!(parse_since("1970-01-01T00:00:01")
+            .unwrap_err()
+            .contains("no zone"));
+        assert!(parse_since("5M").unwrap_err().contains("ambiguous"));
     }
 }

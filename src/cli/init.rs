@@ -4,6 +4,7 @@ use std::io;
 
 use cursorctl::store::{self, InitOutcome};
 
+use super::error::{ExitKind, Failure};
 use super::output::{Field, Record};
 use super::Context;
 
@@ -45,6 +46,26 @@ impl Record for InitRecord {
 }
 
 pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
+    if let Some(folder) = ctx
+        .global
+        .db
+        .path()
+        .and_then(std::path::Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        if !folder.is_dir() {
+            return Err(Failure::new(
+                ExitKind::Store,
+                format!(
+                    "cannot create the store {}: the folder {} does not exist",
+                    ctx.global.db,
+                    folder.display()
+                ),
+            )
+            .with_hint("create the folder first, or choose another --db")
+            .into());
+        }
+    }
     let (store, outcome) = store::init(&ctx.global.db, ctx.global.busy_timeout)?;
     let schema_version = store.schema_version()?;
     let status = match outcome {

@@ -1,5 +1,6 @@
-//! Reading `set --from-file` input: NDJSON or CSV, one cursor a line,
-//! streamed and validated line by line.
+//! Reading `set --from-file` input: every listing format cursorctl writes
+//! (NDJSON, a JSON array, TSV) and CSV, one cursor a record, streamed and
+//! validated record by record.
 
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -10,14 +11,22 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::Failure;
+use super::json_records::JsonScan;
+use super::source::read_failed;
 
 /// The format of bulk input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputFormat {
     /// One JSON object a line (the shape `get -o ndjson` prints).
     Ndjson,
+    /// A JSON array of objects (the shape `get -o json` prints), or objects
+    /// one after another in any layout (as `jq` pretty-prints them).
+    Json,
     /// Comma-separated values with a header line.
     Csv,
+    /// Tab-separated values with a header line (the shape `get -o tsv`
+    /// prints).
+    Tsv,
 }
 
 /// One valid input line.
@@ -37,7 +46,7 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    fn new(key: Option<String>, reason: impl Into<String>) -> Self {
+    pub(super) fn new(key: Option<String>, reason: impl Into<String>) -> Self {
         Self {
             key,
             reason: reason.into(),
@@ -48,15 +57,19 @@ impl Invalid {
 /// One non-blank input line: its number (1-based) and what it holds.
 pub type Line = (u64, Result<Entry, Invalid>);
 
-/// Where each CSV column is.
+/// Where each CSV or TSV column is.
 #[derive(Debug)]
 struct CsvColumns {
     count: usize,
     consumer: Option<usize>,
     partition_key: Option<usize>,
     key: Option<usize>,
+    channel: Option<usize>,
+    partition: Option<usize>,
     offset: usize,
     expect: Option<usize>,
+    /// Tabs (TSV) or commas (CSV).
+    tabs: bool,
 }
 
 /// Reads input lines one at a time into a reused buffer.
@@ -68,6 +81,9 @@ pub struct LineReader<R> {
     format: Option<InputFormat>,
     csv: Option<CsvColumns>,
     fields: Vec<(usize, usize, bool)>,
+    /// How read errors name the input.
+    name: String,
+    array: JsonScan,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -82,7 +98,16 @@ impl<R: BufRead> LineReader<R> {
             format,
             csv: None,
             fields: Vec::new(),
+            name: "the input".to_owned(),
+            array: JsonScan::default(),
         }
+    }
+
+    /// Name the input in read errors (`--from-file moves.csv`).
+    #[must_use]
+    pub fn named(mut self, name: String) -> Self {
+        self.name = name;
+        self
     }
 
     /// Bytes read so far.
@@ -96,9 +121,15 @@ impl<R: BufRead> LineReader<R> {
     ///
     /// Read failures, and a CSV header that cannot be used (exit 2).
     pub fn next_line(&mut self) -> anyhow::Result<Option<Line>> {
+        if self.format == Some(InputFormat::Json) {
+            return self.next_element();
+        }
         loop {
             self.buf.clear();
-            let n = self.reader.read_until(b'\n', &mut self.buf)?;
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| read_failed(&self.name, &e))?;
             if n == 0 {
                 return Ok(None);
             }
@@ -116,13 +147,56 @@ impl<R: BufRead> LineReader<R> {
             let format = *self.format.get_or_insert_with(|| detect(line));
             let parsed = match format {
                 InputFormat::Ndjson => parse_json_line(line),
-                InputFormat::Csv if self.csv.is_none() => {
-                    self.csv = Some(csv_header(line, self.line_no)?);
+                InputFormat::Json => {
+                    // Detected on this line: scan it from its start.
+                    self.array.pos = self.bom_len();
+                    return self.next_element();
+                }
+                InputFormat::Csv | InputFormat::Tsv if self.csv.is_none() => {
+                    let tabs = format == InputFormat::Tsv;
+                    self.csv = Some(csv_header(line, self.line_no, tabs)?);
                     continue;
                 }
-                InputFormat::Csv => parse_csv_line(self.csv.as_ref(), &mut self.fields, line),
+                InputFormat::Csv | InputFormat::Tsv => {
+                    parse_csv_line(self.csv.as_ref(), &mut self.fields, line)
+                }
             };
             return Ok(Some((self.line_no, parsed)));
+        }
+    }
+
+    /// The next element of a JSON array, scanned from where the last one
+    /// ended (several may share a line; one may span many).
+    fn next_element(&mut self) -> anyhow::Result<Option<Line>> {
+        loop {
+            if self.array.broken {
+                return Ok(None);
+            }
+            if self.array.pos >= self.buf.len() {
+                self.buf.clear();
+                let n = self
+                    .reader
+                    .read_until(b'\n', &mut self.buf)
+                    .map_err(|e| read_failed(&self.name, &e))?;
+                if n == 0 {
+                    return Ok(self.array.end(self.line_no));
+                }
+                self.bytes += n as u64;
+                self.line_no += 1;
+                self.array.pos = self.bom_len();
+            }
+            if let Some(found) = self.array.scan(&self.buf, self.line_no) {
+                return Ok(Some(found));
+            }
+        }
+    }
+
+    /// The length of a byte order mark at the start of the input.
+    fn bom_len(&self) -> usize {
+        if self.line_no == 1 && self.buf.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
         }
     }
 }
@@ -135,7 +209,11 @@ fn parse_csv_line(
     let cols = cols.expect("the header is read first");
     let line =
         std::str::from_utf8(line).map_err(|_| Invalid::new(None, "the line is not valid UTF-8"))?;
-    split_csv(line, fields).map_err(|r| Invalid::new(None, r))?;
+    if cols.tabs {
+        split_tsv(line, fields);
+    } else {
+        split_csv(line, fields).map_err(|r| Invalid::new(None, r))?;
+    }
     if fields.len() != cols.count {
         return Err(Invalid::new(
             None,
@@ -150,7 +228,9 @@ fn parse_csv_line(
     let text = |i: usize| -> Cow<'_, str> {
         let (start, end, quoted) = fields[i];
         let raw = &line[start..end];
-        if quoted && raw.contains("\"\"") {
+        if cols.tabs && raw.contains('\\') {
+            Cow::Owned(tsv_unescape(raw))
+        } else if quoted && raw.contains("\"\"") {
             Cow::Owned(raw.replace("\"\"", "\""))
         } else {
             Cow::Borrowed(raw)
@@ -162,6 +242,11 @@ fn parse_csv_line(
         cols.key.map(text).as_deref(),
     )?;
     let shown = || Some(key.to_string());
+    check_parts(
+        &key,
+        cols.channel.map(text).as_deref(),
+        cols.partition.map(text).as_deref(),
+    )?;
     let offset = parse_offset(&text(cols.offset))
         .map_err(|e| Invalid::new(shown(), format!("offset: {e}")))?;
     let expect = match cols.expect.map(text) {
@@ -178,11 +263,46 @@ fn parse_csv_line(
     })
 }
 
+/// The format, from the first non-blank line: `{` starts NDJSON (a `{`
+/// alone, a pretty-printed object), `[` a JSON array, a header with a tab
+/// TSV, anything else CSV.
 fn detect(line: &[u8]) -> InputFormat {
     match line.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') if line.trim_ascii() == b"{" => InputFormat::Json,
         Some(b'{') => InputFormat::Ndjson,
+        Some(b'[') => InputFormat::Json,
+        _ if line.contains(&b'\t') => InputFormat::Tsv,
         _ => InputFormat::Csv,
     }
+}
+
+/// A `channel` or `partition` field must agree with the key: an edit to
+/// one and not the other must not silently write to the key alone.
+fn check_parts(
+    key: &CursorKey,
+    channel: Option<&str>,
+    partition: Option<&str>,
+) -> Result<(), Invalid> {
+    let pk = key.partition_key();
+    let disagree = |field: &str, value: &str| {
+        Err(Invalid::new(
+            Some(key.to_string()),
+            format!(
+                "{field} {value} does not match the partition key {pk}; change both, or drop the {field} field"
+            ),
+        ))
+    };
+    if let Some(c) = channel {
+        if c != pk.channel().as_str() {
+            return disagree("channel", &format!("{c:?}"));
+        }
+    }
+    if let Some(p) = partition {
+        if p != itoa::Buffer::new().format(pk.index()) {
+            return disagree("partition", p);
+        }
+    }
+    Ok(())
 }
 
 /// The cursor key from `consumer` + `partition_key`, or from `key`; when all
@@ -240,6 +360,10 @@ struct JsonLine<'a> {
     #[serde(borrow, default, deserialize_with = "raw")]
     key: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "raw")]
+    channel: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "raw")]
+    partition: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "raw")]
     offset: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "raw")]
     expect: Option<&'a RawValue>,
@@ -277,7 +401,7 @@ fn json_offset(name: &str, value: &RawValue) -> Result<u64, String> {
     }
 }
 
-fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
+pub(super) fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
     if detect(line) != InputFormat::Ndjson {
         return Err(Invalid::new(None, "not a JSON object"));
     }
@@ -300,6 +424,16 @@ fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
         key_text.as_deref(),
     )?;
     let shown = || Some(key.to_string());
+    let channel =
+        json_text("channel", parsed.channel).map_err(|bad| Invalid::new(shown(), bad.reason))?;
+    let partition = parsed.partition.map(RawValue::get);
+    if let Some(p) = partition.filter(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Invalid::new(
+            shown(),
+            format!("partition is {p}, not a partition index"),
+        ));
+    }
+    check_parts(&key, channel.as_deref(), partition)?;
     let offset = match parsed.offset {
         Some(v) => json_offset("offset", v).map_err(|r| Invalid::new(shown(), r))?,
         None => return Err(Invalid::new(shown(), "offset is missing")),
@@ -314,6 +448,39 @@ fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
         offset,
         expect,
     })
+}
+
+/// Split one TSV line into `(start, end, false)` field spans.
+fn split_tsv(line: &str, out: &mut Vec<(usize, usize, bool)>) {
+    out.clear();
+    let mut start = 0;
+    for (i, b) in line.bytes().enumerate() {
+        if b == b'\t' {
+            out.push((start, i, false));
+            start = i + 1;
+        }
+    }
+    out.push((start, line.len(), false));
+}
+
+/// Undo the escapes `-o tsv` writes: `\t`, `\n`, `\r`, `\\`.
+fn tsv_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Split one CSV line into `(start, end, quoted)` field spans. Quoted fields
@@ -353,37 +520,55 @@ fn split_csv(line: &str, out: &mut Vec<(usize, usize, bool)>) -> Result<(), Stri
     }
 }
 
-fn csv_header(line: &[u8], line_no: u64) -> anyhow::Result<CsvColumns> {
+fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> anyhow::Result<CsvColumns> {
+    let (format, example) = if tabs {
+        ("TSV", "key<TAB>offset, as `cursorctl get -o tsv` prints")
+    } else {
+        ("CSV", "consumer,partition_key,offset,expect")
+    };
     let bad = |reason: String| -> anyhow::Error {
         Failure::usage(format!(
-            "line {line_no}: {reason}; CSV input starts with a header such as consumer,partition_key,offset,expect"
+            "line {line_no}: {reason}; {format} input starts with a header such as {example}"
         ))
         .with("line", line_no)
         .into()
     };
     let text = std::str::from_utf8(line).map_err(|_| bad("the header is not UTF-8".into()))?;
     let mut spans = Vec::new();
-    split_csv(text, &mut spans).map_err(bad)?;
+    if tabs {
+        split_tsv(text, &mut spans);
+    } else {
+        split_csv(text, &mut spans).map_err(bad)?;
+    }
     let mut cols = CsvColumns {
         count: spans.len(),
         consumer: None,
         partition_key: None,
         key: None,
+        channel: None,
+        partition: None,
         offset: usize::MAX,
         expect: None,
+        tabs,
     };
     let mut offset = None;
+    // Columns a listing prints that say nothing about the move.
+    let (mut exists, mut updated_at) = (None, None);
     for (i, (start, end, _)) in spans.iter().enumerate() {
         let name = text[*start..*end].trim();
         let slot = match name {
             "consumer" => &mut cols.consumer,
             "partition_key" => &mut cols.partition_key,
             "key" => &mut cols.key,
+            "channel" => &mut cols.channel,
+            "partition" => &mut cols.partition,
             "offset" => &mut offset,
             "expect" => &mut cols.expect,
+            "exists" => &mut exists,
+            "updated_at" => &mut updated_at,
             other => {
                 return Err(bad(format!(
-                    "unknown column {other:?} (known: consumer, partition_key, key, offset, expect)"
+                    "unknown column {other:?} (known: key, consumer, partition_key, channel, partition, offset, expect, exists, updated_at)"
                 )))
             }
         };

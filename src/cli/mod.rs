@@ -12,10 +12,13 @@ mod history;
 mod init;
 mod input;
 mod interrupt;
-mod man;
+mod json_records;
+mod key_arg;
 mod output;
+mod progress;
 mod records;
 mod set;
+mod source;
 mod undo;
 
 use std::io::{self, Write};
@@ -24,7 +27,7 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cursorctl::store::{self, Access, Store, StoreLocation};
-use cursorctl::{parse_duration, parse_offset};
+use cursorctl::{parse_busy_timeout, parse_offset};
 
 use error::{report, ExitKind};
 use output::{ColorChoice, Format, Printer, Record, Shape};
@@ -32,7 +35,8 @@ use output::{ColorChoice, Format, Printer, Record, Shape};
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success (a no-op included)
-  1  internal error (a bug), or output that could not be written
+  1  internal error (a bug), or stdout could not be written (kind output-failed): a change
+     already committed stays committed, and the message gives its id: do not run it again
   2  usage: bad arguments or invalid input values; nothing written
   3  stale: the stored offset differs from the expected one; nothing written; re-read and retry
   4  regression refused: the new offset is below the stored one; nothing written
@@ -61,11 +65,12 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// Path of the cursor store
+    /// Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]
+    // The variable is read by hand, not with clap's `env`: clap would show
+    // `--db <PATH>` in every usage line as if it had to be given.
     #[arg(
         long,
         global = true,
-        env = "CURSORCTL_DB",
         default_value = "cursors.db",
         value_name = "PATH",
         value_hint = clap::ValueHint::AnyPath,
@@ -77,8 +82,9 @@ pub struct GlobalArgs {
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
     pub output: Format,
 
-    /// How long to wait for a store locked by another writer
-    #[arg(long, global = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION", allow_hyphen_values = true)]
+    /// How long to wait for a store locked by another writer (at most
+    /// 2147483647ms, about 24d20h: the longest SQLite waits)
+    #[arg(long, global = true, default_value = "5s", value_parser = parse_busy_timeout, value_name = "DURATION", allow_hyphen_values = true)]
     pub busy_timeout: Duration,
 
     /// Print no change records or notes (errors are still printed)
@@ -101,13 +107,53 @@ pub enum Command {
     Undo(undo::Args),
     CopyStore(copy_store::Args),
     Completions(completions::Args),
-    #[command(hide = true)]
-    Man(man::Args),
 }
 
 /// Parse an offset argument (clap value parser).
 pub fn offset_arg(s: &str) -> Result<u64, String> {
     parse_offset(s).map_err(|e| e.to_string())
+}
+
+/// Parse a whole number from `min` up (clap value parser helper); the
+/// messages say the rule, not the parser's words.
+fn whole_number(s: &str, what: &str, min: u64, max: u64) -> Result<u64, String> {
+    let rule = format!("it is a whole number from {min} to {max}");
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        let why = if s.starts_with('-') {
+            "it is negative"
+        } else {
+            "it is not a whole number"
+        };
+        return Err(format!("invalid {what} {s:?}: {why}; {rule}"));
+    }
+    match s.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(n) if n < min => Err(format!("invalid {what} {s:?}: it is below {min}; {rule}")),
+        _ => Err(format!(
+            "invalid {what} {s:?}: it is above the limit; {rule}"
+        )),
+    }
+}
+
+/// Parse a change or batch id (clap value parser).
+pub fn id_arg(s: &str) -> Result<i64, String> {
+    let max = u64::try_from(i64::MAX).unwrap_or(u64::MAX);
+    whole_number(s, "id", 1, max).map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Parse `--limit` (clap value parser).
+pub fn limit_arg(s: &str) -> Result<u64, String> {
+    whole_number(s, "limit", 1, u64::MAX)
+}
+
+/// Parse a `--reason` (clap value parser): it must say something.
+pub fn reason_arg(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err(
+            "a reason must have non-blank text, for example --reason 'replay INC-123'".to_owned(),
+        );
+    }
+    Ok(s.to_owned())
 }
 
 /// What every command needs: the global options and ways to open, print
@@ -192,7 +238,16 @@ fn wants_json(args: &[std::ffi::OsString]) -> bool {
 fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
     let mut command = std::mem::ManuallyDrop::new(Cli::command());
     let mut matches = std::mem::ManuallyDrop::new(command.try_get_matches_from_mut(args)?);
-    Cli::from_arg_matches_mut(&mut matches)
+    let given =
+        |m: &clap::ArgMatches| m.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
+    let db_given = given(&matches) || matches.subcommand().is_some_and(|(_, sub)| given(sub));
+    let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+    if !db_given {
+        if let Some(db) = std::env::var_os("CURSORCTL_DB").filter(|v| !v.is_empty()) {
+            cli.global.db = StoreLocation::from(db);
+        }
+    }
+    Ok(cli)
 }
 
 /// Run the command line; returns the exit code.
@@ -239,7 +294,6 @@ pub fn main() -> u8 {
         Command::Undo(args) => undo::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
-        Command::Man(args) => man::run(&args, Cli::command()),
     };
     match result {
         Ok(()) => 0,

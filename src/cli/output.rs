@@ -7,6 +7,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use clap::ValueEnum;
 use comfy_table::{Cell, Table};
 
+use super::error::OutputError;
+
 /// How records are printed on stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -205,6 +207,24 @@ fn tsv_escape(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A table cell: control characters (a newline in a reason) are shown
+/// escaped, so that one record stays one row.
+fn table_escape(s: String) -> String {
+    if s.chars().any(char::is_control) {
+        let mut out = String::with_capacity(s.len() + 8);
+        for c in s.chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        s
+    }
+}
+
 /// Whether a printer prints one record or a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
@@ -224,6 +244,8 @@ pub struct Printer {
     table: Option<Table>,
     color: bool,
     count: u64,
+    /// The field names, for the header of a TSV listing with no rows.
+    header: &'static [&'static str],
 }
 
 impl Printer {
@@ -236,7 +258,16 @@ impl Printer {
             table: None,
             color,
             count: 0,
+            header: &[],
         }
+    }
+
+    /// Name the fields of the records to come, so that a TSV listing with
+    /// no rows still prints its header.
+    #[must_use]
+    pub const fn with_header(mut self, fields: &'static [&'static str]) -> Self {
+        self.header = fields;
+        self
     }
 
     /// How many records were printed.
@@ -244,7 +275,11 @@ impl Printer {
         self.count
     }
 
-    pub fn record(&mut self, record: &dyn Record) -> io::Result<()> {
+    pub fn record(&mut self, record: &dyn Record) -> Result<(), OutputError> {
+        Ok(self.write_record(record)?)
+    }
+
+    fn write_record(&mut self, record: &dyn Record) -> io::Result<()> {
         let first = self.count == 0;
         self.count += 1;
         match self.format {
@@ -328,7 +363,7 @@ impl Printer {
         let times = &mut self.times;
         let _ = record.fields(&mut |name, f| {
             if columns.contains(&name) {
-                cells.push(field_text(times, f));
+                cells.push(table_escape(field_text(times, f)));
             }
             Ok(())
         });
@@ -336,8 +371,16 @@ impl Printer {
     }
 
     /// Close the output: end a JSON array, draw a table, flush.
-    pub fn finish(mut self) -> io::Result<()> {
+    pub fn finish(self) -> Result<(), OutputError> {
+        Ok(self.close()?)
+    }
+
+    fn close(mut self) -> io::Result<()> {
         match self.format {
+            Format::Tsv if self.count == 0 && !self.header.is_empty() => {
+                self.out.write_all(self.header.join("\t").as_bytes())?;
+                self.out.write_all(b"\n")?;
+            }
             Format::Json if self.shape == Shape::List => {
                 self.out
                     .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
@@ -389,6 +432,13 @@ mod tests {
         let mut out = Vec::new();
         write_json_str(&mut out, "a\"b\\c\u{1}").unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), r#""a\"b\\c\u0001""#);
+    }
+
+    #[test]
+    fn table_cells_show_control_characters_escaped() {
+        assert_eq!(table_escape("a\nb\tc".to_owned()), "a\\nb\\tc");
+        assert_eq!(table_escape("plain é".to_owned()), "plain é");
+        assert_eq!(table_escape("é\n".to_owned()), "é\\n");
     }
 
     #[test]

@@ -23,6 +23,18 @@ pub struct CursorRecord {
 }
 
 impl CursorRecord {
+    /// The fields, in output order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "key",
+        "consumer",
+        "partition_key",
+        "channel",
+        "partition",
+        "offset",
+        "exists",
+        "updated_at",
+    ];
+
     /// Fill from a stored cursor.
     pub fn fill(&mut self, row: &CursorRow) -> &Self {
         // Built by hand: `write!` costs more than the rest of the row.
@@ -132,6 +144,32 @@ pub struct ChangeRecord {
 }
 
 impl ChangeRecord {
+    /// The fields, in output order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "key",
+        "consumer",
+        "partition_key",
+        "old_offset",
+        "new_offset",
+        "delta",
+        "status",
+        "dry_run",
+    ];
+
+    /// What the change did, in words: `advanced from 5 to 6`.
+    pub fn describe(&self) -> String {
+        let (old, new) = (self.old_offset.unwrap_or(0), self.new_offset.unwrap_or(0));
+        match self.status {
+            Status::Created => format!("created at {new}"),
+            Status::Removed => format!("removed at {old}"),
+            Status::Unchanged => format!("unchanged at {new}"),
+            Status::Advanced | Status::Rewound => {
+                format!("{} from {old} to {new}", self.status.as_str())
+            }
+        }
+    }
+
     /// New minus old offset, where an absent cursor counts as 0.
     pub fn delta(&self) -> i64 {
         let as_i64 = |v: Option<u64>| i64::try_from(v.unwrap_or(0)).unwrap_or(i64::MAX);
@@ -213,6 +251,31 @@ pub struct PlanRecord {
 }
 
 impl PlanRecord {
+    /// The fields of a plan for input lines (`source` "line") or for
+    /// undone changes ("change"), in output order.
+    pub const fn fields(source: &'static str) -> &'static [&'static str] {
+        const REST: [&str; 7] = [
+            "key",
+            "old_offset",
+            "new_offset",
+            "delta",
+            "status",
+            "reason",
+            "dry_run",
+        ];
+        const LINE: [&str; 8] = [
+            "line", REST[0], REST[1], REST[2], REST[3], REST[4], REST[5], REST[6],
+        ];
+        const CHANGE: [&str; 8] = [
+            "change", REST[0], REST[1], REST[2], REST[3], REST[4], REST[5], REST[6],
+        ];
+        if source.len() == 4 {
+            &LINE
+        } else {
+            &CHANGE
+        }
+    }
+
     fn delta(&self) -> Option<i64> {
         if self.key.is_none() || self.status == "invalid" {
             return None;
@@ -273,6 +336,23 @@ pub struct HistoryRecord<'a> {
     key: &'a str,
 }
 
+impl HistoryRecord<'_> {
+    /// The fields, in output order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "id",
+        "at",
+        "key",
+        "consumer",
+        "partition_key",
+        "old_offset",
+        "new_offset",
+        "command",
+        "reason",
+        "user",
+        "batch",
+    ];
+}
+
 impl<'a> HistoryRecord<'a> {
     /// Wrap a row, writing its key into `buf` (reused across rows).
     pub fn new(row: &'a HistoryRow, buf: &'a mut String) -> Self {
@@ -321,5 +401,65 @@ impl Record for HistoryRecord<'_> {
 
     fn value(&self) -> Field<'_> {
         Field::OptU64(self.row.new_offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(record: &dyn Record) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        record
+            .fields(&mut |name, _| {
+                names.push(name);
+                Ok(())
+            })
+            .unwrap();
+        names
+    }
+
+    #[test]
+    fn field_lists_match_the_records() {
+        let key = CursorKey::parse("b:o:1").unwrap();
+        assert_eq!(names(&CursorRecord::absent(&key)), CursorRecord::FIELDS);
+        let change = ChangeRecord {
+            id: None,
+            key: key.clone(),
+            old_offset: None,
+            new_offset: Some(1),
+            status: Status::Created,
+            dry_run: false,
+        };
+        assert_eq!(names(&change), ChangeRecord::FIELDS);
+        for source in ["line", "change"] {
+            let plan = PlanRecord {
+                source: (source, 1),
+                key: None,
+                old_offset: None,
+                new_offset: None,
+                status: "invalid",
+                reason: None,
+            };
+            assert_eq!(names(&plan), PlanRecord::fields(source));
+        }
+        let row = HistoryRow {
+            id: 1,
+            at: 0,
+            consumer: "b".into(),
+            channel: "o".into(),
+            partition: 1,
+            old_offset: None,
+            new_offset: Some(1),
+            command: "set".into(),
+            reason: None,
+            user: "u".into(),
+            batch: None,
+        };
+        let mut buf = String::new();
+        assert_eq!(
+            names(&HistoryRecord::new(&row, &mut buf)),
+            HistoryRecord::FIELDS
+        );
     }
 }

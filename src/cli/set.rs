@@ -2,13 +2,15 @@
 
 use std::path::PathBuf;
 
-use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
+use cursorctl::key::{CursorKey, PartitionKey};
+use cursorctl::parse_offset;
 
 use super::bulk;
 use super::change::{run_one, Audit, Move, Target};
 use super::error::Failure;
 use super::input::InputFormat;
-use super::{offset_arg, Context};
+use super::key_arg::{consumer_arg, ConsumerArg};
+use super::{offset_arg, reason_arg, Context};
 
 /// Checkpoint a cursor to OFFSET, or many cursors from a file
 ///
@@ -18,42 +20,59 @@ use super::{offset_arg, Context};
 /// not exist needs --create (exit 5 otherwise). Every change is recorded in
 /// the history with its reason and user.
 ///
-/// With --from-file, every line (NDJSON as `get -o ndjson` prints it, or CSV
-/// with a header consumer,partition_key,offset[,expect]) is validated and
-/// checked in one transaction; an optional `expect` per line is the offset
-/// its compare-and-swap expects. If any line fails, nothing is written,
-/// every failing line is listed on stderr, and the exit code is that of the
-/// first failing line. The changes share one batch id (see `history
-/// --batch` and `undo --batch`). With --dry-run the plan has one row per
-/// line and the exit code is the one the write would have.
+/// With --from-file, every record is validated and checked in one
+/// transaction. Every listing format cursorctl writes reads back: NDJSON
+/// and the JSON array (as `get -o ndjson|json` print them), TSV (as `get -o
+/// tsv` prints it), and CSV with a header such as
+/// consumer,partition_key,offset[,expect]. An optional `expect` per record
+/// is the offset its compare-and-swap expects; a `channel` or `partition`
+/// that disagrees with the key is refused. Stdin is read to its end before
+/// the write lock is taken. If any record fails, nothing is written, every
+/// failing line is listed on stderr, and the exit code is that of the first
+/// failing line. The changes share one batch id (see `history --batch` and
+/// `undo --batch`). With --dry-run the plan has one row per record and the
+/// exit code is the one the write would have.
+///
+/// Offsets and partition indexes are written without leading zeros (0150
+/// and orders:03 are refused; 0 is 0).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   cursorctl set billing orders:3 1042                       move past a poison message at 1041
+  cursorctl set billing:orders:3 1042                       the same, by the cursor's full key
   cursorctl set billing orders:3 1042 --expect 1041         only if it still holds 1041
   cursorctl set billing orders:3 900 --allow-rewind --reason 'replay INC-123'
   cursorctl set newsvc orders:0 0 --create                  start a new consumer at 0
   cursorctl set billing orders:3 1042 --dry-run             show the plan, write nothing
   cursorctl get billing -o ndjson | jq -c '.expect = .offset | .offset += 1' | cursorctl set --from-file -
+  cursorctl get billing -o json | jq 'map(.offset += 1)' | cursorctl set --from-file -
   cursorctl set --from-file moves.csv --dry-run             check a CSV file, write nothing")]
 pub struct Args {
-    /// Consumer id
-    #[arg(required_unless_present = "from_file", conflicts_with = "from_file")]
-    pub consumer: Option<ConsumerId>,
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(
+        value_name = "CONSUMER",
+        value_parser = consumer_arg,
+        required_unless_present = "from_file",
+        conflicts_with = "from_file"
+    )]
+    pub consumer: Option<ConsumerArg>,
 
-    /// Partition key, CHANNEL:INDEX (for example orders:3)
-    #[arg(required_unless_present = "from_file")]
-    pub partition_key: Option<PartitionKey>,
+    /// Partition key, CHANNEL:INDEX (for example orders:3); after a full
+    /// key, the offset
+    #[arg(value_name = "PARTITION_KEY", allow_hyphen_values = true)]
+    pub partition_key: Option<String>,
 
     /// The new offset (0 to 9223372036854775807)
-    #[arg(value_parser = offset_arg, allow_hyphen_values = true, required_unless_present = "from_file")]
-    pub offset: Option<u64>,
+    #[arg(value_name = "OFFSET", allow_hyphen_values = true)]
+    pub offset: Option<String>,
 
-    /// Read many cursors from PATH (- for stdin): NDJSON or CSV, all or nothing
+    /// Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV,
+    /// all or nothing
     #[arg(long, value_name = "PATH", conflicts_with = "expect")]
     pub from_file: Option<PathBuf>,
 
-    /// The format of --from-file (default: detected, `{` starts NDJSON)
+    /// The format of --from-file (default: detected: `{` starts NDJSON, a
+    /// `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)
     #[arg(long, value_enum, value_name = "FORMAT", requires = "from_file")]
     pub input_format: Option<InputFormat>,
 
@@ -81,8 +100,34 @@ pub struct WriteArgs {
     pub dry_run: bool,
 
     /// Why (recorded in the history)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
     pub reason: Option<String>,
+}
+
+const USAGE: &str = "set takes CONSUMER PARTITION_KEY OFFSET (billing orders:3 1042), KEY OFFSET (billing:orders:3 1042), or --from-file PATH";
+
+/// The cursor and the offset the positional arguments name.
+fn target(args: &Args) -> anyhow::Result<(CursorKey, u64)> {
+    let missing = |what: &str| -> anyhow::Error {
+        Failure::usage(format!("{what} is missing: {USAGE}")).into()
+    };
+    let (key, offset) = match (&args.consumer, &args.partition_key, &args.offset) {
+        (Some(ConsumerArg::Key(key)), Some(offset), None) => (key.clone(), offset),
+        (Some(ConsumerArg::Key(key)), Some(_), Some(_)) => {
+            return Err(Failure::usage(format!(
+                "after the full key {key} comes only OFFSET: {USAGE}"
+            ))
+            .into())
+        }
+        (Some(ConsumerArg::Consumer(consumer)), Some(pk), Some(offset)) => {
+            let pk = PartitionKey::parse(pk)?;
+            (CursorKey::new(consumer.clone(), pk), offset)
+        }
+        (Some(ConsumerArg::Consumer(_)), None, _) => return Err(missing("PARTITION_KEY")),
+        (Some(_), _, _) => return Err(missing("OFFSET")),
+        (None, _, _) => return Err(missing("CONSUMER")),
+    };
+    Ok((key, parse_offset(offset)?))
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -99,14 +144,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             },
         );
     }
-    let (Some(consumer), Some(partition_key), Some(offset)) =
-        (&args.consumer, &args.partition_key, args.offset)
-    else {
-        return Err(
-            Failure::usage("set needs CONSUMER PARTITION_KEY OFFSET, or --from-file").into(),
-        );
-    };
-    let key = CursorKey::new(consumer.clone(), partition_key.clone());
+    let (key, offset) = target(args)?;
     let user = Context::user();
     run_one(
         ctx,

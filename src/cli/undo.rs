@@ -7,11 +7,11 @@ use cursorctl::store::{
 use cursorctl::StoreError;
 
 use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
-use super::change::{apply_in, move_cursor, Audit, Move, Target};
-use super::error::{classify, ExitKind, Failure};
+use super::change::{apply_in, move_cursor, print_committed, Audit, Move, Target};
+use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
 use super::output::Shape;
 use super::records::{key_of, ChangeRecord, PlanRecord, Status};
-use super::Context;
+use super::{id_arg, reason_arg, Context};
 
 /// Undo a recorded change, or every change of a batch
 ///
@@ -22,8 +22,9 @@ use super::Context;
 /// listed. The undo is recorded as new changes (command `undo`, a new batch
 /// for --batch). An undo that moves a cursor back is a rewind and needs
 /// --reason (exit 2 without); so does undoing the creation of a cursor,
-/// which removes it (it then reads as offset 0). An unknown change id or
-/// batch is exit 5.
+/// which removes it (it then reads as offset 0). --dry-run shows the whole
+/// plan even without --reason and says when the real run needs one. An
+/// unknown change id or batch is exit 5.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -35,17 +36,19 @@ pub struct Args {
     /// The id of the change to undo (see `history`)
     #[arg(
         value_name = "CHANGE_ID",
+        value_parser = id_arg,
+        allow_hyphen_values = true,
         required_unless_present = "batch",
         conflicts_with = "batch"
     )]
     pub change_id: Option<i64>,
 
     /// Undo every change of this batch, all or nothing
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true)]
     pub batch: Option<i64>,
 
     /// Why (recorded in the history; needed when the undo moves a cursor back)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
     pub reason: Option<String>,
 
     /// Show what would happen; write nothing and take no write lock
@@ -69,6 +72,9 @@ enum Step {
 struct UndoPlan {
     key: CursorKey,
     step: Step,
+    /// Why the real run needs `--reason` and none was given (a dry run
+    /// plans it anyway).
+    needs_reason: Option<String>,
 }
 
 impl UndoPlan {
@@ -91,24 +97,37 @@ impl UndoPlan {
     }
 }
 
+/// Where an undo is checked: for the real run, a rewind without a reason
+/// is refused; a dry run shows the plan and says what the real run needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Real,
+    Dry,
+}
+
 /// Check that `change` can be undone against `store` and say how.
 fn plan_undo(
     store: &dyn DurableStore,
     change: &HistoryRow,
     reason: Option<&str>,
+    run: Run,
 ) -> anyhow::Result<UndoPlan> {
     let key = key_of(change)?;
     let key_text = key.to_string();
     let current = store.read_value(&key_text)?;
     let id = change.id;
+    let mut needs_reason = None;
     let step = match (change.old_offset, change.new_offset) {
         (old, Some(wrote)) => {
             if current != Some(wrote) {
-                let holds = current.map_or_else(|| "no cursor".to_owned(), |v| v.to_string());
+                let holds = current.map_or_else(
+                    || "it no longer exists".to_owned(),
+                    |v| format!("it holds {v}"),
+                );
                 return Err(Failure::new(
                     ExitKind::Stale,
                     format!(
-                        "cursor {key} no longer holds offset {wrote}, which change {id} wrote (it holds {holds})"
+                        "cursor {key} no longer holds offset {wrote}, which change {id} wrote ({holds})"
                     ),
                 )
                 .with_hint("the cursor moved since: see `cursorctl history` for what moved it")
@@ -124,10 +143,11 @@ fn plan_undo(
                 } else {
                     format!("removes cursor {key}, created at {wrote} (it then reads as 0)")
                 };
-                return Err(Failure::usage(format!(
-                    "undoing change {id} {what}: a rewind needs --reason TEXT"
-                ))
-                .into());
+                let why = format!("undoing change {id} {what}: a rewind needs --reason TEXT");
+                if run == Run::Real {
+                    return Err(Failure::usage(why).into());
+                }
+                needs_reason = Some(why);
             }
             match old {
                 Some(offset) => Step::To {
@@ -164,7 +184,11 @@ fn plan_undo(
             .into())
         }
     };
-    Ok(UndoPlan { key, step })
+    Ok(UndoPlan {
+        key,
+        step,
+        needs_reason,
+    })
 }
 
 /// Carry out an undo inside a write transaction and record it.
@@ -205,8 +229,9 @@ fn dry_undo(
     store: &dyn DurableStore,
     change: &HistoryRow,
     reason: Option<&str>,
+    run: Run,
 ) -> anyhow::Result<PlanRecord> {
-    let plan = plan_undo(store, change, reason)?;
+    let plan = plan_undo(store, change, reason, run)?;
     let (old, new) = match plan.movement() {
         Some(m) => {
             let (old, new) = move_cursor(&DryRun::new(store), &m)?;
@@ -220,9 +245,12 @@ fn dry_undo(
         old_offset: old,
         new_offset: new,
         status: Status::of(old, new).as_str(),
-        reason: None,
+        reason: plan.needs_reason,
     })
 }
+
+const NEEDS_REASON: &str =
+    "the real run needs --reason TEXT: it moves cursors back (see the reason column)";
 
 fn no_change(id: i64) -> anyhow::Error {
     Failure::new(
@@ -247,19 +275,22 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
     if dry_run {
         let store = ctx.open_read()?;
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = dry_undo(&*store, &change, reason)?;
+        let row = dry_undo(&*store, &change, reason, Run::Dry)?;
         ctx.note(&format!(
             "dry run: undoing change {id} would leave {} {}; nothing was written",
             row.key.as_deref().unwrap_or_default(),
             row.status
         ));
+        if row.reason.is_some() {
+            ctx.note(NEEDS_REASON);
+        }
         return ctx.print_one(&row);
     }
     let store = ctx.open_write()?;
     let user = Context::user();
     let record = store.write(|txn| -> anyhow::Result<ChangeRecord> {
         let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
-        let plan = plan_undo(txn, &change, reason)?;
+        let plan = plan_undo(txn, &change, reason, Run::Real)?;
         let audit = Audit {
             command: "undo",
             reason,
@@ -268,7 +299,7 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
         };
         apply_undo(txn, &plan, &audit)
     })?;
-    ctx.print_one(&record)
+    print_committed(ctx, &record)
 }
 
 /// The ids of a batch's changes, newest first (so a cursor changed twice in
@@ -330,9 +361,10 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
             // After a failure nothing will be committed: check the rest
             // through a view that writes nothing.
             let outcome = if failures.is_empty() {
-                plan_undo(txn, &change, reason).and_then(|p| apply_undo(txn, &p, &audit).map(drop))
+                plan_undo(txn, &change, reason, Run::Real)
+                    .and_then(|p| apply_undo(txn, &p, &audit).map(drop))
             } else {
-                dry_undo(&DryRun::new(txn), &change, reason).map(drop)
+                dry_undo(&DryRun::new(txn), &change, reason, Run::Real).map(drop)
             };
             match outcome {
                 Ok(()) => {}
@@ -354,7 +386,15 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
         Ok((new_batch, ids.len() as u64))
     });
     let (new_batch, count) = result?;
-    print_batch(ctx, &*store, Some(new_batch), Vec::new())?;
+    print_batch(ctx, &*store, Some(new_batch), Vec::new()).map_err(|e| {
+        committed_but_unprinted(
+            e,
+            &format!(
+                "the undo of batch {batch} ({count} change(s), recorded as batch {new_batch})"
+            ),
+            ("batch", new_batch),
+        )
+    })?;
     ctx.note(&format!(
         "undid {count} change(s) of batch {batch}, recorded as batch {new_batch}"
     ));
@@ -377,12 +417,19 @@ fn plan_batch_in(
         return Err(no_batch(batch));
     }
     let view = DryRun::new(store);
-    let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
+    let mut printer = (!ctx.global.quiet).then(|| {
+        ctx.printer(Shape::List)
+            .with_header(PlanRecord::fields("change"))
+    });
     let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
+    let mut needs_reason = false;
     for &id in &ids {
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = match dry_undo(&view, &change, reason) {
-            Ok(row) => row,
+        let row = match dry_undo(&view, &change, reason, Run::Dry) {
+            Ok(row) => {
+                needs_reason |= row.reason.is_some();
+                row
+            }
             Err(e) if is_item_failure(&e) => {
                 let kind = classify(&e).0;
                 let key = key_of(&change).map(|k| k.to_string()).ok();
@@ -418,5 +465,8 @@ fn plan_batch_in(
         "dry run: undoing batch {batch} would change {} cursor(s); nothing was written",
         ids.len()
     ));
+    if needs_reason {
+        ctx.note(NEEDS_REASON);
+    }
     Ok(())
 }

@@ -21,7 +21,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
-pub use open::MAX_BUSY_TIMEOUT;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use write::SqliteTxn;
 

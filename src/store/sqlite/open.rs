@@ -8,10 +8,8 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use super::schema::{schema_sql, APPLICATION_ID, SCHEMA_VERSION};
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
+use crate::parse::MAX_BUSY_TIMEOUT;
 use crate::store::{Access, InitOutcome, StoreLocation};
-
-/// The largest busy timeout SQLite takes (a C `int` of milliseconds).
-pub const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
 
 fn location(path: &Path) -> StoreLocation {
     StoreLocation::Sqlite(path.to_owned())
