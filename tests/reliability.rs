@@ -319,23 +319,53 @@ fn a_store_locked_past_the_busy_timeout_is_exit_6_and_retry_works() {
 fn a_full_disk_is_exit_7_writes_nothing_and_retry_works() {
     let env = Env::new();
     env.seed(&[("c", "o:1", 7)]);
-    let before = env.dump();
-    // A file-size limit of 1 KiB: SQLite cannot append to its WAL. SIGXFSZ
-    // is ignored so the write fails with EFBIG instead of killing the process.
-    let script = format!("trap '' XFSZ; ulimit -f 1; exec '{BIN}' set c o:1 9 --reason full");
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .env_clear()
-        .env("CURSORCTL_DB", &env.db)
-        .current_dir(env.dir.path())
-        .output()
+    // Keep a WAL of more than 64 KiB in place: a connection that stays open
+    // (so nobody checkpoints the WAL away) writes some other cursors. The
+    // next write must append to the WAL past that size.
+    let holder = env.conn();
+    holder
+        .execute_batch(
+            "PRAGMA wal_autocheckpoint = 0;
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1999)
+             INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'other', 'o', i, i FROM n;",
+        )
         .unwrap();
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("panicked"));
+    let wal = fs::metadata(format!("{}-wal", env.db.display()))
+        .unwrap()
+        .len();
+    assert!(wal > 64 * 1024, "the WAL holds {wal} bytes");
+    let before = env.dump();
+    // A file-size limit of 48 KiB: SQLite can still map its 32 KiB -shm
+    // index and read, but not append to the WAL. SIGXFSZ is ignored so the
+    // write fails with EFBIG instead of killing the process.
+    let limited = |args: &str| {
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("trap '' XFSZ; ulimit -f 48; exec '{BIN}' {args}"))
+            .env_clear()
+            .env("CURSORCTL_DB", &env.db)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap()
+    };
+    // The control: under the same limit a read works, so what fails below
+    // is the write itself.
+    let out = limited("get c o:1 -o value");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7\n");
+    let out = limited("set c o:1 9 --reason full");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    // It failed at the write, not at opening or reading the store.
+    assert!(err.contains("committing"), "{err}");
+    assert!(err.contains("I/O error") || err.contains("full"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
     assert_eq!(env.dump(), before);
+    drop(holder);
     env.ok(&["set", "c", "o:1", "9"]);
     assert_eq!(env.offset("c", "o:1"), Some(9));
+    eprintln!("full disk: {}", err.trim());
 }
 
 /// Run the binary as an unprivileged user when the tests run as root
@@ -516,11 +546,19 @@ fn concurrent_read_then_set_expect_loses_no_update() {
         .flat_map(|w| w.join().unwrap())
         .collect();
     let ok: Vec<&Op> = ops.iter().filter(|o| o.code == 0).collect();
-    let failed = ops.len() - ok.len();
+    let stale = ops.iter().filter(|o| o.code == 3).count();
+    let busy = ops.iter().filter(|o| o.code == 6).count();
     // Every failure is stale or busy.
     for op in &ops {
         assert!(matches!(op.code, 0 | 3 | 6), "unexpected exit {}", op.code);
     }
+    // Contention happened: many writes found the cursor moved between their
+    // read and their write. Without it this test would prove nothing.
+    assert!(
+        stale >= ops.len() / 10,
+        "only {stale} of {} operations were stale: the workers did not contend",
+        ops.len()
+    );
     // The successful expected values are all distinct, and are exactly
     // 0, 1, ..., n-1: each success moved the cursor by one from what it saw.
     let mut seen: Vec<u64> = ok.iter().map(|o| o.expected).collect();
@@ -546,10 +584,8 @@ fn concurrent_read_then_set_expect_loses_no_update() {
         }
     }
     eprintln!(
-        "cas history: {} operations, {} succeeded, {} stale or busy",
+        "cas history: {} operations, {n} succeeded, {stale} stale, {busy} busy",
         ops.len(),
-        n,
-        failed
     );
 }
 
@@ -604,43 +640,36 @@ fn line_cases() -> Vec<(Vec<u8>, i32, &'static str)> {
     cases
 }
 
-fn csv_cases() -> Vec<(&'static str, i32, &'static str)> {
+/// (CSV input, the line the message names, exit code, what it says).
+fn csv_cases() -> Vec<(&'static str, usize, i32, &'static str)> {
+    let head = "consumer,partition_key,offset\n";
+    let good = "billing,orders:0,2000\n";
+    let with = |line: &str| -> &'static str {
+        Box::leak(format!("{head}{good}{line}\n").into_boxed_str())
+    };
     vec![
+        (with("billing,orders:1"), 3, 2, "expected 3 fields"),
+        (with("billing,orders:1,x"), 3, 2, "decimal"),
+        (with("billing,orders:1,-1"), 3, 2, "negative"),
+        (with("billing,orders:1,9223372036854775808"), 3, 2, "9223372036854775807"),
+        (with("billing,orders:1,1,2"), 3, 2, "fields"),
+        (with("bil:ling,orders:1,1050"), 3, 2, "':'"),
+        (with("billing,orders:01,1050"), 3, 2, "leading zeros"),
+        (with("billing,orders:1,1000"), 3, 4, "regression"),
+        (with("\"billing,orders:1,1050"), 3, 2, "quote"),
+        ("consumer,partition,offset\nbilling,orders:1,5\n", 1, 2, "unknown column"),
+        ("consumer,partition_key\nbilling,orders:1\n", 1, 2, "offset"),
         (
-            "consumer,partition_key,offset\nbilling,orders:1\n",
-            2,
-            "expected 3 fields",
-        ),
-        (
-            "consumer,partition_key,offset\nbilling,orders:1,x\n",
-            2,
-            "decimal",
-        ),
-        (
-            "consumer,partition_key,offset\nbilling,orders:1,-1\n",
-            2,
-            "negative",
-        ),
-        (
-            "consumer,partition_key,offset\nbilling,orders:1,1,2\n",
-            2,
-            "fields",
-        ),
-        (
-            "consumer,partition,offset\nbilling,orders:1,5\n",
-            2,
-            "unknown column",
-        ),
-        ("consumer,partition_key\nbilling,orders:1\n", 2, "offset"),
-        (
-            "consumer,partition_key,offset,expect\nbilling,orders:1,1050,abc\n",
+            "consumer,partition_key,offset,expect\nbilling,orders:0,2000,1040\nbilling,orders:1,1050,abc\n",
+            3,
             2,
             "decimal",
         ),
         (
-            "consumer,partition_key,offset\n\"billing,orders:1,1050\n",
-            2,
-            "line 2",
+            "consumer,partition_key,offset,expect\nbilling,orders:0,2000,1040\nbilling,orders:1,1050,7\n",
+            3,
+            3,
+            "stale",
         ),
     ]
 }
@@ -674,11 +703,23 @@ fn bad_input_lines_are_refused_by_line_and_change_nothing() {
         }
         count += 1;
     }
-    for (input, code, says) in csv_cases() {
-        let out = env.run_stdin(&["set", "--from-file", "-", "--input-format", "csv"], input);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(code), "{input:?}: {err}");
-        assert!(err.contains(says), "{input:?}: should say {says:?}: {err}");
+    for (input, line, code, says) in csv_cases() {
+        for format in ["csv", "auto"] {
+            let mut args = vec!["set", "--from-file", "-"];
+            if format == "csv" {
+                args.extend(["--input-format", "csv"]);
+            }
+            let out = env.run_stdin(&args, input);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(code), "{input:?}: {err}");
+            assert!(
+                err.contains(&format!("line {line}")),
+                "{input:?}: names line {line}: {err}"
+            );
+            assert!(err.contains(says), "{input:?}: should say {says:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(stdout(&out).is_empty(), "{input:?}: printed data");
+        }
         count += 1;
     }
     assert_eq!(env.dump(), before);
