@@ -434,26 +434,53 @@ fn dry_run_shows_the_plan_and_writes_nothing() {
 #[test]
 fn exit_0_success() {
     let env = Env::new();
-    env.ok(&["set", "a", "b:0", "1", "--create"]);
+    env.ok(&["set", "a", "b:0", "1", "--create", "--reason", "first"]);
+    // Exit 0 means the change is in the store, with its history row.
+    assert_eq!(env.offset("a", "b:0"), Some(1));
+    let rows: Vec<(Option<i64>, i64, String, String)> = env
+        .conn()
+        .prepare("SELECT old_offset, new_offset, command, reason FROM history")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows, [(None, 1, "set".to_owned(), "first".to_owned())]);
 }
 
 #[test]
 fn exit_1_output_that_cannot_be_written() {
     let env = Env::new();
     env.seed(&[("a", "b:0", 1)]);
-    let devfull = fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
+    let before = env.dump();
+    let devfull = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
     let out = env
         .std_cmd()
         .args(["get"])
-        .stdout(devfull)
+        .stdout(devfull())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("error") && !err.contains("panicked"), "{err}");
+    // A read whose output failed changed nothing.
+    assert_eq!(env.dump(), before);
+    // A write whose change record cannot be printed is still committed,
+    // exactly once: exit 1 is about the output, not the store.
+    let out = env
+        .std_cmd()
+        .args(["advance", "a", "b:0"])
+        .stdout(devfull())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(env.offset("a", "b:0"), Some(2));
+    assert_eq!(env.history_len(), 2);
 }
 
 #[test]
@@ -596,12 +623,26 @@ fn exit_6_busy_store_writes_nothing_and_retry_works() {
 #[test]
 fn exit_7_store_unusable() {
     let env = Env::empty();
+    let listing = || {
+        let mut names: Vec<_> = fs::read_dir(env.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
     let err = env.fails(7, &["get"]);
     assert!(err.contains("no cursor store"), "{err}");
+    env.fails(7, &["set", "a", "b:0", "1", "--create"]);
+    // Nothing was created: not the store, nor its -wal or -shm files.
+    assert!(listing().is_empty(), "{:?}", listing());
     let dir = env.dir.path().join("adir");
     fs::create_dir(&dir).unwrap();
     let err = env.fails(7, &["--db", dir.to_str().unwrap(), "get"]);
     assert!(err.contains("directory"), "{err}");
+    env.fails(7, &["--db", dir.to_str().unwrap(), "advance", "a", "b:0"]);
+    assert_eq!(listing(), ["adir"]);
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "adir stays empty");
 }
 
 // ---- output plumbing --------------------------------------------------------

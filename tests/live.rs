@@ -14,22 +14,24 @@ use common::{Env, BIN};
 use cursorctl::store::sqlite::{Access, SqliteStore};
 use cursorctl::{CheckpointDriver, CheckpointPolicy, ConsumerCursor, DurabilityError};
 
+/// Set in the consumer's process: the store it checkpoints.
 const CONSUMER_ENV: &str = "CURSORCTL_TEST_LIVE_CONSUMER_DB";
 
-/// The consumer: run in a child process (see below). It processes messages,
+/// The consumer's role. The test runs it in a child process: the test binary
+/// itself, asked to run `live_consumer_and_operators` with CONSUMER_ENV set
+/// (so there is no separate test to run or to ignore). It processes messages,
 /// checkpoints every 5 through the library, and when an operator moved the
-/// cursor (stale) it resumes from the store, as a real consumer does.
-#[test]
-#[ignore = "the consumer process of live_consumer_and_operators; not a test by itself"]
-fn live_consumer_process() {
-    let Some(db) = std::env::var_os(CONSUMER_ENV) else {
-        return;
-    };
-    let store =
-        SqliteStore::open(Path::new(&db), Access::ReadWrite, Duration::from_secs(30)).unwrap();
+/// cursor (stale) it resumes from the store, as a real consumer does. It
+/// reports every successful checkpoint as `checkpoint EXPECTED NEW` (the
+/// offset the cursor believed the store held, and the one it wrote), and
+/// every resume after a stale checkpoint as `stale`, one per line, in a file
+/// beside the store.
+fn consumer_role(db: &Path) {
+    use std::io::Write;
+    let store = SqliteStore::open(db, Access::ReadWrite, Duration::from_secs(30)).unwrap();
+    let mut report = std::io::BufWriter::new(std::fs::File::create(consumer_report(db)).unwrap());
     let policy: CheckpointPolicy = "per-batch:5".parse().unwrap();
     let deadline = Instant::now() + Duration::from_millis(2500);
-    let (mut checkpoints, mut resumes) = (0u64, 0u64);
     while Instant::now() < deadline {
         let mut cursor = ConsumerCursor::resume("live", "events:0", &store).unwrap();
         let mut driver = CheckpointDriver::new(policy);
@@ -38,11 +40,14 @@ fn live_consumer_process() {
             // Processing a message takes a moment.
             thread::sleep(Duration::from_micros(300));
             next += 1;
+            let expected = cursor.current_offset();
             match driver.record_processed(&mut cursor, &store, next) {
-                Ok(()) if driver.pending_offset().is_none() => checkpoints += 1,
+                Ok(()) if driver.pending_offset().is_none() => {
+                    writeln!(report, "checkpoint {expected} {}", cursor.current_offset()).unwrap();
+                }
                 Ok(()) => {}
                 Err(DurabilityError::StaleCheckpoint { .. }) => {
-                    resumes += 1;
+                    writeln!(report, "stale").unwrap();
                     break;
                 }
                 Err(e) => panic!("consumer: {e}"),
@@ -52,7 +57,11 @@ fn live_consumer_process() {
             }
         }
     }
-    println!("consumer: {checkpoints} checkpoints, {resumes} resumes");
+    report.flush().unwrap();
+}
+
+fn consumer_report(db: &Path) -> std::path::PathBuf {
+    db.with_extension("consumer-report")
 }
 
 fn operator(db: &Path, args: &[&str], stdin: Option<&[u8]>) -> i32 {
@@ -81,6 +90,10 @@ fn operator(db: &Path, args: &[&str], stdin: Option<&[u8]>) -> i32 {
 
 #[test]
 fn live_consumer_and_operators() {
+    if let Some(db) = std::env::var_os(CONSUMER_ENV) {
+        consumer_role(Path::new(&db));
+        return;
+    }
     let env = Env::new();
     env.seed(&[("live", "events:0", 0)]);
     // Log every transition of the offset, whoever makes it.
@@ -92,12 +105,7 @@ fn live_consumer_and_operators() {
         )
         .unwrap();
     let consumer = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "live_consumer_process",
-            "--ignored",
-            "--nocapture",
-        ])
+        .args(["--exact", "live_consumer_and_operators", "--nocapture"])
         .env(CONSUMER_ENV, &env.db)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -151,12 +159,23 @@ fn live_consumer_and_operators() {
     let advances = advancer.join().unwrap();
     let (bulk_ok, bulk_stale) = bulk.join().unwrap();
     let out = consumer.wait_with_output().unwrap();
-    let consumer_said = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{consumer_said}\n{}",
+        "the consumer failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    let report = std::fs::read_to_string(consumer_report(&env.db)).unwrap();
+    let mut checkpoints: Vec<(i64, i64)> = Vec::new();
+    let mut resumes = 0;
+    for line in report.lines() {
+        if line == "stale" {
+            resumes += 1;
+        } else {
+            let mut words = line.split(' ').skip(1).map(|w| w.parse::<i64>().unwrap());
+            checkpoints.push((words.next().unwrap(), words.next().unwrap()));
+        }
+    }
 
     let conn = env.conn();
     let transitions: Vec<(i64, i64)> = conn
@@ -166,44 +185,65 @@ fn live_consumer_and_operators() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    // Forward only, and each transition starts where the last one ended:
-    // no write was based on a value another writer had already replaced.
-    let mut at = 0;
-    for (i, (old, new)) in transitions.iter().enumerate() {
-        assert_eq!(*old, at, "transition {i} starts from a stale offset");
-        assert!(new > old, "transition {i} moved backwards: {old} -> {new}");
-        at = *new;
-    }
-    assert_eq!(env.offset("live", "events:0"), Some(at));
-    // The history accounts for every operator change, in order.
-    let history: Vec<(i64, i64, String)> = conn
-        .prepare("SELECT old_offset, new_offset, command FROM history WHERE old_offset IS NOT NULL ORDER BY id")
+    // The operators' changes, in order, from the history.
+    let history: Vec<(i64, i64)> = conn
+        .prepare(
+            "SELECT old_offset, new_offset FROM history WHERE old_offset IS NOT NULL ORDER BY id",
+        )
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
     assert_eq!(
         history.len(),
         advances + bulk_ok,
-        "one history row per operator change"
+        "one history row per successful operator change"
     );
-    let mut rest = transitions.iter();
-    for (old, new, command) in &history {
-        assert!(
-            rest.any(|t| t == &(*old, *new)),
-            "history row {command} {old} -> {new} is not among the transitions, in order"
-        );
+    // Every transition of the offset is either the consumer's next reported
+    // checkpoint or the next operator change, exactly: each consumer write
+    // started from the value the consumer expected (a write based on a value
+    // another writer had already replaced would start elsewhere), no write
+    // happened that nobody reported, and every write moved forward.
+    let (mut by_consumer, mut by_operators) =
+        (checkpoints.iter().peekable(), history.iter().peekable());
+    for (i, t) in transitions.iter().enumerate() {
+        assert!(t.1 > t.0, "transition {i} moved backwards: {t:?}");
+        if by_consumer.peek() == Some(&t) {
+            by_consumer.next();
+        } else if by_operators.peek() == Some(&t) {
+            by_operators.next();
+        } else {
+            panic!(
+                "transition {i} {t:?} is neither the consumer's next checkpoint (expected, new) = {:?} nor the next operator change {:?}",
+                by_consumer.peek(),
+                by_operators.peek()
+            );
+        }
     }
-    let by_consumer = transitions.len() - history.len();
-    assert!(
-        by_consumer > 0,
-        "the consumer checkpointed: {consumer_said}"
+    assert_eq!(
+        by_consumer.next(),
+        None,
+        "a reported checkpoint left no transition"
     );
+    assert_eq!(
+        by_operators.next(),
+        None,
+        "a recorded change left no transition"
+    );
+    assert_eq!(
+        env.offset("live", "events:0"),
+        transitions.last().map(|t| t.1)
+    );
+    // The contended paths ran: the consumer was made stale and resumed, bulk
+    // writes were refused as stale, and every kind of writer got through.
+    assert!(!checkpoints.is_empty(), "the consumer checkpointed");
+    assert!(resumes > 0, "no consumer checkpoint was stale");
+    assert!(bulk_stale > 0, "no bulk write was stale");
     assert!(advances > 0 && bulk_ok > 0);
     eprintln!(
-        "live: {} transitions: {by_consumer} by the consumer ({}), {advances} advances, {bulk_ok} bulk writes ({bulk_stale} stale)",
+        "live: {} transitions: {} consumer checkpoints ({resumes} resumes after stale), {advances} advances, {bulk_ok} bulk writes ({bulk_stale} stale)",
         transitions.len(),
-        consumer_said.lines().find(|l| l.starts_with("consumer:")).unwrap_or("").trim()
+        checkpoints.len(),
     );
 }

@@ -288,7 +288,11 @@ fn a_corrupted_page_is_refused_and_left_unchanged() {
     fs::write(&env.db, &bytes).unwrap();
     let out = env.run(&["get", "-o", "ndjson"]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    assert!(stderr(&out).contains("malformed") || stderr(&out).contains("corrupt"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("malformed") || err.contains("corrupt"),
+        "{err}"
+    );
     env.fails(7, &["set", "c", "o:4000", "9999"]);
     assert_eq!(file_bytes(&env.db), bytes);
 }
@@ -308,6 +312,8 @@ fn a_store_locked_past_the_busy_timeout_is_exit_6_and_retry_works() {
     );
     assert!(err.contains("busy"), "{err}");
     env.fails(6, &["--busy-timeout", "100ms", "advance", "c", "o:1"]);
+    // Readers are not blocked by the writer.
+    assert_eq!(env.ok(&["get", "c", "o:1", "-o", "value"]), "7\n");
     locker.execute_batch("COMMIT").unwrap();
     drop(locker);
     assert_eq!(env.dump(), before);
@@ -319,81 +325,210 @@ fn a_store_locked_past_the_busy_timeout_is_exit_6_and_retry_works() {
 fn a_full_disk_is_exit_7_writes_nothing_and_retry_works() {
     let env = Env::new();
     env.seed(&[("c", "o:1", 7)]);
-    let before = env.dump();
-    // A file-size limit of 1 KiB: SQLite cannot append to its WAL. SIGXFSZ
-    // is ignored so the write fails with EFBIG instead of killing the process.
-    let script = format!("trap '' XFSZ; ulimit -f 1; exec '{BIN}' set c o:1 9 --reason full");
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .env_clear()
-        .env("CURSORCTL_DB", &env.db)
-        .current_dir(env.dir.path())
-        .output()
+    // Keep a WAL of more than 64 KiB in place: a connection that stays open
+    // (so nobody checkpoints the WAL away) writes some other cursors. The
+    // next write must append to the WAL past that size.
+    let holder = env.conn();
+    holder
+        .execute_batch(
+            "PRAGMA wal_autocheckpoint = 0;
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1999)
+             INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'other', 'o', i, i FROM n;",
+        )
         .unwrap();
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("panicked"));
+    let wal = fs::metadata(format!("{}-wal", env.db.display()))
+        .unwrap()
+        .len();
+    assert!(wal > 64 * 1024, "the WAL holds {wal} bytes");
+    let before = env.dump();
+    // A file-size limit of 48 KiB: SQLite can still map its 32 KiB -shm
+    // index and read, but not append to the WAL. SIGXFSZ is ignored so the
+    // write fails with EFBIG instead of killing the process.
+    let limited = |args: &str| {
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("trap '' XFSZ; ulimit -f 48; exec '{BIN}' {args}"))
+            .env_clear()
+            .env("CURSORCTL_DB", &env.db)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap()
+    };
+    // The control: under the same limit a read works, so what fails below
+    // is the write itself.
+    let out = limited("get c o:1 -o value");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7\n");
+    let out = limited("set c o:1 9 --reason full");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    // It failed at the write, not at opening or reading the store.
+    assert!(err.contains("committing"), "{err}");
+    assert!(err.contains("I/O error") || err.contains("full"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
     assert_eq!(env.dump(), before);
+    drop(holder);
     env.ok(&["set", "c", "o:1", "9"]);
     assert_eq!(env.offset("c", "o:1"), Some(9));
+    eprintln!("full disk: {}", err.trim());
 }
 
-/// Run the binary as an unprivileged user when the tests run as root
-/// (root ignores file permissions).
-fn unprivileged(env: &Env, args: &[&str]) -> std::process::Output {
-    let is_root = fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false);
-    let bin = env.dir.path().join("cursorctl-copy");
-    if !bin.exists() {
+/// Runs the binary as a user that file modes apply to. Root ignores them,
+/// so when the tests run as root the test's files are given to `nobody`
+/// and the binary runs as `nobody` (with `setpriv`); otherwise it runs as
+/// the current user, who owns the files. Either way the process owns the
+/// store and its folder, and a mode without `w` is what stops it.
+struct Unprivileged {
+    as_nobody: bool,
+    /// A copy of the binary that `nobody` can run.
+    bin_dir: tempfile::TempDir,
+}
+
+impl Unprivileged {
+    fn new() -> Self {
+        let as_nobody = fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap();
+        let bin_dir = tempfile::tempdir().unwrap();
+        set_mode(bin_dir.path(), 0o755);
+        let bin = bin_dir.path().join("cursorctl");
         fs::copy(BIN, &bin).unwrap();
-        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+        set_mode(&bin, 0o755);
+        Self { as_nobody, bin_dir }
     }
-    let mut cmd = if is_root {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        Command::new(&bin)
-    };
-    cmd.env_clear()
-        .env("CURSORCTL_DB", &env.db)
-        .current_dir("/")
-        .args(args)
-        .output()
+
+    /// Give a file or folder to the user the binary runs as.
+    fn own(&self, path: &Path) {
+        if self.as_nobody {
+            std::os::unix::fs::chown(path, Some(65534), Some(65534)).unwrap();
+        }
+    }
+
+    fn run(&self, env: &Env, args: &[&str]) -> std::process::Output {
+        let bin = self.bin_dir.path().join("cursorctl");
+        let mut cmd = if self.as_nobody {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(&bin);
+            c
+        } else {
+            Command::new(&bin)
+        };
+        cmd.env_clear()
+            .env("CURSORCTL_DB", &env.db)
+            .current_dir("/")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A store holding c:o:1 at 7, with no -wal or -shm file beside it, owned
+/// (with its folder) by the user the binary runs as.
+fn owned_store(user: &Unprivileged) -> Env {
+    let env = Env::new();
+    env.seed(&[("c", "o:1", 7)]);
+    assert_eq!(listing(env.dir.path()), ["cursors.db"]);
+    set_mode(env.dir.path(), 0o755);
+    user.own(env.dir.path());
+    user.own(&env.db);
+    env
+}
+
+/// Run `args` as the unprivileged user and require a refusal: exit 7, a
+/// message that says read-only, nothing on stdout.
+fn refused_read_only(user: &Unprivileged, env: &Env, args: &[&str]) {
+    let out = user.run(env, args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{args:?}: {err}");
+    assert!(err.contains("readonly"), "{args:?}: {err}");
+    assert!(stdout(&out).is_empty(), "{args:?}");
 }
 
 #[test]
-fn a_read_only_store_refuses_writes_and_still_reads() {
-    let env = Env::new();
-    env.seed(&[("c", "o:1", 7)]);
-    // Leave no WAL files behind, so read-only readers need nothing new.
-    env.conn()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-        .unwrap();
-    let dir = env.dir.path();
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
-    for f in fs::read_dir(dir).unwrap() {
-        let f = f.unwrap().path();
-        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
-    }
-    // Read-only file in a writable directory: the store is root's, the
-    // process is not root.
+fn a_read_only_store_file_refuses_writes_and_still_reads() {
+    let user = Unprivileged::new();
+    let env = owned_store(&user);
+    set_mode(&env.db, 0o444);
+    // No -wal exists, so the file's bytes are the whole store (a dump would
+    // leave -wal and -shm files behind).
     let before = file_bytes(&env.db);
-    let out = unprivileged(&env, &["set", "c", "o:1", "9"]);
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    assert!(stderr(&out).contains("read"), "{}", stderr(&out));
+    // The folder is writable: SQLite makes the -shm index a reader needs.
+    let out = user.run(&env, &["get", "c", "o:1", "-o", "value"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7\n");
+    refused_read_only(&user, &env, &["set", "c", "o:1", "9"]);
+    refused_read_only(&user, &env, &["advance", "c", "o:1"]);
+    refused_read_only(&user, &env, &["set", "d", "o:1", "1", "--create"]);
     assert_eq!(file_bytes(&env.db), before);
-    // Read-only directory too.
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
-    let out = unprivileged(&env, &["advance", "c", "o:1"]);
-    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    // Once the fault is gone, the write works. (The reader made the -wal
+    // and -shm files with the store's mode: they are part of the fault.)
+    for file in listing(env.dir.path()) {
+        set_mode(&env.dir.path().join(file), 0o644);
+    }
+    let out = user.run(&env, &["set", "c", "o:1", "9"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(env.offset("c", "o:1"), Some(9));
+}
+
+#[test]
+fn a_read_only_folder_refuses_writes_and_reads_while_the_store_is_open() {
+    let user = Unprivileged::new();
+    let env = owned_store(&user);
+    let dir = env.dir.path();
+    // No -wal exists, so the file's bytes are the whole store (a dump would
+    // leave -wal and -shm files behind).
+    let before = file_bytes(&env.db);
+    // A read-only folder, the store itself writable, and no process has the
+    // store open: SQLite can create neither the -wal a write needs nor the
+    // -shm index every WAL reader needs. Both are refused; nothing is
+    // created.
+    set_mode(dir, 0o555);
+    refused_read_only(&user, &env, &["set", "c", "o:1", "9"]);
+    refused_read_only(&user, &env, &["advance", "c", "o:1"]);
+    refused_read_only(&user, &env, &["get", "c", "o:1"]);
+    assert_eq!(listing(dir), ["cursors.db"]);
+    // The same folder while another process (this test) has the store open,
+    // as a consumer would: its -wal and -shm exist, and the process can read
+    // them but not write them. Reads work; writes are refused.
+    set_mode(dir, 0o755);
+    let holder = env.conn();
+    holder
+        .query_row("SELECT count(*) FROM cursors", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    assert_eq!(
+        listing(dir),
+        ["cursors.db", "cursors.db-shm", "cursors.db-wal"]
+    );
+    for file in ["cursors.db-shm", "cursors.db-wal"] {
+        set_mode(&dir.join(file), 0o444);
+    }
+    set_mode(dir, 0o555);
+    let out = user.run(&env, &["get", "c", "o:1", "-o", "value"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "7\n");
+    refused_read_only(&user, &env, &["set", "c", "o:1", "9"]);
+    refused_read_only(&user, &env, &["advance", "c", "o:1"]);
+    set_mode(dir, 0o755);
+    drop(holder);
     assert_eq!(file_bytes(&env.db), before);
     // Once the fault is gone, the write works.
-    env.ok(&["set", "c", "o:1", "9"]);
+    let out = user.run(&env, &["set", "c", "o:1", "9"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(env.offset("c", "o:1"), Some(9));
 }
 
@@ -516,11 +651,19 @@ fn concurrent_read_then_set_expect_loses_no_update() {
         .flat_map(|w| w.join().unwrap())
         .collect();
     let ok: Vec<&Op> = ops.iter().filter(|o| o.code == 0).collect();
-    let failed = ops.len() - ok.len();
+    let stale = ops.iter().filter(|o| o.code == 3).count();
+    let busy = ops.iter().filter(|o| o.code == 6).count();
     // Every failure is stale or busy.
     for op in &ops {
         assert!(matches!(op.code, 0 | 3 | 6), "unexpected exit {}", op.code);
     }
+    // Contention happened: many writes found the cursor moved between their
+    // read and their write. Without it this test would prove nothing.
+    assert!(
+        stale >= ops.len() / 10,
+        "only {stale} of {} operations were stale: the workers did not contend",
+        ops.len()
+    );
     // The successful expected values are all distinct, and are exactly
     // 0, 1, ..., n-1: each success moved the cursor by one from what it saw.
     let mut seen: Vec<u64> = ok.iter().map(|o| o.expected).collect();
@@ -546,10 +689,8 @@ fn concurrent_read_then_set_expect_loses_no_update() {
         }
     }
     eprintln!(
-        "cas history: {} operations, {} succeeded, {} stale or busy",
+        "cas history: {} operations, {n} succeeded, {stale} stale, {busy} busy",
         ops.len(),
-        n,
-        failed
     );
 }
 
@@ -604,48 +745,42 @@ fn line_cases() -> Vec<(Vec<u8>, i32, &'static str)> {
     cases
 }
 
-fn csv_cases() -> Vec<(&'static str, i32, &'static str)> {
+/// (CSV input, the line the message names, exit code, what it says).
+fn csv_cases() -> Vec<(&'static str, usize, i32, &'static str)> {
+    let head = "consumer,partition_key,offset\n";
+    let good = "billing,orders:0,2000\n";
+    let with = |line: &str| -> &'static str {
+        Box::leak(format!("{head}{good}{line}\n").into_boxed_str())
+    };
     vec![
-        (
-            "consumer,partition_key,offset\nbilling,orders:1\n",
-            2,
-            "expected 3 fields",
-        ),
-        (
-            "consumer,partition_key,offset\nbilling,orders:1,x\n",
-            2,
-            "decimal",
-        ),
-        (
-            "consumer,partition_key,offset\nbilling,orders:1,-1\n",
-            2,
-            "negative",
-        ),
-        (
-            "consumer,partition_key,offset\nbilling,orders:1,1,2\n",
-            2,
-            "fields",
-        ),
-        (
-            "consumer,partiton,offset\nbilling,orders:1,5\n",
-            2,
-            "unknown column",
-        ),
+        (with("billing,orders:1"), 3, 2, "expected 3 fields"),
+        (with("billing,orders:1,x"), 3, 2, "decimal"),
+        (with("billing,orders:1,-1"), 3, 2, "negative"),
+        (with("billing,orders:1,9223372036854775808"), 3, 2, "9223372036854775807"),
+        (with("billing,orders:1,1,2"), 3, 2, "fields"),
+        (with("bil:ling,orders:1,1050"), 3, 2, "':'"),
+        (with("billing,orders:01,1050"), 3, 2, "leading zeros"),
+        (with("billing,orders:1,1000"), 3, 4, "regression"),
+        (with("\"billing,orders:1,1050"), 3, 2, "line 3"),
+        ("consumer,partiton,offset\nbilling,orders:1,5\n", 1, 2, "unknown column"),
         (
             "consumer,partition,offset\nbilling,1,5\n",
+            1,
             2,
             "partition_key columns (or key) are missing",
         ),
-        ("consumer,partition_key\nbilling,orders:1\n", 2, "offset"),
+        ("consumer,partition_key\nbilling,orders:1\n", 1, 2, "offset"),
         (
-            "consumer,partition_key,offset,expect\nbilling,orders:1,1050,abc\n",
+            "consumer,partition_key,offset,expect\nbilling,orders:0,2000,1040\nbilling,orders:1,1050,abc\n",
+            3,
             2,
             "decimal",
         ),
         (
-            "consumer,partition_key,offset\n\"billing,orders:1,1050\n",
-            2,
-            "line 2",
+            "consumer,partition_key,offset,expect\nbilling,orders:0,2000,1040\nbilling,orders:1,1050,7\n",
+            3,
+            3,
+            "stale",
         ),
     ]
 }
@@ -679,11 +814,23 @@ fn bad_input_lines_are_refused_by_line_and_change_nothing() {
         }
         count += 1;
     }
-    for (input, code, says) in csv_cases() {
-        let out = env.run_stdin(&["set", "--from-file", "-", "--input-format", "csv"], input);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(code), "{input:?}: {err}");
-        assert!(err.contains(says), "{input:?}: should say {says:?}: {err}");
+    for (input, line, code, says) in csv_cases() {
+        for format in ["csv", "auto"] {
+            let mut args = vec!["set", "--from-file", "-"];
+            if format == "csv" {
+                args.extend(["--input-format", "csv"]);
+            }
+            let out = env.run_stdin(&args, input);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(code), "{input:?}: {err}");
+            assert!(
+                err.contains(&format!("line {line}")),
+                "{input:?}: names line {line}: {err}"
+            );
+            assert!(err.contains(says), "{input:?}: should say {says:?}: {err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(stdout(&out).is_empty(), "{input:?}: printed data");
+        }
         count += 1;
     }
     assert_eq!(env.dump(), before);
@@ -696,4 +843,67 @@ fn bad_input_lines_are_refused_by_line_and_change_nothing() {
     assert_eq!(env.offset("billing", "orders:1"), Some(1043));
     assert_eq!(env.offset("billing", "orders:0"), Some(2000));
     eprintln!("input-line cases: {count}");
+}
+
+// ---- offsets across the whole range, end to end ------------------------------
+
+/// Offsets where a 32-bit integer or a double would lose the value, and the
+/// limit, written through every input and read back exactly, as stored and
+/// as printed.
+#[test]
+fn offsets_across_the_whole_range_are_stored_and_printed_exactly() {
+    const EDGES: [i64; 5] = [
+        (1 << 31) + 1,
+        (1 << 32) + 1,
+        (1 << 53) + 1,
+        i64::MAX - 1,
+        i64::MAX,
+    ];
+    let env = Env::new();
+    env.seed(&[
+        ("c", "args:0", 0),
+        ("c", "ndjson:0", 0),
+        ("c", "csv:0", 0),
+        ("c", "adv:0", 0),
+    ]);
+    for v in EDGES {
+        let text = v.to_string();
+        env.ok(&["set", "c", "args:0", &text, "-q"]);
+        env.run_stdin(
+            &["set", "--from-file", "-", "-q"],
+            format!("{{\"consumer\":\"c\",\"partition_key\":\"ndjson:0\",\"offset\":{v}}}\n"),
+        );
+        env.run_stdin(
+            &["set", "--from-file", "-", "-q", "--input-format", "csv"],
+            format!("consumer,partition_key,offset\nc,csv:0,{v}\n"),
+        );
+        env.ok(&["advance", "c", "adv:0", "--to", &text, "-q"]);
+        for pk in ["args:0", "ndjson:0", "csv:0", "adv:0"] {
+            assert_eq!(env.offset("c", pk), Some(v), "{pk}");
+            assert_eq!(
+                env.ok(&["get", "c", pk, "-o", "value"]),
+                format!("{v}\n"),
+                "{pk}"
+            );
+            let json = env.ok(&["get", "c", pk, "-o", "ndjson"]);
+            assert!(json.contains(&format!("\"offset\":{v},")), "{pk}: {json}");
+        }
+    }
+    // One past the limit is refused by every input, and nothing changes.
+    let before = env.dump();
+    let over = "9223372036854775808";
+    env.fails(2, &["set", "c", "args:0", over]);
+    env.fails(2, &["advance", "c", "adv:0", "--to", over]);
+    env.fails(2, &["advance", "c", "adv:0", "--by", "1"]);
+    let out = env.run_stdin(
+        &["set", "--from-file", "-"],
+        format!("{{\"consumer\":\"c\",\"partition_key\":\"ndjson:0\",\"offset\":{over}}}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = env.run_stdin(
+        &["set", "--from-file", "-", "--input-format", "csv"],
+        format!("consumer,partition_key,offset\nc,csv:0,{over}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(env.dump(), before);
 }

@@ -94,7 +94,8 @@ impl Env {
             .expect("open store")
     }
 
-    /// Every cursor and every history row, as text: compare before and after.
+    /// The store's header fields, schema and rows, as text: compare before
+    /// and after (see [`dump`]).
     pub fn dump(&self) -> String {
         dump(&self.db)
     }
@@ -126,19 +127,51 @@ impl Env {
     }
 }
 
-/// Every row of the cursor and history tables, as text.
+/// Everything a command could change in a store, as text: the header
+/// fields (`user_version`, `application_id`, the journal mode), the schema
+/// (every `sqlite_master` row, with its SQL) and every row of every table,
+/// in a fixed order. Two equal dumps mean the store's content is unchanged.
 pub fn dump(db: &Path) -> String {
     let conn =
         Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store");
     let mut out = String::new();
-    for table in ["cursors", "history", "batches"] {
+    for pragma in ["user_version", "application_id", "journal_mode"] {
+        let v: rusqlite::types::Value =
+            conn.pragma_query_value(None, pragma, |r| r.get(0)).unwrap();
+        out.push_str(&format!("pragma {pragma}|{v:?}\n"));
+    }
+    let mut tables = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    while let Some(row) = rows.next().unwrap() {
+        let (kind, name, table, sql): (String, String, String, Option<String>) = (
+            row.get(0).unwrap(),
+            row.get(1).unwrap(),
+            row.get(2).unwrap(),
+            row.get(3).unwrap(),
+        );
+        out.push_str(&format!("schema|{kind}|{name}|{table}|{sql:?}\n"));
+        if kind == "table" {
+            tables.push(name);
+        }
+    }
+    for table in tables {
+        let n = conn
+            .prepare(&format!("SELECT * FROM \"{table}\""))
+            .unwrap()
+            .column_count();
+        let order: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
         let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2, 3"))
+            .prepare(&format!(
+                "SELECT * FROM \"{table}\" ORDER BY {}",
+                order.join(", ")
+            ))
             .unwrap();
-        let n = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
         while let Some(row) = rows.next().unwrap() {
-            out.push_str(table);
+            out.push_str(&table);
             for i in 0..n {
                 let v: rusqlite::types::Value = row.get(i).unwrap();
                 out.push_str(&format!("|{v:?}"));
@@ -147,6 +180,27 @@ pub fn dump(db: &Path) -> String {
         }
     }
     out
+}
+
+/// Whether an external tool the test needs is installed. When it is not,
+/// the test must not pass silently: under CI (`CI` set) this fails the test,
+/// elsewhere it says on stderr that the test was skipped and returns false.
+pub fn require_tool(tool: &str, test: &str) -> bool {
+    let installed = std::process::Command::new(tool)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none_or(|v| v.is_empty()),
+        "{test}: {tool} is not installed, and CI is set: install {tool}"
+    );
+    eprintln!("SKIPPED {test}: {tool} is not installed (under CI this fails)");
+    false
 }
 
 pub fn stdout(out: &Output) -> String {
