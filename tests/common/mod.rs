@@ -100,23 +100,41 @@ impl Env {
         dump(&self.db)
     }
 
-    /// The stored offset of a cursor.
-    pub fn offset(&self, consumer: &str, partition_key: &str) -> Option<i64> {
-        let (channel, index) = partition_key.rsplit_once(':').unwrap();
-        let conn = self.conn();
-        conn.query_row(
-            "SELECT offset FROM cursors WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
-            rusqlite::params![consumer, channel, index.parse::<i64>().unwrap()],
-            |r| r.get(0),
-        )
-        .ok()
+    /// Where the store is, for the library.
+    pub fn location(&self) -> cursorctl::StoreLocation {
+        cursorctl::StoreLocation::Sqlite(self.db.clone())
     }
 
-    /// How many history rows there are.
+    /// The store, opened read-only through the library (as any backend
+    /// would be).
+    pub fn store(&self) -> Box<dyn cursorctl::Store> {
+        cursorctl::store::open(
+            &self.location(),
+            cursorctl::Access::ReadOnly,
+            std::time::Duration::from_secs(10),
+        )
+        .expect("open the store")
+    }
+
+    /// The stored offset of a cursor, read through the library.
+    pub fn offset(&self, consumer: &str, partition_key: &str) -> Option<i64> {
+        let key = cursorctl::CursorKey::parse(&format!("{consumer}:{partition_key}")).unwrap();
+        self.store()
+            .cursor(&key)
+            .expect("read the cursor")
+            .map(|row| i64::try_from(row.offset).unwrap())
+    }
+
+    /// How many history rows there are, read through the library.
     pub fn history_len(&self) -> i64 {
-        self.conn()
-            .query_row("SELECT count(*) FROM history", [], |r| r.get(0))
-            .unwrap()
+        let mut n = 0;
+        self.store()
+            .visit_changes(&cursorctl::HistoryFilter::default(), &mut |_| {
+                n += 1;
+                std::ops::ControlFlow::Continue(())
+            })
+            .expect("read the history");
+        n
     }
 
     /// Create cursors directly.
@@ -127,7 +145,9 @@ impl Env {
     }
 }
 
-/// Everything a command could change in a store, as text: the header
+/// Everything a command could change in a SQLite store, as text, read
+/// below the store boundary so that nothing the library does can hide a
+/// change: the header
 /// fields (`user_version`, `application_id`, the journal mode), the schema
 /// (every `sqlite_master` row, with its SQL) and every row of every table,
 /// in a fixed order. Two equal dumps mean the store's content is unchanged.
