@@ -25,6 +25,9 @@ _cursorctl() {
             cursorctl,copy-store)
                 cmd="cursorctl__subcmd__copy__subcmd__store"
                 ;;
+            cursorctl,delete)
+                cmd="cursorctl__subcmd__delete"
+                ;;
             cursorctl,flush-sim)
                 cmd="cursorctl__subcmd__flush__subcmd__sim"
                 ;;
@@ -55,6 +58,9 @@ _cursorctl() {
             cursorctl__subcmd__help,copy-store)
                 cmd="cursorctl__subcmd__help__subcmd__copy__subcmd__store"
                 ;;
+            cursorctl__subcmd__help,delete)
+                cmd="cursorctl__subcmd__help__subcmd__delete"
+                ;;
             cursorctl__subcmd__help,flush-sim)
                 cmd="cursorctl__subcmd__help__subcmd__flush__subcmd__sim"
                 ;;
@@ -83,7 +89,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo copy-store completions help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo delete copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -238,6 +244,56 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__delete)
+            opts="-o -q -h --expect --channel --idle-for --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__flush__subcmd__sim)
             opts="-o -q -h --policy --messages --offsets --flush-every --crash-after --compare --commit --create --reason --db --output --busy-timeout --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -339,7 +395,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help)
-            opts="init get set advance flush-sim history undo copy-store completions help"
+            opts="init get set advance flush-sim history undo delete copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,6 +437,20 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help__subcmd__copy__subcmd__store)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__help__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

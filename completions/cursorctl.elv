@@ -36,6 +36,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
+            cand delete 'Remove one cursor, or every cursor of a consumer that matches'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -148,6 +149,22 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;delete'= {
+            cand --expect 'Remove the cursor only if it holds this offset (exit 3 otherwise)'
+            cand --channel 'Only cursors on this channel'
+            cand --idle-for 'Only cursors not written for at least this long (for example 30days)'
+            cand --reason 'Why (recorded in the history; needed to remove a cursor above 0)'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --dry-run 'Show what would be removed; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;copy-store'= {
             cand --to 'The store to copy into: a path or a postgres:// URL'
             cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
@@ -179,6 +196,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
+            cand delete 'Remove one cursor, or every cursor of a consumer that matches'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -196,6 +214,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;history'= {
         }
         &'cursorctl;help;undo'= {
+        }
+        &'cursorctl;help;delete'= {
         }
         &'cursorctl;help;copy-store'= {
         }

@@ -44,6 +44,7 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "advance" -d 'Mo
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "history" -d 'Show the recorded changes, oldest first'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -169,6 +170,23 @@ never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l expect -d 'Remove the cursor only if it holds this offset (exit 3 otherwise)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l channel -d 'Only cursors on this channel' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l idle-for -d 'Only cursors not written for at least this long (for example 30days)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l reason -d 'Why (recorded in the history; needed to remove a cursor above 0)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l dry-run -d 'Show what would be removed; write nothing'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l to -d 'The store to copy into: a path or a postgres:// URL' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
@@ -194,13 +212,14 @@ always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "init" -d 'Create the cursor store at --db'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "get" -d 'Show one cursor, or list cursors'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "history" -d 'Show the recorded changes, oldest first'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "init" -d 'Create the cursor store at --db'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "get" -d 'Show one cursor, or list cursors'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "history" -d 'Show the recorded changes, oldest first'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,10 +1,12 @@
 //! The command line: argument definitions, the run loop and exit codes.
 
 mod advance;
+mod batch;
 mod bulk;
 mod change;
 mod completions;
 mod copy_store;
+mod delete;
 mod error;
 mod flush_sim;
 mod get;
@@ -105,6 +107,7 @@ pub enum Command {
     FlushSim(flush_sim::Args),
     History(history::Args),
     Undo(undo::Args),
+    Delete(delete::Args),
     CopyStore(copy_store::Args),
     Completions(completions::Args),
 }
@@ -292,6 +295,7 @@ pub fn main() -> u8 {
         Command::FlushSim(args) => flush_sim::run(&ctx, &args),
         Command::History(args) => history::run(&ctx, &args),
         Command::Undo(args) => undo::run(&ctx, &args),
+        Command::Delete(args) => delete::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
     };

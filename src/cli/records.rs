@@ -251,8 +251,8 @@ pub struct PlanRecord {
 }
 
 impl PlanRecord {
-    /// The fields of a plan for input lines (`source` "line") or for
-    /// undone changes ("change"), in output order.
+    /// The fields of a plan for input lines (`source` "line"), undone
+    /// changes ("change") or cursors ("cursor"), in output order.
     pub const fn fields(source: &'static str) -> &'static [&'static str] {
         const REST: [&str; 7] = [
             "key",
@@ -269,10 +269,13 @@ impl PlanRecord {
         const CHANGE: [&str; 8] = [
             "change", REST[0], REST[1], REST[2], REST[3], REST[4], REST[5], REST[6],
         ];
-        if source.len() == 4 {
-            &LINE
-        } else {
-            &CHANGE
+        const CURSOR: [&str; 8] = [
+            "cursor", REST[0], REST[1], REST[2], REST[3], REST[4], REST[5], REST[6],
+        ];
+        match source.as_bytes().first() {
+            Some(b'l') => &LINE,
+            Some(b'c') if source.len() == 6 && source.as_bytes()[1] == b'u' => &CURSOR,
+            _ => &CHANGE,
         }
     }
 
@@ -301,27 +304,9 @@ impl Record for PlanRecord {
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
-        if self.source.0 == "line" {
-            &[
-                "line",
-                "key",
-                "old_offset",
-                "new_offset",
-                "delta",
-                "status",
-                "reason",
-            ]
-        } else {
-            &[
-                "change",
-                "key",
-                "old_offset",
-                "new_offset",
-                "delta",
-                "status",
-                "reason",
-            ]
-        }
+        // Every field but `dry_run`, which a table's note says.
+        let fields = Self::fields(self.source.0);
+        &fields[..fields.len() - 1]
     }
 
     fn value(&self) -> Field<'_> {

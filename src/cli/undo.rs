@@ -6,6 +6,7 @@ use cursorctl::store::{
 };
 use cursorctl::StoreError;
 
+use super::batch::{Apply, BatchRun};
 use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
 use super::change::{apply_in, move_cursor, print_committed, Audit, Move, Target};
 use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
@@ -348,42 +349,32 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
         if ids.is_empty() {
             return Err(no_batch(batch));
         }
-        let new_batch = txn.new_batch(&format!("undo --batch {batch}"), reason, &user)?;
+        let failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
+        let label = format!("undo --batch {batch}");
+        let mut run = BatchRun::begin(txn, &label, reason, &user, failures)?;
         let audit = Audit {
             command: "undo",
             reason,
             user: &user,
-            batch: Some(new_batch),
+            batch: None,
         };
-        let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
         for &id in &ids {
             let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
-            // After a failure nothing will be committed: check the rest
-            // through a view that writes nothing.
-            let outcome = if failures.is_empty() {
-                plan_undo(txn, &change, reason, Run::Real)
-                    .and_then(|p| apply_undo(txn, &p, &audit).map(drop))
-            } else {
-                dry_undo(&DryRun::new(txn), &change, reason, Run::Real).map(drop)
-            };
-            match outcome {
-                Ok(()) => {}
-                Err(e) if is_item_failure(&e) => {
-                    let key = key_of(&change).map(|k| k.to_string()).ok();
-                    failures.add(
-                        id.unsigned_abs(),
-                        key.as_deref(),
-                        classify(&e).0,
-                        &format!("{e:#}"),
-                    );
-                }
-                Err(e) => return Err(e),
-            }
+            let key = key_of(&change).map(|k| k.to_string()).ok();
+            run.item(
+                id.unsigned_abs(),
+                key.as_deref(),
+                &audit,
+                |target| match target {
+                    Apply::Write(txn, audit) => plan_undo(txn, &change, reason, Run::Real)
+                        .and_then(|p| apply_undo(txn, &p, audit))
+                        .map(|r| Some(r.status)),
+                    Apply::Check(view) => dry_undo(view, &change, reason, Run::Real).map(|_| None),
+                },
+            )?;
         }
-        if !failures.is_empty() {
-            return Err(failures.into_error(ids.len() as u64, "nothing was written"));
-        }
-        Ok((new_batch, ids.len() as u64))
+        let done = run.finish()?;
+        Ok((done.id, done.total))
     });
     let (new_batch, count) = result?;
     print_batch(ctx, &*store, Some(new_batch), Vec::new()).map_err(|e| {

@@ -1,0 +1,297 @@
+//! `cursorctl delete`: remove one cursor, or a consumer's cursors, as one
+//! batch.
+
+use std::time::Duration;
+
+use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
+use cursorctl::store::{
+    ChangeInput, CursorFilter, DurableStore, StoreExt, StoreRead, StoreReadExt, WriteTxn,
+};
+use cursorctl::{parse_duration, DurabilityError};
+
+use super::batch::{Apply, BatchRun};
+use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
+use super::change::Audit;
+use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
+use super::key_arg::{consumer_arg, ConsumerArg};
+use super::output::Shape;
+use super::records::{PlanRecord, Status};
+use super::{offset_arg, reason_arg, Context};
+
+/// Remove one cursor, or every cursor of a consumer that matches
+///
+/// A removed cursor reads as offset 0 again, so removing a cursor above 0 is
+/// a rewind and needs --reason. With PARTITION_KEY (or the full key) it
+/// removes that cursor (exit 5 if it does not exist); --expect N removes it
+/// only if it still holds N (exit 3 otherwise). Without one it removes every
+/// cursor of CONSUMER that matches --channel and --idle-for: stale consumer
+/// groups that raise false lag alarms. A consumer must always be named.
+/// Every removal is compare-and-swap guarded and recorded in the history as
+/// one batch, all or nothing: `cursorctl undo --batch ID` puts the cursors
+/// back.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  cursorctl delete oldsvc orders:3 --reason 'consumer retired'
+  cursorctl delete oldsvc:orders:3 --expect 1041 --reason 'retired'
+  cursorctl delete oldsvc --idle-for 30days --dry-run      what a cleanup of a stale group would remove
+  cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'")]
+pub struct Args {
+    /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    pub consumer: ConsumerArg,
+
+    /// Partition key, CHANNEL:INDEX (for example orders:3)
+    pub partition_key: Option<PartitionKey>,
+
+    /// Remove the cursor only if it holds this offset (exit 3 otherwise)
+    #[arg(long, value_name = "OFFSET", value_parser = offset_arg, allow_hyphen_values = true)]
+    pub expect: Option<u64>,
+
+    /// Only cursors on this channel
+    #[arg(long, value_name = "CHANNEL", conflicts_with = "partition_key")]
+    pub channel: Option<ChannelId>,
+
+    /// Only cursors not written for at least this long (for example 30days)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, conflicts_with = "partition_key")]
+    pub idle_for: Option<Duration>,
+
+    /// Why (recorded in the history; needed to remove a cursor above 0)
+    #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
+    pub reason: Option<String>,
+
+    /// Show what would be removed; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The cursors the arguments name, with the offset each is expected to
+/// hold.
+fn targets(
+    args: &Args,
+    single: Option<&CursorKey>,
+    store: &dyn StoreRead,
+    now_ms: i64,
+) -> anyhow::Result<Vec<(CursorKey, u64)>> {
+    if let Some(key) = single {
+        let row = store.cursor(key)?.ok_or_else(|| {
+            Failure::new(
+                ExitKind::NotFound,
+                format!("cursor {key} does not exist; nothing was removed"),
+            )
+            .with_hint("list a consumer's cursors with `cursorctl get CONSUMER`")
+            .with("key", key.to_string())
+        })?;
+        return Ok(vec![(key.clone(), args.expect.unwrap_or(row.offset))]);
+    }
+    let (consumer, _) = args.consumer.split(None)?;
+    let filter = CursorFilter {
+        consumer: Some(consumer.as_str().to_owned()),
+        channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
+        updated_before: args
+            .idle_for
+            .map(|d| now_ms.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
+    };
+    let mut found = Vec::new();
+    store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
+        let row = row?;
+        let key = CursorKey::parse(&row.key()).map_err(|e| {
+            Failure::new(
+                ExitKind::Store,
+                format!("the store holds a cursor cursorctl cannot name: {e}"),
+            )
+        })?;
+        found.push((key, row.offset));
+        Ok(())
+    })?;
+    Ok(found)
+}
+
+/// Why removing a cursor at `offset` is refused without a reason.
+fn rewind_refusal(key: &CursorKey, offset: u64, reason: Option<&str>) -> Option<anyhow::Error> {
+    (offset > 0 && reason.is_none()).then(|| {
+        Failure::usage(format!(
+            "removing cursor {key} at offset {offset} rewinds it to 0: a rewind needs --reason TEXT"
+        ))
+        .into()
+    })
+}
+
+/// Remove one cursor in the transaction and record it.
+fn remove(
+    txn: &dyn WriteTxn,
+    key: &CursorKey,
+    expected: u64,
+    audit: &Audit<'_>,
+) -> anyhow::Result<Option<Status>> {
+    if let Some(refused) = rewind_refusal(key, expected, audit.reason) {
+        return Err(refused);
+    }
+    txn.remove_if(key, expected)?;
+    txn.record_change(&ChangeInput {
+        key,
+        old_offset: Some(expected),
+        new_offset: None,
+        command: audit.command,
+        reason: audit.reason,
+        user: audit.user,
+        batch: audit.batch,
+    })?;
+    Ok(Some(Status::Removed))
+}
+
+/// Check a removal without writing: the cursor still holds `expected`.
+fn check(view: &dyn DurableStore, key: &CursorKey, expected: u64) -> anyhow::Result<()> {
+    let actual = view.read_value(&key.to_string())?;
+    if actual != Some(expected) {
+        return Err(DurabilityError::StaleCheckpoint {
+            key: key.to_string(),
+            expected,
+            actual,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let single = match (&args.consumer, &args.partition_key) {
+        (ConsumerArg::Key(k), None) => Some(k.clone()),
+        (c, Some(pk)) => Some(c.key(Some(pk))?),
+        (ConsumerArg::Consumer(_), None) => None,
+    };
+    if single.is_some() && (args.channel.is_some() || args.idle_for.is_some()) {
+        return Err(Failure::usage(
+            "--channel and --idle-for select among a consumer's cursors: give a consumer, not one cursor",
+        )
+        .into());
+    }
+    if single.is_none() && args.expect.is_some() {
+        return Err(
+            Failure::usage("--expect guards one cursor: name it (CONSUMER PARTITION_KEY)").into(),
+        );
+    }
+    let reason = args.reason.as_deref();
+    if args.dry_run {
+        return plan(ctx, args, single.as_ref(), reason);
+    }
+    let store = ctx.open_write()?;
+    let user = Context::user();
+    let now = store.clock_ms()?;
+    let done = store.write(|txn| -> anyhow::Result<Option<super::batch::Done>> {
+        let targets = targets(args, single.as_ref(), txn, now)?;
+        if targets.is_empty() {
+            return Ok(None);
+        }
+        let mut run = BatchRun::begin(txn, "delete", reason, &user, Failures::new("cursor"))?;
+        let audit = Audit {
+            command: "delete",
+            reason,
+            user: &user,
+            batch: None,
+        };
+        for (n, (key, expected)) in targets.iter().enumerate() {
+            let text = key.to_string();
+            run.item(n as u64 + 1, Some(&text), &audit, |apply| match apply {
+                Apply::Write(txn, audit) => remove(txn, key, *expected, audit),
+                Apply::Check(view) => {
+                    check(view, key, *expected)?;
+                    match rewind_refusal(key, *expected, reason) {
+                        Some(refused) => Err(refused),
+                        None => Ok(None),
+                    }
+                }
+            })?;
+        }
+        run.finish().map(Some)
+    })?;
+    let Some(done) = done else {
+        ctx.note("no cursor matches; nothing was removed");
+        return Ok(());
+    };
+    print_batch(ctx, &*store, Some(done.id), Vec::new()).map_err(|e| {
+        committed_but_unprinted(
+            e,
+            &format!("batch {} ({} removal(s))", done.id, done.changed),
+            ("batch", done.id),
+        )
+    })?;
+    ctx.note(&format!(
+        "removed {} cursor(s) in batch {} (undo with `cursorctl undo --batch {}`)",
+        done.changed, done.id, done.id
+    ));
+    Ok(())
+}
+
+/// `--dry-run`: the plan, from one snapshot.
+fn plan(
+    ctx: &Context,
+    args: &Args,
+    single: Option<&CursorKey>,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
+    let store = ctx.open_read()?;
+    let now = store.clock_ms()?;
+    store.snapshot(|store| -> anyhow::Result<()> {
+        let targets = targets(args, single, store, now)?;
+        let mut printer = (!ctx.global.quiet).then(|| {
+            ctx.printer(Shape::List)
+                .with_header(PlanRecord::fields("cursor"))
+        });
+        let mut needs_reason = 0u64;
+        let mut failures = Failures::new("cursor");
+        for (n, (key, expected)) in targets.iter().enumerate() {
+            let number = n as u64 + 1;
+            let mut row = PlanRecord {
+                source: ("cursor", number),
+                key: Some(key.to_string()),
+                old_offset: Some(*expected),
+                new_offset: None,
+                status: Status::Removed.as_str(),
+                reason: None,
+            };
+            match check(store, key, *expected) {
+                Ok(()) => {
+                    if *expected > 0 && reason.is_none() {
+                        needs_reason += 1;
+                    }
+                }
+                Err(e) if is_item_failure(&e) => {
+                    let kind = classify(&e).0;
+                    let why = format!("{e:#}");
+                    failures.add(number, row.key.as_deref(), kind, &why);
+                    row.old_offset = store.read_value(&key.to_string()).ok().flatten();
+                    row.status = failure_status(kind);
+                    row.reason = Some(why);
+                }
+                Err(e) => return Err(e),
+            }
+            if let Some(p) = printer.as_mut() {
+                p.record(&row)?;
+            }
+        }
+        if let Some(p) = printer {
+            p.finish()?;
+        }
+        if !failures.is_empty() {
+            return Err(failures.into_error(
+                targets.len() as u64,
+                "the removal would be refused and nothing written",
+            ));
+        }
+        if targets.is_empty() {
+            ctx.note("dry run: no cursor matches; nothing would be removed");
+        } else if needs_reason > 0 {
+            ctx.note(&format!(
+                "dry run: {} cursor(s) would be removed; {needs_reason} of them are above 0, so the real run needs --reason; nothing was written",
+                targets.len()
+            ));
+        } else {
+            ctx.note(&format!(
+                "dry run: {} cursor(s) would be removed; nothing was written",
+                targets.len()
+            ));
+        }
+        Ok(())
+    })
+}

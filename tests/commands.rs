@@ -1,0 +1,184 @@
+//! The operator commands of the second round through the built binary:
+//! delete. Every refused write is checked against a dump of the store
+//! taken before it.
+
+mod common;
+
+use common::Env;
+
+fn seeded() -> Env {
+    let env = Env::new();
+    env.seed(&[
+        ("old", "orders:1", 5),
+        ("old", "orders:2", 0),
+        ("old", "audit:1", 7),
+        ("keep", "orders:1", 9),
+    ]);
+    env
+}
+
+fn keys(env: &Env) -> Vec<String> {
+    env.ok(&["get", "-o", "tsv"])
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn delete_removes_one_cursor_as_a_batch_that_undo_puts_back() {
+    let env = seeded();
+    let out = env.ok(&[
+        "delete", "old", "orders:1", "--reason", "retired", "-o", "json",
+    ]);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows[0]["key"], "old:orders:1");
+    assert_eq!(rows[0]["old_offset"], 5);
+    assert_eq!(rows[0]["new_offset"], serde_json::Value::Null);
+    assert_eq!(rows[0]["status"], "removed");
+    assert_eq!(env.offset("old", "orders:1"), None);
+    // A deleted cursor reads as 0 again.
+    assert_eq!(env.ok(&["get", "old", "orders:1", "-o", "value"]), "0\n");
+    let history = env.ok(&["history", "old", "orders:1", "-o", "ndjson"]);
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    assert_eq!(last["command"], "delete");
+    assert_eq!(last["reason"], "retired");
+    let batch = last["batch"].as_i64().unwrap();
+    env.ok(&["undo", "--batch", &batch.to_string()]);
+    assert_eq!(env.offset("old", "orders:1"), Some(5));
+}
+
+#[test]
+fn undo_of_a_deletion_is_refused_when_the_cursor_exists_again() {
+    let env = seeded();
+    env.ok(&["delete", "old:orders:1", "--reason", "retired", "-q"]);
+    let id = env.history_len();
+    env.ok(&["set", "old", "orders:1", "3", "--create", "-q"]);
+    let before = env.dump();
+    let err = env.fails(3, &["undo", &id.to_string()]);
+    assert!(err.contains("exists again"), "{err}");
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn delete_above_zero_needs_a_reason_and_changes_nothing_without_one() {
+    let env = seeded();
+    let before = env.dump();
+    let err = env.fails(2, &["delete", "old", "orders:1"]);
+    assert!(err.contains("needs --reason"), "{err}");
+    assert_eq!(env.dump(), before);
+    // At 0 it is no rewind.
+    env.ok(&["delete", "old", "orders:2", "-q"]);
+    assert_eq!(env.offset("old", "orders:2"), None);
+}
+
+#[test]
+fn delete_refusals_leave_the_store_unchanged() {
+    let env = seeded();
+    let before = env.dump();
+    env.fails(
+        3,
+        &[
+            "delete", "old", "orders:1", "--expect", "4", "--reason", "x",
+        ],
+    );
+    env.fails(5, &["delete", "old", "orders:9", "--reason", "x"]);
+    env.fails(2, &["delete", "--reason", "x"]);
+    env.fails(2, &["delete", "old", "--expect", "5", "--reason", "x"]);
+    env.fails(
+        2,
+        &[
+            "delete",
+            "old:orders:1",
+            "--channel",
+            "orders",
+            "--reason",
+            "x",
+        ],
+    );
+    env.fails(2, &["delete", "old", "orders:1", "--reason", " "]);
+    assert_eq!(env.dump(), before);
+    // --expect that matches removes it.
+    env.ok(&[
+        "delete", "old", "orders:1", "--expect", "5", "--reason", "x", "-q",
+    ]);
+    assert_eq!(env.offset("old", "orders:1"), None);
+}
+
+#[test]
+fn delete_of_a_consumer_takes_every_matching_cursor_or_none() {
+    let env = seeded();
+    let before = env.dump();
+    // One cursor above 0 without a reason refuses the whole batch.
+    let err = env.fails(2, &["delete", "old"]);
+    assert!(err.contains("2 of 3 cursors fail"), "{err}");
+    assert_eq!(env.dump(), before);
+    env.ok(&[
+        "delete",
+        "old",
+        "--channel",
+        "orders",
+        "--reason",
+        "stale group",
+        "-q",
+    ]);
+    assert_eq!(keys(&env), ["keep:orders:1", "old:audit:1"]);
+}
+
+#[test]
+fn delete_idle_for_takes_only_cursors_idle_that_long() {
+    let env = seeded();
+    // Make two cursors look idle for a day, as a stopped consumer's would.
+    let day_ago = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+        - 86_400_000;
+    env.conn()
+        .execute(
+            "UPDATE cursors SET updated_at = ?1 WHERE consumer = 'old' AND channel = 'orders'",
+            [day_ago],
+        )
+        .unwrap();
+    env.ok(&[
+        "delete",
+        "old",
+        "--idle-for",
+        "1h",
+        "--reason",
+        "stale",
+        "-q",
+    ]);
+    assert_eq!(keys(&env), ["keep:orders:1", "old:audit:1"]);
+    env.ok(&[
+        "delete",
+        "keep",
+        "--idle-for",
+        "1h",
+        "--reason",
+        "stale",
+        "-q",
+    ]);
+    assert_eq!(keys(&env), ["keep:orders:1", "old:audit:1"]);
+}
+
+#[test]
+fn delete_dry_run_shows_the_plan_and_writes_nothing() {
+    let env = seeded();
+    let before = env.dump();
+    let out = env.run(&["delete", "old", "--dry-run", "-o", "ndjson"]);
+    assert_eq!(out.status.code(), Some(0));
+    let plan = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(plan.lines().count(), 3);
+    for line in plan.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(row["status"], "removed");
+        assert_eq!(row["dry_run"], true);
+    }
+    let note = String::from_utf8(out.stderr).unwrap();
+    assert!(note.contains("needs --reason"), "{note}");
+    assert_eq!(env.dump(), before);
+}
