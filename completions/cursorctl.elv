@@ -37,6 +37,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
+            cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -165,6 +166,19 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;describe'= {
+            cand --idle-for 'Count a cursor as idle when it was not written for this long'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --must-exist 'Fail with exit 5 when no consumer matches'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;copy-store'= {
             cand --to 'The store to copy into: a path or a postgres:// URL'
             cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
@@ -197,6 +211,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
+            cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -216,6 +231,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;undo'= {
         }
         &'cursorctl;help;delete'= {
+        }
+        &'cursorctl;help;describe'= {
         }
         &'cursorctl;help;copy-store'= {
         }

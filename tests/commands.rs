@@ -182,3 +182,31 @@ fn delete_dry_run_shows_the_plan_and_writes_nothing() {
     assert!(note.contains("needs --reason"), "{note}");
     assert_eq!(env.dump(), before);
 }
+
+#[test]
+fn describe_sums_up_each_consumer() {
+    let env = seeded();
+    let out = env.ok(&["describe", "-o", "ndjson", "--idle-for", "0s"]);
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["consumer"], "keep");
+    assert_eq!(rows[1]["consumer"], "old");
+    assert_eq!(rows[1]["cursors"], 3);
+    assert_eq!(rows[1]["channels"], 2);
+    assert_eq!(rows[1]["lowest_offset"], 0);
+    assert_eq!(rows[1]["highest_offset"], 7);
+    assert_eq!(rows[1]["idle"], 3, "idle for 0s: every cursor");
+    assert!(
+        rows[1]["oldest_updated_at"].as_str().unwrap()
+            <= rows[1]["newest_updated_at"].as_str().unwrap()
+    );
+    let out = env.ok(&["describe", "old", "-o", "ndjson"]);
+    let row: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(row["idle"], 0, "nothing idle for the default hour");
+    let err = env.fails(5, &["describe", "nobody", "--must-exist"]);
+    assert!(err.contains("no consumer matches"), "{err}");
+    env.fails(2, &["describe", "old:orders:1"]);
+}

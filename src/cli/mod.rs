@@ -7,6 +7,7 @@ mod change;
 mod completions;
 mod copy_store;
 mod delete;
+mod describe;
 mod error;
 mod flush_sim;
 mod get;
@@ -108,6 +109,7 @@ pub enum Command {
     History(history::Args),
     Undo(undo::Args),
     Delete(delete::Args),
+    Describe(describe::Args),
     CopyStore(copy_store::Args),
     Completions(completions::Args),
 }
@@ -296,6 +298,7 @@ pub fn main() -> u8 {
         Command::History(args) => history::run(&ctx, &args),
         Command::Undo(args) => undo::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
+        Command::Describe(args) => describe::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
     };

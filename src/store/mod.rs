@@ -25,8 +25,8 @@ use std::time::Duration;
 
 pub use location::{Backend, StoreLocation};
 pub use types::{
-    Access, BatchRow, ChangeInput, CopiedRow, CursorFilter, CursorRow, HistoryFilter, HistoryRow,
-    InitOutcome,
+    Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
+    CursorRow, HistoryFilter, HistoryRow, InitOutcome,
 };
 
 use crate::error::{DurabilityError, StoreError};
@@ -110,6 +110,19 @@ pub trait StoreRead {
     ///
     /// Store failures.
     fn visit_batches(&self, each: &mut dyn FnMut(&BatchRow) -> Visit) -> Result<(), StoreError>;
+
+    /// Visit one summary per consumer matching `filter`, in consumer order,
+    /// aggregated by the store's own query (memory does not grow with the
+    /// number of cursors).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_consumers(
+        &self,
+        filter: &ConsumerFilter,
+        each: &mut dyn FnMut(&ConsumerSummary) -> Visit,
+    ) -> Result<(), StoreError>;
 }
 
 /// A cursor store. Each call outside a transaction is its own

@@ -114,6 +114,37 @@ impl HistoryRow {
     }
 }
 
+/// One consumer's cursors, summed up by the store (`describe`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsumerSummary {
+    /// The consumer.
+    pub consumer: String,
+    /// How many cursors it has.
+    pub cursors: u64,
+    /// On how many channels.
+    pub channels: u64,
+    /// The lowest offset of its cursors.
+    pub lowest_offset: u64,
+    /// The highest offset of its cursors.
+    pub highest_offset: u64,
+    /// The oldest `updated_at` of its cursors (ms since the epoch).
+    pub oldest_update: Option<i64>,
+    /// The newest `updated_at` of its cursors.
+    pub newest_update: Option<i64>,
+    /// How many of its cursors were not written since the filter's time.
+    pub idle: u64,
+}
+
+/// Which consumers `describe` sums up.
+#[derive(Clone, Debug, Default)]
+pub struct ConsumerFilter {
+    /// Only this consumer.
+    pub consumer: Option<String>,
+    /// Count a cursor as idle when it was not written since this time (ms
+    /// since the epoch).
+    pub idle_before: Option<i64>,
+}
+
 /// One batch: the changes of one command that wrote many cursors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchRow {

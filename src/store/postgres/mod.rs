@@ -276,6 +276,14 @@ impl StoreRead for PostgresStore {
     ) -> Result<(), StoreError> {
         self.in_read_transaction(|| read::visit_batches(self, each))
     }
+
+    fn visit_consumers(
+        &self,
+        filter: &crate::store::ConsumerFilter,
+        each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| read::visit_consumers(self, filter, each))
+    }
 }
 
 impl DurableStore for PostgresStore {

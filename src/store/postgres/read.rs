@@ -245,3 +245,34 @@ pub(super) fn visit_batches(
         },
     )
 }
+
+pub(super) fn visit_consumers(
+    store: &PostgresStore,
+    filter: &crate::store::ConsumerFilter,
+    each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
+) -> Result<(), StoreError> {
+    let idle = filter
+        .idle_before
+        .map_or_else(|| "false".to_owned(), |t| format!("updated_at <= {t}"));
+    let mut query = format!(
+        "SELECT consumer, count(*), count(DISTINCT channel), min(\"offset\"), max(\"offset\"), \
+         min(updated_at), max(updated_at), count(*) FILTER (WHERE {idle}) FROM cursors"
+    );
+    if let Some(c) = &filter.consumer {
+        query.push_str(&format!(" WHERE consumer = {}", literal(c)));
+    }
+    query.push_str(" GROUP BY consumer ORDER BY consumer");
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    stream(store, &query, "summing up consumers", |row| {
+        Ok(each(&crate::store::ConsumerSummary {
+            consumer: row.get(0),
+            cursors: count(row.get(1)),
+            channels: count(row.get(2)),
+            lowest_offset: count(row.get(3)),
+            highest_offset: count(row.get(4)),
+            oldest_update: row.get(5),
+            newest_update: row.get(6),
+            idle: count(row.get(7)),
+        }))
+    })
+}

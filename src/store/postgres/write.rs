@@ -152,6 +152,14 @@ impl StoreRead for PostgresTxn<'_> {
     ) -> Result<(), StoreError> {
         read::visit_batches(self.store, each)
     }
+
+    fn visit_consumers(
+        &self,
+        filter: &crate::store::ConsumerFilter,
+        each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_consumers(self.store, filter, each)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {

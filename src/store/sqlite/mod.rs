@@ -126,6 +126,14 @@ impl StoreRead for SqliteStore {
     ) -> Result<(), StoreError> {
         read::visit_batches(&self.conn, each)
     }
+
+    fn visit_consumers(
+        &self,
+        filter: &crate::store::ConsumerFilter,
+        each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_consumers(&self.conn, filter, each)
+    }
 }
 
 impl DurableStore for SqliteStore {

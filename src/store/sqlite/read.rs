@@ -276,3 +276,47 @@ pub(super) fn visit_batches(
     }
     Ok(())
 }
+
+/// Visit one summary per consumer, aggregated by SQLite in key order.
+pub(super) fn visit_consumers(
+    conn: &Connection,
+    filter: &crate::store::ConsumerFilter,
+    each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
+) -> Result<(), StoreError> {
+    let mut sql = String::from(
+        "SELECT consumer, count(*), count(DISTINCT channel), min(offset), max(offset), \
+         min(updated_at), max(updated_at), coalesce(sum(updated_at <= ?1), 0) FROM cursors",
+    );
+    if filter.consumer.is_some() {
+        sql.push_str(" WHERE consumer = ?2");
+    }
+    sql.push_str(" GROUP BY consumer ORDER BY consumer");
+    let mut stmt = conn.prepare(&sql).map_err(db_err("summing up consumers"))?;
+    let mut args: Vec<rusqlite::types::Value> = vec![filter.idle_before.into()];
+    if let Some(c) = &filter.consumer {
+        args.push(c.clone().into());
+    }
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args))
+        .map_err(db_err("summing up consumers"))?;
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    while let Some(row) = rows.next().map_err(db_err("summing up consumers"))? {
+        let summary = (|| {
+            Ok::<_, rusqlite::Error>(crate::store::ConsumerSummary {
+                consumer: row.get(0)?,
+                cursors: count(row.get(1)?),
+                channels: count(row.get(2)?),
+                lowest_offset: count(row.get::<_, Option<i64>>(3)?.unwrap_or(0)),
+                highest_offset: count(row.get::<_, Option<i64>>(4)?.unwrap_or(0)),
+                oldest_update: row.get(5)?,
+                newest_update: row.get(6)?,
+                idle: count(row.get(7)?),
+            })
+        })()
+        .map_err(db_err("summing up consumers"))?;
+        if each(&summary).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}

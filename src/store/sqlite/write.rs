@@ -254,6 +254,14 @@ impl StoreRead for SqliteTxn<'_> {
     ) -> Result<(), StoreError> {
         read::visit_batches(&self.tx, each)
     }
+
+    fn visit_consumers(
+        &self,
+        filter: &crate::store::ConsumerFilter,
+        each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
+    ) -> Result<(), StoreError> {
+        read::visit_consumers(&self.tx, filter, each)
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {
