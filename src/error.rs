@@ -1,15 +1,20 @@
 use std::path::PathBuf;
 
+pub use crate::error_kind::StoreErrorKind;
 use crate::key::KeyError;
 
 /// Everything that can go wrong while reading or moving a cursor.
 #[derive(Debug, thiserror::Error)]
 pub enum DurabilityError {
     /// The new offset is below the cursor's current offset; nothing was written.
-    #[error("cursor regression refused: offset {attempted} is below the current offset {stored}")]
+    ///
+    /// The check is made against the offset the cursor holds (the value it
+    /// last read from or wrote to the store), before the store is touched.
+    #[error("cursor regression refused: offset {attempted} is below the current offset {current}")]
     CursorRegression {
-        /// The offset the cursor holds.
-        stored: u64,
+        /// The offset the cursor holds: the value it last read from or wrote
+        /// to the store (what the compare-and-swap would have expected).
+        current: u64,
         /// The offset that was asked for.
         attempted: u64,
     },
@@ -41,6 +46,63 @@ pub enum DurabilityError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl DurabilityError {
+    /// Whether the same call may succeed later with nothing changed: the
+    /// store was busy (another writer held the lock past the busy timeout).
+    ///
+    /// A stale checkpoint is not retryable: the cursor must be resynchronised
+    /// first (see [`ConsumerCursor::resync`](crate::ConsumerCursor::resync)).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_retryable())
+    }
+
+    /// Whether the store was busy (see [`DurabilityError::is_retryable`]).
+    #[must_use]
+    pub const fn is_busy(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_busy())
+    }
+
+    /// Whether a compare-and-swap found another value than it expected
+    /// (someone else moved the cursor).
+    #[must_use]
+    pub const fn is_stale(&self) -> bool {
+        matches!(self, Self::StaleCheckpoint { .. })
+    }
+
+    /// Whether a checkpoint was refused for going backwards.
+    #[must_use]
+    pub const fn is_regression(&self) -> bool {
+        matches!(self, Self::CursorRegression { .. })
+    }
+
+    /// The value a stale checkpoint found in the store: `Some(Some(offset))`,
+    /// `Some(None)` when the cursor was absent (deleted), and `None` when
+    /// this is not a stale checkpoint.
+    #[must_use]
+    pub const fn stale_actual(&self) -> Option<Option<u64>> {
+        match self {
+            Self::StaleCheckpoint { actual, .. } => Some(*actual),
+            _ => None,
+        }
+    }
+
+    /// The store failure behind this error, if it is one.
+    #[must_use]
+    pub const fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            Self::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The class of the store failure behind this error, if it is one.
+    #[must_use]
+    pub fn store_kind(&self) -> Option<StoreErrorKind> {
+        self.store_error().map(StoreError::kind)
+    }
 }
 
 fn describe_actual(actual: Option<u64>) -> String {
@@ -115,9 +177,16 @@ impl StoreError {
         }
     }
 
-    /// Whether retrying later may succeed (the store was busy).
+    /// Whether the store stayed locked past the busy timeout.
     #[must_use]
     pub const fn is_busy(&self) -> bool {
         matches!(self, Self::Busy)
+    }
+
+    /// Whether retrying later may succeed with nothing changed (the store
+    /// was busy).
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        self.is_busy()
     }
 }

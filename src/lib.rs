@@ -18,14 +18,15 @@
 mod cursor;
 mod driver;
 mod error;
+mod error_kind;
 pub mod key;
 pub mod parse;
 pub mod sim;
 pub mod store;
 
-pub use cursor::{cursor_key_for, ConsumerCursor};
+pub use cursor::{cursor_key_for, ConsumerCursor, Resync};
 pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
-pub use error::{DurabilityError, StoreError};
+pub use error::{DurabilityError, StoreError, StoreErrorKind};
 pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
 pub use parse::{parse_duration, parse_offset, OffsetError, MAX_OFFSET};
 pub use store::memory::MemoryStore;

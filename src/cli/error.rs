@@ -147,8 +147,8 @@ pub fn classify(err: &anyhow::Error) -> (ExitKind, Map<String, Value>) {
 pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>) {
     let mut details = Map::new();
     let kind = match e {
-        DurabilityError::CursorRegression { stored, attempted } => {
-            details.insert("stored".into(), json!(stored));
+        DurabilityError::CursorRegression { current, attempted } => {
+            details.insert("current".into(), json!(current));
             details.insert("attempted".into(), json!(attempted));
             ExitKind::Regression
         }
