@@ -30,8 +30,11 @@ pub use error::{DurabilityError, StoreError, StoreErrorKind};
 pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
 pub use parse::{parse_duration, parse_offset, OffsetError, MAX_OFFSET};
 pub use store::memory::MemoryStore;
-pub use store::sqlite::SqliteStore;
-pub use store::DurableStore;
+pub use store::sqlite::{
+    Access, ChangeInput, CursorRow, HistoryRow, InitOutcome, SqliteStore, WriteTxn,
+    DEFAULT_BUSY_TIMEOUT,
+};
+pub use store::{DurableStore, SqliteOptions};
 
 /// The guide in docs/library.md, whose example runs as a doc test.
 #[cfg(doctest)]

@@ -2,6 +2,9 @@
 
 pub mod memory;
 pub mod sqlite;
+mod sqlite_options;
+
+pub use sqlite_options::SqliteOptions;
 
 use crate::error::DurabilityError;
 
