@@ -31,6 +31,24 @@ pub trait DurableStore {
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError>;
 }
 
+/// A store shared between threads behind a lock (`Arc<Mutex<SqliteStore>>`):
+/// each call holds the lock for one read or one compare-and-swap. A lock
+/// poisoned by a panicking holder is taken anyway: every write is its own
+/// transaction, so a panic leaves nothing half-written.
+impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .read_value(key)
+    }
+
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .cas(key, expected, new)
+    }
+}
+
 /// A view of a store that checks every compare-and-swap but writes nothing:
 /// the engine of `--dry-run`.
 pub struct DryRun<'a> {
