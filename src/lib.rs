@@ -4,16 +4,25 @@
 //! The library knows nothing of the command line. It offers:
 //!
 //! - [`ConsumerCursor`]: one consumer's read position on one partition, moved
-//!   only by regression-checked compare-and-swap checkpoints;
+//!   only by regression-checked compare-and-swap checkpoints, and
+//!   resynchronised from the store ([`Resync`]) when someone else moved it;
 //! - [`CheckpointDriver`] with a [`CheckpointPolicy`]: when a consumer
-//!   processing messages writes its checkpoints;
+//!   processing messages writes its checkpoints, and how it goes on after a
+//!   stale one (`reset`, `rebase`);
 //! - [`DurableStore`]: the storage trait (read a value, compare-and-swap), with
-//!   a SQLite implementation ([`SqliteStore`]) and an in-memory one
-//!   ([`MemoryStore`]);
+//!   a SQLite implementation ([`SqliteStore`], opened with
+//!   [`SqliteStore::options`]) and an in-memory one ([`MemoryStore`]);
+//! - [`DurabilityError`] with helpers (`is_retryable`, `is_stale`,
+//!   `stale_actual`, `store_kind`) and a backend-neutral [`StoreErrorKind`];
 //! - [`sim`]: what a checkpoint policy costs (store writes) and risks
 //!   (messages processed again after a crash), by running the driver;
 //! - validated names ([`ConsumerId`], [`PartitionKey`], [`CursorKey`]) and the
 //!   parsers for offsets and durations shared by every front end.
+//!
+//! The guide, with the consumer loop and the thread patterns, is
+//! `docs/library.md`. Cargo features: `sqlite` (the SQLite store) and `cli`
+//! (the `cursorctl` binary), both default; a consumer needs only
+//! `default-features = false, features = ["sqlite"]`.
 
 mod cursor;
 mod driver;
