@@ -24,6 +24,9 @@
 //! (the `cursorctl` binary), both default; a consumer needs only
 //! `default-features = false, features = ["sqlite"]`.
 
+#[cfg(not(feature = "sqlite"))]
+compile_error!("cursorctl needs a store: enable the `sqlite` feature");
+
 mod cursor;
 mod driver;
 mod error;
