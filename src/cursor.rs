@@ -37,6 +37,10 @@ impl ConsumerCursor {
 
     /// Resume a cursor from the store; an absent cursor resumes at offset 0.
     ///
+    /// To tell an absent cursor from one at 0 (a typo in a consumer name, a
+    /// cursor an operator deleted), build the cursor with
+    /// [`ConsumerCursor::new`] and call [`ConsumerCursor::resync`] instead.
+    ///
     /// # Errors
     ///
     /// Propagates store read errors.
@@ -94,7 +98,7 @@ impl ConsumerCursor {
         if new_offset < self.current_offset {
             return Err(DurabilityError::CursorRegression {
                 key: self.cursor_key(),
-                stored: self.current_offset,
+                current: self.current_offset,
                 attempted: new_offset,
             });
         }
@@ -116,10 +120,76 @@ impl ConsumerCursor {
         self.swap(store, new_offset)
     }
 
+    /// Take the offset the store holds now: the recovery after a
+    /// [`DurabilityError::StaleCheckpoint`] (someone else moved the cursor).
+    ///
+    /// The cursor then holds the stored offset, or 0 when the cursor is
+    /// absent (the value an absent cursor counts as for compare-and-swap, so
+    /// the next checkpoint creates it). What the result says is where the
+    /// consumer goes on from: [`Resync::Stored`] is the position to continue
+    /// from; on [`Resync::Absent`] (deleted) the consumer chooses whether to
+    /// start over, keep its own position, or stop. Nothing is written.
+    ///
+    /// # Errors
+    ///
+    /// Store read errors; the cursor is left unchanged.
+    pub fn resync(&mut self, store: &dyn DurableStore) -> Result<Resync, DurabilityError> {
+        let found = store.read_value(&self.cursor_key())?;
+        Ok(self.adopt(found))
+    }
+
+    /// Take the value a stale checkpoint of this cursor found, without
+    /// reading the store again (see [`ConsumerCursor::resync`]).
+    ///
+    /// `None`, and the cursor unchanged, unless `err` is a
+    /// [`DurabilityError::StaleCheckpoint`] of this cursor's key that
+    /// expected the offset this cursor holds (an error from before an earlier
+    /// resync is not applied twice). The store may have moved again since the
+    /// error; if that happens the next checkpoint is stale again.
+    pub fn resync_from(&mut self, err: &DurabilityError) -> Option<Resync> {
+        match err {
+            DurabilityError::StaleCheckpoint {
+                key,
+                expected,
+                actual,
+            } if *expected == self.current_offset && *key == self.cursor_key() => {
+                Some(self.adopt(*actual))
+            }
+            _ => None,
+        }
+    }
+
+    fn adopt(&mut self, found: Option<u64>) -> Resync {
+        self.current_offset = found.unwrap_or(0);
+        found.map_or(Resync::Absent, Resync::Stored)
+    }
+
     fn swap(&mut self, store: &dyn DurableStore, new_offset: u64) -> Result<(), DurabilityError> {
         store.cas(&self.cursor_key(), self.current_offset, new_offset)?;
         self.current_offset = new_offset;
         Ok(())
+    }
+}
+
+/// What [`ConsumerCursor::resync`] found in the store.
+#[must_use = "on `Absent` the consumer must choose where to go on from"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Resync {
+    /// The store holds this offset, and so does the cursor now.
+    Stored(u64),
+    /// The cursor is absent from the store (deleted, or never created). The
+    /// cursor now holds 0, so the next checkpoint creates it.
+    Absent,
+}
+
+impl Resync {
+    /// The stored offset, or `None` when the cursor is absent.
+    #[must_use]
+    pub const fn offset(self) -> Option<u64> {
+        match self {
+            Self::Stored(offset) => Some(offset),
+            Self::Absent => None,
+        }
     }
 }
 
@@ -173,7 +243,7 @@ mod tests {
         assert!(matches!(
             err,
             DurabilityError::CursorRegression {
-                stored: 10,
+                current: 10,
                 attempted: 9,
                 ..
             }
@@ -241,6 +311,63 @@ mod tests {
         cursor.checkpoint(&store, 8).unwrap();
         assert_eq!(store.get("billing:orders:3"), Some(8));
         assert_eq!(cursor.current_offset(), 8);
+    }
+
+    #[test]
+    fn resync_takes_the_stored_offset() {
+        let store = MemoryStore::new();
+        store.put("billing:orders:3", 40);
+        let mut cursor = ConsumerCursor::from_persisted("billing", "orders:3", 10);
+        assert!(cursor.checkpoint(&store, 11).is_err());
+        assert_eq!(cursor.resync(&store).unwrap(), Resync::Stored(40));
+        assert_eq!(cursor.current_offset(), 40);
+        cursor.checkpoint(&store, 41).unwrap();
+        assert_eq!(store.get("billing:orders:3"), Some(41));
+    }
+
+    #[test]
+    fn resync_of_an_absent_cursor_says_so_and_holds_zero() {
+        let store = MemoryStore::new();
+        let mut cursor = ConsumerCursor::from_persisted("billing", "orders:3", 10);
+        assert_eq!(cursor.resync(&store).unwrap(), Resync::Absent);
+        assert_eq!(Resync::Absent.offset(), None);
+        assert_eq!(cursor.current_offset(), 0);
+        assert_eq!(store.cas_calls(), 0, "a resync writes nothing");
+        // The consumer chose to keep its position: the cursor is recreated.
+        cursor.checkpoint(&store, 12).unwrap();
+        assert_eq!(store.get("billing:orders:3"), Some(12));
+    }
+
+    #[test]
+    fn resync_from_takes_the_value_the_stale_error_found_once() {
+        let store = MemoryStore::new();
+        store.put("billing:orders:3", 40);
+        let mut cursor = ConsumerCursor::from_persisted("billing", "orders:3", 10);
+        let err = cursor.checkpoint(&store, 11).unwrap_err();
+        let reads = store.cas_calls();
+        assert_eq!(cursor.resync_from(&err), Some(Resync::Stored(40)));
+        assert_eq!(cursor.current_offset(), 40);
+        assert_eq!(store.cas_calls(), reads);
+        // Applied once: after moving on, the old error changes nothing.
+        cursor.checkpoint(&store, 45).unwrap();
+        assert_eq!(cursor.resync_from(&err), None);
+        assert_eq!(cursor.current_offset(), 45);
+        // Not a stale error, or another cursor's: nothing.
+        let regression = cursor.checkpoint(&store, 1).unwrap_err();
+        assert_eq!(cursor.resync_from(&regression), None);
+        let mut other = ConsumerCursor::from_persisted("billing", "orders:4", 10);
+        assert_eq!(other.resync_from(&err), None);
+        assert_eq!(other.current_offset(), 10);
+    }
+
+    #[test]
+    fn resync_from_an_absent_stale_value_says_absent() {
+        let store = MemoryStore::new();
+        let mut cursor = ConsumerCursor::from_persisted("billing", "orders:3", 10);
+        let err = cursor.checkpoint(&store, 11).unwrap_err();
+        assert_eq!(err.stale_actual(), Some(None));
+        assert_eq!(cursor.resync_from(&err), Some(Resync::Absent));
+        assert_eq!(cursor.current_offset(), 0);
     }
 
     #[test]

@@ -93,11 +93,44 @@ impl From<DurabilityConfig> for CheckpointPolicy {
 }
 
 /// Applies a [`CheckpointPolicy`] to a stream of processed messages.
+///
+/// What a failed checkpoint leaves behind depends on why it failed:
+///
+/// - a store failure (busy, I/O, ...) keeps the pending offset and the
+///   count, so the next message or [`flush`](Self::flush) tries again;
+/// - a [`CursorRegression`](DurabilityError::CursorRegression) drops the
+///   pending offset (the cursor is already past it, so it can never be
+///   written) and keeps the count;
+/// - a [`StaleCheckpoint`](DurabilityError::StaleCheckpoint) (someone else
+///   moved the cursor) keeps the pending offset and the count, and the
+///   driver writes nothing more until the consumer has resynchronised the
+///   cursor and called [`rebase`](Self::rebase) or [`reset`](Self::reset):
+///   meanwhile, where the policy would checkpoint, it returns the same stale
+///   error again without touching the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointDriver {
     policy: CheckpointPolicy,
     messages_since_last_checkpoint: usize,
     pending_offset: Option<u64>,
+    stale: Option<Stale>,
+}
+
+/// The stale checkpoint that holds the driver until a rebase or reset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stale {
+    key: String,
+    expected: u64,
+    actual: Option<u64>,
+}
+
+impl Stale {
+    fn error(&self) -> DurabilityError {
+        DurabilityError::StaleCheckpoint {
+            key: self.key.clone(),
+            expected: self.expected,
+            actual: self.actual,
+        }
+    }
 }
 
 impl CheckpointDriver {
@@ -114,6 +147,7 @@ impl CheckpointDriver {
             policy,
             messages_since_last_checkpoint: 0,
             pending_offset: None,
+            stale: None,
         }
     }
 
@@ -141,11 +175,53 @@ impl CheckpointDriver {
         self.pending_offset
     }
 
+    /// Whether a stale checkpoint holds the driver: it writes nothing until
+    /// [`rebase`](Self::rebase) or [`reset`](Self::reset).
+    #[must_use]
+    pub const fn needs_resync(&self) -> bool {
+        self.stale.is_some()
+    }
+
+    /// Forget the pending offset and the count, and any stale checkpoint:
+    /// the driver starts afresh from the cursor as it is. Returns the pending
+    /// offset that was dropped.
+    ///
+    /// Use it after [`ConsumerCursor::resync`] when the consumer goes on
+    /// from the stored offset (the store wins: an operator's move, or another
+    /// instance's progress, is kept).
+    pub fn reset(&mut self) -> Option<u64> {
+        self.messages_since_last_checkpoint = 0;
+        self.stale = None;
+        self.pending_offset.take()
+    }
+
+    /// Go on from a cursor that now holds `cursor_offset` (after
+    /// [`ConsumerCursor::resync`]) while keeping the consumer's own
+    /// progress: a pending offset above `cursor_offset` stays pending (with
+    /// its count) and is written by the next checkpoint; one at or below it
+    /// is dropped, as the store already holds as much. Clears a stale
+    /// checkpoint.
+    ///
+    /// Keeping progress overrides whatever moved the cursor (an operator's
+    /// rewind for a replay, too): use it only when the consumer's position
+    /// should win, e.g. to recreate a deleted cursor where the consumer is.
+    pub fn rebase(&mut self, cursor_offset: u64) {
+        self.stale = None;
+        if self
+            .pending_offset
+            .is_some_and(|pending| pending <= cursor_offset)
+        {
+            self.pending_offset = None;
+            self.messages_since_last_checkpoint = 0;
+        }
+    }
+
     /// Record one processed message and checkpoint if the policy says so.
     ///
     /// `next_offset` is the offset the consumer resumes from after this
-    /// message. A failed checkpoint keeps the pending offset and the count,
-    /// so the next message or flush tries again.
+    /// message. What a failed checkpoint leaves behind is in the type's
+    /// documentation: a store failure is retried by the next message or
+    /// flush, a stale checkpoint waits for a rebase or reset.
     ///
     /// # Errors
     ///
@@ -196,10 +272,35 @@ impl CheckpointDriver {
         let Some(next_offset) = self.pending_offset else {
             return Ok(());
         };
-        cursor.checkpoint(store, next_offset)?;
-        self.messages_since_last_checkpoint = 0;
-        self.pending_offset = None;
-        Ok(())
+        if let Some(stale) = &self.stale {
+            return Err(stale.error());
+        }
+        match cursor.checkpoint(store, next_offset) {
+            Ok(()) => {
+                self.messages_since_last_checkpoint = 0;
+                self.pending_offset = None;
+                Ok(())
+            }
+            Err(error @ DurabilityError::CursorRegression { .. }) => {
+                self.pending_offset = None;
+                Err(error)
+            }
+            Err(DurabilityError::StaleCheckpoint {
+                key,
+                expected,
+                actual,
+            }) => {
+                let stale = Stale {
+                    key,
+                    expected,
+                    actual,
+                };
+                let error = stale.error();
+                self.stale = Some(stale);
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -325,7 +426,9 @@ mod tests {
         let mut driver = CheckpointDriver::new(CheckpointPolicy::PerBatch(2));
         driver.record_processed(&mut cursor, &store, 1).unwrap();
         store.fail_next_cas();
-        assert!(driver.record_processed(&mut cursor, &store, 2).is_err());
+        let err = driver.record_processed(&mut cursor, &store, 2).unwrap_err();
+        assert!(err.is_retryable() && err.is_busy());
+        assert!(!driver.needs_resync());
         assert_eq!(driver.pending_offset(), Some(2));
         assert_eq!(driver.messages_since_last_checkpoint(), 2);
         assert_eq!(store.get(KEY), None);
@@ -351,20 +454,119 @@ mod tests {
     }
 
     #[test]
-    fn stale_checkpoint_keeps_pending() {
+    fn stale_checkpoint_keeps_pending_and_holds_the_driver_until_a_resync() {
         let store = MemoryStore::new();
         let mut cursor = ConsumerCursor::new("billing", "orders:3");
         let mut driver = CheckpointDriver::new(CheckpointPolicy::PerMessage);
         store.put(KEY, 50);
         let err = driver.record_processed(&mut cursor, &store, 1).unwrap_err();
-        assert!(matches!(
-            err,
-            DurabilityError::StaleCheckpoint {
-                actual: Some(50),
-                ..
-            }
-        ));
+        assert_eq!(err.stale_actual(), Some(Some(50)));
         assert_eq!(driver.pending_offset(), Some(1));
         assert_eq!(driver.messages_since_last_checkpoint(), 1);
+        assert!(driver.needs_resync());
+        // Later messages are recorded, and the same error comes back without
+        // a compare-and-swap that cannot succeed.
+        let calls = store.cas_calls();
+        for next in 2..=5 {
+            let again = driver
+                .record_processed(&mut cursor, &store, next)
+                .unwrap_err();
+            assert_eq!(again.stale_actual(), Some(Some(50)));
+        }
+        assert!(driver.flush(&mut cursor, &store).unwrap_err().is_stale());
+        assert_eq!(store.cas_calls(), calls);
+        assert_eq!(driver.pending_offset(), Some(5));
+        assert_eq!(driver.messages_since_last_checkpoint(), 5);
+    }
+
+    #[test]
+    fn reset_after_a_resync_goes_on_from_the_store() {
+        let store = MemoryStore::new();
+        let mut cursor = ConsumerCursor::new("billing", "orders:3");
+        let mut driver = CheckpointDriver::new(CheckpointPolicy::PerBatch(2));
+        store.put(KEY, 50);
+        driver.record_processed(&mut cursor, &store, 1).unwrap();
+        assert!(driver.record_processed(&mut cursor, &store, 2).is_err());
+        assert_eq!(
+            cursor.resync(&store).unwrap(),
+            crate::cursor::Resync::Stored(50)
+        );
+        assert_eq!(driver.reset(), Some(2));
+        assert!(!driver.needs_resync());
+        assert_eq!(driver.pending_offset(), None);
+        assert_eq!(driver.messages_since_last_checkpoint(), 0);
+        driver.record_processed(&mut cursor, &store, 51).unwrap();
+        driver.record_processed(&mut cursor, &store, 52).unwrap();
+        assert_eq!(store.get(KEY), Some(52));
+    }
+
+    #[test]
+    fn rebase_keeps_progress_above_the_cursor_and_drops_the_rest() {
+        let store = MemoryStore::new();
+        let mut cursor = ConsumerCursor::new("billing", "orders:3");
+        let mut driver = CheckpointDriver::new(CheckpointPolicy::ExplicitFlush);
+        store.put(KEY, 5);
+        driver.record_processed(&mut cursor, &store, 8).unwrap();
+        assert!(driver.flush(&mut cursor, &store).unwrap_err().is_stale());
+        let found = cursor.resync(&store).unwrap();
+        driver.rebase(cursor.current_offset());
+        assert_eq!(found.offset(), Some(5));
+        assert!(!driver.needs_resync());
+        assert_eq!(driver.pending_offset(), Some(8), "8 is above 5: kept");
+        assert_eq!(driver.messages_since_last_checkpoint(), 1);
+        driver.flush(&mut cursor, &store).unwrap();
+        assert_eq!(store.get(KEY), Some(8));
+
+        // Pending at or below the stored offset: nothing left to write.
+        store.put(KEY, 20);
+        driver.record_processed(&mut cursor, &store, 9).unwrap();
+        assert!(driver.flush(&mut cursor, &store).is_err());
+        let _ = cursor.resync(&store).unwrap();
+        driver.rebase(cursor.current_offset());
+        assert_eq!(driver.pending_offset(), None);
+        assert_eq!(driver.messages_since_last_checkpoint(), 0);
+        let calls = store.cas_calls();
+        driver.flush(&mut cursor, &store).unwrap();
+        assert_eq!(store.cas_calls(), calls);
+        assert_eq!(store.get(KEY), Some(20));
+    }
+
+    #[test]
+    fn rebase_recreates_a_deleted_cursor_where_the_consumer_is() {
+        let store = MemoryStore::new();
+        store.put(KEY, 10);
+        let mut cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        let mut driver = CheckpointDriver::new(CheckpointPolicy::PerMessage);
+        driver.record_processed(&mut cursor, &store, 11).unwrap();
+        store.remove(KEY);
+        let err = driver
+            .record_processed(&mut cursor, &store, 12)
+            .unwrap_err();
+        assert_eq!(err.stale_actual(), Some(None));
+        assert_eq!(
+            cursor.resync_from(&err),
+            Some(crate::cursor::Resync::Absent)
+        );
+        driver.rebase(cursor.current_offset());
+        assert_eq!(driver.pending_offset(), Some(12));
+        driver.record_processed(&mut cursor, &store, 13).unwrap();
+        assert_eq!(store.get(KEY), Some(13));
+    }
+
+    #[test]
+    fn regression_drops_the_pending_offset_and_keeps_the_count() {
+        let store = MemoryStore::new();
+        store.put(KEY, 10);
+        let mut cursor = ConsumerCursor::resume("billing", "orders:3", &store).unwrap();
+        let mut driver = CheckpointDriver::new(CheckpointPolicy::ExplicitFlush);
+        driver.record_processed(&mut cursor, &store, 4).unwrap();
+        let err = driver.flush(&mut cursor, &store).unwrap_err();
+        assert!(err.is_regression() && !err.is_retryable());
+        assert_eq!(driver.pending_offset(), None);
+        assert_eq!(driver.messages_since_last_checkpoint(), 1);
+        assert!(!driver.needs_resync());
+        // The next flush has nothing to write and succeeds.
+        driver.flush(&mut cursor, &store).unwrap();
+        assert_eq!(store.get(KEY), Some(10));
     }
 }

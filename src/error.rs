@@ -1,3 +1,4 @@
+pub use crate::error_kind::StoreErrorKind;
 use crate::key::KeyError;
 use crate::store::StoreLocation;
 
@@ -5,12 +6,16 @@ use crate::store::StoreLocation;
 #[derive(Debug, thiserror::Error)]
 pub enum DurabilityError {
     /// The new offset is below the cursor's current offset; nothing was written.
-    #[error("cursor regression refused on {key}: offset {attempted} is below the current offset {stored}")]
+    ///
+    /// The check is made against the offset the cursor holds (the value it
+    /// last read from or wrote to the store), before the store is touched.
+    #[error("cursor regression refused on {key}: offset {attempted} is below the current offset {current}")]
     CursorRegression {
         /// The cursor key.
         key: String,
-        /// The offset the cursor holds.
-        stored: u64,
+        /// The offset the cursor holds: the value it last read from or wrote
+        /// to the store (what the compare-and-swap would have expected).
+        current: u64,
         /// The offset that was asked for.
         attempted: u64,
     },
@@ -44,49 +49,68 @@ pub enum DurabilityError {
     Store(#[from] StoreError),
 }
 
+impl DurabilityError {
+    /// Whether the same call may succeed later with nothing changed: the
+    /// store was busy (another writer held the lock past the busy timeout).
+    ///
+    /// A stale checkpoint is not retryable: the cursor must be resynchronised
+    /// first (see [`ConsumerCursor::resync`](crate::ConsumerCursor::resync)).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_retryable())
+    }
+
+    /// Whether the store was busy (see [`DurabilityError::is_retryable`]).
+    #[must_use]
+    pub const fn is_busy(&self) -> bool {
+        matches!(self, Self::Store(e) if e.is_busy())
+    }
+
+    /// Whether a compare-and-swap found another value than it expected
+    /// (someone else moved the cursor).
+    #[must_use]
+    pub const fn is_stale(&self) -> bool {
+        matches!(self, Self::StaleCheckpoint { .. })
+    }
+
+    /// Whether a checkpoint was refused for going backwards.
+    #[must_use]
+    pub const fn is_regression(&self) -> bool {
+        matches!(self, Self::CursorRegression { .. })
+    }
+
+    /// The value a stale checkpoint found in the store: `Some(Some(offset))`,
+    /// `Some(None)` when the cursor was absent (deleted), and `None` when
+    /// this is not a stale checkpoint.
+    #[must_use]
+    pub const fn stale_actual(&self) -> Option<Option<u64>> {
+        match self {
+            Self::StaleCheckpoint { actual, .. } => Some(*actual),
+            _ => None,
+        }
+    }
+
+    /// The store failure behind this error, if it is one.
+    #[must_use]
+    pub const fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            Self::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The class of the store failure behind this error, if it is one.
+    #[must_use]
+    pub fn store_kind(&self) -> Option<StoreErrorKind> {
+        self.store_error().map(StoreError::kind)
+    }
+}
+
 fn describe_actual(actual: Option<u64>) -> String {
     actual.map_or_else(
         || "nothing: the cursor does not exist".to_owned(),
         |v| format!("{v}"),
     )
-}
-
-/// What kind of failure of the store's own machinery a
-/// [`StoreError::Database`] is, whatever the backend: a consumer decides
-/// what to do from this, without depending on the backend's crate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StoreErrorKind {
-    /// The store cannot be written: a read-only file, folder or database.
-    ReadOnly,
-    /// The disk (or the database's quota) is full.
-    Full,
-    /// The operating system or the network failed to read or write.
-    Io,
-    /// The store's data is damaged.
-    Corrupt,
-    /// The store refused the operation to this user or role.
-    PermissionDenied,
-    /// The connection to a store server could not be made or was lost.
-    Connection,
-    /// Anything else.
-    Other,
-}
-
-impl StoreErrorKind {
-    /// A short name, as used in messages and JSON.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::ReadOnly => "read-only",
-            Self::Full => "full",
-            Self::Io => "io",
-            Self::Corrupt => "corrupt",
-            Self::PermissionDenied => "permission-denied",
-            Self::Connection => "connection",
-            Self::Other => "other",
-        }
-    }
 }
 
 /// A failure of the durable store itself.
@@ -156,19 +180,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether retrying later may succeed (the store was busy).
+    /// Whether the store stayed locked past the busy timeout.
     #[must_use]
     pub const fn is_busy(&self) -> bool {
         matches!(self, Self::Busy)
     }
 
-    /// The kind of a database failure (`None` for the other cases, which
-    /// have their own variants).
+    /// Whether retrying later may succeed with nothing changed (the store
+    /// was busy).
     #[must_use]
-    pub const fn kind(&self) -> Option<StoreErrorKind> {
-        match self {
-            Self::Database { kind, .. } => Some(*kind),
-            _ => None,
-        }
+    pub const fn is_retryable(&self) -> bool {
+        self.is_busy()
     }
 }

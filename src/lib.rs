@@ -4,26 +4,39 @@
 //! The library knows nothing of the command line. It offers:
 //!
 //! - [`ConsumerCursor`]: one consumer's read position on one partition, moved
-//!   only by regression-checked compare-and-swap checkpoints;
+//!   only by regression-checked compare-and-swap checkpoints, and
+//!   resynchronised from the store ([`Resync`]) when someone else moved it;
 //! - [`CheckpointDriver`] with a [`CheckpointPolicy`]: when a consumer
-//!   processing messages writes its checkpoints;
+//!   processing messages writes its checkpoints, and how it goes on after a
+//!   stale one (`reset`, `rebase`);
 //! - [`DurableStore`]: the storage trait (read a value, compare-and-swap), with
-//!   a SQLite implementation ([`SqliteStore`]) and an in-memory one
-//!   ([`MemoryStore`]);
+//!   a SQLite implementation ([`SqliteStore`], opened with
+//!   [`SqliteStore::options`]) and an in-memory one ([`MemoryStore`]);
+//! - [`DurabilityError`] with helpers (`is_retryable`, `is_stale`,
+//!   `stale_actual`, `store_kind`) and a backend-neutral [`StoreErrorKind`];
 //! - [`sim`]: what a checkpoint policy costs (store writes) and risks
 //!   (messages processed again after a crash), by running the driver;
 //! - validated names ([`ConsumerId`], [`PartitionKey`], [`CursorKey`]) and the
 //!   parsers for offsets and durations shared by every front end.
+//!
+//! The guide, with the consumer loop and the thread patterns, is
+//! `docs/library.md`. Cargo features: `sqlite` (the SQLite store) and `cli`
+//! (the `cursorctl` binary), both default; a consumer needs only
+//! `default-features = false, features = ["sqlite"]`.
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("cursorctl needs a store: enable the `sqlite` or the `postgres` feature");
 
 mod cursor;
 mod driver;
 mod error;
+mod error_kind;
 pub mod key;
 pub mod parse;
 pub mod sim;
 pub mod store;
 
-pub use cursor::{cursor_key_for, ConsumerCursor};
+pub use cursor::{cursor_key_for, ConsumerCursor, Resync};
 pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
 pub use error::{DurabilityError, StoreError, StoreErrorKind};
 pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
@@ -31,10 +44,16 @@ pub use parse::{
     parse_busy_timeout, parse_duration, parse_offset, OffsetError, MAX_BUSY_TIMEOUT, MAX_OFFSET,
 };
 pub use store::memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use store::postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
 pub use store::sqlite::SqliteStore;
+#[cfg(feature = "sqlite")]
+pub use store::SqliteOptions;
 pub use store::{
     Access, Backend, ChangeInput, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow,
     InitOutcome, Store, StoreExt, StoreLocation, StoreRead, StoreReadExt, WriteTxn,
+    DEFAULT_BUSY_TIMEOUT,
 };
 
 /// The guide in docs/library.md, whose example runs as a doc test.

@@ -737,7 +737,7 @@ fn read_only_store_refuses_writes(backend: TestBackend) {
     let refused = store.cas("billing:orders:3", 1, 2);
     match refused {
         Err(DurabilityError::Store(e)) => {
-            assert_eq!(e.kind(), Some(cursorctl::StoreErrorKind::ReadOnly), "{e}");
+            assert_eq!(e.kind(), cursorctl::StoreErrorKind::ReadOnly, "{e}");
         }
         other => panic!("expected a read-only refusal, got {other:?}"),
     }

@@ -573,7 +573,7 @@ fn exit_4_regression_writes_nothing() {
     assert_eq!(out.status.code(), Some(4));
     let err = json(&stderr(&out));
     assert_eq!(err["error"]["kind"], "regression");
-    assert_eq!(err["error"]["stored"], 7);
+    assert_eq!(err["error"]["current"], 7);
     assert_eq!(err["error"]["attempted"], 1);
     assert_eq!(env.dump(), before);
 }

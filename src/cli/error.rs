@@ -156,11 +156,11 @@ pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>
     let kind = match e {
         DurabilityError::CursorRegression {
             key,
-            stored,
+            current,
             attempted,
         } => {
             details.insert("key".into(), json!(key));
-            details.insert("stored".into(), json!(stored));
+            details.insert("current".into(), json!(current));
             details.insert("attempted".into(), json!(attempted));
             ExitKind::Regression
         }

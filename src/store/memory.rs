@@ -39,6 +39,12 @@ impl MemoryStore {
         self.values.borrow_mut().insert(key.to_owned(), value);
     }
 
+    /// Remove a value directly, bypassing compare-and-swap (an operator
+    /// deleting the cursor).
+    pub fn remove(&self, key: &str) {
+        self.values.borrow_mut().remove(key);
+    }
+
     /// The value under `key`.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<u64> {

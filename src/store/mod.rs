@@ -14,8 +14,13 @@
 //! What a backend must guarantee is written in docs/store.md.
 
 pub mod memory;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteOptions;
 
 mod location;
 mod types;
@@ -429,16 +434,20 @@ pub fn open(
     busy_timeout: Duration,
 ) -> Result<Box<dyn Store>, StoreError> {
     match location {
+        #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
             path,
             access,
             busy_timeout,
         )?)),
+        #[cfg(feature = "postgres")]
         StoreLocation::Postgres(_) => Ok(Box::new(postgres::PostgresStore::open(
             location,
             access,
             busy_timeout,
         )?)),
+        #[allow(unreachable_patterns)]
+        _ => Err(not_built(location)),
     }
 }
 
@@ -453,14 +462,31 @@ pub fn init(
     busy_timeout: Duration,
 ) -> Result<(Box<dyn Store>, InitOutcome), StoreError> {
     match location {
+        #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => {
             let (store, outcome) = sqlite::SqliteStore::init(path, busy_timeout)?;
             Ok((Box::new(store), outcome))
         }
+        #[cfg(feature = "postgres")]
         StoreLocation::Postgres(_) => {
             let (store, outcome) = postgres::PostgresStore::init(location, busy_timeout)?;
             Ok((Box::new(store), outcome))
         }
+        #[allow(unreachable_patterns)]
+        _ => Err(not_built(location)),
+    }
+}
+
+/// The location's backend is not in this build (a cargo feature).
+#[allow(dead_code)]
+fn not_built(location: &StoreLocation) -> StoreError {
+    StoreError::Unsupported {
+        location: location.clone(),
+        detail: format!(
+            "this build has no {} store (the `{}` feature)",
+            location.backend().name(),
+            location.backend().name()
+        ),
     }
 }
 
@@ -528,6 +554,24 @@ pub(crate) fn guarded_cas(
         known = Some(current);
     }
     Err(stale(writes.read()?))
+}
+
+/// A store shared between threads behind a lock (`Arc<Mutex<SqliteStore>>`):
+/// each call holds the lock for one read or one compare-and-swap. A lock
+/// poisoned by a panicking holder is taken anyway: every write is its own
+/// transaction, so a panic leaves nothing half-written.
+impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .read_value(key)
+    }
+
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .cas(key, expected, new)
+    }
 }
 
 /// A view of a store that checks every compare-and-swap but writes nothing:

@@ -12,6 +12,7 @@
 //! - `write.rs`: the write transaction.
 
 mod open;
+mod options;
 mod read;
 mod schema;
 mod write;
@@ -21,6 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
+pub use options::SqliteOptions;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use write::SqliteTxn;
 
@@ -47,7 +49,7 @@ pub(crate) fn sqlite_error(context: impl Into<String>, source: rusqlite::Error) 
     let kind = match source.sqlite_error_code() {
         Some(Code::DatabaseBusy | Code::DatabaseLocked) => return StoreError::Busy,
         Some(Code::ReadOnly) => StoreErrorKind::ReadOnly,
-        Some(Code::DiskFull) => StoreErrorKind::Full,
+        Some(Code::DiskFull | Code::TooBig) => StoreErrorKind::Full,
         Some(Code::SystemIoFailure | Code::CannotOpen) => StoreErrorKind::Io,
         Some(Code::DatabaseCorrupt | Code::NotADatabase) => StoreErrorKind::Corrupt,
         Some(Code::PermissionDenied | Code::AuthorizationForStatementDenied) => {
@@ -184,5 +186,32 @@ impl Store for SqliteStore {
     /// not run again.
     fn busy_timeout(&self) -> std::time::Duration {
         std::time::Duration::ZERO
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classified(code: std::os::raw::c_int) -> StoreError {
+        let source = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        sqlite_error("testing", source)
+    }
+
+    #[test]
+    fn sqlite_codes_are_classified() {
+        use rusqlite::ffi;
+        assert!(classified(ffi::SQLITE_BUSY).is_busy());
+        assert!(classified(ffi::SQLITE_LOCKED).is_busy());
+        let kind = |code| classified(code).kind();
+        assert_eq!(kind(ffi::SQLITE_READONLY), StoreErrorKind::ReadOnly);
+        assert_eq!(kind(ffi::SQLITE_FULL), StoreErrorKind::Full);
+        assert_eq!(kind(ffi::SQLITE_IOERR), StoreErrorKind::Io);
+        assert_eq!(kind(ffi::SQLITE_IOERR_WRITE), StoreErrorKind::Io);
+        assert_eq!(kind(ffi::SQLITE_CORRUPT), StoreErrorKind::Corrupt);
+        assert_eq!(kind(ffi::SQLITE_NOTADB), StoreErrorKind::Corrupt);
+        assert_eq!(kind(ffi::SQLITE_PERM), StoreErrorKind::PermissionDenied);
+        assert_eq!(kind(ffi::SQLITE_MISUSE), StoreErrorKind::Other);
+        assert!(!classified(ffi::SQLITE_FULL).is_retryable());
     }
 }
