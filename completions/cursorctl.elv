@@ -37,6 +37,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
+            cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -166,6 +167,22 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;copy'= {
+            cand --channel 'Only the partitions of this channel'
+            cand --reason 'Why (recorded in the history)'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --create 'Create TO''s cursors that do not exist'
+            cand --allow-rewind 'Allow moving TO''s cursors backwards (needs --reason)'
+            cand --dry-run 'Show the plan; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;describe'= {
             cand --idle-for 'Count a cursor as idle when it was not written for this long'
             cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
@@ -211,6 +228,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand history 'Show the recorded changes, oldest first'
             cand undo 'Undo a recorded change, or every change of a batch'
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
+            cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -231,6 +249,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;undo'= {
         }
         &'cursorctl;help;delete'= {
+        }
+        &'cursorctl;help;copy'= {
         }
         &'cursorctl;help;describe'= {
         }

@@ -210,3 +210,110 @@ fn describe_sums_up_each_consumer() {
     assert!(err.contains("no consumer matches"), "{err}");
     env.fails(2, &["describe", "old:orders:1"]);
 }
+
+#[test]
+fn copy_gives_one_consumer_the_offsets_of_another_as_one_batch() {
+    let env = seeded();
+    env.seed(&[("new", "orders:1", 2), ("new", "audit:1", 9)]);
+    let before = env.dump();
+    // new:orders:2 is missing (needs --create); new:audit:1 would go back
+    // from 9 to 7 (needs --allow-rewind --reason).
+    // Every failing partition is listed; the exit code is the first's
+    // (in key order: the regression of new:audit:1).
+    let err = env.fails(4, &["copy", "old", "new"]);
+    assert!(
+        err.contains("new:orders:2: cursor new:orders:2 does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("new:audit:1: cursor regression"), "{err}");
+    assert_eq!(env.dump(), before);
+    env.fails(4, &["copy", "old", "new", "--create"]);
+    env.fails(2, &["copy", "old", "new", "--create", "--allow-rewind"]);
+    env.fails(2, &["copy", "old", "old"]);
+    env.fails(5, &["copy", "nobody", "new", "--create"]);
+    assert_eq!(env.dump(), before);
+    // The plan lists every partition, a refused one too (and fails as the
+    // real run would).
+    let out = env.run(&[
+        "copy",
+        "old",
+        "new",
+        "--create",
+        "--dry-run",
+        "-o",
+        "ndjson",
+    ]);
+    assert_eq!(out.status.code(), Some(4));
+    let plan = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        plan.lines().count(),
+        3,
+        "every partition is in the plan: {plan}"
+    );
+    assert!(plan.contains("\"status\":\"regression\""), "{plan}");
+    assert_eq!(env.dump(), before);
+    env.ok(&[
+        "copy",
+        "old",
+        "new",
+        "--create",
+        "--allow-rewind",
+        "--reason",
+        "rename",
+        "-q",
+    ]);
+    assert_eq!(env.offset("new", "orders:1"), Some(5));
+    assert_eq!(env.offset("new", "orders:2"), Some(0));
+    assert_eq!(env.offset("new", "audit:1"), Some(7));
+    assert_eq!(
+        env.offset("old", "orders:1"),
+        Some(5),
+        "FROM is left as it is"
+    );
+    let history = env.ok(&["history", "new", "-o", "ndjson"]);
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    let batch = last["batch"].as_i64().unwrap();
+    env.ok(&[
+        "undo",
+        "--batch",
+        &batch.to_string(),
+        "--reason",
+        "back",
+        "-q",
+    ]);
+    assert_eq!(env.offset("new", "orders:1"), Some(2));
+    assert_eq!(env.offset("new", "orders:2"), None);
+    assert_eq!(env.offset("new", "audit:1"), Some(9));
+}
+
+#[test]
+fn copy_of_one_channel_moves_only_its_partitions() {
+    let env = seeded();
+    let before = env.dump();
+    // keep:orders:1 would go back from 9 to 5: the whole copy is refused.
+    let err = env.fails(
+        4,
+        &["copy", "old", "keep", "--channel", "orders", "--create"],
+    );
+    assert!(err.contains("1 of 2 cursors fail"), "{err}");
+    assert_eq!(env.dump(), before);
+    env.ok(&[
+        "copy",
+        "old",
+        "keep",
+        "--channel",
+        "orders",
+        "--create",
+        "--allow-rewind",
+        "--reason",
+        "replay",
+        "-q",
+    ]);
+    assert_eq!(env.offset("keep", "orders:1"), Some(5));
+    assert_eq!(env.offset("keep", "orders:2"), Some(0));
+    assert_eq!(
+        env.offset("keep", "audit:1"),
+        None,
+        "only the channel's partitions"
+    );
+}

@@ -5,6 +5,7 @@ mod batch;
 mod bulk;
 mod change;
 mod completions;
+mod copy;
 mod copy_store;
 mod delete;
 mod describe;
@@ -109,6 +110,7 @@ pub enum Command {
     History(history::Args),
     Undo(undo::Args),
     Delete(delete::Args),
+    Copy(copy::Args),
     Describe(describe::Args),
     CopyStore(copy_store::Args),
     Completions(completions::Args),
@@ -298,6 +300,7 @@ pub fn main() -> u8 {
         Command::History(args) => history::run(&ctx, &args),
         Command::Undo(args) => undo::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
+        Command::Copy(args) => copy::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
