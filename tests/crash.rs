@@ -13,6 +13,9 @@ use rusqlite::Connection;
 
 const TRIALS: usize = 50;
 
+/// The lines of the bulk write killed by `kill -9`.
+const BULK: i64 = 50_000;
+
 /// A small deterministic generator, so a failing trial can be replayed.
 struct Rng(u64);
 
@@ -32,7 +35,11 @@ fn integrity_ok(conn: &Connection) {
     assert_eq!(result, "ok");
 }
 
+/// Kill the child with SIGKILL after `delay`, unless it ended before.
+/// Returns whether the kill landed while the child was running: its exit
+/// status says it died of SIGKILL.
 fn kill_after(mut child: Child, delay: Duration) -> bool {
+    use std::os::unix::process::ExitStatusExt;
     let deadline = Instant::now() + delay;
     while Instant::now() < deadline {
         if child.try_wait().unwrap().is_some() {
@@ -40,10 +47,8 @@ fn kill_after(mut child: Child, delay: Duration) -> bool {
         }
         thread::sleep(Duration::from_millis(2));
     }
-    let killed = child.try_wait().unwrap().is_none();
     let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
-    killed
+    child.wait().unwrap().signal() == Some(9)
 }
 
 fn signal(child: &Child, sig: i32) {
@@ -180,32 +185,35 @@ fn sigint_and_sigterm_stop_flush_sim_commit_between_checkpoints() {
         let err = rest.join().unwrap();
         assert_eq!(status.code(), Some(code), "{name}: {err}");
         assert!(err.contains(&format!("interrupted by {name}")), "{err}");
-        assert!(err.contains("checkpoint(s) were committed"), "{err}");
+        // The message's count and final offset are what the store holds.
         let n = check_checkpoint_prefix(&env);
         assert!(
             n > 0,
             "{name}: some checkpoints were committed before the signal"
         );
+        let said = format!(
+            "{n} checkpoint(s) were committed in batch 1, moving the cursor from 0 to {}",
+            BATCH * n as i64
+        );
+        assert!(err.contains(&said), "{name}: should say {said:?}: {err}");
     }
 }
 
 // ---- set --from-file -----------------------------------------------------------
 
-const BULK: i64 = 200_000;
-
-/// A store with BULK cursors at offset = partition, and the NDJSON input that
-/// moves each forward by one (with `expect`).
-fn bulk_template() -> (Env, std::path::PathBuf, Vec<u8>) {
+/// A store with `lines` cursors at offset = partition, and the NDJSON input
+/// that moves each forward by one (with `expect`).
+fn bulk_template(lines: i64) -> (Env, std::path::PathBuf, Vec<u8>) {
     let env = Env::new();
     env.conn()
         .execute_batch(&format!(
-            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {BULK} - 1)
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {lines} - 1)
              INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'c', 'o', i, i FROM n;
              PRAGMA wal_checkpoint(TRUNCATE);"
         ))
         .unwrap();
-    let mut input = String::with_capacity(BULK as usize * 64);
-    for i in 0..BULK {
+    let mut input = String::with_capacity(lines as usize * 64);
+    for i in 0..lines {
         input.push_str(&format!(
             "{{\"consumer\":\"c\",\"partition_key\":\"o:{i}\",\"offset\":{},\"expect\":{i}}}\n",
             i + 1
@@ -230,18 +238,19 @@ fn restore(env: &Env, template: &[u8]) {
 fn all_old_or_all_new(env: &Env) -> bool {
     let conn = env.conn();
     integrity_ok(&conn);
-    let (old, new, history): (i64, i64, i64) = conn
+    let (all, old, new, history): (i64, i64, i64, i64) = conn
         .query_row(
-            "SELECT (SELECT count(*) FROM cursors WHERE offset = partition),
+            "SELECT (SELECT count(*) FROM cursors),
+                    (SELECT count(*) FROM cursors WHERE offset = partition),
                     (SELECT count(*) FROM cursors WHERE offset = partition + 1),
                     (SELECT count(*) FROM history)",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
     match (old, new, history) {
-        (BULK, 0, 0) => false,
-        (0, BULK, BULK) => true,
+        (o, 0, 0) if o == all => false,
+        (0, n, h) if n == all && h == all => true,
         other => panic!("a mixed state (old, new, history rows) = {other:?}"),
     }
 }
@@ -258,46 +267,89 @@ fn bulk_child(env: &Env, input: &std::path::Path, stderr: Stdio) -> Child {
         .unwrap()
 }
 
+/// The size of the store's WAL file (0 when there is none).
+fn wal_len(env: &Env) -> u64 {
+    std::fs::metadata(format!("{}-wal", env.db.display())).map_or(0, |m| m.len())
+}
+
+/// Kill the child with SIGKILL as soon as the store's WAL has grown to
+/// `size` bytes, unless it ended before. Returns whether the kill landed
+/// while the child was running: its exit status says it died of SIGKILL.
+fn kill_at_wal_size(env: &Env, mut child: Child, size: u64) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    while wal_len(env) < size {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        thread::sleep(Duration::from_micros(100));
+    }
+    let _ = child.kill(); // SIGKILL
+    child.wait().unwrap().signal() == Some(9)
+}
+
 #[test]
-#[ignore = "about two minutes: .ci/run runs it with --ignored"]
+#[ignore = "several minutes: .ci/run runs it with --ignored"]
 fn kill_9_during_a_bulk_write_leaves_all_old_or_all_new() {
-    let (env, input, template) = bulk_template();
-    // How long a whole run takes here: kills are spread over that time.
+    let (env, input, template) = bulk_template(BULK);
+    // One whole run, watching the WAL: the transaction writes its pages
+    // there, and its last frame, the commit, brings the WAL to its largest
+    // size; after that the process checkpoints, removes the WAL and exits.
     let started = Instant::now();
-    let status = bulk_child(&env, &input, Stdio::null()).wait().unwrap();
-    assert!(status.success());
+    let mut child = bulk_child(&env, &input, Stdio::null());
+    let mut committed_wal = 0;
+    let mut first_growth = None;
+    while child.try_wait().unwrap().is_none() {
+        let len = wal_len(&env);
+        if len > 0 && first_growth.is_none() {
+            first_growth = Some(started.elapsed());
+        }
+        committed_wal = committed_wal.max(len);
+        thread::sleep(Duration::from_micros(100));
+    }
+    assert!(child.wait().unwrap().success());
     let full = started.elapsed();
     assert!(all_old_or_all_new(&env));
+    assert!(committed_wal > 0, "the run never grew the WAL");
     let mut rng = Rng(0x5eed_1234_abcd_0002);
-    let (mut old, mut new) = (0, 0);
+    // (killed while running, all new) counts.
+    let (mut killed_old, mut killed_new, mut ended_new) = (0, 0, 0);
     for trial in 0..TRIALS {
         restore(&env, &template);
         let child = bulk_child(&env, &input, Stdio::null());
-        // Half the kills anywhere in the run, half near its end, where the
-        // commit writes the WAL.
+        // Half the kills while the WAL grows, before the commit frame;
+        // half the moment the commit frame is written, while the process
+        // is still checkpointing and closing.
         let at = if trial % 2 == 0 {
-            rng.below(1000) as f64 / 1000.0
+            1 + rng.below(committed_wal - 1)
         } else {
-            0.85 + rng.below(250) as f64 / 1000.0
+            committed_wal
         };
-        kill_after(child, full.mul_f64(at));
-        if all_old_or_all_new(&env) {
-            new += 1;
-        } else {
-            old += 1;
+        let killed = kill_at_wal_size(&env, child, at);
+        match (killed, all_old_or_all_new(&env)) {
+            (true, false) => killed_old += 1,
+            (true, true) => killed_new += 1,
+            (false, true) => ended_new += 1,
+            (false, false) => panic!("trial {trial}: the run ended without writing"),
         }
         // The next command works.
         env.ok(&["advance", "c", "o:0", "-q"]);
     }
-    assert!(old > 0, "no kill landed before the commit");
+    let counts = format!(
+        "{killed_old} killed and all old, {killed_new} killed after the commit and all new, {ended_new} ended before the kill (all new)"
+    );
+    assert!(killed_old > 0, "no kill landed before the commit: {counts}");
+    assert!(
+        killed_new > 0,
+        "no kill landed after the commit while the process was running: {counts}"
+    );
     eprintln!(
-        "bulk kill -9: {TRIALS} trials over a {full:?} run: {old} all old, {new} all new, 0 mixed"
+        "bulk kill -9: {TRIALS} trials over a {full:?} run of {BULK} lines (WAL growing from {first_growth:?}, {committed_wal} bytes at the commit): {counts}, 0 mixed"
     );
 }
 
 #[test]
 fn sigint_and_sigterm_roll_a_bulk_write_back() {
-    let (env, input, template) = bulk_template();
+    let (env, input, template) = bulk_template(BULK);
     for (sig, code, name) in [(2, 130, "SIGINT"), (15, 143, "SIGTERM")] {
         restore(&env, &template);
         // Stdin would be read to its end before the lock is taken: the input
