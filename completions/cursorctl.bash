@@ -813,13 +813,17 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__undo)
-            opts="-o -q -h --batch --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --batch --since --skip-moved --reason --dry-run --db --output --busy-timeout --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -139,12 +139,14 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;undo'= {
             cand --batch 'Undo every change of this batch, all or nothing'
+            cand --since 'Undo every change made since TIME, newest first, as one batch: a date (2024-05-01, midnight UTC), a time with its zone (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h)'
             cand --reason 'Why (recorded in the history; needed when the undo moves a cursor back)'
             cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
+            cand --skip-moved 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
             cand --dry-run 'Show what would happen; write nothing and take no write lock'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'

@@ -158,6 +158,7 @@ never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l batch -d 'Undo every change of this batch, all or nothing' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l since -d 'Undo every change made since TIME, newest first, as one batch: a date (2024-05-01, midnight UTC), a time with its zone (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l reason -d 'Why (recorded in the history; needed when the undo moves a cursor back)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
@@ -169,6 +170,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l busy-timeou
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l skip-moved -d 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -317,3 +317,87 @@ fn copy_of_one_channel_moves_only_its_partitions() {
         "only the channel's partitions"
     );
 }
+
+/// An RFC 3339 time (with milliseconds) a moment from now, after the
+/// changes made so far.
+fn mark() -> String {
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let t = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    t
+}
+
+#[test]
+fn undo_since_reverts_every_change_since_a_time_as_one_batch() {
+    let env = seeded();
+    let since = mark();
+    env.ok(&["advance", "old", "orders:1", "--by", "10", "-q"]);
+    env.ok(&["set", "keep", "orders:1", "20", "-q"]);
+    env.ok(&["delete", "old", "audit:1", "--reason", "gone", "-q"]);
+    env.ok(&["set", "new", "orders:1", "4", "--create", "-q"]);
+    let before = env.dump();
+    let plan = env.ok(&["undo", "--since", &since, "--dry-run", "-o", "ndjson"]);
+    assert_eq!(plan.lines().count(), 4, "{plan}");
+    assert_eq!(env.dump(), before);
+    // Putting cursors back is a rewind: a reason is needed.
+    env.fails(2, &["undo", "--since", &since]);
+    assert_eq!(env.dump(), before);
+    env.ok(&["undo", "--since", &since, "--reason", "bad deploy", "-q"]);
+    assert_eq!(env.offset("old", "orders:1"), Some(5));
+    assert_eq!(env.offset("keep", "orders:1"), Some(9));
+    assert_eq!(env.offset("old", "audit:1"), Some(7));
+    assert_eq!(env.offset("new", "orders:1"), None);
+    let last = env.ok(&["history", "--limit", "1", "-o", "ndjson"]);
+    let last: serde_json::Value = serde_json::from_str(last.trim()).unwrap();
+    assert_eq!(last["command"], "undo");
+    // Nothing since a later time: nothing to do.
+    let later = mark();
+    let out = env.run(&["undo", "--since", &later, "--reason", "x"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no change"));
+}
+
+#[test]
+fn skip_moved_leaves_the_cursors_someone_else_moved_and_lists_them() {
+    let env = seeded();
+    let since = mark();
+    env.ok(&["advance", "old", "orders:1", "--by", "10", "-q"]);
+    env.ok(&["advance", "keep", "orders:1", "--by", "10", "-q"]);
+    // A consumer moves one of them on meanwhile.
+    env.conn()
+        .execute(
+            "UPDATE cursors SET offset = 30 WHERE consumer = 'keep' AND channel = 'orders' AND partition = 1",
+            [],
+        )
+        .unwrap();
+    let before = env.dump();
+    let err = env.fails(3, &["undo", "--since", &since, "--reason", "r"]);
+    assert!(err.contains("keep:orders:1"), "{err}");
+    assert_eq!(env.dump(), before);
+    let out = env.run(&["undo", "--since", &since, "--reason", "r", "--skip-moved"]);
+    assert_eq!(out.status.code(), Some(0));
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.contains("--skip-moved left 1 change"), "{note}");
+    assert!(note.contains("keep:orders:1"), "{note}");
+    assert_eq!(env.offset("old", "orders:1"), Some(5));
+    assert_eq!(env.offset("keep", "orders:1"), Some(30));
+    // The same option for a batch.
+    env.ok(&["copy", "old", "new", "--create", "-q"]);
+    env.ok(&["advance", "new", "orders:1", "-q"]);
+    let history = env.ok(&["history", "new", "-o", "ndjson"]);
+    let first: serde_json::Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    let batch = first["batch"].as_i64().unwrap().to_string();
+    env.fails(3, &["undo", "--batch", &batch]);
+    env.ok(&[
+        "undo",
+        "--batch",
+        &batch,
+        "--skip-moved",
+        "--reason",
+        "r",
+        "-q",
+    ]);
+    assert_eq!(env.offset("new", "orders:1"), Some(6), "moved since: left");
+    assert_eq!(env.offset("new", "audit:1"), None, "put back: removed");
+    env.fails(2, &["undo", "3", "--skip-moved"]);
+}

@@ -63,7 +63,7 @@ fn now_ms() -> i64 {
 /// Parse `--since`: a duration ago, a date (midnight UTC), or an RFC 3339
 /// time with its zone (`Z` or an offset such as `+02:00`); milliseconds
 /// since the Unix epoch.
-fn parse_since(input: &str) -> Result<i64, String> {
+pub fn parse_since(input: &str) -> Result<i64, String> {
     let input = input.trim();
     let b = input.as_bytes();
     let is_date =

@@ -2,7 +2,8 @@
 
 use cursorctl::key::CursorKey;
 use cursorctl::store::{
-    ChangeInput, DryRun, DurableStore, HistoryRow, Store, StoreExt, StoreReadExt, WriteTxn,
+    ChangeInput, DryRun, DurableStore, HistoryRow, Store, StoreExt, StoreRead, StoreReadExt,
+    WriteTxn,
 };
 use cursorctl::StoreError;
 
@@ -32,21 +33,35 @@ Examples:
   cursorctl undo 42                                  undo change 42 (ids are in `cursorctl history`)
   cursorctl undo 42 --reason 'moved the wrong consumer'
   cursorctl undo --batch 7 --dry-run                 show what undoing batch 7 would do
-  cursorctl undo --batch 7 --reason 'revert INC-123 bulk move'")]
+  cursorctl undo --batch 7 --reason 'revert INC-123 bulk move'
+  cursorctl undo --since 2h --dry-run                what undoing the last two hours would do
+  cursorctl undo --since 2024-05-01T09:00:00Z --skip-moved --reason 'INC-130 revert the bad deploy'")]
 pub struct Args {
     /// The id of the change to undo (see `history`)
     #[arg(
         value_name = "CHANGE_ID",
         value_parser = id_arg,
         allow_hyphen_values = true,
-        required_unless_present = "batch",
-        conflicts_with = "batch"
+        required_unless_present_any = ["batch", "since"],
+        conflicts_with_all = ["batch", "since"]
     )]
     pub change_id: Option<i64>,
 
     /// Undo every change of this batch, all or nothing
-    #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true)]
+    #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true, conflicts_with = "since")]
     pub batch: Option<i64>,
+
+    /// Undo every change made since TIME, newest first, as one batch: a
+    /// date (2024-05-01, midnight UTC), a time with its zone
+    /// (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h)
+    #[arg(long, value_name = "TIME", value_parser = super::history::parse_since)]
+    pub since: Option<i64>,
+
+    /// With --batch or --since: leave the cursors that moved since (by
+    /// someone else) as they are and list them, instead of refusing the
+    /// whole undo (exit 3)
+    #[arg(long)]
+    pub skip_moved: bool,
 
     /// Why (recorded in the history; needed when the undo moves a cursor back)
     #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
@@ -265,10 +280,34 @@ fn no_change(id: i64) -> anyhow::Error {
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let reason = args.reason.as_deref();
-    match (args.change_id, args.batch) {
-        (_, Some(batch)) => run_batch(ctx, batch, reason, args.dry_run),
+    if args.skip_moved && args.change_id.is_some() {
+        return Err(Failure::usage(
+            "--skip-moved goes with --batch or --since: one change either undoes or not",
+        )
+        .into());
+    }
+    let selection = match (args.batch, args.since) {
+        (Some(batch), _) => Some(Selection::Batch(batch)),
+        (None, Some(since)) => Some(Selection::Since(since)),
+        (None, None) => None,
+    };
+    match (args.change_id, selection) {
+        (_, Some(selection)) => {
+            let opts = SelectionRun {
+                selection,
+                reason,
+                skip_moved: args.skip_moved,
+            };
+            if args.dry_run {
+                plan_batch(ctx, &opts)
+            } else {
+                run_batch(ctx, &opts)
+            }
+        }
         (Some(id), None) => run_one(ctx, id, reason, args.dry_run),
-        (None, None) => Err(Failure::usage("undo needs CHANGE_ID or --batch ID").into()),
+        (None, None) => {
+            Err(Failure::usage("undo needs CHANGE_ID, --batch ID or --since TIME").into())
+        }
     }
 }
 
@@ -303,27 +342,75 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
     print_committed(ctx, &record)
 }
 
-/// The ids of a batch's changes, newest first (so a cursor changed twice in
-/// one batch is put back step by step).
-fn batch_ids(txn: &dyn WriteTxn, batch: i64) -> Result<Vec<i64>, StoreError> {
-    let mut ids = txn.batch_change_ids(batch)?;
-    ids.reverse();
-    Ok(ids)
+/// Which changes an undo of many takes.
+#[derive(Clone, Copy, Debug)]
+enum Selection {
+    /// Every change of a batch.
+    Batch(i64),
+    /// Every change made at or after a time (ms since the epoch).
+    Since(i64),
 }
 
-/// [`batch_ids`] outside a write transaction.
-fn batch_ids_read(store: &dyn Store, batch: i64) -> Result<Vec<i64>, StoreError> {
-    let filter = cursorctl::store::HistoryFilter {
-        batch: Some(batch),
-        ..Default::default()
-    };
-    let mut ids = Vec::new();
-    store.for_each_change(&filter, |row| -> Result<(), StoreError> {
-        ids.push(row.id);
-        Ok(())
-    })?;
-    ids.reverse();
-    Ok(ids)
+/// An undo of many changes: which, why, and what to do with cursors that
+/// moved since.
+struct SelectionRun<'a> {
+    selection: Selection,
+    reason: Option<&'a str>,
+    skip_moved: bool,
+}
+
+impl Selection {
+    /// The ids of the changes, newest first (so a cursor changed twice is
+    /// put back step by step).
+    fn ids(self, view: &dyn StoreRead) -> Result<Vec<i64>, StoreError> {
+        let filter = match self {
+            Self::Batch(batch) => cursorctl::store::HistoryFilter {
+                batch: Some(batch),
+                ..Default::default()
+            },
+            Self::Since(at) => cursorctl::store::HistoryFilter {
+                since: Some(at),
+                ..Default::default()
+            },
+        };
+        let mut ids = Vec::new();
+        view.for_each_change(&filter, |row| -> Result<(), StoreError> {
+            ids.push(row.id);
+            Ok(())
+        })?;
+        ids.reverse();
+        Ok(ids)
+    }
+
+    /// The command recorded for the undo's batch.
+    fn label(self) -> String {
+        match self {
+            Self::Batch(batch) => format!("undo --batch {batch}"),
+            Self::Since(at) => format!("undo --since {}", super::output::format_time(at)),
+        }
+    }
+
+    /// Said of the selection in messages.
+    fn describe(self) -> String {
+        match self {
+            Self::Batch(batch) => format!("batch {batch}"),
+            Self::Since(at) => format!("the changes since {}", super::output::format_time(at)),
+        }
+    }
+
+    /// Nothing selected: an unknown batch is not found; no change since a
+    /// time is nothing to do.
+    fn none(self) -> Option<anyhow::Error> {
+        match self {
+            Self::Batch(batch) => Some(no_batch(batch)),
+            Self::Since(_) => None,
+        }
+    }
+}
+
+/// Whether an undo failed because its cursor moved since the change.
+fn moved_since(err: &anyhow::Error) -> bool {
+    classify(err).0 == ExitKind::Stale
 }
 
 const BATCH_MOVED: &str = "cursors moved since the batch (see `cursorctl history`); undo the other changes one at a time with `cursorctl undo CHANGE_ID` if that is what you want";
@@ -338,20 +425,23 @@ fn no_batch(batch: i64) -> anyhow::Error {
     .into()
 }
 
-fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> anyhow::Result<()> {
-    if dry_run {
-        return plan_batch(ctx, batch, reason);
-    }
+fn run_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
     let store = ctx.open_write()?;
     let user = Context::user();
-    let result = store.write(|txn| -> anyhow::Result<(i64, u64)> {
-        let ids = batch_ids(txn, batch)?;
+    let selection = opts.selection;
+    let reason = opts.reason;
+    let mut skipped: Vec<String> = Vec::new();
+    let result = store.write(|txn| -> anyhow::Result<Option<(i64, u64)>> {
+        skipped.clear();
+        let ids = selection.ids(txn)?;
         if ids.is_empty() {
-            return Err(no_batch(batch));
+            return match selection.none() {
+                Some(e) => Err(e),
+                None => Ok(None),
+            };
         }
         let failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
-        let label = format!("undo --batch {batch}");
-        let mut run = BatchRun::begin(txn, &label, reason, &user, failures)?;
+        let mut run = BatchRun::begin(txn, &selection.label(), reason, &user, failures)?;
         let audit = Audit {
             command: "undo",
             reason,
@@ -361,52 +451,93 @@ fn run_batch(ctx: &Context, batch: i64, reason: Option<&str>, dry_run: bool) -> 
         for &id in &ids {
             let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
             let key = key_of(&change).map(|k| k.to_string()).ok();
+            let mut skip = |e: anyhow::Error| -> anyhow::Result<Option<Status>> {
+                if opts.skip_moved && moved_since(&e) {
+                    skipped.push(format!("change {id}: {e:#}"));
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            };
             run.item(
                 id.unsigned_abs(),
                 key.as_deref(),
                 &audit,
                 |target| match target {
-                    Apply::Write(txn, audit) => plan_undo(txn, &change, reason, Run::Real)
-                        .and_then(|p| apply_undo(txn, &p, audit))
-                        .map(|r| Some(r.status)),
-                    Apply::Check(view) => dry_undo(view, &change, reason, Run::Real).map(|_| None),
+                    Apply::Write(txn, audit) => match plan_undo(txn, &change, reason, Run::Real) {
+                        Ok(p) => apply_undo(txn, &p, audit).map(|r| Some(r.status)),
+                        Err(e) => skip(e),
+                    },
+                    Apply::Check(view) => match dry_undo(view, &change, reason, Run::Real) {
+                        Ok(_) => Ok(None),
+                        Err(e) => skip(e),
+                    },
                 },
             )?;
         }
         let done = run.finish()?;
-        Ok((done.id, done.total))
+        Ok(Some((done.id, done.changed)))
     });
-    let (new_batch, count) = result?;
+    let Some((new_batch, count)) = result? else {
+        ctx.note(&format!(
+            "no change was recorded in {}; nothing was written",
+            selection.describe()
+        ));
+        return Ok(());
+    };
     print_batch(ctx, &*store, Some(new_batch), Vec::new()).map_err(|e| {
         committed_but_unprinted(
             e,
             &format!(
-                "the undo of batch {batch} ({count} change(s), recorded as batch {new_batch})"
+                "the undo of {} ({count} change(s), recorded as batch {new_batch})",
+                selection.describe()
             ),
             ("batch", new_batch),
         )
     })?;
     ctx.note(&format!(
-        "undid {count} change(s) of batch {batch}, recorded as batch {new_batch}"
+        "undid {count} change(s) of {}, recorded as batch {new_batch}",
+        selection.describe()
     ));
+    note_skipped(ctx, &skipped);
     Ok(())
 }
 
-fn plan_batch(ctx: &Context, batch: i64, reason: Option<&str>) -> anyhow::Result<()> {
-    let store = ctx.open_read()?;
-    store.snapshot(|store| plan_batch_in(ctx, store, batch, reason))
+/// List the changes left because their cursors moved since.
+fn note_skipped(ctx: &Context, skipped: &[String]) {
+    if skipped.is_empty() {
+        return;
+    }
+    let mut text = format!(
+        "--skip-moved left {} change(s) whose cursors moved since:",
+        skipped.len()
+    );
+    for s in skipped {
+        text.push_str("\n  ");
+        text.push_str(s);
+    }
+    ctx.note(&text);
 }
 
-fn plan_batch_in(
-    ctx: &Context,
-    store: &dyn Store,
-    batch: i64,
-    reason: Option<&str>,
-) -> anyhow::Result<()> {
-    let ids = batch_ids_read(store, batch)?;
+fn plan_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
+    let store = ctx.open_read()?;
+    store.snapshot(|store| plan_batch_in(ctx, store, opts))
+}
+
+fn plan_batch_in(ctx: &Context, store: &dyn Store, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
+    let (selection, reason) = (opts.selection, opts.reason);
+    let ids = selection.ids(store)?;
     if ids.is_empty() {
-        return Err(no_batch(batch));
+        if let Some(e) = selection.none() {
+            return Err(e);
+        }
+        ctx.note(&format!(
+            "dry run: no change was recorded in {}; nothing would be written",
+            selection.describe()
+        ));
+        return Ok(());
     }
+    let mut skipped = 0u64;
     let view = DryRun::new(store);
     let mut printer = (!ctx.global.quiet).then(|| {
         ctx.printer(Shape::List)
@@ -425,7 +556,12 @@ fn plan_batch_in(
                 let kind = classify(&e).0;
                 let key = key_of(&change).map(|k| k.to_string()).ok();
                 let why = format!("{e:#}");
-                failures.add(id.unsigned_abs(), key.as_deref(), kind, &why);
+                let skip = opts.skip_moved && moved_since(&e);
+                if skip {
+                    skipped += 1;
+                } else {
+                    failures.add(id.unsigned_abs(), key.as_deref(), kind, &why);
+                }
                 PlanRecord {
                     source: ("change", id.unsigned_abs()),
                     old_offset: key
@@ -433,7 +569,11 @@ fn plan_batch_in(
                         .and_then(|k| store.read_value(k).ok().flatten()),
                     key,
                     new_offset: change.old_offset,
-                    status: failure_status(kind),
+                    status: if skip {
+                        "skipped"
+                    } else {
+                        failure_status(kind)
+                    },
                     reason: Some(why),
                 }
             }
@@ -453,8 +593,14 @@ fn plan_batch_in(
         ));
     }
     ctx.note(&format!(
-        "dry run: undoing batch {batch} would change {} cursor(s); nothing was written",
-        ids.len()
+        "dry run: undoing {} would change {} cursor(s){}; nothing was written",
+        selection.describe(),
+        ids.len() as u64 - skipped,
+        if skipped > 0 {
+            format!(" and leave {skipped} that moved since (--skip-moved)")
+        } else {
+            String::new()
+        }
     ));
     if needs_reason {
         ctx.note(NEEDS_REASON);
