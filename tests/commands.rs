@@ -2,7 +2,7 @@
 //! delete. Every refused write is checked against a dump of the store
 //! taken before it.
 
-mod common;
+use crate::common;
 
 use common::Env;
 

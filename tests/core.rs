@@ -2,7 +2,7 @@
 //! advance, exit codes, refusals that leave the store unchanged, and
 //! concurrent writers.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! that the store is intact and holds a state the tool promised; and SIGINT /
 //! SIGTERM, which must roll back with a clear message.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::thread;

@@ -3,7 +3,7 @@
 //! written, every listing format read back, the full key as one argument,
 //! look-alike names.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! `cursorctl flush-sim`, driven through the real binary. Every expected
 //! checkpoint sequence is worked out by hand in the test.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};

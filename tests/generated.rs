@@ -1,9 +1,9 @@
 //! The committed completion scripts and man pages are generated from the
 //! command-line definition; this test fails when they drift from it.
 //!
-//! To refresh them: `CURSORCTL_REGENERATE=1 cargo test --test generated`.
+//! To refresh them: `CURSORCTL_REGENERATE=1 cargo test --test integration generated`.
 
-mod common;
+use crate::common;
 
 /// The command-line definition, compiled into this test so that the man
 /// pages are generated from it without a command in the binary.
@@ -25,7 +25,7 @@ const SHELLS: &[(&str, &str)] = &[
     ("elvish", "cursorctl.elv"),
 ];
 
-const REFRESH: &str = "CURSORCTL_REGENERATE=1 cargo test --test generated";
+const REFRESH: &str = "CURSORCTL_REGENERATE=1 cargo test --test integration generated";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -10,7 +10,7 @@
 //! installed the test says it skipped and runs nothing; under CI (`CI` set)
 //! a missing jq fails the test instead.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! with operator moves made by the real binary, with a deleted cursor and a
 //! busy store; and the threaded consumers of examples/threaded.rs.
 
-mod common;
+use crate::common;
 
 #[path = "../examples/consumer.rs"]
 mod consumer;

@@ -3,7 +3,7 @@
 //! the cursor only ever moves forward, no update is lost, and the history
 //! accounts for every operator change.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -105,7 +105,11 @@ fn live_consumer_and_operators() {
         )
         .unwrap();
     let consumer = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "live_consumer_and_operators", "--nocapture"])
+        .args([
+            "--exact",
+            "live::live_consumer_and_operators",
+            "--nocapture",
+        ])
         .env(CONSUMER_ENV, &env.db)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

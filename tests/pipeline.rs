@@ -1,6 +1,6 @@
 //! Bulk writes from NDJSON/CSV, the history and undo, through the real binary.
 
-mod common;
+use crate::common;
 
 use common::{stderr, stdout, Env};
 use serde_json::Value;

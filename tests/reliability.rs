@@ -1,7 +1,7 @@
 //! Reliability: bad input of every kind, broken files and faults, pipes, and
 //! a concurrent compare-and-swap history checked for lost updates.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsString;
 use std::fs;

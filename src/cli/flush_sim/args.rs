@@ -7,9 +7,9 @@ use cursorctl::key::PartitionKey;
 use cursorctl::sim::SimConfig;
 use cursorctl::{CheckpointPolicy, DurabilityError};
 
-use crate::cli::error::Failure;
-use crate::cli::key_arg::{consumer_arg, ConsumerArg};
-use crate::cli::reason_arg;
+use super::super::error::Failure;
+use super::super::key_arg::{consumer_arg, ConsumerArg};
+use super::super::reason_arg;
 
 /// The policies `--compare` runs, in this order.
 const COMPARED: [CheckpointPolicy; 5] = [

@@ -7,9 +7,9 @@ use anyhow::Context as _;
 use cursorctl::parse_offset;
 use cursorctl::sim::message_offsets;
 
+use super::super::error::Failure;
+use super::super::source::{self, read_failed, Source};
 use super::args::Args;
-use crate::cli::error::Failure;
-use crate::cli::source::{self, read_failed, Source};
 
 /// Where the next offsets come from.
 pub(super) enum Input {

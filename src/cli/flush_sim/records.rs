@@ -5,8 +5,8 @@ use std::num::NonZeroU64;
 
 use cursorctl::sim::{Event, Summary};
 
-use crate::cli::error::describe_durability;
-use crate::cli::output::{Field, Record};
+use super::super::error::describe_durability;
+use super::super::output::{Field, Record};
 
 /// One event, as `-o ndjson` prints it.
 pub(super) struct EventRecord<'a, 'e>(pub(super) &'a Event<'e>);

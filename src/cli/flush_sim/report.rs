@@ -7,11 +7,11 @@ use cursorctl::sim::{Event, Observer};
 use cursorctl::{CheckpointPolicy, DurabilityError};
 use indicatif::ProgressBar;
 
+use super::super::interrupt::Interrupt;
+use super::super::output::Printer;
+use super::super::progress;
+use super::super::Context;
 use super::records::EventRecord;
-use crate::cli::interrupt::Interrupt;
-use crate::cli::output::Printer;
-use crate::cli::progress;
-use crate::cli::Context;
 
 /// Runs at least this long (in messages) get a progress bar on a terminal.
 const PROGRESS_MIN: u64 = 1_000_000;

@@ -1,0 +1,21 @@
+//! Every integration test, linked once: the command line through the
+//! built binary, the store contract against each backend, the library,
+//! crashes, faults and a live consumer. Each module is one area; `common`
+//! is the harness they share.
+
+mod common;
+
+mod commands;
+mod contract;
+mod core;
+mod crash;
+mod defects;
+mod flush_sim;
+mod generated;
+mod guide;
+mod library;
+mod live;
+mod pipeline;
+mod postgres;
+mod properties;
+mod reliability;
