@@ -18,6 +18,7 @@ mod set;
 mod undo;
 
 use std::io::{self, Write};
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -113,12 +114,16 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn open_read(&self) -> anyhow::Result<SqliteStore> {
-        Ok(SqliteStore::open(
+    /// Open the store for reading. The connection is not closed when the
+    /// command ends: the process exits right after, which releases its
+    /// locks, and a read-only connection has nothing to write back (closing
+    /// it costs about as much as a one-cursor `get` reads).
+    pub fn open_read(&self) -> anyhow::Result<ManuallyDrop<SqliteStore>> {
+        Ok(ManuallyDrop::new(SqliteStore::open(
             &self.global.db,
             Access::ReadOnly,
             self.global.busy_timeout,
-        )?)
+        )?))
     }
 
     pub fn open_write(&self) -> anyhow::Result<SqliteStore> {

@@ -442,6 +442,11 @@ impl SqliteStore {
         conn.busy_timeout(busy_timeout)
             .map_err(db_err("setting the busy timeout"))?;
         check_schema(&conn, path)?;
+        // Parse the schema now, with a plain statement: a first statement
+        // from the statement cache would parse it with SQLite's lookaside
+        // allocator turned off (as it is for persistent statements).
+        conn.prepare("SELECT 1 FROM cursors LIMIT 0")
+            .map_err(db_err("reading the schema"))?;
         let store = Self {
             conn,
             path: path.to_owned(),
