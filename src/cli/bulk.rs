@@ -1,9 +1,7 @@
 //! `set --from-file`: many cursors in one all-or-nothing transaction, and
 //! the pieces batch writes share (failure lists, batch printing, progress).
 
-use std::collections::hash_map::{Entry as MapEntry, HashMap, RandomState};
 use std::fs::File;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::io::{self, BufRead, BufReader, IsTerminal};
 use std::path::Path;
 
@@ -12,6 +10,7 @@ use cursorctl::store::sqlite::{HistoryFilter, SqliteStore};
 use cursorctl::store::{DryRun, DurableStore};
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
+use rusqlite::{params, Connection};
 use serde_json::json;
 
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
@@ -155,62 +154,138 @@ pub fn failure_status(kind: ExitKind) -> &'static str {
     }
 }
 
-/// A 128-bit fingerprint of a cursor key: duplicate detection without
-/// keeping a million keys in memory (a false match is about 1 in 10^26).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Fingerprint(u64, u64);
+/// The keys seen so far in one batch, with the line each first appeared on,
+/// in memory that does not grow with the input.
+///
+/// While the keys come in ascending order (the order listings print them
+/// in), a key can only repeat the one just before it, so that one is all
+/// that is kept. From the first key out of order on, the keys go into a
+/// temporary table of the store's connection, which SQLite keeps in a
+/// temporary file behind its own small page cache; the table is first filled
+/// with the keys of the lines already read, read again from the input file.
+/// An input that cannot be read twice (standard input, a pipe) uses the
+/// table from its first line.
+struct SeenKeys<'a> {
+    conn: &'a Connection,
+    input: &'a Path,
+    format: Option<InputFormat>,
+    rereadable: bool,
+    /// The last key while every key so far was above the one before.
+    last: Option<(CursorKey, u64)>,
+    in_table: bool,
+}
 
-impl Hash for Fingerprint {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0);
+/// The temporary table of seen keys (a name no store table has, since a
+/// temporary table hides a main table of the same name).
+const SEEN_TABLE: &str = "temp.cursorctl_seen_keys";
+
+fn seen_err(source: rusqlite::Error) -> StoreError {
+    StoreError::Database {
+        context: "keeping the keys seen in the input".to_owned(),
+        source,
     }
 }
 
-/// The fingerprint already is a good hash: use it as it is.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-/// The keys seen so far in one batch, with the line each first appeared on.
-struct SeenKeys {
-    hashers: (RandomState, RandomState),
-    lines: HashMap<Fingerprint, u64, BuildHasherDefault<PassThrough>>,
-}
-
-impl SeenKeys {
-    fn new() -> Self {
+impl<'a> SeenKeys<'a> {
+    fn new(conn: &'a Connection, opts: &'a Options<'_>) -> Self {
+        let rereadable =
+            opts.path.as_os_str() != "-" && std::fs::metadata(opts.path).is_ok_and(|m| m.is_file());
         Self {
-            hashers: (RandomState::new(), RandomState::new()),
-            lines: HashMap::default(),
+            conn,
+            input: opts.path,
+            format: opts.format,
+            rereadable,
+            last: None,
+            in_table: false,
         }
     }
 
     /// Record `key` on `line`; returns the line it was first seen on if it
     /// was seen before.
-    fn first_line(&mut self, key: &CursorKey, line: u64) -> Option<u64> {
-        let fp = Fingerprint(self.hashers.0.hash_one(key), self.hashers.1.hash_one(key));
-        match self.lines.entry(fp) {
-            MapEntry::Occupied(o) => Some(*o.get()),
-            MapEntry::Vacant(v) => {
-                v.insert(line);
-                None
+    fn first_line(&mut self, key: &CursorKey, line: u64) -> anyhow::Result<Option<u64>> {
+        if !self.in_table {
+            match &self.last {
+                Some((last, first)) if key == last => return Ok(Some(*first)),
+                Some((last, _)) if key < last => self.start_table(line)?,
+                _ if self.rereadable => {
+                    self.last = Some((key.clone(), line));
+                    return Ok(None);
+                }
+                _ => self.start_table(line)?,
             }
         }
+        self.insert(key, line)
+    }
+
+    /// Create the table, with the keys of the lines before `line`.
+    fn start_table(&mut self, line: u64) -> anyhow::Result<()> {
+        self.conn
+            .execute_batch(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS cursorctl_seen_keys (
+                     consumer  TEXT    NOT NULL,
+                     channel   TEXT    NOT NULL,
+                     partition INTEGER NOT NULL,
+                     line      INTEGER NOT NULL,
+                     PRIMARY KEY (consumer, channel, partition)
+                 ) WITHOUT ROWID;
+                 DELETE FROM {SEEN_TABLE};"
+            ))
+            .map_err(seen_err)?;
+        self.in_table = true;
+        let Some((last, last_line)) = self.last.take() else {
+            return Ok(());
+        };
+        let (reader, _) = open_input(self.input)?;
+        let mut lines = LineReader::new(reader, self.format);
+        let mut found_last = false;
+        while let Some((number, parsed)) = lines.next_line()? {
+            if number >= line {
+                break;
+            }
+            if let Ok(entry) = parsed {
+                found_last |= number == last_line && entry.key == last;
+                self.insert(&entry.key, number)?;
+            }
+        }
+        if !found_last {
+            return Err(Failure::usage(format!(
+                "the input {} changed while it was being read",
+                self.input.display()
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    fn insert(&self, key: &CursorKey, line: u64) -> anyhow::Result<Option<u64>> {
+        let pk = key.partition_key();
+        let key_params = params![key.consumer().as_str(), pk.channel().as_str(), pk.index()];
+        let added = self
+            .conn
+            .prepare_cached(&format!(
+                "INSERT INTO {SEEN_TABLE} VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"
+            ))
+            .and_then(|mut s| {
+                s.execute(params![
+                    key.consumer().as_str(),
+                    pk.channel().as_str(),
+                    pk.index(),
+                    line
+                ])
+            })
+            .map_err(seen_err)?;
+        if added == 1 {
+            return Ok(None);
+        }
+        let first = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT line FROM {SEEN_TABLE} \
+                 WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
+            ))
+            .and_then(|mut s| s.query_row(key_params, |r| r.get(0)))
+            .map_err(seen_err)?;
+        Ok(Some(first))
     }
 }
 
@@ -359,7 +434,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             user: &user,
             batch: Some(batch),
         };
-        let mut seen = SeenKeys::new();
+        let mut seen = SeenKeys::new(txn.connection(), opts);
         let mut failures = Failures::new("line");
         let (mut changed, mut unchanged) = (0u64, 0u64);
         loop {
@@ -378,7 +453,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
                     continue;
                 }
             };
-            if let Some(first) = seen.first_line(&entry.key, line_no) {
+            if let Some(first) = seen.first_line(&entry.key, line_no)? {
                 let key = entry.key.to_string();
                 let reason = duplicate_reason(&key, first);
                 failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
@@ -467,7 +542,7 @@ fn plan_in(
     store: &SqliteStore,
 ) -> anyhow::Result<()> {
     let mut printer = (!ctx.global.quiet).then(|| ctx.printer(Shape::List));
-    let mut seen = SeenKeys::new();
+    let mut seen = SeenKeys::new(store.connection(), opts);
     let mut failures = Failures::new("line");
     let (mut total, mut changed, mut unchanged) = (0u64, 0u64, 0u64);
     while let Some((line_no, parsed)) = lines.next_line()? {
@@ -490,7 +565,7 @@ fn plan_in(
             Ok(entry) => {
                 let key = entry.key.to_string();
                 row.new_offset = Some(entry.offset);
-                if let Some(first) = seen.first_line(&entry.key, line_no) {
+                if let Some(first) = seen.first_line(&entry.key, line_no)? {
                     let reason = duplicate_reason(&key, first);
                     failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
                     row.reason = Some(reason);
