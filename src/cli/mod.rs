@@ -88,7 +88,11 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
+/// The subcommands. Each one's arguments are defined only when it is the
+/// one run (`defer`): building every subcommand's arguments costs more than
+/// a one-cursor `get` does.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     Init(init::Args),
     Get(get::Args),
