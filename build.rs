@@ -21,6 +21,7 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=CURSORCTL_DYNAMIC");
+    println!("cargo:rerun-if-env-changed=CC");
     let var = |name: &str| env::var(name).unwrap_or_default();
     // The C compiler asked for the archives below is the host's.
     let supported = var("HOST") == var("TARGET")
@@ -33,8 +34,9 @@ fn main() {
     if !supported {
         return;
     }
+    // Without the static archives the binary is linked dynamically, as on
+    // every other host: nothing to tell the user.
     let Some(dir) = static_libs() else {
-        println!("cargo:warning=no static C library found: the binary is linked dynamically");
         return;
     };
     println!("cargo:rustc-link-arg-bins=-static-pie");
