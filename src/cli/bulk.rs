@@ -177,7 +177,19 @@ struct SeenKeys<'a> {
 
 /// The temporary table of seen keys (a name no store table has, since a
 /// temporary table hides a main table of the same name).
-const SEEN_TABLE: &str = "temp.cursorctl_seen_keys";
+const CREATE_SEEN: &str = "
+CREATE TEMP TABLE IF NOT EXISTS cursorctl_seen_keys (
+    consumer  TEXT    NOT NULL,
+    channel   TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    line      INTEGER NOT NULL,
+    PRIMARY KEY (consumer, channel, partition)
+) WITHOUT ROWID;
+DELETE FROM temp.cursorctl_seen_keys;";
+const INSERT_SEEN: &str =
+    "INSERT INTO temp.cursorctl_seen_keys VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+const SELECT_SEEN: &str = "SELECT line FROM temp.cursorctl_seen_keys \
+     WHERE consumer = ?1 AND channel = ?2 AND partition = ?3";
 
 fn seen_err(source: rusqlite::Error) -> StoreError {
     StoreError::Database {
@@ -219,18 +231,7 @@ impl<'a> SeenKeys<'a> {
 
     /// Create the table, with the keys of the lines before `line`.
     fn start_table(&mut self, line: u64) -> anyhow::Result<()> {
-        self.conn
-            .execute_batch(&format!(
-                "CREATE TEMP TABLE IF NOT EXISTS cursorctl_seen_keys (
-                     consumer  TEXT    NOT NULL,
-                     channel   TEXT    NOT NULL,
-                     partition INTEGER NOT NULL,
-                     line      INTEGER NOT NULL,
-                     PRIMARY KEY (consumer, channel, partition)
-                 ) WITHOUT ROWID;
-                 DELETE FROM {SEEN_TABLE};"
-            ))
-            .map_err(seen_err)?;
+        self.conn.execute_batch(CREATE_SEEN).map_err(seen_err)?;
         self.in_table = true;
         let Some((last, last_line)) = self.last.take() else {
             return Ok(());
@@ -262,9 +263,7 @@ impl<'a> SeenKeys<'a> {
         let key_params = params![key.consumer().as_str(), pk.channel().as_str(), pk.index()];
         let added = self
             .conn
-            .prepare_cached(&format!(
-                "INSERT INTO {SEEN_TABLE} VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"
-            ))
+            .prepare_cached(INSERT_SEEN)
             .and_then(|mut s| {
                 s.execute(params![
                     key.consumer().as_str(),
@@ -279,10 +278,7 @@ impl<'a> SeenKeys<'a> {
         }
         let first = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT line FROM {SEEN_TABLE} \
-                 WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
-            ))
+            .prepare_cached(SELECT_SEEN)
             .and_then(|mut s| s.query_row(key_params, |r| r.get(0)))
             .map_err(seen_err)?;
         Ok(Some(first))
