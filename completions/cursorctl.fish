@@ -62,8 +62,6 @@ always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l channel -d 'List only cursors on this channel' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l idle-for -d 'List only cursors not written for at least this long (for example 15m)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -74,16 +72,11 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l busy-timeout
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l must-exist -d 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l channel -d 'List only cursors on this channel' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l idle-for -d 'List only cursors not written for at least this long (for example 15m)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l must-exist -d 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l from-file -d 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l input-format -d 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)' -r -f -a "ndjson\t'One JSON object a line (the shape `get -o ndjson` prints)'
-json\t'A JSON array of objects (the shape `get -o json` prints), or objects one after another in any layout (as `jq` pretty-prints them)'
-csv\t'Comma-separated values with a header line'
-tsv\t'Tab-separated values with a header line (the shape `get -o tsv` prints)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -94,15 +87,18 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l busy-timeout
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l from-file -d 'Read many cursors from PATH (- for stdin): NDJSON, JSON, TSV or CSV, all or nothing' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l input-format -d 'The format of --from-file (default: detected: `{` starts NDJSON, a `{` alone or `[` JSON, a header with a tab TSV, anything else CSV)' -r -f -a "ndjson\t'One JSON object a line (the shape `get -o ndjson` prints)'
+json\t'A JSON array of objects (the shape `get -o json` prints), or objects one after another in any layout (as `jq` pretty-prints them)'
+csv\t'Comma-separated values with a header line'
+tsv\t'Tab-separated values with a header line (the shape `get -o tsv` prints)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l reason -d 'Why (recorded in the history)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l create -d 'Create the cursor if it does not exist'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l allow-rewind -d 'Allow moving the cursor backwards (needs --reason)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l by -d 'Move forward by this many offsets' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l to -d 'Move to this offset (not below the current one)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -113,20 +109,14 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l busy-tim
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l by -d 'Move forward by this many offsets' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l to -d 'Move to this offset (not below the current one)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l reason -d 'Why (recorded in the history)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l create -d 'Create the cursor if it does not exist'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l policy -d 'Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush' -r -f -a "per-message\t''
-per-batch:10\t''
-per-batch:100\t''
-per-batch:1000\t''
-explicit-flush\t''"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l messages -d 'Simulate N processed messages after the cursor\'s offset' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l offsets -d 'Read the next offset of each processed message from PATH, one a line (- for stdin)' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l flush-every -d 'Also flush every M messages, whatever the policy' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l crash-after -d 'Crash after K messages: no final flush; report what a restarted consumer processes again' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l reason -d 'With --commit: why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -137,14 +127,21 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l busy-t
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l policy -d 'Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush' -r -f -a "per-message\t''
+per-batch:10\t''
+per-batch:100\t''
+per-batch:1000\t''
+explicit-flush\t''"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l messages -d 'Simulate N processed messages after the cursor\'s offset' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l offsets -d 'Read the next offset of each processed message from PATH, one a line (- for stdin)' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l flush-every -d 'Also flush every M messages, whatever the policy' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l crash-after -d 'Crash after K messages: no final flush; report what a restarted consumer processes again' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l reason -d 'With --commit: why (recorded in the history)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l compare -d 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l commit -d 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l create -d 'With --commit: create the cursor if it does not exist'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l batch -d 'Only the changes of this batch' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -155,11 +152,11 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l busy-tim
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l batch -d 'Only the changes of this batch' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l batch -d 'Undo every change of this batch, all or nothing' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l since -d 'Undo every change made since TIME, newest first, as one batch: a date (2024-05-01, midnight UTC), a time with its zone (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l reason -d 'Why (recorded in the history; needed when the undo moves a cursor back)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -170,14 +167,13 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l busy-timeou
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l batch -d 'Undo every change of this batch, all or nothing' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l since -d 'Undo every change made since TIME, newest first, as one batch: a date (2024-05-01, midnight UTC), a time with its zone (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l reason -d 'Why (recorded in the history; needed when the undo moves a cursor back)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l skip-moved -d 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l expect -d 'Remove the cursor only if it holds this offset (exit 3 otherwise)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l channel -d 'Only cursors on this channel' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l idle-for -d 'Only cursors not written for at least this long (for example 30days)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l reason -d 'Why (recorded in the history; needed to remove a cursor above 0)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -188,11 +184,13 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l busy-time
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l dry-run -d 'Show what would be removed; write nothing'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l expect -d 'Remove the cursor only if it holds this offset (exit 3 otherwise)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l channel -d 'Only cursors on this channel' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l idle-for -d 'Only cursors not written for at least this long (for example 30days)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l reason -d 'Why (recorded in the history; needed to remove a cursor above 0)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l dry-run -d 'Show what would be removed; write nothing'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l channel -d 'Only the partitions of this channel' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -203,12 +201,13 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l busy-timeou
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l channel -d 'Only the partitions of this channel' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l reason -d 'Why (recorded in the history)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l create -d 'Create TO\'s cursors that do not exist'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l allow-rewind -d 'Allow moving TO\'s cursors backwards (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l dry-run -d 'Show the plan; write nothing'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l idle-for -d 'Count a cursor as idle when it was not written for this long' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -219,10 +218,10 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l busy-ti
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l must-exist -d 'Fail with exit 5 when no consumer matches'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l idle-for -d 'Count a cursor as idle when it was not written for this long' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l must-exist -d 'Fail with exit 5 when no consumer matches'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l to -d 'The store to copy into: a path or a postgres:// URL' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -233,6 +232,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l busy-
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l to -d 'The store to copy into: a path or a postgres:// URL' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
@@ -247,16 +247,16 @@ always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "init" -d 'Create the cursor store at --db'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "get" -d 'Show one cursor, or list cursors'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "history" -d 'Show the recorded changes, oldest first'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "init"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "get"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "set"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "advance"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "flush-sim"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "history"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "undo"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "delete"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "copy"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "describe"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "copy-store"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "completions"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -5,6 +5,10 @@
 //! than a `get` does. What it did that matters here (ignore SIGPIPE, so that
 //! a closed pipe is an error and not death) is done in `cli::main`, and
 //! stdout is flushed here, as the runtime would at exit.
+//!
+//! SQLite's memory statistics are turned off before its first use: nothing
+//! reads them, and keeping them costs a lock and a counter update on every
+//! allocation.
 #![cfg_attr(not(test), no_main)]
 
 mod cli;
@@ -12,6 +16,12 @@ mod cli;
 #[cfg(not(test))]
 #[no_mangle]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: called once, before any connection is opened (SQLite accepts
+    // configuration only before it is initialised; later it returns
+    // SQLITE_MISUSE and changes nothing).
+    unsafe {
+        rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as libc::c_int);
+    }
     let code = cli::main();
     let _ = std::io::Write::flush(&mut std::io::stdout());
     libc::c_int::from(code)

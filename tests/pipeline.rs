@@ -180,6 +180,89 @@ fn a_key_twice_in_one_batch_names_the_first_line() {
     assert_eq!(env.dump(), before);
 }
 
+/// Keys out of order, from a file (read again to check the lines before
+/// the first key out of order), from standard input, and as CSV: every
+/// repeat is refused with the line it first appeared on, wherever it is.
+#[test]
+fn a_key_twice_in_keys_out_of_order_names_the_first_line() {
+    let env = Env::new();
+    let seed: Vec<(&str, String, i64)> = (0..5)
+        .map(|i| ("billing", format!("orders:{i}"), 1))
+        .collect();
+    let seed: Vec<(&str, &str, i64)> = seed.iter().map(|(c, p, o)| (*c, p.as_str(), *o)).collect();
+    env.seed(&seed);
+    let before = env.dump();
+    // Ascending up to line 3, then out of order; line 5 repeats line 2
+    // (before the first key out of order), line 6 repeats line 4 (after it),
+    // line 8 repeats line 7 (right after it).
+    let partitions = [0, 2, 3, 1, 2, 1, 4, 4];
+    let ndjson: String = partitions
+        .iter()
+        .map(|p| line("billing", &format!("orders:{p}"), 5, None))
+        .collect();
+    let csv: String = std::iter::once("consumer,partition_key,offset\n".to_owned())
+        .chain(partitions.iter().map(|p| format!("billing,orders:{p},5\n")))
+        .collect();
+    let expected = |shift: u64| {
+        [(5, 2), (6, 4), (8, 7)].map(|(at, first)| {
+            let p = partitions[at - 1];
+            format!(
+                "line {}: billing:orders:{p}: cursor billing:orders:{p} appears twice in the input: first on line {}",
+                at as u64 + shift,
+                first + shift
+            )
+        })
+    };
+    let file = env.dir.path().join("moves.ndjson");
+    std::fs::write(&file, &ndjson).unwrap();
+    let csv_file = env.dir.path().join("moves.csv");
+    std::fs::write(&csv_file, &csv).unwrap();
+    let runs = [
+        (env.run(&["set", "--from-file", file.to_str().unwrap()]), 0),
+        (
+            env.run_stdin(&["set", "--from-file", "-"], ndjson.clone()),
+            0,
+        ),
+        (
+            env.run(&["set", "--from-file", csv_file.to_str().unwrap()]),
+            1,
+        ),
+        (
+            env.run(&["set", "--from-file", file.to_str().unwrap(), "--dry-run"]),
+            0,
+        ),
+    ];
+    for (out, shift) in runs {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("3 of 8 lines fail"), "{err}");
+        for needle in expected(shift) {
+            assert!(err.contains(&needle), "{needle} in {err}");
+        }
+        assert_eq!(env.dump(), before);
+    }
+}
+
+/// The same keys out of order without a repeat are all applied.
+#[test]
+fn keys_out_of_order_without_a_repeat_are_applied() {
+    let env = Env::new();
+    env.seed(&[
+        ("billing", "orders:0", 1),
+        ("billing", "orders:1", 1),
+        ("billing", "orders:2", 1),
+    ]);
+    let input = [2, 0, 1]
+        .map(|p| line("billing", &format!("orders:{p}"), 7, Some(1)))
+        .concat();
+    let file = env.dir.path().join("moves.ndjson");
+    std::fs::write(&file, input).unwrap();
+    env.ok(&["set", "--from-file", file.to_str().unwrap(), "-q"]);
+    for p in ["orders:0", "orders:1", "orders:2"] {
+        assert_eq!(env.offset("billing", p), Some(7));
+    }
+}
+
 #[test]
 fn a_stale_expect_is_exit_3_and_a_right_one_applies() {
     let env = Env::new();

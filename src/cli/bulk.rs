@@ -1,13 +1,11 @@
 //! `set --from-file`: many cursors in one all-or-nothing transaction, and
 //! the pieces batch writes share (failure lists, batch printing, progress).
 
-use std::collections::hash_map::{Entry as MapEntry, HashMap, RandomState};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::io::{self, BufRead, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::{DryRun, HistoryFilter, Store, StoreExt, StoreReadExt};
+use cursorctl::store::{DryRun, HistoryFilter, Store, StoreExt, StoreRead, StoreReadExt};
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::ProgressBar;
 use serde_json::json;
@@ -154,62 +152,84 @@ pub fn failure_status(kind: ExitKind) -> &'static str {
     }
 }
 
-/// A 128-bit fingerprint of a cursor key: duplicate detection without
-/// keeping a million keys in memory (a false match is about 1 in 10^26).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Fingerprint(u64, u64);
-
-impl Hash for Fingerprint {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0);
-    }
+/// The keys seen so far in one batch, with the line each first appeared on,
+/// in memory that does not grow with the input.
+///
+/// While the keys come in ascending order (the order listings print them
+/// in), a key can only repeat the one just before it, so that one is all
+/// that is kept. From the first key out of order on, the keys go into the
+/// store's set of seen keys (SQLite keeps it in a temporary table, outside
+/// memory); the set is first filled with the keys of the lines already
+/// read, read again from the input file. An input that cannot be read twice
+/// (standard input, a pipe) uses the set from its first line.
+struct SeenKeys<'a> {
+    store: &'a dyn StoreRead,
+    input: &'a Path,
+    format: Option<InputFormat>,
+    rereadable: bool,
+    /// The last key while every key so far was above the one before.
+    last: Option<(CursorKey, u64)>,
+    set: Option<Box<dyn cursorctl::store::SeenKeys + 'a>>,
 }
 
-/// The fingerprint already is a good hash: use it as it is.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-/// The keys seen so far in one batch, with the line each first appeared on.
-struct SeenKeys {
-    hashers: (RandomState, RandomState),
-    lines: HashMap<Fingerprint, u64, BuildHasherDefault<PassThrough>>,
-}
-
-impl SeenKeys {
-    fn new() -> Self {
+impl<'a> SeenKeys<'a> {
+    fn new(store: &'a dyn StoreRead, opts: &'a Options<'_>) -> Self {
+        let rereadable =
+            opts.path.as_os_str() != "-" && std::fs::metadata(opts.path).is_ok_and(|m| m.is_file());
         Self {
-            hashers: (RandomState::new(), RandomState::new()),
-            lines: HashMap::default(),
+            store,
+            input: opts.path,
+            format: opts.format,
+            rereadable,
+            last: None,
+            set: None,
         }
     }
 
     /// Record `key` on `line`; returns the line it was first seen on if it
     /// was seen before.
-    fn first_line(&mut self, key: &CursorKey, line: u64) -> Option<u64> {
-        let fp = Fingerprint(self.hashers.0.hash_one(key), self.hashers.1.hash_one(key));
-        match self.lines.entry(fp) {
-            MapEntry::Occupied(o) => Some(*o.get()),
-            MapEntry::Vacant(v) => {
-                v.insert(line);
-                None
+    fn first_line(&mut self, key: &CursorKey, line: u64) -> anyhow::Result<Option<u64>> {
+        if self.set.is_none() {
+            match &self.last {
+                Some((last, first)) if key == last => return Ok(Some(*first)),
+                Some((last, _)) if key < last => self.start_set(line)?,
+                _ if self.rereadable => {
+                    self.last = Some((key.clone(), line));
+                    return Ok(None);
+                }
+                _ => self.start_set(line)?,
             }
         }
+        let set = self.set.as_mut().expect("the set was just started");
+        Ok(set.first_line(key, line)?)
+    }
+
+    /// Start the set, with the keys of the lines before `line`.
+    fn start_set(&mut self, line: u64) -> anyhow::Result<()> {
+        let mut set = self.store.seen_keys()?;
+        if let Some((last, last_line)) = self.last.take() {
+            let source = source::open(self.input, "--from-file", false)?;
+            let mut lines = LineReader::new(source.reader, self.format);
+            let mut found_last = false;
+            while let Some((number, parsed)) = lines.next_line()? {
+                if number >= line {
+                    break;
+                }
+                if let Ok(entry) = parsed {
+                    found_last |= number == last_line && entry.key == last;
+                    set.first_line(&entry.key, number)?;
+                }
+            }
+            if !found_last {
+                return Err(Failure::usage(format!(
+                    "the input {} changed while it was being read",
+                    self.input.display()
+                ))
+                .into());
+            }
+        }
+        self.set = Some(set);
+        Ok(())
     }
 }
 
@@ -340,7 +360,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             user: &user,
             batch: Some(batch),
         };
-        let mut seen = SeenKeys::new();
+        let mut seen = SeenKeys::new(txn, opts);
         let mut failures = Failures::new("line");
         let (mut changed, mut unchanged) = (0u64, 0u64);
         loop {
@@ -359,7 +379,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
                     continue;
                 }
             };
-            if let Some(first) = seen.first_line(&entry.key, line_no) {
+            if let Some(first) = seen.first_line(&entry.key, line_no)? {
                 let key = entry.key.to_string();
                 let reason = duplicate_reason(&key, first);
                 failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
@@ -457,7 +477,7 @@ fn plan_in(
         ctx.printer(Shape::List)
             .with_header(PlanRecord::fields("line"))
     });
-    let mut seen = SeenKeys::new();
+    let mut seen = SeenKeys::new(store, opts);
     let mut failures = Failures::new("line");
     let (mut total, mut changed, mut unchanged) = (0u64, 0u64, 0u64);
     while let Some((line_no, parsed)) = lines.next_line()? {
@@ -480,7 +500,7 @@ fn plan_in(
             Ok(entry) => {
                 let key = entry.key.to_string();
                 row.new_offset = Some(entry.offset);
-                if let Some(first) = seen.first_line(&entry.key, line_no) {
+                if let Some(first) = seen.first_line(&entry.key, line_no)? {
                     let reason = duplicate_reason(&key, first);
                     failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
                     row.reason = Some(reason);

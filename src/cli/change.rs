@@ -200,7 +200,7 @@ pub fn run_one(
 ) -> anyhow::Result<()> {
     let record = if dry_run {
         let store = ctx.open_read()?;
-        let view = DryRun::new(&*store);
+        let view = DryRun::new(&**store);
         let (old, new) = move_cursor(&view, m)?;
         ChangeRecord {
             id: None,

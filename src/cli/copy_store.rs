@@ -185,7 +185,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             .into());
         }
         let mut sent = Tally::default();
-        visit_all(&*source, &mut |row| {
+        visit_all(&**source, &mut |row| {
             txn.copy_in(row)?;
             match row {
                 CopiedRow::Batch(b) => sent.batch(b),

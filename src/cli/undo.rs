@@ -315,7 +315,7 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
     if dry_run {
         let store = ctx.open_read()?;
         let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = dry_undo(&*store, &change, reason, Run::Dry)?;
+        let row = dry_undo(&**store, &change, reason, Run::Dry)?;
         ctx.note(&format!(
             "dry run: undoing change {id} would leave {} {}; nothing was written",
             row.key.as_deref().unwrap_or_default(),

@@ -136,6 +136,10 @@ impl StoreRead for SqliteStore {
     ) -> Result<(), StoreError> {
         read::visit_consumers(&self.conn, filter, each)
     }
+
+    fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeys + '_>, StoreError> {
+        Ok(Box::new(read::TableSeenKeys::new(&self.conn)?))
+    }
 }
 
 impl DurableStore for SqliteStore {

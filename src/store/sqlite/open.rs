@@ -178,6 +178,11 @@ impl SqliteStore {
         let conn = Connection::open_with_flags(path, flags).map_err(db_err("opening the store"))?;
         set_busy_timeout(&conn, busy_timeout)?;
         check_schema(&conn, path)?;
+        // Parse the schema now, with a plain statement: a first statement
+        // from the statement cache would parse it with SQLite's lookaside
+        // allocator turned off (as it is for persistent statements).
+        conn.prepare("SELECT 1 FROM cursors LIMIT 0")
+            .map_err(db_err("reading the schema"))?;
         if access == Access::ReadWrite {
             configure(&conn)?;
         }

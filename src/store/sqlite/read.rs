@@ -320,3 +320,65 @@ pub(super) fn visit_consumers(
     }
     Ok(())
 }
+
+/// The temporary table of seen keys (a name no store table has, since a
+/// temporary table hides a main table of the same name).
+const CREATE_SEEN: &str = "
+CREATE TEMP TABLE IF NOT EXISTS cursorctl_seen_keys (
+    consumer  TEXT    NOT NULL,
+    channel   TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    line      INTEGER NOT NULL,
+    PRIMARY KEY (consumer, channel, partition)
+) WITHOUT ROWID;
+DELETE FROM temp.cursorctl_seen_keys;";
+const INSERT_SEEN: &str =
+    "INSERT INTO temp.cursorctl_seen_keys VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+const SELECT_SEEN: &str = "SELECT line FROM temp.cursorctl_seen_keys \
+     WHERE consumer = ?1 AND channel = ?2 AND partition = ?3";
+
+/// Seen keys in a temporary table of the connection, which SQLite keeps in
+/// a temporary file behind its own small page cache: memory does not grow
+/// with the input (and the store file is not written).
+pub(super) struct TableSeenKeys<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> TableSeenKeys<'c> {
+    pub(super) fn new(conn: &'c Connection) -> Result<Self, StoreError> {
+        conn.execute_batch(CREATE_SEEN)
+            .map_err(db_err("keeping the keys seen in the input"))?;
+        Ok(Self { conn })
+    }
+}
+
+impl crate::store::SeenKeys for TableSeenKeys<'_> {
+    fn first_line(&mut self, key: &CursorKey, line: u64) -> Result<Option<u64>, StoreError> {
+        let pk = key.partition_key();
+        let added = self
+            .conn
+            .prepare_cached(INSERT_SEEN)
+            .and_then(|mut s| {
+                s.execute(params![
+                    key.consumer().as_str(),
+                    pk.channel().as_str(),
+                    pk.index(),
+                    line
+                ])
+            })
+            .map_err(db_err("keeping the keys seen in the input"))?;
+        if added == 1 {
+            return Ok(None);
+        }
+        self.conn
+            .prepare_cached(SELECT_SEEN)
+            .and_then(|mut s| {
+                s.query_row(
+                    params![key.consumer().as_str(), pk.channel().as_str(), pk.index()],
+                    |r| r.get(0),
+                )
+            })
+            .map(Some)
+            .map_err(db_err("keeping the keys seen in the input"))
+    }
+}

@@ -262,6 +262,10 @@ impl StoreRead for SqliteTxn<'_> {
     ) -> Result<(), StoreError> {
         read::visit_consumers(&self.tx, filter, each)
     }
+
+    fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeys + '_>, StoreError> {
+        Ok(Box::new(read::TableSeenKeys::new(&self.tx)?))
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {

@@ -1,0 +1,79 @@
+//! Link the `cursorctl` binary statically on x86_64 and aarch64 Linux with
+//! glibc, as a static position-independent executable.
+//!
+//! A one-shot command spends much of its time starting: the dynamic loader
+//! maps libc, libm and libgcc_s and applies thousands of relocations.
+//! Cargo's own switch for this (`-C target-feature=+crt-static`) would also
+//! apply to the proc-macro crates unless a `--target` is given, which moves
+//! the binary out of `target/release/`. Instead the binary alone is linked
+//! with `-static-pie`, and a directory of this build's output is put first
+//! on the library search path, holding the static archives under the names
+//! the standard library asks for (`-lgcc_s` becomes `libgcc_eh.a`). The
+//! library and the tests are linked as before. When the toolchain has no
+//! static C library, nothing changes.
+//!
+//! `CURSORCTL_DYNAMIC=1` at build time keeps the binary dynamic.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=CURSORCTL_DYNAMIC");
+    println!("cargo:rerun-if-env-changed=CC");
+    let var = |name: &str| env::var(name).unwrap_or_default();
+    // The C compiler asked for the archives below is the host's.
+    let supported = var("HOST") == var("TARGET")
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu"
+        && matches!(var("CARGO_CFG_TARGET_ARCH").as_str(), "x86_64" | "aarch64")
+        // Already static, by the user's own flags.
+        && !var("CARGO_CFG_TARGET_FEATURE").split(',').any(|f| f == "crt-static")
+        && env::var_os("CURSORCTL_DYNAMIC").is_none();
+    if !supported {
+        return;
+    }
+    // Without the static archives the binary is linked dynamically, as on
+    // every other host: nothing to tell the user.
+    let Some(dir) = static_libs() else {
+        return;
+    };
+    println!("cargo:rustc-link-arg-bins=-static-pie");
+    println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
+}
+
+/// A directory of links to the static archives, under the names the
+/// standard library links; `None` when one is missing.
+fn static_libs() -> Option<PathBuf> {
+    let out = PathBuf::from(env::var_os("OUT_DIR")?).join("static-libs");
+    std::fs::create_dir_all(&out).ok()?;
+    // rcrt1.o is the start file of a static position-independent executable.
+    find("rcrt1.o")?;
+    for (name, archive) in [
+        ("libc.a", "libc.a"),
+        ("libm.a", "libm.a"),
+        ("libpthread.a", "libpthread.a"),
+        ("libdl.a", "libdl.a"),
+        ("librt.a", "librt.a"),
+        ("libutil.a", "libutil.a"),
+        ("libgcc_s.a", "libgcc_eh.a"),
+    ] {
+        let target = find(archive)?;
+        let link = out.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).ok()?;
+    }
+    Some(out)
+}
+
+/// The full path of a file the C compiler links with, if it has it.
+fn find(file: &str) -> Option<PathBuf> {
+    let cc = env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let out = Command::new(cc)
+        .arg(format!("-print-file-name={file}"))
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    (path.is_absolute() && Path::new(&path).exists()).then_some(path)
+}
