@@ -9,7 +9,7 @@ use cursorctl::store::{DryRun, DurableStore, WriteTxn};
 
 use super::bulk::{is_item_failure, Failures};
 use super::change::Audit;
-use super::error::classify;
+use super::error::{classify, ExitKind};
 use super::records::Status;
 
 /// Where an item goes: the transaction while nothing has failed, a view
@@ -66,7 +66,7 @@ impl<'t> BatchRun<'t> {
     pub fn item(
         &mut self,
         number: u64,
-        key: Option<&str>,
+        key: Option<&dyn std::fmt::Display>,
         audit: &Audit<'_>,
         apply: impl FnOnce(Apply<'_>) -> anyhow::Result<Option<Status>>,
     ) -> anyhow::Result<Option<Status>> {
@@ -90,12 +90,20 @@ impl<'t> BatchRun<'t> {
                 Ok(status)
             }
             Err(e) if is_item_failure(&e) => {
+                let key = key.map(ToString::to_string);
                 self.failures
-                    .add(number, key, classify(&e).0, &format!("{e:#}"));
+                    .add(number, key.as_deref(), classify(&e).0, &format!("{e:#}"));
                 Ok(None)
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// List an item refused before it reached the store (bad input, a
+    /// duplicate).
+    pub fn refuse(&mut self, number: u64, key: Option<&str>, kind: ExitKind, reason: &str) {
+        self.total += 1;
+        self.failures.add(number, key, kind, reason);
     }
 
     /// End the batch: the error listing every failure, or what it did.
@@ -106,6 +114,7 @@ impl<'t> BatchRun<'t> {
         Ok(Done {
             id: self.id,
             changed: self.changed,
+            unchanged: self.unchanged,
             total: self.total,
         })
     }
@@ -118,6 +127,8 @@ pub struct Done {
     pub id: i64,
     /// Items that changed their cursor.
     pub changed: u64,
+    /// Items that left their cursor as it was.
+    pub unchanged: u64,
     /// Items in all.
     pub total: u64,
 }

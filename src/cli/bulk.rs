@@ -10,6 +10,7 @@ use cursorctl::{DurabilityError, StoreError};
 use indicatif::ProgressBar;
 use serde_json::json;
 
+use super::batch::{Apply, BatchRun};
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
 use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputError};
 use super::input::{Entry, InputFormat, LineReader};
@@ -353,16 +354,15 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     const ROLLED_BACK: &str = "the bulk write was rolled back; nothing was written";
     // The input is read as it is applied: it cannot run twice.
     let result = store.write_once(|txn| -> anyhow::Result<Applied> {
-        let batch = txn.new_batch("set --from-file", opts.reason, &user)?;
+        let failures = Failures::new("line");
+        let mut run = BatchRun::begin(txn, "set --from-file", opts.reason, &user, failures)?;
         let audit = Audit {
             command: "set",
             reason: opts.reason,
             user: &user,
-            batch: Some(batch),
+            batch: None,
         };
         let mut seen = SeenKeys::new(txn, opts);
-        let mut failures = Failures::new("line");
-        let (mut changed, mut unchanged) = (0u64, 0u64);
         loop {
             let next = match first.take() {
                 Some(line) => Some(line),
@@ -375,56 +375,35 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             let entry = match parsed {
                 Ok(entry) => entry,
                 Err(bad) => {
-                    failures.add(line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
+                    run.refuse(line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
                     continue;
                 }
             };
             if let Some(first) = seen.first_line(&entry.key, line_no)? {
                 let key = entry.key.to_string();
                 let reason = duplicate_reason(&key, first);
-                failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
+                run.refuse(line_no, Some(&key), ExitKind::Usage, &reason);
                 continue;
             }
             let m = opts.move_for(&entry);
-            // After a failure nothing will be committed: keep checking the
-            // remaining lines, but through a view that writes nothing.
-            let outcome = if failures.is_empty() {
-                apply_in(txn, &m, &audit).map(|r| Some(r.status))
-            } else {
-                move_cursor(&DryRun::new(txn), &m).map(|_| None)
-            };
-            match outcome {
-                Ok(Some(Status::Unchanged)) => {
-                    if !ctx.global.quiet {
-                        kept.push((changed + unchanged, entry.key, entry.offset));
-                    }
-                    unchanged += 1;
-                }
-                Ok(Some(_)) => changed += 1,
-                Ok(None) => {}
-                Err(e) if is_item_failure(&e) => {
-                    let kind = classify(&e).0;
-                    failures.add(
-                        line_no,
-                        Some(&entry.key.to_string()),
-                        kind,
-                        &format!("{e:#}"),
-                    );
-                }
-                Err(e) => return Err(e),
+            let position = run.changed + run.unchanged;
+            let status = run.item(line_no, Some(&entry.key), &audit, |apply| match apply {
+                Apply::Write(txn, audit) => apply_in(txn, &m, audit).map(|r| Some(r.status)),
+                Apply::Check(view) => move_cursor(view, &m).map(|_| None),
+            })?;
+            if status == Some(Status::Unchanged) && !ctx.global.quiet {
+                kept.push((position, entry.key, entry.offset));
             }
         }
-        if !failures.is_empty() {
-            return Err(failures.into_error(total, "nothing was written"));
-        }
-        if changed == 0 {
+        let done = run.finish()?;
+        if done.changed == 0 {
             return Err(NothingChanged.into());
         }
         interrupt.check(ROLLED_BACK)?;
         Ok(Applied {
-            batch,
-            changed,
-            unchanged,
+            batch: done.id,
+            changed: done.changed,
+            unchanged: done.unchanged,
         })
     });
     progress.finish();

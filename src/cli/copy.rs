@@ -129,11 +129,15 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         };
         for (n, (key, offset)) in pairs.iter().enumerate() {
             let m = movement(args, key, *offset);
-            let text = key.to_string();
-            run.item(n as u64 + 1, Some(&text), &audit, |apply| match apply {
-                Apply::Write(txn, audit) => apply_in(txn, &m, audit).map(|r| Some(r.status)),
-                Apply::Check(view) => move_cursor(view, &m).map(|_| None),
-            })?;
+            run.item(
+                n as u64 + 1,
+                Some(key as &dyn std::fmt::Display),
+                &audit,
+                |apply| match apply {
+                    Apply::Write(txn, audit) => apply_in(txn, &m, audit).map(|r| Some(r.status)),
+                    Apply::Check(view) => move_cursor(view, &m).map(|_| None),
+                },
+            )?;
         }
         run.finish()
     })?;

@@ -191,17 +191,21 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             batch: None,
         };
         for (n, (key, expected)) in targets.iter().enumerate() {
-            let text = key.to_string();
-            run.item(n as u64 + 1, Some(&text), &audit, |apply| match apply {
-                Apply::Write(txn, audit) => remove(txn, key, *expected, audit),
-                Apply::Check(view) => {
-                    check(view, key, *expected)?;
-                    match rewind_refusal(key, *expected, reason) {
-                        Some(refused) => Err(refused),
-                        None => Ok(None),
+            run.item(
+                n as u64 + 1,
+                Some(key as &dyn std::fmt::Display),
+                &audit,
+                |apply| match apply {
+                    Apply::Write(txn, audit) => remove(txn, key, *expected, audit),
+                    Apply::Check(view) => {
+                        check(view, key, *expected)?;
+                        match rewind_refusal(key, *expected, reason) {
+                            Some(refused) => Err(refused),
+                            None => Ok(None),
+                        }
                     }
-                }
-            })?;
+                },
+            )?;
         }
         run.finish().map(Some)
     })?;

@@ -450,7 +450,7 @@ fn run_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
         };
         for &id in &ids {
             let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
-            let key = key_of(&change).map(|k| k.to_string()).ok();
+            let key = key_of(&change).ok();
             let mut skip = |e: anyhow::Error| -> anyhow::Result<Option<Status>> {
                 if opts.skip_moved && moved_since(&e) {
                     skipped.push(format!("change {id}: {e:#}"));
@@ -461,7 +461,7 @@ fn run_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
             };
             run.item(
                 id.unsigned_abs(),
-                key.as_deref(),
+                key.as_ref().map(|k| k as &dyn std::fmt::Display),
                 &audit,
                 |target| match target {
                     Apply::Write(txn, audit) => match plan_undo(txn, &change, reason, Run::Real) {
