@@ -445,7 +445,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__get)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --idle-for --must-exist --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --idle-for --must-exist --watch --count --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +476,14 @@ _cursorctl() {
                     return 0
                     ;;
                 --idle-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

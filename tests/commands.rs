@@ -401,3 +401,68 @@ fn skip_moved_leaves_the_cursors_someone_else_moved_and_lists_them() {
     assert_eq!(env.offset("new", "audit:1"), None, "put back: removed");
     env.fails(2, &["undo", "3", "--skip-moved"]);
 }
+
+#[test]
+fn get_watch_shows_each_cursors_change_and_rate_per_read() {
+    let env = seeded();
+    let mut watch = env
+        .std_cmd()
+        .args([
+            "get",
+            "old",
+            "--watch=300ms",
+            "--count",
+            "3",
+            "-o",
+            "ndjson",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    env.ok(&["advance", "old", "orders:2", "--by", "30", "-q"]);
+    let out = watch.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 9, "three cursors, three reads");
+    let of = |tick: u64, key: &str| {
+        rows.iter()
+            .find(|r| r["tick"] == tick && r["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(1, "old:orders:2")["change"], serde_json::Value::Null);
+    // The advance landed between the first read and the last.
+    let moved: i64 = (2..=3)
+        .map(|t| of(t, "old:orders:2")["change"].as_i64().unwrap())
+        .sum();
+    assert_eq!(moved, 30);
+    assert_eq!(of(3, "old:orders:2")["offset"], 30);
+    assert_eq!(of(3, "old:audit:1")["change"], 0);
+}
+
+#[test]
+fn get_watch_ends_with_exit_0_on_ctrl_c() {
+    let env = seeded();
+    let watch = env
+        .std_cmd()
+        .args(["get", "--watch=100ms", "-o", "tsv"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    // SAFETY: sending a signal to a child process we own.
+    unsafe {
+        libc::kill(i32::try_from(watch.id()).unwrap(), libc::SIGINT);
+    }
+    let out = watch.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("old:orders:1"));
+    env.fails(2, &["get", "--count", "2"]);
+}

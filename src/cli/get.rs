@@ -27,7 +27,9 @@ Examples:
   cursorctl get billing orders:3 -o value        just its offset, for $(...)
   cursorctl get billing                          every cursor of a consumer
   cursorctl get --channel orders -o ndjson       every cursor on a channel, one JSON object a line
-  cursorctl get --idle-for 15m                   cursors not written for 15 minutes (stuck consumers)")]
+  cursorctl get --idle-for 15m                   cursors not written for 15 minutes (stuck consumers)
+  cursorctl get billing --watch                  offsets, change and rate, redrawn every 2s
+  cursorctl get billing --watch=10s --count 6 -o ndjson   one record set every 10s, six times")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
     #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
@@ -49,6 +51,17 @@ pub struct Args {
     /// nothing matches)
     #[arg(long)]
     pub must_exist: bool,
+
+    /// Re-read every INTERVAL (--watch alone: 2s) and show each cursor's
+    /// offset, its change since the last read, the rate (offsets/s) and how
+    /// long it has been idle; on a terminal the table is redrawn in place,
+    /// elsewhere one record set is written per read. Ctrl-C stops (exit 0)
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_duration, conflicts_with = "must_exist")]
+    pub watch: Option<Duration>,
+
+    /// With --watch: stop after N reads
+    #[arg(long, value_name = "N", requires = "watch", value_parser = super::limit_arg)]
+    pub count: Option<u64>,
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -66,6 +79,26 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .into());
     }
     let store = ctx.open_read()?;
+    if let Some(interval) = args.watch {
+        let filter = CursorFilter {
+            consumer: consumer.as_ref().map(|c| c.as_str().to_owned()),
+            channel: match &partition_key {
+                Some(pk) => Some(pk.channel().as_str().to_owned()),
+                None => args.channel.as_ref().map(|c| c.as_str().to_owned()),
+            },
+            updated_before: None,
+        };
+        let only = match (&consumer, &partition_key) {
+            (Some(c), Some(pk)) => Some(CursorKey::new(c.clone(), pk.clone())),
+            _ => None,
+        };
+        let watch = super::watch::Watch {
+            interval,
+            count: args.count,
+            only,
+        };
+        return super::watch::run(ctx, &**store, &filter, &watch);
+    }
     if let (Some(consumer), Some(pk)) = (&consumer, &partition_key) {
         let key = CursorKey::new(consumer.clone(), pk.clone());
         let record = match store.cursor(&key)? {

@@ -24,6 +24,7 @@ mod records;
 mod set;
 mod source;
 mod undo;
+mod watch;
 
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
