@@ -405,7 +405,7 @@ fn skip_moved_leaves_the_cursors_someone_else_moved_and_lists_them() {
 #[test]
 fn get_watch_shows_each_cursors_change_and_rate_per_read() {
     let env = seeded();
-    let mut watch = env
+    let watch = env
         .std_cmd()
         .args([
             "get",
