@@ -94,6 +94,18 @@ _cursorctl() {
             cursorctl__subcmd__help,undo)
                 cmd="cursorctl__subcmd__help__subcmd__undo"
                 ;;
+            cursorctl__subcmd__history,help)
+                cmd="cursorctl__subcmd__history__subcmd__help"
+                ;;
+            cursorctl__subcmd__history,prune)
+                cmd="cursorctl__subcmd__history__subcmd__prune"
+                ;;
+            cursorctl__subcmd__history__subcmd__help,help)
+                cmd="cursorctl__subcmd__history__subcmd__help__subcmd__help"
+                ;;
+            cursorctl__subcmd__history__subcmd__help,prune)
+                cmd="cursorctl__subcmd__history__subcmd__help__subcmd__prune"
+                ;;
             *)
                 ;;
         esac
@@ -691,7 +703,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --limit --since --batch --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --limit --since --batch --help prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +739,90 @@ _cursorctl() {
                     ;;
                 --batch)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__history__subcmd__help)
+            opts="prune help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__history__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__history__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__history__subcmd__prune)
+            opts="-o -q -h --before --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

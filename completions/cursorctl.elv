@@ -138,6 +138,30 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand prune 'Delete the history older than a time, never half a batch'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;history;prune'= {
+            cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone'
+            cand --reason 'Why (recorded with the prune)'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --dry-run 'Say how much would be deleted; delete nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;history;help'= {
+            cand prune 'Delete the history older than a time, never half a batch'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;history;help;prune'= {
+        }
+        &'cursorctl;history;help;help'= {
         }
         &'cursorctl;undo'= {
             cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'

@@ -144,21 +144,40 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l compar
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l commit -d 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l create -d 'With --commit: create the cursor if it does not exist'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -l batch -d 'Only the changes of this batch' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l batch -d 'Only the changes of this batch' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "prune" -d 'Delete the history older than a time, never half a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l before -d 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l reason -d 'Why (recorded with the prune)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say how much would be deleted; delete nothing'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete the history older than a time, never half a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'

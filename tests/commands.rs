@@ -466,3 +466,63 @@ fn get_watch_ends_with_exit_0_on_ctrl_c() {
         .contains("old:orders:1"));
     env.fails(2, &["get", "--count", "2"]);
 }
+
+#[test]
+fn history_prune_deletes_old_history_but_never_half_a_batch() {
+    let env = seeded();
+    // A bulk write whose batch straddles the prune time: one change is
+    // made old, the other stays new.
+    let out = env.run_stdin(
+        &["set", "--from-file", "-", "--create", "-q"],
+        "{\"key\":\"bulk:o:1\",\"offset\":1}\n{\"key\":\"bulk:o:2\",\"offset\":2}\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let conn = env.conn();
+    conn.execute(
+        "UPDATE history SET at = 1000 WHERE consumer IN ('old', 'keep') OR (consumer = 'bulk' AND partition = 1)",
+        [],
+    )
+    .unwrap();
+    conn.execute("UPDATE batches SET at = 1000", []).unwrap();
+    let before = env.dump();
+    let plan = env.ok(&[
+        "history",
+        "prune",
+        "--before",
+        "2000-01-01",
+        "--dry-run",
+        "-o",
+        "json",
+    ]);
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    assert_eq!(plan["changes"], 4, "the seeded changes, not the half batch");
+    assert_eq!(plan["batches"], 0);
+    assert_eq!(env.dump(), before, "a dry run deletes nothing");
+    let done = env.ok(&["history", "prune", "--before", "2000-01-01", "-o", "json"]);
+    let done: serde_json::Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(done["changes"], 4);
+    let rows = env.ok(&["history", "-o", "ndjson"]);
+    let keys: Vec<String> = rows
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(keys, ["bulk:o:1", "bulk:o:2"], "the batch is kept whole");
+    // The prune is recorded as a batch of its own.
+    let recorded: String = env
+        .conn()
+        .query_row(
+            "SELECT command FROM batches ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(recorded.starts_with("history prune --before"), "{recorded}");
+    // Cursors are untouched.
+    assert_eq!(env.offset("old", "orders:1"), Some(5));
+    env.fails(2, &["history", "prune"]);
+}

@@ -10,8 +10,8 @@ use std::time::Duration;
 use cursorctl::key::{CursorKey, PartitionKey};
 use cursorctl::store::{self, Access, InitOutcome, StoreLocation};
 use cursorctl::{
-    ChangeInput, ConsumerCursor, CursorFilter, DurabilityError, HistoryFilter, Store, StoreError,
-    StoreExt, StoreReadExt, WriteTxn,
+    ChangeInput, ConsumerCursor, CursorFilter, DurabilityError, HistoryFilter, HistoryRow, Store,
+    StoreError, StoreExt, StoreReadExt, WriteTxn,
 };
 use proptest::prelude::*;
 
@@ -747,6 +747,59 @@ fn read_only_store_refuses_writes(backend: TestBackend) {
     );
 }
 
+/// Pruning the history never takes half a batch, and takes a batch with
+/// its last change (rows copied in with their times, so the times are
+/// known).
+fn history_prune_keeps_batches_whole(backend: TestBackend) {
+    use cursorctl::store::{BatchRow, CopiedRow};
+    let fixture = backend.fresh();
+    let store = fixture.open();
+    let change = |id: i64, at: i64, batch: Option<i64>| HistoryRow {
+        id,
+        at,
+        consumer: "billing".into(),
+        channel: "orders".into(),
+        partition: 3,
+        old_offset: None,
+        new_offset: Some(1),
+        command: "test".into(),
+        reason: None,
+        user: "tester".into(),
+        batch,
+    };
+    store
+        .write(|txn| -> Result<(), StoreError> {
+            txn.copy_in(CopiedRow::Batch(&BatchRow {
+                id: 1,
+                at: 1000,
+                command: "test".into(),
+                reason: None,
+                user: "tester".into(),
+            }))?;
+            txn.copy_in(CopiedRow::Change(&change(1, 1000, None)))?;
+            txn.copy_in(CopiedRow::Change(&change(2, 1000, Some(1))))?;
+            txn.copy_in(CopiedRow::Change(&change(3, 5000, Some(1))))?;
+            txn.finish_copy()
+        })
+        .unwrap();
+    assert_eq!(store.prunable_history(3000).unwrap(), (1, 0));
+    let pruned = store.write(|txn| txn.prune_history(3000)).unwrap();
+    assert_eq!(pruned, (1, 0));
+    assert_eq!(history_ids(&*store, &HistoryFilter::default()), [2, 3]);
+    assert_eq!(store.prunable_history(6000).unwrap(), (2, 1));
+    let pruned = store.write(|txn| txn.prune_history(6000)).unwrap();
+    assert_eq!(pruned, (2, 1));
+    assert!(history_ids(&*store, &HistoryFilter::default()).is_empty());
+    let mut batches = 0;
+    store
+        .visit_batches(&mut |_| {
+            batches += 1;
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(batches, 0);
+}
+
 /// One module per backend, one test per case in each.
 macro_rules! contract_tests {
     ($($case:ident),* $(,)?) => {
@@ -780,6 +833,7 @@ contract_tests!(
     init_and_open_refusals,
     updated_at_follows_every_write,
     read_only_store_refuses_writes,
+    history_prune_keeps_batches_whole,
 );
 
 /// Under `SERIALIZABLE` (forced by a connection option) PostgreSQL aborts

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cursorctl::key::PartitionKey;
 use cursorctl::parse_duration;
-use cursorctl::store::{HistoryFilter, StoreReadExt};
+use cursorctl::store::{HistoryFilter, StoreExt, StoreReadExt};
 
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
@@ -26,8 +26,13 @@ Examples:
   cursorctl history billing orders:3 --limit 5       the last five changes of one cursor
   cursorctl history billing --since 1h               a consumer's changes in the last hour
   cursorctl history --since 2024-05-01T00:00:00Z -o ndjson
-  cursorctl history --batch 7                        the changes of one bulk write")]
+  cursorctl history --batch 7                        the changes of one bulk write
+  cursorctl history prune --before 90d --dry-run     how much history is older than 90 days")]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub action: Option<Action>,
+
     /// Only this consumer (or only this cursor, by its full key
     /// CONSUMER:CHANNEL:INDEX)
     #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
@@ -51,6 +56,105 @@ pub struct Args {
     /// Only the changes of this batch
     #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true)]
     pub batch: Option<i64>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    Prune(PruneArgs),
+}
+
+/// Delete the history older than a time, never half a batch
+///
+/// Deletes the recorded changes made before --before, and the batches left
+/// with no change. A batch with any change at or after --before is kept
+/// whole, so `undo --batch` never meets half a batch. The prune itself is
+/// recorded, as a batch of its own with no changes (`history prune
+/// --before TIME` in its command). Cursors are not touched.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  cursorctl history prune --before 90d --dry-run
+  cursorctl history prune --before 2024-01-01 --reason 'keep one quarter of history'")]
+pub struct PruneArgs {
+    /// Delete the changes made before TIME: a duration meaning that long ago
+    /// (90d), a date (2024-05-01, midnight UTC) or a time with its zone
+    #[arg(long, value_name = "TIME", value_parser = parse_since, allow_hyphen_values = true)]
+    pub before: i64,
+
+    /// Why (recorded with the prune)
+    #[arg(long, value_name = "TEXT", value_parser = super::reason_arg, allow_hyphen_values = true)]
+    pub reason: Option<String>,
+
+    /// Say how much would be deleted; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+struct PruneRecord {
+    before: i64,
+    changes: u64,
+    batches: u64,
+    batch: Option<i64>,
+    dry_run: bool,
+}
+
+impl super::output::Record for PruneRecord {
+    fn fields(
+        &self,
+        visit: &mut dyn FnMut(&'static str, super::output::Field<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use super::output::Field;
+        visit("before", Field::Time(Some(self.before)))?;
+        visit("changes", Field::U64(self.changes))?;
+        visit("batches", Field::U64(self.batches))?;
+        visit("batch", Field::OptI64(self.batch))?;
+        visit("dry_run", Field::Bool(self.dry_run))
+    }
+
+    fn table_columns(&self) -> &'static [&'static str] {
+        &["before", "changes", "batches", "batch"]
+    }
+
+    fn value(&self) -> super::output::Field<'_> {
+        super::output::Field::U64(self.changes)
+    }
+}
+
+fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
+    let before = args.before;
+    let when = super::output::format_time(before);
+    if args.dry_run {
+        let store = ctx.open_read()?;
+        let (changes, batches) = store.prunable_history(before)?;
+        ctx.note(&format!(
+            "dry run: {changes} change(s) and {batches} batch(es) are older than {when}; nothing was deleted"
+        ));
+        return ctx.print_one(&PruneRecord {
+            before,
+            changes,
+            batches,
+            batch: None,
+            dry_run: true,
+        });
+    }
+    let store = ctx.open_write()?;
+    let user = Context::user();
+    let label = format!("history prune --before {when}");
+    let (changes, batches, batch) = store.write(|txn| -> anyhow::Result<(u64, u64, i64)> {
+        let (changes, batches) = txn.prune_history(before)?;
+        let batch = txn.new_batch(&label, args.reason.as_deref(), &user)?;
+        Ok((changes, batches, batch))
+    })?;
+    ctx.note(&format!(
+        "deleted {changes} change(s) and {batches} batch(es) older than {when}; the prune is recorded as batch {batch}"
+    ));
+    ctx.print_one(&PruneRecord {
+        before,
+        changes,
+        batches,
+        batch: Some(batch),
+        dry_run: false,
+    })
 }
 
 /// Milliseconds since the Unix epoch on this host's clock.
@@ -126,6 +230,9 @@ fn split_utc_offset(input: &str) -> (&str, Option<i64>) {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    if let Some(Action::Prune(prune_args)) = &args.action {
+        return prune(ctx, prune_args);
+    }
     let (consumer, partition_key) = match &args.consumer {
         Some(c) => {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;

@@ -227,6 +227,14 @@ pub trait Store: StoreRead + DurableStore {
     fn busy_timeout(&self) -> Duration {
         DEFAULT_BUSY_TIMEOUT
     }
+
+    /// What [`WriteTxn::prune_history`] would remove for `before`: (changes,
+    /// batches).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError>;
 }
 
 /// A read snapshot of a store; ends when dropped.
@@ -305,6 +313,16 @@ pub trait WriteTxn: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError>;
+
+    /// Delete the history older than `before` (ms since the epoch), never
+    /// half a batch: a batch with a change at or after `before` is kept
+    /// whole, and a batch goes when its last change goes. Returns (changes,
+    /// batches) removed.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn prune_history(&self, before: i64) -> Result<(u64, u64), StoreError>;
 
     /// Write a row copied from another store as it is, with its id and
     /// times (`copy-store` into an empty store).

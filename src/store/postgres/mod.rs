@@ -343,4 +343,8 @@ impl Store for PostgresStore {
     fn busy_timeout(&self) -> Duration {
         self.busy_timeout
     }
+
+    fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
+        read::prunable_history(self, before)
+    }
 }

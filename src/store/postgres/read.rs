@@ -276,3 +276,41 @@ pub(super) fn visit_consumers(
         }))
     })
 }
+
+/// Changes older than $1 outside any batch with a change at or after $1.
+const PRUNABLE_CHANGES: &str = "FROM history WHERE at < $1 AND (batch IS NULL OR batch NOT IN \
+     (SELECT batch FROM history WHERE batch IS NOT NULL GROUP BY batch HAVING max(at) >= $1))";
+
+pub(super) fn prunable_history(
+    store: &PostgresStore,
+    before: i64,
+) -> Result<(u64, u64), StoreError> {
+    let sql = format!(
+        "SELECT (SELECT count(*) {PRUNABLE_CHANGES}), \
+                (SELECT count(*) FROM batches WHERE at < $1 AND id NOT IN \
+                   (SELECT batch FROM history WHERE batch IS NOT NULL AND id NOT IN \
+                      (SELECT id {PRUNABLE_CHANGES})))"
+    );
+    let row = store
+        .client
+        .borrow_mut()
+        .query_one(sql.as_str(), &[&before])
+        .map_err(|e| store.error("counting the history to prune", e))?;
+    let n = |v: i64| v.unsigned_abs();
+    Ok((n(row.get(0)), n(row.get(1))))
+}
+
+pub(super) fn prune_history(store: &PostgresStore, before: i64) -> Result<(u64, u64), StoreError> {
+    let mut client = store.client.borrow_mut();
+    let changes = client
+        .execute(format!("DELETE {PRUNABLE_CHANGES}").as_str(), &[&before])
+        .map_err(|e| store.error("pruning the history", e))?;
+    let batches = client
+        .execute(
+            "DELETE FROM batches WHERE at < $1 AND id NOT IN \
+             (SELECT batch FROM history WHERE batch IS NOT NULL)",
+            &[&before],
+        )
+        .map_err(|e| store.error("pruning the history", e))?;
+    Ok((changes, batches))
+}

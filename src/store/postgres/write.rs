@@ -263,6 +263,10 @@ impl WriteTxn for PostgresTxn<'_> {
         read::batch_change_ids(self.store, batch)
     }
 
+    fn prune_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
+        read::prune_history(self.store, before)
+    }
+
     fn copy_in(&self, row: CopiedRow<'_>) -> Result<(), StoreError> {
         let fallback_now = match row {
             CopiedRow::Cursor(c) if c.updated_at.is_none() => self.now_ms(),

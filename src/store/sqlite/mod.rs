@@ -191,6 +191,10 @@ impl Store for SqliteStore {
     fn busy_timeout(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
+
+    fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
+        read::prunable_history(&self.conn, before)
+    }
 }
 
 #[cfg(test)]

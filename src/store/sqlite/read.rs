@@ -382,3 +382,38 @@ impl crate::store::SeenKeys for TableSeenKeys<'_> {
             .map_err(db_err("keeping the keys seen in the input"))
     }
 }
+
+/// Changes older than ?1 outside any batch with a change at or after ?1.
+const PRUNABLE_CHANGES: &str = "FROM history WHERE at < ?1 AND (batch IS NULL OR batch NOT IN \
+     (SELECT batch FROM history WHERE batch IS NOT NULL GROUP BY batch HAVING max(at) >= ?1))";
+
+/// What a prune before `before` would remove: (changes, batches).
+pub(super) fn prunable_history(conn: &Connection, before: i64) -> Result<(u64, u64), StoreError> {
+    let count = |sql: &str| -> Result<u64, StoreError> {
+        conn.query_row(sql, [before], |r| r.get::<_, i64>(0))
+            .map(|n| n.unsigned_abs())
+            .map_err(db_err("counting the history to prune"))
+    };
+    let changes = count(&format!("SELECT count(*) {PRUNABLE_CHANGES}"))?;
+    let batches = count(&format!(
+        "SELECT count(*) FROM batches WHERE at < ?1 AND id NOT IN \
+         (SELECT batch FROM history WHERE batch IS NOT NULL AND id NOT IN \
+          (SELECT id {PRUNABLE_CHANGES}))"
+    ))?;
+    Ok((changes, batches))
+}
+
+/// Delete what [`prunable_history`] counts.
+pub(super) fn prune_history(conn: &Connection, before: i64) -> Result<(u64, u64), StoreError> {
+    let changes = conn
+        .execute(&format!("DELETE {PRUNABLE_CHANGES}"), [before])
+        .map_err(db_err("pruning the history"))?;
+    let batches = conn
+        .execute(
+            "DELETE FROM batches WHERE at < ?1 AND id NOT IN \
+             (SELECT batch FROM history WHERE batch IS NOT NULL)",
+            [before],
+        )
+        .map_err(db_err("pruning the history"))?;
+    Ok((changes as u64, batches as u64))
+}

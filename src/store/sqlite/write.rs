@@ -367,6 +367,10 @@ impl WriteTxn for SqliteTxn<'_> {
         read::batch_change_ids(&self.tx, batch)
     }
 
+    fn prune_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
+        read::prune_history(&self.tx, before)
+    }
+
     fn copy_in(&self, row: crate::store::CopiedRow<'_>) -> Result<(), StoreError> {
         use crate::store::CopiedRow;
         let offset = |o: u64| i64::try_from(o).unwrap_or(i64::MAX);
