@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use super::error::Failure;
 use super::json_records::JsonScan;
-use super::source::read_failed;
+use super::source::Lines;
 
 /// The format of bulk input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -74,15 +74,10 @@ struct CsvColumns {
 
 /// Reads input lines one at a time into a reused buffer.
 pub struct LineReader<R> {
-    reader: R,
-    buf: Vec<u8>,
-    line_no: u64,
-    bytes: u64,
+    lines: Lines<R>,
     format: Option<InputFormat>,
     csv: Option<CsvColumns>,
     fields: Vec<(usize, usize, bool)>,
-    /// How read errors name the input.
-    name: String,
     array: JsonScan,
 }
 
@@ -91,14 +86,10 @@ impl<R: BufRead> LineReader<R> {
     /// first non-blank line (`{` means NDJSON, anything else a CSV header).
     pub fn new(reader: R, format: Option<InputFormat>) -> Self {
         Self {
-            reader,
-            buf: Vec::with_capacity(256),
-            line_no: 0,
-            bytes: 0,
+            lines: Lines::new(reader, "the input".to_owned()),
             format,
             csv: None,
             fields: Vec::new(),
-            name: "the input".to_owned(),
             array: JsonScan::default(),
         }
     }
@@ -106,13 +97,13 @@ impl<R: BufRead> LineReader<R> {
     /// Name the input in read errors (`--from-file moves.csv`).
     #[must_use]
     pub fn named(mut self, name: String) -> Self {
-        self.name = name;
+        self.lines.name = name;
         self
     }
 
     /// Bytes read so far.
     pub const fn bytes_read(&self) -> u64 {
-        self.bytes
+        self.lines.bytes
     }
 
     /// The next non-blank line, or `None` at the end of the input.
@@ -125,22 +116,10 @@ impl<R: BufRead> LineReader<R> {
             return self.next_element();
         }
         loop {
-            self.buf.clear();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|e| read_failed(&self.name, &e))?;
-            if n == 0 {
+            if !self.lines.advance()? {
                 return Ok(None);
             }
-            self.bytes += n as u64;
-            self.line_no += 1;
-            let mut line = self.buf.as_slice();
-            if self.line_no == 1 {
-                line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-            }
-            line = line.strip_suffix(b"\n").unwrap_or(line);
-            line = line.strip_suffix(b"\r").unwrap_or(line);
+            let line = self.lines.text();
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -154,14 +133,14 @@ impl<R: BufRead> LineReader<R> {
                 }
                 InputFormat::Csv | InputFormat::Tsv if self.csv.is_none() => {
                     let tabs = format == InputFormat::Tsv;
-                    self.csv = Some(csv_header(line, self.line_no, tabs)?);
+                    self.csv = Some(csv_header(line, self.lines.number, tabs)?);
                     continue;
                 }
                 InputFormat::Csv | InputFormat::Tsv => {
                     parse_csv_line(self.csv.as_ref(), &mut self.fields, line)
                 }
             };
-            return Ok(Some((self.line_no, parsed)));
+            return Ok(Some((self.lines.number, parsed)));
         }
     }
 
@@ -172,20 +151,13 @@ impl<R: BufRead> LineReader<R> {
             if self.array.broken {
                 return Ok(None);
             }
-            if self.array.pos >= self.buf.len() {
-                self.buf.clear();
-                let n = self
-                    .reader
-                    .read_until(b'\n', &mut self.buf)
-                    .map_err(|e| read_failed(&self.name, &e))?;
-                if n == 0 {
-                    return Ok(self.array.end(self.line_no));
+            if self.array.pos >= self.lines.buf.len() {
+                if !self.lines.advance()? {
+                    return Ok(self.array.end(self.lines.number));
                 }
-                self.bytes += n as u64;
-                self.line_no += 1;
                 self.array.pos = self.bom_len();
             }
-            if let Some(found) = self.array.scan(&self.buf, self.line_no) {
+            if let Some(found) = self.array.scan(&self.lines.buf, self.lines.number) {
                 return Ok(Some(found));
             }
         }
@@ -193,7 +165,7 @@ impl<R: BufRead> LineReader<R> {
 
     /// The length of a byte order mark at the start of the input.
     fn bom_len(&self) -> usize {
-        if self.line_no == 1 && self.buf.starts_with(b"\xef\xbb\xbf") {
+        if self.lines.number == 1 && self.lines.buf.starts_with(b"\xef\xbb\xbf") {
             3
         } else {
             0

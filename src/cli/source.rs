@@ -69,3 +69,60 @@ pub fn read_failed(name: &str, e: &io::Error) -> anyhow::Error {
         .map_or(text.as_str(), |(head, _)| head);
     Failure::usage(format!("cannot read {name}: {text}")).into()
 }
+
+/// The lines of an input, numbered from 1, with the bytes read so far: the
+/// one line reader under every input format (`set --from-file`'s entries,
+/// `flush-sim --offsets`).
+pub struct Lines<R> {
+    reader: R,
+    /// The current line, with its line end.
+    pub buf: Vec<u8>,
+    /// The number of the current line (0 before the first).
+    pub number: u64,
+    /// Bytes read so far.
+    pub bytes: u64,
+    /// How read errors name the input.
+    pub name: String,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub fn new(reader: R, name: String) -> Self {
+        Self {
+            reader,
+            buf: Vec::with_capacity(256),
+            number: 0,
+            bytes: 0,
+            name,
+        }
+    }
+
+    /// Read the next line into `buf`; `false` at the end of the input.
+    ///
+    /// # Errors
+    ///
+    /// A failed read, naming the input (exit 2).
+    pub fn advance(&mut self) -> anyhow::Result<bool> {
+        self.buf.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| read_failed(&self.name, &e))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.bytes += n as u64;
+        self.number += 1;
+        Ok(true)
+    }
+
+    /// The current line without its line end (`\n` or `\r\n`) and, on
+    /// the first line, without a byte order mark.
+    pub fn text(&self) -> &[u8] {
+        let mut line = self.buf.as_slice();
+        if self.number == 1 {
+            line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        }
+        line = line.strip_suffix(b"\n").unwrap_or(line);
+        line.strip_suffix(b"\r").unwrap_or(line)
+    }
+}

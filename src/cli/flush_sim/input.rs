@@ -8,7 +8,7 @@ use cursorctl::parse_offset;
 use cursorctl::sim::message_offsets;
 
 use super::super::error::Failure;
-use super::super::source::{self, read_failed, Source};
+use super::super::source::{self, Lines, Source};
 use super::args::Args;
 
 /// Where the next offsets come from.
@@ -87,28 +87,23 @@ impl Input {
 /// Offsets parsed from lines, with line numbers in errors; one line buffer
 /// is reused, so reading allocates nothing per line.
 pub(super) struct LineOffsets<R> {
-    name: String,
-    reader: R,
-    buf: Vec<u8>,
-    line: u64,
+    lines: Lines<R>,
     done: bool,
 }
 
 impl<R: BufRead> LineOffsets<R> {
     pub(super) fn new(name: String, reader: R) -> Self {
         Self {
-            name,
-            reader,
-            buf: Vec::with_capacity(32),
-            line: 0,
+            lines: Lines::new(reader, name),
             done: false,
         }
     }
 
     pub(super) fn bad(&mut self, message: String) -> anyhow::Error {
         self.done = true;
-        Failure::usage(format!("{} line {}: {message}", self.name, self.line))
-            .with("line", self.line)
+        let line = self.lines.number;
+        Failure::usage(format!("{} line {line}: {message}", self.lines.name))
+            .with("line", line)
             .into()
     }
 }
@@ -123,26 +118,22 @@ impl<R: BufRead> Iterator for LineOffsets<R> {
         // Blank lines (a trailing newline, an empty line between blocks) are
         // skipped, as in `set --from-file`.
         loop {
-            self.buf.clear();
-            match self.reader.read_until(b'\n', &mut self.buf) {
-                Ok(0) => {
+            match self.lines.advance() {
+                Ok(true) => {}
+                Ok(false) => {
                     self.done = true;
                     return None;
                 }
-                Ok(_) => self.line += 1,
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(read_failed(&self.name, &e)));
+                    return Some(Err(e));
                 }
             }
-            if !self.buf.iter().all(u8::is_ascii_whitespace) {
+            if !self.lines.text().iter().all(u8::is_ascii_whitespace) {
                 break;
             }
         }
-        let mut text = self.buf.as_slice();
-        text = text.strip_suffix(b"\n").unwrap_or(text);
-        text = text.strip_suffix(b"\r").unwrap_or(text);
-        let parsed = match std::str::from_utf8(text) {
+        let parsed = match std::str::from_utf8(self.lines.text()) {
             Ok(text) => parse_offset(text).map_err(|e| e.to_string()),
             Err(_) => Err("it is not UTF-8 text".to_owned()),
         };
