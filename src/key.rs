@@ -299,11 +299,33 @@ impl FromStr for PartitionKey {
 
 // Keys are formatted once or twice per cursor written: plain writes rather
 // than the formatting machinery, which shows in bulk writes.
+/// Write a partition key, `CHANNEL:INDEX`.
+pub(crate) fn write_partition_key(
+    out: &mut impl fmt::Write,
+    channel: &str,
+    index: u32,
+) -> fmt::Result {
+    out.write_str(channel)?;
+    out.write_str(":")?;
+    out.write_str(itoa::Buffer::new().format(index))
+}
+
+/// Write a cursor key, `CONSUMER:CHANNEL:INDEX`: the one place the text of
+/// a key is made, for validated keys and stored rows alike.
+pub(crate) fn write_cursor_key(
+    out: &mut impl fmt::Write,
+    consumer: &str,
+    channel: &str,
+    index: u32,
+) -> fmt::Result {
+    out.write_str(consumer)?;
+    out.write_str(":")?;
+    write_partition_key(out, channel, index)
+}
+
 impl fmt::Display for PartitionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.channel.as_str())?;
-        f.write_str(":")?;
-        f.write_str(itoa::Buffer::new().format(self.index))
+        write_partition_key(f, self.channel.as_str(), self.index)
     }
 }
 
@@ -371,9 +393,12 @@ impl FromStr for CursorKey {
 
 impl fmt::Display for CursorKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.consumer.as_str())?;
-        f.write_str(":")?;
-        fmt::Display::fmt(&self.partition_key, f)
+        write_cursor_key(
+            f,
+            self.consumer.as_str(),
+            self.partition_key.channel().as_str(),
+            self.partition_key.index(),
+        )
     }
 }
 

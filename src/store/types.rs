@@ -34,12 +34,16 @@ impl CursorRow {
 
 /// `CONSUMER:CHANNEL:INDEX` from a stored row's columns.
 fn key_text(consumer: &str, channel: &str, partition: u32) -> String {
-    format!("{consumer}:{}", partition_key_text(channel, partition))
+    let mut key = String::with_capacity(consumer.len() + channel.len() + 12);
+    let _ = crate::key::write_cursor_key(&mut key, consumer, channel, partition);
+    key
 }
 
 /// `CHANNEL:INDEX` from a stored row's columns.
 fn partition_key_text(channel: &str, partition: u32) -> String {
-    format!("{channel}:{partition}")
+    let mut key = String::with_capacity(channel.len() + 11);
+    let _ = crate::key::write_partition_key(&mut key, channel, partition);
+    key
 }
 
 /// Which cursors a listing returns.
