@@ -38,6 +38,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand undo 'Undo a recorded change, or every change of a batch'
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
             cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
+            cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand copy-store 'Copy every cursor, batch and history row into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -211,6 +212,102 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;snapshot'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand save 'Keep the offsets of every cursor (of CONSUMER) under NAME'
+            cand list 'List the snapshots'
+            cand show 'Compare a snapshot with now: saved, current and delta per cursor'
+            cand restore 'Put a snapshot''s offsets back, as one batch'
+            cand drop 'Delete a snapshot'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;snapshot;save'= {
+            cand --reason 'Why (kept with the snapshot)'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;snapshot;list'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;snapshot;show'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;snapshot;restore'= {
+            cand --reason 'Why (needed when a cursor moves back)'
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --delete-new 'Also remove the cursors created since the snapshot'
+            cand --dry-run 'Show the plan; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;snapshot;drop'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;snapshot;help'= {
+            cand save 'Keep the offsets of every cursor (of CONSUMER) under NAME'
+            cand list 'List the snapshots'
+            cand show 'Compare a snapshot with now: saved, current and delta per cursor'
+            cand restore 'Put a snapshot''s offsets back, as one batch'
+            cand drop 'Delete a snapshot'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;snapshot;help;save'= {
+        }
+        &'cursorctl;snapshot;help;list'= {
+        }
+        &'cursorctl;snapshot;help;show'= {
+        }
+        &'cursorctl;snapshot;help;restore'= {
+        }
+        &'cursorctl;snapshot;help;drop'= {
+        }
+        &'cursorctl;snapshot;help;help'= {
+        }
         &'cursorctl;describe'= {
             cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
             cand -o 'Output format'
@@ -257,6 +354,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand undo 'undo'
             cand delete 'delete'
             cand copy 'copy'
+            cand snapshot 'snapshot'
             cand describe 'describe'
             cand copy-store 'copy-store'
             cand completions 'completions'
@@ -279,6 +377,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;delete'= {
         }
         &'cursorctl;help;copy'= {
+        }
+        &'cursorctl;help;snapshot'= {
         }
         &'cursorctl;help;describe'= {
         }

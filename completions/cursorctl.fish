@@ -46,6 +46,7 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "history" -d 'Sh
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
@@ -229,6 +230,94 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l create -d '
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l allow-rewind -d 'Allow moving TO\'s cursors backwards (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l dry-run -d 'Show the plan; write nothing'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -f -a "save" -d 'Keep the offsets of every cursor (of CONSUMER) under NAME'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -f -a "list" -d 'List the snapshots'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -f -a "show" -d 'Compare a snapshot with now: saved, current and delta per cursor'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -f -a "restore" -d 'Put a snapshot\'s offsets back, as one batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -f -a "drop" -d 'Delete a snapshot'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l reason -d 'Why (kept with the snapshot)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l reason -d 'Why (needed when a cursor moves back)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l delete-new -d 'Also remove the cursors created since the snapshot'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l dry-run -d 'Show the plan; write nothing'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "save" -d 'Keep the offsets of every cursor (of CONSUMER) under NAME'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the snapshots'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "show" -d 'Compare a snapshot with now: saved, current and delta per cursor'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put a snapshot\'s offsets back, as one batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "drop" -d 'Delete a snapshot'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l db -d 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -268,16 +357,17 @@ always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "init"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "get"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "set"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "advance"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "flush-sim"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "history"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "undo"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "delete"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "copy"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "describe"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "copy-store"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "completions"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy describe copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "init"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "get"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "set"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "advance"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "flush-sim"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "history"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "undo"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "delete"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "copy"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "snapshot"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "describe"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "copy-store"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "completions"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

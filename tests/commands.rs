@@ -526,3 +526,111 @@ fn history_prune_deletes_old_history_but_never_half_a_batch() {
     assert_eq!(env.offset("old", "orders:1"), Some(5));
     env.fails(2, &["history", "prune"]);
 }
+
+#[test]
+fn snapshot_save_a_consumer_moving_restore_and_undo_round_trip() {
+    let env = seeded();
+    let saved = env.ok(&[
+        "snapshot", "save", "before", "old", "--reason", "deploy", "-o", "json",
+    ]);
+    let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(saved["cursors"], 3);
+    assert_eq!(saved["consumer"], "old");
+    // The consumer moves on; one cursor is deleted, one created.
+    env.ok(&["advance", "old", "orders:1", "--by", "10", "-q"]);
+    env.ok(&["delete", "old", "audit:1", "--reason", "x", "-q"]);
+    env.ok(&["set", "old", "orders:3", "4", "--create", "-q"]);
+    let show = env.ok(&["snapshot", "show", "before", "-o", "ndjson"]);
+    let statuses: Vec<String> = show
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(statuses, ["deleted", "moved", "same", "new"]);
+    // Moving back needs a reason; the refusal writes nothing.
+    let before = env.dump();
+    env.fails(2, &["snapshot", "restore", "before"]);
+    assert_eq!(env.dump(), before);
+    env.ok(&["snapshot", "restore", "before", "--dry-run"]);
+    assert_eq!(env.dump(), before);
+    let out = env.run(&["snapshot", "restore", "before", "--reason", "bad deploy"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("old:orders:3 (at 4)"),
+        "new cursors are listed"
+    );
+    assert_eq!(env.offset("old", "orders:1"), Some(5));
+    assert_eq!(env.offset("old", "audit:1"), Some(7));
+    assert_eq!(
+        env.offset("old", "orders:3"),
+        Some(4),
+        "left without --delete-new"
+    );
+    assert_eq!(
+        env.offset("keep", "orders:1"),
+        Some(9),
+        "outside the snapshot"
+    );
+    // The restore is one batch: undo puts the moved state back.
+    let last = env.ok(&["history", "--limit", "1", "-o", "ndjson"]);
+    let batch =
+        serde_json::from_str::<serde_json::Value>(last.trim()).unwrap()["batch"].to_string();
+    env.ok(&["undo", "--batch", &batch, "--reason", "redo", "-q"]);
+    assert_eq!(env.offset("old", "orders:1"), Some(15));
+    assert_eq!(env.offset("old", "audit:1"), None);
+    env.ok(&[
+        "snapshot",
+        "restore",
+        "before",
+        "--reason",
+        "again",
+        "--delete-new",
+        "-q",
+    ]);
+    assert_eq!(env.offset("old", "orders:3"), None);
+    // Names: taken, missing.
+    env.fails(2, &["snapshot", "save", "before"]);
+    env.fails(5, &["snapshot", "show", "nothing"]);
+    env.fails(5, &["snapshot", "save", "empty", "nobody"]);
+    env.ok(&["snapshot", "drop", "before"]);
+    env.fails(5, &["snapshot", "drop", "before"]);
+    assert!(env.ok(&["snapshot", "list", "-o", "ndjson"]).is_empty());
+}
+
+#[test]
+fn a_version_1_store_works_and_init_upgrades_it() {
+    let env = seeded();
+    // A store as the previous release made it: the version 1 schema.
+    env.conn()
+        .execute_batch(
+            "DROP TABLE snapshot_cursors; DROP TABLE snapshots; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    let before = env.dump();
+    assert_eq!(env.ok(&["get", "old", "orders:1", "-o", "value"]), "5\n");
+    let err = env.fails(7, &["snapshot", "list"]);
+    assert!(err.contains("run `cursorctl init` to upgrade"), "{err}");
+    env.fails(7, &["snapshot", "save", "x"]);
+    assert_eq!(
+        env.dump(),
+        before,
+        "the new features refuse and change nothing"
+    );
+    env.ok(&["advance", "old", "orders:1", "-q"]);
+    let out = env.ok(&["init", "-o", "json"]);
+    let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(out["status"], "upgraded");
+    assert_eq!(out["schema_version"], 2);
+    env.ok(&["snapshot", "save", "after-upgrade"]);
+    assert_eq!(
+        env.offset("old", "orders:1"),
+        Some(6),
+        "the data came through"
+    );
+    let again = env.ok(&["init", "-o", "json"]);
+    assert!(again.contains("already-initialised"), "{again}");
+}

@@ -800,6 +800,79 @@ fn history_prune_keeps_batches_whole(backend: TestBackend) {
     assert_eq!(batches, 0);
 }
 
+/// Snapshots keep the offsets of a consumer's cursors (or of all), and a
+/// version 1 store is upgraded by `init` in place, its data kept.
+fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
+    let fixture = backend.fresh();
+    let store = fixture.open();
+    store.cas("billing:orders:1", 0, 5).unwrap();
+    store.cas("billing:orders:2", 0, 6).unwrap();
+    store.cas("alerts:orders:1", 0, 7).unwrap();
+    let saved = store
+        .write(|txn| txn.save_snapshot("before", Some("billing"), Some("why"), "tester"))
+        .unwrap();
+    assert_eq!(saved, 2);
+    let taken = store.write(|txn| txn.save_snapshot("before", None, None, "tester"));
+    assert!(taken.is_err(), "a name is taken once");
+    store.cas("billing:orders:1", 5, 9).unwrap();
+    let info = store.snapshot_info("before").unwrap().unwrap();
+    assert_eq!(
+        (info.cursors, info.consumer.as_deref()),
+        (2, Some("billing"))
+    );
+    let mut kept = Vec::new();
+    store
+        .visit_snapshot_cursors("before", &mut |row| {
+            kept.push((row.key(), row.offset));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(
+        kept,
+        [
+            ("billing:orders:1".to_owned(), 5),
+            ("billing:orders:2".to_owned(), 6)
+        ]
+    );
+    assert!(store.write(|txn| txn.drop_snapshot("before")).unwrap());
+    assert!(!store.write(|txn| txn.drop_snapshot("before")).unwrap());
+    assert!(store.snapshot_info("before").unwrap().is_none());
+    drop(store);
+    // Back to version 1, as the previous release made stores.
+    match backend {
+        TestBackend::Sqlite => {
+            let conn = rusqlite::Connection::open(fixture.path()).unwrap();
+            conn.execute_batch(
+                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        TestBackend::Postgres => {
+            let schema = fixture.schema.as_deref().unwrap();
+            pg_admin()
+                .batch_execute(&format!(
+                    "DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
+                     UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'"
+                ))
+                .unwrap();
+        }
+    }
+    let old = fixture.open();
+    assert_eq!(old.schema_version().unwrap(), 1);
+    assert_eq!(old.read_value("billing:orders:1").unwrap(), Some(9));
+    drop(old);
+    let (upgraded, outcome) = store::init(&fixture.location, TIMEOUT).unwrap();
+    assert_eq!(outcome, InitOutcome::Upgraded { from: 1 });
+    assert_eq!(upgraded.schema_version().unwrap(), 2);
+    assert_eq!(upgraded.read_value("alerts:orders:1").unwrap(), Some(7));
+    assert_eq!(
+        upgraded
+            .write(|txn| txn.save_snapshot("after", None, None, "tester"))
+            .unwrap(),
+        3
+    );
+}
+
 /// One module per backend, one test per case in each.
 macro_rules! contract_tests {
     ($($case:ident),* $(,)?) => {
@@ -834,6 +907,7 @@ contract_tests!(
     updated_at_follows_every_write,
     read_only_store_refuses_writes,
     history_prune_keeps_batches_whole,
+    snapshots_and_the_upgrade_from_version_1,
 );
 
 /// Under `SERIALIZABLE` (forced by a connection option) PostgreSQL aborts

@@ -33,7 +33,7 @@ fn init_creates_a_marked_wal_store_and_is_idempotent() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(app_id, 0x4375_7273);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     assert_eq!(mode, "wal");
     drop(conn);
     env.seed(&[("billing", "orders:1", 5)]);

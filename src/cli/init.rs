@@ -71,12 +71,16 @@ pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
     let status = match outcome {
         InitOutcome::Created => "created",
         InitOutcome::AlreadyInitialised => "already-initialised",
+        InitOutcome::Upgraded { .. } => "upgraded",
     };
     let path = ctx.global.db.to_string();
     ctx.note(&match outcome {
         InitOutcome::Created => format!("created cursor store {path}"),
         InitOutcome::AlreadyInitialised => {
             format!("{path} is already a cursor store; nothing changed")
+        }
+        InitOutcome::Upgraded { from } => {
+            format!("upgraded cursor store {path} from schema version {from} to {schema_version}")
         }
     });
     ctx.print_one(&InitRecord {

@@ -22,6 +22,7 @@ mod output;
 mod progress;
 mod records;
 mod set;
+mod snapshot;
 mod source;
 mod undo;
 mod watch;
@@ -117,6 +118,7 @@ pub enum Command {
     Undo(undo::Args),
     Delete(delete::Args),
     Copy(copy::Args),
+    Snapshot(snapshot::Args),
     Describe(describe::Args),
     CopyStore(copy_store::Args),
     Completions(completions::Args),
@@ -311,6 +313,7 @@ pub fn main() -> u8 {
         Command::Undo(args) => undo::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
         Command::Copy(args) => copy::run(&ctx, &args),
+        Command::Snapshot(args) => snapshot::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),

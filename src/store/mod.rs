@@ -31,8 +31,11 @@ use std::time::Duration;
 pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
-    CursorRow, HistoryFilter, HistoryRow, InitOutcome,
+    CursorRow, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
 };
+
+/// The first schema version with snapshots.
+pub const SNAPSHOTS_VERSION: i64 = 2;
 
 use crate::error::{DurabilityError, StoreError};
 use crate::key::CursorKey;
@@ -140,6 +143,35 @@ pub trait StoreRead {
     fn seen_keys(&self) -> Result<Box<dyn SeenKeys + '_>, StoreError> {
         Ok(Box::new(MemorySeenKeys::default()))
     }
+
+    /// One snapshot by name (schema version 2).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn snapshot_info(&self, name: &str) -> Result<Option<SnapshotRow>, StoreError>;
+
+    /// Visit every snapshot, by name.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_snapshots(
+        &self,
+        each: &mut dyn FnMut(&SnapshotRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit the cursors a snapshot holds, in key order (`updated_at` is
+    /// `None`).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_snapshot_cursors(
+        &self,
+        name: &str,
+        each: &mut dyn FnMut(&CursorRow) -> Visit,
+    ) -> Result<(), StoreError>;
 }
 
 /// Cursor keys met in one input, each with the line it first appeared on.
@@ -323,6 +355,27 @@ pub trait WriteTxn: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn prune_history(&self, before: i64) -> Result<(u64, u64), StoreError>;
+
+    /// Save the offsets of every cursor (of `consumer`, if given) as a
+    /// snapshot named `name`; returns how many cursors it holds.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a name that is taken.
+    fn save_snapshot(
+        &self,
+        name: &str,
+        consumer: Option<&str>,
+        reason: Option<&str>,
+        user: &str,
+    ) -> Result<u64, StoreError>;
+
+    /// Delete a snapshot; whether there was one.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn drop_snapshot(&self, name: &str) -> Result<bool, StoreError>;
 
     /// Write a row copied from another store as it is, with its id and
     /// times (`copy-store` into an empty store).

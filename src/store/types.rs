@@ -149,6 +149,23 @@ pub struct ConsumerFilter {
     pub idle_before: Option<i64>,
 }
 
+/// A snapshot: the offsets of a set of cursors, kept in the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotRow {
+    /// Its name.
+    pub name: String,
+    /// When it was saved (ms since the epoch).
+    pub at: i64,
+    /// Who saved it.
+    pub user: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// The consumer it was limited to (`None`: every cursor).
+    pub consumer: Option<String>,
+    /// How many cursors it holds.
+    pub cursors: u64,
+}
+
 /// One batch: the changes of one command that wrote many cursors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchRow {
@@ -207,4 +224,9 @@ pub enum InitOutcome {
     Created,
     /// The location already held a cursor store of this version.
     AlreadyInitialised,
+    /// The location held a store of an older schema version, now upgraded.
+    Upgraded {
+        /// The version it had.
+        from: i64,
+    },
 }

@@ -15,6 +15,7 @@
 mod connect;
 mod read;
 mod schema;
+mod snapshots;
 mod write;
 
 use std::cell::{Cell, RefCell};
@@ -114,6 +115,34 @@ impl PostgresStore {
             let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
             match found {
                 Found::Missing | Found::Empty => {}
+                Found::Store(version) if version < SCHEMA_VERSION => {
+                    let sql = format!(
+                        "BEGIN; SET LOCAL search_path = {schema}; \
+                         SELECT value FROM meta WHERE key = 'schema_version' FOR UPDATE; {}",
+                        schema::SCHEMA_V2_SQL,
+                        schema = target.schema
+                    );
+                    let mut client = store.client.borrow_mut();
+                    let upgraded = client.batch_execute(&sql).and_then(|()| {
+                        client.batch_execute(&format!(
+                            "UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'; COMMIT;"
+                        ))
+                    });
+                    match upgraded {
+                        Ok(()) => {
+                            drop(client);
+                            return Ok((store, InitOutcome::Upgraded { from: version }));
+                        }
+                        Err(e) if is_lost_init_race(&e) => {
+                            let _ = client.batch_execute("ROLLBACK");
+                        }
+                        Err(e) => {
+                            let _ = client.batch_execute("ROLLBACK");
+                            return Err(pg_error("upgrading the store", e));
+                        }
+                    }
+                    continue;
+                }
                 other => {
                     store.accept(other, &target.schema)?;
                     return Ok((store, InitOutcome::AlreadyInitialised));
@@ -283,6 +312,25 @@ impl StoreRead for PostgresStore {
         each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
     ) -> Result<(), StoreError> {
         self.in_read_transaction(|| read::visit_consumers(self, filter, each))
+    }
+
+    fn snapshot_info(&self, name: &str) -> Result<Option<crate::store::SnapshotRow>, StoreError> {
+        snapshots::info(self, name)
+    }
+
+    fn visit_snapshots(
+        &self,
+        each: &mut dyn FnMut(&crate::store::SnapshotRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        snapshots::visit(self, each)
+    }
+
+    fn visit_snapshot_cursors(
+        &self,
+        name: &str,
+        each: &mut dyn FnMut(&CursorRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        snapshots::visit_cursors(self, name, each)
     }
 }
 

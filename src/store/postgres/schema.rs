@@ -10,8 +10,30 @@ use crate::error::StoreError;
 /// The value of the `application` row of the meta table.
 pub const APPLICATION: &str = "cursorctl";
 
-/// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes. Version 1 stores are read and
+/// written too; `init` upgrades them.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// What version 2 adds: snapshots of offsets kept in the store.
+pub(super) const SCHEMA_V2_SQL: &str = r#"
+CREATE TABLE snapshots (
+    name     text COLLATE "C" PRIMARY KEY,
+    at       bigint NOT NULL,
+    "user"   text   NOT NULL,
+    reason   text,
+    consumer text,
+    role     text   NOT NULL DEFAULT session_user
+);
+
+CREATE TABLE snapshot_cursors (
+    snapshot  text COLLATE "C" NOT NULL REFERENCES snapshots (name) ON DELETE CASCADE,
+    consumer  text COLLATE "C" NOT NULL,
+    channel   text COLLATE "C" NOT NULL,
+    partition bigint NOT NULL,
+    "offset"  bigint NOT NULL,
+    PRIMARY KEY (snapshot, consumer, channel, partition)
+);
+"#;
 
 /// The store's clock in milliseconds since the Unix epoch, at the start of
 /// the current transaction (so every row one transaction writes has the
@@ -78,6 +100,8 @@ CREATE TABLE history (
 );
 CREATE INDEX history_by_cursor ON history (consumer, channel, partition);
 CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
+
+{SCHEMA_V2_SQL}
 
 INSERT INTO meta (key, value) VALUES ('application', '{APPLICATION}'),
                                      ('schema_version', '{SCHEMA_VERSION}');

@@ -160,6 +160,25 @@ impl StoreRead for PostgresTxn<'_> {
     ) -> Result<(), StoreError> {
         read::visit_consumers(self.store, filter, each)
     }
+
+    fn snapshot_info(&self, name: &str) -> Result<Option<crate::store::SnapshotRow>, StoreError> {
+        super::snapshots::info(self.store, name)
+    }
+
+    fn visit_snapshots(
+        &self,
+        each: &mut dyn FnMut(&crate::store::SnapshotRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::snapshots::visit(self.store, each)
+    }
+
+    fn visit_snapshot_cursors(
+        &self,
+        name: &str,
+        each: &mut dyn FnMut(&CursorRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::snapshots::visit_cursors(self.store, name, each)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -261,6 +280,20 @@ impl WriteTxn for PostgresTxn<'_> {
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
         read::batch_change_ids(self.store, batch)
+    }
+
+    fn save_snapshot(
+        &self,
+        name: &str,
+        consumer: Option<&str>,
+        reason: Option<&str>,
+        user: &str,
+    ) -> Result<u64, StoreError> {
+        super::snapshots::save(self.store, name, consumer, reason, user)
+    }
+
+    fn drop_snapshot(&self, name: &str) -> Result<bool, StoreError> {
+        super::snapshots::drop_snapshot(self.store, name)
     }
 
     fn prune_history(&self, before: i64) -> Result<(u64, u64), StoreError> {

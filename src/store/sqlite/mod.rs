@@ -15,6 +15,7 @@ mod open;
 mod options;
 mod read;
 mod schema;
+mod snapshots;
 mod write;
 
 use std::path::Path;
@@ -139,6 +140,25 @@ impl StoreRead for SqliteStore {
 
     fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeys + '_>, StoreError> {
         Ok(Box::new(read::TableSeenKeys::new(&self.conn)?))
+    }
+
+    fn snapshot_info(&self, name: &str) -> Result<Option<crate::store::SnapshotRow>, StoreError> {
+        snapshots::info(&self.conn, name)
+    }
+
+    fn visit_snapshots(
+        &self,
+        each: &mut dyn FnMut(&crate::store::SnapshotRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        snapshots::visit(&self.conn, each)
+    }
+
+    fn visit_snapshot_cursors(
+        &self,
+        name: &str,
+        each: &mut dyn FnMut(&CursorRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        snapshots::visit_cursors(&self.conn, name, each)
     }
 }
 

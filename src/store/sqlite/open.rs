@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::schema::{schema_sql, APPLICATION_ID, SCHEMA_VERSION};
+use super::schema::{schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_VERSION};
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
 use crate::parse::MAX_BUSY_TIMEOUT;
@@ -98,6 +98,26 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 impl SqliteStore {
+    /// Bring a store of an older schema version to [`SCHEMA_VERSION`], in
+    /// one transaction.
+    fn upgrade(&self) -> Result<InitOutcome, StoreError> {
+        let conn = self.connection();
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(db_err("starting the upgrade"))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db_err("reading the schema version"))?;
+        if version >= SCHEMA_VERSION {
+            return Ok(InitOutcome::AlreadyInitialised);
+        }
+        tx.execute_batch(SCHEMA_V2_SQL)
+            .map_err(db_err("upgrading the schema"))?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(db_err("versioning the store"))?;
+        tx.commit().map_err(db_err("committing the upgrade"))?;
+        Ok(InitOutcome::Upgraded { from: version })
+    }
+
     /// Create a cursor store at `path`, or confirm that one is there.
     ///
     /// A file that exists and is not an empty database or a cursor store is
@@ -123,7 +143,9 @@ impl SqliteStore {
         match check_schema(&conn, path) {
             Ok(()) => {
                 configure(&conn)?;
-                return Ok((Self::new(conn, path), InitOutcome::AlreadyInitialised));
+                let store = Self::new(conn, path);
+                let outcome = store.upgrade()?;
+                return Ok((store, outcome));
             }
             Err(StoreError::NotACursorStore { .. })
                 if is_empty_database(&conn).unwrap_or(false) => {}

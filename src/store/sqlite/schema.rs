@@ -4,14 +4,40 @@
 /// `PRAGMA application_id` of a cursor store: "Curs" in ASCII.
 pub const APPLICATION_ID: i32 = 0x4375_7273;
 
-/// The schema version this build reads and writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes (`PRAGMA user_version`). Version 1
+/// stores are read and written too; `init` upgrades them.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// What version 2 adds: snapshots of offsets kept in the store.
+pub(super) const SCHEMA_V2_SQL: &str = "
+CREATE TABLE snapshots (
+    name     TEXT    PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    user     TEXT    NOT NULL,
+    reason   TEXT,
+    consumer TEXT
+);
+
+CREATE TABLE snapshot_cursors (
+    snapshot  TEXT    NOT NULL REFERENCES snapshots (name),
+    consumer  TEXT    NOT NULL,
+    channel   TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    offset    INTEGER NOT NULL,
+    PRIMARY KEY (snapshot, consumer, channel, partition)
+) WITHOUT ROWID;
+";
 
 /// SQLite's clock, in milliseconds since the Unix epoch.
 pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /// The statements that create a store of [`SCHEMA_VERSION`].
 pub(super) fn schema_sql() -> String {
+    format!("{}{SCHEMA_V2_SQL}", schema_v1_sql())
+}
+
+/// The statements of a version 1 store.
+pub(super) fn schema_v1_sql() -> String {
     format!(
         "
 CREATE TABLE cursors (

@@ -266,6 +266,25 @@ impl StoreRead for SqliteTxn<'_> {
     fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeys + '_>, StoreError> {
         Ok(Box::new(read::TableSeenKeys::new(&self.tx)?))
     }
+
+    fn snapshot_info(&self, name: &str) -> Result<Option<crate::store::SnapshotRow>, StoreError> {
+        super::snapshots::info(&self.tx, name)
+    }
+
+    fn visit_snapshots(
+        &self,
+        each: &mut dyn FnMut(&crate::store::SnapshotRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::snapshots::visit(&self.tx, each)
+    }
+
+    fn visit_snapshot_cursors(
+        &self,
+        name: &str,
+        each: &mut dyn FnMut(&CursorRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::snapshots::visit_cursors(&self.tx, name, each)
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {
@@ -365,6 +384,20 @@ impl WriteTxn for SqliteTxn<'_> {
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
         read::batch_change_ids(&self.tx, batch)
+    }
+
+    fn save_snapshot(
+        &self,
+        name: &str,
+        consumer: Option<&str>,
+        reason: Option<&str>,
+        user: &str,
+    ) -> Result<u64, StoreError> {
+        super::snapshots::save(&self.tx, self.now_ms, name, consumer, reason, user)
+    }
+
+    fn drop_snapshot(&self, name: &str) -> Result<bool, StoreError> {
+        super::snapshots::drop(&self.tx, name)
     }
 
     fn prune_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
