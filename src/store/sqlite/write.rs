@@ -42,8 +42,7 @@ impl Sql {
             }
             Self::InsertHistory => {
                 "INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
-                 command, reason, user, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 RETURNING id"
+                 command, reason, user, batch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
             }
         }
     }
@@ -349,37 +348,37 @@ impl WriteTxn for SqliteTxn<'_> {
     ) -> Result<i64, StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO batches (at, command, reason, user) VALUES (?1, ?2, ?3, ?4) \
-                 RETURNING id",
+                "INSERT INTO batches (at, command, reason, user) VALUES (?1, ?2, ?3, ?4)",
             )
-            .and_then(|mut s| {
-                s.query_row(params![self.now_ms, command, reason, user], |r| r.get(0))
-            })
-            .map_err(db_err("recording a batch"))
+            .and_then(|mut s| s.execute(params![self.now_ms, command, reason, user]))
+            .map_err(db_err("recording a batch"))?;
+        Ok(self.tx.last_insert_rowid())
     }
 
+    /// The id is the rowid of this very insert (`last_insert_rowid` of
+    /// the connection, which only this transaction uses): `RETURNING`
+    /// would buffer the row in an ephemeral table, a page allocation for
+    /// every change of a bulk write.
     fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
         let pk = change.key.partition_key();
         let sql_offset = |o: Option<u64>| o.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         self.prepared
             .with(Sql::InsertHistory, |s| {
-                s.query_row(
-                    params![
-                        self.now_ms,
-                        change.key.consumer().as_str(),
-                        pk.channel().as_str(),
-                        pk.index(),
-                        sql_offset(change.old_offset),
-                        sql_offset(change.new_offset),
-                        change.command,
-                        change.reason,
-                        change.user,
-                        change.batch
-                    ],
-                    |r| r.get(0),
-                )
+                s.execute(params![
+                    self.now_ms,
+                    change.key.consumer().as_str(),
+                    pk.channel().as_str(),
+                    pk.index(),
+                    sql_offset(change.old_offset),
+                    sql_offset(change.new_offset),
+                    change.command,
+                    change.reason,
+                    change.user,
+                    change.batch
+                ])
             })
-            .map_err(db_err("recording the change"))
+            .map_err(db_err("recording the change"))?;
+        Ok(self.tx.last_insert_rowid())
     }
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
