@@ -16,12 +16,7 @@ mod cli;
 #[cfg(not(test))]
 #[no_mangle]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    // SAFETY: called once, before any connection is opened (SQLite accepts
-    // configuration only before it is initialised; later it returns
-    // SQLITE_MISUSE and changes nothing).
-    unsafe {
-        rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as libc::c_int);
-    }
+    cursorctl::store::prepare_one_shot_process();
     let code = cli::main();
     let _ = std::io::Write::flush(&mut std::io::stdout());
     libc::c_int::from(code)

@@ -254,6 +254,9 @@ pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
 /// (its bare result code) adds nothing to its message.
 fn message(err: &anyhow::Error) -> String {
     let mut text = String::new();
+    // The backend's own error (the source of a database failure) is the
+    // last cause worth saying: its own sources repeat it.
+    let mut last = false;
     for cause in err.chain() {
         let part = cause.to_string();
         if !text.contains(&part) {
@@ -262,9 +265,16 @@ fn message(err: &anyhow::Error) -> String {
             }
             text.push_str(&part);
         }
-        if cause.downcast_ref::<rusqlite::Error>().is_some() {
+        if last {
             break;
         }
+        last = matches!(
+            cause.downcast_ref::<StoreError>(),
+            Some(StoreError::Database { .. })
+        ) || matches!(
+            cause.downcast_ref::<DurabilityError>(),
+            Some(DurabilityError::Store(StoreError::Database { .. }))
+        );
     }
     text
 }

@@ -538,6 +538,15 @@ pub trait StoreExt: Store {
 
 impl<T: Store + ?Sized> StoreExt for T {}
 
+/// Process-wide settings for a short-lived process (one command-line run):
+/// call once, first, before any store is opened. SQLite's memory statistics
+/// are turned off: nothing reads them, and keeping them costs a lock and a
+/// counter update on every allocation.
+pub fn prepare_one_shot_process() {
+    #[cfg(feature = "sqlite")]
+    sqlite::prepare_one_shot_process();
+}
+
 /// Open an existing cursor store; never creates one.
 ///
 /// # Errors

@@ -43,6 +43,20 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Turn off SQLite's memory statistics for this process (see
+/// [`crate::store::prepare_one_shot_process`]).
+pub(crate) fn prepare_one_shot_process() {
+    // SAFETY: called once, before any connection is opened (SQLite accepts
+    // configuration only before it is initialised; later it returns
+    // SQLITE_MISUSE and changes nothing).
+    unsafe {
+        rusqlite::ffi::sqlite3_config(
+            rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+            0 as std::os::raw::c_int,
+        );
+    }
+}
+
 /// Wrap a SQLite error: lock contention is [`StoreError::Busy`]; anything
 /// else is classified by its result code.
 pub(crate) fn sqlite_error(context: impl Into<String>, source: rusqlite::Error) -> StoreError {
