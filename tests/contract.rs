@@ -15,6 +15,8 @@ use cursorctl::{
 };
 use proptest::prelude::*;
 
+use crate::common::{pg_admin, pg_available, pg_url};
+
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A backend under test, and how to make stores of it.
@@ -37,41 +39,6 @@ impl Drop for Fixture {
         if let Some(schema) = &self.schema {
             let mut client = pg_admin();
             let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-        }
-    }
-}
-
-/// The PostgreSQL server the tests use: `CURSORCTL_TEST_PG`, or the local
-/// server.
-fn pg_url() -> String {
-    std::env::var("CURSORCTL_TEST_PG")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
-}
-
-fn pg_admin() -> ::postgres::Client {
-    ::postgres::Client::connect(&pg_url(), ::postgres::NoTls).expect("connect to PostgreSQL")
-}
-
-/// Whether the PostgreSQL cases can run. Where no server is reachable they
-/// are skipped with a message, except under CI, where that is a failure.
-fn pg_available() -> bool {
-    static REACHABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    let reachable = REACHABLE.get_or_init(|| {
-        ::postgres::Client::connect(&pg_url(), ::postgres::NoTls)
-            .map(drop)
-            .map_err(|e| e.to_string())
-    });
-    match reachable {
-        Ok(()) => true,
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI is set and PostgreSQL at {} is not reachable: {e}",
-                pg_url()
-            )
-        }
-        Err(e) => {
-            eprintln!("skipped: PostgreSQL at {} is not reachable ({e})", pg_url());
-            false
         }
     }
 }

@@ -6,44 +6,9 @@
 
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cursorctl");
-
-fn server_url() -> String {
-    std::env::var("CURSORCTL_TEST_PG")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
-}
-
-fn admin() -> postgres::Client {
-    postgres::Client::connect(&server_url(), postgres::NoTls).expect("connect to PostgreSQL")
-}
-
-fn available() -> bool {
-    static REACHABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    let reachable = REACHABLE.get_or_init(|| {
-        postgres::Client::connect(&server_url(), postgres::NoTls)
-            .map(drop)
-            .map_err(|e| e.to_string())
-    });
-    match reachable {
-        Ok(()) => true,
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI is set and PostgreSQL at {} is not reachable: {e}",
-                server_url()
-            )
-        }
-        Err(e) => {
-            eprintln!(
-                "skipped: PostgreSQL at {} is not reachable ({e})",
-                server_url()
-            );
-            false
-        }
-    }
-}
+use crate::common::{pg_admin, pg_available, pg_url, BIN};
 
 /// A schema of its own on the test server, dropped when the test ends.
 struct Pg {
@@ -54,7 +19,7 @@ struct Pg {
 impl Pg {
     fn empty() -> Option<Self> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        if !available() {
+        if !pg_available() {
             return None;
         }
         let schema = format!(
@@ -62,7 +27,7 @@ impl Pg {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let url = format!("{}?schema={schema}", server_url());
+        let url = format!("{}?schema={schema}", pg_url());
         Some(Self { schema, url })
     }
 
@@ -110,7 +75,7 @@ impl Pg {
 
     /// Every row of every table of the store, as text.
     fn dump(&self) -> String {
-        let mut client = admin();
+        let mut client = pg_admin();
         let mut out = String::new();
         for table in ["cursors", "history", "batches", "meta"] {
             let rows = client
@@ -127,7 +92,7 @@ impl Pg {
     }
 
     fn offset(&self, consumer: &str, channel: &str, partition: i64) -> Option<i64> {
-        admin()
+        pg_admin()
             .query_opt(
                 &format!(
                     "SELECT \"offset\" FROM {}.cursors \
@@ -141,7 +106,7 @@ impl Pg {
     }
 
     fn history_len(&self) -> i64 {
-        admin()
+        pg_admin()
             .query_one(
                 &format!("SELECT count(*) FROM {}.history", self.schema),
                 &[],
@@ -153,7 +118,7 @@ impl Pg {
 
 impl Drop for Pg {
     fn drop(&mut self) {
-        let _ = admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        let _ = pg_admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
     }
 }
 
@@ -197,7 +162,7 @@ fn eight_processes_advancing_one_cursor_lose_nothing() {
     assert_eq!(pg.offset("billing", "orders", 3), Some(800));
     assert_eq!(pg.history_len(), 801);
     // Every advance starts where the one before it ended.
-    let rows = admin()
+    let rows = pg_admin()
         .query(
             &format!(
                 "SELECT old_offset, new_offset FROM {}.history WHERE command = 'advance' ORDER BY id",
@@ -257,7 +222,7 @@ fn a_row_lock_held_past_the_busy_timeout_is_busy() {
     let Some(pg) = Pg::new() else { return };
     pg.ok(&["set", "billing", "orders:3", "5", "--create", "-q"]);
     let before = pg.dump();
-    let mut holder = admin();
+    let mut holder = pg_admin();
     let mut tx = holder.transaction().unwrap();
     tx.execute(
         &format!(
@@ -298,7 +263,7 @@ fn unreachable_missing_and_foreign_stores_are_refused() {
     let err = pg.fails(7, &["get"]);
     assert!(err.contains("no cursor store"), "{err}");
     assert!(err.contains(&pg.schema), "{err}");
-    admin()
+    pg_admin()
         .batch_execute(&format!(
             "CREATE SCHEMA {0}; CREATE TABLE {0}.invoices (id int PRIMARY KEY)",
             pg.schema
@@ -306,7 +271,7 @@ fn unreachable_missing_and_foreign_stores_are_refused() {
         .unwrap();
     let err = pg.fails(7, &["init"]);
     assert!(err.contains("not a cursor store"), "{err}");
-    let tables: i64 = admin()
+    let tables: i64 = pg_admin()
         .query_one(
             "SELECT count(*) FROM pg_tables WHERE schemaname = $1",
             &[&pg.schema],
@@ -336,7 +301,7 @@ fn roles_get_what_the_guide_grants_and_nothing_more() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/postgres-roles.sql");
     let status = Command::new("psql")
         .args([
-            &server_url(),
+            &pg_url(),
             "-q",
             "-v",
             &format!("schema={}", pg.schema),
@@ -348,7 +313,7 @@ fn roles_get_what_the_guide_grants_and_nothing_more() {
         .status()
         .unwrap();
     assert!(status.success());
-    let mut client = admin();
+    let mut client = pg_admin();
     let login = |role: &str| format!("{prefix}{role}_login");
     for role in ["viewer", "operator", "consumer"] {
         client
@@ -475,7 +440,7 @@ fn a_bulk_write_whose_connection_is_cut_writes_all_or_nothing() {
     for trial in 0..6u64 {
         let child = run_with(&bump, &["set", "--from-file", "-", "-q"]);
         std::thread::sleep(Duration::from_millis(50 + trial * 60));
-        let terminated: i64 = admin()
+        let terminated: i64 = pg_admin()
             .query_one(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
                  WHERE application_name = $1",
@@ -485,7 +450,7 @@ fn a_bulk_write_whose_connection_is_cut_writes_all_or_nothing() {
             .get(0);
         let out = child.wait_with_output().unwrap();
         let counts: (i64, i64) = {
-            let row = admin()
+            let row = pg_admin()
                 .query_one(
                     &format!(
                         "SELECT count(*) FILTER (WHERE \"offset\" = 1), \
@@ -518,7 +483,7 @@ fn a_bulk_write_whose_connection_is_cut_writes_all_or_nothing() {
             ),
         }
         // Back to the old state for the next trial.
-        admin()
+        pg_admin()
             .batch_execute(&format!("UPDATE {}.cursors SET \"offset\" = 1", pg.schema))
             .unwrap();
     }

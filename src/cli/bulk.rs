@@ -5,7 +5,9 @@ use std::io::{self, BufRead, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::{DryRun, HistoryFilter, Store, StoreExt, StoreRead, StoreReadExt};
+use cursorctl::store::{
+    DryRun, DurableStore, HistoryFilter, Store, StoreExt, StoreRead, StoreReadExt,
+};
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::ProgressBar;
 use serde_json::json;
@@ -101,6 +103,28 @@ impl Failures {
                 None => format!("\n  {label} {number}: {reason}"),
             });
         }
+    }
+
+    /// A dry run's item that failed: listed, and its plan row marked with
+    /// the failure and the offset its cursor holds. An error that is not
+    /// about the item (the store failed) is returned.
+    pub fn plan_failure(
+        &mut self,
+        row: &mut PlanRecord,
+        key: &str,
+        err: anyhow::Error,
+        store: &dyn DurableStore,
+    ) -> anyhow::Result<()> {
+        if !is_item_failure(&err) {
+            return Err(err);
+        }
+        let kind = classify(&err).0;
+        let why = format!("{err:#}");
+        self.add(row.source.1, Some(key), kind, &why);
+        row.old_offset = store.read_value(key).ok().flatten();
+        row.status = failure_status(kind);
+        row.reason = Some(why);
+        Ok(())
     }
 
     /// The error for the whole batch: exit code of the first failure, every
@@ -496,15 +520,7 @@ fn plan_in(
                             row.old_offset = old;
                             row.status = status.as_str();
                         }
-                        Err(e) if is_item_failure(&e) => {
-                            let kind = classify(&e).0;
-                            let reason = format!("{e:#}");
-                            failures.add(line_no, Some(&key), kind, &reason);
-                            row.old_offset = store.read_value(&key).ok().flatten();
-                            row.status = failure_status(kind);
-                            row.reason = Some(reason);
-                        }
-                        Err(e) => return Err(e),
+                        Err(e) => failures.plan_failure(&mut row, &key, e, store)?,
                     }
                 }
                 row.key = Some(key);

@@ -4,9 +4,9 @@ use cursorctl::key::{ChannelId, ConsumerId, CursorKey};
 use cursorctl::store::{CursorFilter, StoreExt, StoreRead, StoreReadExt};
 
 use super::batch::{Apply, BatchRun, Done};
-use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
+use super::bulk::{print_batch, Failures};
 use super::change::{apply_in, move_cursor, Audit, Move, Target};
-use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
+use super::error::{committed_but_unprinted, ExitKind, Failure};
 use super::output::Shape;
 use super::records::{PlanRecord, Status};
 use super::{reason_arg, Context};
@@ -187,15 +187,7 @@ fn plan(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                     row.old_offset = old;
                     row.status = status.as_str();
                 }
-                Err(e) if is_item_failure(&e) => {
-                    let kind = classify(&e).0;
-                    let why = format!("{e:#}");
-                    failures.add(number, row.key.as_deref(), kind, &why);
-                    row.old_offset = store.read_value(&key.to_string()).ok().flatten();
-                    row.status = failure_status(kind);
-                    row.reason = Some(why);
-                }
-                Err(e) => return Err(e),
+                Err(e) => failures.plan_failure(&mut row, &key.to_string(), e, store)?,
             }
             if let Some(p) = printer.as_mut() {
                 p.record(&row)?;

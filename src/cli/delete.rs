@@ -10,9 +10,9 @@ use cursorctl::store::{
 use cursorctl::{parse_duration, DurabilityError};
 
 use super::batch::{Apply, BatchRun};
-use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
+use super::bulk::{print_batch, Failures};
 use super::change::Audit;
-use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
+use super::error::{committed_but_unprinted, ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
 use super::records::{PlanRecord, Status};
@@ -260,15 +260,7 @@ fn plan(
                         needs_reason += 1;
                     }
                 }
-                Err(e) if is_item_failure(&e) => {
-                    let kind = classify(&e).0;
-                    let why = format!("{e:#}");
-                    failures.add(number, row.key.as_deref(), kind, &why);
-                    row.old_offset = store.read_value(&key.to_string()).ok().flatten();
-                    row.status = failure_status(kind);
-                    row.reason = Some(why);
-                }
-                Err(e) => return Err(e),
+                Err(e) => failures.plan_failure(&mut row, &key.to_string(), e, store)?,
             }
             if let Some(p) = printer.as_mut() {
                 p.record(&row)?;

@@ -230,3 +230,39 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The PostgreSQL server the tests use: `CURSORCTL_TEST_PG`, or the local
+/// server.
+pub fn pg_url() -> String {
+    std::env::var("CURSORCTL_TEST_PG")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
+}
+
+/// A connection to the test server for checks and setup, outside the store.
+pub fn pg_admin() -> ::postgres::Client {
+    ::postgres::Client::connect(&pg_url(), ::postgres::NoTls).expect("connect to PostgreSQL")
+}
+
+/// Whether the PostgreSQL cases can run. Where no server is reachable they
+/// are skipped with a message, except under CI, where that is a failure.
+pub fn pg_available() -> bool {
+    static REACHABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let reachable = REACHABLE.get_or_init(|| {
+        ::postgres::Client::connect(&pg_url(), ::postgres::NoTls)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    match reachable {
+        Ok(()) => true,
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI is set and PostgreSQL at {} is not reachable: {e}",
+                pg_url()
+            )
+        }
+        Err(e) => {
+            eprintln!("skipped: PostgreSQL at {} is not reachable ({e})", pg_url());
+            false
+        }
+    }
+}
