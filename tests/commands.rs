@@ -634,3 +634,88 @@ fn a_version_1_store_works_and_init_upgrades_it() {
     let again = env.ok(&["init", "-o", "json"]);
     assert!(again.contains("already-initialised"), "{again}");
 }
+
+/// Candidates the shell would get for the words typed so far, through the
+/// completion protocol of `COMPLETE=fish` (one candidate a line).
+fn complete(env: &Env, words: &[&str]) -> Vec<String> {
+    let out = env
+        .std_cmd()
+        .env("COMPLETE", "fish")
+        .arg("--")
+        .arg("cursorctl")
+        .args(words)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn shells_complete_consumers_and_partition_keys_from_the_store() {
+    let env = seeded();
+    assert_eq!(complete(&env, &["get", "o"]), ["old"]);
+    // With nothing typed the options are offered too, after the consumers.
+    assert_eq!(complete(&env, &["get", ""])[..2], ["keep", "old"]);
+    assert_eq!(
+        complete(&env, &["advance", "old", "orders:"]),
+        ["orders:1", "orders:2"]
+    );
+    assert_eq!(complete(&env, &["delete", "old:a"]), ["old:audit:1"]);
+    assert_eq!(complete(&env, &["copy", "keep", "o"]), ["old"]);
+    // The store --db names, not CURSORCTL_DB's.
+    let other = Env::new();
+    other.seed(&[("billing", "orders:0", 1)]);
+    let db = other.db.to_str().unwrap();
+    assert_eq!(complete(&env, &["--db", db, "get", "b"]), ["billing"]);
+    // A missing store offers nothing and fails nothing.
+    assert!(complete(&env, &["--db", "/nonexistent/cursors.db", "get", "o"]).is_empty());
+    // The registration scripts of the three shells.
+    for shell in ["bash", "zsh", "fish"] {
+        let out = env.std_cmd().env("COMPLETE", shell).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("cursorctl"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn completion_never_waits_on_a_store_that_does_not_answer() {
+    let env = seeded();
+    // A server that accepts connections and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        drop(held);
+    });
+    let url = format!("postgres://root@127.0.0.1:{port}/test");
+    let mut child = env
+        .std_cmd()
+        .env("COMPLETE", "fish")
+        .args(["--", "cursorctl", "--db", &url, "get", "o"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The shell is never held up: the completer gives up by itself.
+    let mut ended = None;
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            ended = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let Some(status) = ended else {
+        let _ = child.kill();
+        panic!("completion still waiting on a silent server after 10 s");
+    };
+    assert_eq!(status.code(), Some(0));
+    drop(hold);
+}

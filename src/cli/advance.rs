@@ -21,11 +21,12 @@ Examples:
   cursorctl advance billing orders:3 --expect 1041    only if it still holds 1041")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: ConsumerArg,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3); not after a
     /// full key
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
     pub partition_key: Option<PartitionKey>,
 
     /// Move forward by this many offsets

@@ -8,13 +8,20 @@ use super::error::OutputError;
 
 /// Print the completion script for a shell
 ///
-/// The same scripts are in the repository's completions/ folder.
+/// The same scripts are in the repository's completions/ folder: they
+/// complete commands, options and their values. To complete consumer names
+/// and partition keys from the store as well (bash, zsh and fish), let the
+/// shell ask cursorctl itself: `source <(COMPLETE=bash cursorctl)` in
+/// ~/.bashrc (zsh: `COMPLETE=zsh`; fish: `COMPLETE=fish cursorctl |
+/// source`). It reads the store --db or CURSORCTL_DB names, and gives up
+/// after half a second on a slow or missing store.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   cursorctl completions bash > ~/.local/share/bash-completion/completions/cursorctl
   cursorctl completions zsh > ~/.zfunc/_cursorctl
-  cursorctl completions fish > ~/.config/fish/completions/cursorctl.fish")]
+  cursorctl completions fish > ~/.config/fish/completions/cursorctl.fish
+  echo 'source <(COMPLETE=bash cursorctl)' >> ~/.bashrc      completion from the store")]
 pub struct Args {
     /// The shell
     #[arg(value_enum)]

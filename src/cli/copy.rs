@@ -29,11 +29,11 @@ Examples:
   cursorctl copy billing billing-v2 --channel orders --allow-rewind --reason 'replay with v1 offsets'")]
 pub struct Args {
     /// The consumer whose offsets are copied
-    #[arg(value_name = "FROM")]
+    #[arg(value_name = "FROM", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub from: ConsumerId,
 
     /// The consumer whose cursors are moved to them
-    #[arg(value_name = "TO")]
+    #[arg(value_name = "TO", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub to: ConsumerId,
 
     /// Only the partitions of this channel

@@ -38,10 +38,11 @@ Examples:
   cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: ConsumerArg,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
     pub partition_key: Option<PartitionKey>,
 
     /// Remove the cursor only if it holds this offset (exit 3 otherwise)

@@ -27,7 +27,7 @@ Examples:
   cursorctl describe -o ndjson | jq 'select(.idle == .cursors) | .consumer'")]
 pub struct Args {
     /// Only this consumer
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: Option<ConsumerArg>,
 
     /// Count a cursor as idle when it was not written for this long

@@ -32,11 +32,11 @@ Examples:
   cursorctl get billing --watch=10s --count 6 -o ndjson   one record set every 10s, six times")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: Option<ConsumerArg>,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
-    #[arg(requires = "consumer")]
+    #[arg(requires = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
     pub partition_key: Option<PartitionKey>,
 
     /// List only cursors on this channel

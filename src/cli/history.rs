@@ -35,11 +35,11 @@ pub struct Args {
 
     /// Only this consumer (or only this cursor, by its full key
     /// CONSUMER:CHANNEL:INDEX)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: Option<ConsumerArg>,
 
     /// Only this partition key, CHANNEL:INDEX (needs CONSUMER)
-    #[arg(requires = "consumer")]
+    #[arg(requires = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
     pub partition_key: Option<PartitionKey>,
 
     /// Only the newest N changes (still printed oldest first)

@@ -4,6 +4,7 @@ mod advance;
 mod batch;
 mod bulk;
 mod change;
+mod complete;
 mod completions;
 mod copy;
 mod copy_store;
@@ -276,6 +277,11 @@ pub fn main() -> u8 {
     // instead of killing the process.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    // `COMPLETE=bash cursorctl` prints the shell's registration, and the
+    // shell then asks for candidates the same way; nothing else runs.
+    if std::env::var_os("COMPLETE").is_some_and(|v| !v.is_empty() && v != "0") {
+        clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     }
     let args: Vec<_> = std::env::args_os().collect();
     let cli = match parse(&args) {

@@ -52,6 +52,7 @@ pub struct Args {
     #[arg(
         value_name = "CONSUMER",
         value_parser = consumer_arg,
+        add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers),
         required_unless_present = "from_file",
         conflicts_with = "from_file"
     )]
@@ -59,7 +60,7 @@ pub struct Args {
 
     /// Partition key, CHANNEL:INDEX (for example orders:3); after a full
     /// key, the offset
-    #[arg(value_name = "PARTITION_KEY", allow_hyphen_values = true)]
+    #[arg(value_name = "PARTITION_KEY", allow_hyphen_values = true, add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
     pub partition_key: Option<String>,
 
     /// The new offset (0 to 9223372036854775807)

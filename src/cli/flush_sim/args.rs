@@ -64,11 +64,12 @@ Examples:
 )]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg)]
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::super::complete::consumers))]
     pub consumer: ConsumerArg,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3); not after a
     /// full key
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::super::complete::partition_keys))]
     pub partition_key: Option<PartitionKey>,
 
     /// Checkpoint policy: per-message, per-batch:N (N >= 1) or explicit-flush
