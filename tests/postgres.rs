@@ -575,3 +575,54 @@ fn copy_store_moves_a_store_to_postgres_and_back() {
     let out = run(&first, &["copy-store", "--to", &first]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The operator commands of the second round on PostgreSQL: describe,
+/// copy, delete, snapshot save / restore, undo --since, history prune.
+#[test]
+fn operator_commands_work_on_postgres() {
+    let Some(pg) = Pg::new() else { return };
+    for (pk, offset) in [("orders:1", "5"), ("orders:2", "0"), ("audit:1", "7")] {
+        pg.ok(&["set", "old", pk, offset, "--create", "-q"]);
+    }
+    let describe = pg.ok(&["describe", "old", "-o", "json", "--idle-for", "0s"]);
+    let describe: serde_json::Value = serde_json::from_str(&describe).unwrap();
+    assert_eq!(describe[0]["cursors"], 3);
+    assert_eq!(describe[0]["channels"], 2);
+    assert_eq!(describe[0]["highest_offset"], 7);
+    pg.ok(&["snapshot", "save", "before", "old", "-q"]);
+    pg.ok(&["copy", "old", "new", "--create", "-q"]);
+    assert_eq!(pg.offset("new", "audit", 1), Some(7));
+    let before = pg.dump();
+    pg.fails(2, &["delete", "old"]);
+    assert_eq!(pg.dump(), before, "a refused delete writes nothing");
+    pg.ok(&[
+        "delete",
+        "old",
+        "--channel",
+        "orders",
+        "--reason",
+        "stale",
+        "-q",
+    ]);
+    assert_eq!(pg.offset("old", "orders", 1), None);
+    pg.ok(&["snapshot", "restore", "before", "--reason", "back", "-q"]);
+    assert_eq!(pg.offset("old", "orders", 1), Some(5));
+    let show = pg.ok(&["snapshot", "show", "before", "-o", "ndjson"]);
+    assert!(show.lines().all(|l| l.contains("\"same\"")), "{show}");
+    let since = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    std::thread::sleep(Duration::from_millis(50));
+    pg.ok(&["advance", "new", "orders:1", "--by", "3", "-q"]);
+    pg.ok(&["undo", "--since", &since, "--reason", "r", "-q"]);
+    assert_eq!(pg.offset("new", "orders", 1), Some(5));
+    let prune = pg.ok(&[
+        "history",
+        "prune",
+        "--before",
+        "1d",
+        "--dry-run",
+        "-o",
+        "json",
+    ]);
+    let prune: serde_json::Value = serde_json::from_str(&prune).unwrap();
+    assert_eq!(prune["changes"], 0, "nothing is a day old");
+}
