@@ -103,17 +103,7 @@ fn visit_all(
     view: &dyn StoreRead,
     each: &mut dyn FnMut(CopiedRow<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut failed = None;
-    view.visit_batches(&mut |b| match each(CopiedRow::Batch(b)) {
-        Ok(()) => Visit::Continue(()),
-        Err(e) => {
-            failed = Some(e);
-            Visit::Break(())
-        }
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
+    view.for_each_batch(|b| each(CopiedRow::Batch(b)))?;
     view.for_each_change(&HistoryFilter::default(), |h| each(CopiedRow::Change(h)))?;
     view.for_each_cursor(&CursorFilter::default(), |c| -> anyhow::Result<()> {
         each(CopiedRow::Cursor(c?))

@@ -4,7 +4,7 @@ use std::io;
 use std::time::Duration;
 
 use cursorctl::parse_duration;
-use cursorctl::store::{ConsumerFilter, ConsumerSummary, Visit};
+use cursorctl::store::{ConsumerFilter, ConsumerSummary, StoreReadExt};
 
 use super::error::{ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
@@ -94,20 +94,9 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         idle_before: Some(store.clock_ms()?.saturating_sub(idle_ms)),
     };
     let mut printer = ctx.printer(Shape::List).with_header(SummaryRecord::FIELDS);
-    let mut failed = None;
-    store.visit_consumers(
-        &filter,
-        &mut |summary| match printer.record(&SummaryRecord(summary)) {
-            Ok(()) => Visit::Continue(()),
-            Err(e) => {
-                failed = Some(e);
-                Visit::Break(())
-            }
-        },
-    )?;
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
+    store.for_each_consumer(&filter, |summary| -> anyhow::Result<()> {
+        Ok(printer.record(&SummaryRecord(summary))?)
+    })?;
     let count = printer.count();
     printer.finish()?;
     if count == 0 {

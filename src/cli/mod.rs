@@ -221,6 +221,20 @@ impl Context {
         }
     }
 
+    /// A note that lists items, one a line under `header`; nothing when
+    /// there are none.
+    pub fn note_list(&self, header: &str, items: &[String]) {
+        if items.is_empty() {
+            return;
+        }
+        let mut text = header.to_owned();
+        for item in items {
+            text.push_str("\n  ");
+            text.push_str(item);
+        }
+        self.note(&text);
+    }
+
     /// Who is making the change, for the history.
     pub fn user() -> String {
         ["CURSORCTL_USER", "USER", "LOGNAME", "USERNAME"]

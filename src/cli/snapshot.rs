@@ -7,7 +7,7 @@ use std::io;
 use cursorctl::key::{ConsumerId, CursorKey};
 use cursorctl::store::{
     ChangeInput, CursorFilter, CursorRow, SnapshotRow, Store, StoreExt, StoreRead, StoreReadExt,
-    Visit, WriteTxn, SNAPSHOTS_VERSION,
+    WriteTxn, SNAPSHOTS_VERSION,
 };
 
 use super::batch::{Apply, BatchRun};
@@ -180,20 +180,10 @@ type Offsets = Vec<(CursorKey, u64)>;
 /// The snapshot's cursors, and the cursors in its scope created since.
 fn read_snapshot(view: &dyn StoreRead, info: &SnapshotRow) -> anyhow::Result<(Offsets, Offsets)> {
     let mut saved = Vec::new();
-    let mut failed = None;
-    view.visit_snapshot_cursors(&info.name, &mut |row| match key_of(row) {
-        Ok(key) => {
-            saved.push((key, row.offset));
-            Visit::Continue(())
-        }
-        Err(e) => {
-            failed = Some(e);
-            Visit::Break(())
-        }
+    view.for_each_snapshot_cursor(&info.name, |row| -> anyhow::Result<()> {
+        saved.push((key_of(row)?, row.offset));
+        Ok(())
     })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
     let known: HashSet<String> = saved.iter().map(|(k, _)| k.to_string()).collect();
     let filter = CursorFilter {
         consumer: info.consumer.clone(),
@@ -275,17 +265,8 @@ fn list(ctx: &Context) -> anyhow::Result<()> {
     let mut printer = ctx
         .printer(Shape::List)
         .with_header(&["name", "at", "consumer", "cursors", "user", "reason"]);
-    let mut failed = None;
-    store.visit_snapshots(&mut |s| match printer.record(&SnapshotRecord(s)) {
-        Ok(()) => Visit::Continue(()),
-        Err(e) => {
-            failed = Some(e);
-            Visit::Break(())
-        }
-    })?;
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
+    store
+        .for_each_snapshot(|s| -> anyhow::Result<()> { Ok(printer.record(&SnapshotRecord(s))?) })?;
     let count = printer.count();
     printer.finish()?;
     if count == 0 {
@@ -367,12 +348,13 @@ fn restore(
     delete_new: bool,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    let store = if dry_run {
-        ctx.open_read()?
-    } else {
-        std::mem::ManuallyDrop::new(ctx.open_write()?)
-    };
-    require_snapshots(&**store)?;
+    if dry_run {
+        let store = ctx.open_read()?;
+        require_snapshots(&**store)?;
+        return restore_plan(ctx, &**store, name, reason, delete_new);
+    }
+    let store = ctx.open_write()?;
+    require_snapshots(&*store)?;
     let user = Context::user();
     let label = format!("snapshot restore {name}");
     let mut left_new = Vec::new();
@@ -448,16 +430,11 @@ fn restore(
         }
         run.finish()
     };
-    if dry_run {
-        // The same code against a transaction that is rolled back: a
-        // read-only store refuses the batch row, so check without it.
-        return restore_plan(ctx, &**store, name, reason, delete_new);
-    }
     let done = store.write(|txn| {
         left_new.clear();
         attempt(txn, &mut left_new)
     })?;
-    print_batch(ctx, &**store, Some(done.id), Vec::new()).map_err(|e| {
+    print_batch(ctx, &*store, Some(done.id), Vec::new()).map_err(|e| {
         committed_but_unprinted(
             e,
             &format!("the restore of snapshot {name} (batch {})", done.id),
@@ -468,23 +445,14 @@ fn restore(
         "restored snapshot {name}: {} change(s), {} already equal, in batch {} (undo with `cursorctl undo --batch {}`)",
         done.changed, done.unchanged, done.id, done.id
     ));
-    note_left(ctx, &left_new);
-    Ok(())
-}
-
-fn note_left(ctx: &Context, left_new: &[String]) {
-    if left_new.is_empty() {
-        return;
-    }
-    let mut text = format!(
-        "{} cursor(s) created since the snapshot were left as they are (--delete-new removes them):",
-        left_new.len()
+    ctx.note_list(
+        &format!(
+            "{} cursor(s) created since the snapshot were left as they are (--delete-new removes them):",
+            left_new.len()
+        ),
+        &left_new,
     );
-    for key in left_new {
-        text.push_str("\n  ");
-        text.push_str(key);
-    }
-    ctx.note(&text);
+    Ok(())
 }
 
 /// `restore --dry-run`: what the restore would do to each cursor.

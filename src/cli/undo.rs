@@ -499,24 +499,14 @@ fn run_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
         "undid {count} change(s) of {}, recorded as batch {new_batch}",
         selection.describe()
     ));
-    note_skipped(ctx, &skipped);
-    Ok(())
-}
-
-/// List the changes left because their cursors moved since.
-fn note_skipped(ctx: &Context, skipped: &[String]) {
-    if skipped.is_empty() {
-        return;
-    }
-    let mut text = format!(
-        "--skip-moved left {} change(s) whose cursors moved since:",
-        skipped.len()
+    ctx.note_list(
+        &format!(
+            "--skip-moved left {} change(s) whose cursors moved since:",
+            skipped.len()
+        ),
+        &skipped,
     );
-    for s in skipped {
-        text.push_str("\n  ");
-        text.push_str(s);
-    }
-    ctx.note(&text);
+    Ok(())
 }
 
 fn plan_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {

@@ -408,14 +408,31 @@ pub trait WriteTxn: StoreRead + DurableStore {
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// Generic conveniences over [`StoreRead`]: visitors that return errors.
+/// Run a visit with a visitor that returns errors: the visit stops at the
+/// first one, which is returned.
+fn until_error<R: ?Sized, E: From<StoreError>>(
+    visit: impl FnOnce(&mut dyn FnMut(&R) -> Visit) -> Result<(), StoreError>,
+    mut each: impl FnMut(&R) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut failed = None;
+    visit(&mut |row| match each(row) {
+        Ok(()) => Visit::Continue(()),
+        Err(e) => {
+            failed = Some(e);
+            Visit::Break(())
+        }
+    })?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// Generic conveniences over [`StoreRead`]: visitors that return errors,
+/// each visit stopping at the first one.
+///
+/// # Errors
+///
+/// Every method returns store failures, and whatever `each` returns.
 pub trait StoreReadExt: StoreRead {
-    /// Call `each` for every cursor matching `filter`, in key order; stops
-    /// at the first error `each` returns.
-    ///
-    /// # Errors
-    ///
-    /// Store failures, and whatever `each` returns.
+    /// Call `each` for every cursor matching `filter`, in key order.
     fn for_each_cursor<E: From<StoreError>>(
         &self,
         filter: &CursorFilter,
@@ -433,25 +450,47 @@ pub trait StoreReadExt: StoreRead {
     }
 
     /// Call `each` for every recorded change matching `filter`, oldest
-    /// first; stops at the first error `each` returns.
-    ///
-    /// # Errors
-    ///
-    /// Store failures, and whatever `each` returns.
+    /// first.
     fn for_each_change<E: From<StoreError>>(
         &self,
         filter: &HistoryFilter,
-        mut each: impl FnMut(&HistoryRow) -> Result<(), E>,
+        each: impl FnMut(&HistoryRow) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut failed = None;
-        self.visit_changes(filter, &mut |row| match each(row) {
-            Ok(()) => Visit::Continue(()),
-            Err(e) => {
-                failed = Some(e);
-                Visit::Break(())
-            }
-        })?;
-        failed.map_or(Ok(()), Err)
+        until_error(|visit| self.visit_changes(filter, visit), each)
+    }
+
+    /// Call `each` for every batch, oldest first.
+    fn for_each_batch<E: From<StoreError>>(
+        &self,
+        each: impl FnMut(&BatchRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_batches(visit), each)
+    }
+
+    /// Call `each` for every consumer's summary, in consumer order.
+    fn for_each_consumer<E: From<StoreError>>(
+        &self,
+        filter: &ConsumerFilter,
+        each: impl FnMut(&ConsumerSummary) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_consumers(filter, visit), each)
+    }
+
+    /// Call `each` for every snapshot, by name.
+    fn for_each_snapshot<E: From<StoreError>>(
+        &self,
+        each: impl FnMut(&SnapshotRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_snapshots(visit), each)
+    }
+
+    /// Call `each` for every cursor a snapshot holds, in key order.
+    fn for_each_snapshot_cursor<E: From<StoreError>>(
+        &self,
+        name: &str,
+        each: impl FnMut(&CursorRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_snapshot_cursors(name, visit), each)
     }
 }
 
