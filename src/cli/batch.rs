@@ -99,6 +99,18 @@ impl<'t> BatchRun<'t> {
         }
     }
 
+    /// Whether an item has failed: nothing will be committed.
+    pub const fn has_failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    /// List an item that failed when its write was made (after it was
+    /// counted).
+    pub fn fail(&mut self, number: u64, key: Option<&str>, err: anyhow::Error) {
+        self.failures
+            .add(number, key, classify(&err).0, &format!("{err:#}"));
+    }
+
     /// List an item refused before it reached the store (bad input, a
     /// duplicate).
     pub fn refuse(&mut self, number: u64, key: Option<&str>, kind: ExitKind, reason: &str) {

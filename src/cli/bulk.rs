@@ -6,16 +6,17 @@ use std::path::Path;
 
 use cursorctl::key::CursorKey;
 use cursorctl::store::{
-    DryRun, DurableStore, HistoryFilter, Store, StoreExt, StoreRead, StoreReadExt,
+    ChangeInput, DryRun, DurableStore, HistoryFilter, Store, StoreExt, StoreRead, StoreReadExt,
+    WriteTxn,
 };
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::ProgressBar;
 use serde_json::json;
 
 use super::batch::{Apply, BatchRun};
-use super::change::{apply_in, move_cursor, Audit, Move, Target};
+use super::change::{move_cursor, Audit, Move, Target};
 use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputError};
-use super::input::{Entry, InputFormat, LineReader};
+use super::input::{Entry, InputFormat, Line, LineReader};
 use super::interrupt::Interrupt;
 use super::output::Shape;
 use super::records::{ChangeRecord, PlanRecord, Status};
@@ -387,6 +388,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             batch: None,
         };
         let mut seen = SeenKeys::new(txn, opts);
+        let mut chunk = Chunk::default();
         loop {
             let next = match first.take() {
                 Some(line) => Some(line),
@@ -396,29 +398,12 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             total += 1;
             progress.update(total, lines.bytes_read());
             interrupt.check(ROLLED_BACK)?;
-            let entry = match parsed {
-                Ok(entry) => entry,
-                Err(bad) => {
-                    run.refuse(line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
-                    continue;
-                }
-            };
-            if let Some(first) = seen.first_line(&entry.key, line_no)? {
-                let key = entry.key.to_string();
-                let reason = duplicate_reason(&key, first);
-                run.refuse(line_no, Some(&key), ExitKind::Usage, &reason);
-                continue;
-            }
-            let m = opts.move_for(&entry);
-            let position = run.changed + run.unchanged;
-            let status = run.item(line_no, Some(&entry.key), &audit, |apply| match apply {
-                Apply::Write(txn, audit) => apply_in(txn, &m, audit).map(|r| Some(r.status)),
-                Apply::Check(view) => move_cursor(view, &m).map(|_| None),
-            })?;
-            if status == Some(Status::Unchanged) && !ctx.global.quiet {
-                kept.push((position, entry.key, entry.offset));
+            chunk.lines.push((line_no, parsed));
+            if chunk.lines.len() == CHUNK_LINES {
+                chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
             }
         }
+        chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
         let done = run.finish()?;
         if done.changed == 0 {
             return Err(NothingChanged.into());
@@ -454,6 +439,144 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             Ok(())
         }
         Err(e) => Err(e),
+    }
+}
+
+/// How many lines a bulk write reads ahead and writes as one set.
+const CHUNK_LINES: usize = 8192;
+
+/// Lines of a bulk write read but not yet applied.
+#[derive(Default)]
+struct Chunk {
+    lines: Vec<Line>,
+}
+
+impl Chunk {
+    /// Check every line of the chunk against the cursors read ahead for
+    /// it, then write its changes as one set, while no line has failed.
+    /// Each cursor appears once in a batch (a repeat is refused), so no
+    /// line's check depends on another line's write.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        ctx: &Context,
+        opts: &Options<'_>,
+        txn: &dyn WriteTxn,
+        run: &mut BatchRun<'_>,
+        audit: &Audit<'_>,
+        seen: &mut SeenKeys<'_>,
+        kept: &mut Vec<(u64, CursorKey, u64)>,
+    ) -> anyhow::Result<()> {
+        let lines = std::mem::take(&mut self.lines);
+        let keys: Vec<&CursorKey> = lines
+            .iter()
+            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
+            .collect();
+        let ahead = if run.has_failed() {
+            None
+        } else {
+            txn.read_ahead(&keys)?
+        };
+        let view = ReadAhead::new(txn, &keys, ahead);
+        let mut changes = Vec::new();
+        let batch = Some(run.id);
+        for (line_no, parsed) in &lines {
+            let entry = match parsed {
+                Ok(entry) => entry,
+                Err(bad) => {
+                    run.refuse(*line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
+                    continue;
+                }
+            };
+            if let Some(first) = seen.first_line(&entry.key, *line_no)? {
+                let key = entry.key.to_string();
+                let reason = duplicate_reason(&key, first);
+                run.refuse(*line_no, Some(&key), ExitKind::Usage, &reason);
+                continue;
+            }
+            let m = opts.move_for(entry);
+            let position = run.changed + run.unchanged;
+            let status = run.item(*line_no, Some(&entry.key), audit, |apply| {
+                let (old, new) = move_cursor(&view, &m)?;
+                let Apply::Write(..) = apply else {
+                    return Ok(None);
+                };
+                let status = Status::of(old, Some(new));
+                if status != Status::Unchanged {
+                    changes.push((
+                        *line_no,
+                        ChangeInput {
+                            key: &entry.key,
+                            old_offset: old,
+                            new_offset: Some(new),
+                            command: audit.command,
+                            reason: audit.reason,
+                            user: audit.user,
+                            batch,
+                        },
+                    ));
+                }
+                Ok(Some(status))
+            })?;
+            if status == Some(Status::Unchanged) && !ctx.global.quiet {
+                kept.push((position, entry.key.clone(), entry.offset));
+            }
+        }
+        if run.has_failed() || changes.is_empty() {
+            return Ok(());
+        }
+        let inputs: Vec<ChangeInput<'_>> = changes.iter().map(|(_, c)| *c).collect();
+        let stale = txn.apply_changes(&inputs)?;
+        for position in stale {
+            let (line_no, change) = &changes[position];
+            let key = change.key.to_string();
+            let err = DurabilityError::StaleCheckpoint {
+                actual: txn.read_value(&key)?,
+                key: key.clone(),
+                expected: change.old_offset.unwrap_or(0),
+            };
+            run.fail(*line_no, Some(&key), err.into());
+        }
+        Ok(())
+    }
+}
+
+/// The cursors of one chunk as read ahead (or, where the store reads each
+/// when needed, the transaction itself), behind compare-and-swaps that
+/// check and write nothing: the chunk's writes are made as one set after.
+struct ReadAhead<'a> {
+    txn: &'a dyn WriteTxn,
+    offsets: Option<std::collections::HashMap<String, Option<u64>>>,
+}
+
+impl<'a> ReadAhead<'a> {
+    fn new(txn: &'a dyn WriteTxn, keys: &[&CursorKey], ahead: Option<Vec<Option<u64>>>) -> Self {
+        let offsets = ahead.map(|found| keys.iter().map(ToString::to_string).zip(found).collect());
+        Self { txn, offsets }
+    }
+}
+
+impl DurableStore for ReadAhead<'_> {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        match self.offsets.as_ref().and_then(|o| o.get(key)) {
+            Some(offset) => Ok(*offset),
+            None => self.txn.read_value(key),
+        }
+    }
+
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        if new > cursorctl::MAX_OFFSET {
+            return Err(DurabilityError::OffsetTooLarge { offset: new });
+        }
+        let actual = self.read_value(key)?;
+        if actual.unwrap_or(0) != expected {
+            return Err(DurabilityError::StaleCheckpoint {
+                key: key.to_owned(),
+                expected,
+                actual,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -393,6 +393,37 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// Store failures.
     fn finish_copy(&self) -> Result<(), StoreError>;
 
+    /// Read the offsets of many cursors in one go (a bulk write reads each
+    /// chunk of its input ahead): one entry per key, `None` for an absent
+    /// cursor. `Ok(None)` from a store whose single reads cost as little
+    /// (SQLite, in the process): each cursor is then read when needed.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
+        let _ = keys;
+        Ok(None)
+    }
+
+    /// Make many changes, each guarded like a compare-and-swap (the cursor
+    /// must hold `old_offset`, or be absent for `None`; it gets
+    /// `new_offset`, or is removed for `None`), and record each in the
+    /// history, in order. Returns the positions of the changes whose cursor
+    /// held something else: the transaction must then not be committed, as
+    /// the others may have been written.
+    ///
+    /// A store that can makes them as one set (PostgreSQL: one statement
+    /// for the whole slice); the default makes them one by one.
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and a change the library refuses (an offset above
+    /// the limit).
+    fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
+        apply_changes_one_by_one(self, changes)
+    }
+
     /// Whether the store aborted this transaction to keep concurrent
     /// transactions serializable (a serialization failure or a deadlock):
     /// running the whole transaction again may succeed.
@@ -406,6 +437,34 @@ pub trait WriteTxn: StoreRead + DurableStore {
     ///
     /// Store failures (then nothing was written).
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// [`WriteTxn::apply_changes`] one change at a time: a compare-and-swap
+/// (or a guarded removal) and its history row each.
+///
+/// # Errors
+///
+/// As [`WriteTxn::apply_changes`].
+pub fn apply_changes_one_by_one<T: WriteTxn + ?Sized>(
+    txn: &T,
+    changes: &[ChangeInput<'_>],
+) -> Result<Vec<usize>, DurabilityError> {
+    let mut stale = Vec::new();
+    for (position, change) in changes.iter().enumerate() {
+        let made = match (change.old_offset, change.new_offset) {
+            (old, Some(new)) => txn.cas(&change.key.to_string(), old.unwrap_or(0), new),
+            (Some(old), None) => txn.remove_if(change.key, old),
+            (None, None) => Ok(()),
+        };
+        match made {
+            Ok(()) => {
+                txn.record_change(change)?;
+            }
+            Err(DurabilityError::StaleCheckpoint { .. }) => stale.push(position),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(stale)
 }
 
 /// Run a visit with a visitor that returns errors: the visit stops at the

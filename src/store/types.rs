@@ -59,7 +59,7 @@ pub struct CursorFilter {
 }
 
 /// A change to record in the history.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct ChangeInput<'a> {
     /// The cursor.
     pub key: &'a CursorKey,

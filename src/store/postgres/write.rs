@@ -31,6 +31,42 @@ const RECORD: &str = "INSERT INTO history (at, consumer, channel, partition, old
      VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
      RETURNING id";
 
+/// The cursors of a chunk that exist, with their offsets, by position.
+const READ_AHEAD: &str = "SELECT i.ord, c.\"offset\" \
+     FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS i(consumer, channel, partition, ord) \
+     JOIN cursors c ON c.consumer = i.consumer AND c.channel = i.channel AND c.partition = i.partition";
+
+/// Many guarded moves and their history rows in one statement; returns the
+/// positions (from 1) of the moves whose cursor held something else.
+const APPLY_MOVES: &str = "WITH input AS ( \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], \
+                              $6::text[], $7::text[], $8::text[], $9::int8[]) \
+         WITH ORDINALITY AS i(consumer, channel, partition, old, new, command, reason, \"user\", batch, ord) \
+     ), moved AS ( \
+         UPDATE cursors c SET \"offset\" = i.new, updated_at = (extract(epoch from now()) * 1000)::bigint \
+         FROM input i \
+         WHERE i.old IS NOT NULL AND c.consumer = i.consumer AND c.channel = i.channel \
+           AND c.partition = i.partition AND c.\"offset\" = i.old \
+         RETURNING i.ord \
+     ), created AS ( \
+         INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
+         SELECT consumer, channel, partition, new, (extract(epoch from now()) * 1000)::bigint \
+         FROM input WHERE old IS NULL ORDER BY ord \
+         ON CONFLICT DO NOTHING \
+         RETURNING consumer, channel, partition \
+     ), recorded AS ( \
+         INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
+                              command, reason, \"user\", batch) \
+         SELECT (extract(epoch from now()) * 1000)::bigint, consumer, channel, partition, old, new, \
+                command, reason, \"user\", batch \
+         FROM input ORDER BY ord \
+     ) \
+     SELECT i.ord FROM input i \
+     WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.ord = i.ord) \
+       AND NOT EXISTS (SELECT 1 FROM created n WHERE n.consumer = i.consumer \
+                       AND n.channel = i.channel AND n.partition = i.partition) \
+     ORDER BY i.ord";
+
 fn sql_offset(offset: u64) -> i64 {
     i64::try_from(offset).unwrap_or(i64::MAX)
 }
@@ -69,6 +105,20 @@ impl GuardedWrites for CursorWrites<'_> {
     fn read(&self) -> Result<Option<u64>, DurabilityError> {
         read::offset(self.store, &self.key)
     }
+}
+
+/// The key columns of many cursors, as three arrays.
+fn key_columns<'k>(keys: &[&'k CursorKey]) -> (Vec<&'k str>, Vec<&'k str>, Vec<i64>) {
+    let mut consumers = Vec::with_capacity(keys.len());
+    let mut channels = Vec::with_capacity(keys.len());
+    let mut partitions = Vec::with_capacity(keys.len());
+    for key in keys {
+        let (consumer, channel, partition) = columns(key);
+        consumers.push(consumer);
+        channels.push(channel);
+        partitions.push(partition);
+    }
+    (consumers, channels, partitions)
 }
 
 /// Compare-and-swap on one cursor by guarded statements.
@@ -362,6 +412,86 @@ impl WriteTxn for PostgresTxn<'_> {
                         coalesce((SELECT max(id) FROM batches), 0) + 1, false);",
             )
             .map_err(|e| self.failed("continuing the ids after the copied ones", e))
+    }
+
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
+        let mut found = vec![None; keys.len()];
+        if keys.is_empty() {
+            return Ok(Some(found));
+        }
+        let (consumers, channels, partitions) = key_columns(keys);
+        let rows = self
+            .store
+            .with_statement(READ_AHEAD, |c, s| {
+                c.query(s, &[&consumers, &channels, &partitions])
+            })
+            .map_err(|e| self.failed("reading cursors", e))?;
+        for row in rows {
+            let position: i64 = row.get(0);
+            let offset: i64 = row.get(1);
+            let slot = usize::try_from(position - 1)
+                .ok()
+                .and_then(|p| found.get_mut(p));
+            if let (Some(slot), Ok(offset)) = (slot, u64::try_from(offset)) {
+                *slot = Some(offset);
+            }
+        }
+        Ok(Some(found))
+    }
+
+    fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
+        self.last_read.borrow_mut().take();
+        if changes.iter().any(|c| c.new_offset.is_none()) {
+            // Removals go one by one (no bulk command removes today).
+            return crate::store::apply_changes_one_by_one(self, changes);
+        }
+        if let Some(too_large) = changes
+            .iter()
+            .filter_map(|c| c.new_offset)
+            .find(|n| *n > crate::parse::MAX_OFFSET)
+        {
+            return Err(DurabilityError::OffsetTooLarge { offset: too_large });
+        }
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&CursorKey> = changes.iter().map(|c| c.key).collect();
+        let (consumers, channels, partitions) = key_columns(&keys);
+        let old: Vec<Option<i64>> = changes
+            .iter()
+            .map(|c| c.old_offset.map(sql_offset))
+            .collect();
+        let new: Vec<Option<i64>> = changes
+            .iter()
+            .map(|c| c.new_offset.map(sql_offset))
+            .collect();
+        let commands: Vec<&str> = changes.iter().map(|c| c.command).collect();
+        let reasons: Vec<Option<&str>> = changes.iter().map(|c| c.reason).collect();
+        let users: Vec<&str> = changes.iter().map(|c| c.user).collect();
+        let batches: Vec<Option<i64>> = changes.iter().map(|c| c.batch).collect();
+        let rows = self
+            .store
+            .with_statement(APPLY_MOVES, |c, s| {
+                c.query(
+                    s,
+                    &[
+                        &consumers,
+                        &channels,
+                        &partitions,
+                        &old,
+                        &new,
+                        &commands,
+                        &reasons,
+                        &users,
+                        &batches,
+                    ],
+                )
+            })
+            .map_err(|e| self.failed("writing cursors", e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| usize::try_from(row.get::<_, i64>(0) - 1).ok())
+            .collect())
     }
 
     fn must_retry(&self) -> bool {
