@@ -14,7 +14,7 @@ use indicatif::ProgressBar;
 use serde_json::json;
 
 use super::batch::{Apply, BatchRun};
-use super::change::{move_cursor, Audit, Move, Target};
+use super::change::{apply_in, move_cursor, Audit, Move, Target};
 use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputError};
 use super::input::{Entry, InputFormat, Line, LineReader};
 use super::interrupt::Interrupt;
@@ -388,7 +388,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             batch: None,
         };
         let mut seen = SeenKeys::new(txn, opts);
-        let mut chunk = Chunk::default();
+        let mut chunk = Chunk::new(txn)?;
         loop {
             let next = match first.take() {
                 Some(line) => Some(line),
@@ -399,7 +399,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             progress.update(total, lines.bytes_read());
             interrupt.check(ROLLED_BACK)?;
             chunk.lines.push((line_no, parsed));
-            if chunk.lines.len() == CHUNK_LINES {
+            if chunk.lines.len() == chunk.size {
                 chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
             }
         }
@@ -446,12 +446,27 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
 const CHUNK_LINES: usize = 8192;
 
 /// Lines of a bulk write read but not yet applied.
-#[derive(Default)]
 struct Chunk {
     lines: Vec<Line>,
+    /// Lines a chunk holds: [`CHUNK_LINES`] where the store reads cursors
+    /// ahead, one where it reads each when needed (each line is then
+    /// written as it is checked, as a single `set` is).
+    size: usize,
 }
 
 impl Chunk {
+    fn new(txn: &dyn WriteTxn) -> anyhow::Result<Self> {
+        let size = if txn.read_ahead(&[])?.is_some() {
+            CHUNK_LINES
+        } else {
+            1
+        };
+        Ok(Self {
+            lines: Vec::with_capacity(size),
+            size,
+        })
+    }
+
     /// Check every line of the chunk against the cursors read ahead for
     /// it, then write its changes as one set, while no line has failed.
     /// Each cursor appears once in a batch (a repeat is refused), so no
@@ -467,20 +482,36 @@ impl Chunk {
         seen: &mut SeenKeys<'_>,
         kept: &mut Vec<(u64, CursorKey, u64)>,
     ) -> anyhow::Result<()> {
-        let lines = std::mem::take(&mut self.lines);
-        let keys: Vec<&CursorKey> = lines
-            .iter()
-            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
-            .collect();
-        let ahead = if run.has_failed() {
-            None
+        let result = self.check_and_write(ctx, opts, txn, run, audit, seen, kept);
+        self.lines.clear();
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_and_write(
+        &self,
+        ctx: &Context,
+        opts: &Options<'_>,
+        txn: &dyn WriteTxn,
+        run: &mut BatchRun<'_>,
+        audit: &Audit<'_>,
+        seen: &mut SeenKeys<'_>,
+        kept: &mut Vec<(u64, CursorKey, u64)>,
+    ) -> anyhow::Result<()> {
+        let lines = &self.lines;
+        let view = if self.size > 1 {
+            let keys: Vec<&CursorKey> = lines
+                .iter()
+                .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
+                .collect();
+            let ahead = txn.read_ahead(&keys)?;
+            ReadAhead::new(txn, &keys, ahead)
         } else {
-            txn.read_ahead(&keys)?
+            ReadAhead::new(txn, &[], None)
         };
-        let view = ReadAhead::new(txn, &keys, ahead);
         let mut changes = Vec::new();
         let batch = Some(run.id);
-        for (line_no, parsed) in &lines {
+        for (line_no, parsed) in lines {
             let entry = match parsed {
                 Ok(entry) => entry,
                 Err(bad) => {
@@ -496,27 +527,33 @@ impl Chunk {
             }
             let m = opts.move_for(entry);
             let position = run.changed + run.unchanged;
-            let status = run.item(*line_no, Some(&entry.key), audit, |apply| {
-                let (old, new) = move_cursor(&view, &m)?;
-                let Apply::Write(..) = apply else {
-                    return Ok(None);
-                };
-                let status = Status::of(old, Some(new));
-                if status != Status::Unchanged {
-                    changes.push((
-                        *line_no,
-                        ChangeInput {
-                            key: &entry.key,
-                            old_offset: old,
-                            new_offset: Some(new),
-                            command: audit.command,
-                            reason: audit.reason,
-                            user: audit.user,
-                            batch,
-                        },
-                    ));
+            let status = run.item(*line_no, Some(&entry.key), audit, |apply| match apply {
+                // A store that reads each cursor when needed writes each
+                // line as it is checked.
+                Apply::Write(txn, audit) if !view.is_ahead() => {
+                    apply_in(txn, &m, audit).map(|r| Some(r.status))
                 }
-                Ok(Some(status))
+                Apply::Write(..) => {
+                    let (old, new) = move_cursor(&view, &m)?;
+                    let status = Status::of(old, Some(new));
+                    if status != Status::Unchanged {
+                        changes.push((
+                            *line_no,
+                            ChangeInput {
+                                key: &entry.key,
+                                old_offset: old,
+                                new_offset: Some(new),
+                                command: audit.command,
+                                reason: audit.reason,
+                                user: audit.user,
+                                batch,
+                            },
+                        ));
+                    }
+                    Ok(Some(status))
+                }
+                Apply::Check(_) if view.is_ahead() => move_cursor(&view, &m).map(|_| None),
+                Apply::Check(check) => move_cursor(check, &m).map(|_| None),
             })?;
             if status == Some(Status::Unchanged) && !ctx.global.quiet {
                 kept.push((position, entry.key.clone(), entry.offset));
@@ -553,6 +590,13 @@ impl<'a> ReadAhead<'a> {
     fn new(txn: &'a dyn WriteTxn, keys: &[&CursorKey], ahead: Option<Vec<Option<u64>>>) -> Self {
         let offsets = ahead.map(|found| keys.iter().map(ToString::to_string).zip(found).collect());
         Self { txn, offsets }
+    }
+}
+
+impl ReadAhead<'_> {
+    /// Whether the chunk's cursors were read ahead.
+    const fn is_ahead(&self) -> bool {
+        self.offsets.is_some()
     }
 }
 
