@@ -522,6 +522,178 @@ fn terminate_during_bulk_writes(lines: usize, trials: u64) {
     assert!(cut > 0, "no trial cut a write while it ran");
 }
 
+/// A bulk write whose cursors other writers move while it runs (under
+/// SERIALIZABLE, where the server aborts it) runs again from the first line
+/// and commits once they stop: every line lands, in one batch, after the
+/// other writers' changes.
+#[test]
+fn a_bulk_write_aborted_by_a_serializable_conflict_runs_again() {
+    let Some(mut pg) = Pg::new() else { return };
+    pg.url
+        .push_str("&options=-c%20default_transaction_isolation%3Dserializable");
+    const LINES: usize = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, offset: u32| {
+        let path = dir.path().join(name);
+        let mut text = String::from("consumer,partition_key,offset\n");
+        for i in 0..LINES {
+            text.push_str(&format!("c,o:{i},{offset}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let seed = write("seed.csv", 1);
+    let target = write("target.csv", 500);
+    let out = pg
+        .cmd()
+        .args(["-q", "set", "--create", "--from-file"])
+        .arg(&seed)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another writer advances the last cursor while the bulk write runs.
+    let last = format!("o:{}", LINES - 1);
+    let bulk = pg
+        .cmd()
+        .args(["--busy-timeout", "60s", "set", "--from-file"])
+        .arg(&target)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut advanced = 0;
+    let started = Instant::now();
+    while advanced < 40 && started.elapsed() < Duration::from_secs(30) {
+        let out = pg.run(&["-q", "advance", "c", &last]);
+        if out.status.code() == Some(0) {
+            advanced += 1;
+        }
+    }
+    let out = bulk.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("ran ") && err.contains(" times"),
+        "no run again: {err}"
+    );
+    let row = pg_admin()
+        .query_one(
+            &format!(
+                "SELECT count(*) FILTER (WHERE \"offset\" = 500), \
+                        (SELECT count(*) FROM {0}.history WHERE command = 'set'), \
+                        (SELECT count(*) FROM {0}.history WHERE command = 'advance'), \
+                        (SELECT count(*) FROM {0}.batches) \
+                 FROM {0}.cursors",
+                pg.schema
+            ),
+            &[],
+        )
+        .unwrap();
+    let (at_target, set_rows, advance_rows, batches): (i64, i64, i64, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert_eq!(
+        at_target, LINES as i64,
+        "every cursor holds the bulk's offset"
+    );
+    assert_eq!(set_rows, 2 * LINES as i64, "the seed and one committed run");
+    assert_eq!(advance_rows, advanced);
+    assert_eq!(batches, 2);
+}
+
+/// Under READ COMMITTED: a bulk write line without `expect` whose cursor
+/// another session changes after the write read it (the write waits on the
+/// row lock, then finds the offset moved) makes the write run again rather
+/// than fail as stale, as a single `set` without `--expect` retries.
+#[test]
+fn a_bulk_write_that_finds_a_cursor_moved_after_reading_it_runs_again() {
+    let Some(mut pg) = Pg::new() else { return };
+    let app = format!("raced_{}", pg.schema);
+    pg.url.push_str(&format!("&application_name={app}"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moves.csv");
+    let mut text = String::from("consumer,partition_key,offset\n");
+    for i in 0..100 {
+        text.push_str(&format!("c,o:{i},50\n"));
+    }
+    std::fs::write(&path, &text).unwrap();
+    pg.ok(&[
+        "-q",
+        "set",
+        "--create",
+        "--from-file",
+        path.to_str().unwrap(),
+    ]);
+    std::fs::write(&path, text.replace(",50\n", ",70\n")).unwrap();
+    // Another session moves o:99 and holds its row lock, uncommitted.
+    let mut other = pg_admin();
+    let mut txn = other.transaction().unwrap();
+    txn.execute(
+        &format!(
+            "UPDATE {}.cursors SET \"offset\" = 60 WHERE partition = 99",
+            pg.schema
+        ),
+        &[],
+    )
+    .unwrap();
+    let bulk = pg
+        .cmd()
+        .args(["--busy-timeout", "30s", "set", "--from-file"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the bulk write waits for that row lock, commit the move.
+    let started = Instant::now();
+    loop {
+        let waiting: i64 = pg_admin()
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                &[&app],
+            )
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the bulk write never waited"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    txn.commit().unwrap();
+    let out = bulk.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("ran 2 times"), "{err}");
+    let row = pg_admin()
+        .query_one(
+            &format!(
+                "SELECT count(*) FILTER (WHERE \"offset\" = 70), \
+                        (SELECT old_offset FROM {0}.history WHERE partition = 99 \
+                         ORDER BY id DESC LIMIT 1) \
+                 FROM {0}.cursors",
+                pg.schema
+            ),
+            &[],
+        )
+        .unwrap();
+    let (moved, old): (i64, Option<i64>) = (row.get(0), row.get(1));
+    assert_eq!(moved, 100);
+    assert_eq!(
+        old,
+        Some(60),
+        "the change records the offset the other session wrote"
+    );
+}
+
 /// `copy-store` moves a store from SQLite to PostgreSQL and back: every
 /// cursor, change and batch arrives with its id and times, new ids follow
 /// the copied ones, and a destination that is not empty is refused and

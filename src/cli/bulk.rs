@@ -354,9 +354,10 @@ struct Applied {
 pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     // Stdin is read to its end before the write lock is taken: other
     // writers must not wait on input that trickles in.
-    let source = source::open(opts.path, "--from-file", !opts.dry_run)?;
+    let mut source = source::open(opts.path, "--from-file", !opts.dry_run)?;
     let size = source.size;
-    let mut lines = LineReader::new(source.reader, opts.format).named(source.name);
+    let reader = std::mem::replace(&mut source.reader, Box::new(io::empty()));
+    let mut lines = LineReader::new(reader, opts.format).named(source.name.clone());
     let progress = Progress::new(ctx, size);
     if opts.dry_run {
         let result = plan(ctx, opts, &mut lines, &progress);
@@ -372,50 +373,97 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     }
     let store = ctx.open_write()?;
     let user = Context::user();
-    let mut total = 0u64;
+    let mut total: u64;
     let mut kept = Vec::new();
     // From here on SIGINT and SIGTERM roll the transaction back.
     let interrupt = Interrupt::install()?;
     const ROLLED_BACK: &str = "the bulk write was rolled back; nothing was written";
-    // The input is read as it is applied: it cannot run twice.
-    let result = store.write_once(|txn| -> anyhow::Result<Applied> {
-        let failures = Failures::new("line");
-        let mut run = BatchRun::begin(txn, "set --from-file", opts.reason, &user, failures)?;
-        let audit = Audit {
-            command: "set",
-            reason: opts.reason,
-            user: &user,
-            batch: None,
+    // A write the store aborted to keep transactions serializable, or one
+    // that found a cursor moved by another writer since it read it (a line
+    // without `expect`), runs again from the first line, while the input
+    // can be read again and until the busy timeout.
+    let deadline = std::time::Instant::now() + ctx.global.busy_timeout;
+    let mut pause = std::time::Duration::from_millis(2);
+    let mut reader = Some(lines);
+    let mut runs = 0u32;
+    let result = loop {
+        runs += 1;
+        let mut lines = match reader.take() {
+            Some(lines) => lines,
+            None => match source.reread()? {
+                Some(again) => LineReader::new(again, opts.format).named(source.name.clone()),
+                None => unreachable!("a write runs again only when its input can be read again"),
+            },
         };
-        let mut seen = SeenKeys::new(txn, opts);
-        let mut chunk = Chunk::new(txn)?;
-        loop {
-            let next = match first.take() {
-                Some(line) => Some(line),
-                None => lines.next_line()?,
+        total = 0;
+        kept.clear();
+        let attempt = store.write_once(|txn| -> anyhow::Result<Applied> {
+            let failures = Failures::new("line");
+            let mut run = BatchRun::begin(txn, "set --from-file", opts.reason, &user, failures)?;
+            let audit = Audit {
+                command: "set",
+                reason: opts.reason,
+                user: &user,
+                batch: None,
             };
-            let Some((line_no, parsed)) = next else { break };
-            total += 1;
-            progress.update(total, lines.bytes_read());
-            interrupt.check(ROLLED_BACK)?;
-            chunk.lines.push((line_no, parsed));
-            if chunk.lines.len() == chunk.size {
-                chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
+            let mut seen = SeenKeys::new(txn, opts);
+            let mut chunk = Chunk::new(txn, source.again.is_some())?;
+            loop {
+                let next = match first.take() {
+                    Some(line) => Some(line),
+                    None => lines.next_line()?,
+                };
+                let Some((line_no, parsed)) = next else { break };
+                total += 1;
+                progress.update(total, lines.bytes_read());
+                interrupt.check(ROLLED_BACK)?;
+                chunk.lines.push((line_no, parsed));
+                if chunk.lines.len() == chunk.size {
+                    chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
+                }
             }
+            chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
+            let done = run.finish()?;
+            if done.changed == 0 {
+                return Err(NothingChanged.into());
+            }
+            interrupt.check(ROLLED_BACK)?;
+            Ok(Applied {
+                batch: done.id,
+                changed: done.changed,
+                unchanged: done.unchanged,
+            })
+        });
+        match attempt {
+            Err(e)
+                if may_run_again(&e)
+                    && source.again.is_some()
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            Err(e) if e.downcast_ref::<Raced>().is_some() => {
+                break Err(Failure::new(
+                    ExitKind::Busy,
+                    format!(
+                        "other writers kept moving cursors of this bulk write until the busy \
+                         timeout ({}); nothing was written",
+                        humantime::format_duration(ctx.global.busy_timeout)
+                    ),
+                )
+                .into())
+            }
+            other => break other,
         }
-        chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
-        let done = run.finish()?;
-        if done.changed == 0 {
-            return Err(NothingChanged.into());
-        }
-        interrupt.check(ROLLED_BACK)?;
-        Ok(Applied {
-            batch: done.id,
-            changed: done.changed,
-            unchanged: done.unchanged,
-        })
-    });
+    };
     progress.finish();
+    if runs > 1 {
+        ctx.note(&format!(
+            "the bulk write ran {runs} times: other writers moved its cursors or the store \
+             aborted it to keep transactions serializable; only the last run committed"
+        ));
+    }
     match result {
         Ok(applied) => {
             print_batch(ctx, &*store, Some(applied.batch), kept).map_err(|e| {
@@ -442,6 +490,33 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     }
 }
 
+/// A line without `expect` whose cursor another writer moved between the
+/// read-ahead and the write: the whole write may run again.
+#[derive(Debug)]
+struct Raced;
+
+impl std::fmt::Display for Raced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a cursor was moved by another writer during the bulk write")
+    }
+}
+
+impl std::error::Error for Raced {}
+
+/// Whether a bulk write that failed with `err` may run again: the store
+/// aborted it to keep transactions serializable (or gave up a lock wait),
+/// or another writer moved a cursor it read.
+fn may_run_again(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Raced>().is_some()
+        || err.chain().any(|c| {
+            matches!(c.downcast_ref::<StoreError>(), Some(StoreError::Busy))
+                || matches!(
+                    c.downcast_ref::<DurabilityError>(),
+                    Some(DurabilityError::Store(StoreError::Busy))
+                )
+        })
+}
+
 /// How many lines a bulk write reads ahead and writes as one set.
 const CHUNK_LINES: usize = 8192;
 
@@ -452,10 +527,14 @@ struct Chunk {
     /// ahead, one where it reads each when needed (each line is then
     /// written as it is checked, as a single `set` is).
     size: usize,
+    /// Whether the write can run again from the first line: a line without
+    /// `expect` that finds its cursor moved since it was read ahead then
+    /// ends this run (as [`Raced`]) instead of failing as stale.
+    can_run_again: bool,
 }
 
 impl Chunk {
-    fn new(txn: &dyn WriteTxn) -> anyhow::Result<Self> {
+    fn new(txn: &dyn WriteTxn, can_run_again: bool) -> anyhow::Result<Self> {
         let size = if txn.read_ahead(&[])?.is_some() {
             CHUNK_LINES
         } else {
@@ -464,6 +543,7 @@ impl Chunk {
         Ok(Self {
             lines: Vec::with_capacity(size),
             size,
+            can_run_again,
         })
     }
 
@@ -564,6 +644,18 @@ impl Chunk {
         }
         let inputs: Vec<ChangeInput<'_>> = changes.iter().map(|(_, c)| *c).collect();
         let stale = txn.apply_changes(&inputs)?;
+        if self.can_run_again
+            && stale.iter().any(|p| {
+                let line_no = changes[*p].0;
+                lines
+                    .iter()
+                    .find(|(n, _)| *n == line_no)
+                    .and_then(|(_, parsed)| parsed.as_ref().ok())
+                    .is_some_and(|entry| entry.expect.is_none())
+            })
+        {
+            return Err(Raced.into());
+        }
         for position in stale {
             let (line_no, change) = &changes[position];
             let key = change.key.to_string();

@@ -14,6 +14,26 @@ pub struct Source {
     pub size: Option<u64>,
     /// How messages name it: `--from-file moves.csv`, `--offsets stdin`.
     pub name: String,
+    /// The file under the reader, when it can be read again from the start
+    /// (a regular file, or stdin spooled to a temporary file).
+    pub again: Option<File>,
+}
+
+impl Source {
+    /// A new reader from the start of the input, when it can be read again.
+    ///
+    /// # Errors
+    ///
+    /// A failed read of the input (exit 2).
+    pub fn reread(&self) -> anyhow::Result<Option<Box<dyn BufRead>>> {
+        let Some(file) = &self.again else {
+            return Ok(None);
+        };
+        let mut file = file.try_clone().map_err(|e| read_failed(&self.name, &e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| read_failed(&self.name, &e))?;
+        Ok(Some(Box::new(BufReader::with_capacity(BUFFER, file))))
+    }
 }
 
 const BUFFER: usize = 1 << 20;
@@ -34,6 +54,7 @@ pub fn open(path: &Path, option: &str, spool: bool) -> anyhow::Result<Source> {
                 reader: Box::new(BufReader::with_capacity(BUFFER, io::stdin().lock())),
                 size: None,
                 name,
+                again: None,
             });
         }
         let mut file = tempfile::tempfile()
@@ -41,10 +62,12 @@ pub fn open(path: &Path, option: &str, spool: bool) -> anyhow::Result<Source> {
         let size = io::copy(&mut io::stdin().lock(), &mut file)
             .and_then(|n| file.seek(SeekFrom::Start(0)).map(|_| n))
             .map_err(|e| read_failed(&name, &e))?;
+        let again = file.try_clone().ok();
         return Ok(Source {
             reader: Box::new(BufReader::with_capacity(BUFFER, file)),
             size: Some(size),
             name,
+            again,
         });
     }
     let name = format!("{option} {}", path.display());
@@ -53,10 +76,16 @@ pub fn open(path: &Path, option: &str, spool: bool) -> anyhow::Result<Source> {
     if meta.is_dir() {
         return Err(Failure::usage(format!("cannot read {name}: it is a directory")).into());
     }
+    let again = if meta.is_file() {
+        file.try_clone().ok()
+    } else {
+        None
+    };
     Ok(Source {
         reader: Box::new(BufReader::with_capacity(BUFFER, file)),
         size: meta.is_file().then_some(meta.len()),
         name,
+        again,
     })
 }
 
