@@ -674,12 +674,16 @@ impl Chunk {
 /// when needed, the transaction itself), behind compare-and-swaps that
 /// check and write nothing: the chunk's writes are made as one set after.
 struct ReadAhead<'a> {
-    txn: &'a dyn WriteTxn,
+    txn: &'a dyn DurableStore,
     offsets: Option<std::collections::HashMap<String, Option<u64>>>,
 }
 
 impl<'a> ReadAhead<'a> {
-    fn new(txn: &'a dyn WriteTxn, keys: &[&CursorKey], ahead: Option<Vec<Option<u64>>>) -> Self {
+    fn new(
+        txn: &'a dyn DurableStore,
+        keys: &[&CursorKey],
+        ahead: Option<Vec<Option<u64>>>,
+    ) -> Self {
         let offsets = ahead.map(|found| keys.iter().map(ToString::to_string).zip(found).collect());
         Self { txn, offsets }
     }
@@ -742,51 +746,86 @@ fn plan_in(
     let mut seen = SeenKeys::new(store, opts);
     let mut failures = Failures::new("line");
     let (mut total, mut changed, mut unchanged) = (0u64, 0u64, 0u64);
-    while let Some((line_no, parsed)) = lines.next_line()? {
-        total += 1;
-        progress.update(total, lines.bytes_read());
-        let mut row = PlanRecord {
-            source: ("line", line_no),
-            key: None,
-            old_offset: None,
-            new_offset: None,
-            status: "invalid",
-            reason: None,
+    // Where the store reads many cursors in one query, the lines are
+    // checked a chunk at a time against what it read.
+    let size = if store.read_ahead(&[])?.is_some() {
+        CHUNK_LINES
+    } else {
+        1
+    };
+    let mut chunk: Vec<Line> = Vec::with_capacity(size);
+    loop {
+        let next = lines.next_line()?;
+        let end = next.is_none();
+        if let Some(line) = next {
+            total += 1;
+            progress.update(total, lines.bytes_read());
+            chunk.push(line);
+        }
+        if chunk.len() < size && !end {
+            continue;
+        }
+        let keys: Vec<&CursorKey> = chunk
+            .iter()
+            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
+            .collect();
+        let ahead = if size > 1 {
+            store.read_ahead(&keys)?
+        } else {
+            None
         };
-        match parsed {
-            Err(bad) => {
-                failures.add(line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
-                row.key = bad.key;
-                row.reason = Some(bad.reason);
-            }
-            Ok(entry) => {
-                let key = entry.key.to_string();
-                row.new_offset = Some(entry.offset);
-                if let Some(first) = seen.first_line(&entry.key, line_no)? {
-                    let reason = duplicate_reason(&key, first);
-                    failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
-                    row.reason = Some(reason);
-                } else {
-                    let m = opts.move_for(&entry);
-                    match move_cursor(&DryRun::new(store), &m) {
-                        Ok((old, new)) => {
-                            let status = Status::of(old, Some(new));
-                            if status == Status::Unchanged {
-                                unchanged += 1;
-                            } else {
-                                changed += 1;
-                            }
-                            row.old_offset = old;
-                            row.status = status.as_str();
-                        }
-                        Err(e) => failures.plan_failure(&mut row, &key, e, store)?,
-                    }
+        let view = ReadAhead::new(store, &keys, ahead);
+        for (line_no, parsed) in &chunk {
+            let line_no = *line_no;
+            let mut row = PlanRecord {
+                source: ("line", line_no),
+                key: None,
+                old_offset: None,
+                new_offset: None,
+                status: "invalid",
+                reason: None,
+            };
+            match parsed {
+                Err(bad) => {
+                    failures.add(line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
+                    row.key.clone_from(&bad.key);
+                    row.reason = Some(bad.reason.clone());
                 }
-                row.key = Some(key);
+                Ok(entry) => {
+                    let key = entry.key.to_string();
+                    row.new_offset = Some(entry.offset);
+                    if let Some(first) = seen.first_line(&entry.key, line_no)? {
+                        let reason = duplicate_reason(&key, first);
+                        failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
+                        row.reason = Some(reason);
+                    } else {
+                        let m = opts.move_for(entry);
+                        match move_cursor(&DryRun::new(&view), &m) {
+                            Ok((old, new)) => {
+                                let status = Status::of(old, Some(new));
+                                if status == Status::Unchanged {
+                                    unchanged += 1;
+                                } else {
+                                    changed += 1;
+                                }
+                                row.old_offset = old;
+                                row.status = status.as_str();
+                            }
+                            Err(e) => failures.plan_failure(&mut row, &key, e, store)?,
+                        }
+                    }
+                    row.key = Some(key);
+                }
+            }
+            if let Some(p) = printer.as_mut() {
+                p.record(&row)?;
             }
         }
-        if let Some(p) = printer.as_mut() {
-            p.record(&row)?;
+        drop(view);
+        drop(keys);
+        chunk.clear();
+        if end {
+            break;
         }
     }
     if let Some(p) = printer {

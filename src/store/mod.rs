@@ -132,6 +132,19 @@ pub trait StoreRead {
         each: &mut dyn FnMut(&ConsumerSummary) -> Visit,
     ) -> Result<(), StoreError>;
 
+    /// Read the offsets of many cursors in one go (a bulk write reads each
+    /// chunk of its input ahead): one entry per key, `None` for an absent
+    /// cursor. `Ok(None)` from a store whose single reads cost as little
+    /// (SQLite, in the process): each cursor is then read when needed.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
+        let _ = keys;
+        Ok(None)
+    }
+
     /// An empty set of cursor keys for one input (a bulk write's duplicate
     /// check). A backend that can keeps it outside memory (SQLite: a
     /// temporary table); the default keeps a 128-bit fingerprint per key in
@@ -392,19 +405,6 @@ pub trait WriteTxn: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn finish_copy(&self) -> Result<(), StoreError>;
-
-    /// Read the offsets of many cursors in one go (a bulk write reads each
-    /// chunk of its input ahead): one entry per key, `None` for an absent
-    /// cursor. `Ok(None)` from a store whose single reads cost as little
-    /// (SQLite, in the process): each cursor is then read when needed.
-    ///
-    /// # Errors
-    ///
-    /// Store failures.
-    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
-        let _ = keys;
-        Ok(None)
-    }
 
     /// Make many changes, each guarded like a compare-and-swap (the cursor
     /// must hold `old_offset`, or be absent for `None`; it gets

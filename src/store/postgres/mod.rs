@@ -275,6 +275,10 @@ fn is_lost_init_race(e: &postgres::Error) -> bool {
 }
 
 impl StoreRead for PostgresStore {
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
+        self.in_read_transaction(|| write::read_ahead(self, keys).map(Some))
+    }
+
     fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
         read::cursor(self, key)
     }

@@ -121,6 +121,34 @@ fn key_columns<'k>(keys: &[&'k CursorKey]) -> (Vec<&'k str>, Vec<&'k str>, Vec<i
     (consumers, channels, partitions)
 }
 
+/// The offsets of many cursors in one query, by position (`None`: absent).
+pub(super) fn read_ahead(
+    store: &PostgresStore,
+    keys: &[&CursorKey],
+) -> Result<Vec<Option<u64>>, StoreError> {
+    let mut found = vec![None; keys.len()];
+    if keys.is_empty() {
+        return Ok(found);
+    }
+    let (consumers, channels, partitions) = key_columns(keys);
+    let rows = store
+        .with_statement(READ_AHEAD, |c, s| {
+            c.query(s, &[&consumers, &channels, &partitions])
+        })
+        .map_err(|e| store.error("reading cursors", e))?;
+    for row in rows {
+        let position: i64 = row.get(0);
+        let offset: i64 = row.get(1);
+        let slot = usize::try_from(position - 1)
+            .ok()
+            .and_then(|p| found.get_mut(p));
+        if let (Some(slot), Ok(offset)) = (slot, u64::try_from(offset)) {
+            *slot = Some(offset);
+        }
+    }
+    Ok(found)
+}
+
 /// Compare-and-swap on one cursor by guarded statements.
 pub(super) fn cas(
     store: &PostgresStore,
@@ -172,6 +200,10 @@ impl Drop for PostgresTxn<'_> {
 }
 
 impl StoreRead for PostgresTxn<'_> {
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
+        read_ahead(self.store, keys).map(Some)
+    }
+
     fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
         read::cursor(self.store, key)
     }
@@ -412,31 +444,6 @@ impl WriteTxn for PostgresTxn<'_> {
                         coalesce((SELECT max(id) FROM batches), 0) + 1, false);",
             )
             .map_err(|e| self.failed("continuing the ids after the copied ones", e))
-    }
-
-    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
-        let mut found = vec![None; keys.len()];
-        if keys.is_empty() {
-            return Ok(Some(found));
-        }
-        let (consumers, channels, partitions) = key_columns(keys);
-        let rows = self
-            .store
-            .with_statement(READ_AHEAD, |c, s| {
-                c.query(s, &[&consumers, &channels, &partitions])
-            })
-            .map_err(|e| self.failed("reading cursors", e))?;
-        for row in rows {
-            let position: i64 = row.get(0);
-            let offset: i64 = row.get(1);
-            let slot = usize::try_from(position - 1)
-                .ok()
-                .and_then(|p| found.get_mut(p));
-            if let (Some(slot), Ok(offset)) = (slot, u64::try_from(offset)) {
-                *slot = Some(offset);
-            }
-        }
-        Ok(Some(found))
     }
 
     fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
