@@ -5,30 +5,28 @@
 //! skipped, except under CI, where that is a failure.
 
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::common::{pg_admin, pg_available, pg_url, BIN};
+use crate::common::{pg_admin, pg_available, pg_dump, pg_url, PgSchema, BIN};
 
 /// A schema of its own on the test server, dropped when the test ends.
 struct Pg {
     schema: String,
     url: String,
+    _dropped_after: PgSchema,
 }
 
 impl Pg {
     fn empty() -> Option<Self> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
         if !pg_available() {
             return None;
         }
-        let schema = format!(
-            "cli_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let url = format!("{}?schema={schema}", pg_url());
-        Some(Self { schema, url })
+        let schema = PgSchema::new("cli");
+        Some(Self {
+            schema: schema.name.clone(),
+            url: schema.url.clone(),
+            _dropped_after: schema,
+        })
     }
 
     fn new() -> Option<Self> {
@@ -73,22 +71,9 @@ impl Pg {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
-    /// Every row of every table of the store, as text.
+    /// The store's schema and rows, as text.
     fn dump(&self) -> String {
-        let mut client = pg_admin();
-        let mut out = String::new();
-        for table in ["cursors", "history", "batches", "meta"] {
-            let rows = client
-                .query(
-                    &format!("SELECT t::text FROM {}.{table} t ORDER BY 1", self.schema),
-                    &[],
-                )
-                .unwrap();
-            for row in rows {
-                out.push_str(&format!("{table}|{}\n", row.get::<_, String>(0)));
-            }
-        }
-        out
+        pg_dump(&self.schema)
     }
 
     fn offset(&self, consumer: &str, channel: &str, partition: i64) -> Option<i64> {
@@ -113,12 +98,6 @@ impl Pg {
             )
             .unwrap()
             .get(0)
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let _ = pg_admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
     }
 }
 
