@@ -1,6 +1,6 @@
 //! The store contract: what every backend behind the store boundary must
-//! do, written once and run against each backend (the `contract_tests!`
-//! macro at the bottom expands every case into one test per backend).
+//! do, written once and run against each backend (`backend_tests!` at the
+//! bottom expands every case into one test per backend).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
@@ -15,43 +15,16 @@ use cursorctl::{
 };
 use proptest::prelude::*;
 
-use crate::common::{pg_admin, pg_available, pg_url};
+use crate::common::{backend_tests, pg_admin, Backend as TestBackend, PgSchema};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A backend under test, and how to make stores of it.
-#[derive(Clone, Copy, Debug)]
-enum TestBackend {
-    Sqlite,
-    Postgres,
-}
 
 /// One fresh store of a backend, removed when dropped: a temporary folder,
 /// or a PostgreSQL schema of its own.
 struct Fixture {
     location: StoreLocation,
     _dir: Option<tempfile::TempDir>,
-    schema: Option<String>,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some(schema) = &self.schema {
-            let mut client = pg_admin();
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-        }
-    }
-}
-
-/// A schema name no other test uses.
-fn unique_schema() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "contract_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    schema: Option<PgSchema>,
 }
 
 impl TestBackend {
@@ -67,10 +40,9 @@ impl TestBackend {
                 }
             }
             Self::Postgres => {
-                let schema = unique_schema();
-                let url = format!("{}?schema={schema}", pg_url());
+                let schema = PgSchema::new("contract");
                 Fixture {
-                    location: url.parse().unwrap(),
+                    location: schema.location(),
                     _dir: None,
                     schema: Some(schema),
                 }
@@ -96,7 +68,7 @@ impl TestBackend {
                     .unwrap();
             }
             Self::Postgres => {
-                let schema = fixture.schema.as_deref().unwrap();
+                let schema = fixture.schema_name();
                 pg_admin()
                     .batch_execute(&format!(
                         "CREATE SCHEMA {schema}; CREATE TABLE {schema}.invoices (id int PRIMARY KEY)"
@@ -116,7 +88,7 @@ impl TestBackend {
                 conn.pragma_update(None, "user_version", 99).unwrap();
             }
             Self::Postgres => {
-                let schema = fixture.schema.as_deref().unwrap();
+                let schema = fixture.schema_name();
                 pg_admin()
                     .batch_execute(&format!(
                         "UPDATE {schema}.meta SET value = '99' WHERE key = 'schema_version'"
@@ -126,17 +98,13 @@ impl TestBackend {
         }
         fixture
     }
-
-    /// Whether this backend can be tested here.
-    fn available(self) -> bool {
-        match self {
-            Self::Sqlite => true,
-            Self::Postgres => pg_available(),
-        }
-    }
 }
 
 impl Fixture {
+    fn schema_name(&self) -> &str {
+        &self.schema.as_ref().expect("a PostgreSQL store").name
+    }
+
     fn path(&self) -> &std::path::Path {
         self.location.path().expect("a file store")
     }
@@ -171,7 +139,7 @@ impl Fixture {
                 assert_eq!(n, 1);
             }
             StoreLocation::Postgres(_) => {
-                let schema = self.schema.as_deref().unwrap();
+                let schema = self.schema_name();
                 let (consumer, channel) = (key.consumer().as_str(), pk.channel().as_str());
                 let partition = i64::from(pk.index());
                 let n = pg_admin()
@@ -815,7 +783,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
             .unwrap();
         }
         TestBackend::Postgres => {
-            let schema = fixture.schema.as_deref().unwrap();
+            let schema = fixture.schema_name();
             pg_admin()
                 .batch_execute(&format!(
                     "DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
@@ -840,28 +808,8 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
     );
 }
 
-/// One module per backend, one test per case in each.
-macro_rules! contract_tests {
-    ($($case:ident),* $(,)?) => {
-        contract_tests!(@backend sqlite, Sqlite, $($case),*);
-        contract_tests!(@backend postgres, Postgres, $($case),*);
-    };
-    (@backend $module:ident, $backend:ident, $($case:ident),*) => {
-        mod $module {
-            $(
-                #[test]
-                fn $case() {
-                    let backend = super::TestBackend::$backend;
-                    if backend.available() {
-                        super::$case(backend);
-                    }
-                }
-            )*
-        }
-    };
-}
-
-contract_tests!(
+// One module per backend, one test per case in each.
+backend_tests!(
     matches_the_model,
     write_transaction_is_all_or_nothing,
     racing_compare_and_swap_has_one_winner,

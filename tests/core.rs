@@ -1,6 +1,8 @@
 //! The core commands, driven through the real binary: init, get, set,
 //! advance, exit codes, refusals that leave the store unchanged, and
-//! concurrent writers.
+//! concurrent writers. Every case runs on SQLite and on PostgreSQL
+//! (`backend_tests!` at the bottom); the few plain tests say why they are
+//! not.
 
 use crate::common;
 
@@ -8,7 +10,7 @@ use std::fs;
 use std::process::{Command, Stdio};
 use std::thread;
 
-use common::{stderr, stdout, Env, BIN};
+use common::{backend_tests, pg_admin, stderr, stdout, Backend, Env, BIN};
 use serde_json::Value;
 
 fn json(text: &str) -> Value {
@@ -17,25 +19,47 @@ fn json(text: &str) -> Value {
 
 // ---- init and opening -----------------------------------------------------
 
-#[test]
-fn init_creates_a_marked_wal_store_and_is_idempotent() {
-    let env = Env::empty();
+/// A SQLite store is marked by its application id and version and is in
+/// WAL mode; a PostgreSQL store by its meta table.
+fn init_creates_a_marked_store_and_is_idempotent(backend: Backend) {
+    let env = Env::empty_on(backend);
     let out = env.ok(&["init", "-o", "json"]);
     assert_eq!(json(&out)["status"], "created");
-    let conn = env.conn();
-    let app_id: i64 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(app_id, 0x4375_7273);
-    assert_eq!(version, 2);
-    assert_eq!(mode, "wal");
-    drop(conn);
+    match env.pg_schema() {
+        None => {
+            let conn = env.conn();
+            let app_id: i64 = conn
+                .query_row("PRAGMA application_id", [], |r| r.get(0))
+                .unwrap();
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(app_id, 0x4375_7273);
+            assert_eq!(version, 2);
+            assert_eq!(mode, "wal");
+        }
+        Some(schema) => {
+            let meta: Vec<(String, String)> = pg_admin()
+                .query(
+                    &format!("SELECT key, value FROM {schema}.meta ORDER BY key"),
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            assert_eq!(
+                meta,
+                [
+                    ("application".to_owned(), "cursorctl".to_owned()),
+                    ("schema_version".to_owned(), "2".to_owned())
+                ]
+            );
+        }
+    }
     env.seed(&[("billing", "orders:1", 5)]);
     let again = env.ok(&["init", "-o", "json"]);
     assert_eq!(json(&again)["status"], "already-initialised");
@@ -46,9 +70,8 @@ fn init_creates_a_marked_wal_store_and_is_idempotent() {
     );
 }
 
-#[test]
-fn read_commands_never_create_a_store() {
-    let env = Env::empty();
+fn read_commands_never_create_a_store(backend: Backend) {
+    let env = Env::empty_on(backend);
     for args in [
         vec!["get"],
         vec!["get", "billing", "orders:1"],
@@ -66,8 +89,20 @@ fn read_commands_never_create_a_store() {
         0,
         "no file was created"
     );
+    if let Some(schema) = env.pg_schema() {
+        let schemas: i64 = pg_admin()
+            .query_one(
+                "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+                &[&schema],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(schemas, 0, "no schema was created");
+    }
 }
 
+// SQLite only: files. A PostgreSQL schema of another application is in
+// postgres::unreachable_missing_and_foreign_stores_are_refused.
 #[test]
 fn a_foreign_sqlite_file_is_refused_and_left_byte_for_byte() {
     let env = Env::empty();
@@ -101,6 +136,7 @@ fn a_foreign_sqlite_file_is_refused_and_left_byte_for_byte() {
     assert_eq!(fs::read(&other).unwrap(), before);
 }
 
+// SQLite only: a file that is not a database, and the journal files beside it.
 #[test]
 fn a_non_sqlite_file_is_refused_and_left_byte_for_byte() {
     let env = Env::empty();
@@ -119,12 +155,12 @@ fn a_non_sqlite_file_is_refused_and_left_byte_for_byte() {
     assert_eq!(names.len(), 1, "no journal files left beside it");
 }
 
-#[test]
-fn a_newer_schema_is_refused_and_left_unchanged() {
-    let env = Env::new();
-    env.conn()
-        .execute_batch("PRAGMA user_version = 99")
-        .unwrap();
+fn a_newer_schema_is_refused_and_left_unchanged(backend: Backend) {
+    let env = Env::on(backend);
+    env.execute(match backend {
+        Backend::Sqlite => "PRAGMA user_version = 99",
+        Backend::Postgres => "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+    });
     let before = env.dump();
     let err = env.fails(7, &["set", "a", "b:1", "1", "--create"]);
     assert!(err.contains("schema version 99"), "{err}");
@@ -134,9 +170,8 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
 
 // ---- get ------------------------------------------------------------------
 
-#[test]
-fn get_one_cursor_in_every_format() {
-    let env = Env::new();
+fn get_one_cursor_in_every_format(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 1041)]);
     let rec = json(&env.ok(&["get", "billing", "orders:3", "-o", "json"]));
     assert_eq!(rec["key"], "billing:orders:3");
@@ -167,9 +202,8 @@ fn get_one_cursor_in_every_format() {
     assert_eq!(nd.lines().count(), 1);
 }
 
-#[test]
-fn an_absent_cursor_reads_as_zero_unless_it_must_exist() {
-    let env = Env::new();
+fn an_absent_cursor_reads_as_zero_unless_it_must_exist(backend: Backend) {
+    let env = Env::on(backend);
     let out = env.run(&["get", "billing", "orders:9", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let rec = json(&stdout(&out));
@@ -181,9 +215,8 @@ fn an_absent_cursor_reads_as_zero_unless_it_must_exist() {
     assert!(err.contains("billing:orders:9"), "{err}");
 }
 
-#[test]
-fn listings_filter_by_consumer_channel_and_idle_time() {
-    let env = Env::new();
+fn listings_filter_by_consumer_channel_and_idle_time(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[
         ("billing", "orders:0", 1),
         ("billing", "orders:10", 2),
@@ -218,12 +251,7 @@ fn listings_filter_by_consumer_channel_and_idle_time() {
     );
     assert!(keys(&["get", "--idle-for", "10m"]).is_empty());
     // Make one cursor look stuck for an hour.
-    env.conn()
-        .execute(
-            "UPDATE cursors SET updated_at = updated_at - 3600000 WHERE consumer = 'audit'",
-            [],
-        )
-        .unwrap();
+    env.execute("UPDATE cursors SET updated_at = updated_at - 3600000 WHERE consumer = 'audit'");
     assert_eq!(keys(&["get", "--idle-for", "30m"]), ["audit:orders:0"]);
     let arr = json(&env.ok(&["get", "billing", "-o", "json"]));
     assert_eq!(arr.as_array().unwrap().len(), 4);
@@ -233,20 +261,28 @@ fn listings_filter_by_consumer_channel_and_idle_time() {
     assert_eq!(values, "1\n3\n2\n");
 }
 
-#[test]
-fn a_foreign_value_in_the_store_is_reported_not_overwritten() {
-    let env = Env::new();
+fn a_foreign_value_in_the_store_is_reported_not_overwritten(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:1", 5), ("billing", "orders:2", 6)]);
-    env.conn()
-        .execute_batch(
+    // Past the CHECK constraint. PostgreSQL's column holds integers only:
+    // there the foreign value is a negative one.
+    let (sql, value) = match backend {
+        Backend::Sqlite => (
             "PRAGMA ignore_check_constraints = ON;
              UPDATE cursors SET offset = 'garbage' WHERE partition = 1;",
-        )
-        .unwrap();
+            "garbage",
+        ),
+        Backend::Postgres => (
+            "ALTER TABLE cursors DROP CONSTRAINT cursors_offset_check;
+             UPDATE cursors SET \"offset\" = -7 WHERE partition = 1;",
+            "-7",
+        ),
+    };
+    env.execute(sql);
     let before = env.dump();
     let err = env.fails(7, &["get", "billing", "orders:1"]);
     assert!(
-        err.contains("invalid offset") && err.contains("garbage"),
+        err.contains("invalid offset") && err.contains(value),
         "{err}"
     );
     let out = env.run(&["get", "billing", "-o", "ndjson"]);
@@ -262,41 +298,34 @@ fn a_foreign_value_in_the_store_is_reported_not_overwritten() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn updated_at_is_kept_for_writes_by_other_programs() {
-    let env = Env::new();
+fn updated_at_is_kept_for_writes_by_other_programs(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:1", 5)]);
-    let conn = env.conn();
-    conn.execute("UPDATE cursors SET updated_at = 1000", [])
-        .unwrap();
-    conn.execute("UPDATE cursors SET offset = 9", []).unwrap();
-    let at: i64 = conn
-        .query_row("SELECT updated_at FROM cursors", [], |r| r.get(0))
-        .unwrap();
+    let updated_at = |key: &str| {
+        env.store()
+            .cursor(&cursorctl::CursorKey::parse(key).unwrap())
+            .unwrap()
+            .unwrap()
+            .updated_at
+            .unwrap()
+    };
+    env.execute("UPDATE cursors SET updated_at = 1000");
+    env.execute("UPDATE cursors SET \"offset\" = 9");
+    let at = updated_at("billing:orders:1");
     assert!(
         at > 1_700_000_000_000,
         "the trigger stamped the write: {at}"
     );
-    conn.execute(
-        "INSERT INTO cursors (consumer, channel, partition, offset) VALUES ('x', 'y', 0, 1)",
-        [],
-    )
-    .unwrap();
-    let at: i64 = conn
-        .query_row(
-            "SELECT updated_at FROM cursors WHERE consumer = 'x'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(at > 1_700_000_000_000);
+    env.execute(
+        "INSERT INTO cursors (consumer, channel, partition, \"offset\") VALUES ('x', 'y', 0, 1)",
+    );
+    assert!(updated_at("x:y:0") > 1_700_000_000_000);
 }
 
 // ---- set and advance ------------------------------------------------------
 
-#[test]
-fn set_and_advance_record_changes_with_user_and_reason() {
-    let env = Env::new();
+fn set_and_advance_record_changes_with_user_and_reason(backend: Backend) {
+    let env = Env::on(backend);
     let rec = json(&env.ok(&[
         "set", "billing", "orders:3", "100", "--create", "-o", "json",
     ]));
@@ -343,24 +372,22 @@ fn set_and_advance_record_changes_with_user_and_reason() {
     ]));
     assert_eq!(rec["status"], "rewound");
     assert_eq!(rec["delta"], -150);
-    let conn = env.conn();
-    type Row = (Option<i64>, i64, String, Option<String>, String);
-    let rows: Vec<Row> = conn
-        .prepare("SELECT old_offset, new_offset, command, reason, user FROM history ORDER BY id")
-        .unwrap()
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .unwrap()
-        .map(Result::unwrap)
+    type Row = (Option<u64>, Option<u64>, String, Option<String>, String);
+    let rows: Vec<Row> = env
+        .history()
+        .into_iter()
+        .map(|r| (r.old_offset, r.new_offset, r.command, r.reason, r.user))
         .collect();
     assert_eq!(rows.len(), 5);
-    assert_eq!(rows[0], (None, 100, "set".into(), None, "tester".into()));
+    assert_eq!(
+        rows[0],
+        (None, Some(100), "set".into(), None, "tester".into())
+    );
     assert_eq!(
         rows[1],
         (
             Some(100),
-            101,
+            Some(101),
             "advance".into(),
             Some("poison".into()),
             "tester".into()
@@ -370,7 +397,7 @@ fn set_and_advance_record_changes_with_user_and_reason() {
         rows[4],
         (
             Some(200),
-            50,
+            Some(50),
             "set".into(),
             Some("replay".into()),
             "tester".into()
@@ -378,9 +405,8 @@ fn set_and_advance_record_changes_with_user_and_reason() {
     );
 }
 
-#[test]
-fn an_equal_offset_is_a_no_op_that_records_nothing() {
-    let env = Env::new();
+fn an_equal_offset_is_a_no_op_that_records_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7)]);
     let before = env.dump();
     let rec = json(&env.ok(&["set", "billing", "orders:3", "7", "-o", "json"]));
@@ -390,12 +416,12 @@ fn an_equal_offset_is_a_no_op_that_records_nothing() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn dry_run_shows_the_plan_and_writes_nothing() {
-    let env = Env::new();
+fn dry_run_shows_the_plan_and_writes_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7)]);
     let before = env.dump();
-    let bytes = fs::read(&env.db).unwrap();
+    // On SQLite the file's bytes too.
+    let bytes = (backend == Backend::Sqlite).then(|| fs::read(&env.db).unwrap());
     let rec = json(&env.ok(&["set", "billing", "orders:3", "9", "--dry-run", "-o", "json"]));
     assert_eq!(rec["dry_run"], true);
     assert_eq!(rec["status"], "advanced");
@@ -426,31 +452,31 @@ fn dry_run_shows_the_plan_and_writes_nothing() {
     );
     env.fails(5, &["set", "ghost", "orders:3", "10", "--dry-run"]);
     assert_eq!(env.dump(), before);
-    assert_eq!(fs::read(&env.db).unwrap(), bytes);
+    if let Some(bytes) = bytes {
+        assert_eq!(fs::read(&env.db).unwrap(), bytes);
+    }
 }
 
 // ---- one test per exit code -----------------------------------------------
 
-#[test]
-fn exit_0_success() {
-    let env = Env::new();
+fn exit_0_success(backend: Backend) {
+    let env = Env::on(backend);
     env.ok(&["set", "a", "b:0", "1", "--create", "--reason", "first"]);
     // Exit 0 means the change is in the store, with its history row.
     assert_eq!(env.offset("a", "b:0"), Some(1));
-    let rows: Vec<(Option<i64>, i64, String, String)> = env
-        .conn()
-        .prepare("SELECT old_offset, new_offset, command, reason FROM history")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    let rows: Vec<_> = env
+        .history()
+        .into_iter()
+        .map(|r| (r.old_offset, r.new_offset, r.command, r.reason))
         .collect();
-    assert_eq!(rows, [(None, 1, "set".to_owned(), "first".to_owned())]);
+    assert_eq!(
+        rows,
+        [(None, Some(1), "set".to_owned(), Some("first".to_owned()))]
+    );
 }
 
-#[test]
-fn exit_1_output_that_cannot_be_written() {
-    let env = Env::new();
+fn exit_1_output_that_cannot_be_written(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("a", "b:0", 1)]);
     let before = env.dump();
     let devfull = || {
@@ -483,9 +509,8 @@ fn exit_1_output_that_cannot_be_written() {
     assert_eq!(env.history_len(), 2);
 }
 
-#[test]
-fn exit_2_usage_errors_write_nothing() {
-    let env = Env::new();
+fn exit_2_usage_errors_write_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7)]);
     let before = env.dump();
     let cases: &[&[&str]] = &[
@@ -537,9 +562,8 @@ fn exit_2_usage_errors_write_nothing() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn exit_3_stale_expect_writes_nothing() {
-    let env = Env::new();
+fn exit_3_stale_expect_writes_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7)]);
     let before = env.dump();
     let out = env.run(&[
@@ -558,9 +582,8 @@ fn exit_3_stale_expect_writes_nothing() {
     assert_eq!(env.offset("billing", "orders:3"), Some(9));
 }
 
-#[test]
-fn exit_4_regression_writes_nothing() {
-    let env = Env::new();
+fn exit_4_regression_writes_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7)]);
     let before = env.dump();
     let err = env.fails(4, &["set", "billing", "orders:3", "6"]);
@@ -578,9 +601,8 @@ fn exit_4_regression_writes_nothing() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn exit_5_writing_an_absent_cursor_needs_create() {
-    let env = Env::new();
+fn exit_5_writing_an_absent_cursor_needs_create(backend: Backend) {
+    let env = Env::on(backend);
     let before = env.dump();
     let err = env.fails(5, &["set", "biling", "orders:3", "9"]);
     assert!(
@@ -591,13 +613,11 @@ fn exit_5_writing_an_absent_cursor_needs_create() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn exit_6_busy_store_writes_nothing_and_retry_works() {
-    let env = Env::new();
+fn exit_6_busy_store_writes_nothing_and_retry_works(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7)]);
     let before = env.dump();
-    let locker = env.conn();
-    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let locker = env.write_lock();
     let out = env.run(&[
         "--busy-timeout",
         "200ms",
@@ -609,17 +629,20 @@ fn exit_6_busy_store_writes_nothing_and_retry_works() {
     ]);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
     assert_eq!(json(&stderr(&out))["error"]["kind"], "busy");
-    // Readers are not blocked by a writer in WAL mode.
+    // Readers are not blocked by a writer (WAL mode, on SQLite).
     assert_eq!(
         env.ok(&["get", "billing", "orders:3", "-o", "value"]),
         "7\n"
     );
-    locker.execute_batch("ROLLBACK").unwrap();
+    locker.release();
     assert_eq!(env.dump(), before);
     env.ok(&["advance", "billing", "orders:3"]);
     assert_eq!(env.offset("billing", "orders:3"), Some(8));
 }
 
+// SQLite only: a directory as the store, and no -wal or -shm file made. On
+// PostgreSQL a missing store is in read_commands_never_create_a_store, an
+// unreachable server in postgres::unreachable_missing_and_foreign_stores_are_refused.
 #[test]
 fn exit_7_store_unusable() {
     let env = Env::empty();
@@ -647,17 +670,12 @@ fn exit_7_store_unusable() {
 
 // ---- output plumbing --------------------------------------------------------
 
-#[test]
-fn a_closed_pipe_ends_quietly() {
-    let env = Env::new();
-    {
-        let conn = env.conn();
-        conn.execute_batch(
-            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49999)
-             INSERT INTO cursors (consumer, channel, partition, offset) SELECT 'c', 'orders', i, i FROM n;",
-        )
-        .unwrap();
-    }
+fn a_closed_pipe_ends_quietly(backend: Backend) {
+    let env = Env::on(backend);
+    env.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49999)
+         INSERT INTO cursors (consumer, channel, partition, \"offset\") SELECT 'c', 'orders', i, i FROM n;",
+    );
     let mut child = env
         .std_cmd()
         .args(["get", "-o", "ndjson"])
@@ -674,6 +692,7 @@ fn a_closed_pipe_ends_quietly() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
+// No store is opened: the arguments are refused first, whatever the backend.
 #[test]
 fn usage_errors_are_json_with_json_output() {
     let env = Env::new();
@@ -687,6 +706,7 @@ fn usage_errors_are_json_with_json_output() {
         .contains("negative"));
 }
 
+// No store is opened: help is the same whatever the backend.
 #[test]
 fn help_lists_the_exit_codes_and_examples() {
     let env = Env::empty();
@@ -714,11 +734,10 @@ fn help_lists_the_exit_codes_and_examples() {
 
 // ---- concurrency ------------------------------------------------------------
 
-#[test]
-fn eight_processes_advancing_one_cursor_lose_nothing() {
-    let env = Env::new();
+fn eight_processes_advancing_one_cursor_lose_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 0)]);
-    let db = env.db.clone();
+    let db = env.db_arg();
     let workers: Vec<_> = (0..8)
         .map(|_| {
             let db = db.clone();
@@ -753,23 +772,24 @@ fn eight_processes_advancing_one_cursor_lose_nothing() {
         w.join().unwrap();
     }
     assert_eq!(env.offset("billing", "orders:0"), Some(800));
-    // 800 advances plus the row that created the cursor.
-    assert_eq!(env.history_len(), 801);
-    let conn = env.conn();
-    let steps: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM history WHERE command = 'advance' AND new_offset = old_offset + 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(steps, 800);
+    // 800 advances plus the row that created the cursor, and every
+    // advance starts where the one before it ended.
+    let history = env.history();
+    assert_eq!(history.len(), 801);
+    for (i, row) in history[1..].iter().enumerate() {
+        let i = i as u64;
+        assert_eq!(
+            (row.command.as_str(), row.old_offset, row.new_offset),
+            ("advance", Some(i), Some(i + 1)),
+            "history row {}",
+            row.id
+        );
+    }
 }
 
-#[test]
-fn two_writers_with_the_same_expect_one_wins_one_is_stale() {
+fn two_writers_with_the_same_expect_one_wins_one_is_stale(backend: Backend) {
     for round in 0..5 {
-        let env = Env::new();
+        let env = Env::on(backend);
         env.seed(&[("billing", "orders:0", 10)]);
         let spawn = |to: &str| {
             env.std_cmd()
@@ -792,3 +812,27 @@ fn two_writers_with_the_same_expect_one_wins_one_is_stale() {
         assert_eq!(env.history_len(), 2);
     }
 }
+
+backend_tests!(
+    init_creates_a_marked_store_and_is_idempotent,
+    read_commands_never_create_a_store,
+    a_newer_schema_is_refused_and_left_unchanged,
+    get_one_cursor_in_every_format,
+    an_absent_cursor_reads_as_zero_unless_it_must_exist,
+    listings_filter_by_consumer_channel_and_idle_time,
+    a_foreign_value_in_the_store_is_reported_not_overwritten,
+    updated_at_is_kept_for_writes_by_other_programs,
+    set_and_advance_record_changes_with_user_and_reason,
+    an_equal_offset_is_a_no_op_that_records_nothing,
+    dry_run_shows_the_plan_and_writes_nothing,
+    exit_0_success,
+    exit_1_output_that_cannot_be_written,
+    exit_2_usage_errors_write_nothing,
+    exit_3_stale_expect_writes_nothing,
+    exit_4_regression_writes_nothing,
+    exit_5_writing_an_absent_cursor_needs_create,
+    exit_6_busy_store_writes_nothing_and_retry_works,
+    a_closed_pipe_ends_quietly,
+    eight_processes_advancing_one_cursor_lose_nothing,
+    two_writers_with_the_same_expect_one_wins_one_is_stale,
+);

@@ -1,12 +1,15 @@
 //! `cursorctl flush-sim`, driven through the real binary. Every expected
-//! checkpoint sequence is worked out by hand in the test.
+//! checkpoint sequence is worked out by hand in the test. flush-sim reads
+//! the cursor from the store (and with `--commit` writes each checkpoint
+//! and its history row there), so every case runs on SQLite and on
+//! PostgreSQL (`backend_tests!` at the bottom).
 
 use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{stderr, stdout, Env, BIN};
+use common::{backend_tests, stderr, stdout, Backend, Env};
 use serde_json::Value;
 
 /// Parse `-o ndjson` output: the events, then the summary (last line).
@@ -41,20 +44,18 @@ fn events(events: &[Value], kind: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// The (old, new) offsets of the history rows written by flush-sim.
-fn sim_history(env: &Env) -> Vec<(Option<i64>, Option<i64>, Option<String>)> {
-    let conn = env.conn();
-    let mut stmt = conn
-        .prepare("SELECT old_offset, new_offset, reason FROM history WHERE command = 'flush-sim' ORDER BY id")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap();
-    rows.map(Result::unwrap).collect()
+/// The (old, new) offsets and reasons of the history rows written by
+/// flush-sim.
+fn sim_history(env: &Env) -> Vec<(Option<u64>, Option<u64>, Option<String>)> {
+    env.history()
+        .into_iter()
+        .filter(|r| r.command == "flush-sim")
+        .map(|r| (r.old_offset, r.new_offset, r.reason))
+        .collect()
 }
 
-/// The bytes of the store's files that hold data (the shared-memory index
-/// is excluded: every reader touches it).
+/// The bytes of a SQLite store's files that hold data (the shared-memory
+/// index is excluded: every reader touches it).
 fn store_bytes(env: &Env) -> Vec<Vec<u8>> {
     let wal = env.db.with_extension("db-wal");
     vec![
@@ -63,9 +64,8 @@ fn store_bytes(env: &Env) -> Vec<Vec<u8>> {
     ]
 }
 
-#[test]
-fn per_batch_checkpoints_every_batch_and_the_final_flush_writes_the_rest() {
-    let env = Env::new();
+fn per_batch_checkpoints_every_batch_and_the_final_flush_writes_the_rest(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
     let out = env.ok(&[
         "flush-sim",
@@ -99,9 +99,8 @@ fn per_batch_checkpoints_every_batch_and_the_final_flush_writes_the_rest() {
     assert_eq!(summary["committed"], false);
 }
 
-#[test]
-fn per_message_checkpoints_each_message_from_the_stored_offset() {
-    let env = Env::new();
+fn per_message_checkpoints_each_message_from_the_stored_offset(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 40)]);
     let out = env.ok(&[
         "flush-sim",
@@ -128,9 +127,8 @@ fn per_message_checkpoints_each_message_from_the_stored_offset() {
     assert_eq!(summary["max_redelivery_window"], 1);
 }
 
-#[test]
-fn explicit_flush_writes_only_when_flushed() {
-    let env = Env::new();
+fn explicit_flush_writes_only_when_flushed(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
     let out = env.ok(&[
         "flush-sim",
@@ -159,9 +157,8 @@ fn explicit_flush_writes_only_when_flushed() {
     assert_eq!(summary["flush_every"], 4);
 }
 
-#[test]
-fn invalid_policies_and_counts_are_usage_errors() {
-    let env = Env::new();
+fn invalid_policies_and_counts_are_usage_errors(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
     let before = env.dump();
     let err = env.fails(
@@ -292,9 +289,8 @@ fn invalid_policies_and_counts_are_usage_errors() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn a_crash_skips_the_final_flush_and_reports_the_redelivery() {
-    let env = Env::new();
+fn a_crash_skips_the_final_flush_and_reports_the_redelivery(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
     let out = env.ok(&[
         "flush-sim",
@@ -364,9 +360,8 @@ fn a_crash_skips_the_final_flush_and_reports_the_redelivery() {
     assert_eq!(out, "0\n");
 }
 
-#[test]
-fn a_backwards_offset_is_reported_as_a_regression_and_the_run_goes_on() {
-    let env = Env::new();
+fn a_backwards_offset_is_reported_as_a_regression_and_the_run_goes_on(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
     let path = env.dir.path().join("offsets.txt");
     // CRLF line endings; 4 comes after 5.
@@ -424,9 +419,8 @@ fn a_backwards_offset_is_reported_as_a_regression_and_the_run_goes_on() {
     assert_eq!(json(&stdout(&out))["checkpoints"], 4);
 }
 
-#[test]
-fn a_bad_offsets_line_is_a_usage_error_with_its_line_number() {
-    let env = Env::new();
+fn a_bad_offsets_line_is_a_usage_error_with_its_line_number(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
     let before = env.dump();
     for (input, line) in [
@@ -482,9 +476,8 @@ fn a_bad_offsets_line_is_a_usage_error_with_its_line_number() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn commit_writes_each_checkpoint_with_a_history_row() {
-    let env = Env::new();
+fn commit_writes_each_checkpoint_with_a_history_row(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 100)]);
     let rows_before = env.history_len();
     let out = env.run(&[
@@ -525,9 +518,8 @@ fn commit_writes_each_checkpoint_with_a_history_row() {
     );
 }
 
-#[test]
-fn commit_on_an_absent_cursor_needs_create() {
-    let env = Env::new();
+fn commit_on_an_absent_cursor_needs_create(backend: Backend) {
+    let env = Env::on(backend);
     let before = env.dump();
     let err = env.fails(
         5,
@@ -564,12 +556,12 @@ fn commit_on_an_absent_cursor_needs_create() {
     );
 }
 
-#[test]
-fn a_dry_run_leaves_the_store_byte_for_byte_unchanged() {
-    let env = Env::new();
+fn a_dry_run_leaves_the_store_byte_for_byte_unchanged(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7), ("billing", "orders:4", 9)]);
     let dump = env.dump();
-    let bytes = store_bytes(&env);
+    // On SQLite the files' bytes too.
+    let bytes = (backend == Backend::Sqlite).then(|| store_bytes(&env));
     let out = env.run(&[
         "flush-sim",
         "billing",
@@ -607,15 +599,15 @@ fn a_dry_run_leaves_the_store_byte_for_byte_unchanged() {
     assert_eq!(stdout(&out), "3\n");
     assert!(stderr(&out).contains("does not exist"));
     assert_eq!(env.dump(), dump);
-    assert_eq!(store_bytes(&env), bytes);
+    if let Some(bytes) = bytes {
+        assert_eq!(store_bytes(&env), bytes);
+    }
 }
 
-#[test]
-fn a_dry_run_does_not_need_the_write_lock() {
-    let env = Env::new();
+fn a_dry_run_does_not_need_the_write_lock(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 7)]);
-    let writer = env.conn();
-    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let writer = env.write_lock();
     let out = env.run(&[
         "--busy-timeout",
         "100ms",
@@ -645,24 +637,18 @@ fn a_dry_run_does_not_need_the_write_lock() {
         "--commit",
     ]);
     assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    writer.execute_batch("ROLLBACK").unwrap();
+    writer.release();
 }
 
 /// A live consumer moves the cursor after flush-sim has read it and before
 /// its first checkpoint: the test holds the write lock, waits for
 /// flush-sim to say which offset it starts from, then writes and commits.
-#[test]
-fn a_concurrent_writer_makes_a_commit_stop_as_stale() {
-    let env = Env::new();
+fn a_concurrent_writer_makes_a_commit_stop_as_stale(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
-    let writer = env.conn();
-    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .env("USER", "tester")
-        .env("CURSORCTL_DB", &env.db)
-        .current_dir(env.dir.path())
+    let mut writer = env.write_lock();
+    let mut child = env
+        .std_cmd()
         .args([
             "--busy-timeout",
             "60s",
@@ -686,13 +672,8 @@ fn a_concurrent_writer_makes_a_commit_stop_as_stale() {
     err.read_line(&mut first).unwrap();
     assert!(first.contains("from offset 0"), "{first}");
     // flush-sim has read offset 0 and now waits for the lock.
-    writer
-        .execute(
-            "UPDATE cursors SET offset = 500 WHERE consumer = 'billing'",
-            [],
-        )
-        .unwrap();
-    writer.execute_batch("COMMIT").unwrap();
+    writer.execute("UPDATE cursors SET \"offset\" = 500 WHERE consumer = 'billing'");
+    writer.commit();
     let mut rest = String::new();
     err.read_to_string(&mut rest).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -708,9 +689,8 @@ fn a_concurrent_writer_makes_a_commit_stop_as_stale() {
     assert!(sim_history(&env).is_empty());
 }
 
-#[test]
-fn compare_runs_every_policy_on_the_same_input() {
-    let env = Env::new();
+fn compare_runs_every_policy_on_the_same_input(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:3", 0)]);
     let out = env.ok(&[
         "flush-sim",
@@ -804,6 +784,7 @@ fn compare_runs_every_policy_on_the_same_input() {
     );
 }
 
+// No store is read: help is the same whatever the backend.
 #[test]
 fn help_shows_examples() {
     let env = Env::new();
@@ -815,3 +796,19 @@ fn help_shows_examples() {
     );
     assert!(help.contains("--crash-after"), "{help}");
 }
+
+backend_tests!(
+    per_batch_checkpoints_every_batch_and_the_final_flush_writes_the_rest,
+    per_message_checkpoints_each_message_from_the_stored_offset,
+    explicit_flush_writes_only_when_flushed,
+    invalid_policies_and_counts_are_usage_errors,
+    a_crash_skips_the_final_flush_and_reports_the_redelivery,
+    a_backwards_offset_is_reported_as_a_regression_and_the_run_goes_on,
+    a_bad_offsets_line_is_a_usage_error_with_its_line_number,
+    commit_writes_each_checkpoint_with_a_history_row,
+    commit_on_an_absent_cursor_needs_create,
+    a_dry_run_leaves_the_store_byte_for_byte_unchanged,
+    a_dry_run_does_not_need_the_write_lock,
+    a_concurrent_writer_makes_a_commit_stop_as_stale,
+    compare_runs_every_policy_on_the_same_input,
+);

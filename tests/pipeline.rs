@@ -1,8 +1,10 @@
-//! Bulk writes from NDJSON/CSV, the history and undo, through the real binary.
+//! Bulk writes from NDJSON/CSV, the history and undo, through the real
+//! binary. Every case runs on SQLite and on PostgreSQL (`backend_tests!` at
+//! the bottom).
 
 use crate::common;
 
-use common::{stderr, stdout, Env};
+use common::{backend_tests, stderr, stdout, Backend, Env};
 use serde_json::Value;
 
 fn json_lines(text: &str) -> Vec<Value> {
@@ -11,23 +13,15 @@ fn json_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Insert many cursors directly (the CLI would take one process each).
+/// Insert many cursors directly (the CLI would take one process each), in
+/// one statement.
 fn seed_many(env: &Env, consumer: &str, n: u32, offset: i64) {
-    let mut conn = env.conn();
-    let tx = conn.transaction().unwrap();
-    {
-        let mut stmt = tx
-            .prepare(
-                "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
-                 VALUES (?1, 'orders', ?2, ?3, 0)",
-            )
-            .unwrap();
-        for p in 0..n {
-            stmt.execute(rusqlite::params![consumer, p, offset])
-                .unwrap();
-        }
-    }
-    tx.commit().unwrap();
+    env.execute(&format!(
+        "WITH RECURSIVE n(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM n WHERE p < {last}) \
+         INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
+         SELECT '{consumer}', 'orders', p, {offset}, 0 FROM n",
+        last = n - 1
+    ));
 }
 
 fn history(env: &Env, args: &[&str]) -> Vec<Value> {
@@ -45,9 +39,8 @@ fn line(consumer: &str, pk: &str, offset: i64, expect: Option<i64>) -> String {
     }
 }
 
-#[test]
-fn get_ndjson_piped_through_a_transformation_moves_every_cursor() {
-    let env = Env::new();
+fn get_ndjson_piped_through_a_transformation_moves_every_cursor(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[
         ("billing", "orders:0", 5),
         ("billing", "orders:1", 7),
@@ -92,9 +85,8 @@ fn get_ndjson_piped_through_a_transformation_moves_every_cursor() {
     assert_eq!(history(&env, &["--batch", &batch.to_string()]).len(), 3);
 }
 
-#[test]
-fn one_stale_line_near_the_end_of_ten_thousand_changes_nothing() {
-    let env = Env::new();
+fn one_stale_line_near_the_end_of_ten_thousand_changes_nothing(backend: Backend) {
+    let env = Env::on(backend);
     seed_many(&env, "billing", 10_000, 100);
     let before = env.dump();
     let mut input = String::new();
@@ -115,9 +107,8 @@ fn one_stale_line_near_the_end_of_ten_thousand_changes_nothing() {
     assert_eq!(env.dump(), before, "nothing was written");
 }
 
-#[test]
-fn every_failing_line_is_listed_and_the_first_decides_the_exit_code() {
-    let env = Env::new();
+fn every_failing_line_is_listed_and_the_first_decides_the_exit_code(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 10), ("billing", "orders:1", 10)]);
     let before = env.dump();
     let input = [
@@ -159,9 +150,8 @@ fn every_failing_line_is_listed_and_the_first_decides_the_exit_code() {
     }
 }
 
-#[test]
-fn a_key_twice_in_one_batch_names_the_first_line() {
-    let env = Env::new();
+fn a_key_twice_in_one_batch_names_the_first_line(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 1), ("billing", "orders:1", 1)]);
     let before = env.dump();
     let input = [
@@ -183,9 +173,8 @@ fn a_key_twice_in_one_batch_names_the_first_line() {
 /// Keys out of order, from a file (read again to check the lines before
 /// the first key out of order), from standard input, and as CSV: every
 /// repeat is refused with the line it first appeared on, wherever it is.
-#[test]
-fn a_key_twice_in_keys_out_of_order_names_the_first_line() {
-    let env = Env::new();
+fn a_key_twice_in_keys_out_of_order_names_the_first_line(backend: Backend) {
+    let env = Env::on(backend);
     let seed: Vec<(&str, String, i64)> = (0..5)
         .map(|i| ("billing", format!("orders:{i}"), 1))
         .collect();
@@ -244,9 +233,8 @@ fn a_key_twice_in_keys_out_of_order_names_the_first_line() {
 }
 
 /// The same keys out of order without a repeat are all applied.
-#[test]
-fn keys_out_of_order_without_a_repeat_are_applied() {
-    let env = Env::new();
+fn keys_out_of_order_without_a_repeat_are_applied(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[
         ("billing", "orders:0", 1),
         ("billing", "orders:1", 1),
@@ -263,9 +251,8 @@ fn keys_out_of_order_without_a_repeat_are_applied() {
     }
 }
 
-#[test]
-fn a_stale_expect_is_exit_3_and_a_right_one_applies() {
-    let env = Env::new();
+fn a_stale_expect_is_exit_3_and_a_right_one_applies(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 10)]);
     let before = env.dump();
     let out = env.run_stdin(
@@ -287,9 +274,8 @@ fn a_stale_expect_is_exit_3_and_a_right_one_applies() {
     assert_eq!(env.offset("billing", "orders:0"), Some(12));
 }
 
-#[test]
-fn crlf_ndjson_and_csv_are_accepted() {
-    let env = Env::new();
+fn crlf_ndjson_and_csv_are_accepted(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 1), ("billing", "orders:1", 1)]);
     let ndjson = line("billing", "orders:0", 2, Some(1)).replace('\n', "\r\n") + "\r\n";
     let out = env.run_stdin(&["set", "--from-file", "-", "-q"], ndjson);
@@ -306,9 +292,8 @@ fn crlf_ndjson_and_csv_are_accepted() {
     assert_eq!(env.offset("billing", "orders:1"), Some(4));
 }
 
-#[test]
-fn csv_is_validated_like_ndjson() {
-    let env = Env::new();
+fn csv_is_validated_like_ndjson(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 1)]);
     let before = env.dump();
     let csv = "consumer,partition_key,offset\nbilling,orders:0,0x10\nbilling,orders:x,1\n";
@@ -334,9 +319,8 @@ fn csv_is_validated_like_ndjson() {
     );
 }
 
-#[test]
-fn bad_json_offsets_are_refused_with_their_reason() {
-    let env = Env::new();
+fn bad_json_offsets_are_refused_with_their_reason(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 1)]);
     let before = env.dump();
     for (offset, reason) in [
@@ -355,9 +339,8 @@ fn bad_json_offsets_are_refused_with_their_reason() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn empty_input_is_a_clear_no_op() {
-    let env = Env::new();
+fn empty_input_is_a_clear_no_op(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 1)]);
     let before = env.dump();
     for input in ["", "\n\r\n  \n"] {
@@ -373,9 +356,8 @@ fn empty_input_is_a_clear_no_op() {
     assert_eq!(env.dump(), before, "not even an empty batch");
 }
 
-#[test]
-fn unchanged_lines_are_reported_and_a_batch_of_only_those_records_nothing() {
-    let env = Env::new();
+fn unchanged_lines_are_reported_and_a_batch_of_only_those_records_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 4), ("billing", "orders:1", 4)]);
     let before = env.dump();
     let input = [
@@ -406,9 +388,8 @@ fn unchanged_lines_are_reported_and_a_batch_of_only_those_records_nothing() {
     assert_eq!(statuses, ["unchanged", "advanced"], "in input order");
 }
 
-#[test]
-fn dry_run_prints_the_plan_and_leaves_the_store_identical() {
-    let env = Env::new();
+fn dry_run_prints_the_plan_and_leaves_the_store_identical(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 10), ("billing", "orders:1", 10)]);
     let before = env.dump();
     let ok_input = [
@@ -418,8 +399,7 @@ fn dry_run_prints_the_plan_and_leaves_the_store_identical() {
     ]
     .concat();
     // Another writer holds the write lock: a dry run must not need it.
-    let blocker = env.conn();
-    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let blocker = env.write_lock();
     let out = env.run_stdin(
         &[
             "set",
@@ -434,7 +414,7 @@ fn dry_run_prints_the_plan_and_leaves_the_store_identical() {
         ],
         ok_input,
     );
-    blocker.execute_batch("ROLLBACK").unwrap();
+    blocker.release();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan = json_lines(&stdout(&out));
     let statuses: Vec<_> = plan.iter().map(|r| r["status"].as_str().unwrap()).collect();
@@ -468,9 +448,8 @@ fn dry_run_prints_the_plan_and_leaves_the_store_identical() {
     assert_eq!(env.dump(), before);
 }
 
-#[test]
-fn from_file_and_positionals_do_not_mix() {
-    let env = Env::new();
+fn from_file_and_positionals_do_not_mix(backend: Backend) {
+    let env = Env::on(backend);
     env.fails(2, &["set", "billing", "orders:0", "1", "--from-file", "-"]);
     env.fails(2, &["set", "--from-file", "-", "--expect", "3"]);
     env.fails(2, &["set", "billing", "orders:0"]);
@@ -478,9 +457,8 @@ fn from_file_and_positionals_do_not_mix() {
     assert!(err.contains("no-such-file.ndjson"), "{err}");
 }
 
-#[test]
-fn history_lists_changes_with_filters_in_every_format() {
-    let env = Env::new();
+fn history_lists_changes_with_filters_in_every_format(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[
         ("billing", "orders:0", 1),
         ("billing", "orders:1", 1),
@@ -582,9 +560,8 @@ fn bulk(env: &Env, moves: &[(&str, i64)]) -> i64 {
         .unwrap()
 }
 
-#[test]
-fn undo_of_one_change_puts_the_old_offset_back_and_a_rewind_needs_a_reason() {
-    let env = Env::new();
+fn undo_of_one_change_puts_the_old_offset_back_and_a_rewind_needs_a_reason(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 5)]);
     env.ok(&["set", "billing", "orders:0", "9", "-q"]);
     let id = history(&env, &["--limit", "1"])[0]["id"]
@@ -612,9 +589,8 @@ fn undo_of_one_change_puts_the_old_offset_back_and_a_rewind_needs_a_reason() {
     assert_eq!(env.offset("billing", "orders:0"), Some(9));
 }
 
-#[test]
-fn undo_is_refused_once_the_cursor_has_moved() {
-    let env = Env::new();
+fn undo_is_refused_once_the_cursor_has_moved(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 5)]);
     env.ok(&["set", "billing", "orders:0", "9", "-q"]);
     let id = history(&env, &["--limit", "1"])[0]["id"]
@@ -629,9 +605,8 @@ fn undo_is_refused_once_the_cursor_has_moved() {
     env.fails(3, &["undo", &id, "--reason", "x", "--dry-run"]);
 }
 
-#[test]
-fn undo_of_a_batch_restores_every_cursor_as_a_new_batch() {
-    let env = Env::new();
+fn undo_of_a_batch_restores_every_cursor_as_a_new_batch(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 1), ("billing", "orders:1", 1)]);
     let batch = bulk(&env, &[("orders:0", 5), ("orders:1", 6)]);
     let before = env.dump();
@@ -671,9 +646,8 @@ fn undo_of_a_batch_restores_every_cursor_as_a_new_batch() {
         .all(|r| r["command"] == "undo" && r["batch"] == undo_batch && r["reason"] == "revert"));
 }
 
-#[test]
-fn undo_of_a_batch_is_all_or_nothing() {
-    let env = Env::new();
+fn undo_of_a_batch_is_all_or_nothing(backend: Backend) {
+    let env = Env::on(backend);
     env.seed(&[
         ("billing", "orders:0", 1),
         ("billing", "orders:1", 1),
@@ -688,9 +662,8 @@ fn undo_of_a_batch_is_all_or_nothing() {
     assert_eq!(env.dump(), before, "no cursor of the batch was put back");
 }
 
-#[test]
-fn undo_of_a_creation_removes_the_cursor() {
-    let env = Env::new();
+fn undo_of_a_creation_removes_the_cursor(backend: Backend) {
+    let env = Env::on(backend);
     env.ok(&["set", "typo", "orders:0", "7", "--create", "-q"]);
     let id = history(&env, &["--limit", "1"])[0]["id"]
         .as_i64()
@@ -709,11 +682,34 @@ fn undo_of_a_creation_removes_the_cursor() {
     assert_eq!(env.offset("typo", "orders:0"), Some(7));
 }
 
-#[test]
-fn undo_of_an_unknown_change_or_batch_is_not_found() {
-    let env = Env::new();
+fn undo_of_an_unknown_change_or_batch_is_not_found(backend: Backend) {
+    let env = Env::on(backend);
     let err = env.fails(5, &["undo", "999"]);
     assert!(err.contains("no recorded change has id 999"), "{err}");
     env.fails(5, &["undo", "--batch", "999"]);
     env.fails(2, &["undo"]);
 }
+
+backend_tests!(
+    get_ndjson_piped_through_a_transformation_moves_every_cursor,
+    one_stale_line_near_the_end_of_ten_thousand_changes_nothing,
+    every_failing_line_is_listed_and_the_first_decides_the_exit_code,
+    a_key_twice_in_one_batch_names_the_first_line,
+    a_key_twice_in_keys_out_of_order_names_the_first_line,
+    keys_out_of_order_without_a_repeat_are_applied,
+    a_stale_expect_is_exit_3_and_a_right_one_applies,
+    crlf_ndjson_and_csv_are_accepted,
+    csv_is_validated_like_ndjson,
+    bad_json_offsets_are_refused_with_their_reason,
+    empty_input_is_a_clear_no_op,
+    unchanged_lines_are_reported_and_a_batch_of_only_those_records_nothing,
+    dry_run_prints_the_plan_and_leaves_the_store_identical,
+    from_file_and_positionals_do_not_mix,
+    history_lists_changes_with_filters_in_every_format,
+    undo_of_one_change_puts_the_old_offset_back_and_a_rewind_needs_a_reason,
+    undo_is_refused_once_the_cursor_has_moved,
+    undo_of_a_batch_restores_every_cursor_as_a_new_batch,
+    undo_of_a_batch_is_all_or_nothing,
+    undo_of_a_creation_removes_the_cursor,
+    undo_of_an_unknown_change_or_batch_is_not_found,
+);

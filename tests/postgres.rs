@@ -1,94 +1,53 @@
-//! The command line against a real PostgreSQL server: concurrent writers
-//! from many processes, lock waits, refusals, roles, and a connection cut
-//! during a bulk write. Each test has a PostgreSQL schema of its own,
-//! dropped afterwards. Where no server is reachable the tests say they were
-//! skipped, except under CI, where that is a failure.
+//! The command line against a real PostgreSQL server, beyond the core,
+//! pipeline and flush-sim suites (which run every case on PostgreSQL too,
+//! concurrent writers from many processes included): row-lock waits,
+//! refusals, roles, a connection cut during a bulk write, `copy-store` and
+//! the operator commands of the second round. Each test has a PostgreSQL
+//! schema of its own, dropped afterwards. Where no server is reachable the
+//! tests say they were skipped, except under CI, where that is a failure.
 
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{pg_admin, pg_available, pg_url, BIN};
+use crate::common::{pg_admin, pg_available, pg_url, Backend, Env, BIN};
 
-/// A schema of its own on the test server, dropped when the test ends.
+/// A store in a schema of its own on the test server, dropped when the test
+/// ends: an [`Env`] (`run`, `ok`, `fails`, `dump`, ...), its schema and URL.
 struct Pg {
+    env: Env,
     schema: String,
     url: String,
 }
 
+impl std::ops::Deref for Pg {
+    type Target = Env;
+
+    fn deref(&self) -> &Env {
+        &self.env
+    }
+}
+
 impl Pg {
+    fn of(env: Env) -> Self {
+        let schema = env.pg_schema().unwrap().to_owned();
+        let url = env.db_arg().into_string().unwrap();
+        Self { env, schema, url }
+    }
+
+    /// A schema name with nothing under it yet.
     fn empty() -> Option<Self> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        if !pg_available() {
-            return None;
-        }
-        let schema = format!(
-            "cli_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let url = format!("{}?schema={schema}", pg_url());
-        Some(Self { schema, url })
+        pg_available().then(|| Self::of(Env::empty_on(Backend::Postgres)))
     }
 
     fn new() -> Option<Self> {
-        let pg = Self::empty()?;
-        pg.ok(&["init"]);
-        Some(pg)
+        pg_available().then(|| Self::of(Env::on(Backend::Postgres)))
     }
 
+    /// The binary pointed at [`Pg::url`] (which a test may change).
     fn cmd(&self) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .env("NO_COLOR", "1")
-            .env("USER", "tester")
-            .env("CURSORCTL_DB", &self.url);
+        let mut cmd = self.env.std_cmd();
+        cmd.env("CURSORCTL_DB", &self.url);
         cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("run cursorctl")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "cursorctl {args:?}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn fails(&self, code: i32, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "cursorctl {args:?}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-
-    /// Every row of every table of the store, as text.
-    fn dump(&self) -> String {
-        let mut client = pg_admin();
-        let mut out = String::new();
-        for table in ["cursors", "history", "batches", "meta"] {
-            let rows = client
-                .query(
-                    &format!("SELECT t::text FROM {}.{table} t ORDER BY 1", self.schema),
-                    &[],
-                )
-                .unwrap();
-            for row in rows {
-                out.push_str(&format!("{table}|{}\n", row.get::<_, String>(0)));
-            }
-        }
-        out
     }
 
     fn offset(&self, consumer: &str, channel: &str, partition: i64) -> Option<i64> {
@@ -103,115 +62,6 @@ impl Pg {
             )
             .unwrap()
             .map(|r| r.get(0))
-    }
-
-    fn history_len(&self) -> i64 {
-        pg_admin()
-            .query_one(
-                &format!("SELECT count(*) FROM {}.history", self.schema),
-                &[],
-            )
-            .unwrap()
-            .get(0)
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let _ = pg_admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
-    }
-}
-
-/// Eight processes each advance one cursor by 1, a hundred times: the
-/// cursor ends at 800, with 800 advances in the history (and its creation).
-#[test]
-fn eight_processes_advancing_one_cursor_lose_nothing() {
-    let Some(pg) = Pg::new() else { return };
-    pg.ok(&["set", "billing", "orders:3", "0", "--create", "-q"]);
-    let workers: Vec<_> = (0..8)
-        .map(|_| {
-            let url = pg.url.clone();
-            std::thread::spawn(move || {
-                for _ in 0..100 {
-                    let out = Command::new(BIN)
-                        .env_clear()
-                        .env("CURSORCTL_DB", &url)
-                        .args([
-                            "advance",
-                            "billing",
-                            "orders:3",
-                            "-q",
-                            "--busy-timeout",
-                            "60s",
-                        ])
-                        .output()
-                        .unwrap();
-                    assert_eq!(
-                        out.status.code(),
-                        Some(0),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    assert_eq!(pg.offset("billing", "orders", 3), Some(800));
-    assert_eq!(pg.history_len(), 801);
-    // Every advance starts where the one before it ended.
-    let rows = pg_admin()
-        .query(
-            &format!(
-                "SELECT old_offset, new_offset FROM {}.history WHERE command = 'advance' ORDER BY id",
-                pg.schema
-            ),
-            &[],
-        )
-        .unwrap();
-    for (i, row) in rows.iter().enumerate() {
-        let (old, new): (i64, i64) = (row.get(0), row.get(1));
-        assert_eq!((old, new), (i as i64, i as i64 + 1));
-    }
-}
-
-/// Two processes race `set --expect` from the same offset: exactly one
-/// wins, the other is stale (exit 3) and writes nothing.
-#[test]
-fn racing_expect_writers_have_one_winner() {
-    let Some(pg) = Pg::new() else { return };
-    pg.ok(&["set", "billing", "orders:3", "10", "--create", "-q"]);
-    for round in 0..5i64 {
-        let from = 10 + round * 10;
-        let children: Vec<_> = (1..=2)
-            .map(|n| {
-                pg.cmd()
-                    .args([
-                        "set",
-                        "billing",
-                        "orders:3",
-                        &(from + n).to_string(),
-                        "--expect",
-                        &from.to_string(),
-                        "-q",
-                    ])
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        let codes: Vec<_> = children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap().status.code())
-            .collect();
-        let mut sorted = codes.clone();
-        sorted.sort();
-        assert_eq!(sorted, [Some(0), Some(3)], "round {round}");
-        let now = pg.offset("billing", "orders", 3).unwrap();
-        assert!(now == from + 1 || now == from + 2);
-        pg.ok(&["set", "billing", "orders:3", &(from + 10).to_string(), "-q"]);
     }
 }
 

@@ -1,9 +1,11 @@
-//! The integration-test harness: a fresh temp directory and store, a clean
-//! environment, the real binary.
+//! The integration-test harness: a fresh store (a temp SQLite file, or a
+//! PostgreSQL schema of its own), a clean environment, the real binary.
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use assert_cmd::Command;
 use rusqlite::{Connection, OpenFlags};
@@ -11,25 +13,126 @@ use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_cursorctl");
 
-/// A temp directory holding (maybe) a store.
+/// A backend the tests run a store on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Whether this backend can be tested here (see [`pg_available`]).
+    pub fn available(self) -> bool {
+        match self {
+            Self::Sqlite => true,
+            Self::Postgres => pg_available(),
+        }
+    }
+}
+
+/// Expand test cases (functions taking a [`Backend`]) into one test per
+/// case and backend: `mod sqlite { ... }` and `mod postgres { ... }`. A
+/// PostgreSQL case with no server to run on says it was skipped (and
+/// fails under CI).
+macro_rules! backend_tests {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $case() {
+                    super::$case($crate::common::Backend::Sqlite);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $case() {
+                    let backend = $crate::common::Backend::Postgres;
+                    if backend.available() {
+                        super::$case(backend);
+                    }
+                }
+            )*
+        }
+    };
+}
+pub(crate) use backend_tests;
+
+/// A temp directory, and a store: a SQLite file in the directory, or a
+/// PostgreSQL schema of its own (dropped with the `Env`). Commands run in
+/// the directory with `CURSORCTL_DB` naming the store.
 pub struct Env {
     pub dir: TempDir,
+    /// The SQLite store file (for a PostgreSQL `Env`, a path where nothing
+    /// is: use [`Env::db_arg`] for the store's location).
     pub db: PathBuf,
+    pub backend: Backend,
+    pg: Option<PgSchema>,
 }
 
 impl Env {
-    /// A directory with no store yet.
+    /// A SQLite store's directory with no store yet.
     pub fn empty() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("cursors.db");
-        Self { dir, db }
+        Self {
+            dir,
+            db,
+            backend: Backend::Sqlite,
+            pg: None,
+        }
     }
 
-    /// A directory with an initialised store.
+    /// An initialised SQLite store.
     pub fn new() -> Self {
         let env = Self::empty();
         env.ok(&["init"]);
         env
+    }
+
+    /// A location of `backend` with no store yet: for PostgreSQL, a schema
+    /// name nothing exists under.
+    pub fn empty_on(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::empty(),
+            Backend::Postgres => Self {
+                pg: Some(PgSchema::new("t")),
+                backend,
+                ..Self::empty()
+            },
+        }
+    }
+
+    /// An initialised store of `backend`. A PostgreSQL store is made
+    /// through the library, in this process (as `cursorctl init` would,
+    /// without starting one).
+    pub fn on(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::new(),
+            Backend::Postgres => {
+                let env = Self::empty_on(backend);
+                let (_, outcome) =
+                    cursorctl::store::init(&env.location(), std::time::Duration::from_secs(10))
+                        .expect("create the PostgreSQL store");
+                assert_eq!(outcome, cursorctl::store::InitOutcome::Created);
+                env
+            }
+        }
+    }
+
+    /// The store's location as `--db` and `CURSORCTL_DB` take it: the
+    /// SQLite file's path or the PostgreSQL URL with its schema.
+    pub fn db_arg(&self) -> OsString {
+        match &self.pg {
+            Some(pg) => pg.url.clone().into(),
+            None => self.db.clone().into(),
+        }
+    }
+
+    /// The PostgreSQL schema of this store, if it is one.
+    pub fn pg_schema(&self) -> Option<&str> {
+        self.pg.as_ref().map(|pg| pg.name.as_str())
     }
 
     /// The binary with a clean environment pointed at this store.
@@ -43,11 +146,10 @@ impl Env {
         cmd.env_clear()
             .env("NO_COLOR", "1")
             .env("USER", "tester")
-            .env("CURSORCTL_DB", &self.db)
+            .env("CURSORCTL_DB", self.db_arg())
             .current_dir(self.dir.path());
         cmd
     }
-
     /// Run and return the output, whatever the exit code.
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("run cursorctl")
@@ -88,21 +190,68 @@ impl Env {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
-    /// A raw connection to the store (for checks and for playing another writer).
+    /// A raw connection to a SQLite store (for checks and for playing
+    /// another writer).
     pub fn conn(&self) -> Connection {
+        assert_eq!(self.backend, Backend::Sqlite, "conn() is for SQLite stores");
         Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
             .expect("open store")
     }
 
+    /// Run SQL statements on the store below the store boundary, as
+    /// another program would (on PostgreSQL with the store's schema first
+    /// on the search path). Quote `"offset"`: it is a keyword in
+    /// PostgreSQL.
+    pub fn execute(&self, sql: &str) {
+        match &self.pg {
+            Some(pg) => pg
+                .admin()
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            None => self
+                .conn()
+                .execute_batch(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
+    /// Take the store's write lock, as another writer in a transaction
+    /// would, until the lock is released or dropped: SQLite's
+    /// `BEGIN IMMEDIATE`; on PostgreSQL a lock on the cursors table that
+    /// stops every writer and no reader.
+    pub fn write_lock(&self) -> WriteLock {
+        match &self.pg {
+            Some(pg) => {
+                let mut client = pg.admin();
+                client
+                    .batch_execute("BEGIN; LOCK TABLE cursors IN EXCLUSIVE MODE")
+                    .expect("lock the cursors table");
+                WriteLock::Postgres(client)
+            }
+            None => {
+                let conn = self.conn();
+                conn.execute_batch("BEGIN IMMEDIATE")
+                    .expect("BEGIN IMMEDIATE");
+                WriteLock::Sqlite(conn)
+            }
+        }
+    }
+
     /// The store's header fields, schema and rows, as text: compare before
-    /// and after (see [`dump`]).
+    /// and after (see [`dump`] and [`pg_dump`]).
     pub fn dump(&self) -> String {
-        dump(&self.db)
+        match &self.pg {
+            Some(pg) => pg_dump(&pg.name),
+            None => dump(&self.db),
+        }
     }
 
     /// Where the store is, for the library.
     pub fn location(&self) -> cursorctl::StoreLocation {
-        cursorctl::StoreLocation::Sqlite(self.db.clone())
+        match &self.pg {
+            Some(pg) => pg.location(),
+            None => cursorctl::StoreLocation::Sqlite(self.db.clone()),
+        }
     }
 
     /// The store, opened read-only through the library (as any backend
@@ -125,6 +274,18 @@ impl Env {
             .map(|row| i64::try_from(row.offset).unwrap())
     }
 
+    /// Every history row, oldest first, read through the library.
+    pub fn history(&self) -> Vec<cursorctl::HistoryRow> {
+        let mut rows = Vec::new();
+        self.store()
+            .visit_changes(&cursorctl::HistoryFilter::default(), &mut |row| {
+                rows.push(row.clone());
+                std::ops::ControlFlow::Continue(())
+            })
+            .expect("read the history");
+        rows
+    }
+
     /// How many history rows there are, read through the library.
     pub fn history_len(&self) -> i64 {
         let mut n = 0;
@@ -142,6 +303,47 @@ impl Env {
         for (consumer, pk, offset) in cursors {
             self.ok(&["set", consumer, pk, &offset.to_string(), "--create", "-q"]);
         }
+    }
+}
+
+/// Another writer's transaction holding the store's write lock (see
+/// [`Env::write_lock`]); rolled back when dropped.
+pub enum WriteLock {
+    Sqlite(Connection),
+    Postgres(::postgres::Client),
+}
+
+impl WriteLock {
+    /// Run SQL statements in the transaction.
+    pub fn execute(&mut self, sql: &str) {
+        match self {
+            Self::Sqlite(conn) => conn
+                .execute_batch(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Self::Postgres(client) => client
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
+    /// Commit the transaction, which releases the lock.
+    pub fn commit(mut self) {
+        self.execute("COMMIT");
+    }
+
+    /// Roll the transaction back, which releases the lock.
+    pub fn release(self) {
+        drop(self);
+    }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        // After a commit there is no transaction: the rollback is a no-op.
+        let _ = match self {
+            Self::Sqlite(conn) => conn.execute_batch("ROLLBACK").is_ok(),
+            Self::Postgres(client) => client.batch_execute("ROLLBACK").is_ok(),
+        };
     }
 }
 
@@ -202,6 +404,24 @@ pub fn dump(db: &Path) -> String {
     out
 }
 
+/// Say on the test run's stderr that a test was skipped and why. Written
+/// to the process's stderr itself, past the test harness's capture, so
+/// that `cargo test` shows it.
+pub fn skip_note(why: &str) {
+    use std::io::Write;
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("a test");
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {why} (under CI this fails)"
+    );
+}
+
+/// Whether `CI` is set (to anything but the empty string).
+fn under_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
 /// Whether an external tool the test needs is installed. When it is not,
 /// the test must not pass silently: under CI (`CI` set) this fails the test,
 /// elsewhere it says on stderr that the test was skipped and returns false.
@@ -216,10 +436,10 @@ pub fn require_tool(tool: &str, test: &str) -> bool {
         return true;
     }
     assert!(
-        std::env::var_os("CI").is_none_or(|v| v.is_empty()),
+        !under_ci(),
         "{test}: {tool} is not installed, and CI is set: install {tool}"
     );
-    eprintln!("SKIPPED {test}: {tool} is not installed (under CI this fails)");
+    skip_note(&format!("{tool} is not installed"));
     false
 }
 
@@ -243,26 +463,169 @@ pub fn pg_admin() -> ::postgres::Client {
     ::postgres::Client::connect(&pg_url(), ::postgres::NoTls).expect("connect to PostgreSQL")
 }
 
-/// Whether the PostgreSQL cases can run. Where no server is reachable they
-/// are skipped with a message, except under CI, where that is a failure.
+/// Whether the PostgreSQL cases can run. Where no server is reachable each
+/// case says it was skipped and why, except under CI, where that is a
+/// failure.
 pub fn pg_available() -> bool {
     static REACHABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let reachable = REACHABLE.get_or_init(|| {
         ::postgres::Client::connect(&pg_url(), ::postgres::NoTls)
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                // The error and its causes: "error connecting to server"
+                // alone does not say why.
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                text
+            })
     });
     match reachable {
         Ok(()) => true,
-        Err(e) if std::env::var_os("CI").is_some() => {
+        Err(e) if under_ci() => {
             panic!(
                 "CI is set and PostgreSQL at {} is not reachable: {e}",
                 pg_url()
             )
         }
         Err(e) => {
-            eprintln!("skipped: PostgreSQL at {} is not reachable ({e})", pg_url());
+            skip_note(&format!(
+                "PostgreSQL at {} is not reachable ({e}); set CURSORCTL_TEST_PG to a server's URL",
+                pg_url()
+            ));
             false
         }
     }
+}
+
+/// A schema of its own on the test server, `PREFIX_PID_N`, dropped with
+/// everything in it when this is dropped. Nothing is created here: the
+/// schema exists once a store (or a test) creates it.
+pub struct PgSchema {
+    pub name: String,
+    /// The test server's URL naming this schema.
+    pub url: String,
+}
+
+impl PgSchema {
+    pub fn new(prefix: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "{prefix}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let url = format!("{}?schema={name}", pg_url());
+        Self { name, url }
+    }
+
+    /// The schema as a store location, for the library.
+    pub fn location(&self) -> cursorctl::StoreLocation {
+        self.url.parse().expect("a PostgreSQL location")
+    }
+
+    /// A connection to the test server with this schema first on the
+    /// search path.
+    pub fn admin(&self) -> ::postgres::Client {
+        let mut client = pg_admin();
+        client
+            .batch_execute(&format!("SET search_path = {}", self.name))
+            .expect("set the search path");
+        client
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Never panic here: a test that failed is unwinding through it.
+        if let Ok(mut client) = ::postgres::Client::connect(&pg_url(), ::postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}
+
+/// Everything a command could change in a PostgreSQL store, as text, read
+/// through a connection of its own below the store boundary: every
+/// relation of the schema, the columns with their types, defaults and
+/// collations, the constraints, indexes, triggers and functions, and every
+/// row of every table (`updated_at` included) in key order. Two equal
+/// dumps mean the store's content is unchanged. The positions of the
+/// identity sequences are left out: PostgreSQL moves them on in
+/// transactions that roll back, so an id skipped is no change to the store.
+pub fn pg_dump(schema: &str) -> String {
+    let mut client = pg_admin();
+    let ns = format!("'{schema}'::regnamespace");
+    let catalog = [
+        (
+            "relation",
+            format!("SELECT relname::text || '|' || relkind::text FROM pg_class WHERE relnamespace = {ns} ORDER BY 1"),
+        ),
+        (
+            "column",
+            format!(
+                "SELECT c.relname::text || '|' || a.attname::text || '|' || format_type(a.atttypid, a.atttypmod) \
+                 || '|' || a.attnotnull::text || '|' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') \
+                 || '|' || coalesce(co.collname::text, '') \
+                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+                 WHERE c.relnamespace = {ns} AND c.relkind = 'r' AND a.attnum > 0 \
+                   AND NOT a.attisdropped \
+                 ORDER BY c.relname, a.attnum"
+            ),
+        ),
+        (
+            "constraint",
+            format!(
+                "SELECT conrelid::regclass::text || '|' || conname::text || '|' || pg_get_constraintdef(oid) \
+                 FROM pg_constraint WHERE connamespace = {ns} ORDER BY 1"
+            ),
+        ),
+        (
+            "index",
+            format!("SELECT indexdef FROM pg_indexes WHERE schemaname = '{schema}' ORDER BY indexname"),
+        ),
+        (
+            "trigger",
+            format!(
+                "SELECT pg_get_triggerdef(t.oid) || '|' || t.tgenabled::text FROM pg_trigger t \
+                 JOIN pg_class c ON c.oid = t.tgrelid \
+                 WHERE c.relnamespace = {ns} AND NOT t.tgisinternal ORDER BY 1"
+            ),
+        ),
+        (
+            "function",
+            format!("SELECT pg_get_functiondef(oid) FROM pg_proc WHERE pronamespace = {ns} ORDER BY 1"),
+        ),
+    ];
+    let mut out = String::new();
+    for (what, sql) in catalog {
+        for row in client.query(sql.as_str(), &[]).expect(what) {
+            out.push_str(&format!("{what}|{}\n", row.get::<_, String>(0)));
+        }
+    }
+    let tables = client
+        .query(
+            format!("SELECT relname::text FROM pg_class WHERE relnamespace = {ns} AND relkind = 'r' ORDER BY 1")
+                .as_str(),
+            &[],
+        )
+        .expect("tables");
+    for table in tables {
+        let table: String = table.get(0);
+        // A row orders by its columns in turn: the key first.
+        let rows = client
+            .query(
+                &format!("SELECT t::text FROM {schema}.\"{table}\" t ORDER BY t"),
+                &[],
+            )
+            .expect("rows");
+        for row in rows {
+            out.push_str(&format!("{table}|{}\n", row.get::<_, String>(0)));
+        }
+    }
+    out
 }
