@@ -866,9 +866,10 @@ fn server_certificates_are_verified_as_sslmode_asks() {
     );
 }
 
-/// An unknown `sslmode` (in the location or in `PGSSLMODE`) and
-/// `sslrootcert=system` with a mode weaker than verify-full are refused
-/// before any connection is tried: exit 7, never the password.
+/// An unknown `sslmode` (in the location or in `PGSSLMODE`),
+/// `sslrootcert=system` with a mode weaker than verify-full and a client
+/// certificate are refused before any connection is tried: exit 7, never
+/// the password.
 #[test]
 fn unknown_sslmodes_are_refused_before_connecting() {
     // Nothing listens on port 1: a message about the mode proves that no
@@ -889,6 +890,11 @@ fn unknown_sslmodes_are_refused_before_connecting() {
             format!("{base}?sslrootcert=system&sslmode=require"),
             None,
             "sslrootcert=system needs sslmode=verify-full, not require",
+        ),
+        (
+            format!("{base}?sslcert=client.pem&sslkey=client.key"),
+            None,
+            "invalid PostgreSQL connection URL: unknown option `sslcert`",
         ),
     ] {
         let mut cmd = Command::new(BIN);

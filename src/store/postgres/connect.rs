@@ -132,12 +132,12 @@ pub(super) fn target(
         ));
     }
     let mut config = Config::from_str(&url).map_err(|e| {
+        // The crate's own words ("invalid connection string") say less than
+        // their cause ("unknown option `sslcert`").
+        let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
         bad_location(
             location,
-            format!(
-                "invalid PostgreSQL connection URL: {}",
-                first_line(&e.to_string())
-            ),
+            format!("invalid PostgreSQL connection URL: {}", first_line(&why)),
         )
     })?;
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
