@@ -142,6 +142,9 @@ impl Settings {
     /// The trusted authorities and whether the host name is checked, or
     /// `None` when the certificate is not verified at all.
     fn verification(&self) -> Result<Option<(RootCertStore, bool)>, String> {
+        if matches!(self.mode, SslMode::Disable | SslMode::Prefer) {
+            return Ok(None);
+        }
         let given = self.root_cert.clone().or_else(default_root_cert);
         let (roots, check_name) = match (self.mode, given) {
             (SslMode::Disable | SslMode::Prefer, _) | (SslMode::Require, None) => return Ok(None),
