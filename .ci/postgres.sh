@@ -35,4 +35,11 @@ if ! psql -h 127.0.0.1 -U root -d test -Atc 'SELECT 1' >/dev/null 2>&1; then
     "${as_postgres[@]}" createdb -O root test 2>/dev/null || true
 fi
 psql -h 127.0.0.1 -U root -d test -Atc 'SELECT 1' >/dev/null
-echo "PostgreSQL is up on 127.0.0.1:5432"
+
+# The TLS tests need the server to offer TLS: Debian's cluster does, with
+# the self-signed certificate of the ssl-cert package.
+if [ "$(psql -h 127.0.0.1 -U root -d test -Atc 'SHOW ssl')" != on ]; then
+    psql -h 127.0.0.1 -U root -d test -q -c 'ALTER SYSTEM SET ssl = on' -c 'SELECT pg_reload_conf()' >/dev/null
+    sleep 1
+fi
+echo "PostgreSQL is up on 127.0.0.1:5432 (ssl $(psql -h 127.0.0.1 -U root -d test -Atc 'SHOW ssl'))"

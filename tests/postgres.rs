@@ -6,7 +6,8 @@
 //! schema of its own, dropped afterwards. Where no server is reachable the
 //! tests say they were skipped, except under CI, where that is a failure.
 
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{pg_admin, pg_available, pg_url, Backend, Env, BIN};
@@ -678,4 +679,286 @@ fn operator_commands_work_on_postgres() {
     ]);
     let prune: serde_json::Value = serde_json::from_str(&prune).unwrap();
     assert_eq!(prune["changes"], 0, "nothing is a day old");
+}
+
+/// Where a test needs the server to offer TLS and it does not, the test is
+/// skipped with a message, except under CI, where that is a failure.
+fn skipped(why: &str) -> bool {
+    assert!(std::env::var_os("CI").is_none(), "CI is set and {why}");
+    eprintln!("skipped: {why}");
+    false
+}
+
+/// Whether the test server has TLS on (`ssl = on`).
+fn server_has_tls() -> bool {
+    let ssl: String = pg_admin().query_one("SHOW ssl", &[]).unwrap().get(0);
+    ssl == "on" || skipped("the PostgreSQL test server has ssl = off")
+}
+
+/// The server's certificate file (`ssl_cert_file`), when it can be read
+/// where the tests run.
+fn server_certificate() -> Option<PathBuf> {
+    let mut admin = pg_admin();
+    let file: String = admin.query_one("SHOW ssl_cert_file", &[]).unwrap().get(0);
+    let data: String = admin.query_one("SHOW data_directory", &[]).unwrap().get(0);
+    let path = Path::new(&data).join(file);
+    if std::fs::read(&path).is_ok() {
+        Some(path)
+    } else {
+        skipped(&format!(
+            "the server's certificate {} cannot be read here",
+            path.display()
+        ));
+        None
+    }
+}
+
+/// From now on every change of this store records, in the `role` column of
+/// its history row, what the server's `pg_stat_ssl` says of the session
+/// that wrote it (`tls TLSv1.3`, or `plain`) instead of the session user:
+/// the server's own view of the connection, read back by the tests.
+fn record_session_security(pg: &Pg) {
+    pg_admin()
+        .batch_execute(&format!(
+            "CREATE FUNCTION {0}.session_security() RETURNS text LANGUAGE sql AS \
+             $$ SELECT CASE WHEN ssl THEN 'tls ' || version ELSE 'plain' END \
+                FROM pg_stat_ssl WHERE pid = pg_backend_pid() $$; \
+             ALTER TABLE {0}.history ALTER COLUMN role SET DEFAULT {0}.session_security()",
+            pg.schema
+        ))
+        .unwrap();
+    pg.ok(&["set", "billing", "orders:3", "0", "--create", "-q"]);
+}
+
+/// `cursorctl --db URL ...` with these variables besides the test's own.
+fn run_at(pg: &Pg, url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    pg.cmd()
+        .envs(env.iter().copied())
+        .args(["--db", url])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Advance the cursor through `url`, and say what the server saw of the
+/// session that wrote the change.
+fn security_of_a_write(pg: &Pg, url: &str, env: &[(&str, &str)]) -> String {
+    let out = run_at(pg, url, env, &["advance", "billing", "orders:3", "-q"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{url} {env:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pg_admin()
+        .query_one(
+            &format!(
+                "SELECT role FROM {}.history ORDER BY id DESC LIMIT 1",
+                pg.schema
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// A refused connection through `url`: exit 7, and the message.
+fn refused_at(pg: &Pg, url: &str, env: &[(&str, &str)]) -> String {
+    let out = run_at(pg, url, env, &["advance", "billing", "orders:3", "-q"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(7), "{url} {env:?}: {err}");
+    err
+}
+
+/// `prefer` (also the default) and `require` encrypt the session against
+/// a server with TLS on, `disable` does not; `PGSSLMODE` counts when the
+/// location names no mode. What the server saw of each session decides.
+#[test]
+fn sessions_are_encrypted_as_sslmode_asks() {
+    let Some(pg) = Pg::new() else { return };
+    if !server_has_tls() {
+        return;
+    }
+    record_session_security(&pg);
+    let with = |params: &str| format!("{}&{params}", pg.url);
+    /// A location, the variables besides it, and whether the session is
+    /// encrypted.
+    type Case<'a> = (String, &'a [(&'a str, &'a str)], bool);
+    let cases: [Case; 7] = [
+        (pg.url.clone(), &[], true),
+        (with("sslmode=prefer"), &[], true),
+        (with("sslmode=require"), &[], true),
+        (with("sslmode=disable"), &[], false),
+        (pg.url.clone(), &[("PGSSLMODE", "disable")], false),
+        (pg.url.clone(), &[("PGSSLMODE", "require")], true),
+        (with("sslmode=require"), &[("PGSSLMODE", "disable")], true),
+    ];
+    for (url, env, encrypted) in cases {
+        let seen = security_of_a_write(&pg, &url, env);
+        if encrypted {
+            assert!(seen.starts_with("tls "), "{url} {env:?}: {seen}");
+        } else {
+            assert_eq!(seen, "plain", "{url} {env:?}");
+        }
+    }
+}
+
+/// `verify-ca` trusts the authorities of `sslrootcert` (the test server's
+/// self-signed certificate is its own authority), `verify-full` also wants
+/// the certificate to name the host, an authority that did not sign the
+/// certificate is refused, and so is `require` once libpq's
+/// `~/.postgresql/root.crt` names such an authority. Every refusal is
+/// exit 7, names the server and database, and writes nothing.
+#[test]
+fn server_certificates_are_verified_as_sslmode_asks() {
+    let Some(pg) = Pg::new() else { return };
+    if !server_has_tls() {
+        return;
+    }
+    let Some(cert) = server_certificate() else {
+        return;
+    };
+    record_session_security(&pg);
+    let cert = cert.display().to_string();
+    let unrelated = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/unrelated-ca.pem");
+    let with = |params: &str| format!("{}&{params}", pg.url);
+    let verified = |url: &str, env: &[(&str, &str)]| {
+        let seen = security_of_a_write(&pg, url, env);
+        assert!(seen.starts_with("tls "), "{url} {env:?}: {seen}");
+    };
+
+    verified(&with(&format!("sslmode=verify-ca&sslrootcert={cert}")), &[]);
+    verified(&with("sslmode=verify-ca"), &[("PGSSLROOTCERT", &cert)]);
+    verified(&with(&format!("sslmode=require&sslrootcert={cert}")), &[]);
+    let changes = pg.history_len();
+
+    // The certificate names a host name, not 127.0.0.1.
+    let err = refused_at(
+        &pg,
+        &with(&format!("sslmode=verify-full&sslrootcert={cert}")),
+        &[],
+    );
+    assert!(
+        err.contains("the server's certificate could not be verified (sslmode=verify-full)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("does not name the host connected to (127.0.0.1)"),
+        "{err}"
+    );
+    assert!(err.contains("127.0.0.1:5432/test"), "{err}");
+    // Where it names localhost (Debian's certificate does), verify-full
+    // passes through that name.
+    let names: Vec<&str> = err
+        .split("it names ")
+        .nth(1)
+        .map(|n| n.lines().next().unwrap_or("").split(", ").collect())
+        .unwrap_or_default();
+    if names.contains(&"localhost") && pg.url.contains("@127.0.0.1:") {
+        let by_name = pg.url.replacen("@127.0.0.1:", "@localhost:", 1);
+        verified(
+            &format!("{by_name}&sslmode=verify-full&sslrootcert={cert}"),
+            &[],
+        );
+    } else {
+        eprintln!("not checked: verify-full by name (the certificate names {names:?})");
+    }
+    let changes_by_name = pg.history_len() - changes;
+
+    // Without sslrootcert, the system's authorities: 127.0.0.1 is not named
+    // (or the certificate is not trusted at all).
+    let err = refused_at(&pg, &with("sslmode=verify-full"), &[]);
+    assert!(
+        err.contains("the server's certificate could not be verified (sslmode=verify-full)"),
+        "{err}"
+    );
+
+    let err = refused_at(
+        &pg,
+        &with(&format!("sslmode=verify-ca&sslrootcert={unrelated}")),
+        &[],
+    );
+    assert!(
+        err.contains("the server's certificate could not be verified (sslmode=verify-ca)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "not signed by an authority trusted here (the certificates in {unrelated})"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("127.0.0.1:5432/test"), "{err}");
+
+    // libpq's default root certificate file makes require verify the
+    // chain; prefer verifies nothing.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".postgresql")).unwrap();
+    std::fs::copy(unrelated, home.path().join(".postgresql/root.crt")).unwrap();
+    let home = home.path().to_str().unwrap();
+    let err = refused_at(&pg, &with("sslmode=require"), &[("HOME", home)]);
+    assert!(
+        err.contains("the server's certificate could not be verified (sslmode=require)"),
+        "{err}"
+    );
+    assert!(err.contains(".postgresql/root.crt"), "{err}");
+    verified(&with("sslmode=prefer"), &[("HOME", home)]);
+
+    let err = refused_at(
+        &pg,
+        &with("sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem"),
+        &[],
+    );
+    assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    assert!(err.contains("127.0.0.1:5432/test"), "{err}");
+
+    assert_eq!(
+        pg.history_len(),
+        changes + changes_by_name + 1,
+        "only the verified sessions wrote"
+    );
+}
+
+/// An unknown `sslmode` (in the location or in `PGSSLMODE`),
+/// `sslrootcert=system` with a mode weaker than verify-full and a client
+/// certificate are refused before any connection is tried: exit 7, never
+/// the password.
+#[test]
+fn unknown_sslmodes_are_refused_before_connecting() {
+    // Nothing listens on port 1: a message about the mode proves that no
+    // connection was tried.
+    let base = "postgres://ops:s3cret@127.0.0.1:1/cursors";
+    for (db, env, expected) in [
+        (
+            format!("{base}?sslmode=verify"),
+            None,
+            "invalid sslmode \"verify\": use disable, prefer, require, verify-ca or verify-full",
+        ),
+        (
+            base.to_owned(),
+            Some("on"),
+            "invalid PGSSLMODE \"on\": use disable, prefer, require, verify-ca or verify-full",
+        ),
+        (
+            format!("{base}?sslrootcert=system&sslmode=require"),
+            None,
+            "sslrootcert=system needs sslmode=verify-full, not require",
+        ),
+        (
+            format!("{base}?sslcert=client.pem&sslkey=client.key"),
+            None,
+            "invalid PostgreSQL connection URL: unknown option `sslcert`",
+        ),
+    ] {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear().args(["--db", &db, "get"]);
+        if let Some(mode) = env {
+            cmd.env("PGSSLMODE", mode);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(7), "{db}: {err}");
+        assert!(err.contains(expected), "{db}: {err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
 }

@@ -4,12 +4,13 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::store::{Access, StoreLocation};
+
+use super::tls::{self, SslMode};
 
 /// The PostgreSQL schema that holds a store unless the location names
 /// another with `schema=NAME`.
@@ -25,6 +26,8 @@ pub(super) struct Target {
     pub schema: String,
     /// `host/database`, for messages (never a password).
     pub describe: String,
+    /// `sslmode` and `sslrootcert`.
+    pub tls: tls::Settings,
 }
 
 fn bad_location(location: &StoreLocation, detail: impl Into<String>) -> StoreError {
@@ -45,27 +48,64 @@ fn valid_schema(name: &str) -> bool {
         && name.len() <= 63
 }
 
-/// Take `schema=NAME` (cursorctl's own parameter) out of a URL's query.
-fn split_schema(url: &str) -> (String, Option<String>) {
+/// The parameters of a URL that cursorctl reads itself: `schema` is its
+/// own, and the `postgres` crate knows `sslmode` only as `disable`,
+/// `prefer` or `require` and `sslrootcert` not at all.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct OwnParams {
+    schema: Option<String>,
+    sslmode: Option<String>,
+    sslrootcert: Option<String>,
+}
+
+/// Take cursorctl's own parameters out of a URL's query (the last of each
+/// counts); the rest is left for the `postgres` crate.
+fn split_params(url: &str) -> (String, OwnParams) {
+    let mut own = OwnParams::default();
     let Some((base, query)) = url.split_once('?') else {
-        return (url.to_owned(), None);
+        return (url.to_owned(), own);
     };
-    let mut schema = None;
     let rest: Vec<&str> = query
         .split('&')
-        .filter(|pair| match pair.split_once('=') {
-            Some(("schema", value)) => {
-                schema = Some(value.to_owned());
-                false
-            }
-            _ => true,
+        .filter(|pair| {
+            let Some((key, value)) = pair.split_once('=') else {
+                return true;
+            };
+            let slot = match key {
+                "schema" => &mut own.schema,
+                "sslmode" => &mut own.sslmode,
+                "sslrootcert" => &mut own.sslrootcert,
+                _ => return true,
+            };
+            *slot = Some(percent_decoded(value));
+            false
         })
         .collect();
     if rest.is_empty() {
-        (base.to_owned(), schema)
+        (base.to_owned(), own)
     } else {
-        (format!("{base}?{}", rest.join("&")), schema)
+        (format!("{base}?{}", rest.join("&")), own)
     }
+}
+
+/// A URL query value with its `%XX` escapes decoded.
+fn percent_decoded(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let hex = |b: u8| char::from(b).to_digit(16);
+    while i < bytes.len() {
+        if let [b'%', hi, lo, ..] = bytes[i..] {
+            if let (Some(hi), Some(lo)) = (hex(hi), hex(lo)) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Read a location into a connection configuration, with the `PG*`
@@ -78,8 +118,9 @@ pub(super) fn target(
     let StoreLocation::Postgres(url) = location else {
         return Err(bad_location(location, "not a PostgreSQL location"));
     };
-    let (url, schema) = split_schema(url);
-    let schema = schema
+    let (url, own) = split_params(url);
+    let schema = own
+        .schema
         .or_else(|| std::env::var("CURSORCTL_PG_SCHEMA").ok())
         .unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
     if !valid_schema(&schema) {
@@ -91,15 +132,18 @@ pub(super) fn target(
         ));
     }
     let mut config = Config::from_str(&url).map_err(|e| {
+        // The crate's own words ("invalid connection string") say less than
+        // their cause ("unknown option `sslcert`").
+        let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
         bad_location(
             location,
-            format!(
-                "invalid PostgreSQL connection URL: {}",
-                first_line(&e.to_string())
-            ),
+            format!("invalid PostgreSQL connection URL: {}", first_line(&why)),
         )
     })?;
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let tls = tls::Settings::resolve(own.sslmode, own.sslrootcert, env)
+        .map_err(|detail| bad_location(location, detail))?;
+    config.ssl_mode(tls.mode.crate_mode());
     if config.get_hosts().is_empty() {
         config.host(&env("PGHOST").unwrap_or_else(|| "localhost".to_owned()));
     }
@@ -131,15 +175,6 @@ pub(super) fn target(
             .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs);
         config.connect_timeout(timeout);
     }
-    if !url.contains("sslmode") {
-        if let Some(mode) = env("PGSSLMODE") {
-            config.ssl_mode(match mode.as_str() {
-                "disable" => SslMode::Disable,
-                "require" => SslMode::Require,
-                _ => SslMode::Prefer,
-            });
-        }
-    }
     if config.get_application_name().is_none() {
         config.application_name("cursorctl");
     }
@@ -165,26 +200,34 @@ pub(super) fn target(
         config,
         schema,
         describe,
+        tls,
     })
 }
 
 /// Connect, or say why not: which server, which database, never a password.
+/// With `sslmode=disable` nothing of TLS is set up.
 pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
-    if target.config.get_ssl_mode() == SslMode::Require {
-        return Err(StoreError::Database {
-            context: format!(
-                "connecting to PostgreSQL at {}: sslmode=require, but this build has no TLS support",
-                target.describe
-            ),
+    let context = format!("connecting to PostgreSQL at {}", target.describe);
+    let connected = if target.tls.mode == SslMode::Disable {
+        target.config.connect(NoTls)
+    } else {
+        let connector = target
+            .tls
+            .connector()
+            .map_err(|detail| StoreError::Database {
+                context: context.clone(),
+                kind: StoreErrorKind::Connection,
+                source: detail.into(),
+            })?;
+        target.config.connect(connector)
+    };
+    connected.map_err(|e| match target.tls.certificate_problem(&e) {
+        Some(problem) => StoreError::Database {
+            context,
             kind: StoreErrorKind::Connection,
-            source: "TLS is not available".into(),
-        });
-    }
-    target.config.connect(NoTls).map_err(|e| {
-        pg_error(
-            &format!("connecting to PostgreSQL at {}", target.describe),
-            e,
-        )
+            source: problem.into(),
+        },
+        None => pg_error(&context, e),
     })
 }
 
@@ -255,22 +298,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn schema_parameter_is_taken_out_of_the_url() {
-        assert_eq!(
-            split_schema("postgres://h/db?schema=s1&sslmode=disable"),
-            (
-                "postgres://h/db?sslmode=disable".to_owned(),
-                Some("s1".to_owned())
-            )
+    fn own_parameters_are_taken_out_of_the_url() {
+        let (url, own) = split_params("postgres://h/db?schema=s1&sslmode=disable");
+        assert_eq!(url, "postgres://h/db");
+        assert_eq!(own.schema.as_deref(), Some("s1"));
+        assert_eq!(own.sslmode.as_deref(), Some("disable"));
+        let (url, own) = split_params(
+            "postgres://h/db?application_name=x&sslmode=verify-full&sslrootcert=/etc/my%20ca.pem&connect_timeout=3",
         );
+        assert_eq!(url, "postgres://h/db?application_name=x&connect_timeout=3");
+        assert_eq!(own.sslmode.as_deref(), Some("verify-full"));
+        assert_eq!(own.sslrootcert.as_deref(), Some("/etc/my ca.pem"));
+        assert_eq!(own.schema, None);
         assert_eq!(
-            split_schema("postgres://h/db?schema=s1"),
-            ("postgres://h/db".to_owned(), Some("s1".to_owned()))
+            split_params("postgres://h/db"),
+            ("postgres://h/db".to_owned(), OwnParams::default())
         );
-        assert_eq!(
-            split_schema("postgres://h/db"),
-            ("postgres://h/db".to_owned(), None)
-        );
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        assert_eq!(percent_decoded("a%2Fb%20c"), "a/b c");
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
     }
 
     #[test]

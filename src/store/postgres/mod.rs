@@ -8,6 +8,7 @@
 //! advisory locks or on a store-wide lock. The schema is in docs/store.md.
 //!
 //! - `connect.rs`: the location, the `PG*` variables, errors;
+//! - `tls.rs`: `sslmode` and `sslrootcert`, through rustls;
 //! - `schema.rs`: the schema and what a schema holds;
 //! - `read.rs`: one cursor, streamed listings and history;
 //! - `write.rs`: the write transaction.
@@ -16,6 +17,7 @@ mod connect;
 mod read;
 mod schema;
 mod snapshots;
+mod tls;
 mod write;
 
 use std::cell::{Cell, RefCell};
