@@ -18,7 +18,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
     }
     var completions = [
         &'cursorctl'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -45,7 +45,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;init'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -56,7 +56,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;get'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -72,7 +72,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;set'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -90,7 +90,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;advance'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -107,7 +107,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;flush-sim'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -127,7 +127,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;history'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -145,7 +145,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;history;prune'= {
             cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone'
             cand --reason 'Why (recorded with the prune)'
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -165,7 +165,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;history;help;help'= {
         }
         &'cursorctl;undo'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -181,7 +181,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;delete'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -197,7 +197,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;copy'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -213,7 +213,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;snapshot'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -231,7 +231,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;snapshot;save'= {
             cand --reason 'Why (kept with the snapshot)'
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -242,7 +242,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;snapshot;list'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -253,7 +253,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;snapshot;show'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -265,7 +265,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;snapshot;restore'= {
             cand --reason 'Why (needed when a cursor moves back)'
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -278,7 +278,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;snapshot;drop'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -309,7 +309,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;snapshot;help;help'= {
         }
         &'cursorctl;describe'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -322,7 +322,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;copy-store'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
@@ -334,7 +334,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;completions'= {
-            cand --db 'Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'

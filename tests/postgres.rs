@@ -947,7 +947,7 @@ fn unknown_sslmodes_are_refused_before_connecting() {
         (
             format!("{base}?sslcert=client.pem&sslkey=client.key"),
             None,
-            "invalid PostgreSQL connection URL: unknown option `sslcert`",
+            "invalid PostgreSQL connection string: unknown option `sslcert`",
         ),
     ] {
         let mut cmd = Command::new(BIN);
@@ -961,4 +961,73 @@ fn unknown_sslmodes_are_refused_before_connecting() {
         assert!(err.contains(expected), "{db}: {err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
+}
+
+/// A libpq `key=value` connection string is a PostgreSQL location as a URL
+/// is: `init`, writes and reads work through it, `schema=` picks the
+/// schema, and a refused connection names host and database but never the
+/// password.
+#[test]
+fn key_value_connection_strings_are_postgres_locations() {
+    if !pg_available() {
+        return;
+    }
+    let schema = crate::common::PgSchema::new("kv");
+    let config: ::postgres::Config = pg_url().parse().unwrap();
+    let host = match &config.get_hosts()[0] {
+        ::postgres::config::Host::Tcp(h) => h.clone(),
+        ::postgres::config::Host::Unix(p) => p.display().to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let location = format!(
+        "host={host} port={port} user={} dbname='{}' schema={}",
+        config.get_user().unwrap_or("postgres"),
+        config.get_dbname().unwrap_or("test"),
+        schema.name
+    );
+    let run = |location: &str, args: &[&str]| {
+        Command::new(BIN)
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .env("USER", "tester")
+            .env("CURSORCTL_DB", location)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&location, &["init"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &location,
+        &["-q", "set", "billing", "orders:3", "42", "--create"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&location, &["get", "billing", "orders:3", "-o", "value"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
+    let tables: i64 = schema
+        .admin()
+        .query_one("SELECT count(*) FROM cursors WHERE \"offset\" = 42", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "the write went to the schema named");
+    // Nothing listens on port 1.
+    let refused = format!(
+        "host=127.0.0.1 port=1 user=ops password='s3cret phrase' dbname=platform connect_timeout=2 schema={}",
+        schema.name
+    );
+    let out = run(&refused, &["get"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("127.0.0.1:1/platform"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
 }

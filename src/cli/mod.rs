@@ -73,7 +73,7 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// Path of the cursor store, or a postgres:// URL [env: CURSORCTL_DB]
+    /// Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]
     // The variable is read by hand, not with clap's `env`: clap would show
     // `--db <PATH>` in every usage line as if it had to be given.
     #[arg(

@@ -30,18 +30,20 @@ impl Backend {
 pub enum StoreLocation {
     /// A SQLite file.
     Sqlite(PathBuf),
-    /// A PostgreSQL connection URL.
+    /// A PostgreSQL connection URL, or a libpq `key=value` connection string.
     Postgres(String),
 }
 
 impl StoreLocation {
     /// Read a location as given on the command line or in `CURSORCTL_DB`:
-    /// a `postgres://` or `postgresql://` URL selects PostgreSQL, anything
-    /// else is the path of a SQLite file.
+    /// a `postgres://` or `postgresql://` URL, or a libpq `key=value`
+    /// connection string whose first keyword is one of libpq's (`host=db
+    /// dbname=platform`), selects PostgreSQL; anything else is the path of a
+    /// SQLite file (a file named like a connection string: `./host=x`).
     #[must_use]
     pub fn parse(input: &OsStr) -> Self {
         match input.to_str() {
-            Some(s) if is_postgres_url(s) => Self::Postgres(s.to_owned()),
+            Some(s) if is_postgres_url(s) || is_keyword_string(s) => Self::Postgres(s.to_owned()),
             _ => Self::Sqlite(PathBuf::from(input)),
         }
     }
@@ -70,7 +72,8 @@ impl StoreLocation {
     pub fn redacted(&self) -> String {
         match self {
             Self::Sqlite(p) => p.display().to_string(),
-            Self::Postgres(url) => redact_url(url),
+            Self::Postgres(url) if is_postgres_url(url) => redact_url(url),
+            Self::Postgres(string) => redact_keyword_string(string),
         }
     }
 }
@@ -114,6 +117,128 @@ impl fmt::Debug for StoreLocation {
             Self::Postgres(_) => f.debug_tuple("Postgres").field(&self.redacted()).finish(),
         }
     }
+}
+
+/// The keywords of libpq connection strings (and cursorctl's own `schema`):
+/// a string of `key=value` pairs that starts with one of them is a
+/// PostgreSQL location.
+const KEYWORDS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "connect_timeout",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "client_encoding",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslcrl",
+    "channel_binding",
+    "target_session_attrs",
+    "load_balance_hosts",
+    "service",
+    "schema",
+];
+
+/// Whether `s` is a libpq `key=value` connection string.
+fn is_keyword_string(s: &str) -> bool {
+    keyword_pairs(s).is_some_and(|pairs| {
+        pairs
+            .first()
+            .is_some_and(|(key, _)| KEYWORDS.contains(&key.as_str()))
+    })
+}
+
+/// The pairs of a libpq `key=value` connection string: keywords and values
+/// separated by `=` (spaces around it allowed), pairs by spaces; a value in
+/// single quotes may hold spaces, and `\` escapes the next character.
+/// `None` when `s` is not such a string.
+pub(crate) fn keyword_pairs(s: &str) -> Option<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    let mut chars = s.chars().peekable();
+    let skip_spaces = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+    };
+    loop {
+        skip_spaces(&mut chars);
+        if chars.peek().is_none() {
+            return Some(pairs);
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
+            key.push(c);
+        }
+        skip_spaces(&mut chars);
+        if key.is_empty() || chars.next() != Some('=') {
+            return None;
+        }
+        skip_spaces(&mut chars);
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next()? {
+                    '\\' => value.push(chars.next()?),
+                    '\'' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                if c == '\\' {
+                    value.push(chars.next()?);
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        pairs.push((key, value));
+    }
+}
+
+/// A `key=value` connection string of `pairs`, each value quoted.
+pub(crate) fn keyword_string<'p>(pairs: impl IntoIterator<Item = &'p (String, String)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(key, value)| {
+            let value = value.replace('\\', "\\\\").replace('\'', "\\'");
+            format!("{key}='{value}'")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A `key=value` connection string with its password replaced by `***`.
+fn redact_keyword_string(s: &str) -> String {
+    let Some(pairs) = keyword_pairs(s) else {
+        return s.to_owned();
+    };
+    pairs
+        .iter()
+        .map(|(key, value)| {
+            if key == "password" {
+                format!("{key}=***")
+            } else if value.is_empty()
+                || value.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\')
+            {
+                keyword_string([&(key.clone(), value.clone())])
+            } else {
+                format!("{key}={value}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_postgres_url(s: &str) -> bool {
@@ -171,6 +296,28 @@ mod tests {
         assert_eq!(loc("postgres://h/db").backend(), Backend::Postgres);
         assert_eq!(loc("PostgreSQL://h/db").backend(), Backend::Postgres);
         assert_eq!(loc("postgres:/h").backend(), Backend::Sqlite);
+        assert_eq!(loc("host=db dbname=c").backend(), Backend::Postgres);
+        assert_eq!(loc(" dbname = c ").backend(), Backend::Postgres);
+        assert_eq!(loc("host=db password='a b'").backend(), Backend::Postgres);
+        assert_eq!(loc("./host=db").backend(), Backend::Sqlite);
+        assert_eq!(loc("mode=x.db").backend(), Backend::Sqlite);
+        assert_eq!(loc("host=db dbname").backend(), Backend::Sqlite);
+        assert_eq!(loc("host='db").backend(), Backend::Sqlite);
+    }
+
+    #[test]
+    fn keyword_strings_are_read_as_libpq_reads_them() {
+        let pairs = keyword_pairs(r"host = db  password='it\'s a \\ secret' port=5433").unwrap();
+        let expected = [
+            ("host", "db"),
+            ("password", r"it's a \ secret"),
+            ("port", "5433"),
+        ];
+        assert_eq!(
+            pairs,
+            expected.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec()
+        );
+        assert_eq!(keyword_pairs(&keyword_string(&pairs)).unwrap(), pairs);
     }
 
     #[test]
@@ -191,5 +338,10 @@ mod tests {
             StoreLocation::parse(OsStr::new("postgres://u:pw@h/d"))
         );
         assert!(!debug.contains("pw"), "{debug}");
+        assert_eq!(
+            shown("host=db user=ops password=s3cret dbname='my db'"),
+            "host=db user=ops password=*** dbname='my db'"
+        );
+        assert_eq!(shown("host=db password='a b c'"), "host=db password=***");
     }
 }

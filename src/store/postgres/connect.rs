@@ -58,10 +58,29 @@ struct OwnParams {
     sslrootcert: Option<String>,
 }
 
-/// Take cursorctl's own parameters out of a URL's query (the last of each
-/// counts); the rest is left for the `postgres` crate.
+/// Take cursorctl's own parameters out of a URL's query or a `key=value`
+/// string (the last of each counts); the rest is left for the `postgres`
+/// crate.
 fn split_params(url: &str) -> (String, OwnParams) {
     let mut own = OwnParams::default();
+    if !url.contains("://") {
+        if let Some(pairs) = crate::store::location::keyword_pairs(url) {
+            let rest: Vec<&(String, String)> = pairs
+                .iter()
+                .filter(|(key, value)| {
+                    let slot = match key.as_str() {
+                        "schema" => &mut own.schema,
+                        "sslmode" => &mut own.sslmode,
+                        "sslrootcert" => &mut own.sslrootcert,
+                        _ => return true,
+                    };
+                    *slot = Some(value.clone());
+                    false
+                })
+                .collect();
+            return (crate::store::location::keyword_string(rest), own);
+        }
+    }
     let Some((base, query)) = url.split_once('?') else {
         return (url.to_owned(), own);
     };
@@ -137,7 +156,7 @@ pub(super) fn target(
         let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
         bad_location(
             location,
-            format!("invalid PostgreSQL connection URL: {}", first_line(&why)),
+            format!("invalid PostgreSQL connection string: {}", first_line(&why)),
         )
     })?;
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -314,6 +333,10 @@ mod tests {
             split_params("postgres://h/db"),
             ("postgres://h/db".to_owned(), OwnParams::default())
         );
+        let (string, own) = split_params("host=h schema=s2 dbname='my db' sslmode=require");
+        assert_eq!(string, "host='h' dbname='my db'");
+        assert_eq!(own.schema.as_deref(), Some("s2"));
+        assert_eq!(own.sslmode.as_deref(), Some("require"));
     }
 
     #[test]
