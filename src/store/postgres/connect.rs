@@ -19,6 +19,23 @@ pub const DEFAULT_SCHEMA: &str = "cursorctl";
 /// `PGCONNECT_TIMEOUT` says otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long an open connection may go without an answer from the network
+/// before it is given up, unless the location sets `tcp_user_timeout` or
+/// `keepalives_*`: data sent and not acknowledged for this long
+/// (`tcp_user_timeout`), or an idle connection (a statement running, a
+/// lock wait) whose keepalive probes go unanswered, probed after
+/// [`KEEPALIVES_IDLE`] and every [`KEEPALIVES_INTERVAL`]. Without them a
+/// link cut under a connection leaves a command waiting for the operating
+/// system's defaults: a quarter of an hour with data unacknowledged, two
+/// hours and more when idle.
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Idle time before the first keepalive probe.
+pub const KEEPALIVES_IDLE: Duration = Duration::from_secs(10);
+
+/// Time between keepalive probes.
+pub const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(5);
+
 /// What a location says about where and how to connect.
 pub(super) struct Target {
     pub config: Config,
@@ -130,6 +147,22 @@ pub(super) fn target(
             .and_then(|t| t.parse::<u64>().ok())
             .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs);
         config.connect_timeout(timeout);
+    }
+    // A lost network ends a connection in bounded time (see
+    // DEFAULT_NETWORK_TIMEOUT); what the location says wins.
+    if !url.contains("tcp_user_timeout") {
+        config.tcp_user_timeout(DEFAULT_NETWORK_TIMEOUT);
+    }
+    if !url.contains("keepalives_idle") {
+        config.keepalives_idle(KEEPALIVES_IDLE);
+    }
+    if !url.contains("keepalives_interval") {
+        config.keepalives_interval(KEEPALIVES_INTERVAL);
+    }
+    if !url.contains("keepalives_retries") {
+        // Never the limit: with tcp_user_timeout set, the kernel gives up
+        // once probes have gone unanswered that long.
+        config.keepalives_retries(2);
     }
     if !url.contains("sslmode") {
         if let Some(mode) = env("PGSSLMODE") {
@@ -271,6 +304,44 @@ mod tests {
             split_schema("postgres://h/db"),
             ("postgres://h/db".to_owned(), None)
         );
+    }
+
+    fn config_of(url: &str) -> Config {
+        let location = StoreLocation::Postgres(url.to_owned());
+        target(&location, Access::ReadWrite, Duration::from_secs(5))
+            .unwrap()
+            .config
+    }
+
+    #[test]
+    fn a_lost_network_is_noticed_unless_the_location_says_otherwise() {
+        let config = config_of("postgres://u@h/db");
+        assert!(config.get_keepalives());
+        assert_eq!(
+            config.get_tcp_user_timeout(),
+            Some(&DEFAULT_NETWORK_TIMEOUT)
+        );
+        assert_eq!(config.get_keepalives_idle(), KEEPALIVES_IDLE);
+        assert_eq!(config.get_keepalives_interval(), Some(KEEPALIVES_INTERVAL));
+        let config = config_of(
+            "postgres://u@h/db?tcp_user_timeout=60&keepalives_idle=30&keepalives_interval=7&keepalives_retries=9",
+        );
+        assert_eq!(
+            config.get_tcp_user_timeout(),
+            Some(&Duration::from_secs(60))
+        );
+        assert_eq!(config.get_keepalives_idle(), Duration::from_secs(30));
+        assert_eq!(
+            config.get_keepalives_interval(),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(config.get_keepalives_retries(), Some(9));
+        // 0 is the operating system's default, as in libpq.
+        assert_eq!(
+            config_of("postgres://u@h/db?tcp_user_timeout=0").get_tcp_user_timeout(),
+            None
+        );
+        assert!(!config_of("postgres://u@h/db?keepalives=0").get_keepalives());
     }
 
     #[test]
