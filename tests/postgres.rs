@@ -626,3 +626,98 @@ fn operator_commands_work_on_postgres() {
     let prune: serde_json::Value = serde_json::from_str(&prune).unwrap();
     assert_eq!(prune["changes"], 0, "nothing is a day old");
 }
+
+/// Run the binary against `url` with a clean environment and empty stdin;
+/// one that runs a minute is killed and fails the test (a hang).
+fn run_at(url: &str, args: &[&str], env: &[(&str, &str)]) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("USER", "tester")
+        .envs(env.iter().copied())
+        .args(["--db", url])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cursorctl");
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("cursorctl {args:?} against {url} still runs after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = started.elapsed();
+    (child.wait_with_output().unwrap(), took)
+}
+
+/// A port where nothing listens (no server needed): `get`, `advance` and a
+/// bulk write are exit 7 at once, naming host, port and database, never
+/// the password.
+#[test]
+fn nothing_listening_is_exit_7_naming_the_server_without_the_password() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://ops:s3cret-word@127.0.0.1:{port}/cursors?connect_timeout=5");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bulk.ndjson");
+    std::fs::write(&input, "{\"key\":\"billing:orders:3\",\"offset\":7}\n").unwrap();
+    let input = input.to_str().unwrap();
+    for args in [
+        &["get"][..],
+        &["advance", "billing", "orders:3"],
+        &["set", "--from-file", input, "--create"],
+        &["get", "-o", "json"],
+    ] {
+        let (out, took) = run_at(&url, args, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(7), "{args:?}: {err}");
+        assert!(err.contains(&format!("127.0.0.1:{port}/cursors")), "{err}");
+        assert!(!err.contains("s3cret-word"), "{err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(took < Duration::from_secs(30), "{args:?} took {took:?}");
+    }
+}
+
+/// A server that accepts the connection and never answers (a hung server,
+/// a proxy with nothing behind it): the connect timeout bounds the whole
+/// connection, the login included, not only the TCP connect. From the URL
+/// and from `PGCONNECT_TIMEOUT`. The bounds are generous: a loaded machine
+/// is slow, but never waits for an answer that does not come.
+#[test]
+fn a_server_that_never_answers_is_exit_7_within_the_connect_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept every connection and keep it open, silent, until the test ends.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            match stream {
+                Ok(stream) => held.push(stream),
+                Err(_) => break,
+            }
+        }
+    });
+    let base = format!("postgres://ops:s3cret-word@127.0.0.1:{port}/cursors");
+    for (url, env) in [
+        (format!("{base}?connect_timeout=1"), &[][..]),
+        (base.clone(), &[("PGCONNECT_TIMEOUT", "1")][..]),
+    ] {
+        let (out, took) = run_at(&url, &["get"], env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(7), "{url} {env:?}: {err}");
+        assert!(err.contains(&format!("127.0.0.1:{port}/cursors")), "{err}");
+        assert!(err.contains("connect timeout"), "{err}");
+        assert!(!err.contains("s3cret-word"), "{err}");
+        assert!(
+            took >= Duration::from_millis(900),
+            "{env:?}: gave up after {took:?}, before the connect timeout"
+        );
+        assert!(took < Duration::from_secs(10), "{env:?}: took {took:?}");
+    }
+}

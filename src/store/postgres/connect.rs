@@ -2,6 +2,7 @@
 //! variables as fallbacks, per-session settings, and what a failure says.
 
 use std::str::FromStr;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use postgres::config::SslMode;
@@ -213,12 +214,49 @@ pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
             source: "TLS is not available".into(),
         });
     }
-    target.config.connect(NoTls).map_err(|e| {
-        pg_error(
-            &format!("connecting to PostgreSQL at {}", target.describe),
-            e,
-        )
-    })
+    let context = || format!("connecting to PostgreSQL at {}", target.describe);
+    let lost = |source: String| StoreError::Database {
+        context: context(),
+        kind: StoreErrorKind::Connection,
+        source: source.into(),
+    };
+    // The crate bounds the TCP connect by the connect timeout, not the
+    // start-up and login after it: a server or a proxy that accepts and
+    // never answers would hold them forever. So the attempt runs on a
+    // thread of its own, waited for up to the connect timeout (per host
+    // named). One given up on ends when the server answers (its connection
+    // is then closed) or the connection fails, or with the process.
+    let limit = connect_limit(&target.config);
+    let config = target.config.clone();
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let attempt = std::thread::Builder::new()
+        .name("cursorctl-connect".to_owned())
+        .spawn(move || {
+            let _ = sender.send(config.connect(NoTls));
+        })
+        .map_err(|e| lost(format!("cannot start the connection attempt: {e}")))?;
+    match receiver.recv_timeout(limit) {
+        Ok(result) => {
+            let _ = attempt.join();
+            result.map_err(|e| pg_error(&context(), e))
+        }
+        Err(RecvTimeoutError::Timeout) => Err(lost(format!(
+            "no answer from the server within the connect timeout ({})",
+            humantime::format_duration(limit)
+        ))),
+        Err(RecvTimeoutError::Disconnected) => Err(lost("the connection attempt failed".into())),
+    }
+}
+
+/// The longest a whole connection may take: the connect timeout for each
+/// host the location names.
+fn connect_limit(config: &Config) -> Duration {
+    let per_host = config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let hosts = u32::try_from(config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
+    per_host.saturating_mul(hosts)
 }
 
 fn first_line(text: &str) -> &str {
@@ -342,6 +380,19 @@ mod tests {
             None
         );
         assert!(!config_of("postgres://u@h/db?keepalives=0").get_keepalives());
+    }
+
+    #[test]
+    fn the_connect_timeout_bounds_each_host_named() {
+        let limit = |url: &str| connect_limit(&config_of(url));
+        assert_eq!(
+            limit("postgres://u@h/db?connect_timeout=3"),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            limit("postgres://u@h1,h2/db?connect_timeout=3"),
+            Duration::from_secs(6)
+        );
     }
 
     #[test]
