@@ -10,7 +10,7 @@
 #   - host c exits 7 in bounded time, saying that the transaction was rolled
 #     back and naming the server and database, never the password;
 #   - hosts a and b go on writing while c is cut off, and the server ends
-#     c's session by itself; once the link is back, c works again;
+#     c's connection by itself; once the link is back, c works again;
 #   - the store holds every acknowledged change (exit 0, its change record
 #     printed) and nothing else: the history is exactly the acknowledged
 #     changes, each cursor holds what its last acknowledged change or
@@ -298,7 +298,7 @@ ip -n "$tag-db" link set port-c down
 cut_at=$(now)
 cut_after=$(awk -v a="$bulk_started" -v b="$cut_at" 'BEGIN { printf "%.1f", b - a }')
 say "   cut ${cut_after}s after the bulk write started"
-# When the server ends c's session (its keepalives), whatever the client does.
+# When the server drops c's connection (its keepalives), whatever the client does.
 (
     for _ in $(seq 1 1200); do
         if [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bulk-c'")" = 0 ]; then
@@ -323,12 +323,12 @@ less "$cut_secs" 60 || fail "host c took ${cut_secs}s to notice the cut"
 [[ $message != *"$secret"* ]] || fail "the message shows the password"
 [ ! -s "$out/bulk.stdout" ] || fail "host c printed changes it did not commit"
 
-# The server ends c's session by itself (its keepalives): the transaction
+# The server drops c's connection by itself (its keepalives): the transaction
 # rolls back and its row lock goes.
 wait "$poller"
-[ -s "$work/backend-gone" ] || fail "the server still holds host c's session 2 minutes after the cut"
+[ -s "$work/backend-gone" ] || fail "the server still holds host c's connection 2 minutes after the cut"
 backend_secs=$(cat "$work/backend-gone")
-say "   the server ended host c's session ${backend_secs}s after the cut"
+say "   the server dropped host c's connection ${backend_secs}s after the cut"
 [ "$(sql "SELECT count(*) FROM cursors WHERE consumer = 'bulk-c'")" = 0 ] || fail "cursors of the cut bulk write are in the store"
 [ "$(sql "SELECT count(*) FROM history WHERE consumer = 'bulk-c'")" = 0 ] || fail "history of the cut bulk write is in the store"
 [ "$(sql "SELECT \"offset\" FROM cursors WHERE consumer = 'ops-c'")" = 5 ] || fail "the cut bulk write moved ops-c:keep:0"
