@@ -4,17 +4,23 @@
 //! ```sh
 //! cursorctl --db cursors.db init
 //! cargo run --example consumer -- cursors.db     # or no argument: a temporary store
+//! cargo run --example consumer -- postgres://billing@db.internal/platform billing orders:3 500
 //! ```
+//!
+//! Arguments: `[LOCATION [CONSUMER PARTITION_KEY [COUNT]]]`, a SQLite path
+//! or a `postgres://` URL (default: a temporary SQLite store), the cursor
+//! (default `billing orders:3`) and how many messages to process from where
+//! the cursor is (default 1,000).
 //!
 //! The partition here is the offsets `0..end`; "processing" a message
 //! records its offset. Everything else is what a real consumer does.
 
 use std::error::Error;
-use std::path::PathBuf;
+use std::time::Duration;
 
 use cursorctl::{
-    CheckpointDriver, CheckpointPolicy, ConsumerCursor, DurabilityError, DurableStore, Resync,
-    SqliteStore,
+    store, Access, CheckpointDriver, CheckpointPolicy, ConsumerCursor, DurabilityError,
+    DurableStore, Resync, SqliteStore, StoreLocation,
 };
 
 /// What a consumer does when it finds its cursor deleted (absent) while it
@@ -178,27 +184,35 @@ impl Consumer {
 
 #[allow(dead_code)] // the tests include this file for `Consumer`
 fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args_os().skip(1);
     let dir = tempfile::tempdir()?;
-    let path = match std::env::args_os().nth(1) {
-        Some(path) => PathBuf::from(path),
+    let location = match args.next() {
+        Some(location) => StoreLocation::parse(&location),
         None => {
             let path = dir.path().join("cursors.db");
             // What `cursorctl --db PATH init` does.
             SqliteStore::options().init(&path)?;
-            path
+            StoreLocation::from(path.as_path())
         }
     };
-    let store = SqliteStore::options().open(&path)?;
-    let mut consumer = Consumer::start(&store, "billing", "orders:3", "per-batch:100".parse()?)?;
+    let mut text = args.map(|a| a.to_string_lossy().into_owned());
+    let name = text.next().unwrap_or_else(|| "billing".to_owned());
+    let partition_key = text.next().unwrap_or_else(|| "orders:3".to_owned());
+    let count: u64 = text.next().map_or(Ok(1_000), |n| n.parse())?;
+    // A SQLite file or a PostgreSQL database: the same trait either way.
+    let store = store::open(&location, Access::ReadWrite, Duration::from_secs(5))?;
+    let store: &dyn DurableStore = &*store;
+    let mut consumer = Consumer::start(store, &name, &partition_key, "per-batch:100".parse()?)?;
     let start = consumer.position();
-    let end = start + 1_000;
+    let end = start + count;
     let mut processed = 0_u64;
-    consumer.run(&store, end, &mut |_offset| processed += 1)?;
+    consumer.run(store, end, &mut |_offset| processed += 1)?;
+    let key = format!("{name}:{partition_key}");
     println!(
         "{}: processed {processed} messages from {start} to {end}; {} stale checkpoints; the store holds {:?}",
-        path.display(),
+        location.redacted(),
         consumer.stale,
-        store.read_value("billing:orders:3")?
+        store.read_value(&key)?
     );
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! variables as fallbacks, per-session settings, and what a failure says.
 
 use std::str::FromStr;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -19,6 +20,23 @@ pub const DEFAULT_SCHEMA: &str = "cursorctl";
 /// How long a connection attempt may take unless the location or
 /// `PGCONNECT_TIMEOUT` says otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an open connection may go without an answer from the network
+/// before it is given up, unless the location sets `tcp_user_timeout` or
+/// `keepalives_*`: data sent and not acknowledged for this long
+/// (`tcp_user_timeout`), or an idle connection (a statement running, a
+/// lock wait) whose keepalive probes go unanswered, probed after
+/// [`KEEPALIVES_IDLE`] and every [`KEEPALIVES_INTERVAL`]. Without them a
+/// link cut under a connection leaves a command waiting for the operating
+/// system's defaults: a quarter of an hour with data unacknowledged, two
+/// hours and more when idle.
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Idle time before the first keepalive probe.
+pub const KEEPALIVES_IDLE: Duration = Duration::from_secs(10);
+
+/// Time between keepalive probes.
+pub const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What a location says about where and how to connect.
 pub(super) struct Target {
@@ -194,6 +212,22 @@ pub(super) fn target(
             .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_secs);
         config.connect_timeout(timeout);
     }
+    // A lost network ends a connection in bounded time (see
+    // DEFAULT_NETWORK_TIMEOUT); what the location says wins.
+    if !url.contains("tcp_user_timeout") {
+        config.tcp_user_timeout(DEFAULT_NETWORK_TIMEOUT);
+    }
+    if !url.contains("keepalives_idle") {
+        config.keepalives_idle(KEEPALIVES_IDLE);
+    }
+    if !url.contains("keepalives_interval") {
+        config.keepalives_interval(KEEPALIVES_INTERVAL);
+    }
+    if !url.contains("keepalives_retries") {
+        // Never the limit: with tcp_user_timeout set, the kernel gives up
+        // once probes have gone unanswered that long.
+        config.keepalives_retries(2);
+    }
     if config.get_application_name().is_none() {
         config.application_name("cursorctl");
     }
@@ -226,28 +260,61 @@ pub(super) fn target(
 /// Connect, or say why not: which server, which database, never a password.
 /// With `sslmode=disable` nothing of TLS is set up.
 pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
-    let context = format!("connecting to PostgreSQL at {}", target.describe);
-    let connected = if target.tls.mode == SslMode::Disable {
-        target.config.connect(NoTls)
-    } else {
-        let connector = target
-            .tls
-            .connector()
-            .map_err(|detail| StoreError::Database {
-                context: context.clone(),
-                kind: StoreErrorKind::Connection,
-                source: detail.into(),
-            })?;
-        target.config.connect(connector)
+    let context = || format!("connecting to PostgreSQL at {}", target.describe);
+    let lost = |source: String| StoreError::Database {
+        context: context(),
+        kind: StoreErrorKind::Connection,
+        source: source.into(),
     };
-    connected.map_err(|e| match target.tls.certificate_problem(&e) {
-        Some(problem) => StoreError::Database {
-            context,
-            kind: StoreErrorKind::Connection,
-            source: problem.into(),
-        },
-        None => pg_error(&context, e),
-    })
+    let connector = if target.tls.mode == SslMode::Disable {
+        None
+    } else {
+        Some(target.tls.connector().map_err(lost)?)
+    };
+    // The crate bounds the TCP connect by the connect timeout, not the
+    // start-up and login after it: a server or a proxy that accepts and
+    // never answers would hold them forever. So the attempt runs on a
+    // thread of its own, waited for up to the connect timeout (per host
+    // named). One given up on ends when the server answers (its connection
+    // is then closed) or the connection fails, or with the process.
+    let limit = connect_limit(&target.config);
+    let config = target.config.clone();
+    let (sender, receiver) = mpsc::sync_channel(1);
+    let attempt = std::thread::Builder::new()
+        .name("cursorctl-connect".to_owned())
+        .spawn(move || {
+            let result = match connector {
+                None => config.connect(NoTls),
+                Some(connector) => config.connect(connector),
+            };
+            let _ = sender.send(result);
+        })
+        .map_err(|e| lost(format!("cannot start the connection attempt: {e}")))?;
+    match receiver.recv_timeout(limit) {
+        Ok(result) => {
+            let _ = attempt.join();
+            result.map_err(|e| match target.tls.certificate_problem(&e) {
+                Some(problem) => lost(problem),
+                None => pg_error(&context(), e),
+            })
+        }
+        Err(RecvTimeoutError::Timeout) => Err(lost(format!(
+            "no answer from the server within the connect timeout ({})",
+            humantime::format_duration(limit)
+        ))),
+        Err(RecvTimeoutError::Disconnected) => Err(lost("the connection attempt failed".into())),
+    }
+}
+
+/// The longest a whole connection may take: the connect timeout for each
+/// host the location names.
+fn connect_limit(config: &Config) -> Duration {
+    let per_host = config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let hosts = u32::try_from(config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
+    per_host.saturating_mul(hosts)
 }
 
 fn first_line(text: &str) -> &str {
@@ -344,6 +411,57 @@ mod tests {
         assert_eq!(percent_decoded("a%2Fb%20c"), "a/b c");
         assert_eq!(percent_decoded("100%"), "100%");
         assert_eq!(percent_decoded("%zz%4"), "%zz%4");
+    }
+
+    fn config_of(url: &str) -> Config {
+        let location = StoreLocation::Postgres(url.to_owned());
+        target(&location, Access::ReadWrite, Duration::from_secs(5))
+            .unwrap()
+            .config
+    }
+
+    #[test]
+    fn a_lost_network_is_noticed_unless_the_location_says_otherwise() {
+        let config = config_of("postgres://u@h/db");
+        assert!(config.get_keepalives());
+        assert_eq!(
+            config.get_tcp_user_timeout(),
+            Some(&DEFAULT_NETWORK_TIMEOUT)
+        );
+        assert_eq!(config.get_keepalives_idle(), KEEPALIVES_IDLE);
+        assert_eq!(config.get_keepalives_interval(), Some(KEEPALIVES_INTERVAL));
+        let config = config_of(
+            "postgres://u@h/db?tcp_user_timeout=60&keepalives_idle=30&keepalives_interval=7&keepalives_retries=9",
+        );
+        assert_eq!(
+            config.get_tcp_user_timeout(),
+            Some(&Duration::from_secs(60))
+        );
+        assert_eq!(config.get_keepalives_idle(), Duration::from_secs(30));
+        assert_eq!(
+            config.get_keepalives_interval(),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(config.get_keepalives_retries(), Some(9));
+        // 0 is the operating system's default, as in libpq.
+        assert_eq!(
+            config_of("postgres://u@h/db?tcp_user_timeout=0").get_tcp_user_timeout(),
+            None
+        );
+        assert!(!config_of("postgres://u@h/db?keepalives=0").get_keepalives());
+    }
+
+    #[test]
+    fn the_connect_timeout_bounds_each_host_named() {
+        let limit = |url: &str| connect_limit(&config_of(url));
+        assert_eq!(
+            limit("postgres://u@h/db?connect_timeout=3"),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            limit("postgres://u@h1,h2/db?connect_timeout=3"),
+            Duration::from_secs(6)
+        );
     }
 
     #[test]

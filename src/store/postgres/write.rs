@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use super::read::{self, columns};
 use super::schema::NOW_MS;
 use super::PostgresStore;
-use crate::error::{DurabilityError, StoreError};
+use crate::error::{DurabilityError, StoreError, StoreErrorKind};
 use crate::key::CursorKey;
 use crate::store::{
     guarded_cas, ChangeInput, CopiedRow, CursorFilter, CursorRow, DurableStore, GuardedWrites,
@@ -507,13 +507,23 @@ impl WriteTxn for PostgresTxn<'_> {
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.open.set(false);
-        let result = self
-            .store
-            .client
-            .borrow_mut()
-            .batch_execute("COMMIT")
-            .map_err(|e| self.failed("committing", e));
+        let result = self.store.client.borrow_mut().batch_execute("COMMIT");
         self.store.in_transaction.set(false);
-        result
+        // A connection lost while committing is not a rollback: the server
+        // may have committed before the answer was lost.
+        result.map_err(|e| match self.failed("committing", e) {
+            StoreError::Database {
+                context,
+                kind: StoreErrorKind::Connection,
+                source,
+            } => StoreError::Database {
+                context: format!(
+                    "{context}: the connection was lost, so whether the transaction was committed is unknown: read the store (`get`, `history`) before trying again"
+                ),
+                kind: StoreErrorKind::Connection,
+                source,
+            },
+            other => other,
+        })
     }
 }
