@@ -270,7 +270,9 @@ done
 
 # Host c: a bulk write of many new cursors, and one existing cursor moved
 # in the same transaction, over a link that is cut while the write runs.
-lines=40000
+# Long enough (several seconds, written a chunk of 8,192 lines at a time)
+# for the cut to fall while it runs.
+lines=300000
 {
     echo '{"key":"ops-c:keep:0","offset":500}'
     seq 1 "$lines" | awk '{ printf "{\"key\":\"bulk-c:load:%d\",\"offset\":%d}\n", $1, $1 }'
