@@ -100,10 +100,12 @@ fn stream(
     )?;
     let fetch = format!("FETCH FORWARD {FETCH} FROM cursorctl_listing");
     let result = (|| loop {
+        // Unnamed and without parameters: one round trip a fetch (a
+        // prepared statement would take two, and a close).
         let rows = store
             .client
             .borrow_mut()
-            .query(fetch.as_str(), &[])
+            .query_typed(fetch.as_str(), &[])
             .map_err(|e| store.error(context, e))?;
         for row in &rows {
             if each(row)?.is_break() {
