@@ -218,7 +218,7 @@ fn main() {
         url: Server::with_param(&url, "sslmode=disable"),
     });
     let quick = std::env::var_os("CURSORCTL_BENCH_QUICK").is_some_and(|v| v != "0");
-    let rounds = if quick { 5 } else { 11 };
+    let rounds = if quick { 5 } else { 21 };
     let per_client = |clients: usize| -> u64 {
         let total = if quick { 200 } else { 1000 };
         (total / clients as u64).max(50)
