@@ -282,6 +282,13 @@ shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 PG_CONN=$(with_param "$PG_URL" sslmode=disable)
 unset PGOPTIONS
 PSQL="psql -XAtq -v ON_ERROR_STOP=1 -d $(shq "$PG_CONN")"
+# The psql on the PATH may be a wrapper script (Debian's pg_wrapper, a Perl
+# program that picks the version and then runs the real psql); the targets
+# are set against it, and the real binary is timed too, for context.
+PSQL_BIN=""
+if ((POSTGRES)) && command -v psql >/dev/null && [[ $(head -c 2 "$(command -v psql)") == '#!' ]]; then
+    PSQL_BIN=$(find /usr/lib/postgresql -path '*/bin/psql' 2>/dev/null | sort -V | tail -1)
+fi
 # pg SQL...: statements run by psql for the script's own work (not timed).
 pg() {
     local args=()
@@ -342,22 +349,29 @@ postgres_section() {
     key_sql="consumer = 'c0500' AND channel = 'ch0' AND partition = 7"
 
     # 1. get one cursor.
+    local direct=()
+    local get_sql="SELECT \"offset\" FROM $schema.cursors WHERE $key_sql"
+    [[ -z "$PSQL_BIN" ]] || direct=("$PSQL_BIN ${PSQL#psql } -c $(shq "$get_sql")")
     mapfile -t ms < <(timed pg-get "$ROUNDS" $((RUNS_FAST / ROUNDS)) 5 \
         "$BIN --db $(shq "$url") get c0500 ch0:7 -o value" \
-        "$PSQL -c $(shq "SELECT \"offset\" FROM $schema.cursors WHERE $key_sql")")
+        "$PSQL -c $(shq "$get_sql")" "${direct[@]}")
     pg_row "get one cursor ($n)" "$(fmt_ms "${ms[0]}")" "$(fmt_ms "${ms[1]}")" ms "<= 0.35x"
+    [[ -z "$PSQL_BIN" ]] || pg_row "get one cursor ($n) vs $PSQL_BIN" "$(fmt_ms "${ms[0]}")" "$(fmt_ms "${ms[2]}")" ms "(context)"
 
     # 2. advance one cursor: what cursorctl writes, the guarded update and
     # its history row in one transaction, as one psql statement.
-    mapfile -t ms < <(timed pg-advance "$ROUNDS" $((RUNS_FAST / ROUNDS)) 3 \
-        "$BIN --db $(shq "$url") -q advance c0500 ch0:7" \
-        "$PSQL -c $(shq "BEGIN;
+    local advance_sql="BEGIN;
 WITH moved AS (UPDATE $schema.cursors SET \"offset\" = \"offset\" + 1, updated_at = $PG_NOW
                WHERE $key_sql AND \"offset\" + 1 >= \"offset\" RETURNING \"offset\")
 INSERT INTO $schema.history (at, consumer, channel, partition, old_offset, new_offset, command, \"user\")
 SELECT $PG_NOW, 'c0500', 'ch0', 7, \"offset\" - 1, \"offset\", 'advance', 'bench' FROM moved;
-COMMIT;")")
+COMMIT;"
+    [[ -z "$PSQL_BIN" ]] || direct=("$PSQL_BIN ${PSQL#psql } -c $(shq "$advance_sql")")
+    mapfile -t ms < <(timed pg-advance "$ROUNDS" $((RUNS_FAST / ROUNDS)) 3 \
+        "$BIN --db $(shq "$url") -q advance c0500 ch0:7" \
+        "$PSQL -c $(shq "$advance_sql")" "${direct[@]}")
     pg_row "advance one cursor, with its history row ($n)" "$(fmt_ms "${ms[0]}")" "$(fmt_ms "${ms[1]}")" ms "<= 0.35x"
+    [[ -z "$PSQL_BIN" ]] || pg_row "advance one cursor ($n) vs $PSQL_BIN" "$(fmt_ms "${ms[0]}")" "$(fmt_ms "${ms[2]}")" ms "(context)"
 
     # 3. list every cursor as NDJSON against COPY of one JSON object a row
     # in key order; then peak memory.
@@ -442,7 +456,7 @@ RETURNING c.consumer, c.channel, c.partition, m.expect AS old, m.\"offset\" AS n
     library=$(CURSORCTL_BENCH_PG="$PG_URL" CURSORCTL_BENCH_QUICK=$QUICK cargo bench --quiet --bench postgres)
 
     {
-        echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; PostgreSQL $(pg 'SHOW server_version' | cut -d' ' -f1) at $(shown "$PG_URL"); $(psql --version); $(hyperfine --version)."
+        echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; PostgreSQL $(pg 'SHOW server_version' | cut -d' ' -f1) at $(shown "$PG_URL"); $(psql --version)${PSQL_BIN:+ (psql on the PATH is a wrapper script; $PSQL_BIN is the binary)}; $(hyperfine --version)."
         echo
         echo "| job | cursorctl | psql | ratio | target | |"
         echo "| --- | ---: | ---: | ---: | --- | --- |"
