@@ -24,7 +24,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::Duration;
 
-use postgres::{Client, Statement};
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Row, Statement};
 
 pub use connect::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SCHEMA};
 pub use schema::{APPLICATION, SCHEMA_VERSION};
@@ -44,7 +45,9 @@ pub struct PostgresStore {
     client: RefCell<Client>,
     location: StoreLocation,
     describe: String,
-    statements: RefCell<HashMap<&'static str, Statement>>,
+    /// The statements run on the connection: prepared (from their second
+    /// run on), or run once.
+    statements: RefCell<HashMap<&'static str, Option<Statement>>>,
     /// Whether a transaction (a snapshot or a write) is open on the
     /// connection.
     in_transaction: Cell<bool>,
@@ -193,24 +196,34 @@ impl PostgresStore {
         }
     }
 
-    /// Run `f` with the connection and a statement prepared once per
-    /// connection.
+    /// Run `f` with the connection and the statement `sql`, whose
+    /// parameters have the types `types`. The first time a connection runs
+    /// a statement it goes unnamed, with its parameters, in one round trip;
+    /// the second time it is prepared, and kept for the connection's life.
+    /// A one-shot command runs most statements once, where preparing first
+    /// would cost a round trip each; a consumer's checkpoints reuse the
+    /// prepared statement.
     fn with_statement<T>(
         &self,
         sql: &'static str,
-        f: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
+        types: &'static [Type],
+        f: impl FnOnce(&mut Client, Stmt<'_>) -> Result<T, postgres::Error>,
     ) -> Result<T, postgres::Error> {
         let mut client = self.client.borrow_mut();
         let cached = self.statements.borrow().get(sql).cloned();
         let statement = match cached {
-            Some(s) => s,
+            Some(Some(s)) => Stmt::Prepared(s),
+            Some(None) => {
+                let s = client.prepare_typed(sql, types)?;
+                self.statements.borrow_mut().insert(sql, Some(s.clone()));
+                Stmt::Prepared(s)
+            }
             None => {
-                let s = client.prepare(sql)?;
-                self.statements.borrow_mut().insert(sql, s.clone());
-                s
+                self.statements.borrow_mut().insert(sql, None);
+                Stmt::Once(sql, types)
             }
         };
-        f(&mut client, &statement)
+        f(&mut client, statement)
     }
 
     /// Run `f` in a read-only transaction unless one is open already (a
@@ -259,6 +272,57 @@ impl PostgresStore {
                 source,
             },
             other => other,
+        }
+    }
+}
+
+/// A statement as [`PostgresStore::with_statement`] hands it out.
+enum Stmt<'a> {
+    Prepared(Statement),
+    /// Not prepared: the text and the parameter types, sent with the
+    /// parameters.
+    Once(&'a str, &'a [Type]),
+}
+
+type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+impl Stmt<'_> {
+    fn typed<'p>(&self, params: &Params<'p>) -> Vec<(&'p (dyn ToSql + Sync), Type)> {
+        let Stmt::Once(_, types) = self else {
+            return Vec::new();
+        };
+        params.iter().copied().zip(types.iter().cloned()).collect()
+    }
+
+    fn execute(&self, client: &mut Client, params: &Params<'_>) -> Result<u64, postgres::Error> {
+        match self {
+            Stmt::Prepared(s) => client.execute(s, params),
+            Stmt::Once(sql, _) => client.execute_typed(sql, &self.typed(params)),
+        }
+    }
+
+    fn query(&self, client: &mut Client, params: &Params<'_>) -> Result<Vec<Row>, postgres::Error> {
+        match self {
+            Stmt::Prepared(s) => client.query(s, params),
+            Stmt::Once(sql, _) => client.query_typed(sql, &self.typed(params)),
+        }
+    }
+
+    fn query_one(&self, client: &mut Client, params: &Params<'_>) -> Result<Row, postgres::Error> {
+        match self {
+            Stmt::Prepared(s) => client.query_one(s, params),
+            Stmt::Once(sql, _) => client.query_typed_one(sql, &self.typed(params)),
+        }
+    }
+
+    fn query_opt(
+        &self,
+        client: &mut Client,
+        params: &Params<'_>,
+    ) -> Result<Option<Row>, postgres::Error> {
+        match self {
+            Stmt::Prepared(s) => client.query_opt(s, params),
+            Stmt::Once(sql, _) => client.query_typed_opt(sql, &self.typed(params)),
         }
     }
 }
@@ -360,7 +424,8 @@ impl Store for PostgresStore {
     fn schema_version(&self) -> Result<i64, StoreError> {
         self.with_statement(
             "SELECT value FROM meta WHERE key = 'schema_version'",
-            |c, s| c.query_one(s, &[]),
+            &[],
+            |c, s| s.query_one(c, &[]),
         )
         .map_err(|e| self.error("reading the schema version", e))
         .map(|row| row.get::<_, String>(0).parse().unwrap_or(0))
@@ -369,7 +434,8 @@ impl Store for PostgresStore {
     fn clock_ms(&self) -> Result<i64, StoreError> {
         self.with_statement(
             "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint",
-            |c, s| c.query_one(s, &[]),
+            &[],
+            |c, s| s.query_one(c, &[]),
         )
         .map_err(|e| self.error("reading the server's clock", e))
         .map(|row| row.get(0))

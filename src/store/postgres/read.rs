@@ -1,6 +1,7 @@
 //! Reads: one cursor, and listings streamed through a server-side cursor
 //! so that memory stays flat however large the store.
 
+use postgres::types::Type;
 use postgres::Row;
 
 use super::PostgresStore;
@@ -16,6 +17,9 @@ const SELECT_CURSOR: &str = "SELECT \"offset\", updated_at FROM cursors \
 
 pub(super) const SELECT_OFFSET: &str =
     "SELECT \"offset\" FROM cursors WHERE consumer = $1 AND channel = $2 AND partition = $3";
+
+/// The parameter types of a statement on one cursor's key columns.
+pub(super) const KEY_TYPES: &[Type] = &[Type::TEXT, Type::TEXT, Type::INT8];
 
 const HISTORY_COLUMNS: &str = "id, at, consumer, channel, partition, old_offset, new_offset, \
      command, reason, \"user\", batch";
@@ -53,8 +57,8 @@ pub(super) fn cursor(
 ) -> Result<Option<CursorRow>, StoreError> {
     let (consumer, channel, partition) = columns(key);
     let row = store
-        .with_statement(SELECT_CURSOR, |c, s| {
-            c.query_opt(s, &[&consumer, &channel, &partition])
+        .with_statement(SELECT_CURSOR, KEY_TYPES, |c, s| {
+            s.query_opt(c, &[&consumer, &channel, &partition])
         })
         .map_err(|e| store.error("reading a cursor", e))?;
     let Some(row) = row else { return Ok(None) };
@@ -73,8 +77,8 @@ pub(super) fn offset(
 ) -> Result<Option<u64>, DurabilityError> {
     let (consumer, channel, partition) = columns(key);
     let row = store
-        .with_statement(SELECT_OFFSET, |c, s| {
-            c.query_opt(s, &[&consumer, &channel, &partition])
+        .with_statement(SELECT_OFFSET, KEY_TYPES, |c, s| {
+            s.query_opt(c, &[&consumer, &channel, &partition])
         })
         .map_err(|e| store.error("reading a cursor", e))?;
     Ok(row
@@ -96,10 +100,12 @@ fn stream(
     )?;
     let fetch = format!("FETCH FORWARD {FETCH} FROM cursorctl_listing");
     let result = (|| loop {
+        // Unnamed and without parameters: one round trip a fetch (a
+        // prepared statement would take two, and a close).
         let rows = store
             .client
             .borrow_mut()
-            .query(fetch.as_str(), &[])
+            .query_typed(fetch.as_str(), &[])
             .map_err(|e| store.error(context, e))?;
         for row in &rows {
             if each(row)?.is_break() {
@@ -211,7 +217,7 @@ pub(super) fn change(store: &PostgresStore, id: i64) -> Result<Option<HistoryRow
     const SQL: &str = "SELECT id, at, consumer, channel, partition, old_offset, new_offset, \
          command, reason, \"user\", batch FROM history WHERE id = $1";
     store
-        .with_statement(SQL, |c, s| c.query_opt(s, &[&id]))
+        .with_statement(SQL, &[Type::INT8], |c, s| s.query_opt(c, &[&id]))
         .map_err(|e| store.error("reading the history", e))
         .map(|row| row.as_ref().map(history_row))
 }
@@ -220,7 +226,8 @@ pub(super) fn batch_change_ids(store: &PostgresStore, batch: i64) -> Result<Vec<
     store
         .with_statement(
             "SELECT id FROM history WHERE batch = $1 ORDER BY id",
-            |c, s| c.query(s, &[&batch]),
+            &[Type::INT8],
+            |c, s| s.query(c, &[&batch]),
         )
         .map_err(|e| store.error("reading a batch", e))
         .map(|rows| rows.iter().map(|r| r.get(0)).collect())

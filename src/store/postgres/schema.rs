@@ -2,7 +2,7 @@
 //! holds: nothing, a cursor store of some version, or something else.
 
 use postgres::error::SqlState;
-use postgres::Client;
+use postgres::{Client, SimpleQueryMessage};
 
 use super::connect::pg_error;
 use crate::error::StoreError;
@@ -125,12 +125,17 @@ pub(super) enum Found {
 /// Look at what the schema on the search path holds: one query when it is a
 /// cursor store (the common case), a catalog query otherwise.
 pub(super) fn inspect(client: &mut Client, schema: &str) -> Result<Found, StoreError> {
-    match client.query("SELECT key, value FROM meta", &[]) {
-        Ok(rows) => {
+    // The simple protocol: one round trip, where a prepared statement
+    // takes two.
+    match client.simple_query("SELECT key, value FROM meta") {
+        Ok(messages) => {
             let get = |k: &str| {
-                rows.iter()
-                    .find(|r| r.get::<_, &str>(0) == k)
-                    .map(|r| r.get::<_, String>(1))
+                messages.iter().find_map(|m| match m {
+                    SimpleQueryMessage::Row(r) if r.get(0) == Some(k) => {
+                        r.get(1).map(str::to_owned)
+                    }
+                    _ => None,
+                })
             };
             if get("application").as_deref() != Some(APPLICATION) {
                 return Ok(Found::Foreign(format!(

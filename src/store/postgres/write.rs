@@ -3,6 +3,8 @@
 
 use std::cell::{Cell, RefCell};
 
+use postgres::types::Type;
+
 use super::read::{self, columns};
 use super::schema::NOW_MS;
 use super::PostgresStore;
@@ -67,6 +69,37 @@ const APPLY_MOVES: &str = "WITH input AS ( \
                        AND n.channel = i.channel AND n.partition = i.partition) \
      ORDER BY i.ord";
 
+/// The parameter types of [`SWAP`], and of [`INSERT`] and [`REMOVE`]
+/// (their first four).
+const SWAP_TYPES: &[Type] = &[Type::TEXT, Type::TEXT, Type::INT8, Type::INT8, Type::INT8];
+
+const RECORD_TYPES: &[Type] = &[
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+];
+
+/// The parameter types of [`READ_AHEAD`].
+const KEYS_TYPES: &[Type] = &[Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::INT8_ARRAY];
+
+const APPLY_MOVES_TYPES: &[Type] = &[
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
+];
+
 fn sql_offset(offset: u64) -> i64 {
     i64::try_from(offset).unwrap_or(i64::MAX)
 }
@@ -83,8 +116,8 @@ impl GuardedWrites for CursorWrites<'_> {
         let (new, expected) = (sql_offset(new), sql_offset(expected));
         let changed = self
             .store
-            .with_statement(SWAP, |c, s| {
-                c.execute(s, &[&consumer, &channel, &partition, &new, &expected])
+            .with_statement(SWAP, SWAP_TYPES, |c, s| {
+                s.execute(c, &[&consumer, &channel, &partition, &new, &expected])
             })
             .map_err(|e| self.store.error("writing a cursor", e))?;
         Ok(changed == 1)
@@ -95,8 +128,8 @@ impl GuardedWrites for CursorWrites<'_> {
         let new = sql_offset(new);
         let inserted = self
             .store
-            .with_statement(INSERT, |c, s| {
-                c.execute(s, &[&consumer, &channel, &partition, &new])
+            .with_statement(INSERT, &SWAP_TYPES[..4], |c, s| {
+                s.execute(c, &[&consumer, &channel, &partition, &new])
             })
             .map_err(|e| self.store.error("creating a cursor", e))?;
         Ok(inserted == 1)
@@ -132,8 +165,8 @@ pub(super) fn read_ahead(
     }
     let (consumers, channels, partitions) = key_columns(keys);
     let rows = store
-        .with_statement(READ_AHEAD, |c, s| {
-            c.query(s, &[&consumers, &channels, &partitions])
+        .with_statement(READ_AHEAD, KEYS_TYPES, |c, s| {
+            s.query(c, &[&consumers, &channels, &partitions])
         })
         .map_err(|e| store.error("reading cursors", e))?;
     for row in rows {
@@ -175,8 +208,13 @@ pub struct PostgresTxn<'s> {
 
 impl<'s> PostgresTxn<'s> {
     pub(super) fn begin(store: &'s PostgresStore) -> Result<Self, StoreError> {
-        store.simple("BEGIN", "starting a write transaction")?;
+        // Marked open first: a connection lost at BEGIN is reported as a
+        // lost write transaction, with nothing of it written.
         store.in_transaction.set(true);
+        if let Err(e) = store.simple("BEGIN", "starting a write transaction") {
+            store.in_transaction.set(false);
+            return Err(e);
+        }
         Ok(Self {
             store,
             open: Cell::new(true),
@@ -307,8 +345,8 @@ impl WriteTxn for PostgresTxn<'_> {
         let expected_sql = sql_offset(expected);
         let removed = self
             .store
-            .with_statement(REMOVE, |c, s| {
-                c.execute(s, &[&consumer, &channel, &partition, &expected_sql])
+            .with_statement(REMOVE, &SWAP_TYPES[..4], |c, s| {
+                s.execute(c, &[&consumer, &channel, &partition, &expected_sql])
             })
             .map_err(|e| self.failed("removing a cursor", e))?;
         if removed == 1 {
@@ -328,8 +366,8 @@ impl WriteTxn for PostgresTxn<'_> {
         user: &str,
     ) -> Result<i64, StoreError> {
         self.store
-            .with_statement(NEW_BATCH, |c, s| {
-                c.query_one(s, &[&command, &reason, &user])
+            .with_statement(NEW_BATCH, &[Type::TEXT, Type::TEXT, Type::TEXT], |c, s| {
+                s.query_one(c, &[&command, &reason, &user])
             })
             .map(|row| row.get(0))
             .map_err(|e| self.failed("recording a batch", e))
@@ -340,9 +378,9 @@ impl WriteTxn for PostgresTxn<'_> {
         let old = change.old_offset.map(sql_offset);
         let new = change.new_offset.map(sql_offset);
         self.store
-            .with_statement(RECORD, |c, s| {
-                c.query_one(
-                    s,
+            .with_statement(RECORD, RECORD_TYPES, |c, s| {
+                s.query_one(
+                    c,
                     &[
                         &consumer,
                         &channel,
@@ -478,9 +516,9 @@ impl WriteTxn for PostgresTxn<'_> {
         let batches: Vec<Option<i64>> = changes.iter().map(|c| c.batch).collect();
         let rows = self
             .store
-            .with_statement(APPLY_MOVES, |c, s| {
-                c.query(
-                    s,
+            .with_statement(APPLY_MOVES, APPLY_MOVES_TYPES, |c, s| {
+                s.query(
+                    c,
                     &[
                         &consumers,
                         &channels,
