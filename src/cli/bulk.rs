@@ -507,18 +507,21 @@ impl std::error::Error for Raced {}
 /// aborted it to keep transactions serializable (or gave up a lock wait),
 /// or another writer moved a cursor it read.
 fn may_run_again(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<Raced>().is_some()
-        || err.chain().any(|c| {
-            matches!(c.downcast_ref::<StoreError>(), Some(StoreError::Busy))
-                || matches!(
-                    c.downcast_ref::<DurabilityError>(),
-                    Some(DurabilityError::Store(StoreError::Busy))
-                )
-        })
+    err.downcast_ref::<Raced>().is_some() || classify(err).0 == ExitKind::Busy
 }
 
 /// How many lines a bulk write reads ahead and writes as one set.
 const CHUNK_LINES: usize = 8192;
+
+/// The lines of a chunk for `store`: [`CHUNK_LINES`] where it reads many
+/// cursors in one query, one where it reads each when needed.
+fn chunk_lines(store: &dyn StoreRead) -> Result<usize, StoreError> {
+    Ok(if store.read_ahead(&[])?.is_some() {
+        CHUNK_LINES
+    } else {
+        1
+    })
+}
 
 /// Lines of a bulk write read but not yet applied.
 struct Chunk {
@@ -535,11 +538,7 @@ struct Chunk {
 
 impl Chunk {
     fn new(txn: &dyn WriteTxn, can_run_again: bool) -> anyhow::Result<Self> {
-        let size = if txn.read_ahead(&[])?.is_some() {
-            CHUNK_LINES
-        } else {
-            1
-        };
+        let size = chunk_lines(txn)?;
         Ok(Self {
             lines: Vec::with_capacity(size),
             size,
@@ -579,16 +578,7 @@ impl Chunk {
         kept: &mut Vec<(u64, CursorKey, u64)>,
     ) -> anyhow::Result<()> {
         let lines = &self.lines;
-        let view = if self.size > 1 {
-            let keys: Vec<&CursorKey> = lines
-                .iter()
-                .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
-                .collect();
-            let ahead = txn.read_ahead(&keys)?;
-            ReadAhead::new(txn, &keys, ahead)
-        } else {
-            ReadAhead::new(txn, &[], None)
-        };
+        let view = ReadAhead::load(txn, txn, lines, self.size)?;
         let mut changes = Vec::new();
         let batch = Some(run.id);
         for (line_no, parsed) in lines {
@@ -619,6 +609,7 @@ impl Chunk {
                     if status != Status::Unchanged {
                         changes.push((
                             *line_no,
+                            entry.expect,
                             ChangeInput {
                                 key: &entry.key,
                                 old_offset: old,
@@ -642,22 +633,13 @@ impl Chunk {
         if run.has_failed() || changes.is_empty() {
             return Ok(());
         }
-        let inputs: Vec<ChangeInput<'_>> = changes.iter().map(|(_, c)| *c).collect();
+        let inputs: Vec<ChangeInput<'_>> = changes.iter().map(|(_, _, c)| *c).collect();
         let stale = txn.apply_changes(&inputs)?;
-        if self.can_run_again
-            && stale.iter().any(|p| {
-                let line_no = changes[*p].0;
-                lines
-                    .iter()
-                    .find(|(n, _)| *n == line_no)
-                    .and_then(|(_, parsed)| parsed.as_ref().ok())
-                    .is_some_and(|entry| entry.expect.is_none())
-            })
-        {
+        if self.can_run_again && stale.iter().any(|p| changes[*p].1.is_none()) {
             return Err(Raced.into());
         }
         for position in stale {
-            let (line_no, change) = &changes[position];
+            let (line_no, _, change) = &changes[position];
             let key = change.key.to_string();
             let err = DurabilityError::StaleCheckpoint {
                 actual: txn.read_value(&key)?,
@@ -679,13 +661,26 @@ struct ReadAhead<'a> {
 }
 
 impl<'a> ReadAhead<'a> {
-    fn new(
+    /// The view of `lines` (a chunk of `size`): their cursors read ahead
+    /// through `reads` when the chunk holds more than one line; reads
+    /// through `txn` otherwise, and for whatever was not read ahead.
+    fn load(
+        reads: &dyn StoreRead,
         txn: &'a dyn DurableStore,
-        keys: &[&CursorKey],
-        ahead: Option<Vec<Option<u64>>>,
-    ) -> Self {
-        let offsets = ahead.map(|found| keys.iter().map(ToString::to_string).zip(found).collect());
-        Self { txn, offsets }
+        lines: &[Line],
+        size: usize,
+    ) -> Result<Self, StoreError> {
+        if size <= 1 {
+            return Ok(Self { txn, offsets: None });
+        }
+        let keys: Vec<&CursorKey> = lines
+            .iter()
+            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
+            .collect();
+        let offsets = reads
+            .read_ahead(&keys)?
+            .map(|found| keys.iter().map(ToString::to_string).zip(found).collect());
+        Ok(Self { txn, offsets })
     }
 }
 
@@ -704,19 +699,9 @@ impl DurableStore for ReadAhead<'_> {
         }
     }
 
+    /// The check of a dry run; nothing is written.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        if new > cursorctl::MAX_OFFSET {
-            return Err(DurabilityError::OffsetTooLarge { offset: new });
-        }
-        let actual = self.read_value(key)?;
-        if actual.unwrap_or(0) != expected {
-            return Err(DurabilityError::StaleCheckpoint {
-                key: key.to_owned(),
-                expected,
-                actual,
-            });
-        }
-        Ok(())
+        DryRun::new(self).cas(key, expected, new)
     }
 }
 
@@ -748,11 +733,7 @@ fn plan_in(
     let (mut total, mut changed, mut unchanged) = (0u64, 0u64, 0u64);
     // Where the store reads many cursors in one query, the lines are
     // checked a chunk at a time against what it read.
-    let size = if store.read_ahead(&[])?.is_some() {
-        CHUNK_LINES
-    } else {
-        1
-    };
+    let size = chunk_lines(store)?;
     let mut chunk: Vec<Line> = Vec::with_capacity(size);
     loop {
         let next = lines.next_line()?;
@@ -765,16 +746,7 @@ fn plan_in(
         if chunk.len() < size && !end {
             continue;
         }
-        let keys: Vec<&CursorKey> = chunk
-            .iter()
-            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
-            .collect();
-        let ahead = if size > 1 {
-            store.read_ahead(&keys)?
-        } else {
-            None
-        };
-        let view = ReadAhead::new(store, &keys, ahead);
+        let view = ReadAhead::load(store, store, &chunk, size)?;
         for (line_no, parsed) in &chunk {
             let line_no = *line_no;
             let mut row = PlanRecord {
@@ -800,7 +772,7 @@ fn plan_in(
                         row.reason = Some(reason);
                     } else {
                         let m = opts.move_for(entry);
-                        match move_cursor(&DryRun::new(&view), &m) {
+                        match move_cursor(&view, &m) {
                             Ok((old, new)) => {
                                 let status = Status::of(old, Some(new));
                                 if status == Status::Unchanged {
@@ -822,7 +794,6 @@ fn plan_in(
             }
         }
         drop(view);
-        drop(keys);
         chunk.clear();
         if end {
             break;
