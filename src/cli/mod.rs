@@ -70,7 +70,14 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes, before the subcommand or after it.
+///
+/// They are defined on the top-level command, and on the subcommand that
+/// runs by [`WithGlobals`], not with clap's `global`, which copies each of
+/// them into every subcommand of the tree at every start and then copies
+/// the matched values between the levels: about a sixth of the
+/// instructions of a one-cursor `get`. [`parse`] takes the value given
+/// last in the chain of subcommands, as `global` does.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]
@@ -78,7 +85,6 @@ pub struct GlobalArgs {
     // `--db <PATH>` in every usage line as if it had to be given.
     #[arg(
         long,
-        global = true,
         default_value = "cursors.db",
         value_name = "PATH",
         value_hint = clap::ValueHint::AnyPath,
@@ -87,21 +93,128 @@ pub struct GlobalArgs {
     pub db: StoreLocation,
 
     /// Output format
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
     pub output: Format,
 
     /// How long to wait for a store locked by another writer (at most
     /// 2147483647ms, about 24d20h: the longest SQLite waits)
-    #[arg(long, global = true, default_value = "5s", value_parser = parse_busy_timeout, value_name = "DURATION", allow_hyphen_values = true)]
+    #[arg(long, default_value = "5s", value_parser = parse_busy_timeout, value_name = "DURATION", allow_hyphen_values = true)]
     pub busy_timeout: Duration,
 
     /// Print no change records or notes (errors are still printed)
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub quiet: bool,
 
     /// When to use colour
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+impl GlobalArgs {
+    /// Take the options given on the command line at this level of the
+    /// matches (those of a subcommand, over those given before it).
+    fn take_given(&mut self, matches: &clap::ArgMatches) {
+        fn take<T: Clone + Send + Sync + 'static>(m: &clap::ArgMatches, id: &str, field: &mut T) {
+            if is_given(m, id) {
+                if let Some(value) = m.get_one::<T>(id) {
+                    field.clone_from(value);
+                }
+            }
+        }
+        let GlobalArgs {
+            db,
+            output,
+            busy_timeout,
+            quiet,
+            color,
+        } = self;
+        take(matches, "db", db);
+        take(matches, "output", output);
+        take(matches, "busy_timeout", busy_timeout);
+        take(matches, "quiet", quiet);
+        take(matches, "color", color);
+    }
+}
+
+/// Whether the argument `id` was given on the command line at this level.
+fn is_given(matches: &clap::ArgMatches, id: &str) -> bool {
+    matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+}
+
+/// A subcommand's arguments, with the global options defined beside them
+/// when the subcommand is built (only the one that runs is: `defer`). On a
+/// subcommand that has subcommands of its own (`history`, `snapshot`) they
+/// are marked global there, so that clap takes them after those too, and
+/// where the arguments conflict with the subcommands they do not.
+#[derive(Debug)]
+pub struct WithGlobals<A>(A);
+
+impl<A> std::ops::Deref for WithGlobals<A> {
+    type Target = A;
+
+    fn deref(&self) -> &A {
+        &self.0
+    }
+}
+
+/// Define the global options on a subcommand, then its own arguments by
+/// `augment`: listed and completed where clap's `global` puts them.
+fn with_global_args(
+    command: clap::Command,
+    augment: impl FnOnce(clap::Command) -> clap::Command,
+) -> clap::Command {
+    use clap::Args as _;
+    let defined = GlobalArgs::augment_args(clap::Command::new("cursorctl"));
+    let globals = defined.get_arguments().enumerate();
+    let command = command.args(globals.map(|(order, arg)| arg.clone().display_order(order)));
+    let mut command = augment(command.next_display_order(0));
+    if command.has_subcommands() {
+        let is_global =
+            |arg: &clap::Arg| defined.get_arguments().any(|g| g.get_id() == arg.get_id());
+        command = command.mut_args(|arg| {
+            if is_global(&arg) {
+                arg.global(true)
+            } else {
+                arg
+            }
+        });
+    }
+    command
+}
+
+impl<A: clap::Args> clap::Args for WithGlobals<A> {
+    fn group_id() -> Option<clap::Id> {
+        A::group_id()
+    }
+
+    fn augment_args(command: clap::Command) -> clap::Command {
+        with_global_args(command, A::augment_args)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        with_global_args(command, A::augment_args_for_update)
+    }
+}
+
+impl<A: FromArgMatches> FromArgMatches for WithGlobals<A> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        A::from_arg_matches(matches).map(Self)
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        A::from_arg_matches_mut(matches).map(Self)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
 }
 
 /// The subcommands. Each one's arguments are defined only when it is the
@@ -110,19 +223,19 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
-    Init(init::Args),
-    Get(get::Args),
-    Set(set::Args),
-    Advance(advance::Args),
-    FlushSim(flush_sim::Args),
-    History(history::Args),
-    Undo(undo::Args),
-    Delete(delete::Args),
-    Copy(copy::Args),
-    Snapshot(snapshot::Args),
-    Describe(describe::Args),
-    CopyStore(copy_store::Args),
-    Completions(completions::Args),
+    Init(WithGlobals<init::Args>),
+    Get(WithGlobals<get::Args>),
+    Set(WithGlobals<set::Args>),
+    Advance(WithGlobals<advance::Args>),
+    FlushSim(WithGlobals<flush_sim::Args>),
+    History(WithGlobals<history::Args>),
+    Undo(WithGlobals<undo::Args>),
+    Delete(WithGlobals<delete::Args>),
+    Copy(WithGlobals<copy::Args>),
+    Snapshot(WithGlobals<snapshot::Args>),
+    Describe(WithGlobals<describe::Args>),
+    CopyStore(WithGlobals<copy_store::Args>),
+    Completions(WithGlobals<completions::Args>),
 }
 
 /// Parse an offset argument (clap value parser).
@@ -272,10 +385,20 @@ fn wants_json(args: &[std::ffi::OsString]) -> bool {
 fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
     let mut command = std::mem::ManuallyDrop::new(Cli::command());
     let mut matches = std::mem::ManuallyDrop::new(command.try_get_matches_from_mut(args)?);
-    let given =
-        |m: &clap::ArgMatches| m.value_source("db") == Some(clap::parser::ValueSource::CommandLine);
-    let db_given = given(&matches) || matches.subcommand().is_some_and(|(_, sub)| given(sub));
-    let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+    let mut db_given = is_given(&matches, "db");
+    let mut global = GlobalArgs::from_arg_matches_mut(&mut matches)?;
+    // The global options given after the subcommand (and after its own
+    // subcommand) override those given before it.
+    let mut level = matches.subcommand();
+    while let Some((_, sub)) = level {
+        db_given |= is_given(sub, "db");
+        global.take_given(sub);
+        level = sub.subcommand();
+    }
+    let mut cli = Cli {
+        global,
+        command: Command::from_arg_matches_mut(&mut matches)?,
+    };
     if !db_given {
         if let Some(db) = std::env::var_os("CURSORCTL_DB").filter(|v| !v.is_empty()) {
             cli.global.db = StoreLocation::from(db);
@@ -348,6 +471,66 @@ pub fn main() -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parsed(args: &str) -> GlobalArgs {
+        let args: Vec<std::ffi::OsString> = args.split(' ').map(Into::into).collect();
+        parse(&args).unwrap_or_else(|e| panic!("{e}")).global
+    }
+
+    #[test]
+    fn global_options_are_taken_before_and_after_the_subcommand() {
+        let db = |s: &str| StoreLocation::from(std::ffi::OsString::from(s));
+        let before = parsed("cursorctl --db a.db -q -o json --busy-timeout 2s --color never get c");
+        assert_eq!(before.db, db("a.db"));
+        assert!(before.quiet);
+        assert_eq!(before.output, Format::Json);
+        assert_eq!(before.busy_timeout, Duration::from_secs(2));
+        assert_eq!(before.color, ColorChoice::Never);
+        let after = parsed("cursorctl get c --db a.db -q -o json --busy-timeout 2s --color never");
+        assert_eq!(after.db, db("a.db"));
+        assert!(after.quiet);
+        assert_eq!(after.output, Format::Json);
+        assert_eq!(after.busy_timeout, Duration::from_secs(2));
+        assert_eq!(after.color, ColorChoice::Never);
+        // Given on both sides, the one after the subcommand is taken; one
+        // given only before is kept.
+        let both = parsed("cursorctl --db a.db -q -o json get c --db b.db -o tsv");
+        assert_eq!(both.db, db("b.db"));
+        assert_eq!(both.output, Format::Tsv);
+        assert!(both.quiet);
+        let neither = parsed("cursorctl get c");
+        assert!(!neither.quiet);
+        assert_eq!(neither.output, Format::Table);
+        assert_eq!(neither.busy_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn global_options_are_taken_after_a_subcommand_of_a_subcommand() {
+        assert_eq!(
+            parsed("cursorctl snapshot list -o json").output,
+            Format::Json
+        );
+        assert_eq!(
+            parsed("cursorctl snapshot -o json list").output,
+            Format::Json
+        );
+        assert_eq!(
+            parsed("cursorctl -o tsv snapshot list -o json").output,
+            Format::Json
+        );
+        assert_eq!(
+            parsed("cursorctl -o json snapshot list").output,
+            Format::Json
+        );
+        let prune = parsed("cursorctl history prune --before 1d --dry-run --db h.db -q");
+        assert!(prune.quiet);
+        assert_eq!(
+            prune.db,
+            StoreLocation::from(std::ffi::OsString::from("h.db"))
+        );
+        let history = parsed("cursorctl history c --limit 3 -o ndjson");
+        assert_eq!(history.output, Format::Ndjson);
+    }
 
     #[test]
     fn cli_definition_is_valid() {
