@@ -41,8 +41,11 @@ SIZES=(1000000 10000000)
 BULK_LINES=1000000
 BIG_BULK_LINES=10000000 # one run, against the store of the same size
 SIM_MESSAGES=10000000
+# One-shot commands: RUNS_FAST runs of each in ROUNDS rounds. Short rounds
+# keep a drift in the machine's speed (minutes long on a shared machine)
+# from falling on one command of a job more than on the other.
 RUNS_FAST=200 # in ROUNDS rounds
-ROUNDS=5
+ROUNDS=20
 RUNS_SLOW=5 # one run per round, the commands alternating
 if ((QUICK)); then
     SIZES=(100000)
@@ -50,7 +53,7 @@ if ((QUICK)); then
     BIG_BULK_LINES=
     SIM_MESSAGES=1000000
     RUNS_FAST=30
-    ROUNDS=3
+    ROUNDS=6
     RUNS_SLOW=2
 fi
 
