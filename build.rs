@@ -17,6 +17,10 @@
 //! packed (`-z pack-relative-relocs`, DT_RELR): a bitmap read at start-up
 //! instead of a 24-byte entry for each.
 //!
+//! Where the toolchain has its own LLD, the binary is linked with it and
+//! the functions the one-shot commands run are placed side by side
+//! (`src/hot-symbols.txt`, written by `benches/hot-symbols.sh`).
+//!
 //! `CURSORCTL_DYNAMIC=1` at build time keeps the binary dynamic.
 
 use std::env;
@@ -49,6 +53,48 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
     println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
+    if let Some(gcc_ld) = rust_lld() {
+        // The functions the one-shot commands run, side by side (see
+        // `benches/hot-symbols.sh`): a `get` then maps far fewer pages of
+        // code. A name that matches no function is skipped.
+        let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("src/hot-symbols.txt");
+        println!("cargo:rerun-if-changed={}", order.display());
+        if order.exists() {
+            println!("cargo:rustc-link-arg-bins=-B{}", gcc_ld.display());
+            println!("cargo:rustc-link-arg-bins=-fuse-ld=lld");
+            println!(
+                "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
+                order.display()
+            );
+            println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+        }
+    }
+}
+
+/// The folder of the toolchain's own LLD (`rust-lld`, as `ld.lld`), which
+/// takes a symbol ordering file, when it has one and no other linker is
+/// asked for: rustc links with it by default on x86_64 Linux from Rust
+/// 1.90 on, and it is named here so that the options below always reach
+/// LLD.
+fn rust_lld() -> Option<PathBuf> {
+    if env::var_os("RUSTC_LINKER").is_some() {
+        return None;
+    }
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    if flags.split('\x1f').any(|f| f.contains("link")) {
+        return None;
+    }
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let out = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    let sysroot = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    let gcc_ld = sysroot
+        .join("lib/rustlib")
+        .join(env::var("TARGET").ok()?)
+        .join("bin/gcc-ld");
+    gcc_ld.join("ld.lld").exists().then_some(gcc_ld)
 }
 
 /// A directory of links to the static archives, under the names the

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Write src/hot-symbols.txt: the functions the one-shot commands run (`get`
+# in its two common formats, `advance`, `set`), as linker symbol names.
+# build.rs gives the file to LLD (`--symbol-ordering-file`), which places
+# those functions side by side, so that a one-shot command maps far fewer
+# pages of code as it runs (see docs/performance.md, "Page faults").
+#
+# Run it again after changes to what those commands run, or to the Rust
+# toolchain or the dependencies (the names of Rust functions carry a hash of
+# their crate's build): a name that no longer matches is skipped, and the
+# function is placed wherever the linker puts it.
+#
+#   bash benches/hot-symbols.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v valgrind >/dev/null || {
+    echo "hot-symbols.sh needs valgrind (apt-get install valgrind)" >&2
+    exit 1
+}
+cargo build --release --quiet
+bin="$PWD/target/release/cursorctl"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+db="$work/store.db"
+
+"$bin" --db "$db" -q init
+for p in 0 1 2 3; do "$bin" --db "$db" -q set billing "orders:$p" 10 --create; done
+
+# trace NAME ARGS...: the functions one run of cursorctl ARGS calls.
+trace() {
+    local name=$1
+    shift
+    env -i valgrind --tool=callgrind --demangle=no \
+        --callgrind-out-file="$work/$name.callgrind" "$bin" --db "$db" "$@" >/dev/null 2>&1
+}
+trace get-value get billing orders:1 -o value
+trace get-table get billing
+trace advance -q advance billing orders:1
+trace set -q set billing orders:2 42 --expect 10
+
+out=src/hot-symbols.txt
+{
+    echo "# The functions the one-shot commands run, for LLD's --symbol-ordering-file"
+    echo "# (build.rs). Written by benches/hot-symbols.sh; run it again rather than edit."
+    # callgrind names each function once per file: "fn=(ID) NAME" or
+    # "cfn=(ID) NAME" (a callee); a recursive call carries a "'N" suffix.
+    grep -hoE '^c?fn=\([0-9]+\) .+' "$work"/*.callgrind |
+        sed -E "s/^c?fn=\([0-9]+\) //; s/'[0-9]+\$//" |
+        grep -vE '^(\(below main\)|0x[0-9a-f]+)$' |
+        LC_ALL=C sort -u
+} >"$out"
+echo "wrote $out: $(grep -vc '^#' "$out") functions" >&2
