@@ -480,18 +480,18 @@ mod tests {
     #[test]
     fn global_options_are_taken_before_and_after_the_subcommand() {
         let db = |s: &str| StoreLocation::from(std::ffi::OsString::from(s));
-        let before = parsed("cursorctl --db a.db -q -o json --busy-timeout 2s --color never get c");
-        assert_eq!(before.db, db("a.db"));
-        assert!(before.quiet);
-        assert_eq!(before.output, Format::Json);
-        assert_eq!(before.busy_timeout, Duration::from_secs(2));
-        assert_eq!(before.color, ColorChoice::Never);
-        let after = parsed("cursorctl get c --db a.db -q -o json --busy-timeout 2s --color never");
-        assert_eq!(after.db, db("a.db"));
-        assert!(after.quiet);
-        assert_eq!(after.output, Format::Json);
-        assert_eq!(after.busy_timeout, Duration::from_secs(2));
-        assert_eq!(after.color, ColorChoice::Never);
+        let options = "--db a.db -q -o json --busy-timeout 2s --color never";
+        for args in [
+            format!("cursorctl {options} get c"),
+            format!("cursorctl get c {options}"),
+        ] {
+            let global = parsed(&args);
+            assert_eq!(global.db, db("a.db"), "{args}");
+            assert!(global.quiet, "{args}");
+            assert_eq!(global.output, Format::Json, "{args}");
+            assert_eq!(global.busy_timeout, Duration::from_secs(2), "{args}");
+            assert_eq!(global.color, ColorChoice::Never, "{args}");
+        }
         // Given on both sides, the one after the subcommand is taken; one
         // given only before is kept.
         let both = parsed("cursorctl --db a.db -q -o json get c --db b.db -o tsv");
