@@ -76,6 +76,21 @@ struct OwnParams {
     sslrootcert: Option<String>,
 }
 
+impl OwnParams {
+    /// Keep `value` when `key` is one of cursorctl's own parameters (the
+    /// last given counts); `false` leaves the pair for the `postgres` crate.
+    fn take(&mut self, key: &str, value: impl FnOnce() -> String) -> bool {
+        let slot = match key {
+            "schema" => &mut self.schema,
+            "sslmode" => &mut self.sslmode,
+            "sslrootcert" => &mut self.sslrootcert,
+            _ => return false,
+        };
+        *slot = Some(value());
+        true
+    }
+}
+
 /// Take cursorctl's own parameters out of a URL's query or a `key=value`
 /// string (the last of each counts); the rest is left for the `postgres`
 /// crate.
@@ -85,16 +100,7 @@ fn split_params(url: &str) -> (String, OwnParams) {
         if let Some(pairs) = crate::store::location::keyword_pairs(url) {
             let rest: Vec<&(String, String)> = pairs
                 .iter()
-                .filter(|(key, value)| {
-                    let slot = match key.as_str() {
-                        "schema" => &mut own.schema,
-                        "sslmode" => &mut own.sslmode,
-                        "sslrootcert" => &mut own.sslrootcert,
-                        _ => return true,
-                    };
-                    *slot = Some(value.clone());
-                    false
-                })
+                .filter(|(key, value)| !own.take(key, || value.clone()))
                 .collect();
             return (crate::store::location::keyword_string(rest), own);
         }
@@ -104,18 +110,9 @@ fn split_params(url: &str) -> (String, OwnParams) {
     };
     let rest: Vec<&str> = query
         .split('&')
-        .filter(|pair| {
-            let Some((key, value)) = pair.split_once('=') else {
-                return true;
-            };
-            let slot = match key {
-                "schema" => &mut own.schema,
-                "sslmode" => &mut own.sslmode,
-                "sslrootcert" => &mut own.sslrootcert,
-                _ => return true,
-            };
-            *slot = Some(percent_decoded(value));
-            false
+        .filter(|pair| match pair.split_once('=') {
+            Some((key, value)) => !own.take(key, || percent_decoded(value)),
+            None => true,
         })
         .collect();
     if rest.is_empty() {
