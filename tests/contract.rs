@@ -300,6 +300,120 @@ fn write_transaction_is_all_or_nothing(backend: TestBackend) {
     assert_eq!(ids, history_ids(&*store, &in_batch));
 }
 
+/// Many guarded changes in one call (a bulk write's chunk): applied in
+/// order with one history row each; the positions whose cursor held
+/// something else (or nothing) are returned, and a transaction that is not
+/// committed after them leaves the store as it was.
+fn many_changes_at_once_are_guarded_and_recorded_in_order(backend: TestBackend) {
+    let fixture = backend.fresh();
+    let store = fixture.open();
+    let keys: Vec<CursorKey> = (0..30)
+        .map(|p| key(&format!("billing:orders:{p}")))
+        .collect();
+    let absent = key("billing:orders:99");
+    store
+        .write(|txn| -> Result<(), DurabilityError> {
+            for k in &keys {
+                txn.cas(&k.to_string(), 0, 10)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let moves = |batch: i64, stale: &[usize]| -> Vec<ChangeInput<'_>> {
+        (0..30)
+            .map(|p| ChangeInput {
+                key: if p == 25 && !stale.is_empty() {
+                    &absent
+                } else {
+                    &keys[p]
+                },
+                old_offset: Some(if stale.contains(&p) { 9 } else { 10 }),
+                new_offset: Some(20 + p as u64),
+                command: "test",
+                reason: Some("replay"),
+                user: "tester",
+                batch: Some(batch),
+            })
+            .collect()
+    };
+    let before = listed_keys(&*store, &CursorFilter::default());
+    let found: Result<(), DurabilityError> = store.write_once(|txn| {
+        let batch = txn.new_batch("test", None, "tester")?;
+        let stale = txn.apply_changes(&moves(batch, &[3, 17]))?;
+        assert_eq!(stale, [3, 17, 25]);
+        Err(DurabilityError::ConfigError("not committed".into()))
+    });
+    assert!(found.is_err());
+    assert_eq!(listed_keys(&*store, &CursorFilter::default()), before);
+    for k in &keys {
+        assert_eq!(store.read_value(&k.to_string()).unwrap(), Some(10), "{k}");
+    }
+    assert!(history_ids(&*store, &HistoryFilter::default()).is_empty());
+
+    let batch = store
+        .write_once(|txn| -> Result<i64, DurabilityError> {
+            let batch = txn.new_batch("test", None, "tester")?;
+            assert!(txn.apply_changes(&moves(batch, &[]))?.is_empty());
+            Ok(batch)
+        })
+        .unwrap();
+    for (p, k) in keys.iter().enumerate() {
+        assert_eq!(
+            store.read_value(&k.to_string()).unwrap(),
+            Some(20 + p as u64)
+        );
+    }
+    let mut rows = Vec::new();
+    let in_batch = HistoryFilter {
+        batch: Some(batch),
+        ..HistoryFilter::default()
+    };
+    store
+        .for_each_change(&in_batch, |row| -> Result<(), StoreError> {
+            rows.push(row.clone());
+            Ok(())
+        })
+        .unwrap();
+    rows.sort_by_key(|r| r.id);
+    let recorded: Vec<(u32, Option<u64>, Option<u64>)> = rows
+        .iter()
+        .map(|r| (r.partition, r.old_offset, r.new_offset))
+        .collect();
+    let wanted: Vec<_> = (0..30u32)
+        .map(|p| (p, Some(10), Some(20 + u64::from(p))))
+        .collect();
+    assert_eq!(recorded, wanted, "one row per change, in order");
+    assert!(rows.iter().all(|r| r.command == "test"
+        && r.reason.as_deref() == Some("replay")
+        && r.user == "tester"));
+
+    // A creation among moves, and moves of more than one batch.
+    store
+        .write_once(|txn| -> Result<(), DurabilityError> {
+            let batch = txn.new_batch("test", None, "tester")?;
+            let mut changes = moves(batch, &[]);
+            for (p, c) in changes.iter_mut().enumerate() {
+                c.old_offset = Some(20 + p as u64);
+                c.new_offset = Some(40 + p as u64);
+                if p % 2 == 1 {
+                    c.batch = None;
+                }
+            }
+            changes.push(ChangeInput {
+                key: &absent,
+                old_offset: None,
+                new_offset: Some(1),
+                ..changes[0]
+            });
+            assert!(txn.apply_changes(&changes)?.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.read_value("billing:orders:29").unwrap(), Some(69));
+    assert_eq!(store.read_value("billing:orders:99").unwrap(), Some(1));
+    assert_eq!(history_ids(&*store, &HistoryFilter::default()).len(), 61);
+}
+
 /// Two connections race one compare-and-swap from the same expected value:
 /// exactly one wins, the other is stale (or busy) and writes nothing.
 fn racing_compare_and_swap_has_one_winner(backend: TestBackend) {
@@ -812,6 +926,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
 backend_tests!(
     matches_the_model,
     write_transaction_is_all_or_nothing,
+    many_changes_at_once_are_guarded_and_recorded_in_order,
     racing_compare_and_swap_has_one_winner,
     read_then_write_in_a_transaction_loses_no_update,
     racing_removals_have_one_winner,

@@ -107,6 +107,107 @@ fn one_stale_line_near_the_end_of_ten_thousand_changes_nothing(backend: Backend)
     assert_eq!(env.dump(), before, "nothing was written");
 }
 
+/// Lines with `expect` are written many at a time; a line of another kind
+/// between them (here one without `expect`) comes in its place, and the
+/// history keeps the order of the input.
+fn moves_with_and_without_expect_are_recorded_in_the_order_of_the_input(backend: Backend) {
+    let env = Env::on(backend);
+    seed_many(&env, "billing", 40, 100);
+    let mut input = String::new();
+    for p in 0..40 {
+        let expect = (p != 20).then_some(100);
+        input.push_str(&line("billing", &format!("orders:{p}"), 101 + p, expect));
+    }
+    let out = env.run_stdin(&["set", "--from-file", "-", "-q"], input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for p in 0..40 {
+        assert_eq!(env.offset("billing", &format!("orders:{p}")), Some(101 + p));
+    }
+    let rows = history(&env, &["--limit", "40"]);
+    let batch = rows[0]["batch"].as_i64().expect("a batch id");
+    let mut recorded = history(&env, &["--batch", &batch.to_string()]);
+    recorded.sort_by_key(|r| r["id"].as_i64());
+    let partitions: Vec<i64> = recorded
+        .iter()
+        .map(|r| r["new_offset"].as_i64().unwrap() - 101)
+        .collect();
+    assert_eq!(
+        partitions,
+        (0..40).collect::<Vec<_>>(),
+        "ids follow the lines"
+    );
+    assert!(recorded
+        .iter()
+        .all(|r| r["old_offset"] == 100 && r["command"] == "set" && r["batch"] == batch));
+}
+
+/// Failures among lines with `expect` (written many at a time) are listed
+/// in the order of the lines, each as a single `set` reports it, whatever
+/// kind of line fails between them.
+fn failures_among_moves_with_expect_keep_the_order_of_the_lines(backend: Backend) {
+    let env = Env::on(backend);
+    seed_many(&env, "billing", 40, 100);
+    let before = env.dump();
+    let mut input = String::new();
+    for p in 0..40 {
+        input.push_str(&match p {
+            4 | 29 => line("billing", &format!("orders:{p}"), 101, Some(99)),
+            11 => line("billing", "orders:999", 101, Some(100)),
+            14 => "{\"consumer\":\"billing\",\"partition_key\":\"orders:14\",\"offset\":-1}\n"
+                .to_owned(),
+            _ => line("billing", &format!("orders:{p}"), 101, Some(100)),
+        });
+    }
+    let out = env.run_stdin(&["set", "--from-file", "-", "-o", "json"], input);
+    assert_eq!(out.status.code(), Some(3), "the stale line 5 comes first");
+    let err: Value = serde_json::from_str(stderr(&out).trim()).expect("one JSON error");
+    assert_eq!(err["error"]["failed"], 4);
+    let failures = err["error"]["failures"].as_array().unwrap();
+    let lines: Vec<_> = failures
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [5, 12, 15, 30]);
+    let kinds: Vec<_> = failures
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["stale", "not-found", "usage", "stale"]);
+    let reason = |i: usize| failures[i]["reason"].as_str().unwrap().to_owned();
+    assert!(
+        reason(0).contains("expected offset 99, but the store holds 100"),
+        "{}",
+        reason(0)
+    );
+    assert!(
+        reason(1).contains("billing:orders:999 does not exist"),
+        "{}",
+        reason(1)
+    );
+    assert!(
+        reason(3).contains("expected offset 99, but the store holds 100"),
+        "{}",
+        reason(3)
+    );
+    assert_eq!(stdout(&out), "");
+    assert_eq!(env.dump(), before, "nothing was written");
+    // With --create, the absent cursor is stale (it holds nothing), as a
+    // single `set --create --expect` reports it.
+    let mut input = String::new();
+    for p in 0..20 {
+        input.push_str(&line("billing", &format!("orders:{p}"), 101, Some(100)));
+    }
+    input.push_str(&line("billing", "orders:999", 101, Some(100)));
+    let out = env.run_stdin(&["set", "--from-file", "-", "--create"], input);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 21: billing:orders:999"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.dump(), before, "nothing was written");
+}
+
 fn every_failing_line_is_listed_and_the_first_decides_the_exit_code(backend: Backend) {
     let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 10), ("billing", "orders:1", 10)]);
@@ -693,6 +794,8 @@ fn undo_of_an_unknown_change_or_batch_is_not_found(backend: Backend) {
 backend_tests!(
     get_ndjson_piped_through_a_transformation_moves_every_cursor,
     one_stale_line_near_the_end_of_ten_thousand_changes_nothing,
+    moves_with_and_without_expect_are_recorded_in_the_order_of_the_input,
+    failures_among_moves_with_expect_keep_the_order_of_the_lines,
     every_failing_line_is_listed_and_the_first_decides_the_exit_code,
     a_key_twice_in_one_batch_names_the_first_line,
     a_key_twice_in_keys_out_of_order_names_the_first_line,

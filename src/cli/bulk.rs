@@ -14,7 +14,9 @@ use indicatif::ProgressBar;
 use serde_json::json;
 
 use super::batch::{Apply, BatchRun};
-use super::change::{apply_in, move_cursor, Audit, Move, Target};
+use super::change::{
+    apply_in, expected_move, expected_move_failure, move_cursor, Audit, Move, Target,
+};
 use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputError};
 use super::input::{Entry, InputFormat, Line, LineReader};
 use super::interrupt::Interrupt;
@@ -523,11 +525,21 @@ fn chunk_lines(store: &dyn StoreRead) -> Result<usize, StoreError> {
     })
 }
 
+/// The lines of a chunk of a write through `txn`: [`CHUNK_LINES`] also
+/// where the store reads each cursor when needed but writes many changes
+/// as one set.
+fn write_chunk_lines(txn: &dyn WriteTxn) -> Result<usize, StoreError> {
+    if txn.applies_changes_as_set() {
+        return Ok(CHUNK_LINES);
+    }
+    chunk_lines(txn)
+}
+
 /// Lines of a bulk write read but not yet applied.
 struct Chunk {
     lines: Vec<Line>,
     /// Lines a chunk holds: [`CHUNK_LINES`] where the store reads cursors
-    /// ahead, one where it reads each when needed (each line is then
+    /// ahead or writes changes as one set, one otherwise (each line is then
     /// written as it is checked, as a single `set` is).
     size: usize,
     /// Whether the write can run again from the first line: a line without
@@ -538,7 +550,7 @@ struct Chunk {
 
 impl Chunk {
     fn new(txn: &dyn WriteTxn, can_run_again: bool) -> anyhow::Result<Self> {
-        let size = chunk_lines(txn)?;
+        let size = write_chunk_lines(txn)?;
         Ok(Self {
             lines: Vec::with_capacity(size),
             size,
@@ -579,25 +591,64 @@ impl Chunk {
     ) -> anyhow::Result<()> {
         let lines = &self.lines;
         let view = ReadAhead::load(txn, txn, lines, self.size)?;
-        let mut changes = Vec::new();
+        // Where the store reads no cursor ahead but writes sets, a move the
+        // compare-and-swap alone decides is held back and written with the
+        // ones after it; every other line first writes what is held back,
+        // so the changes and the failures keep the order of the input.
+        let deferring = !view.is_ahead() && self.size > 1;
+        let mut changes = Changes {
+            held: Vec::new(),
+            deferred: deferring,
+        };
         let batch = Some(run.id);
         for (line_no, parsed) in lines {
             let entry = match parsed {
                 Ok(entry) => entry,
                 Err(bad) => {
+                    if deferring {
+                        self.write(txn, run, &mut changes)?;
+                    }
                     run.refuse(*line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
                     continue;
                 }
             };
             if let Some(first) = seen.first_line(&entry.key, *line_no)? {
+                if deferring {
+                    self.write(txn, run, &mut changes)?;
+                }
                 let key = entry.key.to_string();
                 let reason = duplicate_reason(&key, first);
                 run.refuse(*line_no, Some(&key), ExitKind::Usage, &reason);
                 continue;
             }
             let m = opts.move_for(entry);
+            let deferred = deferring
+                .then(|| expected_move(&m))
+                .flatten()
+                .filter(|_| !run.has_failed());
+            if deferring && deferred.is_none() {
+                self.write(txn, run, &mut changes)?;
+            }
             let position = run.changed + run.unchanged;
+            let held = &mut changes.held;
             let status = run.item(*line_no, Some(&entry.key), audit, |apply| match apply {
+                Apply::Write(..) if deferred.is_some() => {
+                    let (expect, new) = deferred.unwrap_or_default();
+                    held.push(Held {
+                        line: *line_no,
+                        m: m.clone(),
+                        change: ChangeInput {
+                            key: &entry.key,
+                            old_offset: Some(expect),
+                            new_offset: Some(new),
+                            command: audit.command,
+                            reason: audit.reason,
+                            user: audit.user,
+                            batch,
+                        },
+                    });
+                    Ok(Some(Status::of(Some(expect), Some(new))))
+                }
                 // A store that reads each cursor when needed writes each
                 // line as it is checked.
                 Apply::Write(txn, audit) if !view.is_ahead() => {
@@ -607,10 +658,10 @@ impl Chunk {
                     let (old, new) = move_cursor(&view, &m)?;
                     let status = Status::of(old, Some(new));
                     if status != Status::Unchanged {
-                        changes.push((
-                            *line_no,
-                            entry.expect,
-                            ChangeInput {
+                        held.push(Held {
+                            line: *line_no,
+                            m: m.clone(),
+                            change: ChangeInput {
                                 key: &entry.key,
                                 old_offset: old,
                                 new_offset: Some(new),
@@ -619,7 +670,7 @@ impl Chunk {
                                 user: audit.user,
                                 batch,
                             },
-                        ));
+                        });
                     }
                     Ok(Some(status))
                 }
@@ -630,26 +681,76 @@ impl Chunk {
                 kept.push((position, entry.key.clone(), entry.offset));
             }
         }
-        if run.has_failed() || changes.is_empty() {
+        self.write(txn, run, &mut changes)
+    }
+
+    /// Write the changes held back as one set, while no line has failed,
+    /// and list the lines whose cursor held something else.
+    fn write(
+        &self,
+        txn: &dyn WriteTxn,
+        run: &mut BatchRun<'_>,
+        changes: &mut Changes<'_>,
+    ) -> anyhow::Result<()> {
+        let held = std::mem::take(&mut changes.held);
+        if held.is_empty() || (run.has_failed() && !changes.deferred) {
+            // Read ahead, each was checked already; nothing will be written.
             return Ok(());
         }
-        let inputs: Vec<ChangeInput<'_>> = changes.iter().map(|(_, _, c)| *c).collect();
-        let stale = txn.apply_changes(&inputs)?;
-        if self.can_run_again && stale.iter().any(|p| changes[*p].1.is_none()) {
+        let stale = if run.has_failed() {
+            // Not checked yet, and nothing will be written: check each.
+            let mut stale = Vec::new();
+            for (position, h) in held.iter().enumerate() {
+                if txn.read_value(&h.change.key.to_string())? != h.change.old_offset {
+                    stale.push(position);
+                }
+            }
+            stale
+        } else {
+            let inputs: Vec<ChangeInput<'_>> = held.iter().map(|h| h.change).collect();
+            txn.apply_changes(&inputs)?
+        };
+        if !changes.deferred
+            && self.can_run_again
+            && stale.iter().any(|p| held[*p].m.expect.is_none())
+        {
             return Err(Raced.into());
         }
         for position in stale {
-            let (line_no, _, change) = &changes[position];
+            let Held { line, m, change } = &held[position];
             let key = change.key.to_string();
-            let err = DurabilityError::StaleCheckpoint {
-                actual: txn.read_value(&key)?,
-                key: key.clone(),
-                expected: change.old_offset.unwrap_or(0),
+            let actual = txn.read_value(&key)?;
+            let expected = change.old_offset.unwrap_or(0);
+            let err = if changes.deferred {
+                expected_move_failure(m, expected, actual)
+            } else {
+                DurabilityError::StaleCheckpoint {
+                    actual,
+                    key: key.clone(),
+                    expected,
+                }
+                .into()
             };
-            run.fail(*line_no, Some(&key), err.into());
+            run.fail(*line, Some(&key), err);
         }
         Ok(())
     }
+}
+
+/// The changes of a chunk not written yet.
+struct Changes<'a> {
+    held: Vec<Held<'a>>,
+    /// Whether they are moves held back unchecked (the store reads no
+    /// cursor ahead), rather than changes checked against the cursors read
+    /// ahead.
+    deferred: bool,
+}
+
+/// One change not written yet, with the line and the move it comes from.
+struct Held<'a> {
+    line: u64,
+    m: Move<'a>,
+    change: ChangeInput<'a>,
 }
 
 /// The cursors of one chunk as read ahead (or, where the store reads each

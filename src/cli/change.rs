@@ -92,12 +92,9 @@ fn move_expected(
     store: &dyn DurableStore,
     m: &Move<'_>,
 ) -> anyhow::Result<Option<(Option<u64>, u64)>> {
-    let (Some(expect), Target::To(new)) = (m.expect, m.target) else {
+    let Some((expect, new)) = expected_move(m) else {
         return Ok(None);
     };
-    if expect == 0 || new == expect || (new < expect && !m.allow_rewind) {
-        return Ok(None);
-    }
     let mut cursor = ConsumerCursor::from_persisted(
         m.key.consumer().as_str(),
         m.key.partition_key().to_string(),
@@ -115,6 +112,33 @@ fn move_expected(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The expected and new offsets of a move the compare-and-swap alone
+/// decides (see [`move_expected`]): it succeeds exactly when the cursor
+/// holds the expected offset, and then changes it.
+pub fn expected_move(m: &Move<'_>) -> Option<(u64, u64)> {
+    let (Some(expect), Target::To(new)) = (m.expect, m.target) else {
+        return None;
+    };
+    if expect == 0 || new == expect || (new < expect && !m.allow_rewind) {
+        return None;
+    }
+    Some((expect, new))
+}
+
+/// The failure of an [`expected_move`] whose cursor holds `actual`
+/// (anything but the expected offset), as the move itself reports it.
+pub fn expected_move_failure(m: &Move<'_>, expect: u64, actual: Option<u64>) -> anyhow::Error {
+    if actual.is_none() && !m.create {
+        return not_found(m.key.to_string());
+    }
+    DurabilityError::StaleCheckpoint {
+        key: m.key.to_string(),
+        expected: expect,
+        actual,
+    }
+    .into()
 }
 
 fn not_found(key: String) -> anyhow::Error {

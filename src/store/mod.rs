@@ -424,6 +424,13 @@ pub trait WriteTxn: StoreRead + DurableStore {
         apply_changes_one_by_one(self, changes)
     }
 
+    /// Whether [`WriteTxn::apply_changes`] writes many changes as one set
+    /// (a bulk write then hands it its lines a chunk at a time, even where
+    /// the store reads no cursor ahead).
+    fn applies_changes_as_set(&self) -> bool {
+        false
+    }
+
     /// Whether the store aborted this transaction to keep concurrent
     /// transactions serializable (a serialization failure or a deadlock):
     /// running the whole transaction again may succeed.

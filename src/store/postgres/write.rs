@@ -484,6 +484,10 @@ impl WriteTxn for PostgresTxn<'_> {
             .map_err(|e| self.failed("continuing the ids after the copied ones", e))
     }
 
+    fn applies_changes_as_set(&self) -> bool {
+        true
+    }
+
     fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
         self.last_read.borrow_mut().take();
         if changes.iter().any(|c| c.new_offset.is_none()) {

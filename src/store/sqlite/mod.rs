@@ -11,6 +11,7 @@
 //! - `read.rs`: one cursor, listings, the history;
 //! - `write.rs`: the write transaction.
 
+mod moves;
 mod open;
 mod options;
 mod read;

@@ -15,6 +15,10 @@ use crate::store::{
     HistoryRow, StoreRead, Visit, WriteTxn,
 };
 
+/// The fewest changes [`WriteTxn::apply_changes`] writes as one set: below
+/// it, filling the temporary table costs more than it saves.
+const SET_MIN_CHANGES: usize = 8;
+
 /// The statements of the hot write path.
 #[derive(Clone, Copy)]
 pub(super) enum Sql {
@@ -448,6 +452,35 @@ impl WriteTxn for SqliteTxn<'_> {
     fn finish_copy(&self) -> Result<(), StoreError> {
         // New ids follow the largest one by themselves (INTEGER PRIMARY KEY).
         Ok(())
+    }
+
+    fn applies_changes_as_set(&self) -> bool {
+        true
+    }
+
+    /// Moves of existing cursors recorded alike (one command, reason, user
+    /// and batch) are written as one set: the changes go into a temporary
+    /// table, then one guarded `UPDATE ... FROM` and one `INSERT ...
+    /// SELECT` into the history, inside a savepoint. When a cursor held
+    /// something else the savepoint is rolled back and each cursor is read
+    /// to tell which. Anything else goes one by one.
+    fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
+        self.last_read.borrow_mut().valid = false;
+        let Some(first) = changes.first() else {
+            return Ok(Vec::new());
+        };
+        let alike = |c: &ChangeInput<'_>| {
+            c.old_offset.is_some()
+                && c.new_offset.is_some()
+                && c.command == first.command
+                && c.reason == first.reason
+                && c.user == first.user
+                && c.batch == first.batch
+        };
+        if changes.len() < SET_MIN_CHANGES || !changes.iter().all(alike) {
+            return crate::store::apply_changes_one_by_one(self, changes);
+        }
+        super::moves::apply_moves(&self.tx, &self.prepared, changes, self.now_ms)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
