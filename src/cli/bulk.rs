@@ -591,76 +591,58 @@ impl Chunk {
     ) -> anyhow::Result<()> {
         let lines = &self.lines;
         let view = ReadAhead::load(txn, txn, lines, self.size)?;
-        // Where the store reads no cursor ahead but writes sets, a move the
-        // compare-and-swap alone decides is held back and written with the
-        // ones after it; every other line first writes what is held back,
-        // so the changes and the failures keep the order of the input.
-        let deferring = !view.is_ahead() && self.size > 1;
-        let mut changes = Changes {
-            held: Vec::new(),
-            deferred: deferring,
-        };
+        // Each line is checked against the cursors read ahead, or, where
+        // the store reads each cursor when needed but writes sets, against
+        // the cursor read then; a move the compare-and-swap alone decides
+        // (see `expected_move`) is not read but checked when it is written.
+        // The changes are held back and written as one set. Before a line
+        // that could fail, the unchecked ones are written, so that the
+        // failures keep the order of the input.
+        let sets = view.is_ahead() || self.size > 1;
+        let mut changes = Changes::default();
         let batch = Some(run.id);
         for (line_no, parsed) in lines {
             let entry = match parsed {
                 Ok(entry) => entry,
                 Err(bad) => {
-                    if deferring {
-                        self.write(txn, run, &mut changes)?;
-                    }
+                    self.write_unchecked(txn, run, &mut changes)?;
                     run.refuse(*line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
                     continue;
                 }
             };
             if let Some(first) = seen.first_line(&entry.key, *line_no)? {
-                if deferring {
-                    self.write(txn, run, &mut changes)?;
-                }
+                self.write_unchecked(txn, run, &mut changes)?;
                 let key = entry.key.to_string();
                 let reason = duplicate_reason(&key, first);
                 run.refuse(*line_no, Some(&key), ExitKind::Usage, &reason);
                 continue;
             }
             let m = opts.move_for(entry);
-            let deferred = deferring
+            let unchecked = (sets && !view.is_ahead() && !run.has_failed())
                 .then(|| expected_move(&m))
-                .flatten()
-                .filter(|_| !run.has_failed());
-            if deferring && deferred.is_none() {
-                self.write(txn, run, &mut changes)?;
+                .flatten();
+            if unchecked.is_none() {
+                self.write_unchecked(txn, run, &mut changes)?;
             }
             let position = run.changed + run.unchanged;
             let held = &mut changes.held;
             let status = run.item(*line_no, Some(&entry.key), audit, |apply| match apply {
-                Apply::Write(..) if deferred.is_some() => {
-                    let (expect, new) = deferred.unwrap_or_default();
-                    held.push(Held {
-                        line: *line_no,
-                        m: m.clone(),
-                        change: ChangeInput {
-                            key: &entry.key,
-                            old_offset: Some(expect),
-                            new_offset: Some(new),
-                            command: audit.command,
-                            reason: audit.reason,
-                            user: audit.user,
-                            batch,
-                        },
-                    });
-                    Ok(Some(Status::of(Some(expect), Some(new))))
-                }
-                // A store that reads each cursor when needed writes each
-                // line as it is checked.
-                Apply::Write(txn, audit) if !view.is_ahead() => {
+                // A store that neither reads ahead nor writes sets writes
+                // each line as it is checked.
+                Apply::Write(txn, audit) if !sets => {
                     apply_in(txn, &m, audit).map(|r| Some(r.status))
                 }
                 Apply::Write(..) => {
-                    let (old, new) = move_cursor(&view, &m)?;
+                    let (old, new) = match unchecked {
+                        Some((expect, new)) => (Some(expect), new),
+                        None => move_cursor(&view, &m)?,
+                    };
                     let status = Status::of(old, Some(new));
                     if status != Status::Unchanged {
                         held.push(Held {
                             line: *line_no,
                             m: m.clone(),
+                            checked: unchecked.is_none(),
                             change: ChangeInput {
                                 key: &entry.key,
                                 old_offset: old,
@@ -677,11 +659,25 @@ impl Chunk {
                 Apply::Check(_) if view.is_ahead() => move_cursor(&view, &m).map(|_| None),
                 Apply::Check(check) => move_cursor(check, &m).map(|_| None),
             })?;
+            changes.unchecked |= unchecked.is_some();
             if status == Some(Status::Unchanged) && !ctx.global.quiet {
                 kept.push((position, entry.key.clone(), entry.offset));
             }
         }
         self.write(txn, run, &mut changes)
+    }
+
+    /// [`Chunk::write`] when some change held back is still unchecked.
+    fn write_unchecked(
+        &self,
+        txn: &dyn WriteTxn,
+        run: &mut BatchRun<'_>,
+        changes: &mut Changes<'_>,
+    ) -> anyhow::Result<()> {
+        if changes.unchecked {
+            self.write(txn, run, changes)?;
+        }
+        Ok(())
     }
 
     /// Write the changes held back as one set, while no line has failed,
@@ -693,15 +689,15 @@ impl Chunk {
         changes: &mut Changes<'_>,
     ) -> anyhow::Result<()> {
         let held = std::mem::take(&mut changes.held);
-        if held.is_empty() || (run.has_failed() && !changes.deferred) {
-            // Read ahead, each was checked already; nothing will be written.
+        changes.unchecked = false;
+        if held.is_empty() {
             return Ok(());
         }
         let stale = if run.has_failed() {
-            // Not checked yet, and nothing will be written: check each.
+            // Nothing will be written: check the unchecked ones.
             let mut stale = Vec::new();
             for (position, h) in held.iter().enumerate() {
-                if txn.read_value(&h.change.key.to_string())? != h.change.old_offset {
+                if !h.checked && txn.read_value(&h.change.key.to_string())? != h.change.old_offset {
                     stale.push(position);
                 }
             }
@@ -710,26 +706,31 @@ impl Chunk {
             let inputs: Vec<ChangeInput<'_>> = held.iter().map(|h| h.change).collect();
             txn.apply_changes(&inputs)?
         };
-        if !changes.deferred
-            && self.can_run_again
-            && stale.iter().any(|p| held[*p].m.expect.is_none())
-        {
+        // A cursor read (ahead) and then found moved: another writer moved
+        // it in between.
+        let raced = |h: &Held<'_>| h.checked && h.m.expect.is_none();
+        if self.can_run_again && stale.iter().any(|p| raced(&held[*p])) {
             return Err(Raced.into());
         }
         for position in stale {
-            let Held { line, m, change } = &held[position];
+            let Held {
+                line,
+                m,
+                checked,
+                change,
+            } = &held[position];
             let key = change.key.to_string();
             let actual = txn.read_value(&key)?;
             let expected = change.old_offset.unwrap_or(0);
-            let err = if changes.deferred {
-                expected_move_failure(m, expected, actual)
-            } else {
+            let err = if *checked {
                 DurabilityError::StaleCheckpoint {
                     actual,
                     key: key.clone(),
                     expected,
                 }
                 .into()
+            } else {
+                expected_move_failure(m, expected, actual)
             };
             run.fail(*line, Some(&key), err);
         }
@@ -738,18 +739,20 @@ impl Chunk {
 }
 
 /// The changes of a chunk not written yet.
+#[derive(Default)]
 struct Changes<'a> {
     held: Vec<Held<'a>>,
-    /// Whether they are moves held back unchecked (the store reads no
-    /// cursor ahead), rather than changes checked against the cursors read
-    /// ahead.
-    deferred: bool,
+    /// Whether some are unchecked.
+    unchecked: bool,
 }
 
 /// One change not written yet, with the line and the move it comes from.
 struct Held<'a> {
     line: u64,
     m: Move<'a>,
+    /// Checked against the cursor read (ahead); otherwise an
+    /// [`expected_move`] that its write checks.
+    checked: bool,
     change: ChangeInput<'a>,
 }
 

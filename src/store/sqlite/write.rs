@@ -458,29 +458,46 @@ impl WriteTxn for SqliteTxn<'_> {
         true
     }
 
-    /// Moves of existing cursors recorded alike (one command, reason, user
-    /// and batch) are written as one set: the changes go into a temporary
-    /// table, then one guarded `UPDATE ... FROM` and one `INSERT ...
-    /// SELECT` into the history, inside a savepoint. When a cursor held
-    /// something else the savepoint is rolled back and each cursor is read
-    /// to tell which. Anything else goes one by one.
+    /// Runs of moves of existing cursors recorded alike (one command,
+    /// reason, user and batch) are written as one set each: the moves go
+    /// into a temporary table, then one guarded `UPDATE ... FROM` and one
+    /// `INSERT ... SELECT` into the history, inside a savepoint. When a
+    /// cursor held something else the savepoint is rolled back and each
+    /// cursor of the run is read to tell which. Other changes (creations,
+    /// removals), and runs too short to gain, go one by one.
     fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
         self.last_read.borrow_mut().valid = false;
-        let Some(first) = changes.first() else {
-            return Ok(Vec::new());
-        };
-        let alike = |c: &ChangeInput<'_>| {
-            c.old_offset.is_some()
-                && c.new_offset.is_some()
-                && c.command == first.command
-                && c.reason == first.reason
-                && c.user == first.user
-                && c.batch == first.batch
-        };
-        if changes.len() < SET_MIN_CHANGES || !changes.iter().all(alike) {
-            return crate::store::apply_changes_one_by_one(self, changes);
+        let mut stale = Vec::new();
+        let mut start = 0;
+        while start < changes.len() {
+            let first = &changes[start];
+            let alike = |c: &ChangeInput<'_>| {
+                c.old_offset.is_some()
+                    && c.new_offset.is_some()
+                    && c.command == first.command
+                    && c.reason == first.reason
+                    && c.user == first.user
+                    && c.batch == first.batch
+            };
+            let run = changes[start..].iter().take_while(|c| alike(c)).count();
+            let (end, found) = if run >= SET_MIN_CHANGES {
+                let end = start + run;
+                let moves = &changes[start..end];
+                (
+                    end,
+                    super::moves::apply_moves(&self.tx, &self.prepared, moves, self.now_ms)?,
+                )
+            } else {
+                let end = start + run.max(1);
+                (
+                    end,
+                    crate::store::apply_changes_one_by_one(self, &changes[start..end])?,
+                )
+            };
+            stale.extend(found.into_iter().map(|p| start + p));
+            start = end;
         }
-        super::moves::apply_moves(&self.tx, &self.prepared, changes, self.now_ms)
+        Ok(stale)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
