@@ -284,12 +284,13 @@ fn build_key(
     partition_key: Option<&str>,
     key: Option<&str>,
 ) -> Result<CursorKey, Invalid> {
-    let shown = match (consumer, partition_key, key) {
+    // The key as the line gives it, for an error (only then built).
+    let shown = || match (consumer, partition_key, key) {
         (Some(c), Some(p), _) => Some(format!("{c}:{p}")),
         (_, _, Some(k)) => Some(k.to_owned()),
         _ => None,
     };
-    let invalid = |reason: String| Invalid::new(shown.clone(), reason);
+    let invalid = |reason: String| Invalid::new(shown(), reason);
     let parsed = match (consumer, partition_key) {
         (Some(c), Some(p)) => {
             let consumer = ConsumerId::new(c).map_err(|e| invalid(e.to_string()))?;
