@@ -350,6 +350,18 @@ fn many_changes_at_once_are_guarded_and_recorded_in_order(backend: TestBackend) 
     }
     assert!(history_ids(&*store, &HistoryFilter::default()).is_empty());
 
+    // A cursor twice in one call: both changes expect what it holds, so
+    // one of them finds it moved by the other.
+    let found: Result<(), DurabilityError> = store.write_once(|txn| {
+        let batch = txn.new_batch("test", None, "tester")?;
+        let mut changes = moves(batch, &[]);
+        changes[9].key = &keys[5];
+        let stale = txn.apply_changes(&changes)?;
+        assert!(stale == [5] || stale == [9], "{stale:?}");
+        Err(DurabilityError::ConfigError("not committed".into()))
+    });
+    assert!(found.is_err());
+
     let batch = store
         .write_once(|txn| -> Result<i64, DurabilityError> {
             let batch = txn.new_batch("test", None, "tester")?;

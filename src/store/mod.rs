@@ -411,7 +411,8 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// `new_offset`, or is removed for `None`), and record each in the
     /// history, in order. Returns the positions of the changes whose cursor
     /// held something else: the transaction must then not be committed, as
-    /// the others may have been written.
+    /// the others may have been written. A cursor is meant to appear once;
+    /// if it appears twice, one of its changes is returned.
     ///
     /// A store that can makes them as one set (PostgreSQL: one statement
     /// for the whole slice); the default makes them one by one.

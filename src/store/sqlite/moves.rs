@@ -22,15 +22,80 @@ CREATE TEMP TABLE IF NOT EXISTS cursorctl_moves (
 );
 DELETE FROM temp.cursorctl_moves;";
 
-const INSERT_MOVE: &str = "INSERT INTO temp.cursorctl_moves \
-     (consumer, channel, partition, old_offset, new_offset) VALUES (?1, ?2, ?3, ?4, ?5)";
+/// Moves a statement inserts into the temporary table: one statement per
+/// move would cost a third more.
+const MOVES_PER_INSERT: usize = 64;
+
+/// `INSERT INTO temp.cursorctl_moves ... VALUES` with `rows` rows of
+/// parameters.
+fn insert_moves_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO temp.cursorctl_moves \
+         (consumer, channel, partition, old_offset, new_offset) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?)");
+    }
+    sql
+}
+
+/// An offset as SQLite stores it (`None` does not occur in a move).
+fn sql_offset(offset: Option<u64>) -> i64 {
+    offset.map_or(0, |o| i64::try_from(o).unwrap_or(i64::MAX))
+}
+
+/// Fill the temporary table with `moves`, in order.
+fn fill(conn: &Connection, moves: &[ChangeInput<'_>]) -> Result<(), DurabilityError> {
+    let full = moves.chunks_exact(MOVES_PER_INSERT);
+    let rest = full.remainder();
+    let insert = |rows: &[ChangeInput<'_>]| -> Result<(), DurabilityError> {
+        let mut stmt = conn
+            .prepare_cached(&insert_moves_sql(rows.len()))
+            .map_err(db_err(WRITING))?;
+        let mut index = 0;
+        let mut bind = |value: &dyn rusqlite::ToSql| {
+            index += 1;
+            stmt.raw_bind_parameter(index, value)
+        };
+        for m in rows {
+            let pk = m.key.partition_key();
+            bind(&m.key.consumer().as_str())
+                .and_then(|()| bind(&pk.channel().as_str()))
+                .and_then(|()| bind(&pk.index()))
+                .and_then(|()| bind(&sql_offset(m.old_offset)))
+                .and_then(|()| bind(&sql_offset(m.new_offset)))
+                .map_err(db_err(WRITING))?;
+        }
+        stmt.raw_execute().map_err(db_err(WRITING))?;
+        Ok(())
+    };
+    for rows in full {
+        insert(rows)?;
+    }
+    if !rest.is_empty() {
+        insert(rest)?;
+    }
+    Ok(())
+}
 
 /// Each cursor that holds the old offset gets the new one (the
-/// compare-and-swap of every move at once).
-const UPDATE_MOVED: &str = "UPDATE cursors SET offset = m.new_offset, updated_at = ?1 \
-     FROM temp.cursorctl_moves AS m \
-     WHERE cursors.consumer = m.consumer AND cursors.channel = m.channel \
-       AND cursors.partition = m.partition AND cursors.offset = m.old_offset";
+/// compare-and-swap of every move at once). The row is replaced rather
+/// than updated: on a `WITHOUT ROWID` table whose primary key is its only
+/// index, SQLite then writes each new row over the old one in a single
+/// pass, where an `UPDATE ... FROM` (a join) collects the rows first and
+/// seeks each again. The row is written whole (every column of `cursors`),
+/// with `updated_at` as an `UPDATE` by cursorctl sets it; the
+/// `cursors_touch` trigger, which is there for writers that leave
+/// `updated_at` alone, does not run. The moves' keys must be distinct.
+const REPLACE_MOVED: &str = "INSERT OR REPLACE INTO cursors \
+     (consumer, channel, partition, offset, updated_at) \
+     SELECT m.consumer, m.channel, m.partition, m.new_offset, ?1 \
+     FROM temp.cursorctl_moves AS m JOIN cursors AS c \
+       ON c.consumer = m.consumer AND c.channel = m.channel \
+      AND c.partition = m.partition AND c.offset = m.old_offset";
 
 /// One history row per move, in the order of the moves.
 const INSERT_HISTORY: &str = "INSERT INTO history \
@@ -38,8 +103,9 @@ const INSERT_HISTORY: &str = "INSERT INTO history \
      SELECT ?1, consumer, channel, partition, old_offset, new_offset, ?2, ?3, ?4, ?5 \
      FROM temp.cursorctl_moves ORDER BY rowid";
 
-/// Write `moves` (each with an old and a new offset, all with the command,
-/// reason, user and batch of the first) and their history rows. Returns
+/// Write `moves` (each with an old and a new offset and a key of its own,
+/// all with the command, reason, user and batch of the first) and their
+/// history rows. Returns
 /// the positions of the moves whose cursor did not hold the old offset;
 /// then nothing of this call was written.
 pub(super) fn apply_moves(
@@ -48,33 +114,19 @@ pub(super) fn apply_moves(
     moves: &[ChangeInput<'_>],
     now_ms: i64,
 ) -> Result<Vec<usize>, DurabilityError> {
-    let offset = |o: Option<u64>| -> Result<i64, DurabilityError> {
-        let o = o.unwrap_or(0);
-        if o > MAX_OFFSET {
-            return Err(DurabilityError::OffsetTooLarge { offset: o });
-        }
-        Ok(i64::try_from(o).unwrap_or(i64::MAX))
-    };
-    conn.execute_batch(CREATE_MOVES).map_err(db_err(WRITING))?;
+    if let Some(offset) = moves
+        .iter()
+        .filter_map(|m| m.new_offset)
+        .find(|o| *o > MAX_OFFSET)
     {
-        let mut insert = conn.prepare_cached(INSERT_MOVE).map_err(db_err(WRITING))?;
-        for m in moves {
-            let pk = m.key.partition_key();
-            insert
-                .execute(params![
-                    m.key.consumer().as_str(),
-                    pk.channel().as_str(),
-                    pk.index(),
-                    offset(m.old_offset)?,
-                    offset(m.new_offset)?
-                ])
-                .map_err(db_err(WRITING))?;
-        }
+        return Err(DurabilityError::OffsetTooLarge { offset });
     }
+    conn.execute_batch(CREATE_MOVES).map_err(db_err(WRITING))?;
+    fill(conn, moves)?;
     conn.execute_batch("SAVEPOINT cursorctl_moves")
         .map_err(db_err(WRITING))?;
     let moved = conn
-        .prepare_cached(UPDATE_MOVED)
+        .prepare_cached(REPLACE_MOVED)
         .and_then(|mut s| s.execute([now_ms]))
         .map_err(db_err(WRITING))?;
     if moved == moves.len() {

@@ -19,6 +19,22 @@ use crate::store::{
 /// it, filling the temporary table costs more than it saves.
 const SET_MIN_CHANGES: usize = 8;
 
+/// Whether no key comes twice: keys in ascending order (a bulk write's
+/// input usually is) are checked against the one before, others in a set.
+fn distinct_keys<'k>(keys: impl Iterator<Item = &'k CursorKey> + Clone) -> bool {
+    let mut previous: Option<&CursorKey> = None;
+    let ascending = keys.clone().all(|k| {
+        let above = previous.is_none_or(|p| p < k);
+        previous = Some(k);
+        above
+    });
+    if ascending {
+        return true;
+    }
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter().all(|k| seen.insert(k))
+}
+
 /// The statements of the hot write path.
 #[derive(Clone, Copy)]
 pub(super) enum Sql {
@@ -458,10 +474,11 @@ impl WriteTxn for SqliteTxn<'_> {
         true
     }
 
-    /// Runs of moves of existing cursors recorded alike (one command,
-    /// reason, user and batch) are written as one set each: the moves go
-    /// into a temporary table, then one guarded `UPDATE ... FROM` and one
-    /// `INSERT ... SELECT` into the history, inside a savepoint. When a
+    /// Runs of moves of distinct existing cursors recorded alike (one
+    /// command, reason, user and batch) are written as one set each: the
+    /// moves go into a temporary table, then one guarded statement writes
+    /// the cursors and one `INSERT ... SELECT` the history, inside a
+    /// savepoint (`moves.rs`). When a
     /// cursor held something else the savepoint is rolled back and each
     /// cursor of the run is read to tell which. Other changes (creations,
     /// removals), and runs too short to gain, go one by one.
@@ -480,7 +497,8 @@ impl WriteTxn for SqliteTxn<'_> {
                     && c.batch == first.batch
             };
             let run = changes[start..].iter().take_while(|c| alike(c)).count();
-            let (end, found) = if run >= SET_MIN_CHANGES {
+            let distinct = || distinct_keys(changes[start..start + run].iter().map(|c| c.key));
+            let (end, found) = if run >= SET_MIN_CHANGES && distinct() {
                 let end = start + run;
                 let moves = &changes[start..end];
                 (
