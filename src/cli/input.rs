@@ -378,7 +378,18 @@ pub(super) fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
     if detect(line) != InputFormat::Ndjson {
         return Err(Invalid::new(None, "not a JSON object"));
     }
-    let parsed: JsonLine<'_> = serde_json::from_slice(line).map_err(|e| {
+    // One check of the whole line: parsed from a `str`, serde_json need not
+    // check each value it hands out.
+    let line = std::str::from_utf8(line).map_err(|e| {
+        Invalid::new(
+            None,
+            format!(
+                "the line is not valid UTF-8 (at byte {})",
+                e.valid_up_to() + 1
+            ),
+        )
+    })?;
+    let parsed: JsonLine<'_> = serde_json::from_str(line).map_err(|e| {
         let text = e.to_string();
         let text = text
             .rsplit_once(" at line ")
