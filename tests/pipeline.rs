@@ -442,28 +442,6 @@ fn bad_json_offsets_are_refused_with_their_reason(backend: Backend) {
     assert_eq!(env.dump(), before);
 }
 
-/// A line that is not UTF-8 is refused with its number; the lines around
-/// it are still checked, and nothing is written.
-fn a_line_that_is_not_utf8_is_refused(backend: Backend) {
-    let env = Env::on(backend);
-    env.seed(&[("billing", "orders:0", 1), ("billing", "orders:1", 1)]);
-    let before = env.dump();
-    let mut input = line("billing", "orders:0", 2, None).into_bytes();
-    input.extend_from_slice(
-        b"{\"consumer\":\"bill\xffing\",\"partition_key\":\"orders:1\",\"offset\":2}\n",
-    );
-    input.extend_from_slice(line("billing", "orders:1", 2, None).as_bytes());
-    let out = env.run_stdin(&["set", "--from-file", "-"], input);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.contains("1 of 3 lines fail"), "{err}");
-    assert!(
-        err.contains("line 2: the line is not valid UTF-8 (at byte 18)"),
-        "{err}"
-    );
-    assert_eq!(env.dump(), before);
-}
-
 fn empty_input_is_a_clear_no_op(backend: Backend) {
     let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 1)]);
@@ -828,7 +806,6 @@ backend_tests!(
     crlf_ndjson_and_csv_are_accepted,
     csv_is_validated_like_ndjson,
     bad_json_offsets_are_refused_with_their_reason,
-    a_line_that_is_not_utf8_is_refused,
     empty_input_is_a_clear_no_op,
     unchanged_lines_are_reported_and_a_batch_of_only_those_records_nothing,
     dry_run_prints_the_plan_and_leaves_the_store_identical,

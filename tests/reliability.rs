@@ -728,7 +728,7 @@ fn line_cases() -> Vec<(Vec<u8>, i32, &'static str)> {
         (r#"{"consumer":"billing","partition_key":"orders:1","offset":1050}}"#.into(), 2, "trailing"),
         (b"{\"consumer\":\"bil\x01ling\",\"partition_key\":\"orders:1\",\"offset\":1050}".to_vec(), 2, "control character"),
         (b"{\"consumer\":\"billing\",\"partition_key\":\"orders:1\",\"offset\":1050}\x00".to_vec(), 2, "trailing"),
-        (b"{\"consumer\":\"bil\xffling\",\"partition_key\":\"orders:1\",\"offset\":1050}".to_vec(), 2, "unicode"),
+        (b"{\"consumer\":\"bil\xffling\",\"partition_key\":\"orders:1\",\"offset\":1050}".to_vec(), 2, "not valid UTF-8 (at byte 17)"),
         ("[1, 2]".into(), 2, "line 2"),
         ("not json at all".into(), 2, "JSON"),
         (GOOD.into(), 2, "appears twice"),
