@@ -590,15 +590,18 @@ impl Chunk {
         kept: &mut Vec<(u64, CursorKey, u64)>,
     ) -> anyhow::Result<()> {
         let lines = &self.lines;
-        let view = ReadAhead::load(txn, txn, lines, self.size)?;
-        // Each line is checked against the cursors read ahead, or, where
-        // the store reads each cursor when needed but writes sets, against
-        // the cursor read then; a move the compare-and-swap alone decides
-        // (see `expected_move`) is not read but checked when it is written.
+        // A move the compare-and-swap alone decides (see `expected_move`)
+        // is not read, but checked when it is written. Every other line is
+        // checked against the cursors read ahead, or, where the store reads
+        // each cursor when needed but writes sets, against the cursor read
+        // then.
+        let sets = self.size > 1;
+        let view = ReadAhead::load(txn, txn, lines, self.size, |entry| {
+            !sets || expected_move(&opts.move_for(entry)).is_none()
+        })?;
         // The changes are held back and written as one set. Before a line
         // that could fail, the unchecked ones are written, so that the
         // failures keep the order of the input.
-        let sets = view.is_ahead() || self.size > 1;
         let mut changes = Changes::default();
         let batch = Some(run.id);
         for (line_no, parsed) in lines {
@@ -618,7 +621,7 @@ impl Chunk {
                 continue;
             }
             let m = opts.move_for(entry);
-            let unchecked = (sets && !view.is_ahead() && !run.has_failed())
+            let unchecked = (sets && !run.has_failed())
                 .then(|| expected_move(&m))
                 .flatten();
             if unchecked.is_none() {
@@ -765,21 +768,25 @@ struct ReadAhead<'a> {
 }
 
 impl<'a> ReadAhead<'a> {
-    /// The view of `lines` (a chunk of `size`): their cursors read ahead
-    /// through `reads` when the chunk holds more than one line; reads
-    /// through `txn` otherwise, and for whatever was not read ahead.
+    /// The view of `lines` (a chunk of `size`): the cursors of the lines
+    /// `needs_read` picks read ahead through `reads` when the chunk holds
+    /// more than one line; reads through `txn` otherwise, and for whatever
+    /// was not read ahead.
     fn load(
         reads: &dyn StoreRead,
         txn: &'a dyn DurableStore,
         lines: &[Line],
         size: usize,
+        needs_read: impl Fn(&Entry) -> bool,
     ) -> Result<Self, StoreError> {
         if size <= 1 {
             return Ok(Self { txn, offsets: None });
         }
         let keys: Vec<&CursorKey> = lines
             .iter()
-            .filter_map(|(_, parsed)| parsed.as_ref().ok().map(|e| &e.key))
+            .filter_map(|(_, parsed)| parsed.as_ref().ok())
+            .filter(|e| needs_read(e))
+            .map(|e| &e.key)
             .collect();
         let offsets = reads
             .read_ahead(&keys)?
@@ -850,7 +857,7 @@ fn plan_in(
         if chunk.len() < size && !end {
             continue;
         }
-        let view = ReadAhead::load(store, store, &chunk, size)?;
+        let view = ReadAhead::load(store, store, &chunk, size, |_| true)?;
         for (line_no, parsed) in &chunk {
             let line_no = *line_no;
             let mut row = PlanRecord {
