@@ -81,21 +81,28 @@ fn fill(conn: &Connection, moves: &[ChangeInput<'_>]) -> Result<(), DurabilityEr
     Ok(())
 }
 
-/// Each cursor that holds the old offset gets the new one (the
-/// compare-and-swap of every move at once). The row is replaced rather
+/// How many of the moves find their cursor holding the old offset (the
+/// compare-and-swap of every move at once, read in one join).
+const COUNT_HOLDING: &str = "SELECT count(*) FROM temp.cursorctl_moves AS m JOIN cursors AS c \
+     ON c.consumer = m.consumer AND c.channel = m.channel \
+     AND c.partition = m.partition AND c.offset = m.old_offset";
+
+/// Every moved cursor gets its new offset. The row is replaced rather
 /// than updated: on a `WITHOUT ROWID` table whose primary key is its only
-/// index, SQLite then writes each new row over the old one in a single
-/// pass, where an `UPDATE ... FROM` (a join) collects the rows first and
-/// seeks each again. The row is written whole (every column of `cursors`),
-/// with `updated_at` as an `UPDATE` by cursorctl sets it; the
-/// `cursors_touch` trigger, which is there for writers that leave
-/// `updated_at` alone, does not run. The moves' keys must be distinct.
+/// index, SQLite writes each new row over the old one in a single pass,
+/// where an `UPDATE ... FROM` (a join) collects the rows first and seeks
+/// each again. The row is written whole (every column of `cursors`), with
+/// `updated_at` as an `UPDATE` by cursorctl sets it; the `cursors_touch`
+/// trigger, which is there for writers that leave `updated_at` alone, does
+/// not run. The statement reads nothing of `cursors` (a statement that
+/// reads the table it writes first copies what it read into a temporary
+/// table), so it writes only after [`COUNT_HOLDING`] has found every
+/// cursor holding its old offset, in the same write transaction, which
+/// SQLite lets no other writer into until it ends.
 const REPLACE_MOVED: &str = "INSERT OR REPLACE INTO cursors \
      (consumer, channel, partition, offset, updated_at) \
-     SELECT m.consumer, m.channel, m.partition, m.new_offset, ?1 \
-     FROM temp.cursorctl_moves AS m JOIN cursors AS c \
-       ON c.consumer = m.consumer AND c.channel = m.channel \
-      AND c.partition = m.partition AND c.offset = m.old_offset";
+     SELECT consumer, channel, partition, new_offset, ?1 \
+     FROM temp.cursorctl_moves ORDER BY rowid";
 
 /// One history row per move, in the order of the moves.
 const INSERT_HISTORY: &str = "INSERT INTO history \
@@ -105,9 +112,8 @@ const INSERT_HISTORY: &str = "INSERT INTO history \
 
 /// Write `moves` (each with an old and a new offset and a key of its own,
 /// all with the command, reason, user and batch of the first) and their
-/// history rows. Returns
-/// the positions of the moves whose cursor did not hold the old offset;
-/// then nothing of this call was written.
+/// history rows. Returns the positions of the moves whose cursor did not
+/// hold the old offset; then nothing of this call was written.
 pub(super) fn apply_moves(
     conn: &Connection,
     stmts: &impl Statements,
@@ -123,13 +129,14 @@ pub(super) fn apply_moves(
     }
     conn.execute_batch(CREATE_MOVES).map_err(db_err(WRITING))?;
     fill(conn, moves)?;
-    conn.execute_batch("SAVEPOINT cursorctl_moves")
+    let holding = conn
+        .prepare_cached(COUNT_HOLDING)
+        .and_then(|mut s| s.query_row([], |row| row.get::<_, i64>(0)))
         .map_err(db_err(WRITING))?;
-    let moved = conn
-        .prepare_cached(REPLACE_MOVED)
-        .and_then(|mut s| s.execute([now_ms]))
-        .map_err(db_err(WRITING))?;
-    if moved == moves.len() {
+    if usize::try_from(holding) == Ok(moves.len()) {
+        conn.prepare_cached(REPLACE_MOVED)
+            .and_then(|mut s| s.execute([now_ms]))
+            .map_err(db_err(WRITING))?;
         let first = &moves[0];
         conn.prepare_cached(INSERT_HISTORY)
             .and_then(|mut s| {
@@ -142,16 +149,14 @@ pub(super) fn apply_moves(
                 ])
             })
             .map_err(db_err("recording the changes"))?;
-        conn.execute_batch("RELEASE cursorctl_moves; DELETE FROM temp.cursorctl_moves")
+        conn.execute_batch("DELETE FROM temp.cursorctl_moves")
             .map_err(db_err(WRITING))?;
         return Ok(Vec::new());
     }
-    // Some cursor held something else: undo this call's writes and tell
-    // which, from what the cursors hold.
-    conn.execute_batch(
-        "ROLLBACK TO cursorctl_moves; RELEASE cursorctl_moves; DELETE FROM temp.cursorctl_moves",
-    )
-    .map_err(db_err(WRITING))?;
+    // Some cursor holds something else: nothing is written; tell which,
+    // from what the cursors hold.
+    conn.execute_batch("DELETE FROM temp.cursorctl_moves")
+        .map_err(db_err(WRITING))?;
     let mut stale = Vec::new();
     for (position, m) in moves.iter().enumerate() {
         if read_offset(stmts, &m.key.to_string())? != m.old_offset {

@@ -476,12 +476,12 @@ impl WriteTxn for SqliteTxn<'_> {
 
     /// Runs of moves of distinct existing cursors recorded alike (one
     /// command, reason, user and batch) are written as one set each: the
-    /// moves go into a temporary table, then one guarded statement writes
-    /// the cursors and one `INSERT ... SELECT` the history, inside a
-    /// savepoint (`moves.rs`). When a
-    /// cursor held something else the savepoint is rolled back and each
-    /// cursor of the run is read to tell which. Other changes (creations,
-    /// removals), and runs too short to gain, go one by one.
+    /// moves go into a temporary table; one query counts the cursors that
+    /// hold their expected offsets; when all do, one statement writes the
+    /// cursors and one `INSERT ... SELECT` the history (`moves.rs`).
+    /// Otherwise nothing is written and each cursor of the run is read to
+    /// tell which did not. Other changes (creations, removals), and runs
+    /// too short to gain, go one by one.
     fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
         self.last_read.borrow_mut().valid = false;
         let mut stale = Vec::new();
