@@ -143,6 +143,32 @@ fn moves_with_and_without_expect_are_recorded_in_the_order_of_the_input(backend:
     }
 }
 
+/// Lines out of key order (the repeated-key check then keeps the keys in
+/// a table of its own) are written many at a time too, in input order.
+fn moves_out_of_key_order_are_recorded_in_the_order_of_the_input(backend: Backend) {
+    let env = Env::on(backend);
+    seed_many(&env, "billing", 40, 100);
+    let order: Vec<i64> = (0..40).map(|i| (i * 17) % 40).collect();
+    let mut input = String::new();
+    for &p in &order {
+        input.push_str(&line("billing", &format!("orders:{p}"), 101 + p, Some(100)));
+    }
+    let out = env.run_stdin(&["set", "--from-file", "-", "-q"], input);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = history(&env, &["--limit", "1"]);
+    let batch = rows[0]["batch"].as_i64().expect("a batch id");
+    let mut recorded = history(&env, &["--batch", &batch.to_string()]);
+    recorded.sort_by_key(|r| r["id"].as_i64());
+    let moved: Vec<i64> = recorded
+        .iter()
+        .map(|r| r["new_offset"].as_i64().unwrap() - 101)
+        .collect();
+    assert_eq!(moved, order, "ids follow the lines");
+    for p in 0..40 {
+        assert_eq!(env.offset("billing", &format!("orders:{p}")), Some(101 + p));
+    }
+}
+
 /// Failures among lines with `expect` (written many at a time) are listed
 /// in the order of the lines, each as a single `set` reports it, whatever
 /// kind of line fails between them.
@@ -797,6 +823,7 @@ backend_tests!(
     get_ndjson_piped_through_a_transformation_moves_every_cursor,
     one_stale_line_near_the_end_of_ten_thousand_changes_nothing,
     moves_with_and_without_expect_are_recorded_in_the_order_of_the_input,
+    moves_out_of_key_order_are_recorded_in_the_order_of_the_input,
     failures_among_moves_with_expect_keep_the_order_of_the_lines,
     every_failing_line_is_listed_and_the_first_decides_the_exit_code,
     a_key_twice_in_one_batch_names_the_first_line,
