@@ -30,6 +30,15 @@ fn history(env: &Env, args: &[&str]) -> Vec<Value> {
     json_lines(&env.ok(&all))
 }
 
+/// The newest change's batch and every change in it, in id order.
+fn last_batch(env: &Env) -> (i64, Vec<Value>) {
+    let rows = history(env, &["--limit", "1"]);
+    let batch = rows[0]["batch"].as_i64().expect("a batch id");
+    let mut recorded = history(env, &["--batch", &batch.to_string()]);
+    recorded.sort_by_key(|r| r["id"].as_i64());
+    (batch, recorded)
+}
+
 fn line(consumer: &str, pk: &str, offset: i64, expect: Option<i64>) -> String {
     match expect {
         Some(e) => format!(
@@ -124,10 +133,7 @@ fn moves_with_and_without_expect_are_recorded_in_the_order_of_the_input(backend:
     for p in 0..=40 {
         assert_eq!(env.offset("billing", &format!("orders:{p}")), Some(101 + p));
     }
-    let rows = history(&env, &["--limit", "1"]);
-    let batch = rows[0]["batch"].as_i64().expect("a batch id");
-    let mut recorded = history(&env, &["--batch", &batch.to_string()]);
-    recorded.sort_by_key(|r| r["id"].as_i64());
+    let (batch, recorded) = last_batch(&env);
     let partitions: Vec<i64> = recorded
         .iter()
         .map(|r| r["new_offset"].as_i64().unwrap() - 101)
@@ -155,10 +161,7 @@ fn moves_out_of_key_order_are_recorded_in_the_order_of_the_input(backend: Backen
     }
     let out = env.run_stdin(&["set", "--from-file", "-", "-q"], input);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let rows = history(&env, &["--limit", "1"]);
-    let batch = rows[0]["batch"].as_i64().expect("a batch id");
-    let mut recorded = history(&env, &["--batch", &batch.to_string()]);
-    recorded.sort_by_key(|r| r["id"].as_i64());
+    let (_, recorded) = last_batch(&env);
     let moved: Vec<i64> = recorded
         .iter()
         .map(|r| r["new_offset"].as_i64().unwrap() - 101)
