@@ -4,14 +4,14 @@ use rusqlite::{params, Connection};
 
 use super::db_err;
 use super::read::read_offset;
-use super::write::Statements;
+use super::write::{sql_offset, to_sql_offset, Statements};
 use crate::error::DurabilityError;
-use crate::parse::MAX_OFFSET;
 use crate::store::ChangeInput;
 
 const WRITING: &str = "writing cursors";
 
-/// The moves of one call, in order (the rowid).
+/// The moves of one call, in order (the rowid); emptied at the start of
+/// each call.
 const CREATE_MOVES: &str = "
 CREATE TEMP TABLE IF NOT EXISTS cursorctl_moves (
     consumer   TEXT    NOT NULL,
@@ -42,11 +42,6 @@ fn insert_moves_sql(rows: usize) -> String {
     sql
 }
 
-/// An offset as SQLite stores it (`None` does not occur in a move).
-fn sql_offset(offset: Option<u64>) -> i64 {
-    offset.map_or(0, |o| i64::try_from(o).unwrap_or(i64::MAX))
-}
-
 /// Fill the temporary table with `moves`, in order.
 fn fill(conn: &Connection, moves: &[ChangeInput<'_>]) -> Result<(), DurabilityError> {
     let full = moves.chunks_exact(MOVES_PER_INSERT);
@@ -65,8 +60,8 @@ fn fill(conn: &Connection, moves: &[ChangeInput<'_>]) -> Result<(), DurabilityEr
             bind(&m.key.consumer().as_str())
                 .and_then(|()| bind(&pk.channel().as_str()))
                 .and_then(|()| bind(&pk.index()))
-                .and_then(|()| bind(&sql_offset(m.old_offset)))
-                .and_then(|()| bind(&sql_offset(m.new_offset)))
+                .and_then(|()| bind(&m.old_offset.map(sql_offset)))
+                .and_then(|()| bind(&m.new_offset.map(sql_offset)))
                 .map_err(db_err(WRITING))?;
         }
         stmt.raw_execute().map_err(db_err(WRITING))?;
@@ -101,8 +96,7 @@ const COUNT_HOLDING: &str = "SELECT count(*) FROM temp.cursorctl_moves AS m JOIN
 /// SQLite lets no other writer into until it ends.
 const REPLACE_MOVED: &str = "INSERT OR REPLACE INTO cursors \
      (consumer, channel, partition, offset, updated_at) \
-     SELECT consumer, channel, partition, new_offset, ?1 \
-     FROM temp.cursorctl_moves ORDER BY rowid";
+     SELECT consumer, channel, partition, new_offset, ?1 FROM temp.cursorctl_moves";
 
 /// One history row per move, in the order of the moves.
 const INSERT_HISTORY: &str = "INSERT INTO history \
@@ -120,12 +114,8 @@ pub(super) fn apply_moves(
     moves: &[ChangeInput<'_>],
     now_ms: i64,
 ) -> Result<Vec<usize>, DurabilityError> {
-    if let Some(offset) = moves
-        .iter()
-        .filter_map(|m| m.new_offset)
-        .find(|o| *o > MAX_OFFSET)
-    {
-        return Err(DurabilityError::OffsetTooLarge { offset });
+    for new in moves.iter().filter_map(|m| m.new_offset) {
+        to_sql_offset(new)?;
     }
     conn.execute_batch(CREATE_MOVES).map_err(db_err(WRITING))?;
     fill(conn, moves)?;
@@ -149,14 +139,10 @@ pub(super) fn apply_moves(
                 ])
             })
             .map_err(db_err("recording the changes"))?;
-        conn.execute_batch("DELETE FROM temp.cursorctl_moves")
-            .map_err(db_err(WRITING))?;
         return Ok(Vec::new());
     }
     // Some cursor holds something else: nothing is written; tell which,
     // from what the cursors hold.
-    conn.execute_batch("DELETE FROM temp.cursorctl_moves")
-        .map_err(db_err(WRITING))?;
     let mut stale = Vec::new();
     for (position, m) in moves.iter().enumerate() {
         if read_offset(stmts, &m.key.to_string())? != m.old_offset {

@@ -120,11 +120,18 @@ impl Statements for Prepared<'_> {
     }
 }
 
-fn to_sql_offset(offset: u64) -> Result<i64, DurabilityError> {
+/// An offset as SQLite stores it (an INTEGER; above the largest one the
+/// library accepts, the largest one SQLite can hold, which matches nothing).
+pub(super) fn sql_offset(offset: u64) -> i64 {
+    i64::try_from(offset).unwrap_or(i64::MAX)
+}
+
+/// An offset to write: refused above the largest one the library accepts.
+pub(super) fn to_sql_offset(offset: u64) -> Result<i64, DurabilityError> {
     if offset > MAX_OFFSET {
         return Err(DurabilityError::OffsetTooLarge { offset });
     }
-    Ok(i64::try_from(offset).unwrap_or(i64::MAX))
+    Ok(sql_offset(offset))
 }
 
 /// The guarded statements of one cursor, on one transaction's statements.
@@ -149,7 +156,7 @@ impl<S: Statements> CursorWrites<'_, S> {
 impl<S: Statements> GuardedWrites for CursorWrites<'_, S> {
     fn swap(&self, expected: u64, new: u64) -> Result<bool, DurabilityError> {
         let (consumer, channel, index) = self.columns();
-        let expected = i64::try_from(expected).unwrap_or(i64::MAX);
+        let expected = sql_offset(expected);
         let new = to_sql_offset(new)?;
         let changed = self
             .stmts
@@ -346,7 +353,7 @@ impl WriteTxn for SqliteTxn<'_> {
                     key.consumer().as_str(),
                     pk.channel().as_str(),
                     pk.index(),
-                    i64::try_from(expected).unwrap_or(i64::MAX)
+                    sql_offset(expected)
                 ])
             })
             .map_err(db_err("removing a cursor"))?;
@@ -381,7 +388,6 @@ impl WriteTxn for SqliteTxn<'_> {
     /// every change of a bulk write.
     fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
         let pk = change.key.partition_key();
-        let sql_offset = |o: Option<u64>| o.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         self.prepared
             .with(Sql::InsertHistory, |s| {
                 s.execute(params![
@@ -389,8 +395,8 @@ impl WriteTxn for SqliteTxn<'_> {
                     change.key.consumer().as_str(),
                     pk.channel().as_str(),
                     pk.index(),
-                    sql_offset(change.old_offset),
-                    sql_offset(change.new_offset),
+                    change.old_offset.map(sql_offset),
+                    change.new_offset.map(sql_offset),
                     change.command,
                     change.reason,
                     change.user,
@@ -425,8 +431,6 @@ impl WriteTxn for SqliteTxn<'_> {
 
     fn copy_in(&self, row: crate::store::CopiedRow<'_>) -> Result<(), StoreError> {
         use crate::store::CopiedRow;
-        let offset = |o: u64| i64::try_from(o).unwrap_or(i64::MAX);
-        let opt = |o: Option<u64>| o.map(offset);
         let result = match row {
             CopiedRow::Cursor(c) => self.tx.execute(
                 "INSERT INTO cursors (consumer, channel, partition, offset, updated_at) \
@@ -435,7 +439,7 @@ impl WriteTxn for SqliteTxn<'_> {
                     c.consumer,
                     c.channel,
                     c.partition,
-                    offset(c.offset),
+                    sql_offset(c.offset),
                     c.updated_at.unwrap_or(self.now_ms)
                 ],
             ),
@@ -453,8 +457,8 @@ impl WriteTxn for SqliteTxn<'_> {
                     h.consumer,
                     h.channel,
                     h.partition,
-                    opt(h.old_offset),
-                    opt(h.new_offset),
+                    h.old_offset.map(sql_offset),
+                    h.new_offset.map(sql_offset),
                     h.command,
                     h.reason,
                     h.user,
