@@ -46,10 +46,11 @@ fn insert_moves_sql(rows: usize) -> String {
 fn fill(conn: &Connection, moves: &[ChangeInput<'_>]) -> Result<(), DurabilityError> {
     let full = moves.chunks_exact(MOVES_PER_INSERT);
     let rest = full.remainder();
-    let insert = |rows: &[ChangeInput<'_>]| -> Result<(), DurabilityError> {
-        let mut stmt = conn
-            .prepare_cached(&insert_moves_sql(rows.len()))
-            .map_err(db_err(WRITING))?;
+    // The text of the full-size statement, made once a call: it is the
+    // statement cache's key.
+    let full_sql = insert_moves_sql(MOVES_PER_INSERT);
+    let insert = |sql: &str, rows: &[ChangeInput<'_>]| -> Result<(), DurabilityError> {
+        let mut stmt = conn.prepare_cached(sql).map_err(db_err(WRITING))?;
         let mut index = 0;
         let mut bind = |value: &dyn rusqlite::ToSql| {
             index += 1;
@@ -68,10 +69,10 @@ fn fill(conn: &Connection, moves: &[ChangeInput<'_>]) -> Result<(), DurabilityEr
         Ok(())
     };
     for rows in full {
-        insert(rows)?;
+        insert(&full_sql, rows)?;
     }
     if !rest.is_empty() {
-        insert(rest)?;
+        insert(&insert_moves_sql(rest.len()), rest)?;
     }
     Ok(())
 }
