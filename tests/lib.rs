@@ -10,6 +10,7 @@ mod contract;
 mod core;
 mod crash;
 mod defects;
+mod dry_run;
 mod flush_sim;
 mod generated;
 mod guide;

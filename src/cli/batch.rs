@@ -215,7 +215,14 @@ fn print_committed_batch(
 /// The note after a batch: what was done and how to undo it, or, for a dry
 /// run, what the write would do. `did` is the past tense (`removed`),
 /// `would` the plan (`remove`), `items` what was counted (`cursor(s)`).
-pub fn note_done(ctx: &Context, outcome: Outcome, done: &Done, did: &str, would: &str, items: &str) {
+pub fn note_done(
+    ctx: &Context,
+    outcome: Outcome,
+    done: &Done,
+    did: &str,
+    would: &str,
+    items: &str,
+) {
     let unchanged = if done.unchanged > 0 {
         format!(", {} unchanged", done.unchanged)
     } else {

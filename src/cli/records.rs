@@ -336,17 +336,6 @@ mod tests {
             dry_run: false,
         };
         assert_eq!(names(&change), ChangeRecord::FIELDS);
-        for source in ["line", "change"] {
-            let plan = PlanRecord {
-                source: (source, 1),
-                key: None,
-                old_offset: None,
-                new_offset: None,
-                status: "invalid",
-                reason: None,
-            };
-            assert_eq!(names(&plan), PlanRecord::fields(source));
-        }
         let row = HistoryRow {
             id: 1,
             at: 0,

@@ -407,9 +407,9 @@ fn restore(
             ctx,
             outcome,
             &done,
-            &format!("restored snapshot {name}:"),
-            &format!("restore snapshot {name}:"),
-            "change(s)",
+            "restored",
+            "restore",
+            &format!("cursor(s) of snapshot {name}"),
         ),
         Err(nothing) => batch::note_nothing(
             ctx,

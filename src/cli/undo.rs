@@ -65,7 +65,8 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
     pub reason: Option<String>,
 
-    /// Show what would happen; write nothing and take no write lock
+    /// Show what the write would do: the same records and exit code; the
+    /// write runs and is rolled back, so nothing is kept
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -404,7 +405,11 @@ fn run_batch(ctx: &Context, opts: &SelectionRun<'_>, outcome: Outcome) -> anyhow
         ctx.note_list(
             &format!(
                 "--skip-moved {} {} change(s) whose cursors moved since:",
-                if outcome.is_dry_run() { "would leave" } else { "left" },
+                if outcome.is_dry_run() {
+                    "would leave"
+                } else {
+                    "left"
+                },
                 skipped.len()
             ),
             &skipped,
@@ -412,9 +417,8 @@ fn run_batch(ctx: &Context, opts: &SelectionRun<'_>, outcome: Outcome) -> anyhow
     };
     match done {
         Ok(done) => {
-            let did = format!("undid {} of", selection.describe());
-            let would = format!("undo {}:", selection.describe());
-            batch::note_done(ctx, outcome, &done, &did, &would, "change(s)");
+            let items = format!("change(s) of {}", selection.describe());
+            batch::note_done(ctx, outcome, &done, "undid", "undo", &items);
         }
         Err(_) if selected == 0 => {
             let what = format!("no change was recorded in {}", selection.describe());
