@@ -45,11 +45,27 @@ enum Step {
 #[derive(Clone, Debug)]
 enum Probe {
     Step(Step),
-    UndoChange { nth: u8, reason: bool },
-    UndoBatch { nth: u8, reason: bool, skip_moved: bool },
-    UndoSince { reason: bool, skip_moved: bool },
-    DeleteConsumer { consumer: usize, reason: bool },
-    Restore { reason: bool, delete_new: bool },
+    UndoChange {
+        nth: u8,
+        reason: bool,
+    },
+    UndoBatch {
+        nth: u8,
+        reason: bool,
+        skip_moved: bool,
+    },
+    UndoSince {
+        reason: bool,
+        skip_moved: bool,
+    },
+    DeleteConsumer {
+        consumer: usize,
+        reason: bool,
+    },
+    Restore {
+        reason: bool,
+        delete_new: bool,
+    },
     Prune,
 }
 
@@ -72,8 +88,10 @@ fn step() -> impl Strategy<Value = Step> {
                 by,
             }
         }),
-        (consumer.clone(), partition.clone())
-            .prop_map(|(consumer, partition)| Step::Delete { consumer, partition }),
+        (consumer.clone(), partition.clone()).prop_map(|(consumer, partition)| Step::Delete {
+            consumer,
+            partition
+        }),
         (
             proptest::collection::vec(
                 (
@@ -274,8 +292,7 @@ fn records(out: &std::process::Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
-            let mut record: Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            let mut record: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
             for field in ["id", "batch", "dry_run"] {
                 if record.get(field).is_some() {
                     record[field] = Value::Null;
@@ -413,7 +430,97 @@ fn undo_since_of_a_cursor_touched_three_times(backend: Backend) {
     assert_eq!(statuses, ["\"rewound\"", "\"rewound\""], "{plan}");
 }
 
+/// Under `--expect`, a cursor that holds something else is stale (exit 3,
+/// naming what it holds), whatever the direction of the move; an absent
+/// cursor under `--create --expect N` too.
+fn an_expect_mismatch_is_stale_never_a_regression(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[("a", "orders:0", 6)]);
+    let before = env.dump();
+    let err = env.fails(3, &["set", "a", "orders:0", "8", "--expect", "10"]);
+    assert!(err.contains("holds 6"), "{err}");
+    let err = env.fails(3, &["set", "a", "orders:0", "2", "--expect", "10"]);
+    assert!(err.contains("holds 6"), "{err}");
+    let err = env.fails(
+        3,
+        &["set", "a", "orders:1", "3", "--create", "--expect", "5"],
+    );
+    assert!(
+        err.contains("does not exist") || err.contains("absent"),
+        "{err}"
+    );
+    let out = env.run_stdin(
+        &["set", "--from-file", "-"],
+        "key,offset,expect\na:orders:0,8,10\n",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("holds 6"));
+    assert_eq!(env.dump(), before);
+    // The expected offset held: the guard passes, and a move below it is
+    // then a regression.
+    env.fails(4, &["set", "a", "orders:0", "5", "--expect", "6"]);
+    env.ok(&["set", "a", "orders:0", "8", "--expect", "6", "-q"]);
+    assert_eq!(env.offset("a", "orders:0"), Some(8));
+}
+
+fn batch_count(env: &Env) -> usize {
+    let mut batches: Vec<i64> = env
+        .ok(&["history", "-o", "ndjson"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).unwrap()["batch"].as_i64())
+        .collect();
+    batches.dedup();
+    batches.len()
+}
+
+/// A `copy` or `snapshot restore` that changes nothing records no batch
+/// and suggests no undo.
+fn a_batch_that_changes_nothing_is_not_recorded(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[("a", "orders:0", 6), ("b", "orders:0", 6)]);
+    env.ok(&["snapshot", "save", "now", "-q"]);
+    let before = env.dump();
+    for args in [
+        &["copy", "a", "b"][..],
+        &["copy", "a", "b", "--dry-run"],
+        &["snapshot", "restore", "now"],
+        &["snapshot", "restore", "now", "--dry-run"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            common::stderr(&out)
+        );
+        let said = common::stderr(&out);
+        assert!(!said.contains("undo"), "{args:?}: {said}");
+        assert!(said.contains("nothing changed"), "{args:?}: {said}");
+        assert_eq!(env.dump(), before, "{args:?}");
+    }
+    assert_eq!(batch_count(&env), 0);
+}
+
+/// `snapshot restore --dry-run` shows the delta of the restore: back from
+/// 100 to 50 is -50, as the restore itself prints.
+fn a_restore_plan_shows_the_delta_of_the_restore(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[("a", "orders:0", 50)]);
+    env.ok(&["snapshot", "save", "s", "-q"]);
+    env.ok(&["advance", "a", "orders:0", "--by", "50", "-q"]);
+    let args = ["snapshot", "restore", "s", "--reason", "r", "-o", "ndjson"];
+    let plan = env.ok(&[&args[..], &["--dry-run"]].concat());
+    let plan: Value = serde_json::from_str(plan.trim()).unwrap();
+    assert_eq!(plan["delta"], -50, "{plan}");
+    let done = env.ok(&args);
+    let done: Value = serde_json::from_str(done.trim()).unwrap();
+    assert_eq!(done["delta"], -50, "{done}");
+}
+
 backend_tests!(
     dry_runs_print_what_the_write_does,
     undo_since_of_a_cursor_touched_three_times,
+    an_expect_mismatch_is_stale_never_a_regression,
+    a_batch_that_changes_nothing_is_not_recorded,
+    a_restore_plan_shows_the_delta_of_the_restore,
 );
