@@ -550,6 +550,46 @@ mod tests {
     }
 
     #[test]
+    fn unsafe_characters_are_shown_escaped() {
+        let text = "a\u{1b}[31m\u{7}\u{7f}\u{9b}\u{202e}\u{2069}é\\";
+        assert_eq!(
+            escape_text(text, false, &[]),
+            r"a\e[31m\x07\x7f\u{9b}\u{202e}\u{2069}é\"
+        );
+        assert_eq!(
+            escape_text(text, true, &[]),
+            r"a\e[31m\x07\x7f\u{9b}\u{202e}\u{2069}é\\"
+        );
+        assert_eq!(escape_text("a\nb\tc\r", false, &['\n', '\t']), "a\nb\tc\\r");
+        assert!(matches!(
+            escape_text("plain é", true, &[]),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_escapes_del_c1_and_bidi_controls_too() {
+        let text = "a\u{1b}\u{7f}\u{9b}\u{202e}é\"";
+        let mut out = Vec::new();
+        write_json_str(&mut out, text).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        assert_eq!(json, r#""a\u001b\u007f\u009b\u202eé\"""#);
+        assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text);
+    }
+
+    #[test]
+    fn long_inputs_are_quoted_cut_on_a_character_boundary() {
+        assert_eq!(quote("a\"b"), r#""a\"b""#);
+        let long = "é".repeat(1000);
+        let quoted = quote(&long);
+        assert!(quoted.ends_with("\"... (2000 bytes)"), "{quoted}");
+        assert_eq!(
+            quoted.chars().filter(|c| *c == 'é').count(),
+            SHOWN_BYTES / 2
+        );
+    }
+
+    #[test]
     fn tsv_values_are_escaped() {
         assert_eq!(tsv_escape("a\tb\nc\\"), "a\\tb\\nc\\\\");
         assert_eq!(tsv_escape("plain"), "plain");
