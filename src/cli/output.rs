@@ -394,7 +394,9 @@ impl Printer {
             Format::Json | Format::Ndjson => self.json(record, first),
             Format::Tsv => self.tsv(record, first),
             Format::Value => {
-                let text = table_escape(field_text(&mut self.times, record.value()));
+                // A value may be two, tab-separated (`flush-sim --compare`).
+                let text = field_text(&mut self.times, record.value());
+                let text = escape_text(&text, false, &['\t']);
                 self.out.write_all(text.as_bytes())?;
                 self.out.write_all(b"\n")
             }
