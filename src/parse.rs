@@ -108,7 +108,7 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
     if text.is_empty() {
         return Err(bad("it is empty".to_owned()));
     }
-    let max_ms = u128::try_from(MAX_DURATION.as_millis()).unwrap_or(u128::MAX);
+    let max_ms = MAX_DURATION.as_millis();
     let too_long =
         || bad("it is longer than 36500d (about 100 years), the longest duration taken".to_owned());
     let mut total: u128 = 0;

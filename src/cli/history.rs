@@ -180,9 +180,10 @@ pub fn parse_since(input: &str) -> Result<i64, String> {
         let ms = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
         let at = now_ms().saturating_sub(ms);
         if at < 0 {
-            return Err(format!(
+            return Err(
                 "invalid time: that long ago is before 1970-01-01T00:00:00Z, the earliest time a store records; use a shorter duration"
-            ));
+                    .to_owned(),
+            );
         }
         return Ok(at);
     }

@@ -68,11 +68,20 @@ impl Invalid {
     /// hold) is shown cut, with its length (see [`quote`]).
     pub(super) fn new(key: Option<String>, reason: impl Into<String>) -> Self {
         Self {
-            key: key.map(|k| if k.len() > SHOWN_BYTES { quote(&k) } else { k }),
+            key: key.map(|k| {
+                if k.len() > MAX_KEY_BYTES {
+                    quote(&k)
+                } else {
+                    k
+                }
+            }),
             reason: reason.into(),
         }
     }
 }
+
+/// The longest valid cursor key, in bytes: two names and an index.
+const MAX_KEY_BYTES: usize = 2 * cursorctl::key::MAX_NAME_BYTES + 2 + 10;
 
 /// The fields of an input record: what `set --from-file` reads.
 pub const INPUT_FIELDS: &[&str] = &[
