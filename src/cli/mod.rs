@@ -554,11 +554,15 @@ pub fn main() -> u8 {
     };
     let json_errors = cli.global.output.is_json();
     let color = cli.global.color.stderr();
-    let location = cli.global.db.to_string();
-    if location.len() > MAX_LOCATION_BYTES {
+    let location_bytes = match &cli.global.db {
+        StoreLocation::Sqlite(path) => path.as_os_str().len(),
+        StoreLocation::Postgres(text) => text.len(),
+    };
+    if location_bytes > MAX_LOCATION_BYTES {
+        // Shown as messages show it: redacted, then cut.
         let e = error::Failure::usage(format!(
             "the store location {} is longer than {MAX_LOCATION_BYTES} bytes, the longest --db (or CURSORCTL_DB) takes",
-            output::quote(&location)
+            output::quote(&cli.global.db.to_string())
         ));
         return report(&e.into(), json_errors, color).code();
     }
