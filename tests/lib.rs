@@ -14,6 +14,7 @@ mod dry_run;
 mod flush_sim;
 mod generated;
 mod guide;
+mod hardening;
 mod library;
 mod live;
 mod pipeline;

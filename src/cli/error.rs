@@ -280,7 +280,7 @@ fn message(err: &anyhow::Error) -> String {
 }
 
 fn writeln_json(w: &mut impl io::Write, value: &Value) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, value)?;
+    super::output::write_json(w, value)?;
     writeln!(w)
 }
 
@@ -295,8 +295,11 @@ fn write_text(
     } else {
         ("", "", "")
     };
+    // What a message echoes of the input is shown, never acted on.
+    let message = super::output::escape_text(message, false, &['\n', '\t']);
     writeln!(w, "cursorctl: {red}error{reset}: {message}")?;
     if let Some(hint) = hint {
+        let hint = super::output::escape_text(hint, false, &['\n', '\t']);
         writeln!(w, "cursorctl: {bold}hint{reset}: {hint}")?;
     }
     Ok(())

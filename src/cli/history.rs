@@ -171,8 +171,16 @@ pub fn parse_since(input: &str) -> Result<i64, String> {
         let ago = parse_duration(input).map_err(|e| {
             format!("{e}; or a date (2024-05-01) or a time with its zone (2024-05-01T12:00:00Z)")
         })?;
+        // At most 36500d (`parse_duration`): no overflow here.
         let ms = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
-        return Ok(now_ms().saturating_sub(ms));
+        let at = now_ms().saturating_sub(ms);
+        if at < 0 {
+            return Err(
+                "invalid time: that long ago is before 1970-01-01T00:00:00Z, the earliest time a store records; use a shorter duration"
+                    .to_owned(),
+            );
+        }
+        return Ok(at);
     }
     let bad = |why: &str| {
         format!(
