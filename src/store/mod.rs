@@ -664,6 +664,7 @@ pub fn open(
     access: Access,
     busy_timeout: Duration,
 ) -> Result<Box<dyn Store>, StoreError> {
+    location.check()?;
     match location {
         #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
@@ -692,6 +693,7 @@ pub fn init(
     location: &StoreLocation,
     busy_timeout: Duration,
 ) -> Result<(Box<dyn Store>, InitOutcome), StoreError> {
+    location.check()?;
     match location {
         #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => {
