@@ -19,3 +19,4 @@ mod pipeline;
 mod postgres;
 mod properties;
 mod reliability;
+mod secrets;

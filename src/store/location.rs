@@ -247,7 +247,8 @@ fn is_keyword_string(s: &str) -> bool {
 /// (any keyword holding `password`, in any case) replaced by `***`, the
 /// other values as given. Read leniently, so that a malformed string (an
 /// unterminated quote, a word with no `=`) shows no secret either: an
-/// unterminated quoted value runs to the end, as libpq reads it.
+/// unterminated quoted value runs to the end, as libpq reads it, and a word
+/// with no `=` is shown as `***` too.
 fn redact_keyword_string(s: &str) -> String {
     let mut shown = Vec::new();
     let mut chars = s.chars().peekable();
@@ -265,7 +266,9 @@ fn redact_keyword_string(s: &str) -> String {
         }
         skip_spaces(&mut chars);
         if chars.next_if_eq(&'=').is_none() {
-            shown.push(key);
+            // A word with no `=` may be the rest of a password typed
+            // without quotes (`password=two words`): never shown.
+            shown.push("***".to_owned());
             continue;
         }
         skip_spaces(&mut chars);
@@ -410,9 +413,13 @@ mod tests {
         );
         assert_eq!(
             shown("Host=h PASSWORD = Hunter2 dbname"),
-            "Host=h PASSWORD=*** dbname"
+            "Host=h PASSWORD=*** ***"
         );
         assert_eq!(shown("host=h password="), "host=h password=***");
+        assert_eq!(
+            shown("host=h password=two words dbname=d"),
+            "host=h password=*** *** dbname=d"
+        );
     }
 
     #[test]
