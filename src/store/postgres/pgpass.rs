@@ -168,8 +168,8 @@ mod tests {
             }
         };
         let all = env(&[("PGPASSFILE", "/e/pass"), ("HOME", "/home/u")]);
-        assert_eq!(path(Some("/l/pass"), &all), Some(PathBuf::from("/l/pass")));
-        assert_eq!(path(None, &all), Some(PathBuf::from("/e/pass")));
+        assert_eq!(path(Some("/l/pass"), all), Some(PathBuf::from("/l/pass")));
+        assert_eq!(path(None, all), Some(PathBuf::from("/e/pass")));
         assert_eq!(
             path(None, env(&[("HOME", "/home/u")])),
             Some(PathBuf::from("/home/u/.pgpass"))
