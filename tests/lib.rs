@@ -21,3 +21,4 @@ mod pipeline;
 mod postgres;
 mod properties;
 mod reliability;
+mod secrets;

@@ -119,9 +119,14 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// A busy store is exit 6, a location that cannot be read (a malformed
+/// connection string, a bad parameter in it) is a usage error, exit 2;
+/// every other store failure is exit 7.
 const fn store_kind(err: &StoreError) -> ExitKind {
     if err.is_busy() {
         ExitKind::Busy
+    } else if matches!(err, StoreError::InvalidLocation { .. }) {
+        ExitKind::Usage
     } else {
         ExitKind::Store
     }

@@ -75,7 +75,9 @@ pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
         InitOutcome::AlreadyInitialised => "already-initialised",
         InitOutcome::Upgraded { .. } => "upgraded",
     };
-    let path = ctx.global.db.to_string();
+    // The store's own location: for PostgreSQL, the server, database and
+    // schema used (the `PG*` variables may have given them).
+    let path = store.location().to_string();
     ctx.note(&match outcome {
         InitOutcome::Created => format!("created cursor store {path}"),
         InitOutcome::AlreadyInitialised => {

@@ -224,7 +224,9 @@ impl SeenKeys for MemorySeenKeys {
 /// transaction; [`DurableStore::cas`] on the store is one compare-and-swap
 /// with no history row (a consumer's checkpoint).
 pub trait Store: StoreRead + DurableStore {
-    /// Where the store lives.
+    /// Where the store lives: for SQLite the path given; for PostgreSQL
+    /// the URL of the user, hosts, database and schema connected with
+    /// (whatever of them the `PG*` variables gave), without a password.
     fn location(&self) -> &StoreLocation;
 
     /// The schema version of the store.
@@ -734,6 +736,7 @@ pub fn open(
     access: Access,
     busy_timeout: Duration,
 ) -> Result<Box<dyn Store>, StoreError> {
+    location.check()?;
     match location {
         #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
@@ -762,6 +765,7 @@ pub fn init(
     location: &StoreLocation,
     busy_timeout: Duration,
 ) -> Result<(Box<dyn Store>, InitOutcome), StoreError> {
+    location.check()?;
     match location {
         #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => {
