@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::cursor::ConsumerCursor;
-use crate::error::DurabilityError;
+use crate::error::{DurabilityError, WriteOutcome};
 use crate::store::DurableStore;
 
 /// When processed messages are checkpointed.
@@ -96,8 +96,18 @@ impl From<DurabilityConfig> for CheckpointPolicy {
 ///
 /// What a failed checkpoint leaves behind depends on why it failed:
 ///
-/// - a store failure (busy, I/O, ...) keeps the pending offset and the
-///   count, so the next message or [`flush`](Self::flush) tries again;
+/// - a store failure (busy, a lost connection, I/O, ...) keeps the pending
+///   offset and the count. [`flush`](Self::flush) tries again at once;
+///   messages try again where the policy next checkpoints, counted from the
+///   failure: the next message for `per-message`, N messages later for
+///   `per-batch:N` (not every message in between, each of which could wait
+///   out the busy timeout again);
+/// - a connection lost while the write was on its way
+///   ([`WriteOutcome::Unknown`](crate::WriteOutcome::Unknown): the server
+///   may have committed it) is settled by the next checkpoint: when its
+///   compare-and-swap finds in the store the very offset whose write was
+///   lost, that write was committed, and the driver takes it as its own
+///   rather than report a stale checkpoint;
 /// - a [`CursorRegression`](DurabilityError::CursorRegression) drops the
 ///   pending offset (the cursor is already past it, so it can never be
 ///   written) and keeps the count;
@@ -113,6 +123,11 @@ pub struct CheckpointDriver {
     messages_since_last_checkpoint: usize,
     pending_offset: Option<u64>,
     stale: Option<Stale>,
+    /// The count at which messages try again after a store failure.
+    retry_at: Option<usize>,
+    /// The offset of a checkpoint whose outcome is unknown (its connection
+    /// was lost on the way).
+    unknown: Option<u64>,
 }
 
 /// The stale checkpoint that holds the driver until a rebase or reset.
@@ -148,6 +163,8 @@ impl CheckpointDriver {
             messages_since_last_checkpoint: 0,
             pending_offset: None,
             stale: None,
+            retry_at: None,
+            unknown: None,
         }
     }
 
@@ -182,6 +199,14 @@ impl CheckpointDriver {
         self.stale.is_some()
     }
 
+    /// The offset of a checkpoint whose outcome is unknown (its connection
+    /// was lost while the write was on its way), until a later checkpoint
+    /// settles it (see the type's documentation).
+    #[must_use]
+    pub const fn unknown_outcome(&self) -> Option<u64> {
+        self.unknown
+    }
+
     /// Forget the pending offset and the count, and any stale checkpoint:
     /// the driver starts afresh from the cursor as it is. Returns the pending
     /// offset that was dropped.
@@ -192,6 +217,8 @@ impl CheckpointDriver {
     pub fn reset(&mut self) -> Option<u64> {
         self.messages_since_last_checkpoint = 0;
         self.stale = None;
+        self.retry_at = None;
+        self.unknown = None;
         self.pending_offset.take()
     }
 
@@ -207,6 +234,7 @@ impl CheckpointDriver {
     /// should win, e.g. to recreate a deleted cursor where the consumer is.
     pub fn rebase(&mut self, cursor_offset: u64) {
         self.stale = None;
+        self.unknown = None;
         if self
             .pending_offset
             .is_some_and(|pending| pending <= cursor_offset)
@@ -241,12 +269,22 @@ impl CheckpointDriver {
                 DurabilityError::ConfigError("messages since last checkpoint overflow".to_owned())
             })?;
         self.pending_offset = Some(next_offset);
+        if self.due() {
+            self.checkpoint_pending(cursor, store)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether the policy checkpoints at this message.
+    fn due(&self) -> bool {
+        let count = self.messages_since_last_checkpoint;
         match self.policy {
-            CheckpointPolicy::PerMessage => self.checkpoint_pending(cursor, store),
-            CheckpointPolicy::PerBatch(size) if self.messages_since_last_checkpoint >= size => {
-                self.checkpoint_pending(cursor, store)
+            CheckpointPolicy::PerMessage => true,
+            CheckpointPolicy::PerBatch(size) => {
+                count >= size && self.retry_at.is_none_or(|at| count >= at)
             }
-            CheckpointPolicy::PerBatch(_) | CheckpointPolicy::ExplicitFlush => Ok(()),
+            CheckpointPolicy::ExplicitFlush => false,
         }
     }
 
@@ -275,10 +313,25 @@ impl CheckpointDriver {
         if let Some(stale) = &self.stale {
             return Err(stale.error());
         }
-        match cursor.checkpoint(store, next_offset) {
+        let mut result = cursor.checkpoint(store, next_offset);
+        if let (Err(err), Some(lost)) = (&result, self.unknown) {
+            // The store holds the very offset whose write was lost: that
+            // write was committed. Take it, and write what is left.
+            if err.stale_actual() == Some(Some(lost)) && cursor.resync_from(err).is_some() {
+                self.unknown = None;
+                result = if next_offset > lost {
+                    cursor.checkpoint(store, next_offset)
+                } else {
+                    Ok(())
+                };
+            }
+        }
+        match result {
             Ok(()) => {
                 self.messages_since_last_checkpoint = 0;
                 self.pending_offset = None;
+                self.retry_at = None;
+                self.unknown = None;
                 Ok(())
             }
             Err(error @ DurabilityError::CursorRegression { .. }) => {
@@ -299,7 +352,15 @@ impl CheckpointDriver {
                 self.stale = Some(stale);
                 Err(error)
             }
-            Err(error) => Err(error),
+            Err(error) => {
+                if error.outcome() == WriteOutcome::Unknown {
+                    self.unknown = Some(next_offset);
+                }
+                if let CheckpointPolicy::PerBatch(size) = self.policy {
+                    self.retry_at = Some(self.messages_since_last_checkpoint.saturating_add(size));
+                }
+                Err(error)
+            }
         }
     }
 }
@@ -432,9 +493,18 @@ mod tests {
         assert_eq!(driver.pending_offset(), Some(2));
         assert_eq!(driver.messages_since_last_checkpoint(), 2);
         assert_eq!(store.get(KEY), None);
-        // The next message retries (count is already past the batch size).
+        // The next message does not retry: the next batch boundary,
+        // counted from the failure, does.
+        let calls = store.cas_calls();
         driver.record_processed(&mut cursor, &store, 3).unwrap();
-        assert_eq!(store.get(KEY), Some(3));
+        assert_eq!(
+            store.cas_calls(),
+            calls,
+            "no retry before the next boundary"
+        );
+        assert_eq!(driver.messages_since_last_checkpoint(), 3);
+        driver.record_processed(&mut cursor, &store, 4).unwrap();
+        assert_eq!(store.get(KEY), Some(4));
         assert_eq!(driver.pending_offset(), None);
         assert_eq!(driver.messages_since_last_checkpoint(), 0);
     }
@@ -568,5 +638,56 @@ mod tests {
         // The next flush has nothing to write and succeeds.
         driver.flush(&mut cursor, &store).unwrap();
         assert_eq!(store.get(KEY), Some(10));
+    }
+
+    /// A store that commits a compare-and-swap and then reports the
+    /// connection lost, once.
+    struct LosesTheAnswer {
+        inner: MemoryStore,
+        lose_next: std::cell::Cell<bool>,
+    }
+
+    impl DurableStore for LosesTheAnswer {
+        fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+            self.inner.read_value(key)
+        }
+
+        fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+            self.inner.cas(key, expected, new)?;
+            if self.lose_next.replace(false) {
+                return Err(DurabilityError::Store(crate::StoreError::ConnectionLost {
+                    context: "writing a cursor".to_owned(),
+                    outcome: WriteOutcome::Unknown,
+                    source: "connection closed".into(),
+                }));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_lost_answer_of_a_committed_checkpoint_is_settled_by_the_next_one() {
+        let store = LosesTheAnswer {
+            inner: MemoryStore::new(),
+            lose_next: std::cell::Cell::new(false),
+        };
+        let mut cursor = ConsumerCursor::new("billing", "orders:3");
+        let mut driver = CheckpointDriver::new(CheckpointPolicy::PerMessage);
+        driver.record_processed(&mut cursor, &store, 1).unwrap();
+        store.lose_next.set(true);
+        let err = driver.record_processed(&mut cursor, &store, 2).unwrap_err();
+        assert!(err.is_retryable());
+        assert_eq!(err.outcome(), WriteOutcome::Unknown);
+        assert!(err.to_string().contains("unknown"), "{err}");
+        assert_eq!(driver.unknown_outcome(), Some(2));
+        assert_eq!(cursor.current_offset(), 1, "the cursor does not guess");
+        assert_eq!(store.inner.get(KEY), Some(2), "the write was committed");
+        // The next checkpoint finds 2, the offset whose answer was lost: no
+        // stale error, and it goes on.
+        driver.record_processed(&mut cursor, &store, 3).unwrap();
+        assert!(!driver.needs_resync());
+        assert_eq!(driver.unknown_outcome(), None);
+        assert_eq!(cursor.current_offset(), 3);
+        assert_eq!(store.inner.writes(KEY), vec![1, 2, 3]);
     }
 }

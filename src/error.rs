@@ -50,14 +50,28 @@ pub enum DurabilityError {
 }
 
 impl DurabilityError {
-    /// Whether the same call may succeed later with nothing changed: the
-    /// store was busy (another writer held the lock past the busy timeout).
+    /// Whether the same call may succeed later: the store was busy
+    /// (another writer held the lock past the busy timeout), or the
+    /// connection to the store server was lost (the store reconnects on its
+    /// next call). See [`DurabilityError::outcome`] for what the failed
+    /// call left in the store.
     ///
     /// A stale checkpoint is not retryable: the cursor must be resynchronised
     /// first (see [`ConsumerCursor::resync`](crate::ConsumerCursor::resync)).
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Store(e) if e.is_retryable())
+    }
+
+    /// What the failed call left in the store: [`WriteOutcome::RolledBack`]
+    /// (nothing was written) for every error but a connection lost while a
+    /// write was on its way, whose outcome is [`WriteOutcome::Unknown`].
+    #[must_use]
+    pub const fn outcome(&self) -> WriteOutcome {
+        match self {
+            Self::Store(e) => e.outcome(),
+            _ => WriteOutcome::RolledBack,
+        }
     }
 
     /// Whether the store was busy (see [`DurabilityError::is_retryable`]).
@@ -173,11 +187,28 @@ pub enum StoreError {
         /// A description of the stored value.
         value: String,
     },
+    /// The connection to the store server was lost during the call. The
+    /// store reconnects on its next call (see
+    /// [`PostgresStore`](crate::store::postgres::PostgresStore)); retrying
+    /// may succeed. [`StoreError::outcome`] says whether anything was
+    /// written. Its message is what was being done, the outcome, and the
+    /// server's or the network's words (also its
+    /// [`source`](std::error::Error::source)).
+    #[error("{context}: the connection was lost, {}: {source}", outcome.describe())]
+    ConnectionLost {
+        /// What was being done (and where).
+        context: String,
+        /// Whether anything of the call was written.
+        outcome: WriteOutcome,
+        /// The backend's own error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Any other failure of the underlying database (read-only, disk full,
     /// I/O error, corruption, ...); [`StoreError::kind`] says which. Its
-    /// message is what was being done; the backend's words are its
-    /// [`source`](std::error::Error::source).
-    #[error("{context}")]
+    /// message is what was being done, then the backend's words (also its
+    /// [`source`](std::error::Error::source)).
+    #[error("{}", with_cause(context, &**source))]
     Database {
         /// What was being done.
         context: String,
@@ -196,10 +227,72 @@ impl StoreError {
         matches!(self, Self::Busy)
     }
 
-    /// Whether retrying later may succeed with nothing changed (the store
-    /// was busy).
+    /// Whether retrying later may succeed: the store was busy, or the
+    /// connection was lost (see [`StoreError::outcome`]).
     #[must_use]
     pub const fn is_retryable(&self) -> bool {
-        self.is_busy()
+        self.is_busy() || matches!(self, Self::ConnectionLost { .. })
+    }
+
+    /// Whether anything of the failed call was written: only a connection
+    /// lost while a write was on its way to the server (or its commit) is
+    /// [`WriteOutcome::Unknown`]; every other failure wrote nothing.
+    #[must_use]
+    pub const fn outcome(&self) -> WriteOutcome {
+        match self {
+            Self::ConnectionLost { outcome, .. } => *outcome,
+            _ => WriteOutcome::RolledBack,
+        }
+    }
+}
+
+/// What a failed call left in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WriteOutcome {
+    /// Nothing of the call was written (its transaction was rolled back, or
+    /// it never reached the store).
+    RolledBack,
+    /// The connection was lost while the write, or its commit, was on its
+    /// way: the server may have committed it before the answer was lost.
+    /// Read the cursor again to know ([`ConsumerCursor::resync`]); a
+    /// [`CheckpointDriver`] settles it itself on its next checkpoint.
+    ///
+    /// [`ConsumerCursor::resync`]: crate::ConsumerCursor::resync
+    /// [`CheckpointDriver`]: crate::CheckpointDriver
+    Unknown,
+}
+
+impl WriteOutcome {
+    /// `rolled back` or `unknown`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::RolledBack => "rolled back",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    const fn describe(self) -> &'static str {
+        match self {
+            Self::RolledBack => "so nothing was written (rolled back)",
+            Self::Unknown => {
+                "so whether the write was committed is unknown (the server may have committed it before the answer was lost)"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for WriteOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `context: cause`, or the cause alone when there is no context.
+fn with_cause(context: &str, source: &(dyn std::error::Error + Send + Sync)) -> String {
+    if context.is_empty() {
+        source.to_string()
+    } else {
+        format!("{context}: {source}")
     }
 }

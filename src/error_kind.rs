@@ -83,6 +83,7 @@ impl StoreError {
             Self::InvalidValue { .. } => StoreErrorKind::InvalidValue,
             Self::InvalidLocation { .. } => StoreErrorKind::InvalidLocation,
             Self::Unsupported { .. } => StoreErrorKind::Other,
+            Self::ConnectionLost { .. } => StoreErrorKind::Connection,
             Self::Database { kind, .. } => *kind,
         }
     }

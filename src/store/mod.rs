@@ -222,8 +222,9 @@ impl SeenKeys for MemorySeenKeys {
 
 /// A cursor store. Each call outside a transaction is its own
 /// transaction; [`DurableStore::cas`] on the store is one compare-and-swap
-/// with no history row (a consumer's checkpoint).
-pub trait Store: StoreRead + DurableStore {
+/// with no history row (a consumer's checkpoint). Every store is `Send`,
+/// so a store from [`open`] can move to another thread.
+pub trait Store: StoreRead + DurableStore + Send {
     /// Where the store lives: for SQLite the path given; for PostgreSQL
     /// the URL of the user, hosts, database and schema connected with
     /// (whatever of them the `PG*` variables gave), without a password.

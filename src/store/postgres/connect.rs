@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use postgres::config::LoadBalanceHosts;
 use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config, NoTls, Row};
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::store::{Access, StoreLocation};
@@ -45,6 +45,7 @@ pub const KEEPALIVES_IDLE: Duration = Duration::from_secs(10);
 pub const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What a location says about where and how to connect.
+#[derive(Clone)]
 pub(super) struct Target {
     /// One configuration per host named, in the order they are tried.
     pub hosts: Vec<HostTarget>,
@@ -61,6 +62,7 @@ pub(super) struct Target {
 }
 
 /// One host to try.
+#[derive(Clone)]
 pub(super) struct HostTarget {
     pub config: Config,
     /// `host:port` (`[::1]:5432`), for messages.
@@ -532,6 +534,164 @@ fn connect_host(
     }
 }
 
+/// Whether this thread runs inside a tokio runtime (a worker, a
+/// `block_on`, a `spawn_blocking` thread): the `postgres` crate's client
+/// runs its own runtime, which cannot be started there.
+pub(super) fn inside_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// The connection of a [`PostgresStore`](super::PostgresStore): the
+/// `postgres` crate's client, whose calls run on a thread of their own
+/// when made inside a tokio runtime (where the client's own runtime could
+/// not start), and which is closed on such a thread when dropped there.
+/// Outside a runtime every call runs on the caller's thread.
+pub(super) struct Conn(Option<Client>);
+
+type PgResult<T> = Result<T, postgres::Error>;
+
+impl Conn {
+    pub(super) const fn new(client: Client) -> Self {
+        Self(Some(client))
+    }
+
+    /// Run `f` with the client, off any tokio runtime.
+    pub(super) fn run<T: Send>(&mut self, f: impl FnOnce(&mut Client) -> T + Send) -> T {
+        let Some(client) = self.0.as_mut() else {
+            unreachable!("a connection holds its client until dropped")
+        };
+        if !inside_runtime() {
+            return f(client);
+        }
+        std::thread::scope(|scope| {
+            match std::thread::Builder::new()
+                .name("cursorctl-postgres".to_owned())
+                .spawn_scoped(scope, move || f(client))
+            {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(e) => panic!("cannot start a thread for a PostgreSQL call: {e}"),
+            }
+        })
+    }
+
+    /// Put a new client in place of the old one (a reconnection).
+    pub(super) fn replace(&mut self, client: Client) {
+        if let Some(old) = self.0.replace(client) {
+            close(old);
+        }
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.0.as_ref().is_none_or(Client::is_closed)
+    }
+
+    pub(super) fn batch_execute(&mut self, query: &str) -> PgResult<()> {
+        self.run(|c| c.batch_execute(query))
+    }
+
+    pub(super) fn prepare_typed(
+        &mut self,
+        query: &str,
+        types: &[postgres::types::Type],
+    ) -> PgResult<postgres::Statement> {
+        self.run(|c| c.prepare_typed(query, types))
+    }
+
+    pub(super) fn execute<T>(&mut self, query: &T, params: &Params<'_>) -> PgResult<u64>
+    where
+        T: ?Sized + postgres::ToStatement + Sync,
+    {
+        self.run(|c| c.execute(query, params))
+    }
+
+    pub(super) fn query<T>(&mut self, query: &T, params: &Params<'_>) -> PgResult<Vec<Row>>
+    where
+        T: ?Sized + postgres::ToStatement + Sync,
+    {
+        self.run(|c| c.query(query, params))
+    }
+
+    pub(super) fn query_one<T>(&mut self, query: &T, params: &Params<'_>) -> PgResult<Row>
+    where
+        T: ?Sized + postgres::ToStatement + Sync,
+    {
+        self.run(|c| c.query_one(query, params))
+    }
+
+    pub(super) fn query_opt<T>(&mut self, query: &T, params: &Params<'_>) -> PgResult<Option<Row>>
+    where
+        T: ?Sized + postgres::ToStatement + Sync,
+    {
+        self.run(|c| c.query_opt(query, params))
+    }
+
+    pub(super) fn execute_typed(&mut self, query: &str, params: &TypedParams<'_>) -> PgResult<u64> {
+        self.run(|c| c.execute_typed(query, params))
+    }
+
+    pub(super) fn query_typed(
+        &mut self,
+        query: &str,
+        params: &TypedParams<'_>,
+    ) -> PgResult<Vec<Row>> {
+        self.run(|c| c.query_typed(query, params))
+    }
+
+    pub(super) fn query_typed_one(
+        &mut self,
+        query: &str,
+        params: &TypedParams<'_>,
+    ) -> PgResult<Row> {
+        self.run(|c| c.query_typed_one(query, params))
+    }
+
+    pub(super) fn query_typed_opt(
+        &mut self,
+        query: &str,
+        params: &TypedParams<'_>,
+    ) -> PgResult<Option<Row>> {
+        self.run(|c| c.query_typed_opt(query, params))
+    }
+}
+
+type Params<'p> = [&'p (dyn postgres::types::ToSql + Sync)];
+type TypedParams<'p> = [(
+    &'p (dyn postgres::types::ToSql + Sync),
+    postgres::types::Type,
+)];
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            close(client);
+        }
+    }
+}
+
+/// Close a client: here, or on a thread of its own inside a tokio runtime
+/// (closing runs the client's own runtime). Should no thread start, the
+/// client is left unclosed (the server ends its session when the socket
+/// is closed with the process) rather than closed where it would panic.
+fn close(client: Client) {
+    if !inside_runtime() {
+        drop(client);
+        return;
+    }
+    let (sender, receiver) = mpsc::sync_channel::<Client>(1);
+    let started = std::thread::Builder::new()
+        .name("cursorctl-close".to_owned())
+        .spawn(move || drop(receiver.recv()));
+    if started.is_ok() {
+        if let Err(mpsc::SendError(client)) = sender.send(client) {
+            std::mem::forget(client);
+        }
+    } else {
+        std::mem::forget(client);
+    }
+}
+
 /// What to say when the server did not answer the start-up as PostgreSQL
 /// does (an HTTP server, a proxy of something else on the port), as psql
 /// says it; `None` for any other failure. Called only for failures of a
@@ -626,6 +786,8 @@ pub(super) fn pg_error(context: &str, e: postgres::Error) -> StoreError {
             };
         }
         Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => StoreErrorKind::ReadOnly,
+        // The database named does not exist.
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => StoreErrorKind::Missing,
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => StoreErrorKind::PermissionDenied,
         Some(c) if *c == SqlState::DISK_FULL || *c == SqlState::OUT_OF_MEMORY => {
             StoreErrorKind::Full

@@ -27,10 +27,10 @@ mod write;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Row, Statement};
+use postgres::{Row, Statement};
 
 pub use connect::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SCHEMA};
 pub use schema::{APPLICATION, SCHEMA_VERSION};
@@ -40,14 +40,31 @@ use super::{
     Access, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow, InitOutcome,
     Snapshot, Store, StoreLocation, StoreRead, Visit, WriteTxn,
 };
-use crate::error::{DurabilityError, StoreError, StoreErrorKind};
+use crate::error::{DurabilityError, StoreError, StoreErrorKind, WriteOutcome};
 use crate::key::CursorKey;
-use connect::{pg_error, Target};
+use connect::{pg_error, Conn, Target};
 use schema::Found;
 
 /// A cursor store in a PostgreSQL schema.
+///
+/// A lost connection (the server restarted or failed over, an
+/// administrator's `pg_terminate_backend`, a network cut) fails the call
+/// it happened in with [`StoreError::ConnectionLost`], which says whether
+/// anything was written, and the next call outside a transaction
+/// connects again, trying for up to the busy timeout (backing off between
+/// attempts) before it gives up.
+///
+/// The store is `Send`, not `Sync`: one connection, one thread at a time
+/// (share it behind a `Mutex`, or open one per thread). It may be used,
+/// and dropped, inside a tokio runtime: its calls then run on a thread of
+/// their own and block the calling thread (the `async` feature's store does
+/// not).
 pub struct PostgresStore {
-    client: RefCell<Client>,
+    client: RefCell<Conn>,
+    /// Where to connect again after the connection was lost.
+    target: Target,
+    /// Whether the connection was lost (the next call reconnects).
+    lost: Cell<bool>,
     location: StoreLocation,
     describe: String,
     /// The statements run on the connection: prepared (from their second
@@ -77,7 +94,9 @@ impl PostgresStore {
     fn connected(target: &Target, busy_timeout: Duration) -> Result<Self, StoreError> {
         let client = connect::connect(target)?;
         Ok(Self {
-            client: RefCell::new(client),
+            client: RefCell::new(Conn::new(client)),
+            target: target.clone(),
+            lost: Cell::new(false),
             location: target.shown.clone(),
             describe: target.describe.clone(),
             statements: RefCell::default(),
@@ -100,7 +119,10 @@ impl PostgresStore {
     ) -> Result<Self, StoreError> {
         let target = connect::target(location, access, busy_timeout)?;
         let store = Self::connected(&target, busy_timeout)?;
-        let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
+        let found = store
+            .client
+            .borrow_mut()
+            .run(|c| schema::inspect(c, &target.schema))?;
         store.accept(found, &target.schema)?;
         Ok(store)
     }
@@ -121,7 +143,10 @@ impl PostgresStore {
         let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
         let store = Self::connected(&target, busy_timeout)?;
         for _ in 0..5 {
-            let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
+            let found = store
+                .client
+                .borrow_mut()
+                .run(|c| schema::inspect(c, &target.schema))?;
             match found {
                 Found::Missing | Found::Empty => {}
                 Found::Store(version) if version < SCHEMA_VERSION => {
@@ -211,7 +236,7 @@ impl PostgresStore {
         &self,
         sql: &'static str,
         types: &'static [Type],
-        f: impl FnOnce(&mut Client, Stmt<'_>) -> Result<T, postgres::Error>,
+        f: impl FnOnce(&mut Conn, Stmt<'_>) -> Result<T, postgres::Error>,
     ) -> Result<T, postgres::Error> {
         let mut client = self.client.borrow_mut();
         let cached = self.statements.borrow().get(sql).cloned();
@@ -239,6 +264,7 @@ impl PostgresStore {
         if self.in_transaction.get() {
             return f();
         }
+        self.reconnect_if_lost()?;
         self.simple("BEGIN READ ONLY", "starting a read transaction")?;
         self.in_transaction.set(true);
         let result = f();
@@ -256,26 +282,95 @@ impl PostgresStore {
             .map_err(|e| self.error(context, e))
     }
 
-    /// A store error that names the server and database.
+    /// A store error that names the server and database. A lost
+    /// connection is [`StoreError::ConnectionLost`]: rolled back inside a
+    /// transaction (the server rolls back the open transaction of a lost
+    /// connection) and for a read; see [`PostgresStore::write_error`] for a
+    /// write.
     fn error(&self, context: &str, e: postgres::Error) -> StoreError {
+        self.classify(context, e, WriteOutcome::RolledBack)
+    }
+
+    /// The error of a statement that writes on its own (its own
+    /// transaction, committed by the server as it ends): a connection lost
+    /// then leaves its outcome unknown, as the server may have committed it
+    /// before the answer was lost. Inside a transaction, rolled back.
+    pub(super) fn write_error(&self, context: &str, e: postgres::Error) -> StoreError {
+        let outcome = if self.in_transaction.get() {
+            WriteOutcome::RolledBack
+        } else {
+            WriteOutcome::Unknown
+        };
+        self.classify(context, e, outcome)
+    }
+
+    fn classify(&self, context: &str, e: postgres::Error, outcome: WriteOutcome) -> StoreError {
         if connect::is_retryable(&e) {
             self.conflict.set(true);
         }
+        let closed = e.is_closed() || self.client.borrow().is_closed();
         match pg_error(&format!("{context} ({})", self.describe), e) {
-            // The server rolls back the open transaction of a lost
-            // connection: say so, since nothing of it was written.
             StoreError::Database {
                 context,
                 kind: StoreErrorKind::Connection,
                 source,
-            } if self.in_transaction.get() => StoreError::Database {
-                context: format!(
-                    "{context}: the connection was lost, so the transaction was rolled back and nothing of it was written"
-                ),
-                kind: StoreErrorKind::Connection,
-                source,
-            },
-            other => other,
+            } => {
+                self.lost.set(true);
+                StoreError::ConnectionLost {
+                    context,
+                    outcome,
+                    source,
+                }
+            }
+            other => {
+                if closed {
+                    self.lost.set(true);
+                }
+                other
+            }
+        }
+    }
+
+    /// Connect again if the connection was lost, outside a transaction
+    /// (a transaction lost with its connection is over: its caller was
+    /// told). Attempts back off from 20 ms to 1 s, for up to the busy
+    /// timeout; then the last attempt's failure is returned, with nothing
+    /// written, and the next call tries again.
+    fn reconnect_if_lost(&self) -> Result<(), StoreError> {
+        if self.in_transaction.get() || !(self.lost.get() || self.client.borrow().is_closed()) {
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.busy_timeout;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match connect::connect(&self.target) {
+                Ok(client) => {
+                    self.client.borrow_mut().replace(client);
+                    self.statements.borrow_mut().clear();
+                    self.lost.set(false);
+                    self.conflict.set(false);
+                    return Ok(());
+                }
+                Err(e)
+                    if e.kind() == StoreErrorKind::Connection
+                        && Instant::now() + pause < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(StoreError::Database {
+                    context,
+                    kind: StoreErrorKind::Connection,
+                    source,
+                }) => {
+                    return Err(StoreError::ConnectionLost {
+                        context: format!("{context}, again after the connection was lost"),
+                        outcome: WriteOutcome::RolledBack,
+                        source,
+                    })
+                }
+                Err(other) => return Err(other),
+            }
         }
     }
 }
@@ -298,21 +393,21 @@ impl Stmt<'_> {
         params.iter().copied().zip(types.iter().cloned()).collect()
     }
 
-    fn execute(&self, client: &mut Client, params: &Params<'_>) -> Result<u64, postgres::Error> {
+    fn execute(&self, client: &mut Conn, params: &Params<'_>) -> Result<u64, postgres::Error> {
         match self {
             Stmt::Prepared(s) => client.execute(s, params),
             Stmt::Once(sql, _) => client.execute_typed(sql, &self.typed(params)),
         }
     }
 
-    fn query(&self, client: &mut Client, params: &Params<'_>) -> Result<Vec<Row>, postgres::Error> {
+    fn query(&self, client: &mut Conn, params: &Params<'_>) -> Result<Vec<Row>, postgres::Error> {
         match self {
             Stmt::Prepared(s) => client.query(s, params),
             Stmt::Once(sql, _) => client.query_typed(sql, &self.typed(params)),
         }
     }
 
-    fn query_one(&self, client: &mut Client, params: &Params<'_>) -> Result<Row, postgres::Error> {
+    fn query_one(&self, client: &mut Conn, params: &Params<'_>) -> Result<Row, postgres::Error> {
         match self {
             Stmt::Prepared(s) => client.query_one(s, params),
             Stmt::Once(sql, _) => client.query_typed_one(sql, &self.typed(params)),
@@ -321,7 +416,7 @@ impl Stmt<'_> {
 
     fn query_opt(
         &self,
-        client: &mut Client,
+        client: &mut Conn,
         params: &Params<'_>,
     ) -> Result<Option<Row>, postgres::Error> {
         match self {
@@ -350,6 +445,7 @@ impl StoreRead for PostgresStore {
     }
 
     fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
+        self.reconnect_if_lost()?;
         read::cursor(self, key)
     }
 
@@ -370,6 +466,7 @@ impl StoreRead for PostgresStore {
     }
 
     fn change(&self, id: i64) -> Result<Option<HistoryRow>, StoreError> {
+        self.reconnect_if_lost()?;
         read::change(self, id)
     }
 
@@ -410,12 +507,15 @@ impl StoreRead for PostgresStore {
 
 impl DurableStore for PostgresStore {
     fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        read::offset(self, &CursorKey::parse(key)?)
+        let key = CursorKey::parse(key)?;
+        self.reconnect_if_lost()?;
+        read::offset(self, &key)
     }
 
     /// One compare-and-swap, each guarded statement its own transaction:
     /// correct without any lock, as the statements are.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.reconnect_if_lost()?;
         write::cas(self, key, expected, new, None)
     }
 }
@@ -426,6 +526,7 @@ impl Store for PostgresStore {
     }
 
     fn schema_version(&self) -> Result<i64, StoreError> {
+        self.reconnect_if_lost()?;
         self.with_statement(
             "SELECT value FROM meta WHERE key = 'schema_version'",
             &[],
@@ -436,6 +537,7 @@ impl Store for PostgresStore {
     }
 
     fn clock_ms(&self) -> Result<i64, StoreError> {
+        self.reconnect_if_lost()?;
         self.with_statement(
             "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint",
             &[],
@@ -446,6 +548,7 @@ impl Store for PostgresStore {
     }
 
     fn begin_snapshot(&self) -> Result<Snapshot<'_>, StoreError> {
+        self.reconnect_if_lost()?;
         self.simple(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             "starting a read snapshot",
@@ -460,6 +563,7 @@ impl Store for PostgresStore {
     }
 
     fn begin_write(&self) -> Result<Box<dyn WriteTxn + '_>, StoreError> {
+        self.reconnect_if_lost()?;
         self.conflict.set(false);
         Ok(Box::new(PostgresTxn::begin(self)?))
     }

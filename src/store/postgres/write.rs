@@ -8,7 +8,7 @@ use postgres::types::Type;
 use super::read::{self, columns};
 use super::schema::NOW_MS;
 use super::PostgresStore;
-use crate::error::{DurabilityError, StoreError, StoreErrorKind};
+use crate::error::{DurabilityError, StoreError};
 use crate::key::CursorKey;
 use crate::store::{
     guarded_cas, ChangeInput, CopiedRow, CursorFilter, CursorRow, DurableStore, GuardedWrites,
@@ -119,7 +119,7 @@ impl GuardedWrites for CursorWrites<'_> {
             .with_statement(SWAP, SWAP_TYPES, |c, s| {
                 s.execute(c, &[&consumer, &channel, &partition, &new, &expected])
             })
-            .map_err(|e| self.store.error("writing a cursor", e))?;
+            .map_err(|e| self.store.write_error("writing a cursor", e))?;
         Ok(changed == 1)
     }
 
@@ -131,7 +131,7 @@ impl GuardedWrites for CursorWrites<'_> {
             .with_statement(INSERT, &SWAP_TYPES[..4], |c, s| {
                 s.execute(c, &[&consumer, &channel, &partition, &new])
             })
-            .map_err(|e| self.store.error("creating a cursor", e))?;
+            .map_err(|e| self.store.write_error("creating a cursor", e))?;
         Ok(inserted == 1)
     }
 
@@ -553,16 +553,16 @@ impl WriteTxn for PostgresTxn<'_> {
         self.store.in_transaction.set(false);
         // A connection lost while committing is not a rollback: the server
         // may have committed before the answer was lost.
-        result.map_err(|e| match self.failed("committing", e) {
-            StoreError::Database {
+        result.map_err(|e| match self.store.write_error("committing", e) {
+            StoreError::ConnectionLost {
                 context,
-                kind: StoreErrorKind::Connection,
+                outcome,
                 source,
-            } => StoreError::Database {
+            } => StoreError::ConnectionLost {
                 context: format!(
-                    "{context}: the connection was lost, so whether the transaction was committed is unknown: read the store (`get`, `history`) before trying again"
+                    "{context}: read the store (`get`, `history`) before trying again"
                 ),
-                kind: StoreErrorKind::Connection,
+                outcome,
                 source,
             },
             other => other,
