@@ -1,5 +1,7 @@
 //! A consumer that checkpoints every 100 messages, and recovers when
-//! someone else moves its cursor (an operator, or a second instance).
+//! someone else moves its cursor (an operator, or a second instance) and
+//! when its store fails for a while (busy, or a PostgreSQL connection
+//! lost: the server restarted, failed over, or ended the session).
 //!
 //! ```sh
 //! cursorctl --db cursors.db init
@@ -43,7 +45,8 @@ pub struct Consumer {
     /// The offset of the next message to process.
     position: u64,
     on_deleted: OnDeleted,
-    /// Retryable failures (busy) in a row, and the most allowed.
+    /// Retryable failures (busy, connection lost) in a row, and the most
+    /// allowed.
     retries: u32,
     max_retries: u32,
     /// Stale checkpoints seen: someone else moved the cursor.
@@ -151,16 +154,22 @@ impl Consumer {
             Err(err) => err,
         };
         if err.is_retryable() && self.retries < self.max_retries {
-            // Busy: the driver kept the pending offset, so the next message
-            // or flush tries again.
+            // Busy, or the connection was lost: the driver kept the pending
+            // offset, and tries again at the next checkpoint (the store
+            // connects again first). Nothing to reset or rebase: this
+            // consumer's position is still right. If the lost write was
+            // committed after all (`err.outcome()` is `Unknown`), the next
+            // checkpoint finds it in the store and the driver takes it.
             self.retries += 1;
             return Ok(());
         }
         if !err.is_stale() {
             return Err(err);
         }
-        // Someone else moved the cursor. The store wins: go on from what it
-        // holds (messages after it are processed again: at least once).
+        // Someone else moved the cursor. The store wins (reset): go on from
+        // what it holds (messages after it are processed again: at least
+        // once). Rebase only where this consumer's position must win: here,
+        // to recreate a deleted cursor where the consumer is.
         self.stale += 1;
         match self.cursor.resync(store)? {
             Resync::Stored(offset) => {

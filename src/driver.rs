@@ -261,6 +261,15 @@ impl CheckpointDriver {
         store: &dyn DurableStore,
         next_offset: u64,
     ) -> Result<(), DurabilityError> {
+        if self.note_processed(next_offset)? {
+            self.checkpoint_pending(cursor, store)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Count one processed message; whether the policy checkpoints now.
+    pub(crate) fn note_processed(&mut self, next_offset: u64) -> Result<bool, DurabilityError> {
         self.policy.validate()?;
         self.messages_since_last_checkpoint = self
             .messages_since_last_checkpoint
@@ -269,11 +278,7 @@ impl CheckpointDriver {
                 DurabilityError::ConfigError("messages since last checkpoint overflow".to_owned())
             })?;
         self.pending_offset = Some(next_offset);
-        if self.due() {
-            self.checkpoint_pending(cursor, store)
-        } else {
-            Ok(())
-        }
+        Ok(self.due())
     }
 
     /// Whether the policy checkpoints at this message.
@@ -307,23 +312,47 @@ impl CheckpointDriver {
         cursor: &mut ConsumerCursor,
         store: &dyn DurableStore,
     ) -> Result<(), DurabilityError> {
-        let Some(next_offset) = self.pending_offset else {
+        let Some(mut offset) = self.due_offset()? else {
             return Ok(());
+        };
+        loop {
+            let result = cursor.checkpoint(store, offset);
+            match self.settle(cursor, offset, result)? {
+                Some(again) => offset = again,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// The pending offset to write now (`None`: nothing pending), or the
+    /// stale checkpoint that holds the driver.
+    pub(crate) fn due_offset(&self) -> Result<Option<u64>, DurabilityError> {
+        let Some(next_offset) = self.pending_offset else {
+            return Ok(None);
         };
         if let Some(stale) = &self.stale {
             return Err(stale.error());
         }
-        let mut result = cursor.checkpoint(store, next_offset);
+        Ok(Some(next_offset))
+    }
+
+    /// Take the result of the compare-and-swap of `next_offset`: done
+    /// (`None`), or the offset to write again, once, when the store held
+    /// the very offset whose write was lost (that write was committed: the
+    /// cursor takes it, and what is pending above it is written next).
+    pub(crate) fn settle(
+        &mut self,
+        cursor: &mut ConsumerCursor,
+        next_offset: u64,
+        mut result: Result<(), DurabilityError>,
+    ) -> Result<Option<u64>, DurabilityError> {
         if let (Err(err), Some(lost)) = (&result, self.unknown) {
-            // The store holds the very offset whose write was lost: that
-            // write was committed. Take it, and write what is left.
             if err.stale_actual() == Some(Some(lost)) && cursor.resync_from(err).is_some() {
                 self.unknown = None;
-                result = if next_offset > lost {
-                    cursor.checkpoint(store, next_offset)
-                } else {
-                    Ok(())
-                };
+                if next_offset > lost {
+                    return Ok(Some(next_offset));
+                }
+                result = Ok(());
             }
         }
         match result {
@@ -332,7 +361,7 @@ impl CheckpointDriver {
                 self.pending_offset = None;
                 self.retry_at = None;
                 self.unknown = None;
-                Ok(())
+                Ok(None)
             }
             Err(error @ DurabilityError::CursorRegression { .. }) => {
                 self.pending_offset = None;

@@ -27,6 +27,8 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("cursorctl needs a store: enable the `sqlite` or the `postgres` feature");
 
+#[cfg(feature = "async")]
+pub mod asynchronous;
 mod cursor;
 mod driver;
 mod error;

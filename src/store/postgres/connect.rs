@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use postgres::config::LoadBalanceHosts;
 use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls, Row};
+use postgres::{Client, NoTls, Row};
+use tokio_postgres::Config;
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::store::{Access, StoreLocation};
@@ -476,6 +477,7 @@ fn connect_host(
     let attempt = std::thread::Builder::new()
         .name("cursorctl-connect".to_owned())
         .spawn(move || {
+            let config = postgres::Config::from(config);
             let result = match connector {
                 None => config.connect(NoTls),
                 Some(connector) => config.connect(connector),

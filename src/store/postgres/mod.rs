@@ -16,6 +16,8 @@
 //! - `read.rs`: one cursor, streamed listings and history;
 //! - `write.rs`: the write transaction.
 
+#[cfg(feature = "async")]
+mod asynchronous;
 mod connect;
 mod conninfo;
 mod pgpass;
@@ -32,6 +34,8 @@ use std::time::{Duration, Instant};
 use postgres::types::{ToSql, Type};
 use postgres::{Row, Statement};
 
+#[cfg(feature = "async")]
+pub use asynchronous::AsyncPostgresStore;
 pub use connect::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_SCHEMA};
 pub use schema::{APPLICATION, SCHEMA_VERSION};
 pub use write::PostgresTxn;
