@@ -6,6 +6,7 @@
 mod common;
 
 mod commands;
+mod consumer_pg;
 mod contract;
 mod core;
 mod crash;

@@ -241,7 +241,10 @@ impl AsyncConsumerCursor {
     /// # Errors
     ///
     /// Store read errors; the cursor is left unchanged.
-    pub async fn resync(&mut self, store: &dyn AsyncDurableStore) -> Result<Resync, DurabilityError> {
+    pub async fn resync(
+        &mut self,
+        store: &dyn AsyncDurableStore,
+    ) -> Result<Resync, DurabilityError> {
         let found = store.read_value(&self.cursor_key()).await?;
         self.inner.current_offset = found.unwrap_or(0);
         Ok(found.map_or(Resync::Absent, Resync::Stored))
@@ -259,7 +262,9 @@ impl AsyncConsumerCursor {
         new_offset: u64,
     ) -> Result<(), DurabilityError> {
         let key = self.cursor_key();
-        store.cas(&key, self.inner.current_offset, new_offset).await?;
+        store
+            .cas(&key, self.inner.current_offset, new_offset)
+            .await?;
         self.inner.current_offset = new_offset;
         Ok(())
     }

@@ -151,7 +151,10 @@ impl AsyncPostgresStore {
                     .map_err(|e| failed(StoreErrorKind::Connection, e))?,
             )
         };
-        let mut last = failed(StoreErrorKind::Connection, "no host to connect to".to_owned());
+        let mut last = failed(
+            StoreErrorKind::Connection,
+            "no host to connect to".to_owned(),
+        );
         for host in &self.target.hosts {
             let limit = host
                 .config
@@ -160,14 +163,12 @@ impl AsyncPostgresStore {
                 .unwrap_or(connect::DEFAULT_CONNECT_TIMEOUT);
             let attempt = async {
                 match &connector {
-                    None => host
-                        .config
-                        .connect(tokio_postgres::NoTls)
-                        .await
-                        .map(|(client, connection)| {
+                    None => host.config.connect(tokio_postgres::NoTls).await.map(
+                        |(client, connection)| {
                             tokio::spawn(connection);
                             client
-                        }),
+                        },
+                    ),
                     Some(tls) => {
                         host.config
                             .connect(tls.clone())
@@ -212,7 +213,9 @@ impl AsyncPostgresStore {
                     location: self.location.clone(),
                 })
             }
-            Err(e) => return Err(self.error("reading the store header", e, WriteOutcome::RolledBack)),
+            Err(e) => {
+                return Err(self.error("reading the store header", e, WriteOutcome::RolledBack))
+            }
         };
         let get = |k: &str| {
             messages.iter().find_map(|m| match m {
@@ -279,7 +282,11 @@ impl AsyncPostgresStore {
         }
     }
 
-    async fn read(&self, session: &Session, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
+    async fn read(
+        &self,
+        session: &Session,
+        key: &CursorKey,
+    ) -> Result<Option<u64>, DurabilityError> {
         let (consumer, channel, partition) = columns(key);
         let row = session
             .client
@@ -330,7 +337,10 @@ impl AsyncPostgresStore {
             if expected == 0 {
                 let inserted = session
                     .client
-                    .execute(&session.insert, &[&consumer, &channel, &partition, &new_sql])
+                    .execute(
+                        &session.insert,
+                        &[&consumer, &channel, &partition, &new_sql],
+                    )
                     .await
                     .map_err(|e| self.error("creating a cursor", e, WriteOutcome::Unknown))?;
                 if inserted == 1 {

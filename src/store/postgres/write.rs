@@ -19,7 +19,8 @@ pub(super) const SWAP: &str = "UPDATE cursors SET \"offset\" = $4, \
      updated_at = (extract(epoch from now()) * 1000)::bigint \
      WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $5";
 
-pub(super) const INSERT: &str = "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
+pub(super) const INSERT: &str =
+    "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
      VALUES ($1, $2, $3, $4, (extract(epoch from now()) * 1000)::bigint) ON CONFLICT DO NOTHING";
 
 const REMOVE: &str = "DELETE FROM cursors \
@@ -71,7 +72,8 @@ const APPLY_MOVES: &str = "WITH input AS ( \
 
 /// The parameter types of [`SWAP`], and of [`INSERT`] and [`REMOVE`]
 /// (their first four).
-pub(super) const SWAP_TYPES: &[Type] = &[Type::TEXT, Type::TEXT, Type::INT8, Type::INT8, Type::INT8];
+pub(super) const SWAP_TYPES: &[Type] =
+    &[Type::TEXT, Type::TEXT, Type::INT8, Type::INT8, Type::INT8];
 
 const RECORD_TYPES: &[Type] = &[
     Type::TEXT,
