@@ -6,10 +6,6 @@
 
 use crate::common::{pg_admin, pg_available, PgSchema};
 
-#[path = "../examples/consumer.rs"]
-#[allow(dead_code)]
-mod consumer;
-
 #[cfg(feature = "async")]
 #[path = "../examples/async_consumer.rs"]
 mod async_consumer;
@@ -17,7 +13,7 @@ mod async_consumer;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use consumer::Consumer;
+use crate::library::consumer::Consumer;
 use cursorctl::{
     store, Access, CheckpointPolicy, ConsumerCursor, DurableStore, PostgresStore, StoreLocation,
 };

@@ -6,7 +6,7 @@
 use crate::common;
 
 #[path = "../examples/consumer.rs"]
-mod consumer;
+pub(crate) mod consumer;
 #[path = "../examples/threaded.rs"]
 mod threaded;
 
