@@ -9,20 +9,36 @@
 //! - [`CheckpointDriver`] with a [`CheckpointPolicy`]: when a consumer
 //!   processing messages writes its checkpoints, and how it goes on after a
 //!   stale one (`reset`, `rebase`);
-//! - [`DurableStore`]: the storage trait (read a value, compare-and-swap), with
-//!   a SQLite implementation ([`SqliteStore`], opened with
-//!   [`SqliteStore::options`]) and an in-memory one ([`MemoryStore`]);
+//! - [`DurableStore`]: the storage trait (read a value, compare-and-swap),
+//!   with a SQLite implementation ([`SqliteStore`], opened with
+//!   [`SqliteStore::options`]), a PostgreSQL one ([`PostgresStore`], for
+//!   consumers on many hosts; it reconnects by itself after a lost
+//!   connection) and an in-memory one ([`MemoryStore`]); [`store::open`]
+//!   opens a path or a `postgres://` URL as a [`Store`];
 //! - [`DurabilityError`] with helpers (`is_retryable`, `is_stale`,
-//!   `stale_actual`, `store_kind`) and a backend-neutral [`StoreErrorKind`];
+//!   `stale_actual`, `store_kind`, `outcome`), a backend-neutral
+//!   [`StoreErrorKind`], and [`WriteOutcome`]: whether a failed call wrote
+//!   nothing or, its connection lost on the way, may have;
+//! - `asynchronous` (the `async` feature): the same cursor, driver and
+//!   store trait with awaited calls, on tokio, natively async for
+//!   PostgreSQL and on tokio's blocking threads for SQLite;
 //! - [`sim`]: what a checkpoint policy costs (store writes) and risks
 //!   (messages processed again after a crash), by running the driver;
 //! - validated names ([`ConsumerId`], [`PartitionKey`], [`CursorKey`]) and the
 //!   parsers for offsets and durations shared by every front end.
 //!
-//! The guide, with the consumer loop and the thread patterns, is
-//! `docs/library.md`. Cargo features: `sqlite` (the SQLite store) and `cli`
-//! (the `cursorctl` binary), both default; a consumer needs only
-//! `default-features = false, features = ["sqlite"]`.
+//! The guide, with the consumer loop, the thread patterns and the async
+//! API, is `docs/library.md`. Cargo features:
+//!
+//! - `sqlite` (default): [`SqliteStore`];
+//! - `postgres` (default): [`PostgresStore`];
+//! - `async`: the `asynchronous` module;
+//! - `cli` (default): the `cursorctl` binary; it implies no store, so it is
+//!   built with `sqlite` or `postgres` (or both).
+//!
+//! A consumer needs only `default-features = false, features = ["sqlite"]`
+//! (or `["postgres"]`, and `"async"` for the async API). At least one of
+//! `sqlite` and `postgres` is required.
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("cursorctl needs a store: enable the `sqlite` or the `postgres` feature");
