@@ -199,7 +199,15 @@ fn threaded<S: DurableStore + Send + 'static>(
                 start.wait();
                 let first = cursor.current_offset();
                 for next in first + 1..=first + n {
-                    cursor.checkpoint(store, next).unwrap();
+                    // A busy store is retried, as a consumer does (SQLite's
+                    // busy handler can starve a writer on a loaded machine).
+                    loop {
+                        match cursor.checkpoint(store, next) {
+                            Ok(()) => break,
+                            Err(e) if e.is_retryable() => {}
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
                 }
             })
         })

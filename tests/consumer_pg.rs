@@ -367,3 +367,48 @@ mod asynchronous {
         assert_eq!(results.1, Some(2_000));
     }
 }
+
+/// A connection lost in the middle of a streamed listing fails the
+/// listing (nothing was written), and the next call connects again.
+#[test]
+fn a_connection_lost_during_a_listing_fails_it_and_the_next_call_reconnects() {
+    use cursorctl::store::Visit;
+    use cursorctl::{CursorFilter, StoreRead};
+    if !pg_available() {
+        return;
+    }
+    let store_env = Killable::new("consumer_pg_listing");
+    store_env
+        .schema
+        .admin()
+        .batch_execute(
+            "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
+             SELECT 'c' || i, 'orders', 0, i, 0 FROM generate_series(1, 6000) AS i",
+        )
+        .unwrap();
+    let store = PostgresStore::open(
+        &store_env.location,
+        Access::ReadOnly,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let mut admin = pg_admin();
+    let mut rows = 0;
+    let result = store.visit_cursors(&CursorFilter::default(), &mut |row| {
+        if row.is_ok() {
+            rows += 1;
+            if rows == 1 {
+                assert_eq!(store_env.kill(&mut admin), 1);
+            }
+        }
+        Visit::Continue(())
+    });
+    let err = result.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert_eq!(err.outcome(), cursorctl::WriteOutcome::RolledBack);
+    assert!(
+        rows < 6000,
+        "the listing stopped where its connection was lost"
+    );
+    assert_eq!(store.read_value("c42:orders:0").unwrap(), Some(42));
+}

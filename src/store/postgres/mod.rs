@@ -312,7 +312,9 @@ impl PostgresStore {
         if connect::is_retryable(&e) {
             self.conflict.set(true);
         }
-        let closed = e.is_closed() || self.client.borrow().is_closed();
+        // The connection may be borrowed by the caller still (an error
+        // mapped inside the statement that borrowed it).
+        let closed = e.is_closed() || self.client.try_borrow().is_ok_and(|c| c.is_closed());
         match pg_error(&format!("{context} ({})", self.describe), e) {
             StoreError::Database {
                 context,
@@ -341,7 +343,15 @@ impl PostgresStore {
     /// timeout; then the last attempt's failure is returned, with nothing
     /// written, and the next call tries again.
     fn reconnect_if_lost(&self) -> Result<(), StoreError> {
-        if self.in_transaction.get() || !(self.lost.get() || self.client.borrow().is_closed()) {
+        if self.in_transaction.get() {
+            return Ok(());
+        }
+        // Borrowed: called from within a call on the connection (a
+        // listing's visitor), which reports its own failure.
+        let Ok(closed) = self.client.try_borrow_mut().map(|c| c.is_closed()) else {
+            return Ok(());
+        };
+        if !(closed || self.lost.get()) {
             return Ok(());
         }
         let deadline = Instant::now() + self.busy_timeout;
