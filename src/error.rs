@@ -188,8 +188,7 @@ pub enum StoreError {
         value: String,
     },
     /// The connection to the store server was lost during the call. The
-    /// store reconnects on its next call (see
-    /// [`PostgresStore`](crate::store::postgres::PostgresStore)); retrying
+    /// store reconnects on its next call (see `PostgresStore`); retrying
     /// may succeed. [`StoreError::outcome`] says whether anything was
     /// written. Its message is what was being done, the outcome, and the
     /// server's or the network's words (also its

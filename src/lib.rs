@@ -11,7 +11,7 @@
 //!   stale one (`reset`, `rebase`);
 //! - [`DurableStore`]: the storage trait (read a value, compare-and-swap),
 //!   with a SQLite implementation ([`SqliteStore`], opened with
-//!   [`SqliteStore::options`]), a PostgreSQL one ([`PostgresStore`], for
+//!   [`SqliteStore::options`]), a PostgreSQL one (`PostgresStore`, for
 //!   consumers on many hosts; it reconnects by itself after a lost
 //!   connection) and an in-memory one ([`MemoryStore`]); [`store::open`]
 //!   opens a path or a `postgres://` URL as a [`Store`];
@@ -31,7 +31,7 @@
 //! API, is `docs/library.md`. Cargo features:
 //!
 //! - `sqlite` (default): [`SqliteStore`];
-//! - `postgres` (default): [`PostgresStore`];
+//! - `postgres` (default): `PostgresStore`;
 //! - `async`: the `asynchronous` module;
 //! - `cli` (default): the `cursorctl` binary; it implies no store, so it is
 //!   built with `sqlite` or `postgres` (or both).

@@ -4,10 +4,10 @@
 //! [`CheckpointDriver`]).
 //!
 //! - [`AsyncDurableStore`]: read a value, compare-and-swap;
-//! - [`AsyncPostgresStore`] (with `postgres`): natively async, on
+//! - `AsyncPostgresStore` (with `postgres`): natively async, on
 //!   `tokio-postgres`, the same locations, TLS and reconnection as
-//!   [`PostgresStore`](crate::PostgresStore);
-//! - [`BlockingStore`]: any sync store (a [`SqliteStore`](crate::SqliteStore)),
+//!   `PostgresStore`;
+//! - [`BlockingStore`]: any sync store (a `SqliteStore`),
 //!   its calls run on tokio's blocking threads, never on the executor;
 //! - [`AsyncConsumerCursor`] and [`AsyncCheckpointDriver`].
 //!
@@ -51,7 +51,7 @@ pub trait AsyncDurableStore: Send + Sync {
 
 /// A sync store used from async code: each call runs on tokio's blocking
 /// threads (`spawn_blocking`), one at a time, so the executor never waits
-/// for the store. For a [`SqliteStore`](crate::SqliteStore), whose calls
+/// for the store. For a `SqliteStore`, whose calls
 /// are local file I/O with a busy timeout.
 pub struct BlockingStore<S> {
     store: Arc<Mutex<S>>,
