@@ -14,9 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::library::consumer::Consumer;
-use cursorctl::{
-    store, Access, CheckpointPolicy, ConsumerCursor, DurableStore, PostgresStore, StoreLocation,
-};
+use cursorctl::{store, Access, ConsumerCursor, DurableStore, PostgresStore, StoreLocation};
 
 /// Messages per run, and connections killed during it.
 const MESSAGES: u64 = 20_000;
@@ -258,6 +256,7 @@ fn the_sync_store_works_and_drops_inside_a_runtime() {
 mod asynchronous {
     use super::*;
     use cursorctl::asynchronous::{AsyncDurableStore, AsyncPostgresStore};
+    use cursorctl::CheckpointPolicy;
     use std::sync::{Arc, Mutex};
 
     fn runtime() -> tokio::runtime::Runtime {
