@@ -200,7 +200,9 @@ pub struct HistoryFilter {
     pub consumer: Option<String>,
     /// Only this partition (needs `consumer`).
     pub partition_key: Option<PartitionKey>,
-    /// Only changes at or after this time (ms since the epoch).
+    /// Only the changes from the first one recorded at or after this time
+    /// (ms since the epoch) on, in the order of ids: a later change stamped
+    /// a little earlier (clocks of different writers) is not left out.
     pub since: Option<i64>,
     /// Only this batch.
     pub batch: Option<i64>,

@@ -195,7 +195,11 @@ pub(super) fn visit_changes(
         ));
     }
     if let Some(t) = filter.since {
-        query.push_str(&format!(" AND at >= {t}"));
+        // From the first change recorded at or after the time on, in the
+        // order of ids.
+        query.push_str(&format!(
+            " AND id >= (SELECT min(id) FROM history WHERE at >= {t})"
+        ));
     }
     if let Some(b) = filter.batch {
         query.push_str(&format!(" AND batch = {b}"));
@@ -284,19 +288,39 @@ pub(super) fn visit_consumers(
     })
 }
 
-/// Changes older than $1 outside any batch with a change at or after $1.
-const PRUNABLE_CHANGES: &str = "FROM history WHERE at < $1 AND (batch IS NULL OR batch NOT IN \
-     (SELECT batch FROM history WHERE batch IS NOT NULL GROUP BY batch HAVING max(at) >= $1))";
+/// The first change kept by a prune before $1: the first one recorded at
+/// or after $1, in the order of ids (NULL: none is, every change goes).
+const FIRST_KEPT_CHANGE: &str = "(SELECT min(id) FROM history WHERE at >= $1)";
+
+/// The first batch kept by a prune before $1, likewise.
+const FIRST_KEPT_BATCH: &str = "(SELECT min(id) FROM batches WHERE at >= $1)";
+
+/// The changes before the first kept one, outside any batch with a change
+/// kept.
+fn prunable_changes() -> String {
+    format!(
+        "FROM history WHERE ({FIRST_KEPT_CHANGE} IS NULL OR id < {FIRST_KEPT_CHANGE}) \
+         AND (batch IS NULL OR batch NOT IN \
+         (SELECT batch FROM history WHERE batch IS NOT NULL AND id >= {FIRST_KEPT_CHANGE}))"
+    )
+}
+
+/// Batches before the first kept one.
+fn prunable_batches() -> String {
+    format!("FROM batches WHERE ({FIRST_KEPT_BATCH} IS NULL OR id < {FIRST_KEPT_BATCH})")
+}
 
 pub(super) fn prunable_history(
     store: &PostgresStore,
     before: i64,
 ) -> Result<(u64, u64), StoreError> {
     let sql = format!(
-        "SELECT (SELECT count(*) {PRUNABLE_CHANGES}), \
-                (SELECT count(*) FROM batches WHERE at < $1 AND id NOT IN \
+        "SELECT (SELECT count(*) {changes}), \
+                (SELECT count(*) {batches} AND id NOT IN \
                    (SELECT batch FROM history WHERE batch IS NOT NULL AND id NOT IN \
-                      (SELECT id {PRUNABLE_CHANGES})))"
+                      (SELECT id {changes})))",
+        changes = prunable_changes(),
+        batches = prunable_batches()
     );
     let row = store
         .client
@@ -310,12 +334,18 @@ pub(super) fn prunable_history(
 pub(super) fn prune_history(store: &PostgresStore, before: i64) -> Result<(u64, u64), StoreError> {
     let mut client = store.client.borrow_mut();
     let changes = client
-        .execute(format!("DELETE {PRUNABLE_CHANGES}").as_str(), &[&before])
+        .execute(
+            format!("DELETE {}", prunable_changes()).as_str(),
+            &[&before],
+        )
         .map_err(|e| store.error("pruning the history", e))?;
     let batches = client
         .execute(
-            "DELETE FROM batches WHERE at < $1 AND id NOT IN \
-             (SELECT batch FROM history WHERE batch IS NOT NULL)",
+            format!(
+                "DELETE {} AND id NOT IN (SELECT batch FROM history WHERE batch IS NOT NULL)",
+                prunable_batches()
+            )
+            .as_str(),
             &[&before],
         )
         .map_err(|e| store.error("pruning the history", e))?;

@@ -36,8 +36,10 @@ CREATE TABLE snapshot_cursors (
 "#;
 
 /// The store's clock in milliseconds since the Unix epoch, at the start of
-/// the current transaction (so every row one transaction writes has the
-/// same time).
+/// the current transaction: the default `updated_at` of a cursor inserted
+/// by another writer. cursorctl's own statements stamp each row with the
+/// time it is written (`clock_timestamp()`), so that the times of changes
+/// follow the order of their ids.
 pub(super) const NOW_MS: &str = "(extract(epoch from now()) * 1000)::bigint";
 
 /// The statements that create a store of [`SCHEMA_VERSION`] in schema

@@ -16,21 +16,21 @@ use crate::store::{
 };
 
 const SWAP: &str = "UPDATE cursors SET \"offset\" = $4, \
-     updated_at = (extract(epoch from now()) * 1000)::bigint \
+     updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint \
      WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $5";
 
 const INSERT: &str = "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
-     VALUES ($1, $2, $3, $4, (extract(epoch from now()) * 1000)::bigint) ON CONFLICT DO NOTHING";
+     VALUES ($1, $2, $3, $4, (extract(epoch from clock_timestamp()) * 1000)::bigint) ON CONFLICT DO NOTHING";
 
 const REMOVE: &str = "DELETE FROM cursors \
      WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $4";
 
 const NEW_BATCH: &str = "INSERT INTO batches (at, command, reason, \"user\") \
-     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3) RETURNING id";
+     VALUES ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1, $2, $3) RETURNING id";
 
 const RECORD: &str = "INSERT INTO history (at, consumer, channel, partition, old_offset, \
      new_offset, command, reason, \"user\", batch) \
-     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     VALUES ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
      RETURNING id";
 
 /// The cursors of a chunk that exist, with their offsets, by position.
@@ -45,21 +45,21 @@ const APPLY_MOVES: &str = "WITH input AS ( \
                               $6::text[], $7::text[], $8::text[], $9::int8[]) \
          WITH ORDINALITY AS i(consumer, channel, partition, old, new, command, reason, \"user\", batch, ord) \
      ), moved AS ( \
-         UPDATE cursors c SET \"offset\" = i.new, updated_at = (extract(epoch from now()) * 1000)::bigint \
+         UPDATE cursors c SET \"offset\" = i.new, updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint \
          FROM input i \
          WHERE i.old IS NOT NULL AND c.consumer = i.consumer AND c.channel = i.channel \
            AND c.partition = i.partition AND c.\"offset\" = i.old \
          RETURNING i.ord \
      ), created AS ( \
          INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
-         SELECT consumer, channel, partition, new, (extract(epoch from now()) * 1000)::bigint \
+         SELECT consumer, channel, partition, new, (extract(epoch from clock_timestamp()) * 1000)::bigint \
          FROM input WHERE old IS NULL ORDER BY ord \
          ON CONFLICT DO NOTHING \
          RETURNING consumer, channel, partition \
      ), recorded AS ( \
          INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
                               command, reason, \"user\", batch) \
-         SELECT (extract(epoch from now()) * 1000)::bigint, consumer, channel, partition, old, new, \
+         SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint, consumer, channel, partition, old, new, \
                 command, reason, \"user\", batch \
          FROM input ORDER BY ord \
      ) \
