@@ -191,6 +191,25 @@ pub enum CopiedRow<'a> {
     Batch(&'a BatchRow),
     /// A recorded change.
     Change(&'a HistoryRow),
+    /// A snapshot (its cursors follow as [`CopiedRow::SnapshotCursor`]).
+    Snapshot(&'a SnapshotRow),
+    /// A cursor a snapshot holds.
+    SnapshotCursor {
+        /// The snapshot's name.
+        snapshot: &'a str,
+        /// The cursor (`updated_at` is not kept).
+        cursor: &'a CursorRow,
+    },
+}
+
+/// The highest ids a store has ever given, whether or not their rows are
+/// still there: new changes and batches get higher ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HighestIds {
+    /// The highest change id (0: none yet).
+    pub change: i64,
+    /// The highest batch id (0: none yet).
+    pub batch: i64,
 }
 
 /// Which history rows to return.

@@ -351,3 +351,32 @@ pub(super) fn prune_history(store: &PostgresStore, before: i64) -> Result<(u64, 
         .map_err(|e| store.error("pruning the history", e))?;
     Ok((changes, batches))
 }
+
+/// The highest id a sequence of an identity column has given (NULL when
+/// it gave none, or when the role may not read the sequence).
+fn sequence_last_value(table: &str) -> String {
+    format!(
+        "(SELECT s.last_value FROM pg_sequences s \
+          WHERE format('%I.%I', s.schemaname, s.sequencename) = pg_get_serial_sequence('{table}', 'id'))"
+    )
+}
+
+/// The highest ids given: the identity sequences keep them when rows are
+/// pruned; the highest ids left where the sequence cannot be read.
+pub(super) fn highest_ids(store: &PostgresStore) -> Result<crate::store::HighestIds, StoreError> {
+    let sql = format!(
+        "SELECT greatest(coalesce({history}, 0), coalesce((SELECT max(id) FROM history), 0)), \
+                greatest(coalesce({batches}, 0), coalesce((SELECT max(id) FROM batches), 0))",
+        history = sequence_last_value("history"),
+        batches = sequence_last_value("batches"),
+    );
+    let row = store
+        .client
+        .borrow_mut()
+        .query_one(sql.as_str(), &[])
+        .map_err(|e| store.error("reading the highest ids", e))?;
+    Ok(crate::store::HighestIds {
+        change: row.get(0),
+        batch: row.get(1),
+    })
+}

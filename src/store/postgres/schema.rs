@@ -111,6 +111,33 @@ INSERT INTO meta (key, value) VALUES ('application', '{APPLICATION}'),
     )
 }
 
+/// The statements that remove a store `init` has just created in schema
+/// `schema` (a plain identifier): the schema itself when `init` created it,
+/// otherwise what `init` created in the empty schema it found (every
+/// relation there, and the trigger function).
+pub(super) fn remove_sql(schema: &str, schema_created: bool) -> String {
+    if schema_created {
+        return format!("DROP SCHEMA {schema} CASCADE");
+    }
+    format!(
+        r#"DO $remove$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT c.relname, c.relkind FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'p', 'v', 'm')
+    LOOP
+        EXECUTE format(CASE r.relkind WHEN 'v' THEN 'DROP VIEW IF EXISTS %I.%I CASCADE'
+                                      WHEN 'm' THEN 'DROP MATERIALIZED VIEW IF EXISTS %I.%I CASCADE'
+                                      ELSE 'DROP TABLE IF EXISTS %I.%I CASCADE' END,
+                       '{schema}', r.relname);
+    END LOOP;
+    DROP FUNCTION IF EXISTS {schema}.cursors_touch();
+END
+$remove$"#
+    )
+}
+
 /// What a schema holds.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Found {

@@ -299,6 +299,10 @@ impl StoreRead for PostgresTxn<'_> {
     ) -> Result<(), StoreError> {
         super::snapshots::visit_cursors(self.store, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(self.store).map(Some)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -464,6 +468,22 @@ impl WriteTxn for PostgresTxn<'_> {
                     &h.batch,
                 ],
             ),
+            CopiedRow::Snapshot(s) => client.execute(
+                "INSERT INTO snapshots (name, at, \"user\", reason, consumer) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&s.name, &s.at, &s.user, &s.reason, &s.consumer],
+            ),
+            CopiedRow::SnapshotCursor { snapshot, cursor } => client.execute(
+                "INSERT INTO snapshot_cursors (snapshot, consumer, channel, partition, \"offset\") \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &snapshot,
+                    &cursor.consumer,
+                    &cursor.channel,
+                    &i64::from(cursor.partition),
+                    &sql_offset(cursor.offset),
+                ],
+            ),
         };
         drop(client);
         result
@@ -471,16 +491,21 @@ impl WriteTxn for PostgresTxn<'_> {
             .map_err(|e| self.failed("copying a row", e))
     }
 
-    fn finish_copy(&self) -> Result<(), StoreError> {
-        self.store
-            .client
-            .borrow_mut()
-            .batch_execute(
-                "SELECT setval(pg_get_serial_sequence('history', 'id'), \
-                        coalesce((SELECT max(id) FROM history), 0) + 1, false); \
-                 SELECT setval(pg_get_serial_sequence('batches', 'id'), \
-                        coalesce((SELECT max(id) FROM batches), 0) + 1, false);",
+    fn finish_copy(&self, highest: crate::store::HighestIds) -> Result<(), StoreError> {
+        // The next id follows both the copied rows and the highest id the
+        // source ever gave (setval(.., n, true): n was given).
+        let continue_after = |table: &str| {
+            format!(
+                "SELECT CASE WHEN g > 0 THEN setval(pg_get_serial_sequence('{table}', 'id'), g, true) \
+                             ELSE setval(pg_get_serial_sequence('{table}', 'id'), 1, false) END \
+                 FROM (SELECT greatest($1::int8, coalesce((SELECT max(id) FROM {table}), 0)) AS g) m"
             )
+        };
+        let mut client = self.store.client.borrow_mut();
+        client
+            .query_one(continue_after("history").as_str(), &[&highest.change])
+            .and_then(|_| client.query_one(continue_after("batches").as_str(), &[&highest.batch]))
+            .map(drop)
             .map_err(|e| self.failed("continuing the ids after the copied ones", e))
     }
 

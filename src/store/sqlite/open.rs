@@ -140,6 +140,7 @@ impl SqliteStore {
                 detail: "it is a directory".to_owned(),
             });
         }
+        let existed = path.exists();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -175,7 +176,9 @@ impl SqliteStore {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db_err("versioning the store"))?;
         tx.commit().map_err(db_err("committing the new store"))?;
-        Ok((Self::new(conn, path), InitOutcome::Created))
+        let mut store = Self::new(conn, path);
+        store.created = Some(!existed);
+        Ok((store, InitOutcome::Created))
     }
 
     /// Open an existing cursor store. Never creates a file.

@@ -460,3 +460,58 @@ pub(super) fn prune_history(conn: &Connection, before: i64) -> Result<(u64, u64)
         .map_err(db_err("pruning the history"))?;
     Ok((changes as u64, batches as u64))
 }
+
+/// The highest ids given: kept in `sqlite_sequence` from schema version 3
+/// on (where a prune leaves them); before that, the highest ids left.
+pub(super) fn highest_ids(conn: &Connection) -> Result<crate::store::HighestIds, StoreError> {
+    let counted: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'sqlite_sequence'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err("reading the highest ids"))?;
+    let sql = if counted {
+        "SELECT max(coalesce((SELECT max(id) FROM history), 0), \
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'history'), 0)), \
+                max(coalesce((SELECT max(id) FROM batches), 0), \
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'batches'), 0))"
+    } else {
+        "SELECT coalesce((SELECT max(id) FROM history), 0), \
+                coalesce((SELECT max(id) FROM batches), 0)"
+    };
+    conn.query_row(sql, [], |r| {
+        Ok(crate::store::HighestIds {
+            change: r.get(0)?,
+            batch: r.get(1)?,
+        })
+    })
+    .map_err(db_err("reading the highest ids"))
+}
+
+/// Make the next ids follow `highest` (and the rows there are).
+pub(super) fn continue_ids(
+    conn: &Connection,
+    highest: crate::store::HighestIds,
+) -> Result<(), StoreError> {
+    let now = highest_ids(conn)?;
+    for (table, id) in [
+        ("history", highest.change.max(now.change)),
+        ("batches", highest.batch.max(now.batch)),
+    ] {
+        let updated = conn
+            .execute(
+                "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1",
+                params![table, id],
+            )
+            .map_err(db_err("continuing the ids after the copied ones"))?;
+        if updated == 0 && id > 0 {
+            conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                params![table, id],
+            )
+            .map_err(db_err("continuing the ids after the copied ones"))?;
+        }
+    }
+    Ok(())
+}
