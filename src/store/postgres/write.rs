@@ -39,7 +39,13 @@ const READ_AHEAD: &str = "SELECT i.ord, c.\"offset\" \
      JOIN cursors c ON c.consumer = i.consumer AND c.channel = i.channel AND c.partition = i.partition";
 
 /// Many guarded moves and their history rows in one statement; returns the
-/// positions (from 1) of the moves whose cursor held something else.
+/// positions (from 1) of the moves whose cursor held something else. The
+/// moves that did not happen are found with `NOT IN` over what was moved
+/// and created (never NULL), which PostgreSQL checks against a hash table
+/// of them: a `NOT EXISTS` is an anti-join, which an estimate of a few
+/// rows makes a nested loop over all of them for every move (quadratic in
+/// the chunk). Run planned for its parameters every time
+/// (`with_planned_statement`).
 const APPLY_MOVES: &str = "WITH input AS ( \
          SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], \
                               $6::text[], $7::text[], $8::text[], $9::int8[]) \
@@ -64,9 +70,9 @@ const APPLY_MOVES: &str = "WITH input AS ( \
          FROM input ORDER BY ord \
      ) \
      SELECT i.ord FROM input i \
-     WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.ord = i.ord) \
-       AND NOT EXISTS (SELECT 1 FROM created n WHERE n.consumer = i.consumer \
-                       AND n.channel = i.channel AND n.partition = i.partition) \
+     WHERE i.ord NOT IN (SELECT m.ord FROM moved m) \
+       AND (i.consumer, i.channel, i.partition) NOT IN \
+           (SELECT n.consumer, n.channel, n.partition FROM created n) \
      ORDER BY i.ord";
 
 /// The parameter types of [`SWAP`], and of [`INSERT`] and [`REMOVE`]
@@ -165,7 +171,7 @@ pub(super) fn read_ahead(
     }
     let (consumers, channels, partitions) = key_columns(keys);
     let rows = store
-        .with_statement(READ_AHEAD, KEYS_TYPES, |c, s| {
+        .with_planned_statement(READ_AHEAD, KEYS_TYPES, |c, s| {
             s.query(c, &[&consumers, &channels, &partitions])
         })
         .map_err(|e| store.error("reading cursors", e))?;
@@ -545,7 +551,7 @@ impl WriteTxn for PostgresTxn<'_> {
         let batches: Vec<Option<i64>> = changes.iter().map(|c| c.batch).collect();
         let rows = self
             .store
-            .with_statement(APPLY_MOVES, APPLY_MOVES_TYPES, |c, s| {
+            .with_planned_statement(APPLY_MOVES, APPLY_MOVES_TYPES, |c, s| {
                 s.query(
                     c,
                     &[
