@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::common::{backend_tests, dump, pg_admin, Backend, Env, PgSchema, BIN};
+use crate::common::{backend_tests, dump, pg_admin, Backend, Env, PgSchema};
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
@@ -42,25 +42,11 @@ fn ids_are_never_given_twice_after_a_prune_of_everything(backend: Backend) {
         "id",
     );
     assert_eq!(third, 3);
-    let prune = json(&env.ok(&[
-        "history",
-        "prune",
-        "--before",
-        "2999-01-01",
-        "-o",
-        "json",
-    ]));
+    let prune = json(&env.ok(&["history", "prune", "--before", "2999-01-01", "-o", "json"]));
     assert_eq!(prune["changes"], 3);
     let first_prune_batch = prune["batch"].as_i64().unwrap();
     // A second prune removes the first one's batch too: nothing is left.
-    let prune = json(&env.ok(&[
-        "history",
-        "prune",
-        "--before",
-        "2999-01-01",
-        "-o",
-        "json",
-    ]));
+    let prune = json(&env.ok(&["history", "prune", "--before", "2999-01-01", "-o", "json"]));
     assert_eq!(prune["batches"], 1);
     let second_prune_batch = prune["batch"].as_i64().unwrap();
     assert!(
@@ -129,7 +115,13 @@ fn since_and_before_follow_the_order_of_ids(backend: Backend) {
     assert_eq!(planned.len(), 2, "{planned:?}");
     // The prune takes what lies before the first change kept: change 1.
     let counted = json(&env.ok(&[
-        "history", "prune", "--before", since, "--dry-run", "-o", "json",
+        "history",
+        "prune",
+        "--before",
+        since,
+        "--dry-run",
+        "-o",
+        "json",
     ]));
     assert_eq!(counted["changes"], 1);
     let pruned = json(&env.ok(&["history", "prune", "--before", since, "-o", "json"]));
@@ -151,7 +143,14 @@ fn copy_store_carries_snapshots_and_the_highest_ids(backend: Backend) {
     let env = Env::on(backend);
     env.ok(&["set", "billing", "orders:0", "10", "--create", "-q"]);
     env.ok(&["set", "billing", "orders:1", "20", "--create", "-q"]);
-    env.ok(&["snapshot", "save", "before-deploy", "--reason", "INC-1", "-q"]);
+    env.ok(&[
+        "snapshot",
+        "save",
+        "before-deploy",
+        "--reason",
+        "INC-1",
+        "-q",
+    ]);
     env.ok(&["advance", "billing", "orders:0", "--by", "5", "-q"]);
     env.ok(&["snapshot", "save", "billing-only", "billing", "-q"]);
     // Everything before now goes: the highest ids stay given.
@@ -181,7 +180,14 @@ fn copy_store_carries_snapshots_and_the_highest_ids(backend: Backend) {
         assert_eq!(shown(&other, name), shown(&env, name));
     }
     // The restore works on the copy.
-    other.ok(&["snapshot", "restore", "before-deploy", "--reason", "back", "-q"]);
+    other.ok(&[
+        "snapshot",
+        "restore",
+        "before-deploy",
+        "--reason",
+        "back",
+        "-q",
+    ]);
     assert_eq!(other.offset("billing", "orders:0"), Some(10));
     // Three changes and one prune batch were given before the copy: the
     // copy gives 4 and up, and batch 2 and up (the restore took batch 2).
@@ -372,7 +378,11 @@ fn a_failed_copy_store_leaves_no_new_store() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(7), "{out:?}");
-    assert_eq!(schemas(&empty.name), 1, "a schema that was there was dropped");
+    assert_eq!(
+        schemas(&empty.name),
+        1,
+        "a schema that was there was dropped"
+    );
     let objects: i64 = pg_admin()
         .query_one(
             "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -383,7 +393,10 @@ fn a_failed_copy_store_leaves_no_new_store() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(objects, 0, "what the copy made in the empty schema was left");
+    assert_eq!(
+        objects, 0,
+        "what the copy made in the empty schema was left"
+    );
     // A destination that existed and held a store is never removed.
     let held = Env::on(Backend::Sqlite);
     held.ok(&["set", "other", "orders:0", "1", "--create", "-q"]);
@@ -436,14 +449,11 @@ fn postgres_change_times_are_when_the_row_was_written() {
     let found = json_lines(&env.ok(&["history", "--since", &during, "-o", "ndjson"]));
     assert_eq!(found.len(), 1, "history --since {during} missed the change");
     assert_eq!(found[0]["reason"], "waited");
-    let planned = json_lines(&env.ok(&[
-        "undo", "--since", &during, "--dry-run", "-o", "ndjson",
-    ]));
+    let planned = json_lines(&env.ok(&["undo", "--since", &during, "--dry-run", "-o", "ndjson"]));
     assert_eq!(planned.len(), 1, "undo --since {during}: {planned:?}");
     // The change is also stamped after the one before it.
     let all = json_lines(&env.ok(&["history", "-o", "ndjson"]));
     assert!(all[0]["at"].as_str() <= all[1]["at"].as_str(), "{all:?}");
-    let _ = BIN;
 }
 
 /// PostgreSQL: a bulk write's set-wise statement stays linear in its chunk

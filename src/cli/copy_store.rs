@@ -106,7 +106,9 @@ impl Tally {
             CopiedRow::Change(h) => self.change(h),
             CopiedRow::Cursor(c) => self.cursor(c),
             CopiedRow::Snapshot(s) => self.snapshot(s),
-            CopiedRow::SnapshotCursor { snapshot, cursor } => self.snapshot_cursor(snapshot, cursor),
+            CopiedRow::SnapshotCursor { snapshot, cursor } => {
+                self.snapshot_cursor(snapshot, cursor)
+            }
         }
     }
 
@@ -301,11 +303,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 
 /// Copy everything `source` holds into `dest` in one transaction,
 /// verified before it commits; the tally of what was sent.
-fn copy(
-    source: &dyn Store,
-    dest: &dyn Store,
-    to: &StoreLocation,
-) -> anyhow::Result<Tally> {
+fn copy(source: &dyn Store, dest: &dyn Store, to: &StoreLocation) -> anyhow::Result<Tally> {
     let snapshots = has_snapshots(source)?;
     let snapshot = source.begin_snapshot()?;
     let copied = dest.write_once(|txn: &dyn WriteTxn| -> anyhow::Result<Tally> {

@@ -232,22 +232,6 @@ impl PostgresStore {
         f(&mut client, statement)
     }
 
-    /// Run `f` with the statement `sql` unnamed, planned for its
-    /// parameters on every run: the set-wise statements of bulk writes,
-    /// whose arrays of thousands of rows a generic plan (a prepared
-    /// statement's, made once for any parameters) would count as a few,
-    /// and whose tables may have grown far beyond the statistics of the
-    /// last ANALYZE. Each plan is made from the array's real length and
-    /// the table's size now, which costs a millisecond or two a chunk.
-    fn with_planned_statement<T>(
-        &self,
-        sql: &'static str,
-        types: &'static [Type],
-        f: impl FnOnce(&mut Client, Stmt<'_>) -> Result<T, postgres::Error>,
-    ) -> Result<T, postgres::Error> {
-        f(&mut self.client.borrow_mut(), Stmt::Once(sql, types))
-    }
-
     /// Run `f` in a read-only transaction unless one is open already (a
     /// listing's cursor lives in a transaction).
     fn in_read_transaction<T>(
@@ -498,6 +482,9 @@ impl Store for PostgresStore {
         let Some((schema, schema_created)) = &self.created else {
             return Ok(());
         };
-        self.simple(&schema::remove_sql(schema, *schema_created), "removing the new store")
+        self.simple(
+            &schema::remove_sql(schema, *schema_created),
+            "removing the new store",
+        )
     }
 }

@@ -42,10 +42,10 @@ const READ_AHEAD: &str = "SELECT i.ord, c.\"offset\" \
 /// positions (from 1) of the moves whose cursor held something else. The
 /// moves that did not happen are found with `NOT IN` over what was moved
 /// and created (never NULL), which PostgreSQL checks against a hash table
-/// of them: a `NOT EXISTS` is an anti-join, which an estimate of a few
-/// rows makes a nested loop over all of them for every move (quadratic in
-/// the chunk). Run planned for its parameters every time
-/// (`with_planned_statement`).
+/// of them. A `NOT EXISTS` is an anti-join, which a planner that counts the
+/// chunk as a few rows (stale statistics of a store emptied by `TRUNCATE`,
+/// or the generic plan of the prepared statement) may make a nested loop
+/// over all of them for every move: quadratic in the chunk.
 const APPLY_MOVES: &str = "WITH input AS ( \
          SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], \
                               $6::text[], $7::text[], $8::text[], $9::int8[]) \
@@ -171,7 +171,7 @@ pub(super) fn read_ahead(
     }
     let (consumers, channels, partitions) = key_columns(keys);
     let rows = store
-        .with_planned_statement(READ_AHEAD, KEYS_TYPES, |c, s| {
+        .with_statement(READ_AHEAD, KEYS_TYPES, |c, s| {
             s.query(c, &[&consumers, &channels, &partitions])
         })
         .map_err(|e| store.error("reading cursors", e))?;
@@ -551,7 +551,7 @@ impl WriteTxn for PostgresTxn<'_> {
         let batches: Vec<Option<i64>> = changes.iter().map(|c| c.batch).collect();
         let rows = self
             .store
-            .with_planned_statement(APPLY_MOVES, APPLY_MOVES_TYPES, |c, s| {
+            .with_statement(APPLY_MOVES, APPLY_MOVES_TYPES, |c, s| {
                 s.query(
                     c,
                     &[
