@@ -173,7 +173,7 @@ impl Since {
     /// The time in milliseconds since the Unix epoch, a duration ago
     /// measured from `now_ms`.
     #[must_use]
-    pub fn from_now(self, now_ms: i64) -> i64 {
+    pub fn at_clock(self, now_ms: i64) -> i64 {
         match self {
             Self::At(ms) => ms,
             Self::Ago(ago) => {
@@ -190,7 +190,7 @@ impl Since {
     pub fn resolve(self, store: &dyn Store) -> anyhow::Result<i64> {
         Ok(match self {
             Self::At(ms) => ms,
-            Self::Ago(_) => self.from_now(store.clock_ms()?),
+            Self::Ago(_) => self.at_clock(store.clock_ms()?),
         })
     }
 
@@ -319,8 +319,8 @@ mod tests {
         assert_eq!(parse_since("1970-01-01T00:00:01.500Z"), Ok(Since::At(1500)));
         let hour_ago = parse_since("1h").unwrap();
         assert_eq!(hour_ago, Since::Ago(Duration::from_secs(3600)));
-        assert_eq!(hour_ago.from_now(5_000_000), 1_400_000);
-        assert_eq!(Since::At(7).from_now(5_000_000), 7);
+        assert_eq!(hour_ago.at_clock(5_000_000), 1_400_000);
+        assert_eq!(Since::At(7).at_clock(5_000_000), 7);
         assert!(parse_since("yesterday").is_err());
         assert!(parse_since("").is_err());
         assert_eq!(parse_since("1970-01-02"), Ok(Since::At(86_400_000)));
