@@ -31,14 +31,18 @@ use std::time::Duration;
 pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
-    CursorRow, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
+    CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, HistoryFilter,
+    HistoryRow, InitOutcome, SnapshotRow,
 };
 
 /// The first schema version with snapshots.
 pub const SNAPSHOTS_VERSION: i64 = 2;
 
+/// The first schema version with heads.
+pub const HEADS_VERSION: i64 = 3;
+
 use crate::error::{DurabilityError, StoreError};
-use crate::key::CursorKey;
+use crate::key::{CursorKey, PartitionKey};
 
 /// The default busy timeout: how long a write waits for a store locked by
 /// another writer.
@@ -184,6 +188,52 @@ pub trait StoreRead {
         &self,
         name: &str,
         each: &mut dyn FnMut(&CursorRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// One partition's head (schema version 3; `None` on an older store,
+    /// which knows no heads).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and [`StoreError::InvalidValue`] for a stored head
+    /// that is not an offset.
+    fn head(&self, key: &PartitionKey) -> Result<Option<HeadRow>, StoreError>;
+
+    /// Visit every head matching `filter`, in partition key order (channel,
+    /// then partition as a number); nothing on an older store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_heads(
+        &self,
+        filter: &HeadFilter,
+        each: &mut dyn FnMut(&HeadRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit every cursor matching `filter` with its partition's head, in
+    /// key order: one query that joins the heads (memory does not grow
+    /// with the store). On an older store every head is `None`. A row whose
+    /// offset is invalid is passed as [`StoreError::InvalidValue`].
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit recorded head changes matching `filter`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_head_changes(
+        &self,
+        filter: &HeadFilter,
+        each: &mut dyn FnMut(&HeadChangeRow) -> Visit,
     ) -> Result<(), StoreError>;
 }
 
@@ -438,6 +488,31 @@ pub trait WriteTxn: StoreRead + DurableStore {
     fn must_retry(&self) -> bool {
         false
     }
+
+    /// Write a partition's head, guarded like a compare-and-swap: only if
+    /// the stored head equals `expected` (`None`: no head is stored, and
+    /// one is inserted). `recorded_at` becomes the transaction's time, also
+    /// when the head stays the same. Returns `Err(actual)` with the head
+    /// found when it does not hold `expected`; nothing is written then.
+    /// Which moves are allowed (forward only, unless a rewind) is decided
+    /// by the caller ([`crate::heads::write_head`]).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 3.
+    fn swap_head(
+        &self,
+        key: &PartitionKey,
+        expected: Option<u64>,
+        new: u64,
+    ) -> Result<Result<(), Option<u64>>, StoreError>;
+
+    /// Record a head change in the head history; returns its id.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn record_head_change(&self, change: &HeadChangeInput<'_>) -> Result<i64, StoreError>;
 
     /// Commit everything written in the transaction.
     ///

@@ -14,6 +14,7 @@
 //! - `write.rs`: the write transaction.
 
 mod connect;
+mod heads;
 mod read;
 mod schema;
 mod snapshots;
@@ -55,6 +56,8 @@ pub struct PostgresStore {
     /// deadlock since the last transaction began.
     conflict: Cell<bool>,
     busy_timeout: Duration,
+    /// The schema version of the store, once known.
+    version: Cell<i64>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -80,6 +83,7 @@ impl PostgresStore {
             in_transaction: Cell::new(false),
             conflict: Cell::new(false),
             busy_timeout,
+            version: Cell::new(0),
         })
     }
 
@@ -124,7 +128,7 @@ impl PostgresStore {
                     let sql = format!(
                         "BEGIN; SET LOCAL search_path = {schema}; \
                          SELECT value FROM meta WHERE key = 'schema_version' FOR UPDATE; {}",
-                        schema::SCHEMA_V2_SQL,
+                        schema::upgrade_sql(version),
                         schema = target.schema
                     );
                     let mut client = store.client.borrow_mut();
@@ -136,6 +140,7 @@ impl PostgresStore {
                     match upgraded {
                         Ok(()) => {
                             drop(client);
+                            store.version.set(SCHEMA_VERSION);
                             return Ok((store, InitOutcome::Upgraded { from: version }));
                         }
                         Err(e) if is_lost_init_race(&e) => {
@@ -158,6 +163,7 @@ impl PostgresStore {
             match client.batch_execute(&sql) {
                 Ok(()) => {
                     drop(client);
+                    store.version.set(SCHEMA_VERSION);
                     return Ok((store, InitOutcome::Created));
                 }
                 Err(e) if is_lost_init_race(&e) => {
@@ -181,7 +187,10 @@ impl PostgresStore {
                 found: version,
                 supported: SCHEMA_VERSION,
             }),
-            Found::Store(_) => Ok(()),
+            Found::Store(version) => {
+                self.version.set(version);
+                Ok(())
+            }
             Found::Missing => Err(StoreError::Missing {
                 location: self.location.clone(),
             }),
@@ -401,6 +410,34 @@ impl StoreRead for PostgresStore {
         each: &mut dyn FnMut(&CursorRow) -> Visit,
     ) -> Result<(), StoreError> {
         snapshots::visit_cursors(self, name, each)
+    }
+
+    fn head(&self, key: &crate::key::PartitionKey) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        heads::head(self, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_heads(self, filter, each))
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_cursor_heads(self, filter, each))
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_head_changes(self, filter, each))
     }
 }
 

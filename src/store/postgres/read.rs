@@ -26,7 +26,7 @@ const HISTORY_COLUMNS: &str = "id, at, consumer, channel, partition, old_offset,
 
 /// A text value as an SQL literal (`standard_conforming_strings` is on
 /// for every session cursorctl opens).
-fn literal(text: &str) -> String {
+pub(super) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -37,7 +37,7 @@ fn offset_of(key: &str, value: i64) -> Result<u64, StoreError> {
     })
 }
 
-fn partition_of(value: i64) -> u32 {
+pub(super) fn partition_of(value: i64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
@@ -88,7 +88,7 @@ pub(super) fn offset(
 
 /// Stream the rows of `query` through a server-side cursor, `FETCH` rows at
 /// a time, inside the transaction that is open.
-fn stream(
+pub(super) fn stream(
     store: &PostgresStore,
     query: &str,
     context: &str,

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::schema::{schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_VERSION};
+use super::schema::{
+    schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_HEADS_SQL, SCHEMA_VERSION,
+};
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
 use crate::parse::MAX_BUSY_TIMEOUT;
@@ -110,8 +112,14 @@ impl SqliteStore {
         if version >= SCHEMA_VERSION {
             return Ok(InitOutcome::AlreadyInitialised);
         }
-        tx.execute_batch(SCHEMA_V2_SQL)
-            .map_err(db_err("upgrading the schema"))?;
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2_SQL)
+                .map_err(db_err("upgrading the schema"))?;
+        }
+        if version < 3 {
+            tx.execute_batch(SCHEMA_V3_HEADS_SQL)
+                .map_err(db_err("upgrading the schema"))?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db_err("versioning the store"))?;
         tx.commit().map_err(db_err("committing the upgrade"))?;

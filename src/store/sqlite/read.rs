@@ -21,14 +21,14 @@ pub(super) fn offset_from(value: ValueRef<'_>) -> Result<u64, String> {
     }
 }
 
-fn time_from(value: ValueRef<'_>) -> Option<i64> {
+pub(super) fn time_from(value: ValueRef<'_>) -> Option<i64> {
     match value {
         ValueRef::Integer(i) => Some(i),
         _ => None,
     }
 }
 
-fn partition_from(value: ValueRef<'_>) -> u32 {
+pub(super) fn partition_from(value: ValueRef<'_>) -> u32 {
     match value {
         ValueRef::Integer(i) => u32::try_from(i).unwrap_or(u32::MAX),
         _ => u32::MAX,

@@ -5,8 +5,8 @@
 pub const APPLICATION_ID: i32 = 0x4375_7273;
 
 /// The schema version this build writes (`PRAGMA user_version`). Version 1
-/// stores are read and written too; `init` upgrades them.
-pub const SCHEMA_VERSION: i64 = 2;
+/// and 2 stores are read and written too; `init` upgrades them.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// What version 2 adds: snapshots of offsets kept in the store.
 pub(super) const SCHEMA_V2_SQL: &str = "
@@ -28,12 +28,39 @@ CREATE TABLE snapshot_cursors (
 ) WITHOUT ROWID;
 ";
 
+/// What version 3 adds for heads: each partition's head (the offset the
+/// next message appended to it will get) with the store-clock time it was
+/// recorded, and the history of head changes.
+pub(super) const SCHEMA_V3_HEADS_SQL: &str = "
+CREATE TABLE heads (
+    channel     TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    head        INTEGER NOT NULL CHECK (typeof(head) = 'integer' AND head >= 0),
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, partition)
+) WITHOUT ROWID;
+
+CREATE TABLE head_history (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    channel   TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    old_head  INTEGER,
+    new_head  INTEGER NOT NULL,
+    command   TEXT    NOT NULL,
+    reason    TEXT,
+    user      TEXT    NOT NULL
+);
+
+CREATE INDEX head_history_by_partition ON head_history (channel, partition);
+";
+
 /// SQLite's clock, in milliseconds since the Unix epoch.
 pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /// The statements that create a store of [`SCHEMA_VERSION`].
 pub(super) fn schema_sql() -> String {
-    format!("{}{SCHEMA_V2_SQL}", schema_v1_sql())
+    format!("{}{SCHEMA_V2_SQL}{SCHEMA_V3_HEADS_SQL}", schema_v1_sql())
 }
 
 /// The statements of a version 1 store.
