@@ -212,7 +212,12 @@ pub fn plan_head(
     })
 }
 
-fn check(key: &PartitionKey, old: Option<u64>, new: u64, allow_rewind: bool) -> Result<(), HeadError> {
+fn check(
+    key: &PartitionKey,
+    old: Option<u64>,
+    new: u64,
+    allow_rewind: bool,
+) -> Result<(), HeadError> {
     if new > MAX_OFFSET {
         return Err(HeadError::TooLarge { head: new });
     }
@@ -347,9 +352,18 @@ mod tests {
     fn statuses_follow_the_rules() {
         let five_min = Duration::from_secs(300);
         let now = 1_000_000;
-        assert_eq!(CursorStatus::of(1, None, Some(now), now, five_min), CursorStatus::NoHead);
-        assert_eq!(CursorStatus::of(9, Some(5), Some(now), now, five_min), CursorStatus::Ahead);
-        assert_eq!(CursorStatus::of(5, Some(5), Some(0), now, five_min), CursorStatus::Ok);
+        assert_eq!(
+            CursorStatus::of(1, None, Some(now), now, five_min),
+            CursorStatus::NoHead
+        );
+        assert_eq!(
+            CursorStatus::of(9, Some(5), Some(now), now, five_min),
+            CursorStatus::Ahead
+        );
+        assert_eq!(
+            CursorStatus::of(5, Some(5), Some(0), now, five_min),
+            CursorStatus::Ok
+        );
         assert_eq!(
             CursorStatus::of(1, Some(5), Some(now - 299_999), now, five_min),
             CursorStatus::Behind
@@ -358,6 +372,9 @@ mod tests {
             CursorStatus::of(1, Some(5), Some(now - 300_000), now, five_min),
             CursorStatus::Stalled
         );
-        assert_eq!(CursorStatus::of(1, Some(5), None, now, five_min), CursorStatus::Stalled);
+        assert_eq!(
+            CursorStatus::of(1, Some(5), None, now, five_min),
+            CursorStatus::Stalled
+        );
     }
 }

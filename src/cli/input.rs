@@ -537,7 +537,7 @@ fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> anyhow::Result<CsvColumn
     };
     let mut offset = None;
     // Columns a listing prints that say nothing about the move.
-    let (mut exists, mut updated_at) = (None, None);
+    let (mut exists, mut updated_at, mut head, mut lag) = (None, None, None, None);
     for (i, (start, end, _)) in spans.iter().enumerate() {
         let name = text[*start..*end].trim();
         let slot = match name {
@@ -550,9 +550,11 @@ fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> anyhow::Result<CsvColumn
             "expect" => &mut cols.expect,
             "exists" => &mut exists,
             "updated_at" => &mut updated_at,
+            "head" => &mut head,
+            "lag" => &mut lag,
             other => {
                 return Err(bad(format!(
-                    "unknown column {other:?} (known: key, consumer, partition_key, channel, partition, offset, expect, exists, updated_at)"
+                    "unknown column {other:?} (known: key, consumer, partition_key, channel, partition, offset, expect, exists, updated_at, head, lag)"
                 )))
             }
         };

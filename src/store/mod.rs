@@ -591,6 +591,43 @@ pub trait StoreReadExt: StoreRead {
         failed.map_or(Ok(()), Err)
     }
 
+    /// Call `each` for every cursor matching `filter` with its partition's
+    /// head, in key order.
+    fn for_each_cursor_head<E: From<StoreError>>(
+        &self,
+        filter: &CursorFilter,
+        mut each: impl FnMut(Result<&CursorHeadRow, StoreError>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut failed = None;
+        self.visit_cursor_heads(filter, &mut |row| match each(row) {
+            Ok(()) => Visit::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                Visit::Break(())
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Call `each` for every head matching `filter`, in partition key order.
+    fn for_each_head<E: From<StoreError>>(
+        &self,
+        filter: &HeadFilter,
+        each: impl FnMut(&HeadRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_heads(filter, visit), each)
+    }
+
+    /// Call `each` for every recorded head change matching `filter`, oldest
+    /// first.
+    fn for_each_head_change<E: From<StoreError>>(
+        &self,
+        filter: &HeadFilter,
+        each: impl FnMut(&HeadChangeRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_head_changes(filter, visit), each)
+    }
+
     /// Call `each` for every recorded change matching `filter`, oldest
     /// first.
     fn for_each_change<E: From<StoreError>>(

@@ -13,7 +13,8 @@ use crate::store::{
     HEADS_VERSION,
 };
 
-const SELECT_HEAD: &str = "SELECT head, recorded_at FROM heads WHERE channel = $1 AND partition = $2";
+const SELECT_HEAD: &str =
+    "SELECT head, recorded_at FROM heads WHERE channel = $1 AND partition = $2";
 
 const SWAP_HEAD: &str = "UPDATE heads SET head = $3, \
      recorded_at = (extract(epoch from now()) * 1000)::bigint \
@@ -56,7 +57,10 @@ fn sql_offset(offset: u64) -> i64 {
     i64::try_from(offset).unwrap_or(i64::MAX)
 }
 
-pub(super) fn head(store: &PostgresStore, key: &PartitionKey) -> Result<Option<HeadRow>, StoreError> {
+pub(super) fn head(
+    store: &PostgresStore,
+    key: &PartitionKey,
+) -> Result<Option<HeadRow>, StoreError> {
     if !store.has_heads() {
         return Ok(None);
     }
@@ -92,7 +96,8 @@ pub(super) fn visit_heads(
     if !store.has_heads() {
         return Ok(());
     }
-    let mut query = String::from("SELECT channel, partition, head, recorded_at FROM heads WHERE true");
+    let mut query =
+        String::from("SELECT channel, partition, head, recorded_at FROM heads WHERE true");
     filter_sql(&mut query, filter);
     query.push_str(" ORDER BY channel, partition");
     let mut buf = HeadRow::default();

@@ -412,7 +412,10 @@ impl StoreRead for PostgresStore {
         snapshots::visit_cursors(self, name, each)
     }
 
-    fn head(&self, key: &crate::key::PartitionKey) -> Result<Option<crate::store::HeadRow>, StoreError> {
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
         heads::head(self, key)
     }
 

@@ -300,7 +300,10 @@ impl StoreRead for PostgresTxn<'_> {
         super::snapshots::visit_cursors(self.store, name, each)
     }
 
-    fn head(&self, key: &crate::key::PartitionKey) -> Result<Option<crate::store::HeadRow>, StoreError> {
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
         super::heads::head(self.store, key)
     }
 

@@ -22,7 +22,10 @@ fn has_heads(conn: &Connection) -> Result<bool, StoreError> {
     Ok(version >= HEADS_VERSION)
 }
 
-fn head_value(partition_key: impl FnOnce() -> String, value: ValueRef<'_>) -> Result<u64, StoreError> {
+fn head_value(
+    partition_key: impl FnOnce() -> String,
+    value: ValueRef<'_>,
+) -> Result<u64, StoreError> {
     offset_from(value).map_err(|value| StoreError::InvalidValue {
         key: partition_key(),
         value,
@@ -30,7 +33,10 @@ fn head_value(partition_key: impl FnOnce() -> String, value: ValueRef<'_>) -> Re
 }
 
 /// One partition's head.
-pub(super) fn read_head(conn: &Connection, key: &PartitionKey) -> Result<Option<HeadRow>, StoreError> {
+pub(super) fn read_head(
+    conn: &Connection,
+    key: &PartitionKey,
+) -> Result<Option<HeadRow>, StoreError> {
     if !has_heads(conn)? {
         return Ok(None);
     }
@@ -80,10 +86,16 @@ pub(super) fn visit_heads(
     let mut buf = HeadRow::default();
     while let Some(row) = rows.next().map_err(db_err(context))? {
         buf.channel.clear();
-        buf.channel
-            .push_str(row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(db_err(context))?);
+        buf.channel.push_str(
+            row.get_ref(0)
+                .and_then(|v| Ok(v.as_str()?))
+                .map_err(db_err(context))?,
+        );
         buf.partition = partition_from(row.get_ref(1).map_err(db_err(context))?);
-        buf.head = head_value(|| buf.partition_key(), row.get_ref(2).map_err(db_err(context))?)?;
+        buf.head = head_value(
+            || buf.partition_key(),
+            row.get_ref(2).map_err(db_err(context))?,
+        )?;
         buf.recorded_at = time_from(row.get_ref(3).map_err(db_err(context))?).unwrap_or(0);
         if each(&buf).is_break() {
             break;

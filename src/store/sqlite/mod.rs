@@ -177,7 +177,10 @@ impl StoreRead for SqliteStore {
         snapshots::visit_cursors(&self.conn, name, each)
     }
 
-    fn head(&self, key: &crate::key::PartitionKey) -> Result<Option<crate::store::HeadRow>, StoreError> {
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
         heads::read_head(&self.conn, key)
     }
 

@@ -312,7 +312,10 @@ impl StoreRead for SqliteTxn<'_> {
         super::snapshots::visit_cursors(&self.tx, name, each)
     }
 
-    fn head(&self, key: &crate::key::PartitionKey) -> Result<Option<crate::store::HeadRow>, StoreError> {
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
         super::heads::read_head(&self.tx, key)
     }
 
