@@ -137,6 +137,18 @@ pub struct ConsumerSummary {
     pub newest_update: Option<i64>,
     /// How many of its cursors were not written since the filter's time.
     pub idle: u64,
+    /// How many of its cursors have a head (schema version 3).
+    pub with_head: u64,
+    /// The sum of the lags of its cursors that have a head.
+    pub total_lag: u64,
+    /// The highest lag of its cursors (`None`: none has a head).
+    pub highest_lag: Option<u64>,
+    /// How many of its cursors have lag and were written since the filter's
+    /// stall time (status `behind`).
+    pub behind: u64,
+    /// How many of its cursors have lag and were not written since the
+    /// filter's stall time (status `stalled`).
+    pub stalled: u64,
 }
 
 /// Which consumers `describe` sums up.
@@ -147,6 +159,9 @@ pub struct ConsumerFilter {
     /// Count a cursor as idle when it was not written since this time (ms
     /// since the epoch).
     pub idle_before: Option<i64>,
+    /// Count a cursor with lag as stalled when it was not written since
+    /// this time (ms since the epoch; `None`: every cursor with lag).
+    pub stall_before: Option<i64>,
 }
 
 /// A snapshot: the offsets of a set of cursors, kept in the store.

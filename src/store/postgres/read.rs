@@ -260,15 +260,30 @@ pub(super) fn visit_consumers(
 ) -> Result<(), StoreError> {
     let idle = filter
         .idle_before
-        .map_or_else(|| "false".to_owned(), |t| format!("updated_at <= {t}"));
+        .map_or_else(|| "false".to_owned(), |t| format!("c.updated_at <= {t}"));
+    // Each cursor joined with its partition's head (none on a store older
+    // than schema version 3): lag is head - offset, never negative.
+    let heads = if store.version.get() >= crate::store::HEADS_VERSION {
+        "heads"
+    } else {
+        "(SELECT NULL::text AS channel, NULL::bigint AS partition, NULL::bigint AS head)"
+    };
+    let moved = filter
+        .stall_before
+        .map_or_else(|| "false".to_owned(), |t| format!("c.updated_at > {t}"));
     let mut query = format!(
-        "SELECT consumer, count(*), count(DISTINCT channel), min(\"offset\"), max(\"offset\"), \
-         min(updated_at), max(updated_at), count(*) FILTER (WHERE {idle}) FROM cursors"
+        "SELECT c.consumer, count(*), count(DISTINCT c.channel), min(c.\"offset\"), max(c.\"offset\"), \
+         min(c.updated_at), max(c.updated_at), count(*) FILTER (WHERE {idle}), \
+         count(h.head), coalesce(sum(greatest(h.head - c.\"offset\", 0)), 0)::text, \
+         max(greatest(h.head - c.\"offset\", 0)), \
+         count(*) FILTER (WHERE h.head > c.\"offset\" AND {moved}), \
+         count(*) FILTER (WHERE h.head > c.\"offset\" AND NOT ({moved})) \
+         FROM cursors c LEFT JOIN {heads} h ON h.channel = c.channel AND h.partition = c.partition"
     );
     if let Some(c) = &filter.consumer {
-        query.push_str(&format!(" WHERE consumer = {}", literal(c)));
+        query.push_str(&format!(" WHERE c.consumer = {}", literal(c)));
     }
-    query.push_str(" GROUP BY consumer ORDER BY consumer");
+    query.push_str(" GROUP BY c.consumer ORDER BY c.consumer");
     let count = |v: i64| u64::try_from(v).unwrap_or(0);
     stream(store, &query, "summing up consumers", |row| {
         Ok(each(&crate::store::ConsumerSummary {
@@ -280,6 +295,11 @@ pub(super) fn visit_consumers(
             oldest_update: row.get(5),
             newest_update: row.get(6),
             idle: count(row.get(7)),
+            with_head: count(row.get(8)),
+            total_lag: row.get::<_, String>(9).parse().unwrap_or(u64::MAX),
+            highest_lag: row.get::<_, Option<i64>>(10).map(count),
+            behind: count(row.get(11)),
+            stalled: count(row.get(12)),
         }))
     })
 }

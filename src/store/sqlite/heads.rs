@@ -15,7 +15,7 @@ use crate::store::{
 };
 
 /// Whether the store has the heads table (schema version 3 or later).
-fn has_heads(conn: &Connection) -> Result<bool, StoreError> {
+pub(super) fn has_heads(conn: &Connection) -> Result<bool, StoreError> {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(db_err("reading the schema version"))?;
