@@ -904,7 +904,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
         TestBackend::Sqlite => {
             let conn = rusqlite::Connection::open(fixture.path()).unwrap();
             conn.execute_batch(
-                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; PRAGMA user_version = 1;",
+                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;",
             )
             .unwrap();
         }
@@ -913,6 +913,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
             pg_admin()
                 .batch_execute(&format!(
                     "DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
+                     DROP TABLE {schema}.heads; DROP TABLE {schema}.head_history; \
                      UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'"
                 ))
                 .unwrap();
@@ -924,7 +925,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
     drop(old);
     let (upgraded, outcome) = store::init(&fixture.location, TIMEOUT).unwrap();
     assert_eq!(outcome, InitOutcome::Upgraded { from: 1 });
-    assert_eq!(upgraded.schema_version().unwrap(), 2);
+    assert_eq!(upgraded.schema_version().unwrap(), 3);
     assert_eq!(upgraded.read_value("alerts:orders:1").unwrap(), Some(7));
     assert_eq!(
         upgraded

@@ -13,6 +13,7 @@ mod defects;
 mod flush_sim;
 mod generated;
 mod guide;
+mod heads;
 mod library;
 mod live;
 mod pipeline;
