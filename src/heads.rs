@@ -329,7 +329,7 @@ pub struct CursorLag {
 /// Store failures.
 pub fn read_lag(view: &dyn StoreRead, key: &CursorKey) -> Result<CursorLag, StoreError> {
     let offset = view.cursor(key)?.map_or(0, |c| c.offset);
-    let head = view.head(&key.partition_key())?.map(|h| h.head);
+    let head = view.head(key.partition_key())?.map(|h| h.head);
     Ok(CursorLag {
         offset,
         head,

@@ -80,17 +80,29 @@ fn head_set_records_and_get_lists(backend: Backend) {
     assert_eq!(env.ok(&["head", "get", "orders", "-o", "value"]), "5200\n");
     assert_eq!(env.ok(&["head", "get", "payments:0", "-o", "value"]), "7\n");
     let tsv = env.ok(&["head", "get", "orders", "-o", "tsv"]);
-    assert!(tsv.starts_with("partition_key\tchannel\tpartition\thead\trecorded_at\n"), "{tsv}");
+    assert!(
+        tsv.starts_with("partition_key\tchannel\tpartition\thead\trecorded_at\n"),
+        "{tsv}"
+    );
     let json: Value = serde_json::from_str(&env.ok(&["head", "get", "-o", "json"])).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 2);
     let table = env.ok(&["head", "get"]);
-    assert!(table.contains("PARTITION_KEY") && table.contains("5200"), "{table}");
+    assert!(
+        table.contains("PARTITION_KEY") && table.contains("5200"),
+        "{table}"
+    );
 
     // Each change is in the head history; cursor history is untouched.
     let history = lines(&env.ok(&["head", "history", "orders:3", "-o", "ndjson"]));
     let moves: Vec<(Value, Value, Value)> = history
         .iter()
-        .map(|h| (h["old_head"].clone(), h["new_head"].clone(), h["command"].clone()))
+        .map(|h| {
+            (
+                h["old_head"].clone(),
+                h["new_head"].clone(),
+                h["command"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         moves,
@@ -116,10 +128,28 @@ fn heads_move_forward_only(backend: Backend) {
         env.fails(2, &["head", "set", "orders:3", bad]);
     }
     env.fails(2, &["head", "set", "orders", "5"]);
-    env.fails(2, &["head", "set", "orders:3", "120", "--dry-run", "--allow-rewind", "--reason", " "]);
+    env.fails(
+        2,
+        &[
+            "head",
+            "set",
+            "orders:3",
+            "120",
+            "--dry-run",
+            "--allow-rewind",
+            "--reason",
+            " ",
+        ],
+    );
     // A dry run shows the plan and writes nothing.
     let plan: Value = serde_json::from_str(&env.ok(&[
-        "head", "set", "orders:3", "120", "--dry-run", "-o", "json",
+        "head",
+        "set",
+        "orders:3",
+        "120",
+        "--dry-run",
+        "-o",
+        "json",
     ]))
     .unwrap();
     assert_eq!(plan["status"], "moved");
@@ -128,7 +158,14 @@ fn heads_move_forward_only(backend: Backend) {
     assert_eq!(env.dump(), before, "refused head writes change nothing");
 
     let out = env.ok(&[
-        "head", "set", "orders:3", "90", "--allow-rewind", "--reason", "topic recreated", "-o",
+        "head",
+        "set",
+        "orders:3",
+        "90",
+        "--allow-rewind",
+        "--reason",
+        "topic recreated",
+        "-o",
         "json",
     ]);
     let rewound: Value = serde_json::from_str(&out).unwrap();
@@ -151,10 +188,21 @@ fn head_set_from_file_is_all_or_nothing(backend: Backend) {
     let out = env.run_stdin(&["head", "set", "--from-file", "-"], input);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("4 of 5 lines fail; nothing was written"), "{err}");
+    assert!(
+        err.contains("4 of 5 lines fail; nothing was written"),
+        "{err}"
+    );
     assert!(err.contains("line 2: orders:1: head:"), "{err}");
-    assert!(err.contains("line 3: orders:0: partition key orders:0 appears twice in the input: first on line 1"), "{err}");
-    assert!(err.contains("line 4: orders:2: head regression refused"), "{err}");
+    assert!(
+        err.contains(
+            "line 3: orders:0: partition key orders:0 appears twice in the input: first on line 1"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4: orders:2: head regression refused"),
+        "{err}"
+    );
     assert!(err.contains("line 5: unknown field \"haed\""), "{err}");
     assert_eq!(env.dump(), before, "a refused input writes nothing");
 
@@ -173,7 +221,15 @@ fn head_set_from_file_is_all_or_nothing(backend: Backend) {
 
     // A dry run lists every line and writes nothing.
     let plan = env.run_stdin(
-        &["head", "set", "--from-file", "-", "--dry-run", "-o", "ndjson"],
+        &[
+            "head",
+            "set",
+            "--from-file",
+            "-",
+            "--dry-run",
+            "-o",
+            "ndjson",
+        ],
         "partition_key,head\norders:2,60\norders:4,1\n",
     );
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
@@ -202,7 +258,9 @@ fn get_records_carry_head_and_lag(backend: Backend) {
     let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 40), ("billing", "orders:1", 90)]);
     let rows = lines(&env.ok(&["get", "-o", "ndjson"]));
-    assert!(rows.iter().all(|r| r["head"].is_null() && r["lag"].is_null()));
+    assert!(rows
+        .iter()
+        .all(|r| r["head"].is_null() && r["lag"].is_null()));
     let table = env.ok(&["get"]);
     assert!(!table.contains("HEAD") && !table.contains("LAG"), "{table}");
 
@@ -211,8 +269,14 @@ fn get_records_carry_head_and_lag(backend: Backend) {
     // negative.
     env.ok(&["head", "set", "orders:1", "80", "-q"]);
     let rows = lines(&env.ok(&["get", "-o", "ndjson"]));
-    assert_eq!((rows[0]["head"].clone(), rows[0]["lag"].clone()), (100.into(), 60.into()));
-    assert_eq!((rows[1]["head"].clone(), rows[1]["lag"].clone()), (80.into(), 0.into()));
+    assert_eq!(
+        (rows[0]["head"].clone(), rows[0]["lag"].clone()),
+        (100.into(), 60.into())
+    );
+    assert_eq!(
+        (rows[1]["head"].clone(), rows[1]["lag"].clone()),
+        (80.into(), 0.into())
+    );
     let one: Value =
         serde_json::from_str(&env.ok(&["get", "billing", "orders:0", "-o", "json"])).unwrap();
     assert_eq!(one["lag"], 60);
@@ -221,14 +285,37 @@ fn get_records_carry_head_and_lag(backend: Backend) {
     assert_eq!(absent["head"], 100);
     let missing: Value =
         serde_json::from_str(&env.ok(&["get", "other", "orders:0", "-o", "json"])).unwrap();
-    assert_eq!((missing["exists"].clone(), missing["lag"].clone()), (false.into(), 100.into()));
+    assert_eq!(
+        (missing["exists"].clone(), missing["lag"].clone()),
+        (false.into(), 100.into())
+    );
     let table = env.ok(&["get", "billing"]);
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["CONSUMER", "PARTITION_KEY", "OFFSET", "HEAD", "LAG", "UPDATED_AT"]);
+    assert_eq!(
+        header,
+        [
+            "CONSUMER",
+            "PARTITION_KEY",
+            "OFFSET",
+            "HEAD",
+            "LAG",
+            "UPDATED_AT"
+        ]
+    );
     let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
-    assert_eq!(row[..5], ["billing", "orders:0", "40", "100", "60"], "{table}");
+    assert_eq!(
+        row[..5],
+        ["billing", "orders:0", "40", "100", "60"],
+        "{table}"
+    );
     let tsv = env.ok(&["get", "-o", "tsv"]);
-    assert!(tsv.lines().next().unwrap().ends_with("\tupdated_at\thead\tlag"), "{tsv}");
+    assert!(
+        tsv.lines()
+            .next()
+            .unwrap()
+            .ends_with("\tupdated_at\thead\tlag"),
+        "{tsv}"
+    );
 
     // Every listing format stays valid `set --from-file` input.
     for format in ["tsv", "ndjson", "json"] {
@@ -277,7 +364,10 @@ fn status_rules_golden(backend: Backend) {
         )
     );
     let err = stderr(&out);
-    assert!(err.contains("2 of 5 cursor(s) need attention: 1 ahead, 1 stalled"), "{err}");
+    assert!(
+        err.contains("2 of 5 cursor(s) need attention: 1 ahead, 1 stalled"),
+        "{err}"
+    );
 
     // One rule at a time: only `stalled` and `ahead` need attention.
     for (consumer, status, code) in [
@@ -289,7 +379,12 @@ fn status_rules_golden(backend: Backend) {
     ] {
         let out = env.run(&["status", consumer, "-o", "value"]);
         assert_eq!(stdout(&out), format!("{status}\n"), "{consumer}");
-        assert_eq!(out.status.code(), Some(code), "{consumer}: {}", stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{consumer}: {}",
+            stderr(&out)
+        );
     }
     let out = env.run(&["status", "stalled", "-o", "json"]);
     let json_err: Value = serde_json::from_str(stderr(&out).lines().last().unwrap()).unwrap();
@@ -309,7 +404,10 @@ fn stall_after_is_judged_by_the_store_clock(backend: Backend) {
     );
     assert_eq!(
         status_lines(&env, &["--stall-after", "1m"]),
-        (vec!["billing:orders:0 10 20 10 stalled".to_owned()], Some(8))
+        (
+            vec!["billing:orders:0 10 20 10 stalled".to_owned()],
+            Some(8)
+        )
     );
     assert_eq!(
         status_lines(&env, &["--stall-after", "3m"]).1,
@@ -329,7 +427,14 @@ fn a_stopped_consumer_with_a_growing_head_is_stalled_not_missing(backend: Backen
     last_moved_at(&env, "billing", store_now(&env) - 600_000);
     for head in [10, 20, 30] {
         env.ok(&["head", "set", "orders:0", &head.to_string(), "-q"]);
-        env.ok(&["advance", "live", "orders:0", "--to", &head.to_string(), "-q"]);
+        env.ok(&[
+            "advance",
+            "live",
+            "orders:0",
+            "--to",
+            &head.to_string(),
+            "-q",
+        ]);
         let lag = head - 5;
         assert_eq!(
             status_lines(&env, &[]),
@@ -379,7 +484,13 @@ fn a_head_older_than_the_cursors_last_move(backend: Backend) {
     let rows = lines(&env.ok(&["get", "-o", "ndjson"]));
     assert_eq!(rows[1]["lag"], 0);
     let summary = lines(&env.ok(&["describe", "-o", "ndjson"]));
-    assert_eq!((summary[1]["total_lag"].clone(), summary[1]["highest_lag"].clone()), (0.into(), 0.into()));
+    assert_eq!(
+        (
+            summary[1]["total_lag"].clone(),
+            summary[1]["highest_lag"].clone()
+        ),
+        (0.into(), 0.into())
+    );
 }
 
 fn status_filters_and_formats(backend: Backend) {
@@ -398,8 +509,14 @@ fn status_filters_and_formats(backend: Backend) {
             .map(|l| l.split(' ').next().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(keys(&["billing"]), ["billing:orders:0", "billing:orders:1", "billing:payments:0"]);
-    assert_eq!(keys(&["--channel", "orders"]), ["billing:orders:0", "billing:orders:1", "shipping:orders:0"]);
+    assert_eq!(
+        keys(&["billing"]),
+        ["billing:orders:0", "billing:orders:1", "billing:payments:0"]
+    );
+    assert_eq!(
+        keys(&["--channel", "orders"]),
+        ["billing:orders:0", "billing:orders:1", "shipping:orders:0"]
+    );
     assert_eq!(keys(&["billing", "orders:1"]), ["billing:orders:1"]);
     assert_eq!(keys(&["billing:orders:0"]), ["billing:orders:0"]);
     last_moved_at(&env, "shipping", LONG_AGO);
@@ -410,8 +527,22 @@ fn status_filters_and_formats(backend: Backend) {
 
     let json: Value = serde_json::from_str(&env.ok(&["status", "billing", "-o", "json"])).unwrap();
     let first = &json.as_array().unwrap()[0];
-    let fields: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut expected = ["key", "consumer", "partition_key", "offset", "head", "lag", "status", "since"];
+    let fields: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = [
+        "key",
+        "consumer",
+        "partition_key",
+        "offset",
+        "head",
+        "lag",
+        "status",
+        "since",
+    ];
     expected.sort_unstable();
     let mut fields = fields;
     fields.sort_unstable();
@@ -419,7 +550,10 @@ fn status_filters_and_formats(backend: Backend) {
     let table = env.ok(&["status", "billing"]);
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header, ["KEY", "OFFSET", "HEAD", "LAG", "STATUS", "SINCE"]);
-    assert_eq!(env.ok(&["status", "billing", "orders:0", "-o", "value"]), "behind\n");
+    assert_eq!(
+        env.ok(&["status", "billing", "orders:0", "-o", "value"]),
+        "behind\n"
+    );
     // -o prometheus only where it makes sense.
     env.fails(2, &["history", "-o", "prometheus"]);
     env.fails(2, &["get", "billing", "orders:0", "-o", "prometheus"]);
@@ -428,7 +562,11 @@ fn status_filters_and_formats(backend: Backend) {
 fn prometheus_metrics(backend: Backend) {
     let env = Env::on(backend);
     // Quotes and backslashes are allowed in names: escaped in labels.
-    env.seed(&[("a\"b\\c", "orders:0", 3), ("billing", "orders:1", 7), ("billing", "orders:0", 1)]);
+    env.seed(&[
+        ("a\"b\\c", "orders:0", 3),
+        ("billing", "orders:1", 7),
+        ("billing", "orders:0", 1),
+    ]);
     env.ok(&["head", "set", "orders:0", "10", "-q"]);
     env.ok(&["head", "set", "payments:0", "5", "-q"]);
     let text = env.ok(&["get", "-o", "prometheus"]);
@@ -439,8 +577,16 @@ fn prometheus_metrics(backend: Backend) {
         "cursorctl_cursor_status",
         "cursorctl_partition_head",
     ] {
-        assert_eq!(text.matches(&format!("# HELP {family} ")).count(), 1, "{family}\n{text}");
-        assert_eq!(text.matches(&format!("# TYPE {family} gauge\n")).count(), 1, "{family}");
+        assert_eq!(
+            text.matches(&format!("# HELP {family} ")).count(),
+            1,
+            "{family}\n{text}"
+        );
+        assert_eq!(
+            text.matches(&format!("# TYPE {family} gauge\n")).count(),
+            1,
+            "{family}"
+        );
     }
     // Each family's samples come together, under its own HELP and TYPE.
     let mut families: Vec<&str> = Vec::new();
@@ -454,8 +600,15 @@ fn prometheus_metrics(backend: Backend) {
     assert!(text.contains(
         "cursorctl_cursor_offset{consumer=\"a\\\"b\\\\c\",channel=\"orders\",partition=\"0\"} 3\n"
     ), "{text}");
-    assert!(text.contains("cursorctl_cursor_lag{consumer=\"billing\",channel=\"orders\",partition=\"0\"} 9\n"));
-    assert!(!text.contains("cursorctl_cursor_lag{consumer=\"billing\",channel=\"orders\",partition=\"1\"}"), "no head, no lag series");
+    assert!(text.contains(
+        "cursorctl_cursor_lag{consumer=\"billing\",channel=\"orders\",partition=\"0\"} 9\n"
+    ));
+    assert!(
+        !text.contains(
+            "cursorctl_cursor_lag{consumer=\"billing\",channel=\"orders\",partition=\"1\"}"
+        ),
+        "no head, no lag series"
+    );
     assert!(text.contains("cursorctl_cursor_status{consumer=\"billing\",channel=\"orders\",partition=\"1\",status=\"no-head\"} 1\n"));
     assert!(text.contains("cursorctl_partition_head{channel=\"payments\",partition=\"0\"} 5\n"));
     let stamp = text
@@ -463,7 +616,10 @@ fn prometheus_metrics(backend: Backend) {
         .find(|l| l.starts_with("cursorctl_cursor_last_move_timestamp_seconds{consumer=\"billing\",channel=\"orders\",partition=\"1\"}"))
         .unwrap();
     let seconds: f64 = stamp.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!((seconds * 1000.0 - store_now(&env) as f64).abs() < 600_000.0, "{stamp}");
+    assert!(
+        (seconds * 1000.0 - store_now(&env) as f64).abs() < 600_000.0,
+        "{stamp}"
+    );
     // A channel filter lists that channel's heads.
     let orders = env.ok(&["get", "--channel", "orders", "-o", "prometheus"]);
     assert!(!orders.contains("channel=\"payments\""), "{orders}");
@@ -483,7 +639,12 @@ fn prometheus_metrics(backend: Backend) {
                 .spawn()
                 .unwrap();
             use std::io::Write as _;
-            check.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+            check
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(metrics.as_bytes())
+                .unwrap();
             let out = check.wait_with_output().unwrap();
             assert!(
                 out.status.success(),
@@ -514,13 +675,29 @@ fn describe_shows_lag(backend: Backend) {
     assert_eq!(billing["behind"], 1);
     assert_eq!(billing["stalled"], 1);
     let quiet = &rows[1];
-    assert!(quiet["total_lag"].is_null() && quiet["stalled"].is_null(), "{quiet}");
+    assert!(
+        quiet["total_lag"].is_null() && quiet["stalled"].is_null(),
+        "{quiet}"
+    );
     let table = env.ok(&["describe"]);
-    assert!(table.contains("TOTAL_LAG") && table.contains("STALLED"), "{table}");
+    assert!(
+        table.contains("TOTAL_LAG") && table.contains("STALLED"),
+        "{table}"
+    );
     let table = env.ok(&["describe", "quiet"]);
     assert!(!table.contains("TOTAL_LAG"), "{table}");
-    let rows = lines(&env.ok(&["describe", "billing", "--stall-after", "10000days", "-o", "ndjson"]));
-    assert_eq!((rows[0]["behind"].clone(), rows[0]["stalled"].clone()), (2.into(), 0.into()));
+    let rows = lines(&env.ok(&[
+        "describe",
+        "billing",
+        "--stall-after",
+        "10000days",
+        "-o",
+        "ndjson",
+    ]));
+    assert_eq!(
+        (rows[0]["behind"].clone(), rows[0]["stalled"].clone()),
+        (2.into(), 0.into())
+    );
 }
 
 fn advance_to_head(backend: Backend) {
@@ -535,39 +712,143 @@ fn advance_to_head(backend: Backend) {
     let before = env.dump();
     let err = env.fails(2, &["advance", "billing", "orders:0", "--to-head"]);
     assert!(err.contains("--reason"), "{err}");
-    env.fails(2, &["advance", "billing", "orders:0", "--to-head", "--to", "5", "--reason", "r"]);
+    env.fails(
+        2,
+        &[
+            "advance",
+            "billing",
+            "orders:0",
+            "--to-head",
+            "--to",
+            "5",
+            "--reason",
+            "r",
+        ],
+    );
     // No head for orders:1: the whole batch is refused with exit 5.
-    let err = env.fails(5, &["advance", "billing", "--channel", "orders", "--to-head", "--reason", "r"]);
-    assert!(err.contains("no head is recorded for partition orders:1"), "{err}");
-    env.fails(5, &["advance", "billing", "payments:0", "--to-head", "--reason", "r", "--dry-run"]);
-    env.fails(5, &["advance", "nobody", "--channel", "orders", "--to-head", "--reason", "r"]);
-    let plan = env.ok(&["advance", "billing", "orders:0", "--to-head", "--reason", "r", "--dry-run", "-o", "ndjson"]);
+    let err = env.fails(
+        5,
+        &[
+            "advance",
+            "billing",
+            "--channel",
+            "orders",
+            "--to-head",
+            "--reason",
+            "r",
+        ],
+    );
+    assert!(
+        err.contains("no head is recorded for partition orders:1"),
+        "{err}"
+    );
+    env.fails(
+        5,
+        &[
+            "advance",
+            "billing",
+            "payments:0",
+            "--to-head",
+            "--reason",
+            "r",
+            "--dry-run",
+        ],
+    );
+    env.fails(
+        5,
+        &[
+            "advance",
+            "nobody",
+            "--channel",
+            "orders",
+            "--to-head",
+            "--reason",
+            "r",
+        ],
+    );
+    let plan = env.ok(&[
+        "advance",
+        "billing",
+        "orders:0",
+        "--to-head",
+        "--reason",
+        "r",
+        "--dry-run",
+        "-o",
+        "ndjson",
+    ]);
     assert_eq!(lines(&plan)[0]["new_offset"], 100);
     assert_eq!(env.dump(), before, "refusals and dry runs change nothing");
 
-    let out = env.ok(&["advance", "billing:orders:0", "--to-head", "--reason", "INC-7", "-o", "ndjson"]);
+    let out = env.ok(&[
+        "advance",
+        "billing:orders:0",
+        "--to-head",
+        "--reason",
+        "INC-7",
+        "-o",
+        "ndjson",
+    ]);
     let rows = lines(&out);
-    assert_eq!((rows[0]["old_offset"].clone(), rows[0]["new_offset"].clone()), (10.into(), 100.into()));
+    assert_eq!(
+        (rows[0]["old_offset"].clone(), rows[0]["new_offset"].clone()),
+        (10.into(), 100.into())
+    );
     assert_eq!(env.offset("billing", "orders:0"), Some(100));
 
     env.ok(&["head", "set", "orders:1", "200", "-q"]);
     env.ok(&["head", "set", "orders:0", "150", "-q"]);
-    let out = env.run(&["advance", "billing", "--channel", "orders", "--to-head", "--reason", "INC-8", "-o", "ndjson"]);
+    let out = env.run(&[
+        "advance",
+        "billing",
+        "--channel",
+        "orders",
+        "--to-head",
+        "--reason",
+        "INC-8",
+        "-o",
+        "ndjson",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rows = lines(&stdout(&out));
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["new_offset"], 200);
-    assert_eq!(env.offset("billing", "payments:0"), Some(5), "other channels stay");
-    assert_eq!(env.offset("other", "orders:0"), Some(1), "other consumers stay");
+    assert_eq!(
+        env.offset("billing", "payments:0"),
+        Some(5),
+        "other channels stay"
+    );
+    assert_eq!(
+        env.offset("other", "orders:0"),
+        Some(1),
+        "other consumers stay"
+    );
     let history = env.history();
     let batch = history.last().unwrap().batch.unwrap();
     assert_eq!(history.last().unwrap().reason.as_deref(), Some("INC-8"));
-    env.ok(&["undo", "--batch", &batch.to_string(), "--reason", "back", "-q"]);
+    env.ok(&[
+        "undo",
+        "--batch",
+        &batch.to_string(),
+        "--reason",
+        "back",
+        "-q",
+    ]);
     assert_eq!(env.offset("billing", "orders:0"), Some(100));
     assert_eq!(env.offset("billing", "orders:1"), Some(20));
     // A cursor past its head is not moved back.
     env.ok(&["set", "billing", "orders:0", "500", "-q"]);
-    env.fails(4, &["advance", "billing", "orders:0", "--to-head", "--reason", "r"]);
+    env.fails(
+        4,
+        &[
+            "advance",
+            "billing",
+            "orders:0",
+            "--to-head",
+            "--reason",
+            "r",
+        ],
+    );
 }
 
 fn init_upgrades_a_version_2_store(backend: Backend) {
@@ -581,20 +862,37 @@ fn init_upgrades_a_version_2_store(backend: Backend) {
     }
     let before = env.dump();
     // Reads work on the old store, with no heads; head writes refuse.
-    let row: Value = serde_json::from_str(&env.ok(&["get", "billing", "orders:0", "-o", "json"])).unwrap();
+    let row: Value =
+        serde_json::from_str(&env.ok(&["get", "billing", "orders:0", "-o", "json"])).unwrap();
     assert!(row["head"].is_null());
-    assert_eq!(status_lines(&env, &[]).0, ["billing:orders:0 10 null null no-head"]);
+    assert_eq!(
+        status_lines(&env, &[]).0,
+        ["billing:orders:0 10 null null no-head"]
+    );
     let err = env.fails(7, &["head", "set", "orders:0", "5"]);
     assert!(err.contains("run `cursorctl init` to upgrade"), "{err}");
     env.fails(7, &["head", "get"]);
-    env.fails(7, &["advance", "billing", "orders:0", "--to-head", "--reason", "r"]);
+    env.fails(
+        7,
+        &[
+            "advance",
+            "billing",
+            "orders:0",
+            "--to-head",
+            "--reason",
+            "r",
+        ],
+    );
     env.ok(&["describe"]);
     assert_eq!(env.dump(), before);
     let out: Value = serde_json::from_str(&env.ok(&["init", "-o", "json"])).unwrap();
     assert_eq!(out["status"], "upgraded");
     assert_eq!(out["schema_version"], 3);
     env.ok(&["head", "set", "orders:0", "15", "-q"]);
-    assert_eq!(status_lines(&env, &[]).0, ["billing:orders:0 10 15 5 behind"]);
+    assert_eq!(
+        status_lines(&env, &[]).0,
+        ["billing:orders:0 10 15 5 behind"]
+    );
 }
 
 fn the_library_records_heads_and_reads_lag(backend: Backend) {
@@ -618,13 +916,20 @@ fn the_library_records_heads_and_reads_lag(backend: Backend) {
     assert!(written.change_id.is_some());
     assert!(matches!(
         record_head(&*store, &pk, 20, audit),
-        Err(HeadError::Regression { current: 25, attempted: 20, .. })
+        Err(HeadError::Regression {
+            current: 25,
+            attempted: 20,
+            ..
+        })
     ));
     let key: cursorctl::CursorKey = "billing:orders:0".parse().unwrap();
     let lag = read_lag(&*store, &key).unwrap();
     assert_eq!((lag.offset, lag.head, lag.lag), (10, Some(25), Some(15)));
     let history = lines(&env.ok(&["head", "history", "-o", "ndjson"]));
-    assert_eq!((history[0]["command"].clone(), history[0]["user"].clone()), ("bridge".into(), "producer".into()));
+    assert_eq!(
+        (history[0]["command"].clone(), history[0]["user"].clone()),
+        ("bridge".into(), "producer".into())
+    );
 }
 
 /// Heads and cursors written at once by 8 processes: every write lands.
@@ -641,13 +946,28 @@ fn head_writes_race_cursor_writes(backend: Backend) {
             s.spawn(move || {
                 for round in 1..=ROUNDS {
                     let head = (round * 10).to_string();
-                    let out = env.run(&["head", "set", &format!("orders:{i}"), &head, "-q", "--busy-timeout", "60s"]);
+                    let out = env.run(&[
+                        "head",
+                        "set",
+                        &format!("orders:{i}"),
+                        &head,
+                        "-q",
+                        "--busy-timeout",
+                        "60s",
+                    ]);
                     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
                 }
             });
             s.spawn(move || {
                 for _ in 1..=ROUNDS {
-                    let out = env.run(&["advance", "billing", &format!("orders:{i}"), "-q", "--busy-timeout", "60s"]);
+                    let out = env.run(&[
+                        "advance",
+                        "billing",
+                        &format!("orders:{i}"),
+                        "-q",
+                        "--busy-timeout",
+                        "60s",
+                    ]);
                     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
                 }
             });
@@ -655,7 +975,13 @@ fn head_writes_race_cursor_writes(backend: Backend) {
     });
     let statuses = status_lines(&env, &[]).0;
     let expected: Vec<String> = (0..4)
-        .map(|i| format!("billing:orders:{i} {ROUNDS} {} {} behind", ROUNDS * 10, ROUNDS * 9))
+        .map(|i| {
+            format!(
+                "billing:orders:{i} {ROUNDS} {} {} behind",
+                ROUNDS * 10,
+                ROUNDS * 9
+            )
+        })
         .collect();
     assert_eq!(statuses, expected);
     assert_eq!(env.history_len() - history_before, 4 * ROUNDS as i64);
@@ -666,7 +992,11 @@ fn head_writes_race_cursor_writes(backend: Backend) {
         let pk = h["partition_key"].as_str().unwrap().to_owned();
         let new = h["new_head"].as_u64().unwrap();
         let old = h["old_head"].as_u64();
-        assert_eq!(old, last.get(&pk).copied(), "each change follows the one before: {h}");
+        assert_eq!(
+            old,
+            last.get(&pk).copied(),
+            "each change follows the one before: {h}"
+        );
         last.insert(pk, new);
     }
 }

@@ -157,6 +157,9 @@ fn movement<'k>(args: &Args, key: &'k CursorKey, head: u64) -> Move<'k> {
     }
 }
 
+/// The items of a batch that changed nothing: (position, cursor, offset).
+type Unchanged = Vec<(u64, CursorKey, u64)>;
+
 /// `advance --to-head`: the cursors moved to their heads as one batch.
 fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let Some(reason) = args.write.reason.as_deref() else {
@@ -184,42 +187,39 @@ fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         ),
         None => "advance --to-head".to_owned(),
     };
-    let (done, unchanged) = store.write(
-        |txn| -> anyhow::Result<(Done, Vec<(u64, CursorKey, u64)>)> {
-            let keys = cursors_to_move(args, txn)?;
-            let mut run =
-                BatchRun::begin(txn, &label, Some(reason), &user, Failures::new("cursor"))?;
-            let audit = Audit {
-                command: "advance",
-                reason: Some(reason),
-                user: &user,
-                batch: None,
-            };
-            let mut unchanged = Vec::new();
-            for (n, key) in keys.iter().enumerate() {
-                let status = run.item(
-                    n as u64 + 1,
-                    Some(key as &dyn std::fmt::Display),
-                    &audit,
-                    |apply| match apply {
-                        Apply::Write(txn, audit) => {
-                            let m = movement(args, key, head_of(txn, key)?);
-                            apply_in(txn, &m, audit).map(|r| Some(r.status))
-                        }
-                        Apply::Check(view) => {
-                            let m = movement(args, key, head_of(txn, key)?);
-                            move_cursor(view, &m).map(|_| None)
-                        }
-                    },
-                )?;
-                if status == Some(Status::Unchanged) {
-                    let offset = txn.read_value(&key.to_string())?.unwrap_or(0);
-                    unchanged.push((n as u64, key.clone(), offset));
-                }
+    let (done, unchanged) = store.write(|txn| -> anyhow::Result<(Done, Unchanged)> {
+        let keys = cursors_to_move(args, txn)?;
+        let mut run = BatchRun::begin(txn, &label, Some(reason), &user, Failures::new("cursor"))?;
+        let audit = Audit {
+            command: "advance",
+            reason: Some(reason),
+            user: &user,
+            batch: None,
+        };
+        let mut unchanged = Vec::new();
+        for (n, key) in keys.iter().enumerate() {
+            let status = run.item(
+                n as u64 + 1,
+                Some(key as &dyn std::fmt::Display),
+                &audit,
+                |apply| match apply {
+                    Apply::Write(txn, audit) => {
+                        let m = movement(args, key, head_of(txn, key)?);
+                        apply_in(txn, &m, audit).map(|r| Some(r.status))
+                    }
+                    Apply::Check(view) => {
+                        let m = movement(args, key, head_of(txn, key)?);
+                        move_cursor(view, &m).map(|_| None)
+                    }
+                },
+            )?;
+            if status == Some(Status::Unchanged) {
+                let offset = txn.read_value(&key.to_string())?.unwrap_or(0);
+                unchanged.push((n as u64, key.clone(), offset));
             }
-            Ok((run.finish()?, unchanged))
-        },
-    )?;
+        }
+        Ok((run.finish()?, unchanged))
+    })?;
     print_batch(ctx, &*store, Some(done.id), unchanged).map_err(|e| {
         committed_but_unprinted(
             e,

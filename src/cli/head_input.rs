@@ -252,7 +252,9 @@ fn parse_json(text: &str) -> Result<HeadEntry, Invalid> {
 mod tests {
     use super::*;
 
-    fn read(input: &str) -> Vec<(u64, Result<(String, u64), String>)> {
+    type Read = (u64, Result<(String, u64), String>);
+
+    fn read(input: &str) -> Vec<Read> {
         let mut r = HeadReader::new(input.as_bytes(), "test".to_owned());
         let mut out = Vec::new();
         while let Some((n, line)) = r.next_line().unwrap() {

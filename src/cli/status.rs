@@ -18,9 +18,10 @@ use super::Context;
 
 /// Show each cursor's lag and status; exit 8 when one needs attention
 ///
-/// One record per cursor: its offset, its partition's head, the lag (head
-/// - offset, never negative), the status and since when the cursor has not
-/// moved (`since`: its last write, on the store's clock). Statuses:
+/// One record per cursor: its offset, its partition's head, the lag (the
+/// head minus the offset, never negative), the status and since when the
+/// cursor has not moved (`since`: its last write, on the store's clock).
+/// Statuses:
 ///
 ///   no-head  no head is known for its partition (see `head set`)
 ///   ahead    its offset is past the head: the log or the store is wrong
