@@ -1001,7 +1001,67 @@ fn head_writes_race_cursor_writes(backend: Backend) {
     }
 }
 
+fn get_watch_shows_lag_and_the_time_to_catch_up(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[("billing", "orders:0", 0), ("billing", "payments:0", 0)]);
+    env.ok(&["head", "set", "orders:0", "1000", "-q"]);
+    let watch = env
+        .std_cmd()
+        .args([
+            "get",
+            "billing",
+            "--watch=400ms",
+            "--count",
+            "3",
+            "-o",
+            "ndjson",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    env.ok(&["advance", "billing", "orders:0", "--by", "100", "-q"]);
+    let out = watch.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rows = lines(&stdout(&out));
+    assert_eq!(rows.len(), 6);
+    let orders: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["key"] == "billing:orders:0")
+        .collect();
+    assert_eq!(
+        (orders[0]["head"].clone(), orders[0]["lag"].clone()),
+        (1000.into(), 1000.into())
+    );
+    assert!(
+        orders[0]["catch_up_seconds"].is_null(),
+        "no rate at the first read"
+    );
+    let moved = orders
+        .iter()
+        .find(|r| r["change"] == 100)
+        .expect("the advance is seen");
+    assert_eq!(moved["lag"], 900);
+    let rate: f64 = moved["rate"].as_str().unwrap().parse().unwrap();
+    let expected = (900.0 / rate).ceil();
+    let catch_up = moved["catch_up_seconds"].as_f64().unwrap();
+    assert!((catch_up - expected).abs() <= 1.0, "{moved}");
+    // Not moving: never caught up at this rate.
+    let still = orders.iter().rev().find(|r| r["change"] == 0);
+    if let Some(still) = still {
+        assert!(still["catch_up_seconds"].is_null(), "{still}");
+    }
+    let payments: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["key"] == "billing:payments:0")
+        .collect();
+    assert!(payments
+        .iter()
+        .all(|r| r["head"].is_null() && r["catch_up_seconds"].is_null()));
+}
+
 backend_tests!(
+    get_watch_shows_lag_and_the_time_to_catch_up,
     head_set_records_and_get_lists,
     heads_move_forward_only,
     head_set_from_file_is_all_or_nothing,

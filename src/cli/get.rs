@@ -54,7 +54,9 @@ pub struct Args {
 
     /// Re-read every INTERVAL (--watch alone: 2s) and show each cursor's
     /// offset, its change since the last read, the rate (offsets/s) and how
-    /// long it has been idle; on a terminal the table is redrawn in place,
+    /// long it has been idle, and where its partition has a head (`head
+    /// set`) its lag and the seconds it needs to catch up at the rates
+    /// measured; on a terminal the table is redrawn in place,
     /// elsewhere one record set is written per read. Ctrl-C stops (exit 0)
     #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_duration, conflicts_with = "must_exist")]
     pub watch: Option<Duration>,
