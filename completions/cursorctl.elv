@@ -86,7 +86,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand --create 'Create the cursor if it does not exist'
-            cand --dry-run 'Show what would happen; write nothing and take no write lock'
+            cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand --allow-rewind 'Allow moving the cursor backwards (needs --reason)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -106,7 +106,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand --to-head 'Move to the partition''s head (needs --reason)'
             cand --create 'Create the cursor if it does not exist'
-            cand --dry-run 'Show what would happen; write nothing and take no write lock'
+            cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -180,7 +180,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand --skip-moved 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
-            cand --dry-run 'Show what would happen; write nothing and take no write lock'
+            cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -105,7 +105,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l expect -d 'C
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l create -d 'Create the cursor if it does not exist'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l allow-rewind -d 'Allow moving the cursor backwards (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
@@ -127,7 +127,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l reason -
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l to-head -d 'Move to the partition\'s head (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l create -d 'Create the cursor if it does not exist'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
@@ -207,7 +207,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l since -d 'U
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l reason -d 'Why (recorded in the history; needed when the undo moves a cursor back)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l skip-moved -d 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l dry-run -d 'Show what would happen; write nothing and take no write lock'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'

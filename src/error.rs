@@ -145,6 +145,16 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
+    /// The location cannot be used as given: a malformed connection
+    /// string, a bad parameter in it, a name that cannot be a store file.
+    /// Nothing was connected to or created.
+    #[error("invalid store location {location}: {detail}")]
+    InvalidLocation {
+        /// The location (shown with any password replaced by `***`).
+        location: StoreLocation,
+        /// What is wrong with it (never a password).
+        detail: String,
+    },
     /// This build cannot open a store of that kind.
     #[error("{location}: {detail}")]
     Unsupported {

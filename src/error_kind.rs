@@ -32,6 +32,9 @@ pub enum StoreErrorKind {
     NotACursorStore,
     /// The store was written by a newer version of cursorctl.
     NewerSchema,
+    /// The location is malformed or names no possible store (a bad
+    /// connection string or parameter); nothing was tried.
+    InvalidLocation,
     /// A stored offset is not a valid offset (written by something else).
     InvalidValue,
     /// Any other failure.
@@ -41,7 +44,7 @@ pub enum StoreErrorKind {
 impl StoreErrorKind {
     /// A short name: `busy`, `read-only`, `full`, `io`, `corrupt`,
     /// `permission-denied`, `connection`, `missing`, `not-a-cursor-store`,
-    /// `newer-schema`, `invalid-value`, `other`.
+    /// `newer-schema`, `invalid-location`, `invalid-value`, `other`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
@@ -55,6 +58,7 @@ impl StoreErrorKind {
             Self::Missing => "missing",
             Self::NotACursorStore => "not-a-cursor-store",
             Self::NewerSchema => "newer-schema",
+            Self::InvalidLocation => "invalid-location",
             Self::InvalidValue => "invalid-value",
             Self::Other => "other",
         }
@@ -77,6 +81,7 @@ impl StoreError {
             Self::NotACursorStore { .. } => StoreErrorKind::NotACursorStore,
             Self::NewerSchema { .. } => StoreErrorKind::NewerSchema,
             Self::InvalidValue { .. } => StoreErrorKind::InvalidValue,
+            Self::InvalidLocation { .. } => StoreErrorKind::InvalidLocation,
             Self::Unsupported { .. } => StoreErrorKind::Other,
             Self::Database { kind, .. } => *kind,
         }
@@ -113,6 +118,7 @@ mod tests {
             StoreErrorKind::Missing,
             StoreErrorKind::NotACursorStore,
             StoreErrorKind::NewerSchema,
+            StoreErrorKind::InvalidLocation,
             StoreErrorKind::InvalidValue,
             StoreErrorKind::Other,
         ];

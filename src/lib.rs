@@ -45,7 +45,8 @@ pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
 pub use error::{DurabilityError, StoreError, StoreErrorKind};
 pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
 pub use parse::{
-    parse_busy_timeout, parse_duration, parse_offset, OffsetError, MAX_BUSY_TIMEOUT, MAX_OFFSET,
+    parse_busy_timeout, parse_duration, parse_interval, parse_offset, OffsetError,
+    MAX_BUSY_TIMEOUT, MAX_DURATION, MAX_OFFSET,
 };
 pub use store::memory::MemoryStore;
 #[cfg(feature = "postgres")]

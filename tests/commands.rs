@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::Env;
+use common::{stderr, Env};
 
 fn seeded() -> Env {
     let env = Env::new();
@@ -169,7 +169,20 @@ fn delete_idle_for_takes_only_cursors_idle_that_long() {
 fn delete_dry_run_shows_the_plan_and_writes_nothing() {
     let env = seeded();
     let before = env.dump();
+    // Without --reason the dry run is refused as the real run is.
     let out = env.run(&["delete", "old", "--dry-run", "-o", "ndjson"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("needs --reason"), "{}", stderr(&out));
+    assert_eq!(env.dump(), before);
+    let out = env.run(&[
+        "delete",
+        "old",
+        "--dry-run",
+        "--reason",
+        "gone",
+        "-o",
+        "ndjson",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let plan = String::from_utf8(out.stdout).unwrap();
     assert_eq!(plan.lines().count(), 3);
@@ -177,9 +190,8 @@ fn delete_dry_run_shows_the_plan_and_writes_nothing() {
         let row: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(row["status"], "removed");
         assert_eq!(row["dry_run"], true);
+        assert_eq!(row["id"], serde_json::Value::Null);
     }
-    let note = String::from_utf8(out.stderr).unwrap();
-    assert!(note.contains("needs --reason"), "{note}");
     assert_eq!(env.dump(), before);
 }
 
@@ -232,25 +244,16 @@ fn copy_gives_one_consumer_the_offsets_of_another_as_one_batch() {
     env.fails(2, &["copy", "old", "old"]);
     env.fails(5, &["copy", "nobody", "new", "--create"]);
     assert_eq!(env.dump(), before);
-    // The plan lists every partition, a refused one too (and fails as the
-    // real run would).
-    let out = env.run(&[
-        "copy",
-        "old",
-        "new",
-        "--create",
-        "--dry-run",
-        "-o",
-        "ndjson",
-    ]);
-    assert_eq!(out.status.code(), Some(4));
-    let plan = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(
-        plan.lines().count(),
-        3,
-        "every partition is in the plan: {plan}"
-    );
-    assert!(plan.contains("\"status\":\"regression\""), "{plan}");
+    // The dry run fails exactly as the real run does: the same exit code,
+    // the same list of failures, no records.
+    let args = ["copy", "old", "new", "--create", "-o", "ndjson"];
+    let real = env.run(&args);
+    let dry = env.run(&[&args[..], &["--dry-run"]].concat());
+    assert_eq!(dry.status.code(), Some(4));
+    assert_eq!(dry.status.code(), real.status.code());
+    assert_eq!(dry.stdout, real.stdout);
+    assert!(dry.stdout.is_empty());
+    assert_eq!(dry.stderr, real.stderr);
     assert_eq!(env.dump(), before);
     env.ok(&[
         "copy",
@@ -336,13 +339,30 @@ fn undo_since_reverts_every_change_since_a_time_as_one_batch() {
     env.ok(&["delete", "old", "audit:1", "--reason", "gone", "-q"]);
     env.ok(&["set", "new", "orders:1", "4", "--create", "-q"]);
     let before = env.dump();
-    let plan = env.ok(&["undo", "--since", &since, "--dry-run", "-o", "ndjson"]);
-    assert_eq!(plan.lines().count(), 4, "{plan}");
-    assert_eq!(env.dump(), before);
-    // Putting cursors back is a rewind: a reason is needed.
+    // Putting cursors back is a rewind: a reason is needed, by the dry run
+    // as by the real run.
+    env.fails(2, &["undo", "--since", &since, "--dry-run"]);
     env.fails(2, &["undo", "--since", &since]);
     assert_eq!(env.dump(), before);
-    env.ok(&["undo", "--since", &since, "--reason", "bad deploy", "-q"]);
+    let args = [
+        "undo",
+        "--since",
+        &since,
+        "--reason",
+        "bad deploy",
+        "-o",
+        "ndjson",
+    ];
+    let plan = env.ok(&[&args[..], &["--dry-run"]].concat());
+    assert_eq!(plan.lines().count(), 4, "{plan}");
+    assert_eq!(env.dump(), before);
+    let done = env.ok(&args);
+    assert_eq!(
+        plan.replace("\"dry_run\":true", "\"dry_run\":false")
+            .lines()
+            .count(),
+        done.lines().count()
+    );
     assert_eq!(env.offset("old", "orders:1"), Some(5));
     assert_eq!(env.offset("keep", "orders:1"), Some(9));
     assert_eq!(env.offset("old", "audit:1"), Some(7));
@@ -555,8 +575,20 @@ fn snapshot_save_a_consumer_moving_restore_and_undo_round_trip() {
     let before = env.dump();
     env.fails(2, &["snapshot", "restore", "before"]);
     assert_eq!(env.dump(), before);
-    env.ok(&["snapshot", "restore", "before", "--dry-run"]);
+    env.fails(2, &["snapshot", "restore", "before", "--dry-run"]);
     assert_eq!(env.dump(), before);
+    let plan = env.ok(&[
+        "snapshot",
+        "restore",
+        "before",
+        "--reason",
+        "bad deploy",
+        "--dry-run",
+        "-o",
+        "ndjson",
+    ]);
+    assert_eq!(env.dump(), before);
+    assert!(plan.contains("\"dry_run\":true"), "{plan}");
     let out = env.run(&["snapshot", "restore", "before", "--reason", "bad deploy"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(

@@ -732,21 +732,32 @@ fn init_in_a_missing_folder_says_what_is_wrong_once() {
 }
 
 #[test]
-fn a_dry_run_undo_shows_the_plan_and_says_the_real_run_needs_a_reason() {
+fn a_dry_run_undo_is_refused_without_a_reason_as_the_real_run_is() {
     let env = Env::new();
     env.seed(&[("billing", "orders:0", 5), ("billing", "orders:1", 5)]);
     env.run_stdin(
         &["set", "--from-file", "-", "-q"],
         "key,offset\nbilling:orders:0,9\nbilling:orders:1,9\n",
     );
-    let batch = json_lines(&env.ok(&["history", "--limit", "1", "-o", "ndjson"]))[0]["batch"]
-        .as_i64()
-        .unwrap();
+    let last = json_lines(&env.ok(&["history", "--limit", "1", "-o", "ndjson"]));
+    let batch = last[0]["batch"].as_i64().unwrap().to_string();
+    let id = last[0]["id"].to_string();
     let before = env.dump();
+    for args in [vec!["undo", "--batch", &batch], vec!["undo", &id]] {
+        let real = env.run(&args);
+        let dry = env.run(&[&args[..], &["--dry-run"]].concat());
+        assert_eq!(real.status.code(), Some(2));
+        assert_eq!(dry.status.code(), Some(2));
+        assert_eq!(stderr(&dry), stderr(&real));
+        assert!(stderr(&dry).contains("needs --reason"), "{}", stderr(&dry));
+        assert_eq!(env.dump(), before);
+    }
     let out = env.run(&[
         "undo",
         "--batch",
-        &batch.to_string(),
+        &batch,
+        "--reason",
+        "r",
         "--dry-run",
         "-o",
         "ndjson",
@@ -758,14 +769,7 @@ fn a_dry_run_undo_shows_the_plan_and_says_the_real_run_needs_a_reason() {
         assert_eq!(row["status"], "rewound", "{row}");
         assert_eq!(row["new_offset"], 5, "{row}");
     }
-    assert!(stderr(&out).contains("needs --reason"), "{}", stderr(&out));
-    let id = rows[0]["change"].to_string();
-    let out = env.run(&["undo", &id, "--dry-run"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("needs --reason"), "{}", stderr(&out));
     assert_eq!(env.dump(), before);
-    // The real run still needs it.
-    env.fails(2, &["undo", "--batch", &batch.to_string()]);
 }
 
 #[test]

@@ -530,30 +530,28 @@ fn dry_run_prints_the_plan_and_leaves_the_store_identical(backend: Backend) {
         line("billing", "orders:2", 1, None),
     ]
     .concat();
-    // Another writer holds the write lock: a dry run must not need it.
+    let args = ["set", "--from-file", "-", "--create", "-o", "ndjson"];
+    let dry_args = [&args[..], &["--dry-run"]].concat();
+    // A dry run is the write, rolled back: it waits for the write lock as
+    // the write does.
     let blocker = env.write_lock();
     let out = env.run_stdin(
-        &[
-            "set",
-            "--from-file",
-            "-",
-            "--dry-run",
-            "--create",
-            "-o",
-            "ndjson",
-            "--busy-timeout",
-            "200ms",
-        ],
-        ok_input,
+        &[&dry_args[..], &["--busy-timeout", "200ms"]].concat(),
+        ok_input.clone(),
     );
     blocker.release();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert_eq!(env.dump(), before);
+    let out = env.run_stdin(&dry_args, ok_input.clone());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan = json_lines(&stdout(&out));
     let statuses: Vec<_> = plan.iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["advanced", "unchanged", "created"]);
-    assert_eq!(plan[0]["line"], 1);
     assert_eq!(plan[0]["old_offset"], 10);
     assert_eq!(plan[0]["delta"], 2);
+    assert!(plan
+        .iter()
+        .all(|r| r["dry_run"] == true && r["id"].is_null()));
     assert_eq!(env.dump(), before);
 
     let bad_input = [
@@ -561,23 +559,35 @@ fn dry_run_prints_the_plan_and_leaves_the_store_identical(backend: Backend) {
         line("billing", "orders:1", 3, None),
     ]
     .concat();
-    let out = env.run_stdin(
-        &["set", "--from-file", "-", "--dry-run", "-o", "ndjson"],
-        bad_input,
-    );
+    let out = env.run_stdin(&dry_args, bad_input.clone());
     assert_eq!(
         out.status.code(),
         Some(3),
         "the exit code the write would have"
     );
-    let plan = json_lines(&stdout(&out));
-    assert_eq!(plan[0]["status"], "stale");
-    assert_eq!(plan[1]["status"], "regression");
-    assert!(plan[1]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("below the current offset 10"));
+    assert!(stdout(&out).is_empty());
+    let err = stderr(&out);
+    assert!(err.contains("line 1: billing:orders:0"), "{err}");
+    assert!(err.contains("below the current offset 10"), "{err}");
     assert_eq!(env.dump(), before);
+    // The same failures, word for word, as the write.
+    let real = env.run_stdin(&args, bad_input);
+    assert_eq!(real.status.code(), out.status.code());
+    assert_eq!(stderr(&real), err);
+    // The plan is the write's output, but for the ids and `dry_run`.
+    let planned = stdout(&env.run_stdin(&dry_args, ok_input.clone()));
+    let written = env.ok_stdin(&args, ok_input);
+    let strip = |text: &str| -> Vec<serde_json::Value> {
+        json_lines(text)
+            .into_iter()
+            .map(|mut r| {
+                r["id"] = serde_json::Value::Null;
+                r["dry_run"] = serde_json::Value::Null;
+                r
+            })
+            .collect()
+    };
+    assert_eq!(strip(&planned), strip(&written));
 }
 
 fn from_file_and_positionals_do_not_mix(backend: Backend) {

@@ -926,8 +926,8 @@ fn server_certificates_are_verified_as_sslmode_asks() {
 
 /// An unknown `sslmode` (in the location or in `PGSSLMODE`),
 /// `sslrootcert=system` with a mode weaker than verify-full and a client
-/// certificate are refused before any connection is tried: exit 7, never
-/// the password.
+/// certificate are refused before any connection is tried: bad arguments
+/// in the location, exit 2, never the password.
 #[test]
 fn unknown_sslmodes_are_refused_before_connecting() {
     // Nothing listens on port 1: a message about the mode proves that no
@@ -962,7 +962,7 @@ fn unknown_sslmodes_are_refused_before_connecting() {
         }
         let out = cmd.output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(7), "{db}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{db}: {err}");
         assert!(err.contains(expected), "{db}: {err}");
         assert!(!err.contains("s3cret"), "{err}");
     }

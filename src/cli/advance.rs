@@ -1,15 +1,13 @@
 //! `cursorctl advance`: move a cursor forward, or to its partition's head.
 
 use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
-use cursorctl::store::{CursorFilter, StoreExt, StoreRead, StoreReadExt};
+use cursorctl::store::{CursorFilter, Outcome, StoreRead, StoreReadExt};
 
-use super::batch::{Apply, BatchRun, Done};
-use super::bulk::{print_batch, Failures};
-use super::change::{apply_in, move_cursor, run_one, Audit, Move, Target};
-use super::error::{committed_but_unprinted, ExitKind, Failure};
+use super::batch::{self, BatchRun};
+use super::bulk::Failures;
+use super::change::{apply_in, run_one, Audit, Move, Target};
+use super::error::{ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
-use super::output::Shape;
-use super::records::{PlanRecord, Status};
 use super::set::WriteArgs;
 use super::{offset_arg, Context};
 
@@ -157,10 +155,8 @@ fn movement<'k>(args: &Args, key: &'k CursorKey, head: u64) -> Move<'k> {
     }
 }
 
-/// The items of a batch that changed nothing: (position, cursor, offset).
-type Unchanged = Vec<(u64, CursorKey, u64)>;
-
-/// `advance --to-head`: the cursors moved to their heads as one batch.
+/// `advance --to-head`: the cursors moved to their heads as one batch; a
+/// dry run is the same batch, rolled back.
 fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let Some(reason) = args.write.reason.as_deref() else {
         return Err(Failure::usage(
@@ -174,9 +170,7 @@ fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         )
         .into());
     }
-    if args.write.dry_run {
-        return plan_to_head(ctx, args);
-    }
+    let outcome = Outcome::of_dry_run(args.write.dry_run);
     let store = ctx.open_write()?;
     cursorctl::heads::require_heads(&*store).map_err(super::head::head_failure)?;
     let user = Context::user();
@@ -187,7 +181,7 @@ fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         ),
         None => "advance --to-head".to_owned(),
     };
-    let (done, unchanged) = store.write(|txn| -> anyhow::Result<(Done, Unchanged)> {
+    let done = batch::run(ctx, &*store, outcome, "change(s)", |txn| {
         let keys = cursors_to_move(args, txn)?;
         let mut run = BatchRun::begin(txn, &label, Some(reason), &user, Failures::new("cursor"))?;
         let audit = Audit {
@@ -196,108 +190,31 @@ fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             user: &user,
             batch: None,
         };
-        let mut unchanged = Vec::new();
         for (n, key) in keys.iter().enumerate() {
-            let status = run.item(
+            run.item(
                 n as u64 + 1,
                 Some(key as &dyn std::fmt::Display),
                 &audit,
-                |apply| match apply {
-                    Apply::Write(txn, audit) => {
-                        let m = movement(args, key, head_of(txn, key)?);
-                        apply_in(txn, &m, audit).map(|r| Some(r.status))
-                    }
-                    Apply::Check(view) => {
-                        let m = movement(args, key, head_of(txn, key)?);
-                        move_cursor(view, &m).map(|_| None)
-                    }
+                |txn, audit| {
+                    let m = movement(args, key, head_of(txn, key)?);
+                    apply_in(txn, &m, audit).map(|r| Some(r.status))
                 },
             )?;
-            if status == Some(Status::Unchanged) {
-                let offset = txn.read_value(&key.to_string())?.unwrap_or(0);
-                unchanged.push((n as u64, key.clone(), offset));
-            }
         }
-        Ok((run.finish()?, unchanged))
+        run.finish()
     })?;
-    print_batch(ctx, &*store, Some(done.id), unchanged).map_err(|e| {
-        committed_but_unprinted(
-            e,
-            &format!("batch {} ({} change(s))", done.id, done.changed),
-            ("batch", done.id),
-        )
-    })?;
-    if done.changed == 0 {
-        ctx.note(&format!(
-            "every one of the {} cursor(s) is at its head already: nothing moved",
-            done.total
-        ));
-    } else {
-        ctx.note(&format!(
-            "moved {} of {} cursor(s) to their heads ({} already there), in batch {} (undo with `cursorctl undo --batch {}`)",
-            done.changed, done.total, done.unchanged, done.id, done.id
-        ));
+    match done {
+        Ok(done) => batch::note_done(
+            ctx,
+            outcome,
+            &done,
+            "moved",
+            "move",
+            "cursor(s) to their heads",
+        ),
+        Err(nothing) => batch::note_nothing(ctx, outcome, &nothing, "no cursor to move"),
     }
     Ok(())
-}
-
-/// `advance --to-head --dry-run`: each cursor and what would happen to it.
-fn plan_to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let store = ctx.open_read()?;
-    cursorctl::heads::require_heads(&**store).map_err(super::head::head_failure)?;
-    store.snapshot(|store| -> anyhow::Result<()> {
-        let keys = cursors_to_move(args, store)?;
-        let view = cursorctl::store::DryRun::new(store);
-        let mut printer = (!ctx.global.quiet).then(|| {
-            ctx.printer(Shape::List)
-                .with_header(PlanRecord::fields("cursor"))
-        });
-        let mut failures = Failures::new("cursor");
-        let mut changed = 0u64;
-        for (n, key) in keys.iter().enumerate() {
-            let number = n as u64 + 1;
-            let mut row = PlanRecord {
-                source: ("cursor", number),
-                key: Some(key.to_string()),
-                old_offset: None,
-                new_offset: None,
-                status: "invalid",
-                reason: None,
-            };
-            let planned = head_of(store, key).and_then(|head| {
-                row.new_offset = Some(head);
-                move_cursor(&view, &movement(args, key, head))
-            });
-            match planned {
-                Ok((old, new)) => {
-                    let status = Status::of(old, Some(new));
-                    if status != Status::Unchanged {
-                        changed += 1;
-                    }
-                    row.old_offset = old;
-                    row.status = status.as_str();
-                }
-                Err(e) => failures.plan_failure(&mut row, &key.to_string(), e, store)?,
-            }
-            if let Some(p) = printer.as_mut() {
-                p.record(&row)?;
-            }
-        }
-        if let Some(p) = printer {
-            p.finish()?;
-        }
-        if !failures.is_empty() {
-            return Err(failures.into_error(
-                keys.len() as u64,
-                "the move would be refused and nothing written",
-            ));
-        }
-        ctx.note(&format!(
-            "dry run: {changed} of {} cursor(s) would move to their heads; nothing was written",
-            keys.len()
-        ));
-        Ok(())
-    })
 }
 
 impl Args {

@@ -1,19 +1,19 @@
 //! `set --from-file`: many cursors in one all-or-nothing transaction, and
 //! the pieces batch writes share (failure lists, batch printing, progress).
 
-use std::io::{self, BufRead, IsTerminal};
+use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
 use cursorctl::store::{
-    ChangeInput, DryRun, DurableStore, HistoryFilter, Store, StoreExt, StoreRead, StoreReadExt,
+    ChangeInput, DryRun, DurableStore, HistoryFilter, Outcome, StoreExt, StoreRead, StoreReadExt,
     WriteTxn,
 };
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::ProgressBar;
 use serde_json::json;
 
-use super::batch::{Apply, BatchRun};
+use super::batch::{note_done, nothing_changed, BatchRun, Done};
 use super::change::{
     apply_in, expected_move, expected_move_failure, move_cursor, Audit, Move, Target,
 };
@@ -21,7 +21,7 @@ use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputE
 use super::input::{Entry, InputFormat, Line, LineReader};
 use super::interrupt::Interrupt;
 use super::output::Shape;
-use super::records::{ChangeRecord, PlanRecord, Status};
+use super::records::{ChangeRecord, Status};
 use super::Context;
 use super::{progress, source};
 
@@ -108,28 +108,6 @@ impl Failures {
         }
     }
 
-    /// A dry run's item that failed: listed, and its plan row marked with
-    /// the failure and the offset its cursor holds. An error that is not
-    /// about the item (the store failed) is returned.
-    pub fn plan_failure(
-        &mut self,
-        row: &mut PlanRecord,
-        key: &str,
-        err: anyhow::Error,
-        store: &dyn DurableStore,
-    ) -> anyhow::Result<()> {
-        if !is_item_failure(&err) {
-            return Err(err);
-        }
-        let kind = classify(&err).0;
-        let why = format!("{err:#}");
-        self.add(row.source.1, Some(key), kind, &why);
-        row.old_offset = store.read_value(key).ok().flatten();
-        row.status = failure_status(kind);
-        row.reason = Some(why);
-        Ok(())
-    }
-
     /// The error for the whole batch: exit code of the first failure, every
     /// shown failure in the message and in the JSON details.
     pub fn into_error(self, of: u64, written: &str) -> anyhow::Error {
@@ -169,14 +147,6 @@ pub fn is_item_failure(err: &anyhow::Error) -> bool {
         ExitKind::Store => invalid_value,
         ExitKind::Busy | ExitKind::Internal => false,
         _ => true,
-    }
-}
-
-/// The plan status of a failure.
-pub fn failure_status(kind: ExitKind) -> &'static str {
-    match kind {
-        ExitKind::Usage => "invalid",
-        other => other.name(),
     }
 }
 
@@ -293,11 +263,15 @@ impl Progress {
 /// Print the change records of a committed batch, in order, from the
 /// history; `unchanged` are the lines that changed nothing, with their
 /// positions among the printed records.
+///
+/// A dry run prints them from inside its transaction, before the roll-back
+/// (`dry_run`): the same records, without ids, as none was kept.
 pub fn print_batch(
     ctx: &Context,
-    store: &dyn Store,
+    store: &dyn StoreRead,
     batch: Option<i64>,
     unchanged: Vec<(u64, CursorKey, u64)>,
+    dry_run: bool,
 ) -> anyhow::Result<()> {
     if ctx.global.quiet {
         return Ok(());
@@ -316,7 +290,7 @@ pub fn print_batch(
                 old_offset: Some(offset),
                 new_offset: Some(offset),
                 status: Status::Unchanged,
-                dry_run: false,
+                dry_run,
             })?;
             *position += 1;
         }
@@ -329,7 +303,12 @@ pub fn print_batch(
         };
         store.for_each_change(&filter, |row| -> anyhow::Result<()> {
             print_unchanged_up_to(&mut printer, &mut position, false)?;
-            printer.record(&ChangeRecord::from_history(row)?)?;
+            let mut record = ChangeRecord::from_history(row)?;
+            if dry_run {
+                record.id = None;
+                record.dry_run = true;
+            }
+            printer.record(&record)?;
             position += 1;
             Ok(())
         })?;
@@ -339,38 +318,26 @@ pub fn print_batch(
     Ok(())
 }
 
-/// Why a write transaction ended without committing although nothing
-/// failed: every line left its cursor as it was.
-#[derive(Debug, thiserror::Error)]
-#[error("nothing changed")]
-struct NothingChanged;
-
-/// What a committed bulk write did.
-struct Applied {
-    batch: i64,
-    changed: u64,
-    unchanged: u64,
-}
-
-/// Run `set --from-file`.
+/// Run `set --from-file` (a dry run: the same run, rolled back).
 pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
+    let outcome = Outcome::of_dry_run(opts.dry_run);
     // Stdin is read to its end before the write lock is taken: other
     // writers must not wait on input that trickles in.
-    let mut source = source::open(opts.path, "--from-file", !opts.dry_run)?;
+    let mut source = source::open(opts.path, "--from-file", true)?;
     let size = source.size;
     let reader = std::mem::replace(&mut source.reader, Box::new(io::empty()));
     let mut lines = LineReader::new(reader, opts.format).named(source.name.clone());
     let progress = Progress::new(ctx, size);
-    if opts.dry_run {
-        let result = plan(ctx, opts, &mut lines, &progress);
-        progress.finish();
-        return result;
-    }
     // Take the write lock only once there is something to write.
     let mut first = lines.next_line()?;
     if first.is_none() {
         progress.finish();
-        ctx.note("the input holds no cursor lines; nothing was written");
+        let what = "the input holds no cursor lines";
+        if outcome.is_dry_run() {
+            ctx.note(&format!("dry run: {what}; nothing would be written"));
+        } else {
+            ctx.note(&format!("{what}; nothing was written"));
+        }
         return Ok(());
     }
     let store = ctx.open_write()?;
@@ -399,7 +366,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
         };
         total = 0;
         kept.clear();
-        let attempt = store.write_once(|txn| -> anyhow::Result<Applied> {
+        let attempt = store.write_once_then(outcome, |txn| -> anyhow::Result<Done> {
             let failures = Failures::new("line");
             let mut run = BatchRun::begin(txn, "set --from-file", opts.reason, &user, failures)?;
             let audit = Audit {
@@ -426,15 +393,13 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             }
             chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
             let done = run.finish()?;
-            if done.changed == 0 {
-                return Err(NothingChanged.into());
-            }
             interrupt.check(ROLLED_BACK)?;
-            Ok(Applied {
-                batch: done.id,
-                changed: done.changed,
-                unchanged: done.unchanged,
-            })
+            if outcome.is_dry_run() {
+                // The plan is read before the roll-back.
+                progress.finish();
+                print_batch(ctx, txn, Some(done.id), std::mem::take(&mut kept), true)?;
+            }
+            Ok(done)
         });
         match attempt {
             Err(e)
@@ -463,29 +428,36 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     if runs > 1 {
         ctx.note(&format!(
             "the bulk write ran {runs} times: other writers moved its cursors or the store \
-             aborted it to keep transactions serializable; only the last run committed"
+             aborted it to keep transactions serializable; only the last run {}",
+            if outcome.is_dry_run() {
+                "was shown"
+            } else {
+                "committed"
+            }
         ));
     }
     match result {
-        Ok(applied) => {
-            print_batch(ctx, &*store, Some(applied.batch), kept).map_err(|e| {
-                committed_but_unprinted(
-                    e,
-                    &format!("batch {} ({} change(s))", applied.batch, applied.changed),
-                    ("batch", applied.batch),
-                )
-            })?;
-            ctx.note(&format!(
-                "applied {} change(s), {} unchanged, in batch {} (undo with `cursorctl undo --batch {}`)",
-                applied.changed, applied.unchanged, applied.batch, applied.batch
-            ));
+        Ok(done) => {
+            if !outcome.is_dry_run() {
+                print_batch(ctx, &*store, Some(done.id), kept, false).map_err(|e| {
+                    committed_but_unprinted(
+                        e,
+                        &format!("batch {} ({} change(s))", done.id, done.changed),
+                        ("batch", done.id),
+                    )
+                })?;
+            }
+            note_done(ctx, outcome, &done, "applied", "apply", "change(s)");
             Ok(())
         }
-        Err(e) if e.downcast_ref::<NothingChanged>().is_some() => {
-            print_batch(ctx, &*store, None, kept)?;
-            ctx.note(&format!(
-                "nothing changed: all {total} cursor(s) already hold their offsets; nothing was written"
-            ));
+        Err(e) if nothing_changed(&e).is_some() => {
+            print_batch(ctx, &*store, None, kept, outcome.is_dry_run())?;
+            let what = format!("nothing changed: all {total} cursor(s) already hold their offsets");
+            if outcome.is_dry_run() {
+                ctx.note(&format!("dry run: {what}; nothing would be written"));
+            } else {
+                ctx.note(&format!("{what}; nothing was written"));
+            }
             Ok(())
         }
         Err(e) => Err(e),
@@ -629,38 +601,34 @@ impl Chunk {
             }
             let position = run.changed + run.unchanged;
             let held = &mut changes.held;
-            let status = run.item(*line_no, Some(&entry.key), audit, |apply| match apply {
+            let status = run.item(*line_no, Some(&entry.key), audit, |txn, in_batch| {
                 // A store that neither reads ahead nor writes sets writes
                 // each line as it is checked.
-                Apply::Write(txn, audit) if !sets => {
-                    apply_in(txn, &m, audit).map(|r| Some(r.status))
+                if !sets {
+                    return apply_in(txn, &m, in_batch).map(|r| Some(r.status));
                 }
-                Apply::Write(..) => {
-                    let (old, new) = match unchecked {
-                        Some((expect, new)) => (Some(expect), new),
-                        None => move_cursor(&view, &m)?,
-                    };
-                    let status = Status::of(old, Some(new));
-                    if status != Status::Unchanged {
-                        held.push(Held {
-                            line: *line_no,
-                            m: m.clone(),
-                            checked: unchecked.is_none(),
-                            change: ChangeInput {
-                                key: &entry.key,
-                                old_offset: old,
-                                new_offset: Some(new),
-                                command: audit.command,
-                                reason: audit.reason,
-                                user: audit.user,
-                                batch,
-                            },
-                        });
-                    }
-                    Ok(Some(status))
+                let (old, new) = match unchecked {
+                    Some((expect, new)) => (Some(expect), new),
+                    None => move_cursor(&view, &m)?,
+                };
+                let status = Status::of(old, Some(new));
+                if status != Status::Unchanged {
+                    held.push(Held {
+                        line: *line_no,
+                        m: m.clone(),
+                        checked: unchecked.is_none(),
+                        change: ChangeInput {
+                            key: &entry.key,
+                            old_offset: old,
+                            new_offset: Some(new),
+                            command: audit.command,
+                            reason: audit.reason,
+                            user: audit.user,
+                            batch,
+                        },
+                    });
                 }
-                Apply::Check(_) if view.is_ahead() => move_cursor(&view, &m).map(|_| None),
-                Apply::Check(check) => move_cursor(check, &m).map(|_| None),
+                Ok(Some(status))
             })?;
             changes.unchecked |= unchecked.is_some();
             if status == Some(Status::Unchanged) && !ctx.global.quiet {
@@ -795,13 +763,6 @@ impl<'a> ReadAhead<'a> {
     }
 }
 
-impl ReadAhead<'_> {
-    /// Whether the chunk's cursors were read ahead.
-    const fn is_ahead(&self) -> bool {
-        self.offsets.is_some()
-    }
-}
-
 impl DurableStore for ReadAhead<'_> {
     fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
         match self.offsets.as_ref().and_then(|o| o.get(key)) {
@@ -814,115 +775,4 @@ impl DurableStore for ReadAhead<'_> {
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         DryRun::new(self).cas(key, expected, new)
     }
-}
-
-/// `--dry-run`: check every line against the store through a view that
-/// writes nothing, print the plan, and fail as the write would.
-fn plan(
-    ctx: &Context,
-    opts: &Options<'_>,
-    lines: &mut LineReader<Box<dyn BufRead>>,
-    progress: &Progress,
-) -> anyhow::Result<()> {
-    let store = ctx.open_read()?;
-    store.snapshot(|store| plan_in(ctx, opts, lines, progress, store))
-}
-
-fn plan_in(
-    ctx: &Context,
-    opts: &Options<'_>,
-    lines: &mut LineReader<Box<dyn BufRead>>,
-    progress: &Progress,
-    store: &dyn Store,
-) -> anyhow::Result<()> {
-    let mut printer = (!ctx.global.quiet).then(|| {
-        ctx.printer(Shape::List)
-            .with_header(PlanRecord::fields("line"))
-    });
-    let mut seen = SeenKeys::new(store, opts);
-    let mut failures = Failures::new("line");
-    let (mut total, mut changed, mut unchanged) = (0u64, 0u64, 0u64);
-    // Where the store reads many cursors in one query, the lines are
-    // checked a chunk at a time against what it read.
-    let size = chunk_lines(store)?;
-    let mut chunk: Vec<Line> = Vec::with_capacity(size);
-    loop {
-        let next = lines.next_line()?;
-        let end = next.is_none();
-        if let Some(line) = next {
-            total += 1;
-            progress.update(total, lines.bytes_read());
-            chunk.push(line);
-        }
-        if chunk.len() < size && !end {
-            continue;
-        }
-        let view = ReadAhead::load(store, store, &chunk, size, |_| true)?;
-        for (line_no, parsed) in &chunk {
-            let line_no = *line_no;
-            let mut row = PlanRecord {
-                source: ("line", line_no),
-                key: None,
-                old_offset: None,
-                new_offset: None,
-                status: "invalid",
-                reason: None,
-            };
-            match parsed {
-                Err(bad) => {
-                    failures.add(line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
-                    row.key.clone_from(&bad.key);
-                    row.reason = Some(bad.reason.clone());
-                }
-                Ok(entry) => {
-                    let key = entry.key.to_string();
-                    row.new_offset = Some(entry.offset);
-                    if let Some(first) = seen.first_line(&entry.key, line_no)? {
-                        let reason = duplicate_reason(&key, first);
-                        failures.add(line_no, Some(&key), ExitKind::Usage, &reason);
-                        row.reason = Some(reason);
-                    } else {
-                        let m = opts.move_for(entry);
-                        match move_cursor(&view, &m) {
-                            Ok((old, new)) => {
-                                let status = Status::of(old, Some(new));
-                                if status == Status::Unchanged {
-                                    unchanged += 1;
-                                } else {
-                                    changed += 1;
-                                }
-                                row.old_offset = old;
-                                row.status = status.as_str();
-                            }
-                            Err(e) => failures.plan_failure(&mut row, &key, e, store)?,
-                        }
-                    }
-                    row.key = Some(key);
-                }
-            }
-            if let Some(p) = printer.as_mut() {
-                p.record(&row)?;
-            }
-        }
-        drop(view);
-        chunk.clear();
-        if end {
-            break;
-        }
-    }
-    if let Some(p) = printer {
-        p.finish()?;
-    }
-    progress.finish();
-    if total == 0 {
-        ctx.note("dry run: the input holds no cursor lines; nothing would be written");
-        return Ok(());
-    }
-    if !failures.is_empty() {
-        return Err(failures.into_error(total, "the write would be refused and nothing written"));
-    }
-    ctx.note(&format!(
-        "dry run: {changed} change(s), {unchanged} unchanged would be applied; nothing was written"
-    ));
-    Ok(())
 }

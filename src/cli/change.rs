@@ -3,7 +3,7 @@
 //! history record in the same transaction.
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::{ChangeInput, DryRun, DurableStore, Store, StoreExt, WriteTxn};
+use cursorctl::store::{ChangeInput, DurableStore, Outcome, Store, StoreExt, WriteTxn};
 use cursorctl::{ConsumerCursor, DurabilityError, MAX_OFFSET};
 
 use super::error::{committed_but_unprinted, ExitKind, Failure};
@@ -42,7 +42,8 @@ pub struct Audit<'a> {
 }
 
 /// Check and perform a move against `store`; returns the old (absent:
-/// `None`) and new offsets. On a [`DryRun`] view nothing is written.
+/// `None`) and new offsets. On a view that only checks (a bulk write's
+/// read-ahead) nothing is written.
 ///
 /// # Errors
 ///
@@ -56,6 +57,18 @@ pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> anyhow::Result<(Op
     let stored = store.read_value(&key)?;
     if stored.is_none() && !m.create {
         return Err(not_found(key));
+    }
+    // Under `expect` the cursor must hold what the operator looked at:
+    // anything else is stale, whatever the direction of the move.
+    if let Some(expect) = m.expect {
+        if stored.unwrap_or(0) != expect {
+            return Err(DurabilityError::StaleCheckpoint {
+                key,
+                expected: expect,
+                actual: stored,
+            }
+            .into());
+        }
     }
     let current = m.expect.unwrap_or(stored.unwrap_or(0));
     let new = match m.target {
@@ -181,20 +194,55 @@ pub fn apply_in(
     })
 }
 
-/// Perform one move in its own write transaction. Without `--expect` the
-/// compare-and-swap expects the offset just read: when another writer
-/// moved the cursor in between (possible on a store where writers do not
-/// lock each other out), the move is read and tried again, until the busy
-/// timeout. With `--expect` a stale cursor is the answer.
+/// Remove a cursor inside a write transaction, if it still holds
+/// `expected`, and record it.
+///
+/// # Errors
+///
+/// Stale (exit 3) when it holds something else or is absent; store
+/// failures.
+pub fn remove_in(
+    txn: &dyn WriteTxn,
+    key: &CursorKey,
+    expected: u64,
+    audit: &Audit<'_>,
+) -> anyhow::Result<ChangeRecord> {
+    txn.remove_if(key, expected)?;
+    let id = txn.record_change(&ChangeInput {
+        key,
+        old_offset: Some(expected),
+        new_offset: None,
+        command: audit.command,
+        reason: audit.reason,
+        user: audit.user,
+        batch: audit.batch,
+    })?;
+    Ok(ChangeRecord {
+        id: Some(id),
+        key: key.clone(),
+        old_offset: Some(expected),
+        new_offset: None,
+        status: Status::Removed,
+        dry_run: false,
+    })
+}
+
+/// Perform one move in its own write transaction (rolled back by
+/// `outcome` for a dry run). Without `--expect` the compare-and-swap
+/// expects the offset just read: when another writer moved the cursor in
+/// between (possible on a store where writers do not lock each other out),
+/// the move is read and tried again, until the busy timeout. With
+/// `--expect` a stale cursor is the answer.
 fn write_one(
     ctx: &Context,
     store: &dyn Store,
     m: &Move<'_>,
     audit: &Audit<'_>,
+    outcome: Outcome,
 ) -> anyhow::Result<ChangeRecord> {
     let deadline = std::time::Instant::now() + ctx.global.busy_timeout;
     loop {
-        match store.write(|txn| apply_in(txn, m, audit)) {
+        match store.write_then(outcome, |txn| apply_in(txn, m, audit)) {
             Err(e) if m.expect.is_none() && is_stale(&e) => {
                 if std::time::Instant::now() >= deadline {
                     return Err(e);
@@ -214,31 +262,20 @@ fn is_stale(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Move one cursor (or, with `dry_run`, show what would happen) and print
-/// the change record.
+/// Move one cursor (or, with `dry_run`, show what would happen: the same
+/// write, rolled back) and print the change record.
 pub fn run_one(
     ctx: &Context,
     m: &Move<'_>,
     audit: &Audit<'_>,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    let record = if dry_run {
-        let store = ctx.open_read()?;
-        let view = DryRun::new(&**store);
-        let (old, new) = move_cursor(&view, m)?;
-        ChangeRecord {
-            id: None,
-            key: m.key.clone(),
-            old_offset: old,
-            new_offset: Some(new),
-            status: Status::of(old, Some(new)),
-            dry_run: true,
-        }
-    } else {
-        let store = ctx.open_write()?;
-        write_one(ctx, &*store, m, audit)?
-    };
+    let outcome = Outcome::of_dry_run(dry_run);
+    let store = ctx.open_write()?;
+    let mut record = write_one(ctx, &*store, m, audit, outcome)?;
     if dry_run {
+        record.id = None;
+        record.dry_run = true;
         ctx.note(&format!(
             "dry run: {} would be {}; nothing was written",
             record.key,

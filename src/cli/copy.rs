@@ -1,14 +1,12 @@
 //! `cursorctl copy`: give one consumer the offsets of another, as one batch.
 
 use cursorctl::key::{ChannelId, ConsumerId, CursorKey};
-use cursorctl::store::{CursorFilter, StoreExt, StoreRead, StoreReadExt};
+use cursorctl::store::{CursorFilter, Outcome, StoreRead, StoreReadExt};
 
-use super::batch::{Apply, BatchRun, Done};
-use super::bulk::{print_batch, Failures};
-use super::change::{apply_in, move_cursor, Audit, Move, Target};
-use super::error::{committed_but_unprinted, ExitKind, Failure};
-use super::output::Shape;
-use super::records::{PlanRecord, Status};
+use super::batch::{self, BatchRun};
+use super::bulk::Failures;
+use super::change::{apply_in, Audit, Move, Target};
+use super::error::{ExitKind, Failure};
 use super::{reason_arg, Context};
 
 /// Give consumer TO the offsets of consumer FROM on every partition
@@ -111,14 +109,12 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     if args.from == args.to {
         return Err(Failure::usage("FROM and TO are the same consumer").into());
     }
-    if args.dry_run {
-        return plan(ctx, args);
-    }
     let reason = args.reason.as_deref();
+    let outcome = Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
     let user = Context::user();
     let label = format!("copy {} {}", args.from, args.to);
-    let done: Done = store.write(|txn| -> anyhow::Result<Done> {
+    let done = batch::run(ctx, &*store, outcome, "change(s)", |txn| {
         let pairs = pairs(args, txn)?;
         let mut run = BatchRun::begin(txn, &label, reason, &user, Failures::new("cursor"))?;
         let audit = Audit {
@@ -133,80 +129,20 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 n as u64 + 1,
                 Some(key as &dyn std::fmt::Display),
                 &audit,
-                |apply| match apply {
-                    Apply::Write(txn, audit) => apply_in(txn, &m, audit).map(|r| Some(r.status)),
-                    Apply::Check(view) => move_cursor(view, &m).map(|_| None),
-                },
+                |txn, audit| apply_in(txn, &m, audit).map(|r| Some(r.status)),
             )?;
         }
         run.finish()
     })?;
-    print_batch(ctx, &*store, Some(done.id), Vec::new()).map_err(|e| {
-        committed_but_unprinted(
-            e,
-            &format!("batch {} ({} change(s))", done.id, done.changed),
-            ("batch", done.id),
-        )
-    })?;
-    ctx.note(&format!(
-        "copied {} offset(s) from {} to {}: {} change(s), {} already equal, in batch {} (undo with `cursorctl undo --batch {}`)",
-        done.total, args.from, args.to, done.changed, done.total - done.changed, done.id, done.id
-    ));
+    let what = format!("offset(s) from {} to {}", args.from, args.to);
+    match done {
+        Ok(done) => batch::note_done(ctx, outcome, &done, "copied", "copy", &what),
+        Err(nothing) => batch::note_nothing(
+            ctx,
+            outcome,
+            &nothing,
+            &format!("{} has no cursor to copy", args.from),
+        ),
+    }
     Ok(())
-}
-
-/// `--dry-run`: every partition and what would happen to it.
-fn plan(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let store = ctx.open_read()?;
-    store.snapshot(|store| -> anyhow::Result<()> {
-        let pairs = pairs(args, store)?;
-        let view = cursorctl::store::DryRun::new(store);
-        let mut printer = (!ctx.global.quiet).then(|| {
-            ctx.printer(Shape::List)
-                .with_header(PlanRecord::fields("cursor"))
-        });
-        let mut failures = Failures::new("cursor");
-        let mut changed = 0u64;
-        for (n, (key, offset)) in pairs.iter().enumerate() {
-            let number = n as u64 + 1;
-            let m = movement(args, key, *offset);
-            let mut row = PlanRecord {
-                source: ("cursor", number),
-                key: Some(key.to_string()),
-                old_offset: None,
-                new_offset: Some(*offset),
-                status: "invalid",
-                reason: None,
-            };
-            match move_cursor(&view, &m) {
-                Ok((old, new)) => {
-                    let status = Status::of(old, Some(new));
-                    if status != Status::Unchanged {
-                        changed += 1;
-                    }
-                    row.old_offset = old;
-                    row.status = status.as_str();
-                }
-                Err(e) => failures.plan_failure(&mut row, &key.to_string(), e, store)?,
-            }
-            if let Some(p) = printer.as_mut() {
-                p.record(&row)?;
-            }
-        }
-        if let Some(p) = printer {
-            p.finish()?;
-        }
-        if !failures.is_empty() {
-            return Err(failures.into_error(
-                pairs.len() as u64,
-                "the copy would be refused and nothing written",
-            ));
-        }
-        ctx.note(&format!(
-            "dry run: {changed} of {} cursor(s) of {} would change; nothing was written",
-            pairs.len(),
-            args.to
-        ));
-        Ok(())
-    })
 }

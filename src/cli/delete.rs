@@ -4,18 +4,15 @@
 use std::time::Duration;
 
 use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
-use cursorctl::store::{
-    ChangeInput, CursorFilter, DurableStore, StoreExt, StoreRead, StoreReadExt, WriteTxn,
-};
-use cursorctl::{parse_duration, DurabilityError};
+use cursorctl::parse_duration;
+use cursorctl::store::{CursorFilter, Outcome, StoreRead, StoreReadExt, WriteTxn};
 
-use super::batch::{Apply, BatchRun};
-use super::bulk::{print_batch, Failures};
-use super::change::Audit;
-use super::error::{committed_but_unprinted, ExitKind, Failure};
+use super::batch::{self, BatchRun};
+use super::bulk::Failures;
+use super::change::{remove_in, Audit};
+use super::error::{ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
-use super::output::Shape;
-use super::records::{PlanRecord, Status};
+use super::records::Status;
 use super::{offset_arg, reason_arg, Context};
 
 /// Remove one cursor, or every cursor of a consumer that matches
@@ -128,31 +125,7 @@ fn remove(
     if let Some(refused) = rewind_refusal(key, expected, audit.reason) {
         return Err(refused);
     }
-    txn.remove_if(key, expected)?;
-    txn.record_change(&ChangeInput {
-        key,
-        old_offset: Some(expected),
-        new_offset: None,
-        command: audit.command,
-        reason: audit.reason,
-        user: audit.user,
-        batch: audit.batch,
-    })?;
-    Ok(Some(Status::Removed))
-}
-
-/// Check a removal without writing: the cursor still holds `expected`.
-fn check(view: &dyn DurableStore, key: &CursorKey, expected: u64) -> anyhow::Result<()> {
-    let actual = view.read_value(&key.to_string())?;
-    if actual != Some(expected) {
-        return Err(DurabilityError::StaleCheckpoint {
-            key: key.to_string(),
-            expected,
-            actual,
-        }
-        .into());
-    }
-    Ok(())
+    remove_in(txn, key, expected, audit).map(|r| Some(r.status))
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -173,17 +146,12 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         );
     }
     let reason = args.reason.as_deref();
-    if args.dry_run {
-        return plan(ctx, args, single.as_ref(), reason);
-    }
+    let outcome = Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
     let user = Context::user();
     let now = store.clock_ms()?;
-    let done = store.write(|txn| -> anyhow::Result<Option<super::batch::Done>> {
+    let done = batch::run(ctx, &*store, outcome, "removal(s)", |txn| {
         let targets = targets(args, single.as_ref(), txn, now)?;
-        if targets.is_empty() {
-            return Ok(None);
-        }
         let mut run = BatchRun::begin(txn, "delete", reason, &user, Failures::new("cursor"))?;
         let audit = Audit {
             command: "delete",
@@ -196,99 +164,14 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 n as u64 + 1,
                 Some(key as &dyn std::fmt::Display),
                 &audit,
-                |apply| match apply {
-                    Apply::Write(txn, audit) => remove(txn, key, *expected, audit),
-                    Apply::Check(view) => {
-                        check(view, key, *expected)?;
-                        match rewind_refusal(key, *expected, reason) {
-                            Some(refused) => Err(refused),
-                            None => Ok(None),
-                        }
-                    }
-                },
+                |txn, audit| remove(txn, key, *expected, audit),
             )?;
         }
-        run.finish().map(Some)
+        run.finish()
     })?;
-    let Some(done) = done else {
-        ctx.note("no cursor matches; nothing was removed");
-        return Ok(());
-    };
-    print_batch(ctx, &*store, Some(done.id), Vec::new()).map_err(|e| {
-        committed_but_unprinted(
-            e,
-            &format!("batch {} ({} removal(s))", done.id, done.changed),
-            ("batch", done.id),
-        )
-    })?;
-    ctx.note(&format!(
-        "removed {} cursor(s) in batch {} (undo with `cursorctl undo --batch {}`)",
-        done.changed, done.id, done.id
-    ));
+    match done {
+        Ok(done) => batch::note_done(ctx, outcome, &done, "removed", "remove", "cursor(s)"),
+        Err(nothing) => batch::note_nothing(ctx, outcome, &nothing, "no cursor matches"),
+    }
     Ok(())
-}
-
-/// `--dry-run`: the plan, from one snapshot.
-fn plan(
-    ctx: &Context,
-    args: &Args,
-    single: Option<&CursorKey>,
-    reason: Option<&str>,
-) -> anyhow::Result<()> {
-    let store = ctx.open_read()?;
-    let now = store.clock_ms()?;
-    store.snapshot(|store| -> anyhow::Result<()> {
-        let targets = targets(args, single, store, now)?;
-        let mut printer = (!ctx.global.quiet).then(|| {
-            ctx.printer(Shape::List)
-                .with_header(PlanRecord::fields("cursor"))
-        });
-        let mut needs_reason = 0u64;
-        let mut failures = Failures::new("cursor");
-        for (n, (key, expected)) in targets.iter().enumerate() {
-            let number = n as u64 + 1;
-            let mut row = PlanRecord {
-                source: ("cursor", number),
-                key: Some(key.to_string()),
-                old_offset: Some(*expected),
-                new_offset: None,
-                status: Status::Removed.as_str(),
-                reason: None,
-            };
-            match check(store, key, *expected) {
-                Ok(()) => {
-                    if *expected > 0 && reason.is_none() {
-                        needs_reason += 1;
-                    }
-                }
-                Err(e) => failures.plan_failure(&mut row, &key.to_string(), e, store)?,
-            }
-            if let Some(p) = printer.as_mut() {
-                p.record(&row)?;
-            }
-        }
-        if let Some(p) = printer {
-            p.finish()?;
-        }
-        if !failures.is_empty() {
-            return Err(failures.into_error(
-                targets.len() as u64,
-                "the removal would be refused and nothing written",
-            ));
-        }
-        if targets.is_empty() {
-            ctx.note("dry run: no cursor matches; nothing would be removed");
-        } else if needs_reason > 0 {
-            ctx.note(&format!(
-                "dry run: {} cursor(s) would be removed; {needs_reason} of them are above 0, so the real run needs --reason; nothing was written",
-                targets.len()
-            ));
-        } else {
-            ctx.note(&format!(
-                "dry run: {} cursor(s) would be removed; nothing was written",
-                targets.len()
-            ));
-        }
-        Ok(())
-    })
 }

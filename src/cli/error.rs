@@ -126,9 +126,14 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// A busy store is exit 6, a location that cannot be read (a malformed
+/// connection string, a bad parameter in it) is a usage error, exit 2;
+/// every other store failure is exit 7.
 const fn store_kind(err: &StoreError) -> ExitKind {
     if err.is_busy() {
         ExitKind::Busy
+    } else if matches!(err, StoreError::InvalidLocation { .. }) {
+        ExitKind::Usage
     } else {
         ExitKind::Store
     }
@@ -287,7 +292,7 @@ fn message(err: &anyhow::Error) -> String {
 }
 
 fn writeln_json(w: &mut impl io::Write, value: &Value) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, value)?;
+    super::output::write_json(w, value)?;
     writeln!(w)
 }
 
@@ -302,8 +307,11 @@ fn write_text(
     } else {
         ("", "", "")
     };
+    // What a message echoes of the input is shown, never acted on.
+    let message = super::output::escape_text(message, false, &['\n', '\t']);
     writeln!(w, "cursorctl: {red}error{reset}: {message}")?;
     if let Some(hint) = hint {
+        let hint = super::output::escape_text(hint, false, &['\n', '\t']);
         writeln!(w, "cursorctl: {bold}hint{reset}: {hint}")?;
     }
     Ok(())

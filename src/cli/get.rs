@@ -58,7 +58,7 @@ pub struct Args {
     /// set`) its lag and the seconds it needs to catch up at the rates
     /// measured; on a terminal the table is redrawn in place,
     /// elsewhere one record set is written per read. Ctrl-C stops (exit 0)
-    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = parse_duration, conflicts_with = "must_exist")]
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = cursorctl::parse_interval, conflicts_with = "must_exist")]
     pub watch: Option<Duration>,
 
     /// With --watch: stop after N reads

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 
-use cursorctl::heads::{plan_head, require_heads, write_head, HeadAudit, HeadError, HeadWrite};
+use cursorctl::heads::{require_heads, write_head, HeadAudit, HeadError, HeadWrite};
 use cursorctl::key::{ChannelId, PartitionKey};
-use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Store, StoreExt, StoreReadExt};
+use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Outcome, StoreExt, StoreReadExt};
 
-use super::bulk::{failure_status, Failures};
-use super::error::{ExitKind, Failure};
+use super::bulk::Failures;
+use super::error::{classify, ExitKind, Failure};
 use super::head_input::HeadReader;
 use super::output::{Field, Record, Shape};
 use super::{offset_arg, reason_arg, Context};
@@ -166,15 +166,13 @@ struct SetOptions<'a> {
 }
 
 /// What `head set` prints for each head: `{id, partition_key, old_head,
-/// new_head, delta, status, reason}` (`id`: the head history row, null when
-/// nothing changed; `reason`: why a line fails, in a dry run's plan).
+/// new_head, delta, status, dry_run}` (`id`: the head history row, null
+/// when the head stayed the same, and in a dry run, which keeps none).
 struct HeadChangeRecord {
     id: Option<i64>,
     partition_key: String,
-    old_head: Option<u64>,
-    new_head: Option<u64>,
-    status: &'static str,
-    reason: Option<String>,
+    write: HeadWrite,
+    dry_run: bool,
 }
 
 impl HeadChangeRecord {
@@ -185,23 +183,16 @@ impl HeadChangeRecord {
         "new_head",
         "delta",
         "status",
-        "reason",
+        "dry_run",
     ];
 
-    fn of(key: &PartitionKey, write: &HeadWrite) -> Self {
+    fn of(key: &PartitionKey, write: &HeadWrite, dry_run: bool) -> Self {
         Self {
-            id: write.change_id,
+            id: if dry_run { None } else { write.change_id },
             partition_key: key.to_string(),
-            old_head: write.old,
-            new_head: Some(write.new),
-            status: write.status(),
-            reason: None,
+            write: *write,
+            dry_run,
         }
-    }
-
-    fn delta(&self) -> Option<i64> {
-        let signed = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        Some(signed(self.new_head?) - signed(self.old_head.unwrap_or(0)))
     }
 }
 
@@ -210,21 +201,33 @@ impl Record for HeadChangeRecord {
         &self,
         visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
     ) -> io::Result<()> {
+        let signed = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let w = &self.write;
         visit("id", Field::OptI64(self.id))?;
         visit("partition_key", Field::Str(&self.partition_key))?;
-        visit("old_head", Field::OptU64(self.old_head))?;
-        visit("new_head", Field::OptU64(self.new_head))?;
-        visit("delta", Field::OptI64(self.delta()))?;
-        visit("status", Field::Str(self.status))?;
-        visit("reason", Field::OptStr(self.reason.as_deref()))
+        visit("old_head", Field::OptU64(w.old))?;
+        visit("new_head", Field::U64(w.new))?;
+        visit(
+            "delta",
+            Field::I64(signed(w.new) - signed(w.old.unwrap_or(0))),
+        )?;
+        visit("status", Field::Str(w.status()))?;
+        visit("dry_run", Field::Bool(self.dry_run))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
-        &["partition_key", "old_head", "new_head", "delta", "status"]
+        &[
+            "id",
+            "partition_key",
+            "old_head",
+            "new_head",
+            "delta",
+            "status",
+        ]
     }
 
     fn value(&self) -> Field<'_> {
-        Field::OptU64(self.new_head)
+        Field::U64(self.write.new)
     }
 }
 
@@ -236,6 +239,8 @@ fn audit<'a>(opts: &SetOptions<'a>, user: &'a str) -> HeadAudit<'a> {
     }
 }
 
+/// A dry run is the write itself, rolled back: the same checks, records
+/// and exit code, and nothing kept.
 fn set_one(
     ctx: &Context,
     key: &PartitionKey,
@@ -243,20 +248,15 @@ fn set_one(
     opts: &SetOptions<'_>,
 ) -> anyhow::Result<()> {
     let user = Context::user();
-    let store: Box<dyn Store> = if opts.dry_run {
-        std::mem::ManuallyDrop::into_inner(ctx.open_read()?)
-    } else {
-        ctx.open_write()?
-    };
+    let outcome = Outcome::of_dry_run(opts.dry_run);
+    let store = ctx.open_write()?;
     require_heads(&*store).map_err(head_failure)?;
-    let write = if opts.dry_run {
-        plan_head(&*store, key, head, opts.allow_rewind).map_err(head_failure)?
-    } else {
-        store
-            .write(|txn| write_head(txn, key, head, opts.allow_rewind, audit(opts, &user)))
-            .map_err(head_failure)?
-    };
-    ctx.print_one(&HeadChangeRecord::of(key, &write))?;
+    let write = store
+        .write_then(outcome, |txn| {
+            write_head(txn, key, head, opts.allow_rewind, audit(opts, &user))
+        })
+        .map_err(head_failure)?;
+    ctx.print_one(&HeadChangeRecord::of(key, &write, opts.dry_run))?;
     if opts.dry_run {
         ctx.note("dry run: nothing was written");
     }
@@ -270,19 +270,20 @@ struct Planned {
     head: u64,
 }
 
+/// `head set --from-file`: every line read and checked first (bad lines
+/// and partition keys given twice are listed), then every head written in
+/// one transaction, committed only when no line fails (a dry run is rolled
+/// back either way). Every failing line is listed, with its number.
 fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> anyhow::Result<()> {
     let source = super::source::open(path, "--from-file", true)?;
     let user = Context::user();
-    let store: Box<dyn Store> = if opts.dry_run {
-        std::mem::ManuallyDrop::into_inner(ctx.open_read()?)
-    } else {
-        ctx.open_write()?
-    };
+    let outcome = Outcome::of_dry_run(opts.dry_run);
+    let store = ctx.open_write()?;
     require_heads(&*store).map_err(head_failure)?;
     let mut reader = HeadReader::new(source.reader, source.name.clone());
-    let mut failures = Failures::new("line");
+    // (line, key, kind, reason) of the lines refused before the store.
+    let mut refused: Vec<(u64, Option<String>, ExitKind, String)> = Vec::new();
     let mut planned = Vec::new();
-    let mut plan_rows = Vec::new();
     let mut seen: HashMap<PartitionKey, u64> = HashMap::new();
     let mut lines = 0u64;
     while let Some((line, parsed)) = reader.next_line()? {
@@ -290,98 +291,56 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
         let entry = match parsed {
             Ok(entry) => entry,
             Err(bad) => {
-                failures.add(line, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
-                plan_rows.push(HeadChangeRecord {
-                    id: None,
-                    partition_key: bad.key.unwrap_or_default(),
-                    old_head: None,
-                    new_head: None,
-                    status: failure_status(ExitKind::Usage),
-                    reason: Some(bad.reason),
-                });
+                refused.push((line, bad.key, ExitKind::Usage, bad.reason));
                 continue;
             }
         };
-        let key_text = entry.key.to_string();
         if let Some(first) = seen.get(&entry.key) {
-            let reason = format!(
-                "partition key {key_text} appears twice in the input: first on line {first}"
-            );
-            failures.add(line, Some(&key_text), ExitKind::Usage, &reason);
-            plan_rows.push(HeadChangeRecord {
-                id: None,
-                partition_key: key_text,
-                old_head: None,
-                new_head: Some(entry.head),
-                status: failure_status(ExitKind::Usage),
-                reason: Some(reason),
-            });
+            let key = entry.key.to_string();
+            let reason =
+                format!("partition key {key} appears twice in the input: first on line {first}");
+            refused.push((line, Some(key), ExitKind::Usage, reason));
             continue;
         }
         seen.insert(entry.key.clone(), line);
-        match plan_head(&*store, &entry.key, entry.head, opts.allow_rewind) {
-            Ok(write) => {
-                plan_rows.push(HeadChangeRecord::of(&entry.key, &write));
-                planned.push(Planned {
-                    line,
-                    key: entry.key,
-                    head: entry.head,
-                });
-            }
-            Err(HeadError::Store(e)) => return Err(e.into()),
-            Err(e) => {
-                let err = head_failure(e);
-                let kind = super::error::classify(&err).0;
-                let reason = format!("{err:#}");
-                failures.add(line, Some(&key_text), kind, &reason);
-                plan_rows.push(HeadChangeRecord {
-                    id: None,
-                    partition_key: key_text,
-                    old_head: store.head(&entry.key)?.map(|h| h.head),
-                    new_head: Some(entry.head),
-                    status: failure_status(kind),
-                    reason: Some(reason),
-                });
-            }
-        }
+        planned.push(Planned {
+            line,
+            key: entry.key,
+            head: entry.head,
+        });
     }
-    if opts.dry_run {
-        if !ctx.global.quiet {
-            let mut printer = ctx
-                .printer(Shape::List)
-                .with_header(HeadChangeRecord::FIELDS);
-            for row in &plan_rows {
-                printer.record(row)?;
-            }
-            printer.finish()?;
-        }
-        if !failures.is_empty() {
-            return Err(failures.into_error(lines, "nothing would be written"));
-        }
-        ctx.note("dry run: nothing was written");
-        return Ok(());
-    }
-    if !failures.is_empty() {
-        return Err(failures.into_error(lines, "nothing was written"));
-    }
-    drop(plan_rows);
-    let written = store.write(|txn| {
+    drop(seen);
+    let written = store.write_then(outcome, |txn| -> anyhow::Result<Vec<HeadWrite>> {
+        // Failures in line order: those refused before the store, and
+        // those the store refuses, merged.
+        let mut failed: Vec<(u64, Option<String>, ExitKind, String)> = Vec::new();
         let mut written = Vec::with_capacity(planned.len());
         for p in &planned {
             match write_head(txn, &p.key, p.head, opts.allow_rewind, audit(opts, &user)) {
                 Ok(w) => written.push(w),
-                Err(HeadError::Store(e)) => return Err(anyhow::Error::from(e)),
+                Err(HeadError::Store(e)) => return Err(e.into()),
                 Err(e) => {
-                    // The head moved since the input was checked.
                     let err = head_failure(e);
-                    let mut failures = Failures::new("line");
-                    let kind = super::error::classify(&err).0;
-                    failures.add(p.line, Some(&p.key.to_string()), kind, &format!("{err:#}"));
-                    return Err(failures.into_error(lines, "nothing was written"));
+                    let kind = classify(&err).0;
+                    failed.push((p.line, Some(p.key.to_string()), kind, format!("{err:#}")));
                 }
             }
         }
-        Ok(written)
+        if refused.is_empty() && failed.is_empty() {
+            return Ok(written);
+        }
+        failed.extend(refused.iter().cloned());
+        failed.sort_by_key(|f| f.0);
+        let mut failures = Failures::new("line");
+        for (line, key, kind, reason) in &failed {
+            failures.add(*line, key.as_deref(), *kind, reason);
+        }
+        let nothing = if opts.dry_run {
+            "nothing would be written"
+        } else {
+            "nothing was written"
+        };
+        Err(failures.into_error(lines, nothing))
     })?;
     let changed = written.iter().filter(|w| w.change_id.is_some()).count();
     if !ctx.global.quiet {
@@ -389,15 +348,22 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
             .printer(Shape::List)
             .with_header(HeadChangeRecord::FIELDS);
         for (p, w) in planned.iter().zip(&written) {
-            printer.record(&HeadChangeRecord::of(&p.key, w))?;
+            printer.record(&HeadChangeRecord::of(&p.key, w, opts.dry_run))?;
         }
         printer.finish()?;
     }
-    ctx.note(&format!(
-        "recorded {} head(s): {changed} changed, {} unchanged",
-        written.len(),
-        written.len() - changed
-    ));
+    let unchanged = written.len() - changed;
+    if opts.dry_run {
+        ctx.note(&format!(
+            "dry run: {} head(s) would be recorded: {changed} changed, {unchanged} unchanged; nothing was written",
+            written.len()
+        ));
+    } else {
+        ctx.note(&format!(
+            "recorded {} head(s): {changed} changed, {unchanged} unchanged",
+            written.len()
+        ));
+    }
     Ok(())
 }
 

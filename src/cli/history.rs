@@ -123,37 +123,32 @@ impl super::output::Record for PruneRecord {
 fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
     let before = args.before;
     let when = super::output::format_time(before);
-    if args.dry_run {
-        let store = ctx.open_read()?;
-        let (changes, batches) = store.prunable_history(before)?;
-        ctx.note(&format!(
-            "dry run: {changes} change(s) and {batches} batch(es) are older than {when}; nothing was deleted"
-        ));
-        return ctx.print_one(&PruneRecord {
-            before,
-            changes,
-            batches,
-            batch: None,
-            dry_run: true,
-        });
-    }
+    let outcome = cursorctl::store::Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
     let user = Context::user();
     let label = format!("history prune --before {when}");
-    let (changes, batches, batch) = store.write(|txn| -> anyhow::Result<(u64, u64, i64)> {
-        let (changes, batches) = txn.prune_history(before)?;
-        let batch = txn.new_batch(&label, args.reason.as_deref(), &user)?;
-        Ok((changes, batches, batch))
-    })?;
-    ctx.note(&format!(
-        "deleted {changes} change(s) and {batches} batch(es) older than {when}; the prune is recorded as batch {batch}"
-    ));
+    // A dry run is the prune itself, rolled back.
+    let (changes, batches, batch) =
+        store.write_then(outcome, |txn| -> anyhow::Result<(u64, u64, i64)> {
+            let (changes, batches) = txn.prune_history(before)?;
+            let batch = txn.new_batch(&label, args.reason.as_deref(), &user)?;
+            Ok((changes, batches, batch))
+        })?;
+    if outcome.is_dry_run() {
+        ctx.note(&format!(
+            "dry run: the prune would delete {changes} change(s) and {batches} batch(es) older than {when}; nothing was deleted"
+        ));
+    } else {
+        ctx.note(&format!(
+            "deleted {changes} change(s) and {batches} batch(es) older than {when}; the prune is recorded as batch {batch}"
+        ));
+    }
     ctx.print_one(&PruneRecord {
         before,
         changes,
         batches,
-        batch: Some(batch),
-        dry_run: false,
+        batch: (!outcome.is_dry_run()).then_some(batch),
+        dry_run: outcome.is_dry_run(),
     })
 }
 
@@ -176,8 +171,16 @@ pub fn parse_since(input: &str) -> Result<i64, String> {
         let ago = parse_duration(input).map_err(|e| {
             format!("{e}; or a date (2024-05-01) or a time with its zone (2024-05-01T12:00:00Z)")
         })?;
+        // At most 36500d (`parse_duration`): no overflow here.
         let ms = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
-        return Ok(now_ms().saturating_sub(ms));
+        let at = now_ms().saturating_sub(ms);
+        if at < 0 {
+            return Err(
+                "invalid time: that long ago is before 1970-01-01T00:00:00Z, the earliest time a store records; use a shorter duration"
+                    .to_owned(),
+            );
+        }
+        return Ok(at);
     }
     let bad = |why: &str| {
         format!(

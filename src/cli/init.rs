@@ -12,7 +12,9 @@ use super::Context;
 ///
 /// Idempotent: a store that already exists is left as it is. A file that is
 /// not a cursor store (another application's database, any other file) is
-/// refused with exit 7 and left byte-for-byte unchanged.
+/// refused with exit 7 and left byte-for-byte unchanged, as is a path that
+/// is a symbolic link or not a regular file (a device, a named pipe): give
+/// the path of the file itself.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -73,7 +75,9 @@ pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
         InitOutcome::AlreadyInitialised => "already-initialised",
         InitOutcome::Upgraded { .. } => "upgraded",
     };
-    let path = ctx.global.db.to_string();
+    // The store's own location: for PostgreSQL, the server, database and
+    // schema used (the `PG*` variables may have given them).
+    let path = store.location().to_string();
     ctx.note(&match outcome {
         InitOutcome::Created => format!("created cursor store {path}"),
         InitOutcome::AlreadyInitialised => {

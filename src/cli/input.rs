@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 
 use super::error::Failure;
 use super::json_records::JsonScan;
+use super::output::{escape_text, quote, SHOWN_BYTES};
 use super::source::Lines;
 
 /// The format of bulk input.
@@ -30,12 +31,29 @@ pub enum InputFormat {
 }
 
 /// One valid input line.
+///
+/// A line that says its cursor does not exist (`exists` false, as `get`
+/// prints a cursor that is not there) with offset 0 and no `expect` but 0
+/// asks for nothing: it is read past, as a blank line is (see
+/// [`LineReader::next_line`]). With any other offset it is a cursor to
+/// create, and needs `--create` as any new cursor does.
 #[derive(Debug)]
 pub struct Entry {
     pub key: CursorKey,
     pub offset: u64,
     /// The offset the compare-and-swap expects, if the line gives one.
     pub expect: Option<u64>,
+    /// Whether the cursor existed when it was listed (`exists`), if the
+    /// line says.
+    pub exists: Option<bool>,
+}
+
+impl Entry {
+    /// Whether the line asks for nothing: a cursor listed as absent, at
+    /// offset 0, with no `expect` but 0 (see [`Entry`]).
+    pub fn asks_nothing(&self) -> bool {
+        self.exists == Some(false) && self.offset == 0 && self.expect.unwrap_or(0) == 0
+    }
 }
 
 /// Why a line was refused, with its key when the key could be read.
@@ -46,12 +64,90 @@ pub struct Invalid {
 }
 
 impl Invalid {
+    /// A refused line; a key longer than any valid key (as a line may
+    /// hold) is shown cut, with its length (see [`quote`]).
     pub(super) fn new(key: Option<String>, reason: impl Into<String>) -> Self {
         Self {
-            key,
+            key: key.map(|k| {
+                if k.len() > MAX_KEY_BYTES {
+                    quote(&k)
+                } else {
+                    k
+                }
+            }),
             reason: reason.into(),
         }
     }
+}
+
+/// The longest valid cursor key, in bytes: two names and an index.
+const MAX_KEY_BYTES: usize = 2 * cursorctl::key::MAX_NAME_BYTES + 2 + 10;
+
+/// The fields of an input record: what `set --from-file` reads.
+pub const INPUT_FIELDS: &[&str] = &[
+    "key",
+    "consumer",
+    "partition_key",
+    "channel",
+    "partition",
+    "offset",
+    "expect",
+];
+
+/// The fields a cursor record of `get` carries beside the input fields,
+/// which say nothing about the move and are read past: `exists` (a line
+/// whose cursor did not exist, see [`Entry`]), `updated_at`, and those of
+/// the heads, lag and leases `get` shows.
+pub const LISTING_FIELDS: &[&str] = &[
+    "exists",
+    "updated_at",
+    "head",
+    "lag",
+    "owner",
+    "lease_expires_at",
+    "status",
+    "since",
+];
+
+/// Why an unknown field or column is refused (a misspelt `expect` would
+/// silently drop the guard), with the known field it most likely meant.
+fn unknown_field(what: &str, name: &str) -> String {
+    let meant = INPUT_FIELDS
+        .iter()
+        .chain(LISTING_FIELDS)
+        .find(|known| near(name, known));
+    let mut text = format!("unknown {what} {}", quote(name));
+    if let Some(known) = meant {
+        text.push_str(&format!(" (did you mean {known}?)"));
+    }
+    text.push_str(&format!(
+        "; the {what}s read are {}, and those of a `get` listing ({}) are read past",
+        INPUT_FIELDS.join(", "),
+        LISTING_FIELDS.join(", ")
+    ));
+    text
+}
+
+/// Whether `name` is `known` in another case, or one or two edits away.
+fn near(name: &str, known: &str) -> bool {
+    if name.len() > 64 {
+        return false;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (
+        name.to_lowercase().chars().collect(),
+        known.chars().collect(),
+    );
+    // Levenshtein distance, two rows.
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut row = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            row[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1);
+        }
+        prev = row;
+    }
+    prev[b.len()] <= 2
 }
 
 /// One non-blank input line: its number (1-based) and what it holds.
@@ -68,6 +164,7 @@ struct CsvColumns {
     partition: Option<usize>,
     offset: usize,
     expect: Option<usize>,
+    exists: Option<usize>,
     /// Tabs (TSV) or commas (CSV).
     tabs: bool,
 }
@@ -106,7 +203,9 @@ impl<R: BufRead> LineReader<R> {
         self.lines.bytes
     }
 
-    /// The next non-blank line, or `None` at the end of the input.
+    /// The next non-blank line, or `None` at the end of the input. A line
+    /// that asks for nothing (a cursor listed as absent, at offset 0: see
+    /// [`Entry`]) is read past, as a blank line is.
     ///
     /// # Errors
     ///
@@ -140,6 +239,9 @@ impl<R: BufRead> LineReader<R> {
                     parse_csv_line(self.csv.as_ref(), &mut self.fields, line)
                 }
             };
+            if parsed.as_ref().is_ok_and(Entry::asks_nothing) {
+                continue;
+            }
             return Ok(Some((self.lines.number, parsed)));
         }
     }
@@ -158,6 +260,9 @@ impl<R: BufRead> LineReader<R> {
                 self.array.pos = self.bom_len();
             }
             if let Some(found) = self.array.scan(&self.lines.buf, self.lines.number) {
+                if found.1.as_ref().is_ok_and(Entry::asks_nothing) {
+                    continue;
+                }
                 return Ok(Some(found));
             }
         }
@@ -228,10 +333,13 @@ fn parse_csv_line(
             Some(parse_offset(&t).map_err(|e| Invalid::new(shown(), format!("expect: {e}")))?)
         }
     };
+    let exists =
+        exists_of(cols.exists.map(text).as_deref()).map_err(|r| Invalid::new(shown(), r))?;
     Ok(Entry {
         key,
         offset,
         expect,
+        exists,
     })
 }
 
@@ -318,28 +426,144 @@ fn build_key(
     Ok(parsed)
 }
 
-/// A field read as raw JSON, so offsets go through the same parser as
-/// arguments and `null` is told apart from a missing field.
-fn raw<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
+/// The fields of a JSON record that are read (the input fields, then
+/// `exists`), as positions in [`JsonLine::values`].
+const READ: [&str; 8] = [
+    "consumer",
+    "partition_key",
+    "key",
+    "channel",
+    "partition",
+    "offset",
+    "expect",
+    "exists",
+];
+
+/// One JSON input record: each field read as raw JSON (so that offsets go
+/// through the same parser as arguments and `null` is told apart from a
+/// missing field), borrowed from the line.
+#[derive(Default)]
+struct JsonLine<'a> {
+    /// The fields of [`READ`], in its order.
+    values: [Option<&'a RawValue>; 8],
+    /// The first field that is neither an input field nor one of a
+    /// listing's.
+    unknown: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct JsonLine<'a> {
-    #[serde(borrow, default, deserialize_with = "raw")]
-    consumer: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "raw")]
-    partition_key: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "raw")]
-    key: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "raw")]
-    channel: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "raw")]
-    partition: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "raw")]
-    offset: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "raw")]
-    expect: Option<&'a RawValue>,
+/// Positions in [`READ`].
+const CONSUMER: usize = 0;
+const PARTITION_KEY: usize = 1;
+const KEY: usize = 2;
+const CHANNEL: usize = 3;
+const PARTITION: usize = 4;
+const OFFSET: usize = 5;
+const EXPECT: usize = 6;
+const EXISTS: usize = 7;
+
+/// A field name of a JSON record.
+enum FieldName {
+    /// One of [`READ`], by position.
+    Read(usize),
+    /// A field of a listing that says nothing about the move.
+    Listing,
+    /// Anything else (refused).
+    Unknown(String),
+}
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = FieldName;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<FieldName, E> {
+                Ok(if let Some(i) = READ.iter().position(|n| *n == name) {
+                    FieldName::Read(i)
+                } else if LISTING_FIELDS.contains(&name) {
+                    FieldName::Listing
+                } else {
+                    FieldName::Unknown(name.to_owned())
+                })
+            }
+        }
+        d.deserialize_identifier(Name)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonLine<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Record;
+        impl<'de> serde::de::Visitor<'de> for Record {
+            type Value = JsonLine<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonLine<'de>, A::Error> {
+                let mut line = JsonLine::default();
+                while let Some(name) = map.next_key::<FieldName>()? {
+                    match name {
+                        FieldName::Read(i) => {
+                            let value: &'de RawValue = map.next_value()?;
+                            if line.values[i].replace(value).is_some() {
+                                return Err(serde::de::Error::custom(format_args!(
+                                    "the field {} appears twice",
+                                    READ[i]
+                                )));
+                            }
+                        }
+                        FieldName::Listing => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                        FieldName::Unknown(name) => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            line.unknown.get_or_insert(name);
+                        }
+                    }
+                }
+                Ok(line)
+            }
+        }
+        d.deserialize_map(Record)
+    }
+}
+
+/// A raw value as a message shows it: cut to its first bytes, with its
+/// length, when long; control characters escaped.
+fn cut(text: &str) -> String {
+    let mut end = text.len().min(SHOWN_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let shown = escape_text(&text[..end], false, &[]);
+    if end < text.len() {
+        format!("{shown}... ({} bytes)", text.len())
+    } else {
+        shown.into_owned()
+    }
+}
+
+/// Whether the cursor of a line existed when it was listed: the `exists`
+/// field (`None`: not given).
+fn exists_of(text: Option<&str>) -> Result<Option<bool>, String> {
+    match text {
+        None | Some("") => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(format!(
+            "exists is {}, not true or false (as `get` prints it)",
+            cut(other)
+        )),
+    }
 }
 
 /// A text field, borrowed from the line unless it holds escapes.
@@ -358,7 +582,7 @@ fn json_text<'a>(name: &str, value: Option<&'a RawValue>) -> Result<Option<Cow<'
     }
     Err(Invalid::new(
         None,
-        format!("{name} is {text}, not a string"),
+        format!("{name} is {}, not a string", cut(text)),
     ))
 }
 
@@ -366,11 +590,12 @@ fn json_offset(name: &str, value: &RawValue) -> Result<u64, String> {
     let text = value.get();
     match text.as_bytes().first() {
         Some(b'"') => Err(format!(
-            "{name} is the string {text}; write it as a JSON number"
+            "{name} is the string {}; write it as a JSON number",
+            cut(text)
         )),
-        Some(b'n') => Err(format!("{name} is null")),
+        Some(b'n') if text == "null" => Err(format!("{name} is null")),
         Some(b'-' | b'0'..=b'9') => parse_offset(text).map_err(|e| format!("{name}: {e}")),
-        _ => Err(format!("{name} is {text}, not a number")),
+        _ => Err(format!("{name} is {}, not a number", cut(text))),
     }
 }
 
@@ -399,38 +624,50 @@ pub(super) fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
             format!("invalid JSON at column {}: {text}", e.column()),
         )
     })?;
-    let consumer = json_text("consumer", parsed.consumer)?;
-    let partition_key = json_text("partition_key", parsed.partition_key)?;
-    let key_text = json_text("key", parsed.key)?;
+    let consumer = json_text("consumer", parsed.values[CONSUMER]);
+    let partition_key = json_text("partition_key", parsed.values[PARTITION_KEY]);
+    let key_text = json_text("key", parsed.values[KEY]);
+    if let Some(name) = &parsed.unknown {
+        // The key, when the line holds a readable one, to say which line.
+        let key = match (&consumer, &partition_key, &key_text) {
+            (Ok(c), Ok(p), Ok(k)) => build_key(c.as_deref(), p.as_deref(), k.as_deref())
+                .ok()
+                .map(|k| k.to_string()),
+            _ => None,
+        };
+        return Err(Invalid::new(key, unknown_field("field", name)));
+    }
     let key = build_key(
-        consumer.as_deref(),
-        partition_key.as_deref(),
-        key_text.as_deref(),
+        consumer?.as_deref(),
+        partition_key?.as_deref(),
+        key_text?.as_deref(),
     )?;
     let shown = || Some(key.to_string());
-    let channel =
-        json_text("channel", parsed.channel).map_err(|bad| Invalid::new(shown(), bad.reason))?;
-    let partition = parsed.partition.map(RawValue::get);
+    let channel = json_text("channel", parsed.values[CHANNEL])
+        .map_err(|bad| Invalid::new(shown(), bad.reason))?;
+    let partition = parsed.values[PARTITION].map(RawValue::get);
     if let Some(p) = partition.filter(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
         return Err(Invalid::new(
             shown(),
-            format!("partition is {p}, not a partition index"),
+            format!("partition is {}, not a partition index", cut(p)),
         ));
     }
     check_parts(&key, channel.as_deref(), partition)?;
-    let offset = match parsed.offset {
+    let offset = match parsed.values[OFFSET] {
         Some(v) => json_offset("offset", v).map_err(|r| Invalid::new(shown(), r))?,
         None => return Err(Invalid::new(shown(), "offset is missing")),
     };
-    let expect = parsed
-        .expect
+    let expect = parsed.values[EXPECT]
         .map(|v| json_offset("expect", v))
         .transpose()
+        .map_err(|r| Invalid::new(shown(), r))?;
+    let exists = exists_of(parsed.values[EXISTS].map(RawValue::get))
         .map_err(|r| Invalid::new(shown(), r))?;
     Ok(Entry {
         key,
         offset,
         expect,
+        exists,
     })
 }
 
@@ -447,23 +684,41 @@ fn split_tsv(line: &str, out: &mut Vec<(usize, usize, bool)>) {
     out.push((start, line.len(), false));
 }
 
-/// Undo the escapes `-o tsv` writes: `\t`, `\n`, `\r`, `\\`.
+/// Undo the escapes `-o tsv` writes: `\t`, `\n`, `\r`, `\\`, `\e`,
+/// `\xHH` and `\u{H...}` (an escape that does not decode is kept as it
+/// is).
 fn tsv_unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
+    let mut rest = s;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let code = |hex: &str| u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+        let (decoded, used) = match after.as_bytes().first() {
+            Some(b't') => (Some('\t'), 1),
+            Some(b'n') => (Some('\n'), 1),
+            Some(b'r') => (Some('\r'), 1),
+            Some(b'e') => (Some('\u{1b}'), 1),
+            Some(b'\\') => (Some('\\'), 1),
+            Some(b'x') if after.len() >= 3 && after.is_char_boundary(3) => (code(&after[1..3]), 3),
+            Some(b'u') if after.starts_with("u{") => match after.find('}') {
+                Some(close) if close <= 8 => (code(&after[2..close]), close + 1),
+                _ => (None, 0),
+            },
+            _ => (None, 0),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &after[used..];
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 
@@ -533,11 +788,12 @@ fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> anyhow::Result<CsvColumn
         partition: None,
         offset: usize::MAX,
         expect: None,
+        exists: None,
         tabs,
     };
     let mut offset = None;
     // Columns a listing prints that say nothing about the move.
-    let (mut exists, mut updated_at, mut head, mut lag) = (None, None, None, None);
+    let mut listing = [None; LISTING_FIELDS.len()];
     for (i, (start, end, _)) in spans.iter().enumerate() {
         let name = text[*start..*end].trim();
         let slot = match name {
@@ -548,18 +804,14 @@ fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> anyhow::Result<CsvColumn
             "partition" => &mut cols.partition,
             "offset" => &mut offset,
             "expect" => &mut cols.expect,
-            "exists" => &mut exists,
-            "updated_at" => &mut updated_at,
-            "head" => &mut head,
-            "lag" => &mut lag,
-            other => {
-                return Err(bad(format!(
-                    "unknown column {other:?} (known: key, consumer, partition_key, channel, partition, offset, expect, exists, updated_at, head, lag)"
-                )))
-            }
+            "exists" => &mut cols.exists,
+            other => match LISTING_FIELDS.iter().position(|f| *f == other) {
+                Some(at) => &mut listing[at],
+                None => return Err(bad(unknown_field("column", other))),
+            },
         };
         if slot.replace(i).is_some() {
-            return Err(bad(format!("column {name:?} appears twice")));
+            return Err(bad(format!("the column {} appears twice", quote(name))));
         }
     }
     cols.offset = offset.ok_or_else(|| bad("the offset column is missing".into()))?;
@@ -646,6 +898,74 @@ mod tests {
         let mut r = LineReader::new("consumer,partition_key,offest\n".as_bytes(), None);
         let err = r.next_line().unwrap_err();
         assert!(err.to_string().contains("offest"), "{err}");
+    }
+
+    #[test]
+    fn every_field_of_a_cursor_listing_is_known() {
+        for name in super::super::records::CursorRecord::FIELDS {
+            assert!(
+                INPUT_FIELDS.contains(name) || LISTING_FIELDS.contains(name),
+                "{name}: a field `get` prints must read back"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_with_the_name_meant() {
+        for (line, needle) in [
+            (
+                r#"{"consumer":"b","partition_key":"o:1","offset":1,"expected":0}"#,
+                "\"expected\" (did you mean expect?)",
+            ),
+            (
+                r#"{"consumer":"b","partition_key":"o:1","offset":1,"Expect":0}"#,
+                "\"Expect\" (did you mean expect?)",
+            ),
+            (
+                r#"{"consumer":"b","partition_key":"o:1","Offset":1}"#,
+                "\"Offset\"",
+            ),
+            (
+                r#"{"consumer":"b","partition_key":"o:1","offset":1,"\u0065xpect":0,"zz":1}"#,
+                "\"zz\"",
+            ),
+        ] {
+            let got = read(line, None);
+            let reason = got[0].1.clone().unwrap_err();
+            assert!(reason.contains(needle), "{line}: {reason}");
+        }
+        let got = read(
+            r#"{"consumer":"b","partition_key":"o:1","offset":1,"head":5,"lag":2,"owner":null,"lease_expires_at":null,"status":"x","since":null,"updated_at":null,"exists":true}"#,
+            None,
+        );
+        assert_eq!(got[0].1, Ok(("b:o:1".into(), 1, None)));
+    }
+
+    #[test]
+    fn a_cursor_listed_as_absent_at_zero_is_read_past() {
+        let lines = read(
+            "{\"key\":\"b:o:1\",\"offset\":0,\"exists\":false}\n{\"key\":\"b:o:2\",\"offset\":5,\"exists\":false}\n{\"key\":\"b:o:3\",\"offset\":0,\"exists\":\"no\"}\n",
+            None,
+        );
+        assert_eq!(lines[0], (2, Ok(("b:o:2".into(), 5, None))));
+        assert!(lines[1]
+            .1
+            .clone()
+            .unwrap_err()
+            .contains("not true or false"));
+        let tsv = read(
+            "key\toffset\texists\nb:o:1\t0\tfalse\nb:o:2\t0\ttrue\n",
+            None,
+        );
+        assert_eq!(tsv, vec![(3, Ok(("b:o:2".into(), 0, None)))]);
+    }
+
+    #[test]
+    fn tsv_escapes_read_back() {
+        assert_eq!(
+            tsv_unescape(r"a\tb\\c\e[1m\x07\u{9b}\q"),
+            "a\tb\\c\u{1b}[1m\u{7}\u{9b}\\q"
+        );
     }
 
     #[test]

@@ -196,7 +196,7 @@ mod tests {
         );
         assert_eq!(scan_all("[]"), ok(&[]));
         // Braces and brackets inside strings do not count.
-        let tricky = r#"[{"key":"b:o:1","offset":1,"note":"}]{[\"x"}]"#;
+        let tricky = r#"[{"key":"b:o:1","offset":1,"status":"}]{[\"x"}]"#;
         assert_eq!(scan_all(tricky), ok(&[(1, "b:o:1")]));
     }
 

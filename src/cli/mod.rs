@@ -260,13 +260,20 @@ fn whole_number(s: &str, what: &str, min: u64, max: u64) -> Result<u64, String> 
         } else {
             "it is not a whole number"
         };
-        return Err(format!("invalid {what} {s:?}: {why}; {rule}"));
+        return Err(format!(
+            "invalid {what} {}: {why}; {rule}",
+            output::quote(s)
+        ));
     }
     match s.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        Ok(n) if n < min => Err(format!("invalid {what} {s:?}: it is below {min}; {rule}")),
+        Ok(n) if n < min => Err(format!(
+            "invalid {what} {}: it is below {min}; {rule}",
+            output::quote(s)
+        )),
         _ => Err(format!(
-            "invalid {what} {s:?}: it is above the limit; {rule}"
+            "invalid {what} {}: it is above the limit; {rule}",
+            output::quote(s)
         )),
     }
 }
@@ -282,12 +289,22 @@ pub fn limit_arg(s: &str) -> Result<u64, String> {
     whole_number(s, "limit", 1, u64::MAX)
 }
 
-/// Parse a `--reason` (clap value parser): it must say something.
+/// The longest `--reason`, in characters.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// Parse a `--reason` (clap value parser): it must say something, in at
+/// most [`MAX_REASON_CHARS`] characters.
 pub fn reason_arg(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err(
             "a reason must have non-blank text, for example --reason 'replay INC-123'".to_owned(),
         );
+    }
+    let chars = s.chars().count();
+    if chars > MAX_REASON_CHARS {
+        return Err(format!(
+            "the reason is {chars} characters long, above the limit of {MAX_REASON_CHARS}: say why in a line, and point to the rest (a ticket, a document)"
+        ));
     }
     Ok(s.to_owned())
 }
@@ -337,6 +354,7 @@ impl Context {
     /// A message for people, on stderr, unless `-q`.
     pub fn note(&self, message: &str) {
         if !self.global.quiet {
+            let message = output::escape_text(message, false, &['\n', '\t']);
             let _ = writeln!(io::stderr(), "cursorctl: {message}");
         }
     }
@@ -355,14 +373,103 @@ impl Context {
         self.note(&text);
     }
 
-    /// Who is making the change, for the history.
+    /// Who is making the change, for the history: `CURSORCTL_USER`, else
+    /// `USER`, `LOGNAME` or `USERNAME`, else the name the operating system
+    /// has for the process's user (its uid when it has no name), and
+    /// `unknown` only when none of these can be found.
     pub fn user() -> String {
         ["CURSORCTL_USER", "USER", "LOGNAME", "USERNAME"]
             .iter()
             .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .or_else(os_user)
             .unwrap_or_else(|| "unknown".to_owned())
     }
 }
+
+/// The name of the process's real user, from the user database
+/// (`getpwuid_r`); its uid (`uid 1234`) when the database has no entry.
+#[cfg(unix)]
+fn os_user() -> Option<String> {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut buf = vec![0u8; 1024];
+    loop {
+        // SAFETY: an all-zero passwd (null pointers, zero ids) is a valid
+        // value for getpwuid_r to fill.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: `pwd`, `buf` (with its true length) and `found` are valid
+        // for writes for the duration of the call; the strings it points
+        // `pwd` at live in `buf`, read before `buf` changes.
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 4, 0);
+            continue;
+        }
+        if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
+            return Some(format!("uid {uid}"));
+        }
+        // SAFETY: on success pw_name points at a NUL-terminated string in
+        // `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        let name = name.to_string_lossy().into_owned();
+        return Some(if name.is_empty() {
+            format!("uid {uid}")
+        } else {
+            name
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn os_user() -> Option<String> {
+    None
+}
+
+/// A clap error with every value it echoes of the command line shown as
+/// messages show input: control characters escaped, and long values cut
+/// to their first bytes with their length (see [`output::quote`]).
+fn bounded_clap_error(mut e: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue};
+    let show = |v: &str| {
+        if v.len() <= output::SHOWN_BYTES && !v.chars().any(output::is_unsafe) {
+            return v.to_owned();
+        }
+        let quoted = output::quote(v);
+        // clap quotes the value itself: drop our quotes unless cut.
+        match quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+            Some(inner) => inner.to_owned(),
+            None => quoted,
+        }
+    };
+    let changed: Vec<(ContextKind, ContextValue)> = e
+        .context()
+        .filter_map(|(kind, value)| match value {
+            ContextValue::String(v) if show(v) != *v => Some((kind, ContextValue::String(show(v)))),
+            ContextValue::Strings(vs) if vs.iter().any(|v| show(v) != *v) => Some((
+                kind,
+                ContextValue::Strings(vs.iter().map(|v| show(v)).collect()),
+            )),
+            _ => None,
+        })
+        .collect();
+    for (kind, value) in changed {
+        e.insert(kind, value);
+    }
+    e
+}
+
+/// The longest store location `--db` (or `CURSORCTL_DB`) takes, in bytes:
+/// the longest path Linux opens.
+const MAX_LOCATION_BYTES: usize = 4096;
 
 /// Whether the raw arguments ask for JSON output (for errors found while
 /// parsing them).
@@ -431,6 +538,7 @@ pub fn main() -> u8 {
     let cli = match parse(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            let e = bounded_clap_error(e);
             let code = e.exit_code();
             if code != 0 && wants_json(&args) {
                 let rendered = e.render().to_string();
@@ -443,7 +551,8 @@ pub fn main() -> u8 {
                     .to_owned();
                 let body =
                     serde_json::json!({"error": {"code": 2, "kind": "usage", "message": message}});
-                let _ = writeln!(io::stderr(), "{body}");
+                let mut stderr = io::stderr().lock();
+                let _ = output::write_json(&mut stderr, &body).and_then(|()| writeln!(stderr));
                 return ExitKind::Usage.code();
             }
             let _ = e.print();
@@ -452,6 +561,18 @@ pub fn main() -> u8 {
     };
     let json_errors = cli.global.output.is_json();
     let color = cli.global.color.stderr();
+    let location_bytes = match &cli.global.db {
+        StoreLocation::Sqlite(path) => path.as_os_str().len(),
+        StoreLocation::Postgres(text) => text.len(),
+    };
+    if location_bytes > MAX_LOCATION_BYTES {
+        // Shown as messages show it: redacted, then cut.
+        let e = error::Failure::usage(format!(
+            "the store location {} is longer than {MAX_LOCATION_BYTES} bytes, the longest --db (or CURSORCTL_DB) takes",
+            output::quote(&cli.global.db.to_string())
+        ));
+        return report(&e.into(), json_errors, color).code();
+    }
     let ctx = Context { global: cli.global };
     if ctx.global.output == Format::Prometheus
         && !matches!(cli.command, Command::Get(_) | Command::Status(_))

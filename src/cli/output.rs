@@ -1,6 +1,7 @@
 //! The one place that decides how records look: table, JSON, NDJSON, TSV or
 //! bare values, for every command.
 
+use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -158,13 +159,134 @@ pub fn format_time(ms: i64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
+/// Whether a character is one a terminal acts on, or one that reorders
+/// the text around it: a C0 control, DEL, a C1 control (U+0080 to U+009F:
+/// U+009B is CSI, as ESC `[` is), or a bidirectional control (U+061C,
+/// U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069).
+pub const fn is_unsafe(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Append the visible escape of an unsafe character (see [`is_unsafe`]):
+/// `\t`, `\n`, `\r`, `\e` (ESC), `\x07` (another C0 control or DEL), or
+/// `\u{9b}` (a C1 or bidirectional control).
+fn push_escape(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let _ = match c {
+        '\t' => write!(out, "\\t"),
+        '\n' => write!(out, "\\n"),
+        '\r' => write!(out, "\\r"),
+        '\u{1b}' => write!(out, "\\e"),
+        '\u{0}'..='\u{1f}' | '\u{7f}' => write!(out, "\\x{:02x}", u32::from(c)),
+        _ => write!(out, "\\u{{{:x}}}", u32::from(c)),
+    };
+}
+
+/// Text with every unsafe character (see [`is_unsafe`]) escaped visibly;
+/// with `backslash`, a backslash is doubled too (so that the text can be
+/// read back, as TSV is). `keep` characters are left as they are.
+pub fn escape_text<'a>(s: &'a str, backslash: bool, keep: &[char]) -> Cow<'a, str> {
+    let needs = |c: char| (is_unsafe(c) && !keep.contains(&c)) || (backslash && c == '\\');
+    let plain = |b: &u8| (0x20..0x7f).contains(b) && !(backslash && *b == b'\\');
+    if s.bytes().all(|b| plain(&b)) || !s.chars().any(needs) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c == '\\' && backslash {
+            out.push_str("\\\\");
+        } else if needs(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// How many bytes of an echoed input a message shows.
+pub const SHOWN_BYTES: usize = 200;
+
+/// An input as a message quotes it: in double quotes, with unsafe
+/// characters, quotes and backslashes escaped, and when it is long, its
+/// first [`SHOWN_BYTES`] bytes (cut on a character boundary) followed by
+/// `...` and its length.
+pub fn quote(input: &str) -> String {
+    let mut end = input.len().min(SHOWN_BYTES);
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &input[..end];
+    let mut out = String::with_capacity(head.len() + 24);
+    out.push('"');
+    for c in head.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if is_unsafe(c) => push_escape(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    if end < input.len() {
+        use std::fmt::Write as _;
+        let _ = write!(out, "... ({} bytes)", input.len());
+    }
+    out
+}
+
+/// The JSON formatter of every JSON document cursorctl writes: as
+/// serde_json's, but DEL, C1 and bidirectional controls are written as
+/// `\u` escapes too (serde_json escapes only C0 controls), so that no JSON
+/// it prints can act on a terminal. The text read back is the same.
+pub struct SafeJson;
+
+impl serde_json::ser::Formatter for SafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// Write a value as compact JSON with [`SafeJson`].
+///
+/// # Errors
+///
+/// A failed write.
+pub fn write_json<T: serde::Serialize + ?Sized>(w: &mut impl Write, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *w, SafeJson);
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
 fn write_json_str(w: &mut impl Write, s: &str) -> io::Result<()> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
         w.write_all(b"\"")?;
         w.write_all(s.as_bytes())?;
         return w.write_all(b"\"");
     }
-    serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
+    write_json(w, s)
 }
 
 fn write_int(w: &mut impl Write, v: impl itoa::Integer) -> io::Result<()> {
@@ -197,33 +319,19 @@ fn field_text(times: &mut TimeCache, f: Field<'_>) -> String {
     }
 }
 
-fn tsv_escape(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(['\t', '\n', '\r', '\\']) {
-        s.replace('\\', "\\\\")
-            .replace('\t', "\\t")
-            .replace('\n', "\\n")
-            .replace('\r', "\\r")
-            .into()
-    } else {
-        s.into()
-    }
+/// A TSV value: unsafe characters escaped (see [`escape_text`]) and
+/// backslashes doubled, so that `set --from-file` reads it back.
+fn tsv_escape(s: &str) -> Cow<'_, str> {
+    escape_text(s, true, &[])
 }
 
-/// A table cell: control characters (a newline in a reason) are shown
-/// escaped, so that one record stays one row.
+/// A table cell or a bare value: unsafe characters (a newline in a reason,
+/// an escape sequence) are shown escaped, so that one record stays one row
+/// and nothing printed acts on the terminal.
 fn table_escape(s: String) -> String {
-    if s.chars().any(char::is_control) {
-        let mut out = String::with_capacity(s.len() + 8);
-        for c in s.chars() {
-            if c.is_control() {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    } else {
-        s
+    match escape_text(&s, false, &[]) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(escaped) => escaped,
     }
 }
 
@@ -306,7 +414,9 @@ impl Printer {
             Format::Json | Format::Ndjson => self.json(record, first),
             Format::Tsv => self.tsv(record, first),
             Format::Value => {
+                // A value may be two, tab-separated (`flush-sim --compare`).
                 let text = field_text(&mut self.times, record.value());
+                let text = escape_text(&text, false, &['\t']);
                 self.out.write_all(text.as_bytes())?;
                 self.out.write_all(b"\n")
             }
@@ -479,6 +589,46 @@ mod tests {
         assert_eq!(table_escape("a\nb\tc".to_owned()), "a\\nb\\tc");
         assert_eq!(table_escape("plain é".to_owned()), "plain é");
         assert_eq!(table_escape("é\n".to_owned()), "é\\n");
+    }
+
+    #[test]
+    fn unsafe_characters_are_shown_escaped() {
+        let text = "a\u{1b}[31m\u{7}\u{7f}\u{9b}\u{202e}\u{2069}é\\";
+        assert_eq!(
+            escape_text(text, false, &[]),
+            r"a\e[31m\x07\x7f\u{9b}\u{202e}\u{2069}é\"
+        );
+        assert_eq!(
+            escape_text(text, true, &[]),
+            r"a\e[31m\x07\x7f\u{9b}\u{202e}\u{2069}é\\"
+        );
+        assert_eq!(escape_text("a\nb\tc\r", false, &['\n', '\t']), "a\nb\tc\\r");
+        assert!(matches!(
+            escape_text("plain é", true, &[]),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_escapes_del_c1_and_bidi_controls_too() {
+        let text = "a\u{1b}\u{7f}\u{9b}\u{202e}é\"";
+        let mut out = Vec::new();
+        write_json_str(&mut out, text).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        assert_eq!(json, r#""a\u001b\u007f\u009b\u202eé\"""#);
+        assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text);
+    }
+
+    #[test]
+    fn long_inputs_are_quoted_cut_on_a_character_boundary() {
+        assert_eq!(quote("a\"b"), r#""a\"b""#);
+        let long = "é".repeat(1000);
+        let quoted = quote(&long);
+        assert!(quoted.ends_with("\"... (2000 bytes)"), "{quoted}");
+        assert_eq!(
+            quoted.chars().filter(|c| *c == 'é').count(),
+            SHOWN_BYTES / 2
+        );
     }
 
     #[test]

@@ -266,87 +266,6 @@ pub fn key_of(row: &HistoryRow) -> Result<CursorKey, KeyError> {
     ))
 }
 
-/// One row of a dry-run plan: what would happen to one input line (or to
-/// one undone change), including why it would fail.
-#[derive(Clone, Debug)]
-pub struct PlanRecord {
-    /// What the row is about: `("line", N)` or `("change", ID)`.
-    pub source: (&'static str, u64),
-    /// The cursor key (`None`: the line holds no readable key).
-    pub key: Option<String>,
-    pub old_offset: Option<u64>,
-    pub new_offset: Option<u64>,
-    /// `created`, `advanced`, `rewound`, `unchanged`, `removed`, or the
-    /// failure: `stale`, `regression`, `not-found`, `invalid`, ...
-    pub status: &'static str,
-    /// Why it would fail.
-    pub reason: Option<String>,
-}
-
-impl PlanRecord {
-    /// The fields of a plan for input lines (`source` "line"), undone
-    /// changes ("change") or cursors ("cursor"), in output order.
-    pub const fn fields(source: &'static str) -> &'static [&'static str] {
-        const REST: [&str; 7] = [
-            "key",
-            "old_offset",
-            "new_offset",
-            "delta",
-            "status",
-            "reason",
-            "dry_run",
-        ];
-        const LINE: [&str; 8] = [
-            "line", REST[0], REST[1], REST[2], REST[3], REST[4], REST[5], REST[6],
-        ];
-        const CHANGE: [&str; 8] = [
-            "change", REST[0], REST[1], REST[2], REST[3], REST[4], REST[5], REST[6],
-        ];
-        const CURSOR: [&str; 8] = [
-            "cursor", REST[0], REST[1], REST[2], REST[3], REST[4], REST[5], REST[6],
-        ];
-        match source.as_bytes().first() {
-            Some(b'l') => &LINE,
-            Some(b'c') if source.len() == 6 && source.as_bytes()[1] == b'u' => &CURSOR,
-            _ => &CHANGE,
-        }
-    }
-
-    fn delta(&self) -> Option<i64> {
-        if self.key.is_none() || self.status == "invalid" {
-            return None;
-        }
-        let as_i64 = |v: Option<u64>| i64::try_from(v.unwrap_or(0)).unwrap_or(i64::MAX);
-        Some(as_i64(self.new_offset) - as_i64(self.old_offset))
-    }
-}
-
-impl Record for PlanRecord {
-    fn fields(
-        &self,
-        visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        visit(self.source.0, Field::U64(self.source.1))?;
-        visit("key", Field::OptStr(self.key.as_deref()))?;
-        visit("old_offset", Field::OptU64(self.old_offset))?;
-        visit("new_offset", Field::OptU64(self.new_offset))?;
-        visit("delta", Field::OptI64(self.delta()))?;
-        visit("status", Field::Str(self.status))?;
-        visit("reason", Field::OptStr(self.reason.as_deref()))?;
-        visit("dry_run", Field::Bool(true))
-    }
-
-    fn table_columns(&self) -> &'static [&'static str] {
-        // Every field but `dry_run`, which a table's note says.
-        let fields = Self::fields(self.source.0);
-        &fields[..fields.len() - 1]
-    }
-
-    fn value(&self) -> Field<'_> {
-        Field::OptU64(self.new_offset)
-    }
-}
-
 /// A recorded change as `history` prints it: `{id, at, key, consumer,
 /// partition_key, old_offset, new_offset, command, reason, user, batch}`.
 pub struct HistoryRecord<'a> {
@@ -450,17 +369,6 @@ mod tests {
             dry_run: false,
         };
         assert_eq!(names(&change), ChangeRecord::FIELDS);
-        for source in ["line", "change"] {
-            let plan = PlanRecord {
-                source: (source, 1),
-                key: None,
-                old_offset: None,
-                new_offset: None,
-                status: "invalid",
-                reason: None,
-            };
-            assert_eq!(names(&plan), PlanRecord::fields(source));
-        }
         let row = HistoryRow {
             id: 1,
             at: 0,

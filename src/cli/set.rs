@@ -30,8 +30,9 @@ use super::{offset_arg, reason_arg, Context};
 /// the write lock is taken. If any record fails, nothing is written, every
 /// failing line is listed on stderr, and the exit code is that of the first
 /// failing line. The changes share one batch id (see `history --batch` and
-/// `undo --batch`). With --dry-run the plan has one row per record and the
-/// exit code is the one the write would have.
+/// `undo --batch`). With --dry-run the write runs and is rolled back: it
+/// prints the records the write would print (without ids), the same
+/// failures and the same exit code.
 ///
 /// Offsets and partition indexes are written without leading zeros (0150
 /// and orders:03 are refused; 0 is 0).
@@ -96,7 +97,8 @@ pub struct WriteArgs {
     #[arg(long)]
     pub create: bool,
 
-    /// Show what would happen; write nothing and take no write lock
+    /// Show what the write would do: the same records and exit code; the
+    /// write runs and is rolled back, so nothing is kept
     #[arg(long)]
     pub dry_run: bool,
 

@@ -6,16 +6,15 @@ use std::io;
 
 use cursorctl::key::{ConsumerId, CursorKey};
 use cursorctl::store::{
-    ChangeInput, CursorFilter, CursorRow, SnapshotRow, Store, StoreExt, StoreRead, StoreReadExt,
-    WriteTxn, SNAPSHOTS_VERSION,
+    CursorFilter, CursorRow, Outcome, SnapshotRow, Store, StoreExt, StoreRead, StoreReadExt,
+    SNAPSHOTS_VERSION,
 };
 
-use super::batch::{Apply, BatchRun};
-use super::bulk::{print_batch, Failures};
-use super::change::{apply_in, move_cursor, Audit, Move, Target};
-use super::error::{committed_but_unprinted, ExitKind, Failure};
+use super::batch::{self, BatchRun};
+use super::bulk::Failures;
+use super::change::{apply_in, remove_in, Audit, Move, Target};
+use super::error::{ExitKind, Failure};
 use super::output::{Field, Record, Shape};
-use super::records::Status;
 use super::{reason_arg, Context};
 
 /// Keep the offsets of cursors in the store, compare them with now, put them back
@@ -348,19 +347,14 @@ fn restore(
     delete_new: bool,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    if dry_run {
-        let store = ctx.open_read()?;
-        require_snapshots(&**store)?;
-        return restore_plan(ctx, &**store, name, reason, delete_new);
-    }
+    let outcome = Outcome::of_dry_run(dry_run);
     let store = ctx.open_write()?;
     require_snapshots(&*store)?;
     let user = Context::user();
     let label = format!("snapshot restore {name}");
     let mut left_new = Vec::new();
-    let attempt = |txn: &dyn WriteTxn,
-                   left_new: &mut Vec<String>|
-     -> anyhow::Result<super::batch::Done> {
+    let done = batch::run(ctx, &*store, outcome, "change(s)", |txn| {
+        left_new.clear();
         let info = txn
             .snapshot_info(name.as_str())?
             .ok_or_else(|| no_snapshot(name))?;
@@ -382,19 +376,12 @@ fn restore(
                 create: true,
                 allow_rewind: reason.is_some(),
             };
-            run.item(number, Some(key), &audit, |apply| {
-                let view: &dyn cursorctl::DurableStore = match &apply {
-                    Apply::Write(txn, _) => *txn,
-                    Apply::Check(view) => *view,
-                };
-                let current = view.read_value(&key.to_string())?;
+            run.item(number, Some(key), &audit, |txn, audit| {
+                let current = txn.read_value(&key.to_string())?;
                 if let Some(refused) = rewind_refusal(key, current, *offset, reason) {
                     return Err(refused);
                 }
-                match apply {
-                    Apply::Write(txn, audit) => apply_in(txn, &m, audit).map(|r| Some(r.status)),
-                    Apply::Check(view) => move_cursor(view, &m).map(|_| None),
-                }
+                apply_in(txn, &m, audit).map(|r| Some(r.status))
             })?;
         }
         for (key, offset) in &new {
@@ -403,48 +390,34 @@ fn restore(
                 left_new.push(format!("{key} (at {offset})"));
                 continue;
             }
-            run.item(number, Some(key), &audit, |apply| {
+            run.item(number, Some(key), &audit, |txn, audit| {
                 if *offset > 0 && reason.is_none() {
                     return Err(Failure::usage(format!(
                         "removing {key}, created since the snapshot, rewinds it from {offset} to 0: a rewind needs --reason TEXT"
                     ))
                     .into());
                 }
-                match apply {
-                    Apply::Write(txn, audit) => {
-                        txn.remove_if(key, *offset)?;
-                        txn.record_change(&ChangeInput {
-                            key,
-                            old_offset: Some(*offset),
-                            new_offset: None,
-                            command: audit.command,
-                            reason: audit.reason,
-                            user: audit.user,
-                            batch: audit.batch,
-                        })?;
-                        Ok(Some(Status::Removed))
-                    }
-                    Apply::Check(_) => Ok(None),
-                }
+                remove_in(txn, key, *offset, audit).map(|r| Some(r.status))
             })?;
         }
         run.finish()
-    };
-    let done = store.write(|txn| {
-        left_new.clear();
-        attempt(txn, &mut left_new)
     })?;
-    print_batch(ctx, &*store, Some(done.id), Vec::new()).map_err(|e| {
-        committed_but_unprinted(
-            e,
-            &format!("the restore of snapshot {name} (batch {})", done.id),
-            ("batch", done.id),
-        )
-    })?;
-    ctx.note(&format!(
-        "restored snapshot {name}: {} change(s), {} already equal, in batch {} (undo with `cursorctl undo --batch {}`)",
-        done.changed, done.unchanged, done.id, done.id
-    ));
+    match done {
+        Ok(done) => batch::note_done(
+            ctx,
+            outcome,
+            &done,
+            "restored",
+            "restore",
+            &format!("cursor(s) of snapshot {name}"),
+        ),
+        Err(nothing) => batch::note_nothing(
+            ctx,
+            outcome,
+            &nothing,
+            &format!("snapshot {name} holds no cursor"),
+        ),
+    }
     ctx.note_list(
         &format!(
             "{} cursor(s) created since the snapshot were left as they are (--delete-new removes them):",
@@ -453,63 +426,6 @@ fn restore(
         &left_new,
     );
     Ok(())
-}
-
-/// `restore --dry-run`: what the restore would do to each cursor.
-fn restore_plan(
-    ctx: &Context,
-    store: &dyn Store,
-    name: &ConsumerId,
-    reason: Option<&str>,
-    delete_new: bool,
-) -> anyhow::Result<()> {
-    store.snapshot(|store| -> anyhow::Result<()> {
-        let info = store
-            .snapshot_info(name.as_str())?
-            .ok_or_else(|| no_snapshot(name))?;
-        let (saved, new) = read_snapshot(store, &info)?;
-        let mut printer = ctx
-            .printer(Shape::List)
-            .with_header(&["key", "saved", "current", "delta", "status"]);
-        let mut needs_reason = 0u64;
-        for (key, offset) in &saved {
-            let current = store.cursor(key)?.map(|r| r.offset);
-            if current.is_some_and(|c| c > *offset) {
-                needs_reason += 1;
-            }
-            let status = Status::of(current, Some(*offset)).as_str();
-            printer.record(&CompareRecord {
-                key: key.to_string(),
-                saved: Some(*offset),
-                current,
-                status,
-            })?;
-        }
-        for (key, offset) in &new {
-            if delete_new && *offset > 0 {
-                needs_reason += 1;
-            }
-            printer.record(&CompareRecord {
-                key: key.to_string(),
-                saved: None,
-                current: Some(*offset),
-                status: if delete_new { "removed" } else { "left" },
-            })?;
-        }
-        printer.finish()?;
-        let mut note = format!(
-            "dry run: restoring snapshot {name} would put back {} cursor(s)",
-            saved.len()
-        );
-        if needs_reason > 0 && reason.is_none() {
-            note.push_str(&format!(
-                "; {needs_reason} of them move back, so the real run needs --reason"
-            ));
-        }
-        note.push_str("; nothing was written");
-        ctx.note(&note);
-        Ok(())
-    })
 }
 
 fn drop_snapshot(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {

@@ -2,17 +2,15 @@
 
 use cursorctl::key::CursorKey;
 use cursorctl::store::{
-    ChangeInput, DryRun, DurableStore, HistoryRow, Store, StoreExt, StoreRead, StoreReadExt,
-    WriteTxn,
+    DurableStore, HistoryRow, Outcome, StoreExt, StoreRead, StoreReadExt, WriteTxn,
 };
 use cursorctl::StoreError;
 
-use super::batch::{Apply, BatchRun};
-use super::bulk::{failure_status, is_item_failure, print_batch, Failures};
-use super::change::{apply_in, move_cursor, print_committed, Audit, Move, Target};
-use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
-use super::output::Shape;
-use super::records::{key_of, ChangeRecord, PlanRecord, Status};
+use super::batch::{self, BatchRun};
+use super::bulk::Failures;
+use super::change::{apply_in, print_committed, remove_in, Audit, Move, Target};
+use super::error::{classify, ExitKind, Failure};
+use super::records::{key_of, ChangeRecord};
 use super::{id_arg, reason_arg, Context};
 
 /// Undo a recorded change, or every change of a batch
@@ -67,7 +65,8 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
     pub reason: Option<String>,
 
-    /// Show what would happen; write nothing and take no write lock
+    /// Show what the write would do: the same records and exit code; the
+    /// write runs and is rolled back, so nothing is kept
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -88,9 +87,6 @@ enum Step {
 struct UndoPlan {
     key: CursorKey,
     step: Step,
-    /// Why the real run needs `--reason` and none was given (a dry run
-    /// plans it anyway).
-    needs_reason: Option<String>,
 }
 
 impl UndoPlan {
@@ -113,26 +109,16 @@ impl UndoPlan {
     }
 }
 
-/// Where an undo is checked: for the real run, a rewind without a reason
-/// is refused; a dry run shows the plan and says what the real run needs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Run {
-    Real,
-    Dry,
-}
-
 /// Check that `change` can be undone against `store` and say how.
 fn plan_undo(
     store: &dyn DurableStore,
     change: &HistoryRow,
     reason: Option<&str>,
-    run: Run,
 ) -> anyhow::Result<UndoPlan> {
     let key = key_of(change)?;
     let key_text = key.to_string();
     let current = store.read_value(&key_text)?;
     let id = change.id;
-    let mut needs_reason = None;
     let step = match (change.old_offset, change.new_offset) {
         (old, Some(wrote)) => {
             if current != Some(wrote) {
@@ -159,11 +145,10 @@ fn plan_undo(
                 } else {
                     format!("removes cursor {key}, created at {wrote} (it then reads as 0)")
                 };
-                let why = format!("undoing change {id} {what}: a rewind needs --reason TEXT");
-                if run == Run::Real {
-                    return Err(Failure::usage(why).into());
-                }
-                needs_reason = Some(why);
+                return Err(Failure::usage(format!(
+                    "undoing change {id} {what}: a rewind needs --reason TEXT"
+                ))
+                .into());
             }
             match old {
                 Some(offset) => Step::To {
@@ -180,6 +165,10 @@ fn plan_undo(
                 return Err(Failure::new(
                     ExitKind::Stale,
                     format!("cursor {key} exists again (offset {v}) since change {id} removed it"),
+                )
+                .with_hint(
+                    "undoing the removal cannot succeed while the cursor exists: set it with \
+                     `cursorctl set` if the old offset is what you want",
                 )
                 .with("key", key_text)
                 .with("actual", v)
@@ -200,11 +189,7 @@ fn plan_undo(
             .into())
         }
     };
-    Ok(UndoPlan {
-        key,
-        step,
-        needs_reason,
-    })
+    Ok(UndoPlan { key, step })
 }
 
 /// Carry out an undo inside a write transaction and record it.
@@ -213,60 +198,12 @@ fn apply_undo(
     plan: &UndoPlan,
     audit: &Audit<'_>,
 ) -> anyhow::Result<ChangeRecord> {
-    if let Some(m) = plan.movement() {
-        return apply_in(txn, &m, audit);
+    match (plan.movement(), &plan.step) {
+        (Some(m), _) => apply_in(txn, &m, audit),
+        (None, Step::Remove { wrote }) => remove_in(txn, &plan.key, *wrote, audit),
+        (None, Step::To { .. }) => unreachable!("a plan that moves the cursor has a movement"),
     }
-    let Step::Remove { wrote } = plan.step else {
-        unreachable!("a plan without a movement removes the cursor")
-    };
-    txn.remove_if(&plan.key, wrote)?;
-    let id = txn.record_change(&ChangeInput {
-        key: &plan.key,
-        old_offset: Some(wrote),
-        new_offset: None,
-        command: audit.command,
-        reason: audit.reason,
-        user: audit.user,
-        batch: audit.batch,
-    })?;
-    Ok(ChangeRecord {
-        id: Some(id),
-        key: plan.key.clone(),
-        old_offset: Some(wrote),
-        new_offset: None,
-        status: Status::Removed,
-        dry_run: false,
-    })
 }
-
-/// What undoing `change` would do, checked through a view that writes
-/// nothing.
-fn dry_undo(
-    store: &dyn DurableStore,
-    change: &HistoryRow,
-    reason: Option<&str>,
-    run: Run,
-) -> anyhow::Result<PlanRecord> {
-    let plan = plan_undo(store, change, reason, run)?;
-    let (old, new) = match plan.movement() {
-        Some(m) => {
-            let (old, new) = move_cursor(&DryRun::new(store), &m)?;
-            (old, Some(new))
-        }
-        None => (store.read_value(&plan.key.to_string())?, None),
-    };
-    Ok(PlanRecord {
-        source: ("change", change.id.unsigned_abs()),
-        key: Some(plan.key.to_string()),
-        old_offset: old,
-        new_offset: new,
-        status: Status::of(old, new).as_str(),
-        reason: plan.needs_reason,
-    })
-}
-
-const NEEDS_REASON: &str =
-    "the real run needs --reason TEXT: it moves cursors back (see the reason column)";
 
 fn no_change(id: i64) -> anyhow::Error {
     Failure::new(
@@ -298,39 +235,21 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 reason,
                 skip_moved: args.skip_moved,
             };
-            if args.dry_run {
-                plan_batch(ctx, &opts)
-            } else {
-                run_batch(ctx, &opts)
-            }
+            run_batch(ctx, &opts, Outcome::of_dry_run(args.dry_run))
         }
-        (Some(id), None) => run_one(ctx, id, reason, args.dry_run),
+        (Some(id), None) => run_one(ctx, id, reason, Outcome::of_dry_run(args.dry_run)),
         (None, None) => {
             Err(Failure::usage("undo needs CHANGE_ID, --batch ID or --since TIME").into())
         }
     }
 }
 
-fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyhow::Result<()> {
-    if dry_run {
-        let store = ctx.open_read()?;
-        let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = dry_undo(&**store, &change, reason, Run::Dry)?;
-        ctx.note(&format!(
-            "dry run: undoing change {id} would leave {} {}; nothing was written",
-            row.key.as_deref().unwrap_or_default(),
-            row.status
-        ));
-        if row.reason.is_some() {
-            ctx.note(NEEDS_REASON);
-        }
-        return ctx.print_one(&row);
-    }
+fn run_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> anyhow::Result<()> {
     let store = ctx.open_write()?;
     let user = Context::user();
-    let record = store.write(|txn| -> anyhow::Result<ChangeRecord> {
+    let mut record = store.write_then(outcome, |txn| -> anyhow::Result<ChangeRecord> {
         let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
-        let plan = plan_undo(txn, &change, reason, Run::Real)?;
+        let plan = plan_undo(txn, &change, reason)?;
         let audit = Audit {
             command: "undo",
             reason,
@@ -339,6 +258,16 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, dry_run: bool) -> anyho
         };
         apply_undo(txn, &plan, &audit)
     })?;
+    if outcome.is_dry_run() {
+        record.id = None;
+        record.dry_run = true;
+        ctx.note(&format!(
+            "dry run: undoing change {id} would leave {} {}; nothing was written",
+            record.key,
+            record.status.as_str()
+        ));
+        return ctx.print_one(&record);
+    }
     print_committed(ctx, &record)
 }
 
@@ -413,7 +342,7 @@ fn moved_since(err: &anyhow::Error) -> bool {
     classify(err).0 == ExitKind::Stale
 }
 
-const BATCH_MOVED: &str = "cursors moved since the batch (see `cursorctl history`); undo the other changes one at a time with `cursorctl undo CHANGE_ID` if that is what you want";
+const BATCH_MOVED: &str = "cursors moved since (see `cursorctl history`): pass --skip-moved to undo the other changes and leave those cursors as they are";
 
 fn no_batch(batch: i64) -> anyhow::Error {
     Failure::new(
@@ -425,20 +354,21 @@ fn no_batch(batch: i64) -> anyhow::Error {
     .into()
 }
 
-fn run_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
+fn run_batch(ctx: &Context, opts: &SelectionRun<'_>, outcome: Outcome) -> anyhow::Result<()> {
     let store = ctx.open_write()?;
     let user = Context::user();
     let selection = opts.selection;
     let reason = opts.reason;
     let mut skipped: Vec<String> = Vec::new();
-    let result = store.write(|txn| -> anyhow::Result<Option<(i64, u64)>> {
+    let mut selected = 0usize;
+    let done = batch::run(ctx, &*store, outcome, "undone change(s)", |txn| {
         skipped.clear();
         let ids = selection.ids(txn)?;
+        selected = ids.len();
         if ids.is_empty() {
-            return match selection.none() {
-                Some(e) => Err(e),
-                None => Ok(None),
-            };
+            if let Some(e) = selection.none() {
+                return Err(e);
+            }
         }
         let failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
         let mut run = BatchRun::begin(txn, &selection.label(), reason, &user, failures)?;
@@ -451,149 +381,65 @@ fn run_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
         for &id in &ids {
             let change = txn.change(id)?.ok_or_else(|| no_change(id))?;
             let key = key_of(&change).ok();
-            let mut skip = |e: anyhow::Error| -> anyhow::Result<Option<Status>> {
-                if opts.skip_moved && moved_since(&e) {
-                    skipped.push(format!("change {id}: {e:#}"));
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            };
             run.item(
                 id.unsigned_abs(),
                 key.as_ref().map(|k| k as &dyn std::fmt::Display),
                 &audit,
-                |target| match target {
-                    Apply::Write(txn, audit) => match plan_undo(txn, &change, reason, Run::Real) {
-                        Ok(p) => apply_undo(txn, &p, audit).map(|r| Some(r.status)),
-                        Err(e) => skip(e),
-                    },
-                    Apply::Check(view) => match dry_undo(view, &change, reason, Run::Real) {
-                        Ok(_) => Ok(None),
-                        Err(e) => skip(e),
-                    },
+                |txn, audit| {
+                    let undone = plan_undo(txn, &change, reason)
+                        .and_then(|plan| apply_undo(txn, &plan, audit));
+                    match undone {
+                        Ok(record) => Ok(Some(record.status)),
+                        Err(e) if opts.skip_moved && moved_since(&e) => {
+                            skipped.push(format!("change {id}: {e:#}"));
+                            Ok(None)
+                        }
+                        Err(e) => Err(e),
+                    }
                 },
             )?;
         }
-        let done = run.finish()?;
-        Ok(Some((done.id, done.changed)))
-    });
-    let Some((new_batch, count)) = result? else {
-        ctx.note(&format!(
-            "no change was recorded in {}; nothing was written",
-            selection.describe()
-        ));
-        return Ok(());
-    };
-    print_batch(ctx, &*store, Some(new_batch), Vec::new()).map_err(|e| {
-        committed_but_unprinted(
-            e,
-            &format!(
-                "the undo of {} ({count} change(s), recorded as batch {new_batch})",
-                selection.describe()
-            ),
-            ("batch", new_batch),
-        )
+        run.finish()
     })?;
-    ctx.note(&format!(
-        "undid {count} change(s) of {}, recorded as batch {new_batch}",
-        selection.describe()
-    ));
-    ctx.note_list(
-        &format!(
-            "--skip-moved left {} change(s) whose cursors moved since:",
-            skipped.len()
-        ),
-        &skipped,
-    );
-    Ok(())
-}
-
-fn plan_batch(ctx: &Context, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
-    let store = ctx.open_read()?;
-    store.snapshot(|store| plan_batch_in(ctx, store, opts))
-}
-
-fn plan_batch_in(ctx: &Context, store: &dyn Store, opts: &SelectionRun<'_>) -> anyhow::Result<()> {
-    let (selection, reason) = (opts.selection, opts.reason);
-    let ids = selection.ids(store)?;
-    if ids.is_empty() {
-        if let Some(e) = selection.none() {
-            return Err(e);
-        }
-        ctx.note(&format!(
-            "dry run: no change was recorded in {}; nothing would be written",
-            selection.describe()
-        ));
-        return Ok(());
-    }
-    let mut skipped = 0u64;
-    let view = DryRun::new(store);
-    let mut printer = (!ctx.global.quiet).then(|| {
-        ctx.printer(Shape::List)
-            .with_header(PlanRecord::fields("change"))
-    });
-    let mut failures = Failures::new("change").with_stale_hint(BATCH_MOVED);
-    let mut needs_reason = false;
-    for &id in &ids {
-        let change = store.change(id)?.ok_or_else(|| no_change(id))?;
-        let row = match dry_undo(&view, &change, reason, Run::Dry) {
-            Ok(row) => {
-                needs_reason |= row.reason.is_some();
-                row
-            }
-            Err(e) if is_item_failure(&e) => {
-                let kind = classify(&e).0;
-                let key = key_of(&change).map(|k| k.to_string()).ok();
-                let why = format!("{e:#}");
-                let skip = opts.skip_moved && moved_since(&e);
-                if skip {
-                    skipped += 1;
+    let skipped_note = |ctx: &Context| {
+        ctx.note_list(
+            &format!(
+                "--skip-moved {} {} change(s) whose cursors moved since:",
+                if outcome.is_dry_run() {
+                    "would leave"
                 } else {
-                    failures.add(id.unsigned_abs(), key.as_deref(), kind, &why);
-                }
-                PlanRecord {
-                    source: ("change", id.unsigned_abs()),
-                    old_offset: key
-                        .as_deref()
-                        .and_then(|k| store.read_value(k).ok().flatten()),
-                    key,
-                    new_offset: change.old_offset,
-                    status: if skip {
-                        "skipped"
-                    } else {
-                        failure_status(kind)
-                    },
-                    reason: Some(why),
-                }
+                    "left"
+                },
+                skipped.len()
+            ),
+            &skipped,
+        );
+    };
+    match done {
+        Ok(done) => {
+            let items = format!("change(s) of {}", selection.describe());
+            batch::note_done(ctx, outcome, &done, "undid", "undo", &items);
+        }
+        Err(_) if selected == 0 => {
+            let what = format!("no change was recorded in {}", selection.describe());
+            if outcome.is_dry_run() {
+                ctx.note(&format!("dry run: {what}; nothing would be written"));
+            } else {
+                ctx.note(&format!("{what}; nothing was written"));
             }
-            Err(e) => return Err(e),
-        };
-        if let Some(p) = printer.as_mut() {
-            p.record(&row)?;
+        }
+        Err(_) => {
+            let what = format!(
+                "no change of {} could be undone: every cursor it moved has moved since",
+                selection.describe()
+            );
+            if outcome.is_dry_run() {
+                ctx.note(&format!("dry run: {what}; nothing would be written"));
+            } else {
+                ctx.note(&format!("{what}; nothing was written"));
+            }
         }
     }
-    if let Some(p) = printer {
-        p.finish()?;
-    }
-    if !failures.is_empty() {
-        return Err(failures.into_error(
-            ids.len() as u64,
-            "the undo would be refused and nothing written",
-        ));
-    }
-    ctx.note(&format!(
-        "dry run: undoing {} would change {} cursor(s){}; nothing was written",
-        selection.describe(),
-        ids.len() as u64 - skipped,
-        if skipped > 0 {
-            format!(" and leave {skipped} that moved since (--skip-moved)")
-        } else {
-            String::new()
-        }
-    ));
-    if needs_reason {
-        ctx.note(NEEDS_REASON);
-    }
+    skipped_note(ctx);
     Ok(())
 }

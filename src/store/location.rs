@@ -37,15 +37,47 @@ pub enum StoreLocation {
 impl StoreLocation {
     /// Read a location as given on the command line or in `CURSORCTL_DB`:
     /// a `postgres://` or `postgresql://` URL, or a libpq `key=value`
-    /// connection string whose first keyword is one of libpq's (`host=db
-    /// dbname=platform`), selects PostgreSQL; anything else is the path of a
-    /// SQLite file (a file named like a connection string: `./host=x`).
+    /// connection string (its first keyword one of libpq's, in any case:
+    /// `host=db dbname=platform`; or any `password=` in it), selects
+    /// PostgreSQL, valid or not (the backend refuses a malformed one: it
+    /// never becomes a file); anything else is the path of a SQLite file (a
+    /// file named like a connection string: `./host=x`).
     #[must_use]
     pub fn parse(input: &OsStr) -> Self {
-        match input.to_str() {
-            Some(s) if is_postgres_url(s) || is_keyword_string(s) => Self::Postgres(s.to_owned()),
-            _ => Self::Sqlite(PathBuf::from(input)),
+        let text = input.to_string_lossy();
+        if is_postgres_url(&text) || is_keyword_string(&text) {
+            Self::Postgres(text.into_owned())
+        } else {
+            Self::Sqlite(PathBuf::from(input))
         }
+    }
+
+    /// Refuse a SQLite location that names no file a store could live in:
+    /// an empty name, one of only white space, or SQLite's `:memory:` (a
+    /// store that vanishes with the command). A PostgreSQL location is
+    /// checked by its backend as it is read.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidLocation`](crate::StoreError::InvalidLocation).
+    pub fn check(&self) -> Result<(), crate::StoreError> {
+        let Self::Sqlite(path) = self else {
+            return Ok(());
+        };
+        let name = path.as_os_str();
+        let detail = if name.is_empty() {
+            "the store's name is empty: give the path of a file"
+        } else if name.to_str().is_some_and(|s| s.trim().is_empty()) {
+            "the store's name is only white space: give the path of a file"
+        } else if name == ":memory:" {
+            ":memory: is SQLite's in-memory database, which vanishes with the command: give the path of a file (./:memory: for a file of that name)"
+        } else {
+            return Ok(());
+        };
+        Err(crate::StoreError::InvalidLocation {
+            location: self.clone(),
+            detail: detail.to_owned(),
+        })
     }
 
     /// The backend that serves this location.
@@ -119,10 +151,13 @@ impl fmt::Debug for StoreLocation {
     }
 }
 
-/// The keywords of libpq connection strings (and cursorctl's own `schema`):
-/// a string of `key=value` pairs that starts with one of them is a
-/// PostgreSQL location.
-const KEYWORDS: &[&str] = &[
+/// The keywords of libpq connection strings (libpq's own, the `postgres`
+/// crate's `keepalives_retries`, and cursorctl's `schema`). A location
+/// whose first keyword is one of them, in any case, is a PostgreSQL
+/// location; whether it is a valid one is for the PostgreSQL backend to
+/// say (libpq's keywords are lower case: `Host=` is refused there, never
+/// taken for a file name).
+pub(crate) const KEYWORDS: &[&str] = &[
     "host",
     "hostaddr",
     "port",
@@ -130,43 +165,92 @@ const KEYWORDS: &[&str] = &[
     "user",
     "password",
     "passfile",
+    "require_auth",
+    "channel_binding",
     "connect_timeout",
+    "client_encoding",
     "options",
     "application_name",
     "fallback_application_name",
-    "client_encoding",
     "keepalives",
     "keepalives_idle",
     "keepalives_interval",
     "keepalives_count",
+    "keepalives_retries",
     "tcp_user_timeout",
+    "replication",
+    "gssencmode",
     "sslmode",
-    "sslrootcert",
+    "sslnegotiation",
+    "requiressl",
+    "sslcompression",
     "sslcert",
     "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
     "sslcrl",
-    "channel_binding",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "krbsrvname",
+    "gsslib",
+    "gssdelegation",
+    "service",
     "target_session_attrs",
     "load_balance_hosts",
-    "service",
     "schema",
 ];
 
-/// Whether `s` is a libpq `key=value` connection string.
-fn is_keyword_string(s: &str) -> bool {
-    keyword_pairs(s).is_some_and(|pairs| {
-        pairs
-            .first()
-            .is_some_and(|(key, _)| KEYWORDS.contains(&key.as_str()))
-    })
+/// Whether a keyword names a secret (`password`, `sslpassword`, in any
+/// case): its value is never shown.
+pub(crate) fn is_secret_keyword(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
 }
 
-/// The pairs of a libpq `key=value` connection string: keywords and values
-/// separated by `=` (spaces around it allowed), pairs by spaces; a value in
-/// single quotes may hold spaces, and `\` escapes the next character.
-/// `None` when `s` is not such a string.
-pub(crate) fn keyword_pairs(s: &str) -> Option<Vec<(String, String)>> {
-    let mut pairs = Vec::new();
+/// Whether `s` is meant as a libpq `key=value` connection string: its
+/// first word is a libpq keyword (in any case) followed by `=`, or some
+/// word of it is a password keyword followed by `=` (a file is never named
+/// so; taking it for one would create a file named after a password).
+/// Whether it is a valid one is not decided here.
+fn is_keyword_string(s: &str) -> bool {
+    let mut first = true;
+    let mut rest = s;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return false;
+        }
+        let key_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let (key, after) = rest.split_at(key_end);
+        let pair = !key.is_empty() && after.trim_start().starts_with('=');
+        if pair
+            && (is_secret_keyword(key)
+                || (first && KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(key))))
+        {
+            return true;
+        }
+        first = false;
+        // On to the next word.
+        match rest.find(char::is_whitespace) {
+            Some(end) => rest = &rest[end..],
+            None => return false,
+        }
+    }
+}
+
+/// A `key=value` connection string as users may see it: every password
+/// (any keyword holding `password`, in any case) replaced by `***`, the
+/// other values as given. Read leniently, so that a malformed string (an
+/// unterminated quote, a word with no `=`) shows no secret either: an
+/// unterminated quoted value runs to the end, as libpq reads it, and a word
+/// with no `=` is shown as `***` too.
+fn redact_keyword_string(s: &str) -> String {
+    let mut shown = Vec::new();
     let mut chars = s.chars().peekable();
     let skip_spaces = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
@@ -174,22 +258,25 @@ pub(crate) fn keyword_pairs(s: &str) -> Option<Vec<(String, String)>> {
     loop {
         skip_spaces(&mut chars);
         if chars.peek().is_none() {
-            return Some(pairs);
+            return shown.join(" ");
         }
         let mut key = String::new();
-        while let Some(c) = chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
             key.push(c);
         }
         skip_spaces(&mut chars);
-        if key.is_empty() || chars.next() != Some('=') {
-            return None;
+        if chars.next_if_eq(&'=').is_none() {
+            // A word with no `=` may be the rest of a password typed
+            // without quotes (`password=two words`): never shown.
+            shown.push("***".to_owned());
+            continue;
         }
         skip_spaces(&mut chars);
         let mut value = String::new();
         if chars.next_if_eq(&'\'').is_some() {
-            loop {
-                match chars.next()? {
-                    '\\' => value.push(chars.next()?),
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
                     '\'' => break,
                     c => value.push(c),
                 }
@@ -197,51 +284,26 @@ pub(crate) fn keyword_pairs(s: &str) -> Option<Vec<(String, String)>> {
         } else {
             while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
                 if c == '\\' {
-                    value.push(chars.next()?);
+                    value.extend(chars.next());
                 } else {
                     value.push(c);
                 }
             }
         }
-        pairs.push((key, value));
+        shown.push(if is_secret_keyword(&key) {
+            format!("{key}=***")
+        } else if value.is_empty()
+            || value.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\')
+        {
+            let quoted = value.replace('\\', "\\\\").replace('\'', "\\'");
+            format!("{key}='{quoted}'")
+        } else {
+            format!("{key}={value}")
+        });
     }
 }
 
-/// A `key=value` connection string of `pairs`, each value quoted.
-pub(crate) fn keyword_string<'p>(pairs: impl IntoIterator<Item = &'p (String, String)>) -> String {
-    pairs
-        .into_iter()
-        .map(|(key, value)| {
-            let value = value.replace('\\', "\\\\").replace('\'', "\\'");
-            format!("{key}='{value}'")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A `key=value` connection string with its password replaced by `***`.
-fn redact_keyword_string(s: &str) -> String {
-    let Some(pairs) = keyword_pairs(s) else {
-        return s.to_owned();
-    };
-    pairs
-        .iter()
-        .map(|(key, value)| {
-            if key == "password" {
-                format!("{key}=***")
-            } else if value.is_empty()
-                || value.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\')
-            {
-                keyword_string([&(key.clone(), value.clone())])
-            } else {
-                format!("{key}={value}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn is_postgres_url(s: &str) -> bool {
+pub(crate) fn is_postgres_url(s: &str) -> bool {
     ["postgres://", "postgresql://"].iter().any(|scheme| {
         s.get(..scheme.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
@@ -249,7 +311,9 @@ fn is_postgres_url(s: &str) -> bool {
 }
 
 /// `scheme://user:secret@host/db?password=secret` with both secrets
-/// replaced by `***`.
+/// replaced by `***`. The user information runs to the last `@` before the
+/// host part (the first `/` or `?`), so an unencoded `@` in a password
+/// leaves none of it shown: `postgres://u:***@host/db`.
 fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
@@ -273,7 +337,7 @@ fn redact_url(url: &str) -> String {
             let query: Vec<String> = query
                 .split('&')
                 .map(|pair| match pair.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    Some((k, _)) if is_secret_keyword(k) => format!("{k}=***"),
                     _ => pair.to_owned(),
                 })
                 .collect();
@@ -289,7 +353,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_select_postgres_and_anything_else_is_a_path() {
+    fn urls_and_connection_strings_select_postgres_and_anything_else_is_a_path() {
         let loc = |s: &str| StoreLocation::parse(OsStr::new(s));
         assert_eq!(loc("cursors.db").backend(), Backend::Sqlite);
         assert_eq!(loc("/var/lib/x/postgres.db").backend(), Backend::Sqlite);
@@ -301,23 +365,14 @@ mod tests {
         assert_eq!(loc("host=db password='a b'").backend(), Backend::Postgres);
         assert_eq!(loc("./host=db").backend(), Backend::Sqlite);
         assert_eq!(loc("mode=x.db").backend(), Backend::Sqlite);
-        assert_eq!(loc("host=db dbname").backend(), Backend::Sqlite);
-        assert_eq!(loc("host='db").backend(), Backend::Sqlite);
-    }
-
-    #[test]
-    fn keyword_strings_are_read_as_libpq_reads_them() {
-        let pairs = keyword_pairs(r"host = db  password='it\'s a \\ secret' port=5433").unwrap();
-        let expected = [
-            ("host", "db"),
-            ("password", r"it's a \ secret"),
-            ("port", "5433"),
-        ];
-        assert_eq!(
-            pairs,
-            expected.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec()
-        );
-        assert_eq!(keyword_pairs(&keyword_string(&pairs)).unwrap(), pairs);
+        assert_eq!(loc("host").backend(), Backend::Sqlite);
+        // Malformed, but meant as connection strings: never files.
+        assert_eq!(loc("host=db dbname").backend(), Backend::Postgres);
+        assert_eq!(loc("host='db").backend(), Backend::Postgres);
+        assert_eq!(loc("Host=db").backend(), Backend::Postgres);
+        assert_eq!(loc("PASSWORD=x").backend(), Backend::Postgres);
+        assert_eq!(loc("x=1 PassWord=x").backend(), Backend::Postgres);
+        assert_eq!(loc("./password=x").backend(), Backend::Sqlite);
     }
 
     #[test]
@@ -333,6 +388,14 @@ mod tests {
         );
         assert_eq!(shown("postgres://db/c"), "postgres://db/c");
         assert_eq!(shown("postgres://a:b:c@db"), "postgres://a:***@db");
+        assert_eq!(
+            shown("postgres://u:Hunter2@SECRET@host/db"),
+            "postgres://u:***@host/db"
+        );
+        assert_eq!(
+            shown("postgres://u@h/db?PassWord=x&sslpassword=y"),
+            "postgres://u@h/db?PassWord=***&sslpassword=***"
+        );
         let debug = format!(
             "{:?}",
             StoreLocation::parse(OsStr::new("postgres://u:pw@h/d"))
@@ -343,5 +406,30 @@ mod tests {
             "host=db user=ops password=*** dbname='my db'"
         );
         assert_eq!(shown("host=db password='a b c'"), "host=db password=***");
+        // Malformed strings show no password either.
+        assert_eq!(
+            shown("host=127.0.0.1 password='Hunter2 dbname=x"),
+            "host=127.0.0.1 password=***"
+        );
+        assert_eq!(
+            shown("Host=h PASSWORD = Hunter2 dbname"),
+            "Host=h PASSWORD=*** ***"
+        );
+        assert_eq!(shown("host=h password="), "host=h password=***");
+        assert_eq!(
+            shown("host=h password=two words dbname=d"),
+            "host=h password=*** *** dbname=d"
+        );
+    }
+
+    #[test]
+    fn names_that_cannot_be_a_store_file_are_refused() {
+        let check = |s: &str| StoreLocation::parse(OsStr::new(s)).check();
+        assert!(check("").is_err());
+        assert!(check("  \t").is_err());
+        assert!(check(":memory:").is_err());
+        assert!(check("./:memory:").is_ok());
+        assert!(check("cursors.db").is_ok());
+        assert!(check("postgres://h/db").is_ok());
     }
 }

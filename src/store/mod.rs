@@ -274,7 +274,9 @@ impl SeenKeys for MemorySeenKeys {
 /// transaction; [`DurableStore::cas`] on the store is one compare-and-swap
 /// with no history row (a consumer's checkpoint).
 pub trait Store: StoreRead + DurableStore {
-    /// Where the store lives.
+    /// Where the store lives: for SQLite the path given; for PostgreSQL
+    /// the URL of the user, hosts, database and schema connected with
+    /// (whatever of them the `PG*` variables gave), without a password.
     fn location(&self) -> &StoreLocation;
 
     /// The schema version of the store.
@@ -706,6 +708,33 @@ pub trait StoreExt: Store {
     /// whatever `f` returns.
     fn write<T, E: From<StoreError>>(
         &self,
+        f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.write_then(Outcome::Commit, f)
+    }
+
+    /// Run `f` in one write transaction and roll it back: the plan of a
+    /// dry run, made by the very code of the write, against a transaction
+    /// that sees its own earlier effects. Retried as [`StoreExt::write`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_rolled_back<T, E: From<StoreError>>(
+        &self,
+        f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.write_then(Outcome::RollBack, f)
+    }
+
+    /// [`StoreExt::write`] or [`StoreExt::write_rolled_back`], by `outcome`.
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_then<T, E: From<StoreError>>(
+        &self,
+        outcome: Outcome,
         mut f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {
         let deadline = std::time::Instant::now() + self.busy_timeout();
@@ -713,6 +742,7 @@ pub trait StoreExt: Store {
         loop {
             let txn = self.begin_write()?;
             let retry = match f(&*txn) {
+                Ok(value) if outcome == Outcome::RollBack => return Ok(value),
                 Ok(value) => match txn.commit() {
                     Ok(()) => return Ok(value),
                     Err(StoreError::Busy) => StoreError::Busy,
@@ -747,14 +777,56 @@ pub trait StoreExt: Store {
         &self,
         f: impl FnOnce(&dyn WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.write_once_then(Outcome::Commit, f)
+    }
+
+    /// [`StoreExt::write_once`], committed or rolled back by `outcome`.
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_once_then<T, E: From<StoreError>>(
+        &self,
+        outcome: Outcome,
+        f: impl FnOnce(&dyn WriteTxn) -> Result<T, E>,
+    ) -> Result<T, E> {
         let txn = self.begin_write()?;
         let value = f(&*txn)?;
-        txn.commit()?;
+        if outcome == Outcome::Commit {
+            txn.commit()?;
+        }
         Ok(value)
     }
 }
 
 impl<T: Store + ?Sized> StoreExt for T {}
+
+/// How a write transaction ends when its work succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Commit it: the write.
+    Commit,
+    /// Roll it back: a dry run, which shows what the write would do.
+    RollBack,
+}
+
+impl Outcome {
+    /// [`Outcome::RollBack`] for a dry run.
+    #[must_use]
+    pub const fn of_dry_run(dry_run: bool) -> Self {
+        if dry_run {
+            Self::RollBack
+        } else {
+            Self::Commit
+        }
+    }
+
+    /// Whether this is a dry run.
+    #[must_use]
+    pub fn is_dry_run(self) -> bool {
+        self == Self::RollBack
+    }
+}
 
 /// Process-wide settings for a short-lived process (one command-line run):
 /// call once, first, before any store is opened. SQLite's memory statistics
@@ -776,6 +848,7 @@ pub fn open(
     access: Access,
     busy_timeout: Duration,
 ) -> Result<Box<dyn Store>, StoreError> {
+    location.check()?;
     match location {
         #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
@@ -804,6 +877,7 @@ pub fn init(
     location: &StoreLocation,
     busy_timeout: Duration,
 ) -> Result<(Box<dyn Store>, InitOutcome), StoreError> {
+    location.check()?;
     match location {
         #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => {

@@ -177,6 +177,19 @@ impl Env {
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
+    /// Run with stdin, require exit 0, return stdout.
+    pub fn ok_stdin(&self, args: &[&str], stdin: impl Into<Vec<u8>>) -> String {
+        let out = self.run_stdin(args, stdin);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "cursorctl {args:?} failed\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
     /// Run, require `code`, return stderr.
     pub fn fails(&self, code: i32, args: &[&str]) -> String {
         let out = self.run(args);

@@ -1,16 +1,22 @@
-//! Connecting: the URL or `key=value` string, the standard `PG*`
-//! variables as fallbacks, per-session settings, and what a failure says.
+//! Connecting: the location read as libpq reads it (`conninfo.rs`), the
+//! standard `PG*` variables as fallbacks, the password file, one attempt
+//! per host named, per-session settings, and what a failure says.
 
+use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
+use postgres::config::LoadBalanceHosts;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::store::{Access, StoreLocation};
 
+use super::conninfo;
+use super::pgpass;
 use super::tls::{self, SslMode};
 
 /// The PostgreSQL schema that holds a store unless the location names
@@ -40,16 +46,32 @@ pub const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What a location says about where and how to connect.
 pub(super) struct Target {
-    pub config: Config,
+    /// One configuration per host named, in the order they are tried.
+    pub hosts: Vec<HostTarget>,
     pub schema: String,
-    /// `host/database`, for messages (never a password).
+    /// `host:port/database` (`h1:5432,h2:5432/database` for several
+    /// hosts), for messages (never a password).
     pub describe: String,
+    /// The location as users see it: the URL of the user, hosts, database
+    /// and schema used, whatever of them came from the `PG*` variables or
+    /// the defaults (never a password).
+    pub shown: StoreLocation,
     /// `sslmode` and `sslrootcert`.
     pub tls: tls::Settings,
 }
 
+/// One host to try.
+pub(super) struct HostTarget {
+    pub config: Config,
+    /// `host:port` (`[::1]:5432`), for messages.
+    pub name: String,
+    /// Why the password file was not read, if it was not: said when the
+    /// server asks for a password and none was given.
+    pub passfile_ignored: Option<String>,
+}
+
 fn bad_location(location: &StoreLocation, detail: impl Into<String>) -> StoreError {
-    StoreError::Unsupported {
+    StoreError::InvalidLocation {
         location: location.clone(),
         detail: detail.into(),
     }
@@ -66,137 +88,121 @@ fn valid_schema(name: &str) -> bool {
         && name.len() <= 63
 }
 
-/// The parameters of a URL that cursorctl reads itself: `schema` is its
-/// own, and the `postgres` crate knows `sslmode` only as `disable`,
-/// `prefer` or `require` and `sslrootcert` not at all.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct OwnParams {
-    schema: Option<String>,
-    sslmode: Option<String>,
-    sslrootcert: Option<String>,
-}
-
-impl OwnParams {
-    /// Keep `value` when `key` is one of cursorctl's own parameters (the
-    /// last given counts); `false` leaves the pair for the `postgres` crate.
-    fn take(&mut self, key: &str, value: impl FnOnce() -> String) -> bool {
-        let slot = match key {
-            "schema" => &mut self.schema,
-            "sslmode" => &mut self.sslmode,
-            "sslrootcert" => &mut self.sslrootcert,
-            _ => return false,
-        };
-        *slot = Some(value());
-        true
-    }
-}
-
-/// Take cursorctl's own parameters out of a URL's query or a `key=value`
-/// string (the last of each counts); the rest is left for the `postgres`
-/// crate.
-fn split_params(url: &str) -> (String, OwnParams) {
-    let mut own = OwnParams::default();
-    if !url.contains("://") {
-        if let Some(pairs) = crate::store::location::keyword_pairs(url) {
-            let rest: Vec<&(String, String)> = pairs
-                .iter()
-                .filter(|(key, value)| !own.take(key, || value.clone()))
-                .collect();
-            return (crate::store::location::keyword_string(rest), own);
-        }
-    }
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_owned(), own);
-    };
-    let rest: Vec<&str> = query
-        .split('&')
-        .filter(|pair| match pair.split_once('=') {
-            Some((key, value)) => !own.take(key, || percent_decoded(value)),
-            None => true,
-        })
-        .collect();
-    if rest.is_empty() {
-        (base.to_owned(), own)
+/// `host:port`, an IPv6 address in brackets.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('/') {
+        format!("[{host}]:{port}")
     } else {
-        (format!("{base}?{}", rest.join("&")), own)
+        format!("{host}:{port}")
     }
 }
 
-/// A URL query value with its `%XX` escapes decoded.
-fn percent_decoded(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    let hex = |b: u8| char::from(b).to_digit(16);
-    while i < bytes.len() {
-        if let [b'%', hi, lo, ..] = bytes[i..] {
-            if let (Some(hi), Some(lo)) = (hex(hi), hex(lo)) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
+/// A URL part with the characters that would end it percent-encoded.
+fn url_encoded(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for c in part.chars() {
+        if matches!(
+            c,
+            '@' | ':' | '/' | '?' | '#' | '%' | '&' | ',' | '=' | '[' | ']'
+        ) || c.is_whitespace()
+        {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
             }
+        } else {
+            out.push(c);
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
-/// Read a location into a connection configuration, with the `PG*`
-/// variables filling what it leaves out.
+/// Read a location into one connection configuration per host, with the
+/// `PG*` variables filling what it leaves out. A malformed location, or a
+/// bad value in it, is [`StoreError::InvalidLocation`], before anything is
+/// connected.
 pub(super) fn target(
     location: &StoreLocation,
     access: Access,
     busy_timeout: Duration,
 ) -> Result<Target, StoreError> {
-    let StoreLocation::Postgres(url) = location else {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    target_with(location, access, busy_timeout, env)
+}
+
+#[allow(clippy::too_many_lines)]
+fn target_with(
+    location: &StoreLocation,
+    access: Access,
+    busy_timeout: Duration,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Target, StoreError> {
+    let StoreLocation::Postgres(text) = location else {
         return Err(bad_location(location, "not a PostgreSQL location"));
     };
-    let (url, own) = split_params(url);
-    let schema = own
-        .schema
-        .or_else(|| std::env::var("CURSORCTL_PG_SCHEMA").ok())
-        .unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
-    if !valid_schema(&schema) {
-        return Err(bad_location(
-            location,
-            format!(
-                "invalid schema name {schema:?}: use lower-case letters, digits and _ (at most 63, not starting with a digit)"
-            ),
+    let bad = |detail: String| bad_location(location, detail);
+    let mut pairs = conninfo::parse(text).map_err(bad)?;
+    let mut take = |key: &str| {
+        pairs
+            .iter()
+            .position(|(k, _)| k == key)
+            .map(|i| pairs.remove(i).1)
+    };
+    // What cursorctl reads itself: `schema` is its own; the `postgres`
+    // crate knows `sslmode` only as `disable`, `prefer` or `require`, and
+    // neither `sslrootcert`, `passfile` nor a list of hosts tried one by
+    // one here.
+    let schema = take("schema");
+    let sslmode = take("sslmode");
+    let sslrootcert = take("sslrootcert");
+    let passfile = take("passfile");
+    let hosts = take("host");
+    let hostaddrs = take("hostaddr");
+    let ports = take("port");
+    if take("service").is_some() {
+        return Err(bad(
+            "service files (service=) are not supported: put host, port, dbname and user in the location, and the password in PGPASSWORD or a password file (~/.pgpass)".to_owned(),
         ));
     }
-    let mut config = Config::from_str(&url).map_err(|e| {
+    // libpq's name for what the crate calls keepalives_retries.
+    if let Some(count) = take("keepalives_count") {
+        pairs.push(("keepalives_retries".to_owned(), count));
+    }
+    let given = |key: &str| pairs.iter().any(|(k, _)| k == key);
+    let schema = schema
+        .or_else(|| env("CURSORCTL_PG_SCHEMA"))
+        .unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
+    if !valid_schema(&schema) {
+        return Err(bad(format!(
+            "invalid schema name {schema:?}: use lower-case letters, digits and _ (at most 63, not starting with a digit)"
+        )));
+    }
+    let mut config = Config::from_str(&conninfo::keyword_string(&pairs)).map_err(|e| {
         // The crate's own words ("invalid connection string") say less than
-        // their cause ("unknown option `sslcert`").
+        // their cause ("unknown option `sslcert`"); neither holds a value.
         let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
-        bad_location(
-            location,
-            format!("invalid PostgreSQL connection string: {}", first_line(&why)),
-        )
+        bad(format!(
+            "invalid PostgreSQL connection string: {}",
+            first_line(&why)
+        ))
     })?;
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let tls = tls::Settings::resolve(own.sslmode, own.sslrootcert, env)
-        .map_err(|detail| bad_location(location, detail))?;
+    let tls = tls::Settings::resolve(sslmode, sslrootcert, &env).map_err(bad)?;
     config.ssl_mode(tls.mode.crate_mode());
-    if config.get_hosts().is_empty() {
-        config.host(&env("PGHOST").unwrap_or_else(|| "localhost".to_owned()));
-    }
-    if config.get_ports().is_empty() {
-        if let Some(port) = env("PGPORT").and_then(|p| p.parse().ok()) {
-            config.port(port);
-        }
-    }
     if config.get_user().is_none() {
         let user = env("PGUSER")
             .or_else(|| env("USER"))
             .unwrap_or_else(|| "postgres".to_owned());
         config.user(&user);
     }
-    if config.get_password().is_none() {
-        if let Some(password) = env("PGPASSWORD") {
-            config.password(password);
+    let password_given = config.get_password().is_some() || {
+        match env("PGPASSWORD") {
+            Some(password) => {
+                config.password(password);
+                true
+            }
+            None => false,
         }
-    }
+    };
     if config.get_dbname().is_none() {
         let dbname = env("PGDATABASE").or_else(|| config.get_user().map(str::to_owned));
         if let Some(dbname) = dbname {
@@ -211,16 +217,16 @@ pub(super) fn target(
     }
     // A lost network ends a connection in bounded time (see
     // DEFAULT_NETWORK_TIMEOUT); what the location says wins.
-    if !url.contains("tcp_user_timeout") {
+    if !given("tcp_user_timeout") {
         config.tcp_user_timeout(DEFAULT_NETWORK_TIMEOUT);
     }
-    if !url.contains("keepalives_idle") {
+    if !given("keepalives_idle") {
         config.keepalives_idle(KEEPALIVES_IDLE);
     }
-    if !url.contains("keepalives_interval") {
+    if !given("keepalives_interval") {
         config.keepalives_interval(KEEPALIVES_INTERVAL);
     }
-    if !url.contains("keepalives_retries") {
+    if !given("keepalives_retries") {
         // Never the limit: with tcp_user_timeout set, the kernel gives up
         // once probes have gone unanswered that long.
         config.keepalives_retries(2);
@@ -238,44 +244,232 @@ pub(super) fn target(
         options.push_str(" -c default_transaction_read_only=on");
     }
     config.options(options.trim_start());
-    let host = match config.get_hosts().first() {
-        Some(postgres::config::Host::Tcp(h)) => h.clone(),
-        #[cfg(unix)]
-        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".to_owned(),
+
+    // The hosts, each with its address and port, as libpq pairs them.
+    let list = |value: &str| value.split(',').map(str::to_owned).collect::<Vec<_>>();
+    let addrs = match &hostaddrs {
+        Some(value) => list(value)
+            .iter()
+            .map(|a| {
+                a.parse::<IpAddr>()
+                    .map(Some)
+                    .map_err(|_| bad(format!("invalid hostaddr {a:?}: not an IP address")))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let describe = format!("{host}:{port}/{}", config.get_dbname().unwrap_or_default());
+    let names = match (&hosts, &hostaddrs) {
+        (Some(value), _) => list(value),
+        (None, Some(value)) => list(value),
+        (None, None) => list(&env("PGHOST").unwrap_or_default()),
+    };
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|h| {
+            if h.is_empty() {
+                "localhost".to_owned()
+            } else {
+                h
+            }
+        })
+        .collect();
+    if !addrs.is_empty() && addrs.len() != names.len() {
+        return Err(bad(format!(
+            "{} hosts and {} hostaddrs: name as many of each",
+            names.len(),
+            addrs.len()
+        )));
+    }
+    let ports = match ports.or_else(|| env("PGPORT")) {
+        Some(value) => list(&value)
+            .iter()
+            .map(|p| match p.as_str() {
+                "" => Ok(5432),
+                p => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    bad("invalid port number: ports are numbers from 1 to 65535".to_owned())
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => vec![5432],
+    };
+    if ports.len() != 1 && ports.len() != names.len() {
+        return Err(bad(format!(
+            "{} hosts and {} ports: give one port, or one for each host",
+            names.len(),
+            ports.len()
+        )));
+    }
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    if config.get_load_balance_hosts() == LoadBalanceHosts::Random {
+        shuffle(&mut order);
+    }
+    let passfile = pgpass::path(passfile.as_deref(), &env);
+    let dbname = config.get_dbname().unwrap_or_default().to_owned();
+    let user = config.get_user().unwrap_or_default().to_owned();
+    let mut targets = Vec::with_capacity(names.len());
+    for i in order {
+        let name = &names[i];
+        let port = ports
+            .get(i)
+            .or_else(|| ports.first())
+            .copied()
+            .unwrap_or(5432);
+        let mut config = config.clone();
+        config.host(name);
+        if let Some(Some(addr)) = addrs.get(i) {
+            config.hostaddr(*addr);
+        }
+        config.port(port);
+        let mut passfile_ignored = None;
+        if !password_given {
+            if let Some(path) = &passfile {
+                let wanted = pgpass::Wanted {
+                    host: name,
+                    port,
+                    dbname: &dbname,
+                    user: &user,
+                };
+                if let Some(password) =
+                    pgpass::lookup(path, &wanted, &mut |why| passfile_ignored = Some(why))
+                {
+                    config.password(password);
+                }
+            }
+        }
+        targets.push(HostTarget {
+            config,
+            name: host_port(name, port),
+            passfile_ignored,
+        });
+    }
+    // In the order named, for messages.
+    let mut named: Vec<String> = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let port = ports
+            .get(i)
+            .or_else(|| ports.first())
+            .copied()
+            .unwrap_or(5432);
+        named.push(host_port(name, port));
+    }
+    let describe = format!("{}/{dbname}", named.join(","));
+    let url_hosts: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let port = ports
+                .get(i)
+                .or_else(|| ports.first())
+                .copied()
+                .unwrap_or(5432);
+            if name.contains(':') && !name.starts_with('/') {
+                format!("[{name}]:{port}")
+            } else {
+                format!("{}:{port}", url_encoded(name))
+            }
+        })
+        .collect();
+    let shown = StoreLocation::Postgres(format!(
+        "postgres://{}@{}/{}?schema={schema}",
+        url_encoded(&user),
+        url_hosts.join(","),
+        url_encoded(&dbname)
+    ));
     Ok(Target {
-        config,
+        hosts: targets,
         schema,
         describe,
+        shown,
         tls,
     })
 }
 
-/// Connect, or say why not: which server, which database, never a password.
-/// With `sslmode=disable` nothing of TLS is set up.
+/// Put `items` in a random order (`load_balance_hosts=random`).
+fn shuffle<T>(items: &mut [T]) {
+    use std::hash::{BuildHasher, Hasher};
+    let state = std::collections::hash_map::RandomState::new();
+    for i in (1..items.len()).rev() {
+        let mut hasher = state.build_hasher();
+        hasher.write_usize(i);
+        let j = usize::try_from(hasher.finish() % (i as u64 + 1)).unwrap_or(0);
+        items.swap(i, j);
+    }
+}
+
+/// Connect to the first host that accepts, trying each in turn, or say why
+/// not: for each host tried, which one and why it failed, never a
+/// password. With `sslmode=disable` nothing of TLS is set up.
 pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
     let context = || format!("connecting to PostgreSQL at {}", target.describe);
-    let lost = |source: String| StoreError::Database {
+    let failed = |kind: StoreErrorKind, source: String| StoreError::Database {
         context: context(),
-        kind: StoreErrorKind::Connection,
+        kind,
         source: source.into(),
     };
     let connector = if target.tls.mode == SslMode::Disable {
         None
     } else {
-        Some(target.tls.connector().map_err(lost)?)
+        Some(
+            target
+                .tls
+                .connector()
+                .map_err(|e| failed(StoreErrorKind::Connection, e))?,
+        )
+    };
+    let mut failures: Vec<(String, StoreError)> = Vec::new();
+    for host in &target.hosts {
+        match connect_host(host, connector.clone(), &target.tls) {
+            Ok(client) => return Ok(client),
+            Err(e) => failures.push((host.name.clone(), e)),
+        }
+    }
+    let detail = |e: &StoreError| match e {
+        StoreError::Database { source, .. } => source.to_string(),
+        other => other.to_string(),
+    };
+    match failures.as_slice() {
+        [] => Err(failed(
+            StoreErrorKind::Connection,
+            "no host to connect to".to_owned(),
+        )),
+        [(_, only)] => Err(failed(only.kind(), detail(only))),
+        [.., (_, last)] => {
+            let each: Vec<String> = failures
+                .iter()
+                .map(|(host, e)| format!("{host}: {}", detail(e)))
+                .collect();
+            Err(failed(
+                last.kind(),
+                format!(
+                    "no host accepted the connection ({} tried): {}",
+                    failures.len(),
+                    each.join("; ")
+                ),
+            ))
+        }
+    }
+}
+
+/// One host: connect, or say why not (the error's source is the reason,
+/// its context unused).
+fn connect_host(
+    host: &HostTarget,
+    connector: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    tls: &tls::Settings,
+) -> Result<Client, StoreError> {
+    let failed = |kind: StoreErrorKind, source: String| StoreError::Database {
+        context: String::new(),
+        kind,
+        source: source.into(),
     };
     // The crate bounds the TCP connect by the connect timeout, not the
     // start-up and login after it: a server or a proxy that accepts and
     // never answers would hold them forever. So the attempt runs on a
-    // thread of its own, waited for up to the connect timeout (per host
-    // named). One given up on ends when the server answers (its connection
-    // is then closed) or the connection fails, or with the process.
-    let limit = connect_limit(&target.config);
-    let config = target.config.clone();
+    // thread of its own, waited for up to the connect timeout. One given
+    // up on ends when the server answers (its connection is then closed)
+    // or the connection fails, or with the process.
+    let limit = connect_limit(&host.config);
+    let config = host.config.clone();
     let (sender, receiver) = mpsc::sync_channel(1);
     let attempt = std::thread::Builder::new()
         .name("cursorctl-connect".to_owned())
@@ -286,32 +480,102 @@ pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
             };
             let _ = sender.send(result);
         })
-        .map_err(|e| lost(format!("cannot start the connection attempt: {e}")))?;
+        .map_err(|e| {
+            failed(
+                StoreErrorKind::Connection,
+                format!("cannot start the connection attempt: {e}"),
+            )
+        })?;
     match receiver.recv_timeout(limit) {
         Ok(result) => {
             let _ = attempt.join();
-            result.map_err(|e| match target.tls.certificate_problem(&e) {
-                Some(problem) => lost(problem),
-                None => pg_error(&context(), e),
+            result.map_err(|e| {
+                if let Some(problem) = tls.certificate_problem(&e) {
+                    return failed(StoreErrorKind::Connection, problem);
+                }
+                if let Some(why) = not_postgres(&e) {
+                    return failed(StoreErrorKind::Connection, why);
+                }
+                if e.as_db_error().is_none() && e.to_string().contains("invalid configuration")
+                    && std::error::Error::source(&e)
+                        .is_some_and(|c| c.to_string().contains("password missing"))
+                {
+                    let mut why = "the server asks for a password, and none was given (in the location, PGPASSWORD or a password file)".to_owned();
+                    if let Some(ignored) = &host.passfile_ignored {
+                        let _ = write!(why, "; the {ignored}");
+                    }
+                    return failed(StoreErrorKind::Connection, why);
+                }
+                match pg_error("", e) {
+                    StoreError::Database { kind, source, .. } => {
+                        let mut why = source.to_string();
+                        if let Some(ignored) = &host.passfile_ignored {
+                            let _ = write!(why, " (the {ignored})");
+                        }
+                        failed(kind, why)
+                    }
+                    other => other,
+                }
             })
         }
-        Err(RecvTimeoutError::Timeout) => Err(lost(format!(
-            "no answer from the server within the connect timeout ({})",
-            humantime::format_duration(limit)
-        ))),
-        Err(RecvTimeoutError::Disconnected) => Err(lost("the connection attempt failed".into())),
+        Err(RecvTimeoutError::Timeout) => Err(failed(
+            StoreErrorKind::Connection,
+            format!(
+                "no answer from the server within the connect timeout ({})",
+                humantime::format_duration(limit)
+            ),
+        )),
+        Err(RecvTimeoutError::Disconnected) => Err(failed(
+            StoreErrorKind::Connection,
+            "the connection attempt failed".to_owned(),
+        )),
     }
 }
 
-/// The longest a whole connection may take: the connect timeout for each
-/// host the location names.
+/// What to say when the server did not answer the start-up as PostgreSQL
+/// does (an HTTP server, a proxy of something else on the port), as psql
+/// says it; `None` for any other failure. Called only for failures of a
+/// connection attempt, so an I/O error here happened once the TCP
+/// connection was made, during the start-up.
+fn not_postgres(e: &postgres::Error) -> Option<String> {
+    if e.as_db_error().is_some() {
+        return None;
+    }
+    let text = e.to_string();
+    let io = std::error::Error::source(e).and_then(|c| c.downcast_ref::<std::io::Error>());
+    let cause = std::error::Error::source(e).map_or_else(|| text.clone(), ToString::to_string);
+    let garbled = text == "unexpected message from server"
+        || text == "error parsing response from server"
+        || cause == "bytes remaining on stream";
+    if garbled {
+        return Some(format!(
+            "the server is not a PostgreSQL server: it answered the start-up with something PostgreSQL never sends ({cause})"
+        ));
+    }
+    let ended = e.is_closed()
+        || (text == "error communicating with the server"
+            && io.is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::ConnectionAborted
+                )
+            }));
+    ended.then(|| {
+        format!(
+            "the server ended the connection during the start-up, before any PostgreSQL answer ({cause}): it is not a PostgreSQL server, or it failed"
+        )
+    })
+}
+
+/// The longest a connection to one host may take: its connect timeout.
 fn connect_limit(config: &Config) -> Duration {
-    let per_host = config
+    config
         .get_connect_timeout()
         .copied()
-        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-    let hosts = u32::try_from(config.get_hosts().len().max(1)).unwrap_or(u32::MAX);
-    per_host.saturating_mul(hosts)
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
 }
 
 fn first_line(text: &str) -> &str {
@@ -327,13 +591,39 @@ pub(super) fn is_retryable(e: &postgres::Error) -> bool {
     )
 }
 
-/// Wrap a PostgreSQL error: a lock wait past the busy timeout (and a
-/// serialization failure that was not retried) is [`StoreError::Busy`];
-/// anything else is classified by its SQLSTATE.
+/// Whether the server cancelled a statement because it ran past its
+/// `statement_timeout` (SQLSTATE 57014 with that message; the same code
+/// with "due to user request" is a cancel someone asked for).
+fn is_statement_timeout(e: &postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        *db.code() == SqlState::QUERY_CANCELED && db.message().contains("statement timeout")
+    })
+}
+
+/// Wrap a PostgreSQL error: a lock wait past the busy timeout or ended by
+/// the server's `lock_timeout` or `statement_timeout` (and a serialization
+/// failure that was not retried) is [`StoreError::Busy`]; a statement
+/// cancelled on request (`pg_cancel_backend`) says so; anything else is
+/// classified by its SQLSTATE.
 pub(super) fn pg_error(context: &str, e: postgres::Error) -> StoreError {
     let kind = match e.code() {
-        Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE || is_retryable(&e) => {
+        Some(c)
+            if *c == SqlState::LOCK_NOT_AVAILABLE
+                || is_retryable(&e)
+                || is_statement_timeout(&e) =>
+        {
             return StoreError::Busy
+        }
+        Some(c) if *c == SqlState::QUERY_CANCELED => {
+            let message = e.as_db_error().map_or("", |db| db.message());
+            return StoreError::Database {
+                context: context.to_owned(),
+                kind: StoreErrorKind::Other,
+                source: format!(
+                    "the server cancelled the statement ({message}): someone asked for it, an administrator with pg_cancel_backend or a client's cancel request; its transaction was rolled back"
+                )
+                .into(),
+            };
         }
         Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => StoreErrorKind::ReadOnly,
         Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => StoreErrorKind::PermissionDenied,
@@ -380,41 +670,89 @@ pub(super) fn pg_error(context: &str, e: postgres::Error) -> StoreError {
 mod tests {
     use super::*;
 
-    #[test]
-    fn own_parameters_are_taken_out_of_the_url() {
-        let (url, own) = split_params("postgres://h/db?schema=s1&sslmode=disable");
-        assert_eq!(url, "postgres://h/db");
-        assert_eq!(own.schema.as_deref(), Some("s1"));
-        assert_eq!(own.sslmode.as_deref(), Some("disable"));
-        let (url, own) = split_params(
-            "postgres://h/db?application_name=x&sslmode=verify-full&sslrootcert=/etc/my%20ca.pem&connect_timeout=3",
-        );
-        assert_eq!(url, "postgres://h/db?application_name=x&connect_timeout=3");
-        assert_eq!(own.sslmode.as_deref(), Some("verify-full"));
-        assert_eq!(own.sslrootcert.as_deref(), Some("/etc/my ca.pem"));
-        assert_eq!(own.schema, None);
-        assert_eq!(
-            split_params("postgres://h/db"),
-            ("postgres://h/db".to_owned(), OwnParams::default())
-        );
-        let (string, own) = split_params("host=h schema=s2 dbname='my db' sslmode=require");
-        assert_eq!(string, "host='h' dbname='my db'");
-        assert_eq!(own.schema.as_deref(), Some("s2"));
-        assert_eq!(own.sslmode.as_deref(), Some("require"));
-    }
-
-    #[test]
-    fn percent_escapes_are_decoded() {
-        assert_eq!(percent_decoded("a%2Fb%20c"), "a/b c");
-        assert_eq!(percent_decoded("100%"), "100%");
-        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
+    fn target_of(location: &str, vars: &[(&str, &str)]) -> Result<Target, StoreError> {
+        let location = StoreLocation::Postgres(location.to_owned());
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        target_with(
+            &location,
+            Access::ReadWrite,
+            Duration::from_secs(5),
+            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+        )
     }
 
     fn config_of(url: &str) -> Config {
-        let location = StoreLocation::Postgres(url.to_owned());
-        target(&location, Access::ReadWrite, Duration::from_secs(5))
-            .unwrap()
-            .config
+        target_of(url, &[]).unwrap().hosts.remove(0).config
+    }
+
+    #[test]
+    fn own_parameters_are_read_here_and_the_rest_by_the_crate() {
+        let target = target_of(
+            "postgres://u@h/db?application_name=x&sslmode=verify-full&sslrootcert=/etc/my%20ca.pem&connect_timeout=3&schema=s1",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(target.schema, "s1");
+        assert_eq!(target.tls.mode, SslMode::VerifyFull);
+        let config = &target.hosts[0].config;
+        assert_eq!(config.get_application_name(), Some("x"));
+        assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        let target = target_of("host=h schema=s2 dbname='my db' sslmode=require", &[]).unwrap();
+        assert_eq!(target.schema, "s2");
+        assert_eq!(target.describe, "h:5432/my db");
+    }
+
+    #[test]
+    fn what_the_location_leaves_out_comes_from_the_environment() {
+        let target = target_of(
+            "postgres://",
+            &[
+                ("PGHOST", "::1"),
+                ("PGPORT", "5433"),
+                ("PGDATABASE", "platform"),
+                ("PGUSER", "ops"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(target.describe, "[::1]:5433/platform");
+        assert_eq!(
+            target.shown.to_string(),
+            "postgres://ops@[::1]:5433/platform?schema=cursorctl"
+        );
+        let target = target_of("postgres://", &[("USER", "me")]).unwrap();
+        assert_eq!(target.describe, "localhost:5432/me");
+    }
+
+    #[test]
+    fn each_host_is_a_target_of_its_own() {
+        let target = target_of("postgres://u@h1:5433,[::1],h3:7/db", &[]).unwrap();
+        let names: Vec<&str> = target.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["h1:5433", "[::1]:5432", "h3:7"]);
+        assert_eq!(target.describe, "h1:5433,[::1]:5432,h3:7/db");
+        let target = target_of("host=a,b port=1 dbname=d", &[]).unwrap();
+        let names: Vec<&str> = target.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["a:1", "b:1"]);
+        for (bad, expected) in [
+            ("host=a,b port=1,2,3", "2 hosts and 3 ports"),
+            ("host=a port=x", "invalid port number"),
+            ("host=a,b hostaddr=127.0.0.1", "2 hosts and 1 hostaddrs"),
+            ("host=a hostaddr=nope", "not an IP address"),
+            ("postgres://h/db?schema=Bad", "invalid schema name"),
+            ("postgres://h/db?schema=a&schema=b", "given twice"),
+            ("service=prod", "service files"),
+            ("postgres://h/db?sslcert=c.pem", "unknown option `sslcert`"),
+        ] {
+            match target_of(bad, &[]) {
+                Err(StoreError::InvalidLocation { detail, .. }) => {
+                    assert!(detail.contains(expected), "{bad}: {detail}");
+                }
+                Err(other) => panic!("{bad}: {other}"),
+                Ok(_) => panic!("{bad}: accepted"),
+            }
+        }
     }
 
     #[test]
@@ -440,6 +778,10 @@ mod tests {
             Some(Duration::from_secs(7))
         );
         assert_eq!(config.get_keepalives_retries(), Some(9));
+        assert_eq!(
+            config_of("postgres://u@h/db?keepalives_count=4").get_keepalives_retries(),
+            Some(4)
+        );
         // 0 is the operating system's default, as in libpq.
         assert_eq!(
             config_of("postgres://u@h/db?tcp_user_timeout=0").get_tcp_user_timeout(),
@@ -449,15 +791,14 @@ mod tests {
     }
 
     #[test]
-    fn the_connect_timeout_bounds_each_host_named() {
-        let limit = |url: &str| connect_limit(&config_of(url));
+    fn the_connect_timeout_bounds_each_host() {
         assert_eq!(
-            limit("postgres://u@h/db?connect_timeout=3"),
+            connect_limit(&config_of("postgres://u@h/db?connect_timeout=3")),
             Duration::from_secs(3)
         );
         assert_eq!(
-            limit("postgres://u@h1,h2/db?connect_timeout=3"),
-            Duration::from_secs(6)
+            connect_limit(&config_of("postgres://u@h/db")),
+            DEFAULT_CONNECT_TIMEOUT
         );
     }
 

@@ -7,14 +7,19 @@
 //! `RETURNING`, and times from the server's clock. Nothing rests on
 //! advisory locks or on a store-wide lock. The schema is in docs/store.md.
 //!
-//! - `connect.rs`: the location, the `PG*` variables, errors;
+//! - `conninfo.rs`: the location read as libpq reads it (a URL or a
+//!   `key=value` string);
+//! - `connect.rs`: the `PG*` variables, one attempt per host, errors;
+//! - `pgpass.rs`: the password file (`~/.pgpass`, `PGPASSFILE`);
 //! - `tls.rs`: `sslmode` and `sslrootcert`, through rustls;
 //! - `schema.rs`: the schema and what a schema holds;
 //! - `read.rs`: one cursor, streamed listings and history;
 //! - `write.rs`: the write transaction.
 
 mod connect;
+mod conninfo;
 mod heads;
+mod pgpass;
 mod read;
 mod schema;
 mod snapshots;
@@ -69,15 +74,14 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 impl PostgresStore {
-    fn connected(
-        location: &StoreLocation,
-        target: &Target,
-        busy_timeout: Duration,
-    ) -> Result<Self, StoreError> {
+    /// Connect. The store's location is then the one used, as the URL of
+    /// its user, hosts, database and schema (whatever of them the `PG*`
+    /// variables gave), never a password.
+    fn connected(target: &Target, busy_timeout: Duration) -> Result<Self, StoreError> {
         let client = connect::connect(target)?;
         Ok(Self {
             client: RefCell::new(client),
-            location: location.clone(),
+            location: target.shown.clone(),
             describe: target.describe.clone(),
             statements: RefCell::default(),
             in_transaction: Cell::new(false),
@@ -99,7 +103,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
         let target = connect::target(location, access, busy_timeout)?;
-        let store = Self::connected(location, &target, busy_timeout)?;
+        let store = Self::connected(&target, busy_timeout)?;
         let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
         store.accept(found, &target.schema)?;
         Ok(store)
@@ -119,7 +123,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<(Self, InitOutcome), StoreError> {
         let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
-        let store = Self::connected(location, &target, busy_timeout)?;
+        let store = Self::connected(&target, busy_timeout)?;
         for _ in 0..5 {
             let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
             match found {

@@ -5,7 +5,7 @@ use postgres::error::SqlState;
 use postgres::{Client, SimpleQueryMessage};
 
 use super::connect::pg_error;
-use crate::error::StoreError;
+use crate::error::{StoreError, StoreErrorKind};
 
 /// The value of the `application` row of the meta table.
 pub const APPLICATION: &str = "cursorctl";
@@ -192,15 +192,32 @@ pub(super) fn inspect(client: &mut Client, schema: &str) -> Result<Found, StoreE
             }
         }
         Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
+            // A schema the role may not use is left out of the search
+            // path, so its meta table looks missing: say so, rather than
+            // call it a schema of another application.
             let row = client
                 .query_one(
                     "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = $1), \
                             (SELECT count(*) FROM pg_class c JOIN pg_namespace n \
-                               ON n.oid = c.relnamespace WHERE n.nspname = $1)",
+                               ON n.oid = c.relnamespace WHERE n.nspname = $1), \
+                            (SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace \
+                               WHERE nspname = $1), \
+                            current_user",
                     &[&schema],
                 )
                 .map_err(|e| pg_error("reading the catalog", e))?;
             let (schemas, relations): (i64, i64) = (row.get(0), row.get(1));
+            if row.get::<_, Option<bool>>(2) == Some(false) {
+                let role: String = row.get(3);
+                return Err(StoreError::Database {
+                    context: "reading the store header".to_owned(),
+                    kind: StoreErrorKind::PermissionDenied,
+                    source: format!(
+                        "permission denied for schema {schema}: role {role} has no USAGE on it (GRANT USAGE ON SCHEMA {schema} TO {role}, as docs/postgres-roles.sql does)"
+                    )
+                    .into(),
+                });
+            }
             Ok(match (schemas, relations) {
                 (0, _) => Found::Missing,
                 (_, 0) => Found::Empty,

@@ -93,6 +93,72 @@ fn is_empty_database(conn: &Connection) -> Result<bool, StoreError> {
     Ok(app_id == 0 && objects == 0)
 }
 
+/// What a path names, when it is not a regular file: `a directory`, `a
+/// character device`, ... (`None`: a regular file).
+fn not_regular(kind: std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_file() {
+        return None;
+    }
+    Some(if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        #[cfg(unix)]
+        {
+            if kind.is_char_device() {
+                "a character device"
+            } else if kind.is_block_device() {
+                "a block device"
+            } else if kind.is_fifo() {
+                "a named pipe"
+            } else if kind.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            }
+        }
+        #[cfg(not(unix))]
+        "not a regular file"
+    })
+}
+
+/// What `init` checks before SQLite touches the path: nothing there, or a
+/// regular file. A symbolic link (dangling or not) is refused, so that no
+/// store is created or changed where a link planted by someone else
+/// points; a device, a pipe or a socket is refused, so that no journal is
+/// made beside it (`/dev/null-journal`).
+fn check_init_path(path: &Path) -> Result<(), StoreError> {
+    let refuse = |detail: String| StoreError::NotACursorStore {
+        location: location(path),
+        detail,
+    };
+    match std::fs::symlink_metadata(path) {
+        // Nothing there, or a folder that cannot be read: SQLite says why
+        // it cannot create the file.
+        Err(_) => Ok(()),
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::read_link(path)
+                .map(|t| format!(" to {}", t.display()))
+                .unwrap_or_default();
+            let dangling = if path.exists() {
+                ""
+            } else {
+                ", which points at nothing"
+            };
+            Err(refuse(format!(
+                "it is a symbolic link{target}{dangling}; init creates or upgrades a store only at the path of a regular file (give the path it points to, if that is the store meant)"
+            )))
+        }
+        Ok(m) => match not_regular(m.file_type()) {
+            None => Ok(()),
+            Some(kind) => Err(refuse(format!("it is {kind}; a store is a regular file"))),
+        },
+    }
+}
+
 /// Per-connection settings for writers.
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
@@ -136,14 +202,11 @@ impl SqliteStore {
     /// [`StoreError::NotACursorStore`], [`StoreError::NewerSchema`], and
     /// failures to create the file.
     pub fn init(path: &Path, busy_timeout: Duration) -> Result<(Self, InitOutcome), StoreError> {
-        if path.is_dir() {
-            return Err(StoreError::NotACursorStore {
-                location: location(path),
-                detail: "it is a directory".to_owned(),
-            });
-        }
+        check_init_path(path)?;
+        // A link made between the check and the open is refused by SQLite.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(path, flags).map_err(db_err("creating the store"))?;
@@ -193,11 +256,14 @@ impl SqliteStore {
                     location: location(path),
                 })
             }
-            Ok(m) if m.is_dir() => {
-                return Err(StoreError::NotACursorStore {
-                    location: location(path),
-                    detail: "it is a directory".to_owned(),
-                })
+            // A symbolic link to a store is followed (metadata follows it).
+            Ok(m) => {
+                if let Some(kind) = not_regular(m.file_type()) {
+                    return Err(StoreError::NotACursorStore {
+                        location: location(path),
+                        detail: format!("it is {kind}; a store is a regular file"),
+                    });
+                }
             }
             _ => {}
         }
