@@ -13,6 +13,8 @@ mod describe;
 mod error;
 mod flush_sim;
 mod get;
+mod head;
+mod head_input;
 mod history;
 mod init;
 mod input;
@@ -21,10 +23,12 @@ mod json_records;
 mod key_arg;
 mod output;
 mod progress;
+mod prometheus;
 mod records;
 mod set;
 mod snapshot;
 mod source;
+mod status;
 mod undo;
 mod watch;
 
@@ -51,6 +55,7 @@ Exit codes:
   5  not found: the cursor is absent where it must exist
   6  busy: the store stayed locked past --busy-timeout; nothing written; retry
   7  store unusable: missing, not a cursor store, corrupt, newer schema, read-only, disk full, I/O error
+  8  status only: a listed cursor needs attention (stalled or ahead); the records are printed
   130, 143  interrupted by SIGINT or SIGTERM during a long write; rolled back";
 
 /// Inspect and repair the durable read positions (cursors) of the consumers
@@ -234,6 +239,8 @@ pub enum Command {
     Copy(WithGlobals<copy::Args>),
     Snapshot(WithGlobals<snapshot::Args>),
     Describe(WithGlobals<describe::Args>),
+    Head(WithGlobals<head::Args>),
+    Status(WithGlobals<status::Args>),
     CopyStore(WithGlobals<copy_store::Args>),
     Completions(WithGlobals<completions::Args>),
 }
@@ -567,6 +574,12 @@ pub fn main() -> u8 {
         return report(&e.into(), json_errors, color).code();
     }
     let ctx = Context { global: cli.global };
+    if ctx.global.output == Format::Prometheus
+        && !matches!(cli.command, Command::Get(_) | Command::Status(_))
+    {
+        let failure = error::Failure::usage("-o prometheus is for `get` listings and `status`");
+        return report(&failure.into(), json_errors, color).code();
+    }
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Get(args) => get::run(&ctx, &args),
@@ -579,6 +592,8 @@ pub fn main() -> u8 {
         Command::Copy(args) => copy::run(&ctx, &args),
         Command::Snapshot(args) => snapshot::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
+        Command::Head(args) => head::run(&ctx, &args),
+        Command::Status(args) => status::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
     };
