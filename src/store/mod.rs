@@ -760,13 +760,27 @@ pub trait StoreExt: Store {
         outcome: Outcome,
         mut f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.write_deciding(|txn| f(txn).map(|value| (value, outcome)))
+    }
+
+    /// Run `f` in one write transaction, which it ends as it says: commit
+    /// or roll back (a dry run; a batch that changed nothing). Retried as
+    /// [`StoreExt::write`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_deciding<T, E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(&dyn WriteTxn) -> Result<(T, Outcome), E>,
+    ) -> Result<T, E> {
         let deadline = std::time::Instant::now() + self.busy_timeout();
         let mut pause = Duration::from_millis(2);
         loop {
             let txn = self.begin_write()?;
             let retry = match f(&*txn) {
-                Ok(value) if outcome == Outcome::RollBack => return Ok(value),
-                Ok(value) => match txn.commit() {
+                Ok((value, Outcome::RollBack)) => return Ok(value),
+                Ok((value, Outcome::Commit)) => match txn.commit() {
                     Ok(()) => return Ok(value),
                     Err(StoreError::Busy) => StoreError::Busy,
                     Err(e) => return Err(e.into()),
