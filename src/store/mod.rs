@@ -199,6 +199,19 @@ pub trait StoreRead {
     /// that is not an offset.
     fn head(&self, key: &PartitionKey) -> Result<Option<HeadRow>, StoreError>;
 
+    /// One cursor and its partition's head, read together (one statement
+    /// where the store can: `get` of one cursor).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreRead::cursor`] and [`StoreRead::head`].
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<HeadRow>), StoreError> {
+        Ok((self.cursor(key)?, self.head(key.partition_key())?))
+    }
+
     /// Visit every head matching `filter`, in partition key order (channel,
     /// then partition as a number); nothing on an older store.
     ///
