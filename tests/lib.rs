@@ -11,6 +11,7 @@ mod core;
 mod crash;
 mod defects;
 mod dry_run;
+mod failover;
 mod flush_sim;
 mod generated;
 mod guide;

@@ -232,6 +232,16 @@ pub fn committed_but_unprinted(err: anyhow::Error, what: &str, id: (&str, i64)) 
     .into()
 }
 
+/// A write sent to a PostgreSQL server that does not accept writes (a
+/// standby): where the primary is found.
+fn read_only_server_hint(err: &anyhow::Error) -> Option<&'static str> {
+    err.chain()
+        .any(|c| c.to_string().contains("the server is read-only"))
+        .then_some(
+            "writes need the primary: name every host of the cluster with target_session_attrs=read-write (host=db1,db2 target_session_attrs=read-write), and cursorctl connects to the one that accepts writes",
+        )
+}
+
 /// Whether the error is a closed output pipe (which ends the run quietly).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
@@ -302,6 +312,7 @@ pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
                 .or_else(|| c.downcast_ref::<OpError>().map(OpError::hint))
         })
         .flatten()
+        .or_else(|| read_only_server_hint(err))
         .or_else(|| kind.hint());
     let mut stderr = io::stderr().lock();
     let _ = if json_errors {

@@ -24,6 +24,7 @@ pub use sqlite::SqliteOptions;
 
 mod location;
 mod types;
+mod write_id;
 
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -33,6 +34,10 @@ pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
     CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, HighestIds,
     HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
+};
+pub use write_id::{
+    commit_lost, is_not_written, is_write_id, new_write_id, resolve_write, resolve_write_at,
+    CommitLost, SettledWrite, WriteResolution, WRITE_IDS_VERSION,
 };
 
 /// The first schema version with snapshots.
@@ -367,6 +372,23 @@ pub trait Store: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn remove_created(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Settle a write by its write id ([`WriteTxn::write_id`]): committed
+    /// (with its batch and first change), or not written, in which case the
+    /// store marks the id so, and a transaction of it still finishing can
+    /// no longer commit. See [`resolve_write`], which reads its records too.
+    ///
+    /// # Errors
+    ///
+    /// Store failures; [`StoreError::Unsupported`] where the store keeps no
+    /// write ids (before schema version 4, in memory).
+    fn settle_write(&self, write_id: &str) -> Result<SettledWrite, StoreError> {
+        let _ = write_id;
+        Err(StoreError::Unsupported {
+            location: self.location().clone(),
+            detail: "this store keeps no write ids (schema version 4 and later do: `cursorctl init` upgrades a store)".to_owned(),
+        })
+    }
 }
 
 /// A read snapshot of a store; ends when dropped.
@@ -552,11 +574,23 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// Store failures.
     fn record_head_change(&self, change: &HeadChangeInput<'_>) -> Result<i64, StoreError>;
 
+    /// The write id of this transaction, stored with it when it commits
+    /// (stores of schema version 4 and later): what tells, when the
+    /// connection is lost while committing, whether it was committed (see
+    /// [`resolve_write`]).
+    fn write_id(&self) -> Option<&str> {
+        None
+    }
+
     /// Commit everything written in the transaction.
     ///
     /// # Errors
     ///
-    /// Store failures (then nothing was written).
+    /// Store failures (then nothing was written). On a server store, a
+    /// connection lost while committing is settled by the write id before
+    /// this returns: `Ok` when the write was committed; an error whose
+    /// [`CommitLost`] says not written (proven) or, when no server that
+    /// accepts writes answered within the busy timeout, unknown.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -789,6 +823,9 @@ pub trait StoreExt: Store {
     ) -> Result<T, E> {
         let deadline = std::time::Instant::now() + self.busy_timeout();
         let mut pause = Duration::from_millis(2);
+        // A write whose commit was lost and is proven not written runs
+        // again (f is safe to run again), a few times at most.
+        let mut not_written = 0;
         loop {
             let txn = self.begin_write()?;
             let retry = match f(&*txn) {
@@ -796,6 +833,10 @@ pub trait StoreExt: Store {
                 Ok((value, Outcome::Commit)) => match txn.commit() {
                     Ok(()) => return Ok(value),
                     Err(StoreError::Busy) => StoreError::Busy,
+                    Err(e) if is_not_written(&e) && not_written < 3 => {
+                        not_written += 1;
+                        continue;
+                    }
                     Err(e) => return Err(e.into()),
                 },
                 Err(e) if txn.must_retry() => {

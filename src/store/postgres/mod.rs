@@ -18,6 +18,7 @@
 
 mod connect;
 mod conninfo;
+mod failover;
 mod heads;
 mod pgpass;
 mod read;
@@ -66,6 +67,9 @@ pub struct PostgresStore {
     created: Option<(String, bool)>,
     /// The schema version of the store, once known.
     version: Cell<i64>,
+    /// The location as given (with its password, never shown): to connect
+    /// again when a commit's connection is lost.
+    origin: StoreLocation,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -80,7 +84,11 @@ impl PostgresStore {
     /// Connect. The store's location is then the one used, as the URL of
     /// its user, hosts, database and schema (whatever of them the `PG*`
     /// variables gave), never a password.
-    fn connected(target: &Target, busy_timeout: Duration) -> Result<Self, StoreError> {
+    fn connected(
+        origin: &StoreLocation,
+        target: &Target,
+        busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let client = connect::connect(target)?;
         Ok(Self {
             client: RefCell::new(client),
@@ -92,6 +100,7 @@ impl PostgresStore {
             busy_timeout,
             created: None,
             version: Cell::new(0),
+            origin: origin.clone(),
         })
     }
 
@@ -107,7 +116,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
         let target = connect::target(location, access, busy_timeout)?;
-        let store = Self::connected(&target, busy_timeout)?;
+        let store = Self::connected(location, &target, busy_timeout)?;
         let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
         store.accept(found, &target.schema)?;
         Ok(store)
@@ -127,7 +136,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<(Self, InitOutcome), StoreError> {
         let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
-        let mut store = Self::connected(&target, busy_timeout)?;
+        let mut store = Self::connected(location, &target, busy_timeout)?;
         for _ in 0..5 {
             let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
             let schema_missing = found == Found::Missing;
@@ -527,6 +536,10 @@ impl Store for PostgresStore {
 
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
         read::prunable_history(self, before)
+    }
+
+    fn settle_write(&self, write_id: &str) -> Result<crate::store::SettledWrite, StoreError> {
+        failover::settle(self, write_id)
     }
 
     fn remove_created(self: Box<Self>) -> Result<(), StoreError> {

@@ -12,7 +12,7 @@ pub const APPLICATION: &str = "cursorctl";
 
 /// The schema version this build writes. Version 1 and 2 stores are read
 /// and written too; `init` upgrades them.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// What version 2 adds: snapshots of offsets kept in the store.
 pub(super) const SCHEMA_V2_SQL: &str = r#"
@@ -62,6 +62,21 @@ CREATE TABLE head_history (
 CREATE INDEX head_history_by_partition ON head_history (channel, partition);
 "#;
 
+/// What version 4 adds for write ids: one row per write, made in the
+/// write's transaction (its id made by the client, its batch and first
+/// change outside a batch), and one per write proven not written after its
+/// commit was lost (`not_written`), which keeps that write from ever
+/// committing.
+pub(super) const SCHEMA_V4_WRITE_IDS_SQL: &str = r#"
+CREATE TABLE IF NOT EXISTS writes (
+    write_id    text COLLATE "C" PRIMARY KEY CHECK (write_id ~ '^[0-9a-f]{32}$'),
+    at          bigint  NOT NULL,
+    batch       bigint,
+    change      bigint,
+    not_written boolean NOT NULL DEFAULT false
+);
+"#;
+
 /// The statements that bring a store of version `from` to
 /// [`SCHEMA_VERSION`] (the search path set to its schema).
 pub(super) fn upgrade_sql(from: i64) -> String {
@@ -71,6 +86,9 @@ pub(super) fn upgrade_sql(from: i64) -> String {
     }
     if from < 3 {
         sql.push_str(SCHEMA_V3_HEADS_SQL);
+    }
+    if from < 4 {
+        sql.push_str(SCHEMA_V4_WRITE_IDS_SQL);
     }
     sql
 }
@@ -145,6 +163,7 @@ CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
 
 {SCHEMA_V2_SQL}
 {SCHEMA_V3_HEADS_SQL}
+{SCHEMA_V4_WRITE_IDS_SQL}
 
 INSERT INTO meta (key, value) VALUES ('application', '{APPLICATION}'),
                                      ('schema_version', '{SCHEMA_VERSION}');

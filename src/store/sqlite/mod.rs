@@ -271,6 +271,10 @@ impl Store for SqliteStore {
         read::prunable_history(&self.conn, before)
     }
 
+    fn settle_write(&self, write_id: &str) -> Result<crate::store::SettledWrite, StoreError> {
+        write::settle_write(self.connection(), write_id)
+    }
+
     fn remove_created(self: Box<Self>) -> Result<(), StoreError> {
         let Self {
             conn,
