@@ -113,14 +113,29 @@ pub(super) fn visit_cursor_heads(
 ) -> Result<(), StoreError> {
     let context = "listing cursors";
     let heads = has_heads(conn)?;
-    let mut sql = String::from(if heads {
-        "SELECT c.consumer, c.channel, c.partition, c.offset, c.updated_at, h.head, h.recorded_at \
-         FROM cursors c LEFT JOIN heads h ON h.channel = c.channel AND h.partition = c.partition \
-         WHERE 1"
+    let heads_table = if heads {
+        "heads"
     } else {
-        "SELECT c.consumer, c.channel, c.partition, c.offset, c.updated_at, NULL, NULL \
-         FROM cursors c WHERE 1"
-    });
+        "(SELECT NULL AS channel, NULL AS partition, NULL AS head, NULL AS recorded_at)"
+    };
+    // Each cursor with its live lease (schema version 4), judged at one
+    // instant of the store's clock for the whole listing, and whether its
+    // consumer uses leases at all.
+    let leases = if super::leases::has_leases(conn)? {
+        let now = super::now_ms();
+        format!(
+            "l.owner, l.expires_at, EXISTS (SELECT 1 FROM leases u WHERE u.consumer = c.consumer) \
+             FROM cursors c LEFT JOIN leases l ON l.consumer = c.consumer \
+             AND l.channel = c.channel AND l.partition = c.partition AND l.expires_at > {now}"
+        )
+    } else {
+        "NULL, NULL, 0 FROM cursors c".to_owned()
+    };
+    let mut sql = format!(
+        "SELECT c.consumer, c.channel, c.partition, c.offset, c.updated_at, h.head, h.recorded_at, \
+         {leases} LEFT JOIN {heads_table} h ON h.channel = c.channel AND h.partition = c.partition \
+         WHERE 1"
+    );
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(c) = &filter.consumer {
         sql.push_str(" AND c.consumer = ?");
@@ -159,6 +174,9 @@ pub(super) fn visit_cursor_heads(
             value => Some(head_value(|| buf.cursor.partition_key(), value)?),
         };
         buf.head_recorded_at = time_from(row.get_ref(6).map_err(db_err(context))?);
+        buf.lease_owner = row.get(7).map_err(db_err(context))?;
+        buf.lease_expires_at = time_from(row.get_ref(8).map_err(db_err(context))?);
+        buf.consumer_uses_leases = row.get::<_, bool>(9).map_err(db_err(context))?;
         let flow = match offset_from(row.get_ref(3).map_err(db_err(context))?) {
             Ok(offset) => {
                 buf.cursor.offset = offset;
