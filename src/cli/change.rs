@@ -169,6 +169,7 @@ pub fn apply_in(
     m: &Move<'_>,
     audit: &Audit<'_>,
 ) -> anyhow::Result<ChangeRecord> {
+    super::lease::on_write(txn, m.key, audit.command)?;
     let (old, new) = move_cursor(txn, m)?;
     let status = Status::of(old, Some(new));
     let id = if status == Status::Unchanged {
@@ -207,6 +208,7 @@ pub fn remove_in(
     expected: u64,
     audit: &Audit<'_>,
 ) -> anyhow::Result<ChangeRecord> {
+    super::lease::on_write(txn, key, audit.command)?;
     txn.remove_if(key, expected)?;
     let id = txn.record_change(&ChangeInput {
         key,
