@@ -161,7 +161,8 @@ impl Lease {
     /// store failures.
     pub fn renew(&mut self, store: &dyn DurableStore) -> Result<(), DurabilityError> {
         let started = Instant::now();
-        self.expires_at = store.renew_lease(&self.key, &self.owner, self.epoch, ttl_ms(self.ttl))?;
+        self.expires_at =
+            store.renew_lease(&self.key, &self.owner, self.epoch, ttl_ms(self.ttl))?;
         self.renewed = started;
         Ok(())
     }
@@ -212,11 +213,13 @@ impl DurableStore for Guarded<'_> {
             return Err(DurabilityError::Fenced {
                 key: key.to_owned(),
                 epoch: self.lease.epoch,
-                detail: format!("the lease held is on {}, not on this cursor", self.lease.key),
+                detail: format!(
+                    "the lease held is on {}, not on this cursor",
+                    self.lease.key
+                ),
             });
         }
-        self.store
-            .leased_cas(key, self.lease.epoch, expected, new)
+        self.store.leased_cas(key, self.lease.epoch, expected, new)
     }
 }
 

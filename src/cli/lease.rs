@@ -280,8 +280,13 @@ fn note_once(key: &CursorKey, held: &LeaseRow, fenced: bool) {
     if QUIET.load(Ordering::Relaxed) {
         return;
     }
-    let mut noted = NOTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !noted.get_or_insert_with(HashSet::new).insert(key.to_string()) {
+    let mut noted = NOTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !noted
+        .get_or_insert_with(HashSet::new)
+        .insert(key.to_string())
+    {
         return;
     }
     let message = if fenced {

@@ -220,7 +220,14 @@ pub(super) fn renew(
     let renewed = store
         .with_statement(
             RENEW,
-            &[Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT, Type::INT8, Type::INT8],
+            &[
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
+            ],
             |c, s| {
                 s.query_opt(
                     c,

@@ -49,7 +49,10 @@ fn lease_from(row: &Row<'_>) -> rusqlite::Result<LeaseRow> {
 }
 
 /// One cursor's lease (`None` on an older store).
-pub(super) fn read_lease(conn: &Connection, key: &CursorKey) -> Result<Option<LeaseRow>, StoreError> {
+pub(super) fn read_lease(
+    conn: &Connection,
+    key: &CursorKey,
+) -> Result<Option<LeaseRow>, StoreError> {
     if !has_leases(conn)? {
         return Ok(None);
     }
@@ -176,7 +179,14 @@ pub(super) fn renew(
         ))
         .and_then(|mut s| {
             s.query_row(
-                params![consumer, channel, partition, owner, sql_offset(epoch), ttl_ms],
+                params![
+                    consumer,
+                    channel,
+                    partition,
+                    owner,
+                    sql_offset(epoch),
+                    ttl_ms
+                ],
                 |r| r.get::<_, i64>(0),
             )
             .optional()

@@ -7,8 +7,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use super::schema::{
     schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_HEADS_SQL, SCHEMA_V3_IDS_SQL,
-    SCHEMA_V4_LEASES_SQL,
-    SCHEMA_VERSION,
+    SCHEMA_V4_LEASES_SQL, SCHEMA_VERSION,
 };
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
