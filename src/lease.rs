@@ -335,3 +335,31 @@ pub fn live_lease(txn: &dyn WriteTxn, key: &CursorKey) -> Result<Option<LeaseRow
     let now = txn.clock_now_ms()?;
     Ok(row.is_live(now).then_some(row))
 }
+
+/// What an operator's write does about a leased cursor, set by the front
+/// end (the command line prints a note naming the holder, and with
+/// `--fence` breaks the lease in the write's transaction).
+pub type OperatorWriteHook = fn(&dyn WriteTxn, &CursorKey, &str) -> Result<(), StoreError>;
+
+static OPERATOR_WRITE_HOOK: std::sync::OnceLock<OperatorWriteHook> = std::sync::OnceLock::new();
+
+/// Set the [`OperatorWriteHook`] once for the process.
+pub fn set_operator_write_hook(hook: OperatorWriteHook) {
+    let _ = OPERATOR_WRITE_HOOK.set(hook);
+}
+
+/// Called by every operator write (the operations layer) in its
+/// transaction, before it writes the cursor `key` for `command`.
+///
+/// # Errors
+///
+/// What the hook returns.
+pub fn operator_write(
+    txn: &dyn WriteTxn,
+    key: &CursorKey,
+    command: &str,
+) -> Result<(), StoreError> {
+    OPERATOR_WRITE_HOOK
+        .get()
+        .map_or(Ok(()), |hook| hook(txn, key, command))
+}

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use cursorctl::key::{ConsumerId, CursorKey};
 use cursorctl::lease::{break_lease, live_lease};
 use cursorctl::store::{ChangeInput, LeaseRow, StoreExt, Visit, WriteTxn};
+use cursorctl::StoreError;
 
 use super::error::{ExitKind, Failure};
 use super::output::{format_time, Field, Record, Shape};
@@ -171,7 +172,7 @@ fn record_break(
     was: &LeaseRow,
     command: &str,
     reason: &str,
-) -> anyhow::Result<i64> {
+) -> Result<i64, StoreError> {
     let offset = txn.cursor(key)?.map(|c| c.offset);
     let reason = format!(
         "{reason} (lease of {} at epoch {} broken, now epoch {})",
@@ -179,7 +180,7 @@ fn record_break(
         was.epoch,
         was.epoch + 1
     );
-    Ok(txn.record_change(&ChangeInput {
+    txn.record_change(&ChangeInput {
         key,
         old_offset: offset,
         new_offset: offset,
@@ -187,7 +188,7 @@ fn record_break(
         reason: Some(&reason),
         user: &Context::user(),
         batch: None,
-    })?)
+    })
 }
 
 fn break_one(ctx: &Context, key: &CursorKey, reason: &str, dry_run: bool) -> anyhow::Result<()> {
@@ -243,6 +244,7 @@ static NOTED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 pub fn configure(fence: bool, quiet: bool) {
     FENCE.store(fence, Ordering::Relaxed);
     QUIET.store(quiet, Ordering::Relaxed);
+    cursorctl::lease::set_operator_write_hook(on_write);
 }
 
 /// What an operator write does about the cursor `key` it writes, in its
@@ -254,7 +256,7 @@ pub fn configure(fence: bool, quiet: bool) {
 /// # Errors
 ///
 /// Store failures.
-pub fn on_write(txn: &dyn WriteTxn, key: &CursorKey, command: &str) -> anyhow::Result<()> {
+pub fn on_write(txn: &dyn WriteTxn, key: &CursorKey, command: &str) -> Result<(), StoreError> {
     let fence = FENCE.load(Ordering::Relaxed);
     let held = if fence {
         break_lease(txn, key)?
