@@ -18,6 +18,7 @@ mod guide;
 mod hardening;
 mod heads;
 mod ids;
+mod leases;
 mod library;
 mod live;
 mod pipeline;

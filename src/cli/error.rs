@@ -191,6 +191,21 @@ pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>
             details.insert("actual".into(), json!(actual));
             ExitKind::Stale
         }
+        DurabilityError::Fenced { key, epoch, .. } => {
+            details.insert("key".into(), json!(key));
+            details.insert("epoch".into(), json!(epoch));
+            ExitKind::Stale
+        }
+        DurabilityError::LeaseHeld {
+            key,
+            owner,
+            expires_at,
+        } => {
+            details.insert("key".into(), json!(key));
+            details.insert("owner".into(), json!(owner));
+            details.insert("expires_at".into(), json!(expires_at));
+            ExitKind::Stale
+        }
         DurabilityError::ConfigError(_)
         | DurabilityError::InvalidKey(_)
         | DurabilityError::OffsetTooLarge { .. } => ExitKind::Usage,

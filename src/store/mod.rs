@@ -33,7 +33,7 @@ pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
     CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, HighestIds,
-    HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
+    HistoryFilter, HistoryRow, InitOutcome, LeaseRow, SnapshotRow,
 };
 pub use write_id::{
     commit_lost, is_not_written, is_write_id, new_write_id, resolve_write, resolve_write_at,
@@ -45,6 +45,9 @@ pub const SNAPSHOTS_VERSION: i64 = 2;
 
 /// The first schema version with heads.
 pub const HEADS_VERSION: i64 = 3;
+
+/// The first schema version with leases.
+pub const LEASES_VERSION: i64 = 4;
 
 use crate::error::{DurabilityError, StoreError};
 use crate::key::{CursorKey, PartitionKey};
@@ -74,6 +77,44 @@ pub trait DurableStore {
     /// [`DurabilityError::StaleCheckpoint`] with the value found when it does
     /// not equal `expected`; store failures.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError>;
+
+    /// A compare-and-swap through a lease: written only if the cursor's
+    /// lease is live on the store's clock and of epoch `epoch`, and the
+    /// stored value equals `expected` (see [`crate::lease`]).
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::Fenced`] when the lease is not live or not of
+    /// that epoch (nothing written), then as [`DurableStore::cas`]; a store
+    /// that keeps no leases refuses every such checkpoint as fenced.
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let _ = (expected, new);
+        Err(crate::lease::no_leases(key, epoch))
+    }
+
+    /// Renew a live lease of `owner` and `epoch` for `ttl_ms` from now on
+    /// the store's clock, in one statement; the new expiry.
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::Fenced`] when the lease is no longer live or of
+    /// that owner and epoch (nothing written); store failures.
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        let _ = (owner, ttl_ms);
+        Err(crate::lease::no_leases(key, epoch))
+    }
 }
 
 /// What a visitor of a listing returns: go on, or stop early.
@@ -262,6 +303,26 @@ pub trait StoreRead {
         &self,
         filter: &HeadFilter,
         each: &mut dyn FnMut(&HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// One cursor's lease, live or not (schema version 4; `None` on an
+    /// older store, which keeps no leases).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn lease(&self, key: &CursorKey) -> Result<Option<LeaseRow>, StoreError>;
+
+    /// Visit every lease (of `consumer`, if given), live or not, in key
+    /// order; nothing on an older store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&LeaseRow) -> Visit,
     ) -> Result<(), StoreError>;
 }
 
@@ -580,6 +641,33 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// [`resolve_write`]).
     fn write_id(&self) -> Option<&str> {
         None
+    }
+
+    /// Read a cursor's lease and keep it from changing until the
+    /// transaction ends (PostgreSQL: `FOR UPDATE`; SQLite's write
+    /// transaction holds the whole store already).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 4.
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<LeaseRow>, StoreError>;
+
+    /// Write a cursor's lease as given (insert or replace).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 4.
+    fn put_lease(&self, row: &LeaseRow) -> Result<(), StoreError>;
+
+    /// The store's clock now, read after whatever the transaction waited
+    /// for (leases are judged by it); [`WriteTxn::now_ms`] where the
+    /// transaction's time is taken once the store is locked (SQLite).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn clock_now_ms(&self) -> Result<i64, StoreError> {
+        Ok(self.now_ms())
     }
 
     /// Commit everything written in the transaction.
@@ -1079,6 +1167,30 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         self.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .cas(key, expected, new)
+    }
+
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .leased_cas(key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .renew_lease(key, owner, epoch, ttl_ms)
     }
 }
 

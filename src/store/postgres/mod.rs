@@ -20,6 +20,7 @@ mod connect;
 mod conninfo;
 mod failover;
 mod heads;
+mod leases;
 mod pgpass;
 mod read;
 mod schema;
@@ -472,6 +473,18 @@ impl StoreRead for PostgresStore {
     ) -> Result<(), StoreError> {
         self.in_read_transaction(|| heads::visit_head_changes(self, filter, each))
     }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        leases::read_lease(self, key, false)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| leases::visit_leases(self, consumer, each))
+    }
 }
 
 impl DurableStore for PostgresStore {
@@ -483,6 +496,35 @@ impl DurableStore for PostgresStore {
     /// correct without any lock, as the statements are.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         write::cas(self, key, expected, new, None)
+    }
+
+    /// One guarded statement that checks the lease too; when it writes
+    /// nothing, one transaction with the lease locked says why (or creates
+    /// an absent cursor).
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let parsed = CursorKey::parse(key)?;
+        if leases::leased_swap(self, &parsed, epoch, expected, new)? {
+            return Ok(());
+        }
+        crate::store::StoreExt::write(self, |txn| {
+            crate::lease::leased_cas_in(txn, key, epoch, expected, new)
+        })
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        leases::renew(self, key, owner, epoch, ttl_ms)
     }
 }
 

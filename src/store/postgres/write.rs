@@ -355,6 +355,18 @@ impl StoreRead for PostgresTxn<'_> {
     ) -> Result<(), StoreError> {
         super::heads::visit_head_changes(self.store, filter, each)
     }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(self.store, key, false)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::leases::visit_leases(self.store, consumer, each)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -375,6 +387,31 @@ impl DurableStore for PostgresTxn<'_> {
             _ => None,
         };
         cas(self.store, key, expected, new, known)
+    }
+
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.last_read.borrow_mut().take();
+        let parsed = CursorKey::parse(key)?;
+        if super::leases::leased_swap(self.store, &parsed, epoch, expected, new)? {
+            return Ok(());
+        }
+        crate::lease::leased_cas_in(self, key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        super::leases::renew(self.store, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -652,6 +689,18 @@ impl WriteTxn for PostgresTxn<'_> {
 
     fn write_id(&self) -> Option<&str> {
         Some(&self.write_id)
+    }
+
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(self.store, key, true)
+    }
+
+    fn put_lease(&self, row: &crate::store::LeaseRow) -> Result<(), StoreError> {
+        super::leases::put_lease(self.store, row)
+    }
+
+    fn clock_now_ms(&self) -> Result<i64, StoreError> {
+        super::leases::clock_now(self.store)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -395,6 +395,18 @@ impl StoreRead for SqliteTxn<'_> {
     ) -> Result<(), StoreError> {
         super::heads::visit_head_changes(&self.tx, filter, each)
     }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(&self.tx, key)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::leases::visit_leases(&self.tx, consumer, each)
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {
@@ -415,6 +427,34 @@ impl DurableStore for SqliteTxn<'_> {
             known
         };
         cas_on(&self.prepared, key, expected, new, self.now_ms, known)
+    }
+
+    /// The guarded `UPDATE` that checks the lease in the same statement;
+    /// when it writes nothing, the general path says why (or creates an
+    /// absent cursor).
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let parsed = CursorKey::parse(key)?;
+        self.last_read.borrow_mut().valid = false;
+        if super::leases::leased_swap(&self.tx, &parsed, epoch, expected, new, self.now_ms)? {
+            return Ok(());
+        }
+        crate::lease::leased_cas_in(self, key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        super::leases::renew(&self.tx, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -647,6 +687,14 @@ impl WriteTxn for SqliteTxn<'_> {
 
     fn write_id(&self) -> Option<&str> {
         Some(&self.write.id)
+    }
+
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(&self.tx, key)
+    }
+
+    fn put_lease(&self, row: &crate::store::LeaseRow) -> Result<(), StoreError> {
+        super::leases::put_lease(&self.tx, row)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
