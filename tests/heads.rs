@@ -313,7 +313,7 @@ fn get_records_carry_head_and_lag(backend: Backend) {
         tsv.lines()
             .next()
             .unwrap()
-            .ends_with("\tupdated_at\thead\tlag"),
+            .ends_with("\tupdated_at\thead\tlag\towner\tlease_expires_at"),
         "{tsv}"
     );
 
