@@ -378,19 +378,19 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help' {
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'init')
-            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'get')
-            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'set')
-            [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'advance')
-            [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'flush-sim')
-            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'history')
-            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'undo')
-            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'delete')
-            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'copy')
-            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'snapshot')
-            [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'describe')
-            [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'copy-store')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'completions')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the cursor store at --db')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one cursor, or list cursors')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET, or many cursors from a file')
+            [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'Move a cursor forward by N (default 1) or to an offset; never backwards')
+            [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the recorded changes, oldest first')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo a recorded change, or every change of a batch')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove one cursor, or every cursor of a consumer that matches')
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Give consumer TO the offsets of consumer FROM on every partition')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Keep the offsets of cursors in the store, compare them with now, put them back')
+            [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Sum up each consumer''s cursors: one row per consumer')
+            [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch and history row into an empty store')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

@@ -219,22 +219,41 @@ impl<A: FromArgMatches> FromArgMatches for WithGlobals<A> {
 
 /// The subcommands. Each one's arguments are defined only when it is the
 /// one run (`defer`): building every subcommand's arguments costs more than
-/// a one-cursor `get` does.
+/// a one-cursor `get` does. So each one's `about`, the line the command
+/// list shows, is given here, outside what is deferred; it is the first
+/// line of its `Args` documentation (a test checks they agree).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
+    #[command(about = "Create the cursor store at --db")]
     Init(WithGlobals<init::Args>),
+    #[command(about = "Show one cursor, or list cursors")]
     Get(WithGlobals<get::Args>),
+    #[command(about = "Checkpoint a cursor to OFFSET, or many cursors from a file")]
     Set(WithGlobals<set::Args>),
+    #[command(about = "Move a cursor forward by N (default 1) or to an offset; never backwards")]
     Advance(WithGlobals<advance::Args>),
+    #[command(
+        about = "Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash"
+    )]
     FlushSim(WithGlobals<flush_sim::Args>),
+    #[command(about = "Show the recorded changes, oldest first")]
     History(WithGlobals<history::Args>),
+    #[command(about = "Undo a recorded change, or every change of a batch")]
     Undo(WithGlobals<undo::Args>),
+    #[command(about = "Remove one cursor, or every cursor of a consumer that matches")]
     Delete(WithGlobals<delete::Args>),
+    #[command(about = "Give consumer TO the offsets of consumer FROM on every partition")]
     Copy(WithGlobals<copy::Args>),
+    #[command(
+        about = "Keep the offsets of cursors in the store, compare them with now, put them back"
+    )]
     Snapshot(WithGlobals<snapshot::Args>),
+    #[command(about = "Sum up each consumer's cursors: one row per consumer")]
     Describe(WithGlobals<describe::Args>),
+    #[command(about = "Copy every cursor, batch and history row into an empty store")]
     CopyStore(WithGlobals<copy_store::Args>),
+    #[command(about = "Print the completion script for a shell")]
     Completions(WithGlobals<completions::Args>),
 }
 
@@ -651,6 +670,27 @@ mod tests {
         );
         let history = parsed("cursorctl history c --limit 3 -o ndjson");
         assert_eq!(history.output, Format::Ndjson);
+    }
+
+    #[test]
+    fn each_command_is_listed_with_the_first_line_of_its_help() {
+        let listed = Cli::command();
+        for sub in listed.get_subcommands() {
+            let shown = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            assert!(!shown.is_empty(), "{} has no description", sub.get_name());
+            let mut built = sub.clone();
+            built.build();
+            let own = built
+                .get_about()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert_eq!(
+                shown,
+                own,
+                "{}: the listed line is not its own",
+                sub.get_name()
+            );
+        }
     }
 
     #[test]
