@@ -108,3 +108,97 @@ fn the_completion_from_the_store_describes_the_commands() {
         );
     }
 }
+
+/// The `Examples:` section of a help text, which must be its last.
+fn examples(text: &str, what: &str) -> Vec<String> {
+    let Some((_, section)) = text.split_once("\nExamples:\n") else {
+        panic!("{what} has no examples:\n{text}");
+    };
+    let lines: Vec<String> = section.lines().map(str::to_owned).collect();
+    let mut continued = false;
+    for line in &lines {
+        // A line indented further goes on with a command the line above
+        // ends with a backslash, as a shell reads it.
+        assert!(
+            line.starts_with("  ") && (continued || !line.starts_with("   ")),
+            "{what}: examples are not the last section, or a line is cut: {line:?}\n{text}"
+        );
+        continued = line.ends_with(" \\");
+    }
+    lines
+}
+
+#[test]
+fn every_subcommand_ends_with_examples_never_cut_at_any_width() {
+    for path in command_paths().iter().filter(|p| !p.is_empty()) {
+        for flag in ["--help", "-h"] {
+            let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+            args.push(flag);
+            let what = format!("cursorctl {}", args.join(" "));
+            let narrow = examples(&help(&args, "40"), &what);
+            let wide = examples(&help(&args, "200"), &what);
+            assert_eq!(narrow, wide, "{what}: examples differ with the width");
+            for line in narrow.iter().filter(|l| !l.starts_with("   ")) {
+                assert!(line.contains("cursorctl"), "{what}: {line:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn own_options_come_before_the_global_ones() {
+    const GLOBAL: &[&str] = &["--db", "--output", "--busy-timeout", "--quiet", "--color"];
+    for path in command_paths().iter().filter(|p| !p.is_empty()) {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let text = help(&args, "100");
+        let options: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != "Options:")
+            .take_while(|l| *l != "Examples:")
+            .filter(|l| l.starts_with("  -") || l.starts_with("      --"))
+            .filter_map(|l| {
+                let l = l.trim_start();
+                let l = match l.strip_prefix('-') {
+                    Some(rest) if !rest.starts_with('-') => l.split_once(", ")?.1,
+                    _ => l,
+                };
+                l.starts_with("--")
+                    .then(|| l.split([' ', '[', '=']).next())
+                    .flatten()
+            })
+            .collect();
+        let first_global = options.iter().position(|o| GLOBAL.contains(o));
+        let last_own = options
+            .iter()
+            .rposition(|o| !GLOBAL.contains(o) && *o != "--help" && *o != "--version");
+        if let (Some(global), Some(own)) = (first_global, last_own) {
+            assert!(own < global, "{}: {options:?}", args.join(" "));
+        }
+        assert!(first_global.is_some(), "{}: {options:?}", args.join(" "));
+    }
+}
+
+#[test]
+fn the_man_pages_lay_out_exit_codes_as_a_table_and_examples_unfilled() {
+    let man = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/man");
+    let top = std::fs::read_to_string(man.join("cursorctl.1")).unwrap();
+    let codes = top
+        .split(".SH \"EXIT CODES\"\n")
+        .nth(1)
+        .expect("an EXIT CODES section");
+    assert!(codes.starts_with(".TS\n"), "{codes}");
+    assert!(top.starts_with("'\\\" t\n"), "the page asks for tbl");
+    for code in ["0@", "2@", "7@", "130, 143@"] {
+        assert!(codes.contains(&format!("\n{code}T{{\n")), "{code}: {codes}");
+    }
+    for page in [
+        "cursorctl-get.1",
+        "cursorctl-snapshot-save.1",
+        "cursorctl-history-prune.1",
+    ] {
+        let text = std::fs::read_to_string(man.join(page)).unwrap();
+        let examples = text.split(".SH \"EXAMPLES\"\n").nth(1).expect(page);
+        assert!(examples.starts_with(".PP\n.nf\n"), "{page}: {examples}");
+    }
+}

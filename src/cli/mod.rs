@@ -157,6 +157,10 @@ impl<A> std::ops::Deref for WithGlobals<A> {
     }
 }
 
+/// Where the global options start in a subcommand's list of options: after
+/// the subcommand's own.
+const GLOBAL_DISPLAY_ORDER: usize = 1000;
+
 /// Define the global options on a subcommand, then its own arguments by
 /// `augment`: listed and completed where clap's `global` puts them.
 fn with_global_args(
@@ -166,7 +170,11 @@ fn with_global_args(
     use clap::Args as _;
     let defined = GlobalArgs::augment_args(clap::Command::new("cursorctl"));
     let globals = defined.get_arguments().enumerate();
-    let command = command.args(globals.map(|(order, arg)| arg.clone().display_order(order)));
+    // The command's own options are listed first, the global ones after.
+    let command = command.args(globals.map(|(order, arg)| {
+        arg.clone()
+            .display_order(GLOBAL_DISPLAY_ORDER.saturating_add(order))
+    }));
     let mut command = augment(command.next_display_order(0));
     if command.has_subcommands() {
         let is_global =
@@ -533,6 +541,53 @@ fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
     Ok(cli)
 }
 
+/// The help clap rendered, with the text after the options (examples,
+/// exit codes) as it is written: clap fills that text to the terminal's
+/// width like prose, which would cut a command line in two and break it for
+/// copy and paste. The command is the one the usage line names.
+fn help_text(e: &clap::Error) -> Option<String> {
+    let styled = e.render();
+    let plain = styled.to_string();
+    let usage = plain.split("Usage: ").nth(1)?;
+    let mut words = usage.split_whitespace();
+    if words.next()? != "cursorctl" {
+        return None;
+    }
+    let mut command = Cli::command();
+    for word in words {
+        let Some(sub) = command.find_subcommand(word) else {
+            break;
+        };
+        let mut sub = sub.clone();
+        sub.build();
+        command = sub;
+    }
+    let mut text = if ColorChoice::Auto.stdout() {
+        styled.ansi().to_string()
+    } else {
+        plain.clone()
+    };
+    // After `--help`, clap shows the long text if there is one; after
+    // `-h`, the short one: whichever of them the rendered help holds.
+    let written = [command.get_after_long_help(), command.get_after_help()]
+        .into_iter()
+        .flatten()
+        .map(ToString::to_string)
+        .find_map(|after| {
+            let heading = format!("\n{}\n", after.lines().next()?);
+            let at = text.rfind(&heading)?;
+            plain.contains(&heading).then_some((at, after))
+        });
+    if let Some((at, after)) = written {
+        text.truncate(at + 1);
+        text.push_str(after.trim_end());
+    }
+    let trimmed = text.trim_end().len();
+    text.truncate(trimmed);
+    text.push('\n');
+    Some(text)
+}
+
 /// Run the command line; returns the exit code.
 pub fn main() -> u8 {
     // SAFETY: setting a signal disposition before any thread is started.
@@ -566,6 +621,15 @@ pub fn main() -> u8 {
                 let mut stderr = io::stderr().lock();
                 let _ = output::write_json(&mut stderr, &body).and_then(|()| writeln!(stderr));
                 return ExitKind::Usage.code();
+            }
+            if e.kind() == clap::error::ErrorKind::DisplayHelp {
+                if let Some(text) = help_text(&e) {
+                    let mut stdout = io::stdout().lock();
+                    let _ = stdout
+                        .write_all(text.as_bytes())
+                        .and_then(|()| stdout.flush());
+                    return 0;
+                }
             }
             let _ = e.print();
             return u8::try_from(code).unwrap_or(2);

@@ -44,6 +44,10 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     /// Keep the offsets of every cursor (of CONSUMER) under NAME
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot save before-deploy --reason 'deploy 2024-05-01'    every cursor
+  cursorctl snapshot save before-deploy billing                         one consumer's cursors")]
     Save {
         /// The snapshot's name
         name: ConsumerId,
@@ -54,13 +58,26 @@ pub enum Action {
         reason: Option<String>,
     },
     /// List the snapshots
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot list
+  cursorctl snapshot list -o ndjson")]
     List,
     /// Compare a snapshot with now: saved, current and delta per cursor
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot show before-deploy
+  cursorctl snapshot show before-deploy -o ndjson | jq -c 'select(.delta != 0)'    what moved")]
     Show {
         /// The snapshot's name
         name: ConsumerId,
     },
     /// Put a snapshot's offsets back, as one batch
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot restore before-deploy --dry-run       the plan, nothing written
+  cursorctl snapshot restore before-deploy --reason 'INC-820: the deploy corrupted messages'
+  cursorctl snapshot restore before-deploy --delete-new --reason 'INC-820: back to before'")]
     Restore {
         /// The snapshot's name
         name: ConsumerId,
@@ -75,6 +92,9 @@ pub enum Action {
         dry_run: bool,
     },
     /// Delete a snapshot
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot drop before-deploy")]
     Drop {
         /// The snapshot's name
         name: ConsumerId,
