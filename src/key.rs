@@ -205,6 +205,12 @@ name_type!(
     ChannelId,
     "channel"
 );
+name_type!(
+    /// The name of a snapshot of cursors (`cursorctl snapshot save NAME`),
+    /// under the rules of a consumer id.
+    SnapshotName,
+    "snapshot name"
+);
 
 /// Parse a partition index: decimal, 0 to 4294967295, no sign, no leading zeros.
 fn parse_index(input: &str, whole: &str) -> Result<u32, KeyError> {

@@ -202,3 +202,66 @@ fn the_man_pages_lay_out_exit_codes_as_a_table_and_examples_unfilled() {
         assert!(examples.starts_with(".PP\n.nf\n"), "{page}: {examples}");
     }
 }
+
+/// The hint line of a failure's stderr.
+fn hint(err: &str) -> &str {
+    err.lines()
+        .find_map(|l| l.strip_prefix("cursorctl: hint: "))
+        .unwrap_or_else(|| panic!("no hint in:\n{err}"))
+}
+
+fn hints_name_a_command_that_works(backend: Backend) {
+    let env = Env::on(backend);
+    let before = env.dump();
+    // Nothing to save: a snapshot cannot create cursors.
+    let err = env.fails(5, &["snapshot", "save", "x"]);
+    assert!(!hint(&err).contains("pass --create"), "{err}");
+    assert!(
+        hint(&err).contains("cursorctl set CONSUMER PARTITION_KEY OFFSET --create"),
+        "{err}"
+    );
+    // A read cannot create either.
+    for args in [
+        &["get", "nosuch", "--must-exist"][..],
+        &["get", "nosuch", "orders:0", "--must-exist"],
+    ] {
+        let err = env.fails(5, args);
+        assert!(!hint(&err).contains("--create"), "{args:?}: {err}");
+        assert!(hint(&err).contains("cursorctl describe"), "{args:?}: {err}");
+    }
+    let err = env.fails(5, &["describe", "nosuch", "--must-exist"]);
+    assert!(!hint(&err).contains("--create"), "{err}");
+    assert!(hint(&err).contains("cursorctl describe"), "{err}");
+    // A snapshot name is not a consumer.
+    let err = env.fails(2, &["snapshot", "save", "bad name"]);
+    assert!(err.contains("invalid snapshot name \"bad name\""), "{err}");
+    assert!(!err.contains("consumer"), "{err}");
+    assert_eq!(env.dump(), before);
+
+    env.seed(&[("a", "orders:0", 5), ("b", "orders:0", 9)]);
+    let err = env.fails(5, &["snapshot", "save", "x", "nosuch"]);
+    assert!(hint(&err).contains("cursorctl describe"), "{err}");
+    // The copy that would move b back: the hint names the copy, not `set`.
+    let before = env.dump();
+    let err = env.fails(4, &["copy", "a", "b", "--create"]);
+    let said = hint(&err);
+    assert!(!said.contains("set --allow-rewind"), "{err}");
+    assert!(
+        said.contains("cursorctl copy") && said.contains("--allow-rewind --reason"),
+        "{err}"
+    );
+    assert_eq!(env.dump(), before);
+    // ... and the command it names works.
+    env.ok(&[
+        "copy",
+        "a",
+        "b",
+        "--create",
+        "--allow-rewind",
+        "--reason",
+        "replay",
+    ]);
+    assert_eq!(env.offset("b", "orders:0"), Some(5));
+}
+
+backend_tests!(hints_name_a_command_that_works);

@@ -133,7 +133,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             )?;
         }
         run.finish()
-    })?;
+    })
+    .map_err(|e| super::hints::when(e, ExitKind::Regression, super::hints::COPY_REGRESSION))?;
     let what = format!("offset(s) from {} to {}", args.from, args.to);
     match done {
         Ok(done) => batch::note_done(ctx, outcome, &done, "copied", "copy", &what),

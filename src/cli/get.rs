@@ -13,6 +13,9 @@ use super::output::Shape;
 use super::records::CursorRecord;
 use super::Context;
 
+/// What to do when `--must-exist` finds nothing: a read cannot create.
+const GET_HINT: &str = "check the names: `cursorctl describe` lists the consumers, `cursorctl get CONSUMER` a consumer's cursors";
+
 /// Show one cursor, or list cursors
 ///
 /// With CONSUMER and PARTITION_KEY, shows that cursor; an absent cursor reads
@@ -113,6 +116,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                     format!("cursor {key} does not exist"),
                 )
                 .with("key", key.to_string())
+                .with_hint(GET_HINT)
                 .into())
             }
             None => {
@@ -183,7 +187,9 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     if count == 0 {
         if args.must_exist {
-            return Err(Failure::new(ExitKind::NotFound, "no cursor matches").into());
+            return Err(Failure::new(ExitKind::NotFound, "no cursor matches")
+                .with_hint(GET_HINT)
+                .into());
         }
         ctx.note("no cursor matches");
     }

@@ -13,6 +13,7 @@ mod describe;
 mod error;
 mod flush_sim;
 mod get;
+mod hints;
 mod history;
 mod init;
 mod input;

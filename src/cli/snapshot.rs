@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::io;
 
-use cursorctl::key::{ConsumerId, CursorKey};
+use cursorctl::key::{ConsumerId, CursorKey, SnapshotName};
 use cursorctl::store::{
     CursorFilter, CursorRow, Outcome, SnapshotRow, Store, StoreExt, StoreRead, StoreReadExt,
     SNAPSHOTS_VERSION,
@@ -50,7 +50,7 @@ Examples:
   cursorctl snapshot save before-deploy billing                         one consumer's cursors")]
     Save {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
         /// Only this consumer's cursors
         consumer: Option<ConsumerId>,
         /// Why (kept with the snapshot)
@@ -70,7 +70,7 @@ Examples:
   cursorctl snapshot show before-deploy -o ndjson | jq -c 'select(.delta != 0)'    what moved")]
     Show {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
     },
     /// Put a snapshot's offsets back, as one batch
     #[command(after_help = "\
@@ -80,7 +80,7 @@ Examples:
   cursorctl snapshot restore before-deploy --delete-new --reason 'INC-820: back to before'")]
     Restore {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
         /// Why (needed when a cursor moves back)
         #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
         reason: Option<String>,
@@ -97,7 +97,7 @@ Examples:
   cursorctl snapshot drop before-deploy")]
     Drop {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
     },
 }
 
@@ -177,7 +177,7 @@ fn require_snapshots(store: &dyn Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn no_snapshot(name: &ConsumerId) -> anyhow::Error {
+fn no_snapshot(name: &SnapshotName) -> anyhow::Error {
     Failure::new(ExitKind::NotFound, format!("no snapshot is named {name}"))
         .with_hint("list the snapshots with `cursorctl snapshot list`")
         .into()
@@ -240,7 +240,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 
 fn save(
     ctx: &Context,
-    name: &ConsumerId,
+    name: &SnapshotName,
     consumer: Option<&ConsumerId>,
     reason: Option<&str>,
 ) -> anyhow::Result<()> {
@@ -265,9 +265,13 @@ fn save(
                 || "the store has no cursor".to_owned(),
                 |c| format!("consumer {c} has no cursor"),
             );
-            return Err(
-                Failure::new(ExitKind::NotFound, format!("{what}; nothing was saved")).into(),
-            );
+            let hint = match consumer {
+                None => "a snapshot keeps the cursors there are: create one first with `cursorctl set CONSUMER PARTITION_KEY OFFSET --create`",
+                Some(_) => "`cursorctl describe` lists the consumers that have cursors; `cursorctl snapshot save NAME` keeps them all",
+            };
+            return Err(Failure::new(ExitKind::NotFound, format!("{what}; nothing was saved"))
+                .with_hint(hint)
+                .into());
         }
         Ok(saved)
     })?;
@@ -294,7 +298,7 @@ fn list(ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {
+fn show(ctx: &Context, name: &SnapshotName) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
     require_snapshots(&**store)?;
     store.snapshot(|store| -> anyhow::Result<()> {
@@ -362,7 +366,7 @@ fn rewind_refusal(
 
 fn restore(
     ctx: &Context,
-    name: &ConsumerId,
+    name: &SnapshotName,
     reason: Option<&str>,
     delete_new: bool,
     dry_run: bool,
@@ -448,7 +452,7 @@ fn restore(
     Ok(())
 }
 
-fn drop_snapshot(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {
+fn drop_snapshot(ctx: &Context, name: &SnapshotName) -> anyhow::Result<()> {
     let store = ctx.open_write()?;
     require_snapshots(&*store)?;
     let dropped = store.write(|txn| txn.drop_snapshot(name.as_str()))?;
