@@ -10,7 +10,6 @@ use crate::common;
 use std::process::Command;
 
 use common::{backend_tests, stderr, stdout, Backend, Env, BIN};
-use serde_json::Value;
 
 /// The help of `args` at a terminal `columns` wide.
 fn help(args: &[&str], columns: &str) -> String {
@@ -264,4 +263,56 @@ fn hints_name_a_command_that_works(backend: Backend) {
     assert_eq!(env.offset("b", "orders:0"), Some(5));
 }
 
-backend_tests!(hints_name_a_command_that_works);
+/// What the README and flush-sim's help say holds.
+fn the_docs_say_what_the_commands_do(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[("billing", "orders:3", 1041)]);
+    let record = env.ok(&[
+        "advance", "billing", "orders:3", "--expect", "1041", "-o", "json",
+    ]);
+    let id = serde_json::from_str::<serde_json::Value>(&record).unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    // The README: undoing the advance is a rewind, and needs --reason.
+    let before = env.dump();
+    let err = env.fails(2, &["undo", &id]);
+    assert!(err.contains("--reason"), "{err}");
+    assert_eq!(env.dump(), before);
+    env.ok(&["undo", &id, "--reason", "put it back", "-q"]);
+    assert_eq!(env.offset("billing", "orders:3"), Some(1041));
+    // flush-sim: a backwards offset is dropped, not kept pending.
+    let help = env.ok(&["flush-sim", "--help"]);
+    assert!(help.contains("the refused offset is dropped"), "{help}");
+    assert!(!help.contains("stays pending"), "{help}");
+    let out = env.run_stdin(
+        &[
+            "flush-sim",
+            "billing",
+            "orders:3",
+            "--policy",
+            "per-batch:2",
+            "--offsets",
+            "-",
+            "-o",
+            "ndjson",
+        ],
+        "1050\n1051\n1045\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the offset is dropped"),
+        "{}",
+        stderr(&out)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    assert_eq!(summary["errors"], 1);
+    assert_eq!(summary["pending_offset"], serde_json::Value::Null);
+    assert_eq!(summary["final_offset"], 1051);
+}
+
+backend_tests!(
+    hints_name_a_command_that_works,
+    the_docs_say_what_the_commands_do
+);
