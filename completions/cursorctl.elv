@@ -63,7 +63,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand --channel 'List only cursors on this channel'
             cand --idle-for 'List only cursors not written for at least this long (for example 15m)'
-            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle; on a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
+            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, each read stamped with its time (read_at); a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
             cand --count 'With --watch: stop after N reads'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'

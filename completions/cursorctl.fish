@@ -75,7 +75,7 @@ always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l channel -d 'List only cursors on this channel' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l idle-for -d 'List only cursors not written for at least this long (for example 15m)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l watch -d 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor\'s offset, its change since the last read, the rate (offsets/s) and how long it has been idle; on a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l watch -d 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor\'s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, each read stamped with its time (read_at); a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l count -d 'With --watch: stop after N reads' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l must-exist -d 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'

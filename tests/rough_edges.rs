@@ -10,6 +10,7 @@ use crate::common;
 use std::process::Command;
 
 use common::{backend_tests, stderr, stdout, Backend, Env, BIN};
+use serde_json::Value;
 
 /// The help of `args` at a terminal `columns` wide.
 fn help(args: &[&str], columns: &str) -> String {
@@ -312,7 +313,77 @@ fn the_docs_say_what_the_commands_do(backend: Backend) {
     assert_eq!(summary["final_offset"], 1051);
 }
 
+/// The records of a `get --watch -o ndjson` run.
+fn watch_records(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn watch_shows_absent_and_deleted_cursors_with_read_times(backend: Backend) {
+    let env = Env::on(backend);
+    // Absent: shown, at every read.
+    let out = env.ok(&[
+        "get",
+        "nosuch",
+        "orders:0",
+        "--watch=0.1s",
+        "--count",
+        "2",
+        "-o",
+        "ndjson",
+    ]);
+    let records = watch_records(&out);
+    assert_eq!(records.len(), 2, "{out}");
+    for (n, r) in records.iter().enumerate() {
+        assert_eq!(r["tick"], n as u64 + 1);
+        assert_eq!(r["key"], "nosuch:orders:0");
+        assert_eq!(r["exists"], false);
+        assert_eq!(r["status"], "absent");
+        assert_eq!(r["offset"], 0);
+        assert!(
+            r["read_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "{r}"
+        );
+    }
+    assert!(records[0]["read_at"].as_str() <= records[1]["read_at"].as_str());
+
+    // A rate is a JSON number.
+    env.seed(&[("svc", "orders:0", 10), ("svc", "orders:1", 20)]);
+    let out = env.ok(&["get", "svc", "--watch=0.1s", "--count", "2", "-o", "ndjson"]);
+    let records = watch_records(&out);
+    assert_eq!(records.len(), 4, "{out}");
+    assert!(records[0]["rate"].is_null());
+    assert!(records[2]["rate"].is_number(), "{}", records[2]);
+    assert_eq!(records[2]["status"], "present");
+    assert_eq!(records[2]["exists"], true);
+
+    // Deleted between two reads: shown as deleted, not dropped.
+    let mut watch = env
+        .std_cmd()
+        .args(["get", "svc", "--watch=1s", "--count", "2", "-o", "ndjson"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(watch.stdout.take().unwrap()));
+    let first: Vec<String> = (0..2).map(|_| lines.next().unwrap().unwrap()).collect();
+    env.ok(&["delete", "svc", "orders:1", "--reason", "gone", "-q"]);
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(watch.wait().unwrap().success());
+    let rest = watch_records(&rest.join("\n"));
+    assert_eq!(first.len(), 2);
+    assert_eq!(rest.len(), 2, "{rest:?}");
+    let gone = rest
+        .iter()
+        .find(|r| r["key"] == "svc:orders:1")
+        .expect("the deleted cursor");
+    assert_eq!(gone["status"], "deleted");
+    assert_eq!(gone["exists"], false);
+    assert_eq!(gone["tick"], 2);
+}
+
 backend_tests!(
     hints_name_a_command_that_works,
-    the_docs_say_what_the_commands_do
+    the_docs_say_what_the_commands_do,
+    watch_shows_absent_and_deleted_cursors_with_read_times,
 );

@@ -57,8 +57,11 @@ pub struct Args {
 
     /// Re-read every INTERVAL (--watch alone: 2s) and show each cursor's
     /// offset, its change since the last read, the rate (offsets/s) and how
-    /// long it has been idle; on a terminal the table is redrawn in place,
-    /// elsewhere one record set is written per read. Ctrl-C stops (exit 0)
+    /// long it has been idle, each read stamped with its time (read_at); a
+    /// cursor that is not there is shown with status absent (watched by its
+    /// key) or deleted (gone since the last read). On a terminal the table
+    /// is redrawn in place, elsewhere one record set is written per read.
+    /// Ctrl-C stops (exit 0)
     #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = cursorctl::parse_interval, conflicts_with = "must_exist")]
     pub watch: Option<Duration>,
 

@@ -1,7 +1,7 @@
 //! `cursorctl get --watch`: re-read a listing every interval and show how
 //! each cursor moves.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -14,12 +14,18 @@ use super::Context;
 /// One cursor at one read.
 struct WatchRecord {
     tick: u64,
+    /// When the read was made, on the store's clock.
+    read_at: i64,
     key: String,
+    /// `present`, `absent` (a cursor watched by its key that is not there)
+    /// or `deleted` (there at the previous read, gone at this one).
+    status: &'static str,
+    /// 0 for a cursor that is not there, as `get` reads it.
     offset: u64,
-    /// Since the previous read (`None`: first seen at this read).
+    /// Since the previous read (`None`: first seen at this read, or gone).
     change: Option<i64>,
-    /// Offsets per second since the previous read.
-    rate: Option<f64>,
+    /// Offsets per second since the previous read, one decimal.
+    rate: Option<String>,
     /// Milliseconds since the cursor was last written, on the store's clock.
     idle_ms: Option<i64>,
     updated_at: Option<i64>,
@@ -28,13 +34,31 @@ struct WatchRecord {
 impl WatchRecord {
     const FIELDS: &'static [&'static str] = &[
         "tick",
+        "read_at",
         "key",
+        "exists",
+        "status",
         "offset",
         "change",
         "rate",
         "idle_seconds",
         "updated_at",
     ];
+
+    /// A cursor that is not there at this read.
+    fn gone(tick: u64, read_at: i64, key: String, status: &'static str) -> Self {
+        Self {
+            tick,
+            read_at,
+            key,
+            status,
+            offset: 0,
+            change: None,
+            rate: None,
+            idle_ms: None,
+            updated_at: None,
+        }
+    }
 }
 
 impl Record for WatchRecord {
@@ -43,11 +67,13 @@ impl Record for WatchRecord {
         visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
     ) -> io::Result<()> {
         visit("tick", Field::U64(self.tick))?;
+        visit("read_at", Field::Time(Some(self.read_at)))?;
         visit("key", Field::Str(&self.key))?;
+        visit("exists", Field::Bool(self.status == PRESENT))?;
+        visit("status", Field::Str(self.status))?;
         visit("offset", Field::U64(self.offset))?;
         visit("change", Field::OptI64(self.change))?;
-        let rate = self.rate.map(|r| format!("{r:.1}"));
-        visit("rate", Field::OptStr(rate.as_deref()))?;
+        visit("rate", Field::OptNumber(self.rate.as_deref()))?;
         visit(
             "idle_seconds",
             Field::OptI64(self.idle_ms.map(|ms| ms / 1000)),
@@ -58,6 +84,7 @@ impl Record for WatchRecord {
     fn table_columns(&self) -> &'static [&'static str] {
         &[
             "key",
+            "status",
             "offset",
             "change",
             "rate",
@@ -70,6 +97,10 @@ impl Record for WatchRecord {
         Field::U64(self.offset)
     }
 }
+
+const PRESENT: &str = "present";
+const ABSENT: &str = "absent";
+const DELETED: &str = "deleted";
 
 /// What the watch needs of `get`'s arguments.
 pub struct Watch {
@@ -113,14 +144,16 @@ pub fn run(
                         .saturating_sub(i64::try_from(*offset).unwrap_or(i64::MAX));
                     let seconds = read_at.duration_since(*at).as_secs_f64();
                     #[allow(clippy::cast_precision_loss)]
-                    let rate = (seconds > 0.0).then(|| change as f64 / seconds);
+                    let rate = (seconds > 0.0).then(|| format!("{:.1}", change as f64 / seconds));
                     (Some(change), rate)
                 }
                 None => (None, None),
             };
             rows.push(WatchRecord {
                 tick,
+                read_at: now,
                 key,
+                status: PRESENT,
                 offset: row.offset,
                 change,
                 rate,
@@ -129,8 +162,30 @@ pub fn run(
             });
             Ok(())
         })?;
+        // A cursor there at the previous read and gone now is shown once
+        // as deleted; a cursor watched by its key that is not there is
+        // shown as absent at every read.
+        let seen: HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        let mut deleted: Vec<String> = previous
+            .keys()
+            .filter(|k| !seen.contains(k.as_str()))
+            .cloned()
+            .collect();
+        deleted.sort();
+        let mut gone: Vec<WatchRecord> = deleted
+            .into_iter()
+            .map(|key| WatchRecord::gone(tick, now, key, DELETED))
+            .collect();
+        if let Some(only) = &watch.only {
+            let key = only.to_string();
+            if rows.is_empty() && gone.is_empty() {
+                gone.push(WatchRecord::gone(tick, now, key, ABSENT));
+            }
+        }
+        rows.extend(gone);
         previous = rows
             .iter()
+            .filter(|r| r.status == PRESENT)
             .map(|r| (r.key.clone(), (r.offset, read_at)))
             .collect();
         if redraw {
@@ -138,8 +193,9 @@ pub fn run(
             write!(out, "\x1b[H\x1b[2J")?;
             writeln!(
                 out,
-                "every {}s, read {tick}; Ctrl-C to stop",
-                watch.interval.as_secs_f64()
+                "every {}s, read {tick} at {}; Ctrl-C to stop",
+                watch.interval.as_secs_f64(),
+                super::output::format_time(now)
             )?;
         }
         let mut printer = ctx.printer(Shape::List).with_header(WatchRecord::FIELDS);
