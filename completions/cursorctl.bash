@@ -759,7 +759,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --limit --since --batch --help prune help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --consumer --limit --since --batch --help prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +783,10 @@ _cursorctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --consumer)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --limit)

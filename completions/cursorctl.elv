@@ -132,6 +132,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
+            cand --consumer 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way'
             cand --limit 'Only the newest N changes (still printed oldest first)'
             cand --since 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused'
             cand --batch 'Only the changes of this batch'
@@ -143,7 +144,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;history;prune'= {
-            cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone'
+            cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone (required)'
             cand --reason 'Why (recorded with the prune)'
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'

@@ -155,6 +155,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __f
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l consumer -d 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l batch -d 'Only the changes of this batch' -r
@@ -162,7 +163,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __f
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "prune" -d 'Delete the history older than a time, never half a batch'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l before -d 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l before -d 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone (required)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l reason -d 'Why (recorded with the prune)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'

@@ -382,8 +382,55 @@ fn watch_shows_absent_and_deleted_cursors_with_read_times(backend: Backend) {
     assert_eq!(gone["tick"], 2);
 }
 
+fn consumers_named_like_subcommands_have_their_history(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[
+        ("prune", "orders:0", 1),
+        ("help", "orders:0", 2),
+        ("svc", "orders:0", 3),
+    ]);
+    env.ok(&["set", "prune", "orders:0", "10", "-q"]);
+    env.ok(&["set", "help", "orders:0", "20", "-q"]);
+    let keys = |out: &str| -> Vec<String> {
+        watch_records(out)
+            .iter()
+            .map(|r| r["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for name in ["prune", "help"] {
+        let out = env.ok(&["history", "--consumer", name, "-o", "ndjson"]);
+        let listed = keys(&out);
+        assert!(!listed.is_empty(), "{name}: {out}");
+        assert!(
+            listed.iter().all(|k| *k == format!("{name}:orders:0")),
+            "{name}: {out}"
+        );
+        let key = format!("{name}:orders:0");
+        let out = env.ok(&["history", &key, "-o", "ndjson"]);
+        assert!(keys(&out).iter().all(|k| *k == key), "{out}");
+        assert!(!keys(&out).is_empty());
+    }
+    // `history prune` stays the prune command: without --before it is
+    // refused, says so, and says how to list the consumer; nothing pruned.
+    let before = env.dump();
+    let err = env.fails(2, &["history", "prune"]);
+    assert!(err.contains("needs --before"), "{err}");
+    assert!(
+        hint(&err).contains("cursorctl history --consumer prune"),
+        "{err}"
+    );
+    assert_eq!(env.dump(), before);
+    // `history help` is the help, not a listing.
+    let help = env.ok(&["history", "help"]);
+    assert!(help.contains("Usage: cursorctl history"), "{help}");
+    assert!(help.contains("--consumer prune"), "{help}");
+    // --consumer and the positional consumer are one or the other.
+    env.fails(2, &["history", "svc", "--consumer", "prune"]);
+}
+
 backend_tests!(
     hints_name_a_command_that_works,
     the_docs_say_what_the_commands_do,
     watch_shows_absent_and_deleted_cursors_with_read_times,
+    consumers_named_like_subcommands_have_their_history,
 );
