@@ -40,7 +40,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
-            cand copy-store 'Copy every cursor, batch and history row into an empty store'
+            cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -357,7 +357,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
-            cand copy-store 'Copy every cursor, batch and history row into an empty store'
+            cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }

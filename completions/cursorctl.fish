@@ -48,7 +48,7 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "delete" -d 'Rem
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
-complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy-store" -d 'Copy every cursor, batch, history row and snapshot into an empty store'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
@@ -369,6 +369,6 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch and history row into an empty store'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch, history row and snapshot into an empty store'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

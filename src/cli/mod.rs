@@ -260,7 +260,7 @@ pub enum Command {
     Snapshot(WithGlobals<snapshot::Args>),
     #[command(about = "Sum up each consumer's cursors: one row per consumer")]
     Describe(WithGlobals<describe::Args>),
-    #[command(about = "Copy every cursor, batch and history row into an empty store")]
+    #[command(about = "Copy every cursor, batch, history row and snapshot into an empty store")]
     CopyStore(WithGlobals<copy_store::Args>),
     #[command(about = "Print the completion script for a shell")]
     Completions(WithGlobals<completions::Args>),

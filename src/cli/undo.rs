@@ -53,7 +53,7 @@ pub struct Args {
     /// date (2024-05-01, midnight UTC), a time with its zone
     /// (2024-05-01T12:00:00Z), or a duration meaning that long ago (1h)
     #[arg(long, value_name = "TIME", value_parser = super::history::parse_since)]
-    pub since: Option<i64>,
+    pub since: Option<super::history::Since>,
 
     /// With --batch or --since: leave the cursors that moved since (by
     /// someone else) as they are and list them, instead of refusing the
@@ -225,7 +225,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     let selection = match (args.batch, args.since) {
         (Some(batch), _) => Some(Selection::Batch(batch)),
-        (None, Some(since)) => Some(Selection::Since(since)),
+        (None, Some(since)) => Some(Selection::Since(since.resolve_at_db(ctx)?)),
         (None, None) => None,
     };
     match (args.change_id, selection) {

@@ -31,7 +31,7 @@ use std::time::Duration;
 pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
-    CursorRow, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
+    CursorRow, HighestIds, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
 };
 
 /// The first schema version with snapshots.
@@ -185,6 +185,16 @@ pub trait StoreRead {
         name: &str,
         each: &mut dyn FnMut(&CursorRow) -> Visit,
     ) -> Result<(), StoreError>;
+
+    /// The highest ids the store has ever given (kept when their rows are
+    /// pruned); `None` where the view cannot tell.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn highest_ids(&self) -> Result<Option<HighestIds>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Cursor keys met in one input, each with the line it first appeared on.
@@ -282,6 +292,18 @@ pub trait Store: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError>;
+
+    /// Remove this store, which `init` has just created
+    /// ([`InitOutcome::Created`]) and which nothing has written since: a
+    /// file it created is deleted (an empty one it found is emptied
+    /// again), a PostgreSQL schema it created is dropped (in a schema it
+    /// found empty, what it created there is dropped). Used when what was
+    /// to fill the new store failed.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn remove_created(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 /// A read snapshot of a store; ends when dropped.
@@ -401,12 +423,13 @@ pub trait WriteTxn: StoreRead + DurableStore {
     fn copy_in(&self, row: CopiedRow<'_>) -> Result<(), StoreError>;
 
     /// After the last [`WriteTxn::copy_in`]: new ids continue after the
-    /// copied ones.
+    /// copied ones, and after `highest` (the highest ids the source ever
+    /// gave).
     ///
     /// # Errors
     ///
     /// Store failures.
-    fn finish_copy(&self) -> Result<(), StoreError>;
+    fn finish_copy(&self, highest: HighestIds) -> Result<(), StoreError>;
 
     /// Make many changes, each guarded like a compare-and-swap (the cursor
     /// must hold `old_offset`, or be absent for `None`; it gets

@@ -191,6 +191,25 @@ pub enum CopiedRow<'a> {
     Batch(&'a BatchRow),
     /// A recorded change.
     Change(&'a HistoryRow),
+    /// A snapshot (its cursors follow as [`CopiedRow::SnapshotCursor`]).
+    Snapshot(&'a SnapshotRow),
+    /// A cursor a snapshot holds.
+    SnapshotCursor {
+        /// The snapshot's name.
+        snapshot: &'a str,
+        /// The cursor (`updated_at` is not kept).
+        cursor: &'a CursorRow,
+    },
+}
+
+/// The highest ids a store has ever given, whether or not their rows are
+/// still there: new changes and batches get higher ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HighestIds {
+    /// The highest change id (0: none yet).
+    pub change: i64,
+    /// The highest batch id (0: none yet).
+    pub batch: i64,
 }
 
 /// Which history rows to return.
@@ -200,7 +219,9 @@ pub struct HistoryFilter {
     pub consumer: Option<String>,
     /// Only this partition (needs `consumer`).
     pub partition_key: Option<PartitionKey>,
-    /// Only changes at or after this time (ms since the epoch).
+    /// Only the changes from the first one recorded at or after this time
+    /// (ms since the epoch) on, in the order of ids: a later change stamped
+    /// a little earlier (clocks of different writers) is not left out.
     pub since: Option<i64>,
     /// Only this batch.
     pub batch: Option<i64>,

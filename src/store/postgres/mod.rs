@@ -60,6 +60,9 @@ pub struct PostgresStore {
     /// deadlock since the last transaction began.
     conflict: Cell<bool>,
     busy_timeout: Duration,
+    /// Whether `init` created this store: its schema, and whether it
+    /// created the schema too (rather than found it empty).
+    created: Option<(String, bool)>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -84,6 +87,7 @@ impl PostgresStore {
             in_transaction: Cell::new(false),
             conflict: Cell::new(false),
             busy_timeout,
+            created: None,
         })
     }
 
@@ -119,9 +123,10 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<(Self, InitOutcome), StoreError> {
         let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
-        let store = Self::connected(&target, busy_timeout)?;
+        let mut store = Self::connected(&target, busy_timeout)?;
         for _ in 0..5 {
             let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
+            let schema_missing = found == Found::Missing;
             match found {
                 Found::Missing | Found::Empty => {}
                 Found::Store(version) if version < SCHEMA_VERSION => {
@@ -162,6 +167,7 @@ impl PostgresStore {
             match client.batch_execute(&sql) {
                 Ok(()) => {
                     drop(client);
+                    store.created = Some((target.schema.clone(), schema_missing));
                     return Ok((store, InitOutcome::Created));
                 }
                 Err(e) if is_lost_init_race(&e) => {
@@ -406,6 +412,10 @@ impl StoreRead for PostgresStore {
     ) -> Result<(), StoreError> {
         snapshots::visit_cursors(self, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(self).map(Some)
+    }
 }
 
 impl DurableStore for PostgresStore {
@@ -470,5 +480,15 @@ impl Store for PostgresStore {
 
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
         read::prunable_history(self, before)
+    }
+
+    fn remove_created(self: Box<Self>) -> Result<(), StoreError> {
+        let Some((schema, schema_created)) = &self.created else {
+            return Ok(());
+        };
+        self.simple(
+            &schema::remove_sql(schema, *schema_created),
+            "removing the new store",
+        )
     }
 }

@@ -195,7 +195,11 @@ pub(super) fn visit_changes(
         ));
     }
     if let Some(t) = filter.since {
-        query.push_str(&format!(" AND at >= {t}"));
+        // From the first change recorded at or after the time on, in the
+        // order of ids.
+        query.push_str(&format!(
+            " AND id >= (SELECT min(id) FROM history WHERE at >= {t})"
+        ));
     }
     if let Some(b) = filter.batch {
         query.push_str(&format!(" AND batch = {b}"));
@@ -284,19 +288,39 @@ pub(super) fn visit_consumers(
     })
 }
 
-/// Changes older than $1 outside any batch with a change at or after $1.
-const PRUNABLE_CHANGES: &str = "FROM history WHERE at < $1 AND (batch IS NULL OR batch NOT IN \
-     (SELECT batch FROM history WHERE batch IS NOT NULL GROUP BY batch HAVING max(at) >= $1))";
+/// The first change kept by a prune before $1: the first one recorded at
+/// or after $1, in the order of ids (NULL: none is, every change goes).
+const FIRST_KEPT_CHANGE: &str = "(SELECT min(id) FROM history WHERE at >= $1)";
+
+/// The first batch kept by a prune before $1, likewise.
+const FIRST_KEPT_BATCH: &str = "(SELECT min(id) FROM batches WHERE at >= $1)";
+
+/// The changes before the first kept one, outside any batch with a change
+/// kept.
+fn prunable_changes() -> String {
+    format!(
+        "FROM history WHERE ({FIRST_KEPT_CHANGE} IS NULL OR id < {FIRST_KEPT_CHANGE}) \
+         AND (batch IS NULL OR batch NOT IN \
+         (SELECT batch FROM history WHERE batch IS NOT NULL AND id >= {FIRST_KEPT_CHANGE}))"
+    )
+}
+
+/// Batches before the first kept one.
+fn prunable_batches() -> String {
+    format!("FROM batches WHERE ({FIRST_KEPT_BATCH} IS NULL OR id < {FIRST_KEPT_BATCH})")
+}
 
 pub(super) fn prunable_history(
     store: &PostgresStore,
     before: i64,
 ) -> Result<(u64, u64), StoreError> {
     let sql = format!(
-        "SELECT (SELECT count(*) {PRUNABLE_CHANGES}), \
-                (SELECT count(*) FROM batches WHERE at < $1 AND id NOT IN \
+        "SELECT (SELECT count(*) {changes}), \
+                (SELECT count(*) {batches} AND id NOT IN \
                    (SELECT batch FROM history WHERE batch IS NOT NULL AND id NOT IN \
-                      (SELECT id {PRUNABLE_CHANGES})))"
+                      (SELECT id {changes})))",
+        changes = prunable_changes(),
+        batches = prunable_batches()
     );
     let row = store
         .client
@@ -310,14 +334,49 @@ pub(super) fn prunable_history(
 pub(super) fn prune_history(store: &PostgresStore, before: i64) -> Result<(u64, u64), StoreError> {
     let mut client = store.client.borrow_mut();
     let changes = client
-        .execute(format!("DELETE {PRUNABLE_CHANGES}").as_str(), &[&before])
+        .execute(
+            format!("DELETE {}", prunable_changes()).as_str(),
+            &[&before],
+        )
         .map_err(|e| store.error("pruning the history", e))?;
     let batches = client
         .execute(
-            "DELETE FROM batches WHERE at < $1 AND id NOT IN \
-             (SELECT batch FROM history WHERE batch IS NOT NULL)",
+            format!(
+                "DELETE {} AND id NOT IN (SELECT batch FROM history WHERE batch IS NOT NULL)",
+                prunable_batches()
+            )
+            .as_str(),
             &[&before],
         )
         .map_err(|e| store.error("pruning the history", e))?;
     Ok((changes, batches))
+}
+
+/// The highest id a sequence of an identity column has given (NULL when
+/// it gave none, or when the role may not read the sequence).
+fn sequence_last_value(table: &str) -> String {
+    format!(
+        "(SELECT s.last_value FROM pg_sequences s \
+          WHERE format('%I.%I', s.schemaname, s.sequencename) = pg_get_serial_sequence('{table}', 'id'))"
+    )
+}
+
+/// The highest ids given: the identity sequences keep them when rows are
+/// pruned; the highest ids left where the sequence cannot be read.
+pub(super) fn highest_ids(store: &PostgresStore) -> Result<crate::store::HighestIds, StoreError> {
+    let sql = format!(
+        "SELECT greatest(coalesce({history}, 0), coalesce((SELECT max(id) FROM history), 0)), \
+                greatest(coalesce({batches}, 0), coalesce((SELECT max(id) FROM batches), 0))",
+        history = sequence_last_value("history"),
+        batches = sequence_last_value("batches"),
+    );
+    let row = store
+        .client
+        .borrow_mut()
+        .query_one(sql.as_str(), &[])
+        .map_err(|e| store.error("reading the highest ids", e))?;
+    Ok(crate::store::HighestIds {
+        change: row.get(0),
+        batch: row.get(1),
+    })
 }

@@ -36,8 +36,10 @@ CREATE TABLE snapshot_cursors (
 "#;
 
 /// The store's clock in milliseconds since the Unix epoch, at the start of
-/// the current transaction (so every row one transaction writes has the
-/// same time).
+/// the current transaction: the default `updated_at` of a cursor inserted
+/// by another writer. cursorctl's own statements stamp each row with the
+/// time it is written (`clock_timestamp()`), so that the times of changes
+/// follow the order of their ids.
 pub(super) const NOW_MS: &str = "(extract(epoch from now()) * 1000)::bigint";
 
 /// The statements that create a store of [`SCHEMA_VERSION`] in schema
@@ -106,6 +108,33 @@ CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
 INSERT INTO meta (key, value) VALUES ('application', '{APPLICATION}'),
                                      ('schema_version', '{SCHEMA_VERSION}');
 "#
+    )
+}
+
+/// The statements that remove a store `init` has just created in schema
+/// `schema` (a plain identifier): the schema itself when `init` created it,
+/// otherwise what `init` created in the empty schema it found (every
+/// relation there, and the trigger function).
+pub(super) fn remove_sql(schema: &str, schema_created: bool) -> String {
+    if schema_created {
+        return format!("DROP SCHEMA {schema} CASCADE");
+    }
+    format!(
+        r#"DO $remove$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT c.relname, c.relkind FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'p', 'v', 'm')
+    LOOP
+        EXECUTE format(CASE r.relkind WHEN 'v' THEN 'DROP VIEW IF EXISTS %I.%I CASCADE'
+                                      WHEN 'm' THEN 'DROP MATERIALIZED VIEW IF EXISTS %I.%I CASCADE'
+                                      ELSE 'DROP TABLE IF EXISTS %I.%I CASCADE' END,
+                       '{schema}', r.relname);
+    END LOOP;
+    DROP FUNCTION IF EXISTS {schema}.cursors_touch();
+END
+$remove$"#
     )
 }
 

@@ -16,21 +16,21 @@ use crate::store::{
 };
 
 const SWAP: &str = "UPDATE cursors SET \"offset\" = $4, \
-     updated_at = (extract(epoch from now()) * 1000)::bigint \
+     updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint \
      WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $5";
 
 const INSERT: &str = "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
-     VALUES ($1, $2, $3, $4, (extract(epoch from now()) * 1000)::bigint) ON CONFLICT DO NOTHING";
+     VALUES ($1, $2, $3, $4, (extract(epoch from clock_timestamp()) * 1000)::bigint) ON CONFLICT DO NOTHING";
 
 const REMOVE: &str = "DELETE FROM cursors \
      WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $4";
 
 const NEW_BATCH: &str = "INSERT INTO batches (at, command, reason, \"user\") \
-     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3) RETURNING id";
+     VALUES ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1, $2, $3) RETURNING id";
 
 const RECORD: &str = "INSERT INTO history (at, consumer, channel, partition, old_offset, \
      new_offset, command, reason, \"user\", batch) \
-     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     VALUES ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
      RETURNING id";
 
 /// The cursors of a chunk that exist, with their offsets, by position.
@@ -39,34 +39,40 @@ const READ_AHEAD: &str = "SELECT i.ord, c.\"offset\" \
      JOIN cursors c ON c.consumer = i.consumer AND c.channel = i.channel AND c.partition = i.partition";
 
 /// Many guarded moves and their history rows in one statement; returns the
-/// positions (from 1) of the moves whose cursor held something else.
+/// positions (from 1) of the moves whose cursor held something else. The
+/// moves that did not happen are found with `NOT IN` over what was moved
+/// and created (never NULL), which PostgreSQL checks against a hash table
+/// of them. A `NOT EXISTS` is an anti-join, which a planner that counts the
+/// chunk as a few rows (stale statistics of a store emptied by `TRUNCATE`,
+/// or the generic plan of the prepared statement) may make a nested loop
+/// over all of them for every move: quadratic in the chunk.
 const APPLY_MOVES: &str = "WITH input AS ( \
          SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], \
                               $6::text[], $7::text[], $8::text[], $9::int8[]) \
          WITH ORDINALITY AS i(consumer, channel, partition, old, new, command, reason, \"user\", batch, ord) \
      ), moved AS ( \
-         UPDATE cursors c SET \"offset\" = i.new, updated_at = (extract(epoch from now()) * 1000)::bigint \
+         UPDATE cursors c SET \"offset\" = i.new, updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint \
          FROM input i \
          WHERE i.old IS NOT NULL AND c.consumer = i.consumer AND c.channel = i.channel \
            AND c.partition = i.partition AND c.\"offset\" = i.old \
          RETURNING i.ord \
      ), created AS ( \
          INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
-         SELECT consumer, channel, partition, new, (extract(epoch from now()) * 1000)::bigint \
+         SELECT consumer, channel, partition, new, (extract(epoch from clock_timestamp()) * 1000)::bigint \
          FROM input WHERE old IS NULL ORDER BY ord \
          ON CONFLICT DO NOTHING \
          RETURNING consumer, channel, partition \
      ), recorded AS ( \
          INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
                               command, reason, \"user\", batch) \
-         SELECT (extract(epoch from now()) * 1000)::bigint, consumer, channel, partition, old, new, \
+         SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint, consumer, channel, partition, old, new, \
                 command, reason, \"user\", batch \
          FROM input ORDER BY ord \
      ) \
      SELECT i.ord FROM input i \
-     WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.ord = i.ord) \
-       AND NOT EXISTS (SELECT 1 FROM created n WHERE n.consumer = i.consumer \
-                       AND n.channel = i.channel AND n.partition = i.partition) \
+     WHERE i.ord NOT IN (SELECT m.ord FROM moved m) \
+       AND (i.consumer, i.channel, i.partition) NOT IN \
+           (SELECT n.consumer, n.channel, n.partition FROM created n) \
      ORDER BY i.ord";
 
 /// The parameter types of [`SWAP`], and of [`INSERT`] and [`REMOVE`]
@@ -299,6 +305,10 @@ impl StoreRead for PostgresTxn<'_> {
     ) -> Result<(), StoreError> {
         super::snapshots::visit_cursors(self.store, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(self.store).map(Some)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -464,6 +474,22 @@ impl WriteTxn for PostgresTxn<'_> {
                     &h.batch,
                 ],
             ),
+            CopiedRow::Snapshot(s) => client.execute(
+                "INSERT INTO snapshots (name, at, \"user\", reason, consumer) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&s.name, &s.at, &s.user, &s.reason, &s.consumer],
+            ),
+            CopiedRow::SnapshotCursor { snapshot, cursor } => client.execute(
+                "INSERT INTO snapshot_cursors (snapshot, consumer, channel, partition, \"offset\") \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &snapshot,
+                    &cursor.consumer,
+                    &cursor.channel,
+                    &i64::from(cursor.partition),
+                    &sql_offset(cursor.offset),
+                ],
+            ),
         };
         drop(client);
         result
@@ -471,16 +497,21 @@ impl WriteTxn for PostgresTxn<'_> {
             .map_err(|e| self.failed("copying a row", e))
     }
 
-    fn finish_copy(&self) -> Result<(), StoreError> {
-        self.store
-            .client
-            .borrow_mut()
-            .batch_execute(
-                "SELECT setval(pg_get_serial_sequence('history', 'id'), \
-                        coalesce((SELECT max(id) FROM history), 0) + 1, false); \
-                 SELECT setval(pg_get_serial_sequence('batches', 'id'), \
-                        coalesce((SELECT max(id) FROM batches), 0) + 1, false);",
+    fn finish_copy(&self, highest: crate::store::HighestIds) -> Result<(), StoreError> {
+        // The next id follows both the copied rows and the highest id the
+        // source ever gave (setval(.., n, true): n was given).
+        let continue_after = |table: &str| {
+            format!(
+                "SELECT CASE WHEN g > 0 THEN setval(pg_get_serial_sequence('{table}', 'id'), g, true) \
+                             ELSE setval(pg_get_serial_sequence('{table}', 'id'), 1, false) END \
+                 FROM (SELECT greatest($1::int8, coalesce((SELECT max(id) FROM {table}), 0)) AS g) m"
             )
+        };
+        let mut client = self.store.client.borrow_mut();
+        client
+            .query_one(continue_after("history").as_str(), &[&highest.change])
+            .and_then(|_| client.query_one(continue_after("batches").as_str(), &[&highest.batch]))
+            .map(drop)
             .map_err(|e| self.failed("continuing the ids after the copied ones", e))
     }
 

@@ -89,6 +89,9 @@ fn db_err(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
 pub struct SqliteStore {
     conn: Connection,
     location: StoreLocation,
+    /// Whether `init` created this store: in a file it created (`Some(true)`)
+    /// or in an empty one it found (`Some(false)`).
+    created: Option<bool>,
 }
 
 impl SqliteStore {
@@ -96,6 +99,7 @@ impl SqliteStore {
         Self {
             conn,
             location: StoreLocation::Sqlite(path.to_owned()),
+            created: None,
         }
     }
 
@@ -175,6 +179,10 @@ impl StoreRead for SqliteStore {
     ) -> Result<(), StoreError> {
         snapshots::visit_cursors(&self.conn, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(&self.conn).map(Some)
+    }
 }
 
 impl DurableStore for SqliteStore {
@@ -229,6 +237,42 @@ impl Store for SqliteStore {
 
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
         read::prunable_history(&self.conn, before)
+    }
+
+    fn remove_created(self: Box<Self>) -> Result<(), StoreError> {
+        let Self {
+            conn,
+            location,
+            created,
+        } = *self;
+        let Some(file_created) = created else {
+            return Ok(());
+        };
+        conn.close()
+            .map_err(|(_, e)| sqlite_error("closing the new store", e))?;
+        let path = location.path().unwrap_or(Path::new(""));
+        let io = |e: std::io::Error| StoreError::Database {
+            context: format!("removing the new store {}", path.display()),
+            kind: StoreErrorKind::Io,
+            source: Box::new(e),
+        };
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        }
+        if file_created {
+            std::fs::remove_file(path).map_err(io)
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(0))
+                .map_err(io)
+        }
     }
 }
 

@@ -182,7 +182,9 @@ pub(super) fn visit_changes(
         args.push(i64::from(pk.index()).into());
     }
     if let Some(t) = filter.since {
-        sql.push_str(" AND at >= ?");
+        // From the first change recorded at or after the time on, in the
+        // order of ids.
+        sql.push_str(" AND id >= (SELECT min(id) FROM history WHERE at >= ?)");
         args.push(t.into());
     }
     if let Some(b) = filter.batch {
@@ -383,37 +385,133 @@ impl crate::store::SeenKeys for TableSeenKeys<'_> {
     }
 }
 
-/// Changes older than ?1 outside any batch with a change at or after ?1.
-const PRUNABLE_CHANGES: &str = "FROM history WHERE at < ?1 AND (batch IS NULL OR batch NOT IN \
-     (SELECT batch FROM history WHERE batch IS NOT NULL GROUP BY batch HAVING max(at) >= ?1))";
+/// The first change kept by a prune before ?1: the first one recorded at
+/// or after ?1, in the order of ids (NULL: none is, every change goes).
+const FIRST_KEPT_CHANGE: &str = "(SELECT min(id) FROM history WHERE at >= ?1)";
+
+/// The first batch kept by a prune before ?1, likewise.
+const FIRST_KEPT_BATCH: &str = "(SELECT min(id) FROM batches WHERE at >= ?1)";
+
+/// The changes before the first kept one, outside any batch with a change
+/// kept.
+fn prunable_changes() -> String {
+    format!(
+        "FROM history WHERE ({FIRST_KEPT_CHANGE} IS NULL OR id < {FIRST_KEPT_CHANGE}) \
+         AND (batch IS NULL OR batch NOT IN \
+         (SELECT batch FROM history WHERE batch IS NOT NULL AND id >= {FIRST_KEPT_CHANGE}))"
+    )
+}
+
+/// Batches before the first kept one.
+fn prunable_batches() -> String {
+    format!("FROM batches WHERE ({FIRST_KEPT_BATCH} IS NULL OR id < {FIRST_KEPT_BATCH})")
+}
+
+/// A prune needs ids that are never given twice (schema version 3): on an
+/// older store, the next change would get the id of a pruned one.
+fn require_ids_version(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(db_err("reading the schema version"))?;
+    if version < super::schema::IDS_VERSION {
+        return Err(StoreError::Unsupported {
+            location: crate::store::StoreLocation::Sqlite(conn.path().unwrap_or("").into()),
+            detail: format!(
+                "it has schema version {version}, which would give the ids of pruned changes again: run `cursorctl init` to upgrade it before pruning"
+            ),
+        });
+    }
+    Ok(())
+}
 
 /// What a prune before `before` would remove: (changes, batches).
 pub(super) fn prunable_history(conn: &Connection, before: i64) -> Result<(u64, u64), StoreError> {
+    require_ids_version(conn)?;
     let count = |sql: &str| -> Result<u64, StoreError> {
         conn.query_row(sql, [before], |r| r.get::<_, i64>(0))
             .map(|n| n.unsigned_abs())
             .map_err(db_err("counting the history to prune"))
     };
-    let changes = count(&format!("SELECT count(*) {PRUNABLE_CHANGES}"))?;
+    let changes = count(&format!("SELECT count(*) {}", prunable_changes()))?;
     let batches = count(&format!(
-        "SELECT count(*) FROM batches WHERE at < ?1 AND id NOT IN \
+        "SELECT count(*) {} AND id NOT IN \
          (SELECT batch FROM history WHERE batch IS NOT NULL AND id NOT IN \
-          (SELECT id {PRUNABLE_CHANGES}))"
+          (SELECT id {}))",
+        prunable_batches(),
+        prunable_changes()
     ))?;
     Ok((changes, batches))
 }
 
 /// Delete what [`prunable_history`] counts.
 pub(super) fn prune_history(conn: &Connection, before: i64) -> Result<(u64, u64), StoreError> {
+    require_ids_version(conn)?;
     let changes = conn
-        .execute(&format!("DELETE {PRUNABLE_CHANGES}"), [before])
+        .execute(&format!("DELETE {}", prunable_changes()), [before])
         .map_err(db_err("pruning the history"))?;
     let batches = conn
         .execute(
-            "DELETE FROM batches WHERE at < ?1 AND id NOT IN \
-             (SELECT batch FROM history WHERE batch IS NOT NULL)",
+            &format!(
+                "DELETE {} AND id NOT IN (SELECT batch FROM history WHERE batch IS NOT NULL)",
+                prunable_batches()
+            ),
             [before],
         )
         .map_err(db_err("pruning the history"))?;
     Ok((changes as u64, batches as u64))
+}
+
+/// The highest ids given: kept in `sqlite_sequence` from schema version 3
+/// on (where a prune leaves them); before that, the highest ids left.
+pub(super) fn highest_ids(conn: &Connection) -> Result<crate::store::HighestIds, StoreError> {
+    let counted: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'sqlite_sequence'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err("reading the highest ids"))?;
+    let sql = if counted {
+        "SELECT max(coalesce((SELECT max(id) FROM history), 0), \
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'history'), 0)), \
+                max(coalesce((SELECT max(id) FROM batches), 0), \
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'batches'), 0))"
+    } else {
+        "SELECT coalesce((SELECT max(id) FROM history), 0), \
+                coalesce((SELECT max(id) FROM batches), 0)"
+    };
+    conn.query_row(sql, [], |r| {
+        Ok(crate::store::HighestIds {
+            change: r.get(0)?,
+            batch: r.get(1)?,
+        })
+    })
+    .map_err(db_err("reading the highest ids"))
+}
+
+/// Make the next ids follow `highest` (and the rows there are).
+pub(super) fn continue_ids(
+    conn: &Connection,
+    highest: crate::store::HighestIds,
+) -> Result<(), StoreError> {
+    let now = highest_ids(conn)?;
+    for (table, id) in [
+        ("history", highest.change.max(now.change)),
+        ("batches", highest.batch.max(now.batch)),
+    ] {
+        let updated = conn
+            .execute(
+                "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1",
+                params![table, id],
+            )
+            .map_err(db_err("continuing the ids after the copied ones"))?;
+        if updated == 0 && id > 0 {
+            conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                params![table, id],
+            )
+            .map_err(db_err("continuing the ids after the copied ones"))?;
+        }
+    }
+    Ok(())
 }

@@ -311,6 +311,10 @@ impl StoreRead for SqliteTxn<'_> {
     ) -> Result<(), StoreError> {
         super::snapshots::visit_cursors(&self.tx, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(&self.tx).map(Some)
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {
@@ -465,13 +469,28 @@ impl WriteTxn for SqliteTxn<'_> {
                     h.batch
                 ],
             ),
+            CopiedRow::Snapshot(s) => self.tx.execute(
+                "INSERT INTO snapshots (name, at, user, reason, consumer) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.name, s.at, s.user, s.reason, s.consumer],
+            ),
+            CopiedRow::SnapshotCursor { snapshot, cursor } => self.tx.execute(
+                "INSERT INTO snapshot_cursors (snapshot, consumer, channel, partition, offset) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    snapshot,
+                    cursor.consumer,
+                    cursor.channel,
+                    cursor.partition,
+                    sql_offset(cursor.offset)
+                ],
+            ),
         };
         result.map(drop).map_err(db_err("copying a row"))
     }
 
-    fn finish_copy(&self) -> Result<(), StoreError> {
-        // New ids follow the largest one by themselves (INTEGER PRIMARY KEY).
-        Ok(())
+    fn finish_copy(&self, highest: crate::store::HighestIds) -> Result<(), StoreError> {
+        read::continue_ids(&self.tx, highest)
     }
 
     fn applies_changes_as_set(&self) -> bool {
