@@ -39,6 +39,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
             cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
+            cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -309,6 +310,17 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;snapshot;help;help'= {
         }
+        &'cursorctl;info'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;describe'= {
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
@@ -356,6 +368,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
             cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
+            cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -380,6 +393,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;copy'= {
         }
         &'cursorctl;help;snapshot'= {
+        }
+        &'cursorctl;help;info'= {
         }
         &'cursorctl;help;describe'= {
         }

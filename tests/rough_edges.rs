@@ -428,9 +428,115 @@ fn consumers_named_like_subcommands_have_their_history(backend: Backend) {
     env.fails(2, &["history", "svc", "--consumer", "prune"]);
 }
 
+fn info_says_where_the_store_is_and_what_it_holds(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[
+        ("svc", "orders:0", 1),
+        ("svc", "orders:1", 2),
+        ("api", "orders:0", 3),
+    ]);
+    env.ok(&["advance", "svc", "orders:0", "-q"]);
+    env.ok(&["snapshot", "save", "s1", "-q"]);
+    let before = env.dump();
+    let out = env.ok(&["info", "-o", "json"]);
+    let info: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(info["consumers"], 2, "{info}");
+    assert_eq!(info["cursors"], 3, "{info}");
+    assert_eq!(info["snapshots"], 1, "{info}");
+    let history = env.history_len();
+    assert_eq!(info["history"], history, "{info}");
+    assert!(info["batches"].as_u64().is_some(), "{info}");
+    assert!(
+        info["schema_version"].as_i64().is_some_and(|v| v >= 2),
+        "{info}"
+    );
+    assert!(
+        info["server_version"]
+            .as_str()
+            .is_some_and(|v| !v.is_empty()),
+        "{info}"
+    );
+    // No store of this build has heads or leases tables yet: null, not 0.
+    for table in ["heads", "leases"] {
+        assert!(info.get(table).is_some(), "{info}");
+    }
+    match backend {
+        Backend::Sqlite => {
+            assert_eq!(info["backend"], "sqlite");
+            let path = std::fs::canonicalize(&env.db).unwrap();
+            assert_eq!(info["location"], path.display().to_string());
+            for field in ["host", "port", "database", "schema", "role"] {
+                assert!(info[field].is_null(), "{field}: {info}");
+            }
+        }
+        Backend::Postgres => {
+            assert_eq!(info["backend"], "postgres");
+            assert_eq!(info["schema"], env.pg_schema().unwrap(), "{info}");
+            let url = common::pg_url();
+            let database = url.rsplit('/').next().unwrap().split('?').next().unwrap();
+            assert_eq!(info["database"], database, "{info}");
+            assert!(
+                info["role"].as_str().is_some_and(|r| !r.is_empty()),
+                "{info}"
+            );
+            assert!(info["host"].as_str().is_some(), "{info}");
+            assert!(info["port"].as_u64().is_some(), "{info}");
+            let location = info["location"].as_str().unwrap();
+            assert!(location.starts_with("postgres://"), "{info}");
+            assert!(location.contains(env.pg_schema().unwrap()), "{info}");
+        }
+    }
+    // The same in every format.
+    let table = env.ok(&["info"]);
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .eq(["FIELD", "VALUE"]),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().eq(["cursors", "3"])),
+        "{table}"
+    );
+    let ndjson: Value = serde_json::from_str(env.ok(&["info", "-o", "ndjson"]).trim()).unwrap();
+    assert_eq!(ndjson, info);
+    let tsv = env.ok(&["info", "-o", "tsv"]);
+    let mut lines = tsv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let values: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    assert_eq!(header.len(), values.len());
+    let at = header.iter().position(|h| *h == "cursors").unwrap();
+    assert_eq!(values[at], "3");
+    assert_eq!(
+        env.ok(&["info", "-o", "value"]).trim(),
+        info["location"].as_str().unwrap()
+    );
+    // A password is never shown.
+    if backend == Backend::Postgres {
+        let url = env.db_arg().into_string().unwrap();
+        let with_password = url.replacen("postgres://root@", "postgres://root:s3cret@", 1);
+        assert_ne!(url, with_password, "{url}");
+        let out = env
+            .cmd()
+            .env("CURSORCTL_DB", &with_password)
+            .args(["info", "-o", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(!stdout(&out).contains("s3cret"), "{}", stdout(&out));
+    }
+    assert_eq!(env.dump(), before, "info writes nothing");
+}
+
 backend_tests!(
     hints_name_a_command_that_works,
     the_docs_say_what_the_commands_do,
     watch_shows_absent_and_deleted_cursors_with_read_times,
     consumers_named_like_subcommands_have_their_history,
+    info_says_where_the_store_is_and_what_it_holds,
 );

@@ -15,6 +15,7 @@ mod flush_sim;
 mod get;
 mod hints;
 mod history;
+mod info;
 mod init;
 mod input;
 mod interrupt;
@@ -258,6 +259,8 @@ pub enum Command {
         about = "Keep the offsets of cursors in the store, compare them with now, put them back"
     )]
     Snapshot(WithGlobals<snapshot::Args>),
+    #[command(about = "Show which store --db names and what it holds: check it before a write")]
+    Info(WithGlobals<info::Args>),
     #[command(about = "Sum up each consumer's cursors: one row per consumer")]
     Describe(WithGlobals<describe::Args>),
     #[command(about = "Copy every cursor, batch, history row and snapshot into an empty store")]
@@ -662,6 +665,7 @@ pub fn main() -> u8 {
         Command::Delete(args) => delete::run(&ctx, &args),
         Command::Copy(args) => copy::run(&ctx, &args),
         Command::Snapshot(args) => snapshot::run(&ctx, &args),
+        Command::Info(args) => info::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),

@@ -31,7 +31,8 @@ use std::time::Duration;
 pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
-    CursorRow, HighestIds, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
+    CursorRow, HighestIds, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow, StoreAbout,
+    COUNTED_TABLES,
 };
 
 /// The first schema version with snapshots.
@@ -245,6 +246,14 @@ pub trait Store: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Where the store is (the server and the session, on PostgreSQL) and
+    /// how many rows it holds ([`StoreAbout`]).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn about(&self) -> Result<StoreAbout, StoreError>;
 
     /// The store's clock, in milliseconds since the Unix epoch: one clock
     /// for every host that shares the store.
