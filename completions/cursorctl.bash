@@ -195,7 +195,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__advance)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --by --to --expect --create --dry-run --reason --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --by --to --expect --create --allow-confusable --dry-run --reason --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,7 +279,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__copy)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --create --allow-rewind --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --create --allow-confusable --allow-rewind --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -981,7 +981,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__set)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --from-file --input-format --expect --create --dry-run --reason --allow-rewind --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --from-file --input-format --expect --create --allow-confusable --dry-run --reason --allow-rewind --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

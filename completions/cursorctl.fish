@@ -100,6 +100,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l expect -d 'C
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l create -d 'Create the cursor if it does not exist'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l allow-confusable -d 'With --create: create a consumer even when its name looks like an existing one\'s (svc and svс, with a Cyrillic с), which is refused otherwise'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l allow-rewind -d 'Allow moving the cursor backwards (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -119,6 +120,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l expect -
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l create -d 'Create the cursor if it does not exist'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l allow-confusable -d 'With --create: create a consumer even when its name looks like an existing one\'s (svc and svс, with a Cyrillic с), which is refused otherwise'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
@@ -229,6 +231,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l channel -d 
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l create -d 'Create TO\'s cursors that do not exist'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l allow-confusable -d 'With --create: create TO even when its name looks like an existing consumer\'s (svc and svс, with a Cyrillic с), which is refused otherwise'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l allow-rewind -d 'Allow moving TO\'s cursors backwards (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l dry-run -d 'Show the plan; write nothing'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'

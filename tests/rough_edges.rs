@@ -533,10 +533,101 @@ fn info_says_where_the_store_is_and_what_it_holds(backend: Backend) {
     assert_eq!(env.dump(), before, "info writes nothing");
 }
 
+fn look_alike_consumers_are_refused_unless_allowed(backend: Backend) {
+    const LOOK_ALIKE: &str = "sv\u{0441}"; // a Cyrillic с
+    let env = Env::on(backend);
+    env.seed(&[("svc", "orders:0", 5)]);
+    let before = env.dump();
+    for args in [
+        &["set", LOOK_ALIKE, "orders:0", "1", "--create"][..],
+        &["set", LOOK_ALIKE, "orders:0", "1", "--create", "--dry-run"],
+        &["advance", LOOK_ALIKE, "orders:0", "--create"],
+        &["copy", "svc", LOOK_ALIKE, "--create"],
+        &["copy", "svc", LOOK_ALIKE, "--create", "--dry-run"],
+    ] {
+        let err = env.fails(2, args);
+        assert!(
+            err.contains("looks like the existing consumer \"svc\""),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("U+0441"), "{args:?}: {err}");
+        assert!(hint(&err).contains("--allow-confusable"), "{args:?}: {err}");
+        assert_eq!(env.dump(), before, "{args:?}");
+    }
+    // In bulk: the line that names it; one new consumer repeated is
+    // checked once and passes; two new look-alikes of each other are
+    // refused too.
+    let line = |consumer: &str, pk: &str| {
+        format!("{{\"consumer\":\"{consumer}\",\"partition_key\":\"{pk}\",\"offset\":1}}\n")
+    };
+    let input = [
+        line("fresh", "o:0"),
+        line("fresh", "o:1"),
+        line(LOOK_ALIKE, "o:0"),
+    ]
+    .concat();
+    let out = env.run_stdin(&["set", "--from-file", "-", "--create"], input.clone());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 3: consumer \"svс\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.dump(), before);
+    let input2 = [line("new", "o:0"), line("n\u{0435}w", "o:0")].concat();
+    let out = env.run_stdin(&["set", "--from-file", "-", "--create"], input2);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("looks like the existing consumer \"new\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.dump(), before);
+    // Not a new consumer, or a name like no other: no question.
+    env.ok(&["set", "svc", "orders:1", "7", "--create", "-q"]);
+    env.ok(&["set", "other", "orders:0", "7", "--create", "-q"]);
+    // Allowed on purpose.
+    env.ok(&[
+        "set",
+        LOOK_ALIKE,
+        "orders:0",
+        "1",
+        "--create",
+        "--allow-confusable",
+        "-q",
+    ]);
+    assert_eq!(env.offset(LOOK_ALIKE, "orders:0"), Some(1));
+    env.ok(&["copy", "svc", "5v\u{0441}", "--create", "-q"]);
+    env.ok(&[
+        "copy",
+        "svc",
+        "\u{0455}vc",
+        "--create",
+        "--allow-confusable",
+        "-q",
+    ]);
+    assert_eq!(env.offset("\u{0455}vc", "orders:1"), Some(7));
+    env.ok_stdin(
+        &[
+            "set",
+            "--from-file",
+            "-",
+            "--create",
+            "--allow-confusable",
+            "-q",
+        ],
+        input,
+    );
+    assert_eq!(env.offset("fresh", "o:1"), Some(1));
+    // The flag goes with --create only.
+    env.fails(2, &["set", "svc", "orders:0", "9", "--allow-confusable"]);
+}
+
 backend_tests!(
     hints_name_a_command_that_works,
     the_docs_say_what_the_commands_do,
     watch_shows_absent_and_deleted_cursors_with_read_times,
     consumers_named_like_subcommands_have_their_history,
     info_says_where_the_store_is_and_what_it_holds,
+    look_alike_consumers_are_refused_unless_allowed,
 );

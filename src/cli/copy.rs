@@ -42,6 +42,12 @@ pub struct Args {
     #[arg(long)]
     pub create: bool,
 
+    /// With --create: create TO even when its name looks like an existing
+    /// consumer's (svc and svс, with a Cyrillic с), which is refused
+    /// otherwise
+    #[arg(long, requires = "create")]
+    pub allow_confusable: bool,
+
     /// Allow moving TO's cursors backwards (needs --reason)
     #[arg(long, requires = "reason")]
     pub allow_rewind: bool,
@@ -109,6 +115,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     if args.from == args.to {
         return Err(Failure::usage("FROM and TO are the same consumer").into());
     }
+    super::lookalike::check_one(ctx, args.create, args.allow_confusable, args.to.as_str())?;
     let reason = args.reason.as_deref();
     let outcome = Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;

@@ -21,6 +21,7 @@ mod input;
 mod interrupt;
 mod json_records;
 mod key_arg;
+mod lookalike;
 mod output;
 mod progress;
 mod records;
