@@ -359,7 +359,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__delete)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --expect --channel --idle-for --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --raw-key --expect --channel --idle-for --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -383,6 +383,10 @@ _cursorctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --raw-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --expect)

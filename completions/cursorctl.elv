@@ -190,6 +190,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
+            cand --raw-key 'Remove the one cursor stored under this key, as `get` lists it, even when its names are ones cursorctl refuses (written by another program: `sp ace:orders:0`); needs --reason'
             cand --expect 'Remove the cursor only if it holds this offset (exit 3 otherwise)'
             cand --channel 'Only cursors on this channel'
             cand --idle-for 'Only cursors not written for at least this long (for example 30days)'

@@ -210,6 +210,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l busy-time
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l raw-key -d 'Remove the one cursor stored under this key, as `get` lists it, even when its names are ones cursorctl refuses (written by another program: `sp ace:orders:0`); needs --reason' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l expect -d 'Remove the cursor only if it holds this offset (exit 3 otherwise)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l channel -d 'Only cursors on this channel' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l idle-for -d 'Only cursors not written for at least this long (for example 30days)' -r

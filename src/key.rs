@@ -353,6 +353,22 @@ impl CursorKey {
         }
     }
 
+    /// The key of a cursor as a store holds it, its names not checked: for
+    /// a cursor another program wrote under names cursorctl refuses
+    /// (`sp ace`, `bad:name`), so that it can be addressed (removed, and its
+    /// removal recorded, by `delete --raw-key`). Names a user types go
+    /// through [`CursorKey::parse`] instead.
+    #[must_use]
+    pub fn stored(consumer: &str, channel: &str, index: u32) -> Self {
+        Self {
+            consumer: ConsumerId(consumer.to_owned()),
+            partition_key: PartitionKey {
+                channel: ChannelId(channel.to_owned()),
+                index,
+            },
+        }
+    }
+
     /// Parse `CONSUMER:CHANNEL:INDEX`.
     ///
     /// # Errors

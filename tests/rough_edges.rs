@@ -623,6 +623,117 @@ fn look_alike_consumers_are_refused_unless_allowed(backend: Backend) {
     env.fails(2, &["set", "svc", "orders:0", "9", "--allow-confusable"]);
 }
 
+fn cursors_under_refused_names_are_removed_by_their_raw_key(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[("svc", "orders:0", 3)]);
+    env.execute(
+        "INSERT INTO cursors (consumer, channel, partition, \"offset\") VALUES \
+         ('sp ace', 'orders', 0, 5), ('bad:name', 'orders', 1, 7), ('tab\tbed', 'orders', 2, 0)",
+    );
+    // Listed with a warning, and not deletable by name.
+    let out = env.run(&["get"]);
+    assert!(
+        stderr(&out).contains("cannot write it back"),
+        "{}",
+        stderr(&out)
+    );
+    env.fails(2, &["delete", "sp ace", "orders:0", "--reason", "x"]);
+    let before = env.dump();
+    // A reason is needed; a wrong --expect is stale; an unknown key is
+    // not found; nothing is written by any of these, nor by a dry run.
+    env.fails(2, &["delete", "--raw-key", "sp ace:orders:0"]);
+    env.fails(
+        3,
+        &[
+            "delete",
+            "--raw-key",
+            "sp ace:orders:0",
+            "--expect",
+            "4",
+            "--reason",
+            "x",
+        ],
+    );
+    let err = env.fails(
+        5,
+        &["delete", "--raw-key", "sp ace:orders:9", "--reason", "x"],
+    );
+    assert!(err.contains("no stored cursor has the key"), "{err}");
+    env.fails(2, &["delete", "--raw-key", "no-index", "--reason", "x"]);
+    env.fails(
+        2,
+        &[
+            "delete",
+            "svc",
+            "--raw-key",
+            "sp ace:orders:0",
+            "--reason",
+            "x",
+        ],
+    );
+    let plan = env.ok(&[
+        "delete",
+        "--raw-key",
+        "sp ace:orders:0",
+        "--reason",
+        "x",
+        "--dry-run",
+        "-o",
+        "json",
+    ]);
+    assert!(plan.contains("\"sp ace:orders:0\""), "{plan}");
+    assert_eq!(env.dump(), before);
+    // Removed, compare-and-swap guarded, recorded with the reason.
+    let history = env.history_len();
+    env.ok(&[
+        "delete",
+        "--raw-key",
+        "sp ace:orders:0",
+        "--expect",
+        "5",
+        "--reason",
+        "written by the old importer",
+        "-q",
+    ]);
+    env.ok(&[
+        "delete",
+        "--raw-key",
+        "bad:name:orders:1",
+        "--reason",
+        "written by the old importer",
+        "-q",
+    ]);
+    env.ok(&[
+        "delete",
+        "--raw-key",
+        "tab\tbed:orders:2",
+        "--reason",
+        "written by the old importer",
+        "-q",
+    ]);
+    assert_eq!(env.history_len(), history + 3);
+    let rows = env.history();
+    let last: Vec<_> = rows.iter().rev().take(3).collect();
+    for row in &last {
+        assert_eq!(row.command, "delete");
+        assert_eq!(row.reason.as_deref(), Some("written by the old importer"));
+        assert_eq!(row.new_offset, None);
+    }
+    assert!(
+        last.iter()
+            .any(|r| r.consumer == "sp ace" && r.old_offset == Some(5)),
+        "{last:?}"
+    );
+    assert!(
+        last.iter()
+            .any(|r| r.consumer == "bad:name" && r.channel == "orders"),
+        "{last:?}"
+    );
+    let listed = env.ok(&["get", "-o", "tsv"]);
+    assert_eq!(listed.lines().count(), 2, "only svc is left: {listed}");
+    assert_eq!(env.offset("svc", "orders:0"), Some(3));
+}
+
 backend_tests!(
     hints_name_a_command_that_works,
     the_docs_say_what_the_commands_do,
@@ -630,4 +741,5 @@ backend_tests!(
     consumers_named_like_subcommands_have_their_history,
     info_says_where_the_store_is_and_what_it_holds,
     look_alike_consumers_are_refused_unless_allowed,
+    cursors_under_refused_names_are_removed_by_their_raw_key,
 );

@@ -35,8 +35,14 @@ Examples:
   cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
-    pub consumer: ConsumerArg,
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, required_unless_present = "raw_key", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
+    pub consumer: Option<ConsumerArg>,
+
+    /// Remove the one cursor stored under this key, as `get` lists it, even
+    /// when its names are ones cursorctl refuses (written by another
+    /// program: `sp ace:orders:0`); needs --reason
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["consumer", "partition_key", "channel", "idle_for"], requires = "reason")]
+    pub raw_key: Option<String>,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
     #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
@@ -71,6 +77,9 @@ fn targets(
     store: &dyn StoreRead,
     now_ms: i64,
 ) -> anyhow::Result<Vec<(CursorKey, u64)>> {
+    if let Some(raw) = &args.raw_key {
+        return super::raw_key::targets(store, raw, args.expect);
+    }
     if let Some(key) = single {
         let row = store.cursor(key)?.ok_or_else(|| {
             Failure::new(
@@ -82,7 +91,10 @@ fn targets(
         })?;
         return Ok(vec![(key.clone(), args.expect.unwrap_or(row.offset))]);
     }
-    let (consumer, _) = args.consumer.split(None)?;
+    let Some(consumer) = &args.consumer else {
+        return Err(Failure::usage("name a consumer, a cursor, or --raw-key KEY").into());
+    };
+    let (consumer, _) = consumer.split(None)?;
     let filter = CursorFilter {
         consumer: Some(consumer.as_str().to_owned()),
         channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
@@ -130,9 +142,10 @@ fn remove(
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let single = match (&args.consumer, &args.partition_key) {
-        (ConsumerArg::Key(k), None) => Some(k.clone()),
-        (c, Some(pk)) => Some(c.key(Some(pk))?),
-        (ConsumerArg::Consumer(_), None) => None,
+        (None, _) => None,
+        (Some(ConsumerArg::Key(k)), None) => Some(k.clone()),
+        (Some(c), Some(pk)) => Some(c.key(Some(pk))?),
+        (Some(ConsumerArg::Consumer(_)), None) => None,
     };
     if single.is_some() && (args.channel.is_some() || args.idle_for.is_some()) {
         return Err(Failure::usage(
@@ -140,7 +153,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         )
         .into());
     }
-    if single.is_none() && args.expect.is_some() {
+    if single.is_none() && args.raw_key.is_none() && args.expect.is_some() {
         return Err(
             Failure::usage("--expect guards one cursor: name it (CONSUMER PARTITION_KEY)").into(),
         );

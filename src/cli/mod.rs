@@ -24,6 +24,7 @@ mod key_arg;
 mod lookalike;
 mod output;
 mod progress;
+mod raw_key;
 mod records;
 mod set;
 mod snapshot;
