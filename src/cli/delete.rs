@@ -32,7 +32,8 @@ Examples:
   cursorctl delete oldsvc orders:3 --reason 'consumer retired'
   cursorctl delete oldsvc:orders:3 --expect 1041 --reason 'retired'
   cursorctl delete oldsvc --idle-for 30days --dry-run      what a cleanup of a stale group would remove
-  cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'")]
+  cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'
+  cursorctl delete --raw-key 'sp ace:orders:0' --reason 'written by the old importer'")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
     #[arg(value_name = "CONSUMER", value_parser = consumer_arg, required_unless_present = "raw_key", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
