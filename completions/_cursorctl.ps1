@@ -44,6 +44,8 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Keep the offsets of cursors in the store, compare them with now, put them back')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show which store --db names and what it holds: check it before a write')
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Sum up each consumer''s cursors: one row per consumer')
+            [CompletionResult]::new('head', 'head', [CompletionResultType]::ParameterValue, 'Record and list the heads of partitions (where each partition ends)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each cursor''s lag and status; exit 8 when one needs attention')
             [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch, history row and snapshot into an empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -69,7 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'List only cursors on this channel')
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'List only cursors not written for at least this long (for example 15m)')
-            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, each read stamped with its time (read_at); a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; each read is stamped with its time (read_at), and a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'With --watch: stop after N reads')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -106,10 +108,12 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Move forward by this many offsets')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Move to this offset (not below the current one)')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'With --to-head and no PARTITION_KEY: every cursor of CONSUMER on this channel')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Compare-and-swap against this offset instead of the one just read')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--to-head', '--to-head', [CompletionResultType]::ParameterName, 'Move to the partition''s head (needs --reason)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the cursor if it does not exist')
             [CompletionResult]::new('--allow-confusable', '--allow-confusable', [CompletionResultType]::ParameterName, 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept')
@@ -363,9 +367,101 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Count a cursor as idle when it was not written for this long')
+            [CompletionResult]::new('--stall-after', '--stall-after', [CompletionResultType]::ParameterName, 'Count a cursor with lag as stalled when it was not written for this long')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--must-exist', '--must-exist', [CompletionResultType]::ParameterName, 'Fail with exit 5 when no consumer matches')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cursorctl;head' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Record the head of a partition, or many heads from a file')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'List heads: partition_key, head, recorded_at')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List recorded head changes, oldest first')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cursorctl;head;set' {
+            [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read many heads from FILE (`-`: stdin)')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the head history; needed with --allow-rewind)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--allow-rewind', '--allow-rewind', [CompletionResultType]::ParameterName, 'Allow a head to move back (a log truncated or recreated); needs --reason')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be recorded; write nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cursorctl;head;get' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cursorctl;head;history' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cursorctl;head;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Record the head of a partition, or many heads from a file')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'List heads: partition_key, head, recorded_at')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List recorded head changes, oldest first')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cursorctl;head;help;set' {
+            break
+        }
+        'cursorctl;head;help;get' {
+            break
+        }
+        'cursorctl;head;help;history' {
+            break
+        }
+        'cursorctl;head;help;help' {
+            break
+        }
+        'cursorctl;status' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Only cursors on this channel')
+            [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Only cursors not written for at least this long (for example 15m)')
+            [CompletionResult]::new('--stall-after', '--stall-after', [CompletionResultType]::ParameterName, 'A cursor with lag that has not moved for this long is stalled')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--must-exist', '--must-exist', [CompletionResultType]::ParameterName, 'Fail with exit 5 when no cursor matches')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -408,6 +504,8 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Keep the offsets of cursors in the store, compare them with now, put them back')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show which store --db names and what it holds: check it before a write')
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Sum up each consumer''s cursors: one row per consumer')
+            [CompletionResult]::new('head', 'head', [CompletionResultType]::ParameterValue, 'Record and list the heads of partitions (where each partition ends)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each cursor''s lag and status; exit 8 when one needs attention')
             [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch, history row and snapshot into an empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -447,6 +545,12 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help;describe' {
+            break
+        }
+        'cursorctl;help;head' {
+            break
+        }
+        'cursorctl;help;status' {
             break
         }
         'cursorctl;help;copy-store' {

@@ -40,6 +40,9 @@ _cursorctl() {
             cursorctl,get)
                 cmd="cursorctl__subcmd__get"
                 ;;
+            cursorctl,head)
+                cmd="cursorctl__subcmd__head"
+                ;;
             cursorctl,help)
                 cmd="cursorctl__subcmd__help"
                 ;;
@@ -58,8 +61,35 @@ _cursorctl() {
             cursorctl,snapshot)
                 cmd="cursorctl__subcmd__snapshot"
                 ;;
+            cursorctl,status)
+                cmd="cursorctl__subcmd__status"
+                ;;
             cursorctl,undo)
                 cmd="cursorctl__subcmd__undo"
+                ;;
+            cursorctl__subcmd__head,get)
+                cmd="cursorctl__subcmd__head__subcmd__get"
+                ;;
+            cursorctl__subcmd__head,help)
+                cmd="cursorctl__subcmd__head__subcmd__help"
+                ;;
+            cursorctl__subcmd__head,history)
+                cmd="cursorctl__subcmd__head__subcmd__history"
+                ;;
+            cursorctl__subcmd__head,set)
+                cmd="cursorctl__subcmd__head__subcmd__set"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,get)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__get"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,help)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__help"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,history)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__history"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,set)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__set"
                 ;;
             cursorctl__subcmd__help,advance)
                 cmd="cursorctl__subcmd__help__subcmd__advance"
@@ -85,6 +115,9 @@ _cursorctl() {
             cursorctl__subcmd__help,get)
                 cmd="cursorctl__subcmd__help__subcmd__get"
                 ;;
+            cursorctl__subcmd__help,head)
+                cmd="cursorctl__subcmd__help__subcmd__head"
+                ;;
             cursorctl__subcmd__help,help)
                 cmd="cursorctl__subcmd__help__subcmd__help"
                 ;;
@@ -102,6 +135,9 @@ _cursorctl() {
                 ;;
             cursorctl__subcmd__help,snapshot)
                 cmd="cursorctl__subcmd__help__subcmd__snapshot"
+                ;;
+            cursorctl__subcmd__help,status)
+                cmd="cursorctl__subcmd__help__subcmd__status"
                 ;;
             cursorctl__subcmd__help,undo)
                 cmd="cursorctl__subcmd__help__subcmd__undo"
@@ -161,7 +197,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,11 +208,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -195,7 +231,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__advance)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --by --to --expect --create --allow-confusable --dry-run --reason --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --by --to --to-head --channel --expect --create --allow-confusable --dry-run --reason --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,11 +242,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -226,6 +262,10 @@ _cursorctl() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -256,11 +296,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -290,11 +330,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -332,11 +372,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -370,11 +410,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -413,7 +453,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__describe)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --idle-for --must-exist --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --idle-for --stall-after --must-exist --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,11 +464,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -440,6 +480,10 @@ _cursorctl() {
                     return 0
                     ;;
                 --idle-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall-after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -462,11 +506,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -520,11 +564,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -558,8 +602,233 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__head)
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --help set get history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__get)
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help)
+            opts="set get history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__history)
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__set)
+            opts="-o -q -h --from-file --allow-rewind --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help)
-            opts="init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help"
+            opts="init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,6 +953,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__head)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -768,6 +1051,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__undo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -794,11 +1091,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -894,11 +1191,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -928,11 +1225,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -962,11 +1259,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -996,11 +1293,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1046,11 +1343,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1080,11 +1377,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1212,11 +1509,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1250,11 +1547,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1288,11 +1585,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1322,11 +1619,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1335,6 +1632,52 @@ _cursorctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__status)
+            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --idle-for --stall-after --must-exist --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1356,11 +1699,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)

@@ -41,6 +41,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
             cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
+            cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
             cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -64,7 +66,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand --channel 'List only cursors on this channel'
             cand --idle-for 'List only cursors not written for at least this long (for example 15m)'
-            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, each read stamped with its time (read_at); a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
+            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; each read is stamped with its time (read_at), and a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
             cand --count 'With --watch: stop after N reads'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
@@ -99,10 +101,12 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand --by 'Move forward by this many offsets'
             cand --to 'Move to this offset (not below the current one)'
+            cand --channel 'With --to-head and no PARTITION_KEY: every cursor of CONSUMER on this channel'
             cand --expect 'Compare-and-swap against this offset instead of the one just read'
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --to-head 'Move to the partition''s head (needs --reason)'
             cand --create 'Create the cursor if it does not exist'
             cand --allow-confusable 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
@@ -332,9 +336,91 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand --idle-for 'Count a cursor as idle when it was not written for this long'
+            cand --stall-after 'Count a cursor with lag as stalled when it was not written for this long'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand --must-exist 'Fail with exit 5 when no consumer matches'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand set 'Record the head of a partition, or many heads from a file'
+            cand get 'List heads: partition_key, head, recorded_at'
+            cand history 'List recorded head changes, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;head;set'= {
+            cand --from-file 'Read many heads from FILE (`-`: stdin)'
+            cand --reason 'Why (recorded in the head history; needed with --allow-rewind)'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --allow-rewind 'Allow a head to move back (a log truncated or recreated); needs --reason'
+            cand --dry-run 'Show what would be recorded; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head;get'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head;history'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head;help'= {
+            cand set 'Record the head of a partition, or many heads from a file'
+            cand get 'List heads: partition_key, head, recorded_at'
+            cand history 'List recorded head changes, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;head;help;set'= {
+        }
+        &'cursorctl;head;help;get'= {
+        }
+        &'cursorctl;head;help;history'= {
+        }
+        &'cursorctl;head;help;help'= {
+        }
+        &'cursorctl;status'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --channel 'Only cursors on this channel'
+            cand --idle-for 'Only cursors not written for at least this long (for example 15m)'
+            cand --stall-after 'A cursor with lag that has not moved for this long is stalled'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --must-exist 'Fail with exit 5 when no cursor matches'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -374,6 +460,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
             cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
+            cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
             cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -401,6 +489,10 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;info'= {
         }
         &'cursorctl;help;describe'= {
+        }
+        &'cursorctl;help;head'= {
+        }
+        &'cursorctl;help;status'= {
         }
         &'cursorctl;help;copy-store'= {
         }

@@ -29,7 +29,8 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -s o -l output -d 'Out
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -49,6 +50,8 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy" -d 'Give 
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "info" -d 'Show which store --db names and what it holds: check it before a write'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "head" -d 'Record and list the heads of partitions (where each partition ends)'
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "status" -d 'Show each cursor\'s lag and status; exit 8 when one needs attention'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy-store" -d 'Copy every cursor, batch, history row and snapshot into an empty store'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -57,7 +60,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -s o -l output
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -69,14 +73,15 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s o -l output 
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l channel -d 'List only cursors on this channel' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l idle-for -d 'List only cursors not written for at least this long (for example 15m)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l watch -d 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor\'s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, each read stamped with its time (read_at); a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l watch -d 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor\'s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; each read is stamped with its time (read_at), and a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l count -d 'With --watch: stop after N reads' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l must-exist -d 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
@@ -86,7 +91,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s o -l output 
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -109,16 +115,19 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s o -l out
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l by -d 'Move forward by this many offsets' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l to -d 'Move to this offset (not below the current one)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l channel -d 'With --to-head and no PARTITION_KEY: every cursor of CONSUMER on this channel' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l expect -d 'Compare-and-swap against this offset instead of the one just read' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l reason -d 'Why (recorded in the history)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l to-head -d 'Move to the partition\'s head (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l create -d 'Create the cursor if it does not exist'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l allow-confusable -d 'With --create: create a consumer even when its name looks like an existing one\'s (svc and svс, with a Cyrillic с), which is refused otherwise'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
@@ -128,7 +137,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s o -l o
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -153,7 +163,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __f
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -173,7 +184,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -188,7 +200,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s o -l output
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -205,7 +218,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -s o -l outp
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -223,7 +237,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s o -l output
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -241,7 +256,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -260,7 +276,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -272,7 +289,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -284,7 +302,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -297,7 +316,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -311,7 +331,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -329,7 +350,8 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -s o -l output
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -341,21 +363,105 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s o -l ou
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l idle-for -d 'Count a cursor as idle when it was not written for this long' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l stall-after -d 'Count a cursor with lag as stalled when it was not written for this long' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l must-exist -d 'Fail with exit 5 when no consumer matches'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -f -a "set" -d 'Record the head of a partition, or many heads from a file'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -f -a "get" -d 'List heads: partition_key, head, recorded_at'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -f -a "history" -d 'List recorded head changes, oldest first'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l from-file -d 'Read many heads from FILE (`-`: stdin)' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l reason -d 'Why (recorded in the head history; needed with --allow-rewind)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l allow-rewind -d 'Allow a head to move back (a log truncated or recreated); needs --reason'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l dry-run -d 'Show what would be recorded; write nothing'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from help" -f -a "set" -d 'Record the head of a partition, or many heads from a file'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from help" -f -a "get" -d 'List heads: partition_key, head, recorded_at'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from help" -f -a "history" -d 'List recorded head changes, oldest first'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l channel -d 'Only cursors on this channel' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l idle-for -d 'Only cursors not written for at least this long (for example 15m)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l stall-after -d 'A cursor with lag that has not moved for this long is stalled' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l must-exist -d 'Fail with exit 5 when no cursor matches'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
@@ -368,25 +474,28 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s o -l
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
-value\t'Bare values (offsets), one a line, for `$(...)`'"
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "init" -d 'Create the cursor store at --db'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "get" -d 'Show one cursor, or list cursors'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "history" -d 'Show the recorded changes, oldest first'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "info" -d 'Show which store --db names and what it holds: check it before a write'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch, history row and snapshot into an empty store'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "init" -d 'Create the cursor store at --db'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "get" -d 'Show one cursor, or list cursors'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "history" -d 'Show the recorded changes, oldest first'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "info" -d 'Show which store --db names and what it holds: check it before a write'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "head" -d 'Record and list the heads of partitions (where each partition ends)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "status" -d 'Show each cursor\'s lag and status; exit 8 when one needs attention'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch, history row and snapshot into an empty store'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head status copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -31,3 +31,6 @@ GRANT USAGE ON SCHEMA :"schema" TO :"operator";
 GRANT SELECT ON meta TO :"operator";
 GRANT SELECT, INSERT, UPDATE, DELETE ON cursors TO :"operator";
 GRANT SELECT, INSERT ON history, batches TO :"operator";
+-- heads (schema version 3): `head set` moves a head and records the change.
+GRANT SELECT, INSERT, UPDATE ON heads TO :"operator";
+GRANT SELECT, INSERT ON head_history TO :"operator";

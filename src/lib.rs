@@ -14,6 +14,9 @@
 //!   [`SqliteStore::options`]) and an in-memory one ([`MemoryStore`]);
 //! - [`DurabilityError`] with helpers (`is_retryable`, `is_stale`,
 //!   `stale_actual`, `store_kind`) and a backend-neutral [`StoreErrorKind`];
+//! - [`heads`]: partitions' heads as the message system records them
+//!   ([`heads::record_head`]), each cursor's lag ([`heads::read_lag`]) and
+//!   status ([`heads::CursorStatus`]);
 //! - [`sim`]: what a checkpoint policy costs (store writes) and risks
 //!   (messages processed again after a crash), by running the driver;
 //! - validated names ([`ConsumerId`], [`PartitionKey`], [`CursorKey`]) and the
@@ -31,6 +34,7 @@ mod cursor;
 mod driver;
 mod error;
 mod error_kind;
+pub mod heads;
 pub mod key;
 pub mod parse;
 pub mod sim;

@@ -905,7 +905,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
         TestBackend::Sqlite => {
             let conn = rusqlite::Connection::open(fixture.path()).unwrap();
             conn.execute_batch(
-                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; PRAGMA user_version = 1;",
+                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;",
             )
             .unwrap();
         }
@@ -914,6 +914,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
             pg_admin()
                 .batch_execute(&format!(
                     "DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
+                     DROP TABLE {schema}.heads; DROP TABLE {schema}.head_history; \
                      UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'"
                 ))
                 .unwrap();

@@ -15,6 +15,7 @@ mod flush_sim;
 mod generated;
 mod guide;
 mod hardening;
+mod heads;
 mod ids;
 mod library;
 mod live;

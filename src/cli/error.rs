@@ -25,6 +25,8 @@ pub enum ExitKind {
     Busy,
     /// 7: the store is unusable.
     Store,
+    /// 8: `status` only: a listed cursor needs attention (stalled, ahead).
+    Attention,
     /// 128 + N: ended by signal N (SIGINT, SIGTERM) after rolling back.
     Interrupted(u8),
 }
@@ -40,6 +42,7 @@ impl ExitKind {
             Self::NotFound => 5,
             Self::Busy => 6,
             Self::Store => 7,
+            Self::Attention => 8,
             Self::Interrupted(sig) => 128u8.saturating_add(sig),
         }
     }
@@ -55,6 +58,7 @@ impl ExitKind {
             Self::NotFound => "not-found",
             Self::Busy => "busy",
             Self::Store => "store",
+            Self::Attention => "attention",
             Self::Interrupted(_) => "interrupted",
         }
     }
@@ -69,6 +73,9 @@ impl ExitKind {
             Self::NotFound => Some("check the consumer and partition key, or pass --create to make a new cursor"),
             Self::Busy => Some("another writer holds the store: retry, or raise --busy-timeout"),
             Self::Output => Some("check where stdout goes (a full disk, a closed file)"),
+            Self::Attention => Some(
+                "see `cursorctl describe` and `cursorctl get --watch`, then `advance` or `advance --to-head` (docs/operator-guide.md, \"Find and fix stuck consumers\")",
+            ),
             _ => None,
         }
     }

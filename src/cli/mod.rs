@@ -13,6 +13,8 @@ mod describe;
 mod error;
 mod flush_sim;
 mod get;
+mod head;
+mod head_input;
 mod hints;
 mod history;
 mod info;
@@ -24,11 +26,13 @@ mod key_arg;
 mod lookalike;
 mod output;
 mod progress;
+mod prometheus;
 mod raw_key;
 mod records;
 mod set;
 mod snapshot;
 mod source;
+mod status;
 mod undo;
 mod watch;
 
@@ -55,6 +59,7 @@ Exit codes:
   5  not found: the cursor is absent where it must exist
   6  busy: the store stayed locked past --busy-timeout; nothing written; retry
   7  store unusable: missing, not a cursor store, corrupt, newer schema, read-only, disk full, I/O error
+  8  status only: a listed cursor needs attention (stalled or ahead); the records are printed
   130, 143  interrupted by SIGINT or SIGTERM during a long write; rolled back";
 
 /// Inspect and repair the durable read positions (cursors) of the consumers
@@ -265,6 +270,10 @@ pub enum Command {
     Info(WithGlobals<info::Args>),
     #[command(about = "Sum up each consumer's cursors: one row per consumer")]
     Describe(WithGlobals<describe::Args>),
+    #[command(about = "Record and list the heads of partitions (where each partition ends)")]
+    Head(WithGlobals<head::Args>),
+    #[command(about = "Show each cursor's lag and status; exit 8 when one needs attention")]
+    Status(WithGlobals<status::Args>),
     #[command(about = "Copy every cursor, batch, history row and snapshot into an empty store")]
     CopyStore(WithGlobals<copy_store::Args>),
     #[command(about = "Print the completion script for a shell")]
@@ -656,6 +665,12 @@ pub fn main() -> u8 {
         return report(&e.into(), json_errors, color).code();
     }
     let ctx = Context { global: cli.global };
+    if ctx.global.output == Format::Prometheus
+        && !matches!(cli.command, Command::Get(_) | Command::Status(_))
+    {
+        let failure = error::Failure::usage("-o prometheus is for `get` listings and `status`");
+        return report(&failure.into(), json_errors, color).code();
+    }
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Get(args) => get::run(&ctx, &args),
@@ -669,6 +684,8 @@ pub fn main() -> u8 {
         Command::Snapshot(args) => snapshot::run(&ctx, &args),
         Command::Info(args) => info::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
+        Command::Head(args) => head::run(&ctx, &args),
+        Command::Status(args) => status::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),
     };

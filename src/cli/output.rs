@@ -23,6 +23,8 @@ pub enum Format {
     Tsv,
     /// Bare values (offsets), one a line, for `$(...)`.
     Value,
+    /// Prometheus text format (`get` listings and `status` only).
+    Prometheus,
 }
 
 impl Format {
@@ -362,6 +364,12 @@ pub struct Printer {
     count: u64,
     /// The field names, for the header of a TSV listing with no rows.
     header: &'static [&'static str],
+    /// Table columns shown only when a row has a value in them, and which
+    /// of them have one.
+    optional: &'static [&'static str],
+    optional_seen: Vec<bool>,
+    /// The table's columns (those of the first record).
+    columns: &'static [&'static str],
 }
 
 impl Printer {
@@ -375,7 +383,19 @@ impl Printer {
             color,
             count: 0,
             header: &[],
+            optional: &[],
+            optional_seen: Vec::new(),
+            columns: &[],
         }
+    }
+
+    /// Table columns to show only when a row has a value in them (`head`
+    /// and `lag` of a listing where no partition has a head).
+    #[must_use]
+    pub fn with_optional_columns(mut self, columns: &'static [&'static str]) -> Self {
+        self.optional = columns;
+        self.optional_seen = vec![false; columns.len()];
+        self
     }
 
     /// Name the fields of the records to come, so that a TSV listing with
@@ -412,6 +432,9 @@ impl Printer {
                 self.table_row(record);
                 Ok(())
             }
+            Format::Prometheus => Err(io::Error::other(
+                "-o prometheus is for `get` listings and `status`",
+            )),
         }
     }
 
@@ -458,6 +481,7 @@ impl Printer {
 
     fn table_row(&mut self, record: &dyn Record) {
         let columns = record.table_columns();
+        self.columns = columns;
         let color = self.color;
         let table = self.table.get_or_insert_with(|| {
             let mut t = Table::new();
@@ -477,11 +501,20 @@ impl Printer {
             }));
             t
         });
-        let mut cells = Vec::with_capacity(columns.len());
+        // Cells in the order of the columns, which need not be the order
+        // of the fields.
+        let mut cells = vec![String::new(); columns.len()];
         let times = &mut self.times;
+        let (optional, seen) = (self.optional, &mut self.optional_seen);
         let _ = record.fields(&mut |name, f| {
-            if columns.contains(&name) {
-                cells.push(table_escape(field_text(times, f)));
+            if let Some(at) = columns.iter().position(|c| *c == name) {
+                let text = table_escape(field_text(times, f));
+                if !text.is_empty() {
+                    if let Some(i) = optional.iter().position(|o| *o == name) {
+                        seen[i] = true;
+                    }
+                }
+                cells[at] = text;
             }
             Ok(())
         });
@@ -504,7 +537,14 @@ impl Printer {
                     .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
             }
             Format::Table => {
-                if let Some(table) = self.table.take() {
+                if let Some(mut table) = self.table.take() {
+                    for (name, seen) in self.optional.iter().zip(&self.optional_seen) {
+                        let at = self.columns.iter().position(|c| c == name);
+                        if let (false, Some(column)) = (*seen, at.and_then(|i| table.column_mut(i)))
+                        {
+                            column.set_constraint(comfy_table::ColumnConstraint::Hidden);
+                        }
+                    }
                     for line in table.lines() {
                         self.out.write_all(line.trim_end().as_bytes())?;
                         self.out.write_all(b"\n")?;

@@ -4,12 +4,13 @@ use std::fmt::Write as _;
 use std::io;
 
 use cursorctl::key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
-use cursorctl::store::{CursorRow, HistoryRow};
+use cursorctl::store::{CursorHeadRow, CursorRow, HistoryRow};
 
 use super::output::{Field, Record};
 
 /// A cursor as printed: `{key, consumer, partition_key, channel, partition,
-/// offset, exists, updated_at}`. Its buffers are reused across rows.
+/// offset, exists, updated_at, head, lag}` (`head` and `lag` null when no
+/// head is known). Its buffers are reused across rows.
 #[derive(Default)]
 pub struct CursorRecord {
     key: String,
@@ -20,6 +21,7 @@ pub struct CursorRecord {
     offset: u64,
     exists: bool,
     updated_at: Option<i64>,
+    head: Option<u64>,
 }
 
 impl CursorRecord {
@@ -33,7 +35,24 @@ impl CursorRecord {
         "offset",
         "exists",
         "updated_at",
+        "head",
+        "lag",
     ];
+
+    /// The table columns that are shown only when a row has a value.
+    pub const OPTIONAL_COLUMNS: &'static [&'static str] = &["head", "lag"];
+
+    /// Fill from a stored cursor joined with its partition's head.
+    pub fn fill_with_head(&mut self, row: &CursorHeadRow) -> &Self {
+        self.fill(&row.cursor);
+        self.head = row.head;
+        self
+    }
+
+    /// Set the head of the cursor's partition.
+    pub const fn set_head(&mut self, head: Option<u64>) {
+        self.head = head;
+    }
 
     /// Fill from a stored cursor.
     pub fn fill(&mut self, row: &CursorRow) -> &Self {
@@ -54,6 +73,7 @@ impl CursorRecord {
         self.offset = row.offset;
         self.exists = true;
         self.updated_at = row.updated_at;
+        self.head = None;
         self
     }
 
@@ -69,6 +89,7 @@ impl CursorRecord {
             offset: 0,
             exists: false,
             updated_at: None,
+            head: None,
         }
     }
 }
@@ -85,11 +106,23 @@ impl Record for CursorRecord {
         visit("partition", Field::U64(u64::from(self.partition)))?;
         visit("offset", Field::U64(self.offset))?;
         visit("exists", Field::Bool(self.exists))?;
-        visit("updated_at", Field::Time(self.updated_at))
+        visit("updated_at", Field::Time(self.updated_at))?;
+        visit("head", Field::OptU64(self.head))?;
+        visit(
+            "lag",
+            Field::OptU64(cursorctl::heads::lag(self.offset, self.head)),
+        )
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
-        &["consumer", "partition_key", "offset", "updated_at"]
+        &[
+            "consumer",
+            "partition_key",
+            "offset",
+            "head",
+            "lag",
+            "updated_at",
+        ]
     }
 
     fn value(&self) -> Field<'_> {

@@ -1,5 +1,6 @@
 //! `cursorctl get --watch`: re-read a listing every interval and show how
-//! each cursor moves.
+//! each cursor moves, and, where its partition has a head, its lag and the
+//! time it needs to catch up at the rates measured.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
@@ -24,11 +25,17 @@ struct WatchRecord {
     offset: u64,
     /// Since the previous read (`None`: first seen at this read, or gone).
     change: Option<i64>,
-    /// Offsets per second since the previous read, one decimal.
-    rate: Option<String>,
+    /// Offsets per second since the previous read (shown with one
+    /// decimal, a JSON number).
+    rate: Option<f64>,
     /// Milliseconds since the cursor was last written, on the store's clock.
     idle_ms: Option<i64>,
     updated_at: Option<i64>,
+    /// Its partition's head (`None`: none is known).
+    head: Option<u64>,
+    /// Seconds to catch up with the head at the rates measured since the
+    /// previous read (`None`: unknown, or never at these rates).
+    catch_up: Option<f64>,
 }
 
 impl WatchRecord {
@@ -43,7 +50,13 @@ impl WatchRecord {
         "rate",
         "idle_seconds",
         "updated_at",
+        "head",
+        "lag",
+        "catch_up_seconds",
     ];
+
+    /// Columns shown only when a partition has a head.
+    const OPTIONAL: &'static [&'static str] = &["head", "lag", "catch_up_seconds"];
 
     /// A cursor that is not there at this read.
     fn gone(tick: u64, read_at: i64, key: String, status: &'static str) -> Self {
@@ -57,6 +70,8 @@ impl WatchRecord {
             rate: None,
             idle_ms: None,
             updated_at: None,
+            head: None,
+            catch_up: None,
         }
     }
 }
@@ -73,12 +88,21 @@ impl Record for WatchRecord {
         visit("status", Field::Str(self.status))?;
         visit("offset", Field::U64(self.offset))?;
         visit("change", Field::OptI64(self.change))?;
-        visit("rate", Field::OptNumber(self.rate.as_deref()))?;
+        let rate = self.rate.map(|r| format!("{r:.1}"));
+        visit("rate", Field::OptNumber(rate.as_deref()))?;
         visit(
             "idle_seconds",
             Field::OptI64(self.idle_ms.map(|ms| ms / 1000)),
         )?;
-        visit("updated_at", Field::Time(self.updated_at))
+        visit("updated_at", Field::Time(self.updated_at))?;
+        visit("head", Field::OptU64(self.head))?;
+        visit(
+            "lag",
+            Field::OptU64(cursorctl::heads::lag(self.offset, self.head)),
+        )?;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let catch_up = self.catch_up.map(|s| s.ceil() as u64);
+        visit("catch_up_seconds", Field::OptU64(catch_up))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
@@ -86,8 +110,11 @@ impl Record for WatchRecord {
             "key",
             "status",
             "offset",
+            "head",
+            "lag",
             "change",
             "rate",
+            "catch_up_seconds",
             "idle_seconds",
             "updated_at",
         ]
@@ -120,15 +147,17 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let interrupt = Interrupt::install()?;
     let redraw = ctx.global.output == Format::Table && io::stdout().is_terminal();
-    let mut previous: HashMap<String, (u64, Instant)> = HashMap::new();
+    let mut previous: HashMap<String, (u64, Option<u64>, Instant)> = HashMap::new();
     let mut tick = 0u64;
     loop {
         tick += 1;
         let now = store.clock_ms()?;
         let read_at = Instant::now();
         let mut rows = Vec::new();
-        store.for_each_cursor(filter, |row| -> anyhow::Result<()> {
+        store.for_each_cursor_head(filter, |row| -> anyhow::Result<()> {
             let row = row?;
+            let head = row.head;
+            let row = &row.cursor;
             let key = row.key();
             if watch
                 .only
@@ -137,17 +166,21 @@ pub fn run(
             {
                 return Ok(());
             }
-            let (change, rate) = match previous.get(&key) {
-                Some((offset, at)) => {
+            let (change, rate, catch_up) = match previous.get(&key) {
+                Some((offset, old_head, at)) => {
                     let change = i64::try_from(row.offset)
                         .unwrap_or(i64::MAX)
                         .saturating_sub(i64::try_from(*offset).unwrap_or(i64::MAX));
                     let seconds = read_at.duration_since(*at).as_secs_f64();
                     #[allow(clippy::cast_precision_loss)]
-                    let rate = (seconds > 0.0).then(|| format!("{:.1}", change as f64 / seconds));
-                    (Some(change), rate)
+                    let rate = (seconds > 0.0).then(|| change as f64 / seconds);
+                    (
+                        Some(change),
+                        rate,
+                        catch_up(row.offset, head, *old_head, rate, seconds),
+                    )
                 }
-                None => (None, None),
+                None => (None, None, None),
             };
             rows.push(WatchRecord {
                 tick,
@@ -159,6 +192,8 @@ pub fn run(
                 rate,
                 idle_ms: row.updated_at.map(|t| now.saturating_sub(t).max(0)),
                 updated_at: row.updated_at,
+                head,
+                catch_up,
             });
             Ok(())
         })?;
@@ -186,7 +221,7 @@ pub fn run(
         previous = rows
             .iter()
             .filter(|r| r.status == PRESENT)
-            .map(|r| (r.key.clone(), (r.offset, read_at)))
+            .map(|r| (r.key.clone(), (r.offset, r.head, read_at)))
             .collect();
         if redraw {
             let mut out = io::stdout().lock();
@@ -198,7 +233,10 @@ pub fn run(
                 super::output::format_time(now)
             )?;
         }
-        let mut printer = ctx.printer(Shape::List).with_header(WatchRecord::FIELDS);
+        let mut printer = ctx
+            .printer(Shape::List)
+            .with_header(WatchRecord::FIELDS)
+            .with_optional_columns(WatchRecord::OPTIONAL);
         for row in &rows {
             printer.record(row)?;
         }
@@ -217,5 +255,51 @@ pub fn run(
         if interrupt.received().is_some() {
             return Ok(());
         }
+    }
+}
+
+/// Seconds for a cursor at `offset` to reach `head`, when it moves at
+/// `rate` offsets a second and the head grew from `old_head` over the last
+/// `seconds`: the lag over the rate at which it shrinks. 0 without lag;
+/// `None` without a head, a rate, or a lag that shrinks.
+#[allow(clippy::cast_precision_loss)]
+fn catch_up(
+    offset: u64,
+    head: Option<u64>,
+    old_head: Option<u64>,
+    rate: Option<f64>,
+    seconds: f64,
+) -> Option<f64> {
+    let lag = cursorctl::heads::lag(offset, head)?;
+    if lag == 0 {
+        return Some(0.0);
+    }
+    let head_rate = match (head, old_head) {
+        (Some(new), Some(old)) if seconds > 0.0 => new.saturating_sub(old) as f64 / seconds,
+        _ => 0.0,
+    };
+    let closing = rate? - head_rate;
+    (closing > 0.0).then(|| lag as f64 / closing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catch_up;
+
+    #[test]
+    fn catch_up_is_the_lag_over_the_closing_rate() {
+        assert_eq!(
+            catch_up(100, Some(200), Some(200), Some(10.0), 1.0),
+            Some(10.0)
+        );
+        // The head grows 5 a second: the lag shrinks by 5 a second.
+        assert_eq!(
+            catch_up(100, Some(200), Some(195), Some(10.0), 1.0),
+            Some(20.0)
+        );
+        assert_eq!(catch_up(100, Some(200), Some(190), Some(10.0), 1.0), None);
+        assert_eq!(catch_up(100, Some(200), Some(200), Some(0.0), 1.0), None);
+        assert_eq!(catch_up(300, Some(200), None, None, 1.0), Some(0.0));
+        assert_eq!(catch_up(100, None, None, Some(10.0), 1.0), None);
     }
 }

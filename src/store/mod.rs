@@ -31,15 +31,18 @@ use std::time::Duration;
 pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
-    CursorRow, HighestIds, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow, StoreAbout,
-    COUNTED_TABLES,
+    CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, HighestIds,
+    HistoryFilter, HistoryRow, InitOutcome, SnapshotRow, StoreAbout, COUNTED_TABLES,
 };
 
 /// The first schema version with snapshots.
 pub const SNAPSHOTS_VERSION: i64 = 2;
 
+/// The first schema version with heads.
+pub const HEADS_VERSION: i64 = 3;
+
 use crate::error::{DurabilityError, StoreError};
-use crate::key::CursorKey;
+use crate::key::{CursorKey, PartitionKey};
 
 /// The default busy timeout: how long a write waits for a store locked by
 /// another writer.
@@ -187,6 +190,21 @@ pub trait StoreRead {
         each: &mut dyn FnMut(&CursorRow) -> Visit,
     ) -> Result<(), StoreError>;
 
+    /// One partition's head (schema version 3; `None` on an older store,
+    /// which knows no heads).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and [`StoreError::InvalidValue`] for a stored head
+    /// that is not an offset.
+    fn head(&self, key: &PartitionKey) -> Result<Option<HeadRow>, StoreError>;
+
+    /// Visit every head matching `filter`, in partition key order (channel,
+    /// then partition as a number); nothing on an older store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
     /// The highest ids the store has ever given (kept when their rows are
     /// pruned); `None` where the view cannot tell.
     ///
@@ -196,6 +214,37 @@ pub trait StoreRead {
     fn highest_ids(&self) -> Result<Option<HighestIds>, StoreError> {
         Ok(None)
     }
+
+    fn visit_heads(
+        &self,
+        filter: &HeadFilter,
+        each: &mut dyn FnMut(&HeadRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit every cursor matching `filter` with its partition's head, in
+    /// key order: one query that joins the heads (memory does not grow
+    /// with the store). On an older store every head is `None`. A row whose
+    /// offset is invalid is passed as [`StoreError::InvalidValue`].
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit recorded head changes matching `filter`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_head_changes(
+        &self,
+        filter: &HeadFilter,
+        each: &mut dyn FnMut(&HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError>;
 }
 
 /// Cursor keys met in one input, each with the line it first appeared on.
@@ -473,6 +522,31 @@ pub trait WriteTxn: StoreRead + DurableStore {
         false
     }
 
+    /// Write a partition's head, guarded like a compare-and-swap: only if
+    /// the stored head equals `expected` (`None`: no head is stored, and
+    /// one is inserted). `recorded_at` becomes the transaction's time, also
+    /// when the head stays the same. Returns `Err(actual)` with the head
+    /// found when it does not hold `expected`; nothing is written then.
+    /// Which moves are allowed (forward only, unless a rewind) is decided
+    /// by the caller ([`crate::heads::write_head`]).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 3.
+    fn swap_head(
+        &self,
+        key: &PartitionKey,
+        expected: Option<u64>,
+        new: u64,
+    ) -> Result<Result<(), Option<u64>>, StoreError>;
+
+    /// Record a head change in the head history; returns its id.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn record_head_change(&self, change: &HeadChangeInput<'_>) -> Result<i64, StoreError>;
+
     /// Commit everything written in the transaction.
     ///
     /// # Errors
@@ -548,6 +622,43 @@ pub trait StoreReadExt: StoreRead {
             }
         })?;
         failed.map_or(Ok(()), Err)
+    }
+
+    /// Call `each` for every cursor matching `filter` with its partition's
+    /// head, in key order.
+    fn for_each_cursor_head<E: From<StoreError>>(
+        &self,
+        filter: &CursorFilter,
+        mut each: impl FnMut(Result<&CursorHeadRow, StoreError>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut failed = None;
+        self.visit_cursor_heads(filter, &mut |row| match each(row) {
+            Ok(()) => Visit::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                Visit::Break(())
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Call `each` for every head matching `filter`, in partition key order.
+    fn for_each_head<E: From<StoreError>>(
+        &self,
+        filter: &HeadFilter,
+        each: impl FnMut(&HeadRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_heads(filter, visit), each)
+    }
+
+    /// Call `each` for every recorded head change matching `filter`, oldest
+    /// first.
+    fn for_each_head_change<E: From<StoreError>>(
+        &self,
+        filter: &HeadFilter,
+        each: impl FnMut(&HeadChangeRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_head_changes(filter, visit), each)
     }
 
     /// Call `each` for every recorded change matching `filter`, oldest

@@ -137,6 +137,18 @@ pub struct ConsumerSummary {
     pub newest_update: Option<i64>,
     /// How many of its cursors were not written since the filter's time.
     pub idle: u64,
+    /// How many of its cursors have a head (schema version 3).
+    pub with_head: u64,
+    /// The sum of the lags of its cursors that have a head.
+    pub total_lag: u64,
+    /// The highest lag of its cursors (`None`: none has a head).
+    pub highest_lag: Option<u64>,
+    /// How many of its cursors have lag and were written since the filter's
+    /// stall time (status `behind`).
+    pub behind: u64,
+    /// How many of its cursors have lag and were not written since the
+    /// filter's stall time (status `stalled`).
+    pub stalled: u64,
 }
 
 /// Which consumers `describe` sums up.
@@ -147,6 +159,9 @@ pub struct ConsumerFilter {
     /// Count a cursor as idle when it was not written since this time (ms
     /// since the epoch).
     pub idle_before: Option<i64>,
+    /// Count a cursor with lag as stalled when it was not written since
+    /// this time (ms since the epoch; `None`: every cursor with lag).
+    pub stall_before: Option<i64>,
 }
 
 /// A snapshot: the offsets of a set of cursors, kept in the store.
@@ -284,4 +299,104 @@ pub struct StoreAbout {
     pub consumers: u64,
     /// The rows of each of [`COUNTED_TABLES`] the store has, in that order.
     pub rows: Vec<(&'static str, u64)>,
+}
+
+/// One partition's head as stored: the offset the next message appended to
+/// the partition will get (schema version 3).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeadRow {
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// The head.
+    pub head: u64,
+    /// When it was recorded, on the store's clock (ms since the epoch).
+    pub recorded_at: i64,
+}
+
+impl HeadRow {
+    /// The partition key.
+    #[must_use]
+    pub fn partition_key(&self) -> String {
+        partition_key_text(&self.channel, self.partition)
+    }
+}
+
+/// A cursor with the head of its partition, joined by the store's listing
+/// query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CursorHeadRow {
+    /// The cursor.
+    pub cursor: CursorRow,
+    /// Its partition's head (`None`: none is known).
+    pub head: Option<u64>,
+    /// When the head was recorded (ms since the epoch).
+    pub head_recorded_at: Option<i64>,
+}
+
+impl CursorHeadRow {
+    /// The cursor's lag: `head - offset`, never negative (`None` without a
+    /// head).
+    #[must_use]
+    pub fn lag(&self) -> Option<u64> {
+        crate::heads::lag(self.cursor.offset, self.head)
+    }
+}
+
+/// A head change to record in the head history.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadChangeInput<'a> {
+    /// The partition.
+    pub key: &'a PartitionKey,
+    /// The head before (`None`: none was known).
+    pub old_head: Option<u64>,
+    /// The head after.
+    pub new_head: u64,
+    /// The command that made the change (`head set`, ...).
+    pub command: &'a str,
+    /// Why, as the operator said.
+    pub reason: Option<&'a str>,
+    /// Who.
+    pub user: &'a str,
+}
+
+/// One recorded head change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadChangeRow {
+    /// The change id (ids of the head history, apart from cursor changes).
+    pub id: i64,
+    /// When, in milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// The head before (`None`: none was known).
+    pub old_head: Option<u64>,
+    /// The head after.
+    pub new_head: u64,
+    /// The command that made the change.
+    pub command: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Who.
+    pub user: String,
+}
+
+impl HeadChangeRow {
+    /// The partition key.
+    #[must_use]
+    pub fn partition_key(&self) -> String {
+        partition_key_text(&self.channel, self.partition)
+    }
+}
+
+/// Which heads or head changes a listing returns.
+#[derive(Clone, Debug, Default)]
+pub struct HeadFilter {
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Only this partition index (with `channel`).
+    pub partition: Option<u32>,
 }

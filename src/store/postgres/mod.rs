@@ -19,6 +19,7 @@
 mod about;
 mod connect;
 mod conninfo;
+mod heads;
 mod pgpass;
 mod read;
 mod schema;
@@ -64,6 +65,8 @@ pub struct PostgresStore {
     /// Whether `init` created this store: its schema, and whether it
     /// created the schema too (rather than found it empty).
     created: Option<(String, bool)>,
+    /// The schema version of the store, once known.
+    version: Cell<i64>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -89,6 +92,7 @@ impl PostgresStore {
             conflict: Cell::new(false),
             busy_timeout,
             created: None,
+            version: Cell::new(0),
         })
     }
 
@@ -134,7 +138,7 @@ impl PostgresStore {
                     let sql = format!(
                         "BEGIN; SET LOCAL search_path = {schema}; \
                          SELECT value FROM meta WHERE key = 'schema_version' FOR UPDATE; {}",
-                        schema::SCHEMA_V2_SQL,
+                        schema::upgrade_sql(version),
                         schema = target.schema
                     );
                     let mut client = store.client.borrow_mut();
@@ -146,6 +150,7 @@ impl PostgresStore {
                     match upgraded {
                         Ok(()) => {
                             drop(client);
+                            store.version.set(SCHEMA_VERSION);
                             return Ok((store, InitOutcome::Upgraded { from: version }));
                         }
                         Err(e) if is_lost_init_race(&e) => {
@@ -169,6 +174,7 @@ impl PostgresStore {
                 Ok(()) => {
                     drop(client);
                     store.created = Some((target.schema.clone(), schema_missing));
+                    store.version.set(SCHEMA_VERSION);
                     return Ok((store, InitOutcome::Created));
                 }
                 Err(e) if is_lost_init_race(&e) => {
@@ -192,7 +198,10 @@ impl PostgresStore {
                 found: version,
                 supported: SCHEMA_VERSION,
             }),
-            Found::Store(_) => Ok(()),
+            Found::Store(version) => {
+                self.version.set(version);
+                Ok(())
+            }
             Found::Missing => Err(StoreError::Missing {
                 location: self.location.clone(),
             }),
@@ -416,6 +425,37 @@ impl StoreRead for PostgresStore {
 
     fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
         read::highest_ids(self).map(Some)
+    }
+
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        heads::head(self, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_heads(self, filter, each))
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_cursor_heads(self, filter, each))
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_head_changes(self, filter, each))
     }
 }
 

@@ -26,7 +26,7 @@ const HISTORY_COLUMNS: &str = "id, at, consumer, channel, partition, old_offset,
 
 /// A text value as an SQL literal (`standard_conforming_strings` is on
 /// for every session cursorctl opens).
-fn literal(text: &str) -> String {
+pub(super) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -37,7 +37,7 @@ fn offset_of(key: &str, value: i64) -> Result<u64, StoreError> {
     })
 }
 
-fn partition_of(value: i64) -> u32 {
+pub(super) fn partition_of(value: i64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
@@ -88,7 +88,7 @@ pub(super) fn offset(
 
 /// Stream the rows of `query` through a server-side cursor, `FETCH` rows at
 /// a time, inside the transaction that is open.
-fn stream(
+pub(super) fn stream(
     store: &PostgresStore,
     query: &str,
     context: &str,
@@ -264,15 +264,30 @@ pub(super) fn visit_consumers(
 ) -> Result<(), StoreError> {
     let idle = filter
         .idle_before
-        .map_or_else(|| "false".to_owned(), |t| format!("updated_at <= {t}"));
+        .map_or_else(|| "false".to_owned(), |t| format!("c.updated_at <= {t}"));
+    // Each cursor joined with its partition's head (none on a store older
+    // than schema version 3): lag is head - offset, never negative.
+    let heads = if store.version.get() >= crate::store::HEADS_VERSION {
+        "heads"
+    } else {
+        "(SELECT NULL::text AS channel, NULL::bigint AS partition, NULL::bigint AS head)"
+    };
+    let moved = filter
+        .stall_before
+        .map_or_else(|| "false".to_owned(), |t| format!("c.updated_at > {t}"));
     let mut query = format!(
-        "SELECT consumer, count(*), count(DISTINCT channel), min(\"offset\"), max(\"offset\"), \
-         min(updated_at), max(updated_at), count(*) FILTER (WHERE {idle}) FROM cursors"
+        "SELECT c.consumer, count(*), count(DISTINCT c.channel), min(c.\"offset\"), max(c.\"offset\"), \
+         min(c.updated_at), max(c.updated_at), count(*) FILTER (WHERE {idle}), \
+         count(h.head), coalesce(sum(greatest(h.head - c.\"offset\", 0)), 0)::text, \
+         max(greatest(h.head - c.\"offset\", 0)), \
+         count(*) FILTER (WHERE h.head > c.\"offset\" AND {moved}), \
+         count(*) FILTER (WHERE h.head > c.\"offset\" AND NOT ({moved})) \
+         FROM cursors c LEFT JOIN {heads} h ON h.channel = c.channel AND h.partition = c.partition"
     );
     if let Some(c) = &filter.consumer {
-        query.push_str(&format!(" WHERE consumer = {}", literal(c)));
+        query.push_str(&format!(" WHERE c.consumer = {}", literal(c)));
     }
-    query.push_str(" GROUP BY consumer ORDER BY consumer");
+    query.push_str(" GROUP BY c.consumer ORDER BY c.consumer");
     let count = |v: i64| u64::try_from(v).unwrap_or(0);
     stream(store, &query, "summing up consumers", |row| {
         Ok(each(&crate::store::ConsumerSummary {
@@ -284,6 +299,11 @@ pub(super) fn visit_consumers(
             oldest_update: row.get(5),
             newest_update: row.get(6),
             idle: count(row.get(7)),
+            with_head: count(row.get(8)),
+            total_lag: row.get::<_, String>(9).parse().unwrap_or(u64::MAX),
+            highest_lag: row.get::<_, Option<i64>>(10).map(count),
+            behind: count(row.get(11)),
+            stalled: count(row.get(12)),
         }))
     })
 }

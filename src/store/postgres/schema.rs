@@ -10,9 +10,9 @@ use crate::error::{StoreError, StoreErrorKind};
 /// The value of the `application` row of the meta table.
 pub const APPLICATION: &str = "cursorctl";
 
-/// The schema version this build writes. Version 1 stores are read and
-/// written too; `init` upgrades them.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this build writes. Version 1 and 2 stores are read
+/// and written too; `init` upgrades them.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// What version 2 adds: snapshots of offsets kept in the store.
 pub(super) const SCHEMA_V2_SQL: &str = r#"
@@ -34,6 +34,46 @@ CREATE TABLE snapshot_cursors (
     PRIMARY KEY (snapshot, consumer, channel, partition)
 );
 "#;
+
+/// What version 3 adds for heads: each partition's head (the offset the
+/// next message appended to it will get) with the store-clock time it was
+/// recorded, and the history of head changes.
+pub(super) const SCHEMA_V3_HEADS_SQL: &str = r#"
+CREATE TABLE heads (
+    channel     text COLLATE "C" NOT NULL,
+    partition   bigint NOT NULL CHECK (partition BETWEEN 0 AND 4294967295),
+    head        bigint NOT NULL CHECK (head >= 0),
+    recorded_at bigint NOT NULL,
+    PRIMARY KEY (channel, partition)
+);
+
+CREATE TABLE head_history (
+    id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at        bigint NOT NULL,
+    channel   text   NOT NULL,
+    partition bigint NOT NULL,
+    old_head  bigint,
+    new_head  bigint NOT NULL,
+    command   text   NOT NULL,
+    reason    text,
+    "user"    text   NOT NULL,
+    role      text   NOT NULL DEFAULT session_user
+);
+CREATE INDEX head_history_by_partition ON head_history (channel, partition);
+"#;
+
+/// The statements that bring a store of version `from` to
+/// [`SCHEMA_VERSION`] (the search path set to its schema).
+pub(super) fn upgrade_sql(from: i64) -> String {
+    let mut sql = String::new();
+    if from < 2 {
+        sql.push_str(SCHEMA_V2_SQL);
+    }
+    if from < 3 {
+        sql.push_str(SCHEMA_V3_HEADS_SQL);
+    }
+    sql
+}
 
 /// The store's clock in milliseconds since the Unix epoch, at the start of
 /// the current transaction: the default `updated_at` of a cursor inserted
@@ -104,6 +144,7 @@ CREATE INDEX history_by_cursor ON history (consumer, channel, partition);
 CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
 
 {SCHEMA_V2_SQL}
+{SCHEMA_V3_HEADS_SQL}
 
 INSERT INTO meta (key, value) VALUES ('application', '{APPLICATION}'),
                                      ('schema_version', '{SCHEMA_VERSION}');

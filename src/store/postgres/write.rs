@@ -309,6 +309,37 @@ impl StoreRead for PostgresTxn<'_> {
     fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
         read::highest_ids(self.store).map(Some)
     }
+
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        super::heads::head(self.store, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_heads(self.store, filter, each)
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_cursor_heads(self.store, filter, each)
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_head_changes(self.store, filter, each)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -572,6 +603,22 @@ impl WriteTxn for PostgresTxn<'_> {
             .iter()
             .filter_map(|row| usize::try_from(row.get::<_, i64>(0) - 1).ok())
             .collect())
+    }
+
+    fn swap_head(
+        &self,
+        key: &crate::key::PartitionKey,
+        expected: Option<u64>,
+        new: u64,
+    ) -> Result<Result<(), Option<u64>>, StoreError> {
+        super::heads::swap_head(self.store, key, expected, new)
+    }
+
+    fn record_head_change(
+        &self,
+        change: &crate::store::HeadChangeInput<'_>,
+    ) -> Result<i64, StoreError> {
+        super::heads::record_head_change(self.store, change)
     }
 
     fn must_retry(&self) -> bool {

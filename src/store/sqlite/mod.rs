@@ -12,6 +12,7 @@
 //! - `write.rs`: the write transaction.
 
 mod about;
+mod heads;
 mod moves;
 mod open;
 mod options;
@@ -183,6 +184,37 @@ impl StoreRead for SqliteStore {
 
     fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
         read::highest_ids(&self.conn).map(Some)
+    }
+
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        heads::read_head(&self.conn, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        heads::visit_heads(&self.conn, filter, each)
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        heads::visit_cursor_heads(&self.conn, filter, each)
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        heads::visit_head_changes(&self.conn, filter, each)
     }
 }
 

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::schema::{schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_IDS_SQL, SCHEMA_VERSION};
+use super::schema::{
+    schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_HEADS_SQL, SCHEMA_V3_IDS_SQL,
+    SCHEMA_VERSION,
+};
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
 use crate::parse::MAX_BUSY_TIMEOUT;
@@ -182,6 +185,8 @@ impl SqliteStore {
         }
         if version < 3 {
             tx.execute_batch(SCHEMA_V3_IDS_SQL)
+                .map_err(db_err("upgrading the schema to version 3"))?;
+            tx.execute_batch(SCHEMA_V3_HEADS_SQL)
                 .map_err(db_err("upgrading the schema to version 3"))?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)

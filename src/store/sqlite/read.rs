@@ -21,14 +21,14 @@ pub(super) fn offset_from(value: ValueRef<'_>) -> Result<u64, String> {
     }
 }
 
-fn time_from(value: ValueRef<'_>) -> Option<i64> {
+pub(super) fn time_from(value: ValueRef<'_>) -> Option<i64> {
     match value {
         ValueRef::Integer(i) => Some(i),
         _ => None,
     }
 }
 
-fn partition_from(value: ValueRef<'_>) -> u32 {
+pub(super) fn partition_from(value: ValueRef<'_>) -> u32 {
     match value {
         ValueRef::Integer(i) => u32::try_from(i).unwrap_or(u32::MAX),
         _ => u32::MAX,
@@ -290,19 +290,31 @@ pub(super) fn visit_consumers(
     filter: &crate::store::ConsumerFilter,
     each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
 ) -> Result<(), StoreError> {
-    let mut sql = String::from(
-        "SELECT consumer, count(*), count(DISTINCT channel), min(offset), max(offset), \
-         min(updated_at), max(updated_at), coalesce(sum(updated_at <= ?1), 0) FROM cursors",
+    // Each cursor joined with its partition's head (none on a store older
+    // than schema version 3): lag is head - offset, never negative.
+    let heads = if super::heads::has_heads(conn)? {
+        "heads"
+    } else {
+        "(SELECT NULL AS channel, NULL AS partition, NULL AS head)"
+    };
+    let mut sql = format!(
+        "SELECT c.consumer, count(*), count(DISTINCT c.channel), min(c.offset), max(c.offset), \
+         min(c.updated_at), max(c.updated_at), coalesce(sum(c.updated_at <= ?1), 0), \
+         count(h.head), coalesce(sum(max(h.head - c.offset, 0)), 0), max(max(h.head - c.offset, 0)), \
+         coalesce(sum(h.head > c.offset AND c.updated_at > ?3), 0), \
+         coalesce(sum(h.head > c.offset AND NOT coalesce(c.updated_at > ?3, 0)), 0) \
+         FROM cursors c LEFT JOIN {heads} h ON h.channel = c.channel AND h.partition = c.partition"
     );
     if filter.consumer.is_some() {
-        sql.push_str(" WHERE consumer = ?2");
+        sql.push_str(" WHERE c.consumer = ?2");
     }
-    sql.push_str(" GROUP BY consumer ORDER BY consumer");
+    sql.push_str(" GROUP BY c.consumer ORDER BY c.consumer");
     let mut stmt = conn.prepare(&sql).map_err(db_err("summing up consumers"))?;
-    let mut args: Vec<rusqlite::types::Value> = vec![filter.idle_before.into()];
-    if let Some(c) = &filter.consumer {
-        args.push(c.clone().into());
-    }
+    let args: Vec<rusqlite::types::Value> = vec![
+        filter.idle_before.into(),
+        filter.consumer.clone().into(),
+        filter.stall_before.into(),
+    ];
     let mut rows = stmt
         .query(rusqlite::params_from_iter(args))
         .map_err(db_err("summing up consumers"))?;
@@ -318,6 +330,11 @@ pub(super) fn visit_consumers(
                 oldest_update: row.get(5)?,
                 newest_update: row.get(6)?,
                 idle: count(row.get(7)?),
+                with_head: count(row.get(8)?),
+                total_lag: count(row.get(9)?),
+                highest_lag: row.get::<_, Option<i64>>(10)?.map(count),
+                behind: count(row.get(11)?),
+                stalled: count(row.get(12)?),
             })
         })()
         .map_err(db_err("summing up consumers"))?;

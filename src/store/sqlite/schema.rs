@@ -73,12 +73,42 @@ CREATE INDEX history_by_cursor ON history (consumer, channel, partition);
 CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
 ";
 
+/// What version 3 adds for heads: each partition's head (the offset the
+/// next message appended to it will get) with the store-clock time it was
+/// recorded, and the history of head changes.
+pub(super) const SCHEMA_V3_HEADS_SQL: &str = "
+CREATE TABLE heads (
+    channel     TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    head        INTEGER NOT NULL CHECK (typeof(head) = 'integer' AND head >= 0),
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, partition)
+) WITHOUT ROWID;
+
+CREATE TABLE head_history (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        INTEGER NOT NULL,
+    channel   TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    old_head  INTEGER,
+    new_head  INTEGER NOT NULL,
+    command   TEXT    NOT NULL,
+    reason    TEXT,
+    user      TEXT    NOT NULL
+);
+
+CREATE INDEX head_history_by_partition ON head_history (channel, partition);
+";
+
 /// SQLite's clock, in milliseconds since the Unix epoch.
 pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /// The statements that create a store of [`SCHEMA_VERSION`].
 pub(super) fn schema_sql() -> String {
-    format!("{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}", schema_v1_sql())
+    format!(
+        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}",
+        schema_v1_sql()
+    )
 }
 
 /// The statements of a version 1 store.

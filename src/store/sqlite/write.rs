@@ -315,6 +315,37 @@ impl StoreRead for SqliteTxn<'_> {
     fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
         read::highest_ids(&self.tx).map(Some)
     }
+
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        super::heads::read_head(&self.tx, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_heads(&self.tx, filter, each)
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_cursor_heads(&self.tx, filter, each)
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_head_changes(&self.tx, filter, each)
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {
@@ -539,6 +570,22 @@ impl WriteTxn for SqliteTxn<'_> {
             start = end;
         }
         Ok(stale)
+    }
+
+    fn swap_head(
+        &self,
+        key: &crate::key::PartitionKey,
+        expected: Option<u64>,
+        new: u64,
+    ) -> Result<Result<(), Option<u64>>, StoreError> {
+        super::heads::swap_head(&self.tx, key, expected, new, self.now_ms)
+    }
+
+    fn record_head_change(
+        &self,
+        change: &crate::store::HeadChangeInput<'_>,
+    ) -> Result<i64, StoreError> {
+        super::heads::record_head_change(&self.tx, change, self.now_ms)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
