@@ -36,6 +36,8 @@ mod error;
 mod error_kind;
 pub mod heads;
 pub mod key;
+#[cfg(feature = "ops")]
+pub mod ops;
 pub mod parse;
 pub mod sim;
 pub mod store;

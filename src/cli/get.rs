@@ -116,7 +116,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     if let (Some(consumer), Some(pk)) = (&consumer, &partition_key) {
         let key = CursorKey::new(consumer.clone(), pk.clone());
-        let mut record = match store.cursor(&key)? {
+        let (cursor, head) = store.cursor_head(&key)?;
+        let mut record = match cursor {
             Some(row) => {
                 let mut record = CursorRecord::default();
                 record.fill(&row);
@@ -138,7 +139,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 CursorRecord::absent(&key)
             }
         };
-        record.set_head(store.head(pk)?.map(|h| h.head));
+        record.set_head(head.map(|h| h.head));
         let mut printer = ctx
             .printer(Shape::One)
             .with_optional_columns(CursorRecord::OPTIONAL_COLUMNS);

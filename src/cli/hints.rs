@@ -1,6 +1,8 @@
 //! Hints that name the command that would work, where the usual hint of
 //! the exit class names another.
 
+use cursorctl::ops::OpError;
+
 use super::error::{classify, ExitKind, Failure};
 
 /// `err` with `hint` when it is of class `kind` and has no hint of its own.
@@ -12,6 +14,10 @@ pub fn when(err: anyhow::Error, kind: ExitKind, hint: &'static str) -> anyhow::E
     let mut err = err;
     if let Some(failure) = err.downcast_mut::<Failure>() {
         failure.hint.get_or_insert(hint);
+        return err;
+    }
+    if let Some(OpError::Refused(refusal)) = err.downcast_mut::<OpError>() {
+        refusal.hint.get_or_insert(hint);
         return err;
     }
     let mut failure = Failure::new(kind, err.to_string()).with_hint(hint);

@@ -93,8 +93,12 @@ pub fn check_one(
     if !create || allow {
         return Ok(());
     }
-    let store = ctx.open_read()?;
-    Lookalikes::new(false).check(&**store, consumer, None)
+    // Closed before the write opens its own connection: a connection left
+    // open would keep the write's from being the last one to close, which
+    // on SQLite leaves its log to be folded into the file by the next
+    // command.
+    let store = std::mem::ManuallyDrop::into_inner(ctx.open_read()?);
+    Lookalikes::new(false).check(&*store, consumer, None)
 }
 
 /// A name quoted, with its characters outside ASCII as code points

@@ -611,6 +611,13 @@ pub fn main() -> u8 {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+    // A panic is a bug: exit 1, as documented, with what panicked (the
+    // release build aborts on panic, which would otherwise be 134). A
+    // write in progress is rolled back by the store when the process ends.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("cursorctl: error: internal error (a bug): {info}");
+        std::process::exit(i32::from(error::ExitKind::Internal.code()));
+    }));
     // `COMPLETE=bash cursorctl` prints the shell's registration, and the
     // shell then asks for candidates the same way; nothing else runs.
     if std::env::var_os("COMPLETE").is_some_and(|v| !v.is_empty() && v != "0") {

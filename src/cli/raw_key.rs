@@ -8,16 +8,11 @@ use cursorctl::store::{CursorFilter, StoreRead, StoreReadExt};
 use super::error::{ExitKind, Failure};
 use super::output::quote;
 
-/// The stored cursor whose key is `raw`, with the offset its removal
-/// expects (`expect`, or the offset it holds). The key splits at its last
-/// `:` into the partition index; the rest may split into consumer and
-/// channel at any of its `:`, and each way is looked up: exactly one
-/// stored cursor must have the key.
-pub fn targets(
-    store: &dyn StoreRead,
-    raw: &str,
-    expect: Option<u64>,
-) -> anyhow::Result<Vec<(CursorKey, u64)>> {
+/// The stored cursor whose key is `raw`. The key splits at its last `:`
+/// into the partition index; the rest may split into consumer and channel
+/// at any of its `:`, and each way is looked up: exactly one stored cursor
+/// must have the key.
+pub fn find(store: &dyn StoreRead, raw: &str) -> anyhow::Result<CursorKey> {
     let shape = || {
         Failure::usage(format!(
             "invalid raw key {}: expected CONSUMER:CHANNEL:INDEX as `cursorctl get` lists it",
@@ -37,7 +32,7 @@ pub fn targets(
         store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
             let row = row?;
             if row.consumer == consumer && row.channel == channel && row.partition == index {
-                found.push((CursorKey::stored(consumer, channel, index), row.offset));
+                found.push(CursorKey::stored(consumer, channel, index));
             }
             Ok(())
         })?;
@@ -50,10 +45,7 @@ pub fn targets(
         .with_hint("copy the key from `cursorctl get -o tsv` (its first column)")
         .with("key", raw)
         .into()),
-        1 => Ok(found
-            .into_iter()
-            .map(|(key, offset)| (key, expect.unwrap_or(offset)))
-            .collect()),
+        1 => Ok(found.swap_remove(0)),
         n => Err(Failure::usage(format!(
             "{n} stored cursors have the key {} (their names hold `:`, so it splits more than one way); nothing was removed",
             quote(raw)

@@ -6,11 +6,11 @@ use postgres::types::Type;
 use super::read::{literal, partition_of, stream};
 use super::PostgresStore;
 use crate::error::StoreError;
-use crate::key::PartitionKey;
+use crate::key::{CursorKey, PartitionKey};
 use crate::parse::MAX_OFFSET;
 use crate::store::{
-    CursorFilter, CursorHeadRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, Visit,
-    HEADS_VERSION,
+    CursorFilter, CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow,
+    Visit, HEADS_VERSION,
 };
 
 const SELECT_HEAD: &str =
@@ -77,6 +77,52 @@ pub(super) fn head(
         head: head_of(|| key.to_string(), row.get(0))?,
         recorded_at: row.get(1),
     }))
+}
+
+/// A cursor and its partition's head in one round trip.
+const SELECT_CURSOR_HEAD: &str = "SELECT c.\"offset\", c.updated_at, h.head, h.recorded_at \
+     FROM (SELECT $1::text AS consumer, $2::text AS channel, $3::int8 AS partition) k \
+     LEFT JOIN cursors c \
+       ON c.consumer = k.consumer AND c.channel = k.channel AND c.partition = k.partition \
+     LEFT JOIN heads h ON h.channel = k.channel AND h.partition = k.partition";
+
+pub(super) fn cursor_head(
+    store: &PostgresStore,
+    key: &CursorKey,
+) -> Result<(Option<CursorRow>, Option<HeadRow>), StoreError> {
+    if !store.has_heads() {
+        return Ok((super::read::cursor(store, key)?, None));
+    }
+    let (consumer, channel, partition) = super::read::columns(key);
+    let row = store
+        .with_statement(SELECT_CURSOR_HEAD, super::read::KEY_TYPES, |c, s| {
+            s.query_one(c, &[&consumer, &channel, &partition])
+        })
+        .map_err(|e| store.error("reading a cursor", e))?;
+    let pk = key.partition_key();
+    let cursor = match row.get::<_, Option<i64>>(0) {
+        None => None,
+        Some(offset) => Some(CursorRow {
+            consumer: consumer.to_owned(),
+            channel: channel.to_owned(),
+            partition: pk.index(),
+            offset: u64::try_from(offset).map_err(|_| StoreError::InvalidValue {
+                key: key.to_string(),
+                value: format!("the negative integer {offset}"),
+            })?,
+            updated_at: row.get(1),
+        }),
+    };
+    let head = match row.get::<_, Option<i64>>(2) {
+        None => None,
+        Some(head) => Some(HeadRow {
+            channel: channel.to_owned(),
+            partition: pk.index(),
+            head: head_of(|| pk.to_string(), head)?,
+            recorded_at: row.get(3),
+        }),
+    };
+    Ok((cursor, head))
 }
 
 fn filter_sql(query: &mut String, filter: &HeadFilter) {

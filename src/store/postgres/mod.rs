@@ -434,6 +434,13 @@ impl StoreRead for PostgresStore {
         heads::head(self, key)
     }
 
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<crate::store::HeadRow>), StoreError> {
+        heads::cursor_head(self, key)
+    }
+
     fn visit_heads(
         &self,
         filter: &crate::store::HeadFilter,

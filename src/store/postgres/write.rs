@@ -317,6 +317,13 @@ impl StoreRead for PostgresTxn<'_> {
         super::heads::head(self.store, key)
     }
 
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<crate::store::HeadRow>), StoreError> {
+        super::heads::cursor_head(self.store, key)
+    }
+
     fn visit_heads(
         &self,
         filter: &crate::store::HeadFilter,
