@@ -702,14 +702,17 @@ fn cursors_under_refused_names_are_removed_by_their_raw_key(backend: Backend) {
         "written by the old importer",
         "-q",
     ]);
-    env.ok(&[
+    let out = env.run(&[
         "delete",
         "--raw-key",
         "bad:name:orders:1",
         "--reason",
         "written by the old importer",
-        "-q",
     ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // No `undo --batch` is offered: it could not write the name back.
+    assert!(stderr(&out).contains("removed cursor"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("undo --batch"), "{}", stderr(&out));
     env.ok(&[
         "delete",
         "--raw-key",

@@ -113,6 +113,13 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         outcome,
         batch::printer(ctx, outcome, "removal(s)"),
     )?;
+    if let (Some(raw), cursorctl::ops::batch::Finished::Done(done)) = (&args.raw_key, &finished) {
+        // Not `undo --batch`: undo cannot write the names back.
+        if !outcome.is_dry_run() {
+            super::raw_key::note_removed(ctx, raw, done.id);
+            return Ok(());
+        }
+    }
     batch::note(
         ctx,
         outcome,

@@ -54,3 +54,12 @@ pub fn find(store: &dyn StoreRead, raw: &str) -> anyhow::Result<CursorKey> {
         .into()),
     }
 }
+
+/// The note after a raw-key removal: no `undo --batch` is offered, as undo
+/// cannot write a cursor under names cursorctl refuses.
+pub fn note_removed(ctx: &super::Context, raw: &str, batch: i64) {
+    ctx.note(&format!(
+        "removed cursor {} in batch {batch} (recorded in the history; undo cannot put it back, as cursorctl does not write such names)",
+        quote(raw)
+    ));
+}
