@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -45,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show which store --db names and what it holds: check it before a write')
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Sum up each consumer''s cursors: one row per consumer')
             [CompletionResult]::new('head', 'head', [CompletionResultType]::ParameterValue, 'Record and list the heads of partitions (where each partition ends)')
+            [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'Show and break the leases consumers hold on cursors')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each cursor''s lag and status; exit 8 when one needs attention')
             [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch, history row and snapshot into an empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
@@ -59,6 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -75,6 +78,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'With --watch: stop after N reads')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--must-exist', '--must-exist', [CompletionResultType]::ParameterName, 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -92,6 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the cursor if it does not exist')
             [CompletionResult]::new('--allow-confusable', '--allow-confusable', [CompletionResultType]::ParameterName, 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept')
@@ -113,6 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--to-head', '--to-head', [CompletionResultType]::ParameterName, 'Move to the partition''s head (needs --reason)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the cursor if it does not exist')
             [CompletionResult]::new('--allow-confusable', '--allow-confusable', [CompletionResultType]::ParameterName, 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise')
@@ -135,6 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'With --commit: why (recorded in the history)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each')
             [CompletionResult]::new('--commit', '--commit', [CompletionResultType]::ParameterName, 'Write the checkpoints to the store, each in its own transaction, recorded in the history')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'With --commit: create the cursor if it does not exist')
@@ -154,6 +161,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Only the changes of this batch')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete the history older than a time, never half a batch')
@@ -171,6 +179,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say how much would be deleted; delete nothing')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -197,6 +206,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history; needed when the undo moves a cursor back)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--skip-moved', '--skip-moved', [CompletionResultType]::ParameterName, 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -216,6 +226,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history; needed to remove a cursor above 0)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be removed; write nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -231,6 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create TO''s cursors that do not exist')
             [CompletionResult]::new('--allow-confusable', '--allow-confusable', [CompletionResultType]::ParameterName, 'With --create: create TO even when its name looks like an existing consumer''s (svc and svс, with a Cyrillic с), which is refused otherwise')
             [CompletionResult]::new('--allow-rewind', '--allow-rewind', [CompletionResultType]::ParameterName, 'Allow moving TO''s cursors backwards (needs --reason)')
@@ -247,6 +259,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Keep the offsets of every cursor (of CONSUMER) under NAME')
@@ -266,6 +279,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -278,6 +292,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -290,6 +305,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -305,6 +321,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan; write nothing')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -317,6 +334,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -356,6 +374,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -370,6 +389,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--stall-after', '--stall-after', [CompletionResultType]::ParameterName, 'Count a cursor with lag as stalled when it was not written for this long')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--must-exist', '--must-exist', [CompletionResultType]::ParameterName, 'Fail with exit 5 when no consumer matches')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -383,6 +403,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Record the head of a partition, or many heads from a file')
@@ -403,6 +424,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be recorded; write nothing')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -415,6 +437,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -427,6 +450,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -450,6 +474,65 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
         'cursorctl;head;help;help' {
             break
         }
+        'cursorctl;lease' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)')
+            [CompletionResult]::new('break', 'break', [CompletionResultType]::ParameterValue, 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cursorctl;lease;list' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cursorctl;lease;break' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded in the history)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be broken; write nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cursorctl;lease;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)')
+            [CompletionResult]::new('break', 'break', [CompletionResultType]::ParameterValue, 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cursorctl;lease;help;list' {
+            break
+        }
+        'cursorctl;lease;help;break' {
+            break
+        }
+        'cursorctl;lease;help;help' {
+            break
+        }
         'cursorctl;status' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -461,6 +544,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--stall-after', '--stall-after', [CompletionResultType]::ParameterName, 'A cursor with lag that has not moved for this long is stalled')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--must-exist', '--must-exist', [CompletionResultType]::ParameterName, 'Fail with exit 5 when no cursor matches')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -475,6 +559,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to copy into: a path or a postgres:// URL')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -487,6 +572,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -505,6 +591,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show which store --db names and what it holds: check it before a write')
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Sum up each consumer''s cursors: one row per consumer')
             [CompletionResult]::new('head', 'head', [CompletionResultType]::ParameterValue, 'Record and list the heads of partitions (where each partition ends)')
+            [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'Show and break the leases consumers hold on cursors')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each cursor''s lag and status; exit 8 when one needs attention')
             [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch, history row and snapshot into an empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
@@ -548,6 +635,9 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help;head' {
+            break
+        }
+        'cursorctl;help;lease' {
             break
         }
         'cursorctl;help;status' {

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -42,6 +43,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand lease 'Show and break the leases consumers hold on cursors'
             cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
             cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -55,6 +57,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -70,6 +73,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --count 'With --watch: stop after N reads'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -86,6 +90,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create the cursor if it does not exist'
             cand --allow-confusable 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
@@ -106,6 +111,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --to-head 'Move to the partition''s head (needs --reason)'
             cand --create 'Create the cursor if it does not exist'
             cand --allow-confusable 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise'
@@ -127,6 +133,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'With --commit: why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --compare 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each'
             cand --commit 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
             cand --create 'With --commit: create the cursor if it does not exist'
@@ -145,6 +152,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --batch 'Only the changes of this batch'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand prune 'Delete the history older than a time, never half a batch'
@@ -161,6 +169,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Say how much would be deleted; delete nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -183,6 +192,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history; needed when the undo moves a cursor back)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --skip-moved 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand -h 'Print help (see more with ''--help'')'
@@ -201,6 +211,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history; needed to remove a cursor above 0)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --dry-run 'Show what would be removed; write nothing'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -215,6 +226,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create TO''s cursors that do not exist'
             cand --allow-confusable 'With --create: create TO even when its name looks like an existing consumer''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --allow-rewind 'Allow moving TO''s cursors backwards (needs --reason)'
@@ -230,6 +242,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand save 'Keep the offsets of every cursor (of CONSUMER) under NAME'
@@ -248,6 +261,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -259,6 +273,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -270,6 +285,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -284,6 +300,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Show the plan; write nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -295,6 +312,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -326,6 +344,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -339,6 +358,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --stall-after 'Count a cursor with lag as stalled when it was not written for this long'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when no consumer matches'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -351,6 +371,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand set 'Record the head of a partition, or many heads from a file'
@@ -370,6 +391,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Show what would be recorded; write nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -381,6 +403,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -392,6 +415,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -409,6 +433,58 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;head;help;help'= {
         }
+        &'cursorctl;lease'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)'
+            cand break 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;lease;list'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;lease;break'= {
+            cand --reason 'Why (recorded in the history)'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --dry-run 'Show what would be broken; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;lease;help'= {
+            cand list 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)'
+            cand break 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;lease;help;list'= {
+        }
+        &'cursorctl;lease;help;break'= {
+        }
+        &'cursorctl;lease;help;help'= {
+        }
         &'cursorctl;status'= {
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
@@ -420,6 +496,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --stall-after 'A cursor with lag that has not moved for this long is stalled'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when no cursor matches'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -433,6 +510,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --to 'The store to copy into: a path or a postgres:// URL'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -444,6 +522,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -461,6 +540,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand lease 'Show and break the leases consumers hold on cursors'
             cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
             cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -491,6 +571,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;describe'= {
         }
         &'cursorctl;help;head'= {
+        }
+        &'cursorctl;help;lease'= {
         }
         &'cursorctl;help;status'= {
         }

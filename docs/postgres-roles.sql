@@ -34,3 +34,6 @@ GRANT SELECT, INSERT ON history, batches TO :"operator";
 -- heads (schema version 3): `head set` moves a head and records the change.
 GRANT SELECT, INSERT, UPDATE ON heads TO :"operator";
 GRANT SELECT, INSERT ON head_history TO :"operator";
+-- write ids (schema version 4): each write records its id as it commits,
+-- and a write whose commit was lost is looked up by it.
+GRANT SELECT, INSERT ON writes TO :"operator";

@@ -887,7 +887,7 @@ fn init_upgrades_a_version_2_store(backend: Backend) {
     assert_eq!(env.dump(), before);
     let out: Value = serde_json::from_str(&env.ok(&["init", "-o", "json"])).unwrap();
     assert_eq!(out["status"], "upgraded");
-    assert_eq!(out["schema_version"], 3);
+    assert_eq!(out["schema_version"], 4);
     env.ok(&["head", "set", "orders:0", "15", "-q"]);
     assert_eq!(
         status_lines(&env, &[]).0,

@@ -191,6 +191,21 @@ pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>
             details.insert("actual".into(), json!(actual));
             ExitKind::Stale
         }
+        DurabilityError::Fenced { key, epoch, .. } => {
+            details.insert("key".into(), json!(key));
+            details.insert("epoch".into(), json!(epoch));
+            ExitKind::Stale
+        }
+        DurabilityError::LeaseHeld {
+            key,
+            owner,
+            expires_at,
+        } => {
+            details.insert("key".into(), json!(key));
+            details.insert("owner".into(), json!(owner));
+            details.insert("expires_at".into(), json!(expires_at));
+            ExitKind::Stale
+        }
         DurabilityError::ConfigError(_)
         | DurabilityError::InvalidKey(_)
         | DurabilityError::OffsetTooLarge { .. } => ExitKind::Usage,
@@ -230,6 +245,16 @@ pub fn committed_but_unprinted(err: anyhow::Error, what: &str, id: (&str, i64)) 
     .with(id.0, id.1)
     .with_hint("do not run the command again: the change is made; `cursorctl history` shows it")
     .into()
+}
+
+/// A write sent to a PostgreSQL server that does not accept writes (a
+/// standby): where the primary is found.
+fn read_only_server_hint(err: &anyhow::Error) -> Option<&'static str> {
+    err.chain()
+        .any(|c| c.to_string().contains("the server is read-only"))
+        .then_some(
+            "writes need the primary: name every host of the cluster with target_session_attrs=read-write (host=db1,db2 target_session_attrs=read-write), and cursorctl connects to the one that accepts writes",
+        )
 }
 
 /// Whether the error is a closed output pipe (which ends the run quietly).
@@ -302,6 +327,7 @@ pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
                 .or_else(|| c.downcast_ref::<OpError>().map(OpError::hint))
         })
         .flatten()
+        .or_else(|| read_only_server_hint(err))
         .or_else(|| kind.hint());
     let mut stderr = io::stderr().lock();
     let _ = if json_errors {

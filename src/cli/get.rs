@@ -140,6 +140,11 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             }
         };
         record.set_head(head.map(|h| h.head));
+        if let Some(lease) = store.lease(&key)? {
+            if lease.is_live(store.clock_ms()?) {
+                record.set_lease(Some(&lease.owner), Some(lease.expires_at));
+            }
+        }
         let mut printer = ctx
             .printer(Shape::One)
             .with_optional_columns(CursorRecord::OPTIONAL_COLUMNS);

@@ -23,6 +23,7 @@ mod input;
 mod interrupt;
 mod json_records;
 mod key_arg;
+mod lease;
 mod lookalike;
 mod output;
 mod progress;
@@ -114,6 +115,11 @@ pub struct GlobalArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Writes: also break the live lease of each cursor written, in the
+    /// same transaction (its holder's next checkpoint is fenced)
+    #[arg(long)]
+    pub fence: bool,
+
     /// When to use colour
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -135,12 +141,14 @@ impl GlobalArgs {
             output,
             busy_timeout,
             quiet,
+            fence,
             color,
         } = self;
         take(matches, "db", db);
         take(matches, "output", output);
         take(matches, "busy_timeout", busy_timeout);
         take(matches, "quiet", quiet);
+        take(matches, "fence", fence);
         take(matches, "color", color);
     }
 }
@@ -272,6 +280,8 @@ pub enum Command {
     Describe(WithGlobals<describe::Args>),
     #[command(about = "Record and list the heads of partitions (where each partition ends)")]
     Head(WithGlobals<head::Args>),
+    #[command(about = "Show and break the leases consumers hold on cursors")]
+    Lease(WithGlobals<lease::Args>),
     #[command(about = "Show each cursor's lag and status; exit 8 when one needs attention")]
     Status(WithGlobals<status::Args>),
     #[command(about = "Copy every cursor, batch, history row and snapshot into an empty store")]
@@ -678,6 +688,23 @@ pub fn main() -> u8 {
         let failure = error::Failure::usage("-o prometheus is for `get` listings and `status`");
         return report(&failure.into(), json_errors, color).code();
     }
+    if ctx.global.fence
+        && !matches!(
+            cli.command,
+            Command::Set(_)
+                | Command::Advance(_)
+                | Command::Undo(_)
+                | Command::Delete(_)
+                | Command::Copy(_)
+                | Command::Snapshot(_)
+        )
+    {
+        let failure = error::Failure::usage(
+            "--fence is for writes to cursors (set, advance, undo, delete, copy, snapshot restore)",
+        );
+        return report(&failure.into(), json_errors, color).code();
+    }
+    lease::configure(ctx.global.fence, ctx.global.quiet);
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Get(args) => get::run(&ctx, &args),
@@ -692,6 +719,7 @@ pub fn main() -> u8 {
         Command::Info(args) => info::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::Head(args) => head::run(&ctx, &args),
+        Command::Lease(args) => lease::run(&ctx, &args),
         Command::Status(args) => status::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),

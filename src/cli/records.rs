@@ -22,6 +22,8 @@ pub struct CursorRecord {
     exists: bool,
     updated_at: Option<i64>,
     head: Option<u64>,
+    owner: Option<String>,
+    lease_expires_at: Option<i64>,
 }
 
 impl CursorRecord {
@@ -37,16 +39,36 @@ impl CursorRecord {
         "updated_at",
         "head",
         "lag",
+        "owner",
+        "lease_expires_at",
     ];
 
     /// The table columns that are shown only when a row has a value.
-    pub const OPTIONAL_COLUMNS: &'static [&'static str] = &["head", "lag"];
+    pub const OPTIONAL_COLUMNS: &'static [&'static str] = &["head", "lag", "owner"];
 
-    /// Fill from a stored cursor joined with its partition's head.
+    /// Fill from a stored cursor joined with its partition's head and its
+    /// live lease.
     pub fn fill_with_head(&mut self, row: &CursorHeadRow) -> &Self {
         self.fill(&row.cursor);
         self.head = row.head;
+        self.set_lease(row.lease_owner.as_deref(), row.lease_expires_at);
         self
+    }
+
+    /// Set the cursor's live lease (`None`: none).
+    pub fn set_lease(&mut self, owner: Option<&str>, expires_at: Option<i64>) {
+        match owner {
+            Some(owner) => {
+                let buf = self.owner.get_or_insert_with(String::new);
+                buf.clear();
+                buf.push_str(owner);
+                self.lease_expires_at = expires_at;
+            }
+            None => {
+                self.owner = None;
+                self.lease_expires_at = None;
+            }
+        }
     }
 
     /// Set the head of the cursor's partition.
@@ -90,6 +112,8 @@ impl CursorRecord {
             exists: false,
             updated_at: None,
             head: None,
+            owner: None,
+            lease_expires_at: None,
         }
     }
 }
@@ -111,7 +135,9 @@ impl Record for CursorRecord {
         visit(
             "lag",
             Field::OptU64(cursorctl::heads::lag(self.offset, self.head)),
-        )
+        )?;
+        visit("owner", Field::OptStr(self.owner.as_deref()))?;
+        visit("lease_expires_at", Field::Time(self.lease_expires_at))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
@@ -121,6 +147,7 @@ impl Record for CursorRecord {
             "offset",
             "head",
             "lag",
+            "owner",
             "updated_at",
         ]
     }

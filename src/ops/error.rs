@@ -60,7 +60,9 @@ impl ErrorKind {
     pub fn of_durability(e: &DurabilityError) -> Self {
         match e {
             DurabilityError::CursorRegression { .. } => Self::Regression,
-            DurabilityError::StaleCheckpoint { .. } => Self::Stale,
+            DurabilityError::StaleCheckpoint { .. }
+            | DurabilityError::Fenced { .. }
+            | DurabilityError::LeaseHeld { .. } => Self::Stale,
             DurabilityError::ConfigError(_)
             | DurabilityError::InvalidKey(_)
             | DurabilityError::OffsetTooLarge { .. } => Self::Usage,

@@ -22,6 +22,7 @@ pub mod delete;
 pub mod error;
 pub mod failures;
 pub mod moves;
+pub mod prune;
 pub mod snapshot;
 pub mod to_head;
 pub mod undo;

@@ -166,6 +166,7 @@ fn not_found(key: String) -> OpError {
 
 /// Perform a move inside a write transaction and record it.
 pub fn apply_in(txn: &dyn WriteTxn, m: &Move<'_>, audit: &Audit<'_>) -> OpResult<Change> {
+    crate::lease::operator_write(txn, m.key, audit.command)?;
     let (old, new) = move_cursor(txn, m)?;
     let status = Status::of(old, Some(new));
     let id = if status == Status::Unchanged {
@@ -204,6 +205,7 @@ pub fn remove_in(
     expected: u64,
     audit: &Audit<'_>,
 ) -> OpResult<Change> {
+    crate::lease::operator_write(txn, key, audit.command)?;
     txn.remove_if(key, expected)?;
     let id = txn.record_change(&ChangeInput {
         key,

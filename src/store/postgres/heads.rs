@@ -162,14 +162,20 @@ pub(super) fn visit_cursor_heads(
     filter: &CursorFilter,
     each: &mut dyn FnMut(Result<&CursorHeadRow, StoreError>) -> Visit,
 ) -> Result<(), StoreError> {
-    let mut query = String::from(if store.has_heads() {
-        "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, h.head, h.recorded_at \
-         FROM cursors c LEFT JOIN heads h ON h.channel = c.channel AND h.partition = c.partition \
-         WHERE true"
+    let (lease_columns, lease_join) = super::leases::listing_columns(store);
+    let mut query = if store.has_heads() {
+        format!(
+            "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, h.head, \
+             h.recorded_at, {lease_columns} \
+             FROM cursors c LEFT JOIN heads h ON h.channel = c.channel AND h.partition = c.partition\
+             {lease_join} WHERE true"
+        )
     } else {
-        "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, \
-         NULL::bigint, NULL::bigint FROM cursors c WHERE true"
-    });
+        format!(
+            "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, \
+             NULL::bigint, NULL::bigint, {lease_columns} FROM cursors c{lease_join} WHERE true"
+        )
+    };
     if let Some(c) = &filter.consumer {
         query.push_str(&format!(" AND c.consumer = {}", literal(c)));
     }
@@ -194,6 +200,9 @@ pub(super) fn visit_cursor_heads(
             .map(|h| head_of(|| buf.cursor.partition_key(), h))
             .transpose()?;
         buf.head_recorded_at = row.get(6);
+        buf.lease_owner = row.get(7);
+        buf.lease_expires_at = row.get(8);
+        buf.consumer_uses_leases = row.get(9);
         let offset: i64 = row.get(3);
         Ok(match u64::try_from(offset) {
             Ok(offset) => {

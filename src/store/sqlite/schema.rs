@@ -5,8 +5,8 @@
 pub const APPLICATION_ID: i32 = 0x4375_7273;
 
 /// The schema version this build writes (`PRAGMA user_version`). Version 1
-/// and 2 stores are read and written too; `init` upgrades them.
-pub const SCHEMA_VERSION: i64 = 3;
+/// to 3 stores are read and written too; `init` upgrades them.
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The first schema version whose ids are never given twice.
 pub const IDS_VERSION: i64 = 3;
@@ -100,13 +100,43 @@ CREATE TABLE head_history (
 CREATE INDEX head_history_by_partition ON head_history (channel, partition);
 ";
 
+/// What version 4 adds for leases: per cursor the owner of its lease, the
+/// fencing epoch (one more at every acquisition and break) and the times it
+/// was acquired and expires, on the store's clock (ms since the Unix epoch).
+pub(super) const SCHEMA_V4_LEASES_SQL: &str = "
+CREATE TABLE IF NOT EXISTS leases (
+    consumer    TEXT    NOT NULL,
+    channel     TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    owner       TEXT    NOT NULL,
+    epoch       INTEGER NOT NULL CHECK (typeof(epoch) = 'integer' AND epoch >= 1),
+    acquired_at INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (consumer, channel, partition)
+) WITHOUT ROWID;
+";
+
+/// What version 4 adds for write ids: one row per write, made in the
+/// write's transaction (its id made by the client, its batch and first
+/// change outside a batch), and one per write proven not written
+/// (`not_written`), which keeps that write from ever committing.
+pub(super) const SCHEMA_V4_WRITE_IDS_SQL: &str = "
+CREATE TABLE IF NOT EXISTS writes (
+    write_id    TEXT    PRIMARY KEY CHECK (length(write_id) = 32),
+    at          INTEGER NOT NULL,
+    batch       INTEGER,
+    change      INTEGER,
+    not_written INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+";
+
 /// SQLite's clock, in milliseconds since the Unix epoch.
 pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /// The statements that create a store of [`SCHEMA_VERSION`].
 pub(super) fn schema_sql() -> String {
     format!(
-        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}",
+        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}{SCHEMA_V4_LEASES_SQL}{SCHEMA_V4_WRITE_IDS_SQL}",
         schema_v1_sql()
     )
 }
