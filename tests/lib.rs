@@ -25,4 +25,5 @@ mod pipeline;
 mod postgres;
 mod properties;
 mod reliability;
+mod rough_edges;
 mod secrets;

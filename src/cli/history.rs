@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use cursorctl::key::PartitionKey;
+use cursorctl::key::{ConsumerId, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::{HistoryFilter, Store, StoreReadExt};
 
@@ -19,6 +19,11 @@ use super::{id_arg, limit_arg};
 /// --reason and the user. Changes of one bulk write (`set --from-file`,
 /// `undo --batch`) share a batch id. A removed cursor has no new offset; a
 /// created one has no old offset. Listings stream.
+///
+/// `history prune` is always the prune command, and `history help` the
+/// help: a consumer named like one of them is given with --consumer NAME
+/// (`history --consumer prune`), or one of its cursors by its full key
+/// (`history prune:orders:3`).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -27,6 +32,7 @@ Examples:
   cursorctl history billing --since 1h               a consumer's changes in the last hour
   cursorctl history --since 2024-05-01T00:00:00Z -o ndjson
   cursorctl history --batch 7                        the changes of one bulk write
+  cursorctl history --consumer prune                 the changes of a consumer named prune
   cursorctl history prune --before 90d --dry-run     how much history is older than 90 days")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -37,6 +43,11 @@ pub struct Args {
     /// CONSUMER:CHANNEL:INDEX)
     #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: Option<ConsumerArg>,
+
+    /// Only this consumer, whatever its name: a consumer named like a
+    /// subcommand (prune, help) is listed this way
+    #[arg(long = "consumer", value_name = "CONSUMER", conflicts_with = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
+    pub consumer_named: Option<ConsumerId>,
 
     /// Only this partition key, CHANNEL:INDEX (needs CONSUMER)
     #[arg(requires = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
@@ -78,8 +89,11 @@ Examples:
 pub struct PruneArgs {
     /// Delete the changes made before TIME: a duration meaning that long ago
     /// (90d), a date (2024-05-01, midnight UTC) or a time with its zone
+    /// (required)
+    // Checked when the command runs rather than by clap, so that a missing
+    // one can say how to list a consumer named prune.
     #[arg(long, value_name = "TIME", value_parser = parse_since, allow_hyphen_values = true)]
-    pub before: Since,
+    pub before: Option<Since>,
 
     /// Why (recorded with the prune)
     #[arg(long, value_name = "TEXT", value_parser = super::reason_arg, allow_hyphen_values = true)]
@@ -121,9 +135,18 @@ impl super::output::Record for PruneRecord {
 }
 
 fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
+    let Some(before) = &args.before else {
+        return Err(super::error::Failure::usage(
+            "history prune deletes old history and needs --before TIME (for example --before 90d)",
+        )
+        .with_hint(
+            "to list the changes of a consumer named prune: `cursorctl history --consumer prune`",
+        )
+        .into());
+    };
     let outcome = cursorctl::store::Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
-    let before = args.before.resolve(&*store)?;
+    let before = before.resolve(&*store)?;
     let when = super::output::format_time(before);
     let user = Context::user();
     // A dry run is the prune itself, rolled back.
@@ -278,7 +301,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;
             (Some(consumer), pk)
         }
-        None => (None, None),
+        None => (args.consumer_named.clone(), None),
     };
     let store = ctx.open_read()?;
     let since = args.since.map(|s| s.resolve(&**store)).transpose()?;

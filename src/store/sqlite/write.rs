@@ -491,7 +491,7 @@ impl WriteTxn for SqliteTxn<'_> {
         Err(DurabilityError::StaleCheckpoint {
             key: key.to_string(),
             expected,
-            actual: read_offset(&self.prepared, &key.to_string())?,
+            actual: read::read_offset_of(&self.prepared, key)?,
         })
     }
 
