@@ -165,7 +165,46 @@ if ((SQLITE)); then
         theirs_kb=$(peak_kb sqlite3 -readonly -json "$store" "SELECT * FROM cursors")
         printf '| peak memory, list all (%s) | %s KiB | %s KiB | %sx | < 32 MiB |\n' "$n" "$ours_kb" "$theirs_kb" "$(ratio "$ours_kb" "$theirs_kb")" >>"$RESULTS.rows"
         echo "peak memory listing $n: cursorctl $ours_kb KiB, sqlite3 $theirs_kb KiB" >&2
+
+        # 3b. the listing and `status` with a head for every partition,
+        # against the plain listing of the same store without heads (step
+        # 3's cursorctl figure, measured again in the same rounds), and
+        # their peak memory.
+        plain="$WORK/store-$n-plain.db"
+        sqlite3 "$store" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+        cp "$store" "$plain"
+        sqlite3 "$store" "INSERT OR REPLACE INTO heads (channel, partition, head, recorded_at) SELECT channel, partition, max(offset) + 100, $NOW_MS FROM cursors GROUP BY channel, partition"
+        mapfile -t ms < <(timed heads "$RUNS_SLOW" 1 0 \
+            "$BIN --db $store get -o ndjson" \
+            "$BIN --db $store status -o ndjson --stall-after 1000d" \
+            "$BIN --db $plain get -o ndjson")
+        row "list all with heads, head and lag, vs without ($n)" "${ms[0]}" "${ms[2]}" "<= 1.2x"
+        row "status of all with heads vs the plain listing ($n)" "${ms[1]}" "${ms[2]}" "<= 1.2x"
+        ours_kb=$(peak_kb "$BIN" --db "$store" get -o ndjson)
+        status_kb=$(peak_kb "$BIN" --db "$store" status -o ndjson --stall-after 1000d)
+        printf '| peak memory, list all with heads / status (%s) | %s / %s KiB | | | < 32 MiB |\n' "$n" "$ours_kb" "$status_kb" >>"$RESULTS.rows"
+        sqlite3 "$store" "DELETE FROM heads"
+        rm -f "$plain" "$plain-wal" "$plain-shm"
     done
+
+    # 3c. `head set --from-file` of HEAD_LINES heads against `set
+    # --from-file --create` of as many new cursors, each on a fresh copy of
+    # an empty store.
+    HEAD_LINES=100000
+    empty="$WORK/empty.db"
+    rm -f "$empty" "$empty-wal" "$empty-shm"
+    "$BIN" --db "$empty" -q init
+    heads_in="$WORK/heads-$HEAD_LINES.ndjson"
+    cursors_in="$WORK/cursors-$HEAD_LINES.ndjson"
+    seq 0 $((HEAD_LINES - 1)) | awk '{ printf "{\"partition_key\":\"h%d:%d\",\"head\":%d}\n", $1 % 100, $1, $1 + 1 }' >"$heads_in"
+    seq 0 $((HEAD_LINES - 1)) | awk '{ printf "{\"consumer\":\"c\",\"partition_key\":\"h%d:%d\",\"offset\":%d}\n", $1 % 100, $1, $1 + 1 }' >"$cursors_in"
+    hwork="$WORK/heads-work.db"
+    mapfile -t ms < <(timed head-set "$RUNS_SLOW" 1 0 \
+        --prepare "bash -c 'rm -f $hwork-wal $hwork-shm; cp $empty $hwork'" \
+        "$BIN --db $hwork -q head set --from-file $heads_in" \
+        "$BIN --db $hwork -q set --from-file $cursors_in --create")
+    row "head set --from-file $HEAD_LINES heads vs set --from-file as many new cursors" "${ms[0]}" "${ms[1]}" "about 1x"
+    rm -f "$hwork" "$hwork-wal" "$hwork-shm" "$empty" "$heads_in" "$cursors_in"
 
     # 4. set --from-file of LINES NDJSON lines vs .import + UPDATE ... FROM.
     # bulk_setup LINES STORE: a checkpointed copy of STORE to start each run
@@ -452,6 +491,42 @@ RETURNING c.consumer, c.channel, c.partition, m.expect AS old, m.\"offset\" AS n
     pg_row "peak memory, set --from-file $n lines" "$(peak_kb "$BIN" --db "$bulk_url" -q set --from-file "$moves_json")" \
         "$(bash "$restore"; peak_kb psql -XAtq -v ON_ERROR_STOP=1 -d "$PG_CONN" -f "$script.sql")" KiB "< 64 MiB"
     rm -f "$moves_json" "$moves_csv"
+
+    # 4b. set --from-file of N new cursors into a store whose tables were
+    # emptied by TRUNCATE after an ANALYZE of them full (statistics of a
+    # table that is no longer there), against the same into a store just
+    # made. A plan that trusts the stale statistics (a nested loop over the
+    # whole chunk or table) shows here as a ratio well above 1.
+    local emptied="bench_emptied_$n" fresh="bench_fresh_$n"
+    local emptied_url fresh_url new_json="$WORK/pg-new-$n.ndjson"
+    local empty_it="$WORK/pg-empty-$n.sh" make_fresh="$WORK/pg-fresh-$n.sh"
+    emptied_url=$(with_param "$PG_CONN" "schema=$emptied")
+    fresh_url=$(with_param "$PG_CONN" "schema=$fresh")
+    if [[ $(pg "SELECT count(*) FROM pg_namespace WHERE nspname = '$emptied'") != 1 ]]; then
+        "$BIN" --db "$emptied_url" -q init
+    fi
+    pg "COPY (SELECT json_build_object('consumer', c, 'partition_key', ch || ':' || p, 'offset', o)
+          FROM ($(pg_rows "$n")) AS r(c, ch, p, o, u)) TO STDOUT" >"$new_json"
+    printf '%s\n' '#!/usr/bin/env bash' 'set -euo pipefail' \
+        "export PGOPTIONS='-c client_min_messages=warning'" \
+        "psql -XAtq -v ON_ERROR_STOP=1 -d $(shq "$PG_CONN") -c $(shq "TRUNCATE $emptied.cursors, $emptied.history, $emptied.batches RESTART IDENTITY;
+INSERT INTO $emptied.cursors (consumer, channel, partition, \"offset\", updated_at) $(pg_rows "$n");
+INSERT INTO $emptied.history (at, consumer, channel, partition, old_offset, new_offset, command, \"user\")
+SELECT updated_at, consumer, channel, partition, NULL, \"offset\", 'set', 'bench' FROM $emptied.cursors") \
+        -c $(shq "ANALYZE $emptied.cursors, $emptied.history, $emptied.batches") \
+        -c $(shq "TRUNCATE $emptied.cursors, $emptied.history, $emptied.batches RESTART IDENTITY")" \
+        >"$empty_it"
+    printf '%s\n' '#!/usr/bin/env bash' 'set -euo pipefail' \
+        "PGOPTIONS='-c client_min_messages=warning' psql -XAtq -v ON_ERROR_STOP=1 -d $(shq "$PG_CONN") -c $(shq "DROP SCHEMA IF EXISTS $fresh CASCADE")" \
+        "$(shq "$BIN") --db $(shq "$fresh_url") -q init" \
+        >"$make_fresh"
+    mapfile -t ms < <(timed pg-new "$RUNS_SLOW" 1 0 \
+        --prepare "bash $empty_it" "$BIN --db $(shq "$emptied_url") -q set --from-file $new_json --create" \
+        --prepare "bash $make_fresh" "$BIN --db $(shq "$fresh_url") -q set --from-file $new_json --create")
+    [[ $(pg "SELECT count(*) FROM $emptied.cursors") == "$n" ]] || { echo "the write into the emptied store did not create every cursor" >&2; exit 1; }
+    pg_row "set --from-file $n new cursors into a TRUNCATEd store vs into a new one" "$(fmt_ms "${ms[0]}")" "$(fmt_ms "${ms[1]}")" ms "<= 1.5x"
+    pg "DROP SCHEMA IF EXISTS $fresh CASCADE"
+    rm -f "$new_json"
 
     # 5. The library's checkpoints against a plain postgres-crate loop.
     echo "== PostgreSQL: the library against a plain postgres-crate loop" >&2

@@ -40,14 +40,23 @@ _cursorctl() {
             cursorctl,get)
                 cmd="cursorctl__subcmd__get"
                 ;;
+            cursorctl,head)
+                cmd="cursorctl__subcmd__head"
+                ;;
             cursorctl,help)
                 cmd="cursorctl__subcmd__help"
                 ;;
             cursorctl,history)
                 cmd="cursorctl__subcmd__history"
                 ;;
+            cursorctl,info)
+                cmd="cursorctl__subcmd__info"
+                ;;
             cursorctl,init)
                 cmd="cursorctl__subcmd__init"
+                ;;
+            cursorctl,lease)
+                cmd="cursorctl__subcmd__lease"
                 ;;
             cursorctl,set)
                 cmd="cursorctl__subcmd__set"
@@ -55,8 +64,35 @@ _cursorctl() {
             cursorctl,snapshot)
                 cmd="cursorctl__subcmd__snapshot"
                 ;;
+            cursorctl,status)
+                cmd="cursorctl__subcmd__status"
+                ;;
             cursorctl,undo)
                 cmd="cursorctl__subcmd__undo"
+                ;;
+            cursorctl__subcmd__head,get)
+                cmd="cursorctl__subcmd__head__subcmd__get"
+                ;;
+            cursorctl__subcmd__head,help)
+                cmd="cursorctl__subcmd__head__subcmd__help"
+                ;;
+            cursorctl__subcmd__head,history)
+                cmd="cursorctl__subcmd__head__subcmd__history"
+                ;;
+            cursorctl__subcmd__head,set)
+                cmd="cursorctl__subcmd__head__subcmd__set"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,get)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__get"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,help)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__help"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,history)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__history"
+                ;;
+            cursorctl__subcmd__head__subcmd__help,set)
+                cmd="cursorctl__subcmd__head__subcmd__help__subcmd__set"
                 ;;
             cursorctl__subcmd__help,advance)
                 cmd="cursorctl__subcmd__help__subcmd__advance"
@@ -82,20 +118,32 @@ _cursorctl() {
             cursorctl__subcmd__help,get)
                 cmd="cursorctl__subcmd__help__subcmd__get"
                 ;;
+            cursorctl__subcmd__help,head)
+                cmd="cursorctl__subcmd__help__subcmd__head"
+                ;;
             cursorctl__subcmd__help,help)
                 cmd="cursorctl__subcmd__help__subcmd__help"
                 ;;
             cursorctl__subcmd__help,history)
                 cmd="cursorctl__subcmd__help__subcmd__history"
                 ;;
+            cursorctl__subcmd__help,info)
+                cmd="cursorctl__subcmd__help__subcmd__info"
+                ;;
             cursorctl__subcmd__help,init)
                 cmd="cursorctl__subcmd__help__subcmd__init"
+                ;;
+            cursorctl__subcmd__help,lease)
+                cmd="cursorctl__subcmd__help__subcmd__lease"
                 ;;
             cursorctl__subcmd__help,set)
                 cmd="cursorctl__subcmd__help__subcmd__set"
                 ;;
             cursorctl__subcmd__help,snapshot)
                 cmd="cursorctl__subcmd__help__subcmd__snapshot"
+                ;;
+            cursorctl__subcmd__help,status)
+                cmd="cursorctl__subcmd__help__subcmd__status"
                 ;;
             cursorctl__subcmd__help,undo)
                 cmd="cursorctl__subcmd__help__subcmd__undo"
@@ -111,6 +159,24 @@ _cursorctl() {
                 ;;
             cursorctl__subcmd__history__subcmd__help,prune)
                 cmd="cursorctl__subcmd__history__subcmd__help__subcmd__prune"
+                ;;
+            cursorctl__subcmd__lease,break)
+                cmd="cursorctl__subcmd__lease__subcmd__break"
+                ;;
+            cursorctl__subcmd__lease,help)
+                cmd="cursorctl__subcmd__lease__subcmd__help"
+                ;;
+            cursorctl__subcmd__lease,list)
+                cmd="cursorctl__subcmd__lease__subcmd__list"
+                ;;
+            cursorctl__subcmd__lease__subcmd__help,break)
+                cmd="cursorctl__subcmd__lease__subcmd__help__subcmd__break"
+                ;;
+            cursorctl__subcmd__lease__subcmd__help,help)
+                cmd="cursorctl__subcmd__lease__subcmd__help__subcmd__help"
+                ;;
+            cursorctl__subcmd__lease__subcmd__help,list)
+                cmd="cursorctl__subcmd__lease__subcmd__help__subcmd__list"
                 ;;
             cursorctl__subcmd__snapshot,drop)
                 cmd="cursorctl__subcmd__snapshot__subcmd__drop"
@@ -155,7 +221,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --fence --color --help --version init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -166,11 +232,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -189,7 +255,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__advance)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --by --to --expect --create --dry-run --reason --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --by --to --to-head --channel --expect --create --allow-confusable --dry-run --reason --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,11 +266,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -220,6 +286,10 @@ _cursorctl() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -239,7 +309,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__completions)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help bash elvish fish powershell zsh"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,11 +320,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -273,7 +343,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__copy)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --create --allow-rewind --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --create --allow-confusable --allow-rewind --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -284,11 +354,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -315,7 +385,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__copy__subcmd__store)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --to --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --to --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,11 +396,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -353,7 +423,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__delete)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --expect --channel --idle-for --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --raw-key --expect --channel --idle-for --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -364,11 +434,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -377,6 +447,10 @@ _cursorctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --raw-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --expect)
@@ -403,7 +477,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__describe)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --idle-for --must-exist --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --idle-for --stall-after --must-exist --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -414,11 +488,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -433,6 +507,10 @@ _cursorctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --stall-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -441,7 +519,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__flush__subcmd__sim)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --policy --messages --offsets --flush-every --crash-after --compare --commit --create --reason --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --policy --messages --offsets --flush-every --crash-after --compare --commit --create --reason --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -452,11 +530,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -499,7 +577,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__get)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --idle-for --must-exist --watch --count --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --idle-for --must-exist --watch --count --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -510,11 +588,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -548,8 +626,233 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__head)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help set get history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__get)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help)
+            opts="set get history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__history)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__head__subcmd__set)
+            opts="-o -q -h --from-file --allow-rewind --reason --dry-run --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help)
-            opts="init get set advance flush-sim history undo delete copy snapshot describe copy-store completions help"
+            opts="init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -674,6 +977,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__head)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -702,7 +1019,35 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__help__subcmd__lease)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -744,6 +1089,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__undo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -759,7 +1118,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --limit --since --batch --help prune help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --consumer --limit --since --batch --help prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -770,11 +1129,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -783,6 +1142,10 @@ _cursorctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --consumer)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -847,7 +1210,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history__subcmd__prune)
-            opts="-o -q -h --before --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --before --reason --dry-run --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -866,11 +1229,45 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__info)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -889,7 +1286,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__init)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,11 +1297,173 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help list break help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__break)
+            opts="-o -q -h --reason --dry-run --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help)
+            opts="list break help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help__subcmd__break)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__list)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -923,7 +1482,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__set)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --from-file --input-format --expect --create --dry-run --reason --allow-rewind --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --from-file --input-format --expect --create --allow-confusable --dry-run --reason --allow-rewind --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -934,11 +1493,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -973,7 +1532,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help save list show restore drop help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help save list show restore drop help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -984,11 +1543,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1007,7 +1566,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__drop)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1018,11 +1577,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1139,7 +1698,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__list)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1150,11 +1709,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1173,7 +1732,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__restore)
-            opts="-o -q -h --reason --delete-new --dry-run --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --reason --delete-new --dry-run --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1188,11 +1747,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1211,7 +1770,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__save)
-            opts="-o -q -h --reason --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --reason --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1226,11 +1785,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1249,7 +1808,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__show)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1260,11 +1819,11 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)
@@ -1282,8 +1841,8 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        cursorctl__subcmd__undo)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --batch --since --skip-moved --reason --dry-run --help"
+        cursorctl__subcmd__status)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --idle-for --stall-after --must-exist --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1294,11 +1853,57 @@ _cursorctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson tsv value" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__undo)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --batch --since --skip-moved --reason --dry-run --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --busy-timeout)

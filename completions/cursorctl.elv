@@ -25,6 +25,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -39,8 +40,12 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
             cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
+            cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
-            cand copy-store 'Copy every cursor, batch and history row into an empty store'
+            cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand lease 'Show and break the leases consumers hold on cursors'
+            cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
+            cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -52,6 +57,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -63,10 +69,11 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand --channel 'List only cursors on this channel'
             cand --idle-for 'List only cursors not written for at least this long (for example 15m)'
-            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle; on a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
+            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; each read is stamped with its time (read_at), and a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
             cand --count 'With --watch: stop after N reads'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -83,7 +90,9 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create the cursor if it does not exist'
+            cand --allow-confusable 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand --allow-rewind 'Allow moving the cursor backwards (needs --reason)'
             cand -h 'Print help (see more with ''--help'')'
@@ -97,11 +106,15 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand --by 'Move forward by this many offsets'
             cand --to 'Move to this offset (not below the current one)'
+            cand --channel 'With --to-head and no PARTITION_KEY: every cursor of CONSUMER on this channel'
             cand --expect 'Compare-and-swap against this offset instead of the one just read'
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand --to-head 'Move to the partition''s head (needs --reason)'
             cand --create 'Create the cursor if it does not exist'
+            cand --allow-confusable 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -120,6 +133,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'With --commit: why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --compare 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each'
             cand --commit 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
             cand --create 'With --commit: create the cursor if it does not exist'
@@ -132,18 +146,20 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
+            cand --consumer 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way'
             cand --limit 'Only the newest N changes (still printed oldest first)'
             cand --since 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused'
             cand --batch 'Only the changes of this batch'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand prune 'Delete the history older than a time, never half a batch'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;history;prune'= {
-            cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone'
+            cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone (required)'
             cand --reason 'Why (recorded with the prune)'
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
@@ -153,6 +169,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Say how much would be deleted; delete nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -175,6 +192,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history; needed when the undo moves a cursor back)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --skip-moved 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand -h 'Print help (see more with ''--help'')'
@@ -186,12 +204,14 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
+            cand --raw-key 'Remove the one cursor stored under this key, as `get` lists it, even when its names are ones cursorctl refuses (written by another program: `sp ace:orders:0`); needs --reason'
             cand --expect 'Remove the cursor only if it holds this offset (exit 3 otherwise)'
             cand --channel 'Only cursors on this channel'
             cand --idle-for 'Only cursors not written for at least this long (for example 30days)'
             cand --reason 'Why (recorded in the history; needed to remove a cursor above 0)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --dry-run 'Show what would be removed; write nothing'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -206,7 +226,9 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create TO''s cursors that do not exist'
+            cand --allow-confusable 'With --create: create TO even when its name looks like an existing consumer''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --allow-rewind 'Allow moving TO''s cursors backwards (needs --reason)'
             cand --dry-run 'Show the plan; write nothing'
             cand -h 'Print help (see more with ''--help'')'
@@ -220,6 +242,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand save 'Keep the offsets of every cursor (of CONSUMER) under NAME'
@@ -238,6 +261,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -249,6 +273,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -260,6 +285,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -274,6 +300,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Show the plan; write nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -285,6 +312,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -308,6 +336,18 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;snapshot;help;help'= {
         }
+        &'cursorctl;info'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;describe'= {
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
@@ -315,9 +355,149 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
             cand --idle-for 'Count a cursor as idle when it was not written for this long'
+            cand --stall-after 'Count a cursor with lag as stalled when it was not written for this long'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when no consumer matches'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand set 'Record the head of a partition, or many heads from a file'
+            cand get 'List heads: partition_key, head, recorded_at'
+            cand history 'List recorded head changes, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;head;set'= {
+            cand --from-file 'Read many heads from FILE (`-`: stdin)'
+            cand --reason 'Why (recorded in the head history; needed with --allow-rewind)'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --allow-rewind 'Allow a head to move back (a log truncated or recreated); needs --reason'
+            cand --dry-run 'Show what would be recorded; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head;get'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head;history'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;head;help'= {
+            cand set 'Record the head of a partition, or many heads from a file'
+            cand get 'List heads: partition_key, head, recorded_at'
+            cand history 'List recorded head changes, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;head;help;set'= {
+        }
+        &'cursorctl;head;help;get'= {
+        }
+        &'cursorctl;head;help;history'= {
+        }
+        &'cursorctl;head;help;help'= {
+        }
+        &'cursorctl;lease'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)'
+            cand break 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;lease;list'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;lease;break'= {
+            cand --reason 'Why (recorded in the history)'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --dry-run 'Show what would be broken; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;lease;help'= {
+            cand list 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)'
+            cand break 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;lease;help;list'= {
+        }
+        &'cursorctl;lease;help;break'= {
+        }
+        &'cursorctl;lease;help;help'= {
+        }
+        &'cursorctl;status'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --channel 'Only cursors on this channel'
+            cand --idle-for 'Only cursors not written for at least this long (for example 15m)'
+            cand --stall-after 'A cursor with lag that has not moved for this long is stalled'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand --must-exist 'Fail with exit 5 when no cursor matches'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -330,6 +510,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --to 'The store to copy into: a path or a postgres:// URL'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -341,23 +522,28 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;help'= {
-            cand init 'init'
-            cand get 'get'
-            cand set 'set'
-            cand advance 'advance'
-            cand flush-sim 'flush-sim'
-            cand history 'history'
-            cand undo 'undo'
-            cand delete 'delete'
-            cand copy 'copy'
-            cand snapshot 'snapshot'
-            cand describe 'describe'
-            cand copy-store 'copy-store'
-            cand completions 'completions'
+            cand init 'Create the cursor store at --db'
+            cand get 'Show one cursor, or list cursors'
+            cand set 'Checkpoint a cursor to OFFSET, or many cursors from a file'
+            cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+            cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+            cand history 'Show the recorded changes, oldest first'
+            cand undo 'Undo a recorded change, or every change of a batch'
+            cand delete 'Remove one cursor, or every cursor of a consumer that matches'
+            cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
+            cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
+            cand info 'Show which store --db names and what it holds: check it before a write'
+            cand describe 'Sum up each consumer''s cursors: one row per consumer'
+            cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand lease 'Show and break the leases consumers hold on cursors'
+            cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
+            cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
+            cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;help;init'= {
@@ -380,7 +566,15 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;help;snapshot'= {
         }
+        &'cursorctl;help;info'= {
+        }
         &'cursorctl;help;describe'= {
+        }
+        &'cursorctl;help;head'= {
+        }
+        &'cursorctl;help;lease'= {
+        }
+        &'cursorctl;help;status'= {
         }
         &'cursorctl;help;copy-store'= {
         }

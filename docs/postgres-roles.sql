@@ -23,6 +23,10 @@ GRANT USAGE ON SCHEMA :"schema" TO :"consumer";
 SET search_path = :"schema";
 GRANT SELECT ON meta TO :"consumer";
 GRANT SELECT, INSERT, UPDATE ("offset", updated_at) ON cursors TO :"consumer";
+-- leases (schema version 4): a consumer instance acquires, renews and
+-- releases the lease of the cursor it consumes, and reads heads for lag.
+GRANT SELECT, INSERT, UPDATE, DELETE ON leases TO :"consumer";
+GRANT SELECT ON heads TO :"consumer";
 
 -- operator: every command: moves, creates and removes cursors, and
 -- records each change in the history in the same transaction.
@@ -31,3 +35,12 @@ GRANT USAGE ON SCHEMA :"schema" TO :"operator";
 GRANT SELECT ON meta TO :"operator";
 GRANT SELECT, INSERT, UPDATE, DELETE ON cursors TO :"operator";
 GRANT SELECT, INSERT ON history, batches TO :"operator";
+-- heads (schema version 3): `head set` moves a head and records the change.
+GRANT SELECT, INSERT, UPDATE ON heads TO :"operator";
+GRANT SELECT, INSERT ON head_history TO :"operator";
+-- write ids (schema version 4): each write records its id as it commits,
+-- and a write whose commit was lost is looked up by it.
+GRANT SELECT, INSERT ON writes TO :"operator";
+-- leases (schema version 4): an operator's write notes a live lease, and
+-- `lease break` / `--fence` end one.
+GRANT SELECT, INSERT, UPDATE ON leases TO :"operator";

@@ -128,6 +128,7 @@ pub struct CheckpointDriver {
     /// The offset of a checkpoint whose outcome is unknown (its connection
     /// was lost on the way).
     unknown: Option<u64>,
+    lease: Option<crate::lease::Lease>,
 }
 
 /// The stale checkpoint that holds the driver until a rebase or reset.
@@ -165,6 +166,7 @@ impl CheckpointDriver {
             stale: None,
             retry_at: None,
             unknown: None,
+            lease: None,
         }
     }
 
@@ -307,6 +309,27 @@ impl CheckpointDriver {
         self.checkpoint_pending(cursor, store)
     }
 
+    /// Hold a lease (see [`crate::lease`]): from now on every checkpoint
+    /// goes through it, written only while it is live and of its epoch
+    /// (otherwise [`DurabilityError::Fenced`], nothing written, the pending
+    /// offset kept), and after a checkpoint the lease is renewed once half
+    /// its time to live has gone by. Replaces a lease held before.
+    pub fn hold_lease(&mut self, lease: crate::lease::Lease) {
+        self.lease = Some(lease);
+    }
+
+    /// The lease the driver holds.
+    #[must_use]
+    pub const fn lease(&self) -> Option<&crate::lease::Lease> {
+        self.lease.as_ref()
+    }
+
+    /// Stop holding the lease (to release it, or after it was fenced);
+    /// checkpoints no longer go through it.
+    pub fn take_lease(&mut self) -> Option<crate::lease::Lease> {
+        self.lease.take()
+    }
+
     fn checkpoint_pending(
         &mut self,
         cursor: &mut ConsumerCursor,
@@ -316,10 +339,19 @@ impl CheckpointDriver {
             return Ok(());
         };
         loop {
-            let result = cursor.checkpoint(store, offset);
+            // Through the lease's guard when the driver holds one.
+            let result = match &self.lease {
+                Some(lease) => cursor.checkpoint(&lease.guard(store), offset),
+                None => cursor.checkpoint(store, offset),
+            };
             match self.settle(cursor, offset, result)? {
                 Some(again) => offset = again,
-                None => return Ok(()),
+                None => {
+                    return match &mut self.lease {
+                        Some(lease) if lease.renew_due() => lease.renew(store),
+                        _ => Ok(()),
+                    }
+                }
             }
         }
     }

@@ -22,6 +22,9 @@
 //! - `asynchronous` (the `async` feature): the same cursor, driver and
 //!   store trait with awaited calls, on tokio, natively async for
 //!   PostgreSQL and on tokio's blocking threads for SQLite;
+//! - [`heads`]: partitions' heads as the message system records them
+//!   ([`heads::record_head`]), each cursor's lag ([`heads::read_lag`]) and
+//!   status ([`heads::CursorStatus`]);
 //! - [`sim`]: what a checkpoint policy costs (store writes) and risks
 //!   (messages processed again after a crash), by running the driver;
 //! - validated names ([`ConsumerId`], [`PartitionKey`], [`CursorKey`]) and the
@@ -49,7 +52,11 @@ mod cursor;
 mod driver;
 mod error;
 mod error_kind;
+pub mod heads;
 pub mod key;
+pub mod lease;
+#[cfg(feature = "ops")]
+pub mod ops;
 pub mod parse;
 pub mod sim;
 pub mod store;
@@ -57,7 +64,7 @@ pub mod store;
 pub use cursor::{cursor_key_for, ConsumerCursor, Resync};
 pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
 pub use error::{DurabilityError, StoreError, StoreErrorKind, WriteOutcome};
-pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
+pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey, SnapshotName};
 pub use parse::{
     parse_busy_timeout, parse_duration, parse_interval, parse_offset, OffsetError,
     MAX_BUSY_TIMEOUT, MAX_DURATION, MAX_OFFSET,

@@ -740,10 +740,11 @@ fn init_and_open_refusals(backend: TestBackend) {
     let fixture = backend.fresh();
     let (again, outcome) = store::init(&fixture.location, TIMEOUT).unwrap();
     assert_eq!(outcome, InitOutcome::AlreadyInitialised);
-    assert_eq!(
-        again.schema_version().unwrap(),
-        cursorctl::store::sqlite::SCHEMA_VERSION
-    );
+    let newest = match backend {
+        TestBackend::Sqlite => cursorctl::store::sqlite::SCHEMA_VERSION,
+        TestBackend::Postgres => cursorctl::store::postgres::SCHEMA_VERSION,
+    };
+    assert_eq!(again.schema_version().unwrap(), newest);
     let foreign = backend.foreign();
     for result in [
         store::open(&foreign.location, Access::ReadOnly, TIMEOUT).map(drop),
@@ -840,7 +841,7 @@ fn history_prune_keeps_batches_whole(backend: TestBackend) {
             txn.copy_in(CopiedRow::Change(&change(1, 1000, None)))?;
             txn.copy_in(CopiedRow::Change(&change(2, 1000, Some(1))))?;
             txn.copy_in(CopiedRow::Change(&change(3, 5000, Some(1))))?;
-            txn.finish_copy()
+            txn.finish_copy(cursorctl::store::HighestIds::default())
         })
         .unwrap();
     assert_eq!(store.prunable_history(3000).unwrap(), (1, 0));
@@ -904,7 +905,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
         TestBackend::Sqlite => {
             let conn = rusqlite::Connection::open(fixture.path()).unwrap();
             conn.execute_batch(
-                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; PRAGMA user_version = 1;",
+                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;",
             )
             .unwrap();
         }
@@ -913,6 +914,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
             pg_admin()
                 .batch_execute(&format!(
                     "DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
+                     DROP TABLE {schema}.heads; DROP TABLE {schema}.head_history; \
                      UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'"
                 ))
                 .unwrap();
@@ -924,7 +926,11 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
     drop(old);
     let (upgraded, outcome) = store::init(&fixture.location, TIMEOUT).unwrap();
     assert_eq!(outcome, InitOutcome::Upgraded { from: 1 });
-    assert_eq!(upgraded.schema_version().unwrap(), 2);
+    let newest = match backend {
+        TestBackend::Sqlite => cursorctl::store::sqlite::SCHEMA_VERSION,
+        TestBackend::Postgres => cursorctl::store::postgres::SCHEMA_VERSION,
+    };
+    assert_eq!(upgraded.schema_version().unwrap(), newest);
     assert_eq!(upgraded.read_value("alerts:orders:1").unwrap(), Some(7));
     assert_eq!(
         upgraded

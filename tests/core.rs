@@ -38,7 +38,7 @@ fn init_creates_a_marked_store_and_is_idempotent(backend: Backend) {
                 .query_row("PRAGMA journal_mode", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(app_id, 0x4375_7273);
-            assert_eq!(version, 2);
+            assert_eq!(version, 4);
             assert_eq!(mode, "wal");
         }
         Some(schema) => {
@@ -55,7 +55,7 @@ fn init_creates_a_marked_store_and_is_idempotent(backend: Backend) {
                 meta,
                 [
                     ("application".to_owned(), "cursorctl".to_owned()),
-                    ("schema_version".to_owned(), "2".to_owned())
+                    ("schema_version".to_owned(), "4".to_owned())
                 ]
             );
         }
@@ -190,7 +190,7 @@ fn get_one_cursor_in_every_format(backend: Backend) {
     let lines: Vec<_> = tsv.lines().collect();
     assert_eq!(
         lines[0],
-        "key\tconsumer\tpartition_key\tchannel\tpartition\toffset\texists\tupdated_at"
+        "key\tconsumer\tpartition_key\tchannel\tpartition\toffset\texists\tupdated_at\thead\tlag\towner\tlease_expires_at"
     );
     assert!(lines[1].starts_with("billing:orders:3\tbilling\torders:3\torders\t3\t1041\ttrue\t"));
     let table = env.ok(&["get", "billing", "orders:3"]);

@@ -4,22 +4,25 @@
 use std::io;
 
 use cursorctl::store::{
-    self, BatchRow, CopiedRow, CursorFilter, CursorRow, HistoryFilter, HistoryRow, StoreExt,
-    StoreLocation, StoreRead, StoreReadExt, Visit, WriteTxn,
+    self, BatchRow, CopiedRow, CursorFilter, CursorRow, HighestIds, HistoryFilter, HistoryRow,
+    InitOutcome, SnapshotRow, Store, StoreExt, StoreLocation, StoreRead, StoreReadExt, Visit,
+    WriteTxn, SNAPSHOTS_VERSION,
 };
 
 use super::error::{ExitKind, Failure};
 use super::output::{Field, Record};
 use super::Context;
 
-/// Copy every cursor, batch and history row into an empty store
+/// Copy every cursor, batch, history row and snapshot into an empty store
 ///
 /// Reads the store at --db in one snapshot and writes everything, ids and
 /// times included, into the store at --to (created if missing, refused if
-/// it holds anything) in one transaction. Before committing it reads the
-/// copy back and compares the counts and a checksum of both sides; if they
-/// differ, nothing is written. This is how a store moves from one host's
-/// SQLite file to a shared PostgreSQL database, or back.
+/// it holds anything) in one transaction; new ids there follow the highest
+/// ones the source ever gave. Before committing it reads the copy back and
+/// compares the counts and a checksum of both sides; if they differ,
+/// nothing is written. A copy that fails leaves no new store behind: a
+/// store --to created is removed again. This is how a store moves from one
+/// host's SQLite file to a shared PostgreSQL database, or back.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -37,6 +40,8 @@ struct Tally {
     cursors: u64,
     changes: u64,
     batches: u64,
+    snapshots: u64,
+    snapshot_cursors: u64,
     checksum: u64,
 }
 
@@ -75,6 +80,38 @@ impl Tally {
         ));
     }
 
+    fn snapshot(&mut self, s: &SnapshotRow) {
+        self.snapshots += 1;
+        self.add(&format!(
+            "s {:?} {} {:?} {:?} {:?} {}",
+            s.name, s.at, s.user, s.reason, s.consumer, s.cursors
+        ));
+    }
+
+    fn snapshot_cursor(&mut self, snapshot: &str, c: &CursorRow) {
+        self.snapshot_cursors += 1;
+        self.add(&format!(
+            "sc {:?} {:?} {:?} {} {}",
+            snapshot, c.consumer, c.channel, c.partition, c.offset
+        ));
+    }
+
+    fn highest(&mut self, h: HighestIds) {
+        self.add(&format!("i {} {}", h.change, h.batch));
+    }
+
+    fn row(&mut self, row: CopiedRow<'_>) {
+        match row {
+            CopiedRow::Batch(b) => self.batch(b),
+            CopiedRow::Change(h) => self.change(h),
+            CopiedRow::Cursor(c) => self.cursor(c),
+            CopiedRow::Snapshot(s) => self.snapshot(s),
+            CopiedRow::SnapshotCursor { snapshot, cursor } => {
+                self.snapshot_cursor(snapshot, cursor)
+            }
+        }
+    }
+
     fn cursor(&mut self, c: &CursorRow) {
         self.cursors += 1;
         self.add(&format!(
@@ -84,30 +121,74 @@ impl Tally {
     }
 }
 
-/// Everything a view of a store holds, tallied.
-fn tally(view: &dyn StoreRead) -> anyhow::Result<Tally> {
+/// Everything a view of a store holds, tallied, with the highest ids it
+/// gave.
+fn tally(view: &dyn StoreRead, snapshots: bool) -> anyhow::Result<(Tally, HighestIds)> {
     let mut tally = Tally::default();
-    visit_all(view, &mut |row| {
-        match row {
-            CopiedRow::Batch(b) => tally.batch(b),
-            CopiedRow::Change(h) => tally.change(h),
-            CopiedRow::Cursor(c) => tally.cursor(c),
-        }
+    visit_all(view, snapshots, &mut |row| {
+        tally.row(row);
         Ok(())
     })?;
-    Ok(tally)
+    let highest = highest_ids(view)?;
+    tally.highest(highest);
+    Ok((tally, highest))
 }
 
-/// Visit every batch, then every change, then every cursor.
+/// The highest ids a view gave: as the store keeps them, or else the
+/// highest ones it holds.
+fn highest_ids(view: &dyn StoreRead) -> anyhow::Result<HighestIds> {
+    if let Some(highest) = view.highest_ids()? {
+        return Ok(highest);
+    }
+    let mut highest = HighestIds::default();
+    view.for_each_batch(|b| -> anyhow::Result<()> {
+        highest.batch = highest.batch.max(b.id);
+        Ok(())
+    })?;
+    view.for_each_change(&HistoryFilter::default(), |h| -> anyhow::Result<()> {
+        highest.change = highest.change.max(h.id);
+        Ok(())
+    })?;
+    Ok(highest)
+}
+
+/// Visit every batch, then every change, then every cursor, then (when
+/// the store has them) every snapshot followed by its cursors.
 fn visit_all(
     view: &dyn StoreRead,
+    snapshots: bool,
     each: &mut dyn FnMut(CopiedRow<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     view.for_each_batch(|b| each(CopiedRow::Batch(b)))?;
     view.for_each_change(&HistoryFilter::default(), |h| each(CopiedRow::Change(h)))?;
     view.for_each_cursor(&CursorFilter::default(), |c| -> anyhow::Result<()> {
         each(CopiedRow::Cursor(c?))
-    })
+    })?;
+    if !snapshots {
+        return Ok(());
+    }
+    // The snapshots first (they are few), then the cursors of each: a
+    // listing is not read while another is open.
+    let mut listed = Vec::new();
+    view.for_each_snapshot(|s| -> anyhow::Result<()> {
+        listed.push(s.clone());
+        Ok(())
+    })?;
+    for snapshot in &listed {
+        each(CopiedRow::Snapshot(snapshot))?;
+        view.for_each_snapshot_cursor(&snapshot.name, |c| {
+            each(CopiedRow::SnapshotCursor {
+                snapshot: &snapshot.name,
+                cursor: c,
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether a store has the snapshot tables.
+fn has_snapshots(store: &dyn Store) -> anyhow::Result<bool> {
+    Ok(store.schema_version()? >= SNAPSHOTS_VERSION)
 }
 
 /// Whether a view holds no row at all.
@@ -122,6 +203,10 @@ fn is_empty(view: &dyn StoreRead) -> anyhow::Result<bool> {
         Visit::Break(())
     })?;
     view.visit_cursors(&CursorFilter::default(), &mut |_| {
+        any = true;
+        Visit::Break(())
+    })?;
+    view.visit_snapshots(&mut |_| {
         any = true;
         Visit::Break(())
     })?;
@@ -144,6 +229,7 @@ impl Record for CopyRecord {
         visit("cursors", Field::U64(self.tally.cursors))?;
         visit("changes", Field::U64(self.tally.changes))?;
         visit("batches", Field::U64(self.tally.batches))?;
+        visit("snapshots", Field::U64(self.tally.snapshots))?;
         visit(
             "checksum",
             Field::Str(&format!("{:016x}", self.tally.checksum)),
@@ -151,7 +237,15 @@ impl Record for CopyRecord {
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
-        &["from", "to", "cursors", "changes", "batches", "checksum"]
+        &[
+            "from",
+            "to",
+            "cursors",
+            "changes",
+            "batches",
+            "snapshots",
+            "checksum",
+        ]
     }
 
     fn value(&self) -> Field<'_> {
@@ -165,7 +259,52 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         return Err(Failure::usage("--to names the store being copied; name another store").into());
     }
     let source = ctx.open_read()?;
-    let (dest, _) = store::init(&to, ctx.global.busy_timeout)?;
+    let (dest, outcome) = store::init(&to, ctx.global.busy_timeout)?;
+    let copied = match copy(&**source, &*dest, &to) {
+        Ok(copied) => copied,
+        Err(e) => {
+            // Nothing was committed: a store made for the copy goes again.
+            if outcome == InitOutcome::Created {
+                if let Err(removal) = dest.remove_created() {
+                    ctx.note(&format!(
+                        "the new store {to} could not be removed: {removal}"
+                    ));
+                }
+            }
+            return Err(e);
+        }
+    };
+    drop(dest);
+    // Read the committed copy once more, from a fresh view.
+    let committed = store::open(&to, cursorctl::Access::ReadOnly, ctx.global.busy_timeout)?;
+    let (committed, _) = tally(&*committed, true)?;
+    if committed != copied {
+        return Err(Failure::new(
+            ExitKind::Store,
+            format!("{to} changed while it was being verified: another writer wrote to it"),
+        )
+        .into());
+    }
+    ctx.note(&format!(
+        "copied {} cursor(s), {} change(s), {} batch(es) and {} snapshot(s) of {} cursor(s) into {to}; both sides verified (checksum {:016x})",
+        copied.cursors,
+        copied.changes,
+        copied.batches,
+        copied.snapshots,
+        copied.snapshot_cursors,
+        copied.checksum
+    ));
+    ctx.print_one(&CopyRecord {
+        from: ctx.global.db.to_string(),
+        to: to.to_string(),
+        tally: copied,
+    })
+}
+
+/// Copy everything `source` holds into `dest` in one transaction,
+/// verified before it commits; the tally of what was sent.
+fn copy(source: &dyn Store, dest: &dyn Store, to: &StoreLocation) -> anyhow::Result<Tally> {
+    let snapshots = has_snapshots(source)?;
     let snapshot = source.begin_snapshot()?;
     let copied = dest.write_once(|txn: &dyn WriteTxn| -> anyhow::Result<Tally> {
         if !is_empty(txn)? {
@@ -175,24 +314,24 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             .into());
         }
         let mut sent = Tally::default();
-        visit_all(&**source, &mut |row| {
+        visit_all(source, snapshots, &mut |row| {
             txn.copy_in(row)?;
-            match row {
-                CopiedRow::Batch(b) => sent.batch(b),
-                CopiedRow::Change(h) => sent.change(h),
-                CopiedRow::Cursor(c) => sent.cursor(c),
-            }
+            sent.row(row);
             Ok(())
         })?;
-        txn.finish_copy()?;
-        let received = tally(txn)?;
+        let highest = highest_ids(source)?;
+        sent.highest(highest);
+        txn.finish_copy(highest)?;
+        let (received, _) = tally(txn, true)?;
         if received != sent {
             return Err(Failure::new(
                 ExitKind::Store,
                 format!(
-                    "the copy does not match the source ({} cursors, {} changes, {} batches, checksum {:016x} read back; {} cursors, {} changes, {} batches, checksum {:016x} sent): rolled back, nothing was written",
-                    received.cursors, received.changes, received.batches, received.checksum,
-                    sent.cursors, sent.changes, sent.batches, sent.checksum
+                    "the copy does not match the source ({} cursors, {} changes, {} batches, {} snapshots of {} cursors, checksum {:016x} read back; {} cursors, {} changes, {} batches, {} snapshots of {} cursors, checksum {:016x} sent): rolled back, nothing was written",
+                    received.cursors, received.changes, received.batches, received.snapshots,
+                    received.snapshot_cursors, received.checksum,
+                    sent.cursors, sent.changes, sent.batches, sent.snapshots,
+                    sent.snapshot_cursors, sent.checksum
                 ),
             )
             .into());
@@ -200,26 +339,5 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         Ok(sent)
     })?;
     snapshot.end()?;
-    // Read the committed copy once more, from a fresh view.
-    let committed = tally(&*store::open(
-        &to,
-        cursorctl::Access::ReadOnly,
-        ctx.global.busy_timeout,
-    )?)?;
-    if committed != copied {
-        return Err(Failure::new(
-            ExitKind::Store,
-            format!("{to} changed while it was being verified: another writer wrote to it"),
-        )
-        .into());
-    }
-    ctx.note(&format!(
-        "copied {} cursor(s), {} change(s) and {} batch(es) into {to}; both sides verified (checksum {:016x})",
-        copied.cursors, copied.changes, copied.batches, copied.checksum
-    ));
-    ctx.print_one(&CopyRecord {
-        from: ctx.global.db.to_string(),
-        to: to.to_string(),
-        tally: copied,
-    })
+    Ok(copied)
 }

@@ -3,16 +3,14 @@
 
 use std::time::Duration;
 
-use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
+use cursorctl::key::{ChannelId, PartitionKey};
+use cursorctl::ops::delete::{self, Delete};
 use cursorctl::parse_duration;
-use cursorctl::store::{CursorFilter, Outcome, StoreRead, StoreReadExt, WriteTxn};
+use cursorctl::store::Outcome;
 
-use super::batch::{self, BatchRun};
-use super::bulk::Failures;
-use super::change::{remove_in, Audit};
-use super::error::{ExitKind, Failure};
+use super::batch;
+use super::error::Failure;
 use super::key_arg::{consumer_arg, ConsumerArg};
-use super::records::Status;
 use super::{offset_arg, reason_arg, Context};
 
 /// Remove one cursor, or every cursor of a consumer that matches
@@ -32,11 +30,18 @@ Examples:
   cursorctl delete oldsvc orders:3 --reason 'consumer retired'
   cursorctl delete oldsvc:orders:3 --expect 1041 --reason 'retired'
   cursorctl delete oldsvc --idle-for 30days --dry-run      what a cleanup of a stale group would remove
-  cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'")]
+  cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'
+  cursorctl delete --raw-key 'sp ace:orders:0' --reason 'written by the old importer'")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
-    pub consumer: ConsumerArg,
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, required_unless_present = "raw_key", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
+    pub consumer: Option<ConsumerArg>,
+
+    /// Remove the one cursor stored under this key, as `get` lists it, even
+    /// when its names are ones cursorctl refuses (written by another
+    /// program: `sp ace:orders:0`); needs --reason
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["consumer", "partition_key", "channel", "idle_for"], requires = "reason")]
+    pub raw_key: Option<String>,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
     #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
@@ -63,76 +68,21 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-/// The cursors the arguments name, with the offset each is expected to
-/// hold.
-fn targets(
-    args: &Args,
-    single: Option<&CursorKey>,
-    store: &dyn StoreRead,
-    now_ms: i64,
-) -> anyhow::Result<Vec<(CursorKey, u64)>> {
-    if let Some(key) = single {
-        let row = store.cursor(key)?.ok_or_else(|| {
-            Failure::new(
-                ExitKind::NotFound,
-                format!("cursor {key} does not exist; nothing was removed"),
-            )
-            .with_hint("list a consumer's cursors with `cursorctl get CONSUMER`")
-            .with("key", key.to_string())
-        })?;
-        return Ok(vec![(key.clone(), args.expect.unwrap_or(row.offset))]);
-    }
-    let (consumer, _) = args.consumer.split(None)?;
-    let filter = CursorFilter {
-        consumer: Some(consumer.as_str().to_owned()),
-        channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
-        updated_before: args
-            .idle_for
-            .map(|d| now_ms.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
-    };
-    let mut found = Vec::new();
-    store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
-        let row = row?;
-        let key = CursorKey::parse(&row.key()).map_err(|e| {
-            Failure::new(
-                ExitKind::Store,
-                format!("the store holds a cursor cursorctl cannot name: {e}"),
-            )
-        })?;
-        found.push((key, row.offset));
-        Ok(())
-    })?;
-    Ok(found)
-}
-
-/// Why removing a cursor at `offset` is refused without a reason.
-fn rewind_refusal(key: &CursorKey, offset: u64, reason: Option<&str>) -> Option<anyhow::Error> {
-    (offset > 0 && reason.is_none()).then(|| {
-        Failure::usage(format!(
-            "removing cursor {key} at offset {offset} rewinds it to 0: a rewind needs --reason TEXT"
-        ))
-        .into()
-    })
-}
-
-/// Remove one cursor in the transaction and record it.
-fn remove(
-    txn: &dyn WriteTxn,
-    key: &CursorKey,
-    expected: u64,
-    audit: &Audit<'_>,
-) -> anyhow::Result<Option<Status>> {
-    if let Some(refused) = rewind_refusal(key, expected, audit.reason) {
-        return Err(refused);
-    }
-    remove_in(txn, key, expected, audit).map(|r| Some(r.status))
-}
-
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let single = match (&args.consumer, &args.partition_key) {
-        (ConsumerArg::Key(k), None) => Some(k.clone()),
-        (c, Some(pk)) => Some(c.key(Some(pk))?),
-        (ConsumerArg::Consumer(_), None) => None,
+    let (consumer, single) = match (&args.consumer, &args.partition_key, &args.raw_key) {
+        (None, _, Some(raw)) => {
+            // Closed before the write opens (see `lookalike::check_one`).
+            let read = std::mem::ManuallyDrop::into_inner(ctx.open_read()?);
+            let key = super::raw_key::find(&*read, raw)?;
+            drop(read);
+            (key.consumer().clone(), Some(key))
+        }
+        (None, _, None) => {
+            return Err(Failure::usage("name a consumer, a cursor, or --raw-key KEY").into())
+        }
+        (Some(ConsumerArg::Key(k)), None, _) => (k.consumer().clone(), Some(k.clone())),
+        (Some(c), Some(pk), _) => (c.split(None)?.0, Some(c.key(Some(pk))?)),
+        (Some(c @ ConsumerArg::Consumer(_)), None, _) => (c.split(None)?.0, None),
     };
     if single.is_some() && (args.channel.is_some() || args.idle_for.is_some()) {
         return Err(Failure::usage(
@@ -145,33 +95,36 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             Failure::usage("--expect guards one cursor: name it (CONSUMER PARTITION_KEY)").into(),
         );
     }
-    let reason = args.reason.as_deref();
+    let user = Context::user();
+    let request = Delete {
+        consumer,
+        cursor: single,
+        expect: args.expect,
+        channel: args.channel.clone(),
+        idle_for: args.idle_for,
+        reason: args.reason.as_deref(),
+        user: &user,
+    };
     let outcome = Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
-    let user = Context::user();
-    let now = store.clock_ms()?;
-    let done = batch::run(ctx, &*store, outcome, "removal(s)", |txn| {
-        let targets = targets(args, single.as_ref(), txn, now)?;
-        let mut run = BatchRun::begin(txn, "delete", reason, &user, Failures::new("cursor"))?;
-        let audit = Audit {
-            command: "delete",
-            reason,
-            user: &user,
-            batch: None,
-        };
-        for (n, (key, expected)) in targets.iter().enumerate() {
-            run.item(
-                n as u64 + 1,
-                Some(key as &dyn std::fmt::Display),
-                &audit,
-                |txn, audit| remove(txn, key, *expected, audit),
-            )?;
+    let finished = delete::run(
+        &*store,
+        &request,
+        outcome,
+        batch::printer(ctx, outcome, "removal(s)"),
+    )?;
+    if let (Some(raw), cursorctl::ops::batch::Finished::Done(done)) = (&args.raw_key, &finished) {
+        // Not `undo --batch`: undo cannot write the names back.
+        if !outcome.is_dry_run() {
+            super::raw_key::note_removed(ctx, raw, done.id);
+            return Ok(());
         }
-        run.finish()
-    })?;
-    match done {
-        Ok(done) => batch::note_done(ctx, outcome, &done, "removed", "remove", "cursor(s)"),
-        Err(nothing) => batch::note_nothing(ctx, outcome, &nothing, "no cursor matches"),
     }
+    batch::note(
+        ctx,
+        outcome,
+        finished,
+        ["removed", "remove", "cursor(s)", "no cursor matches"],
+    );
     Ok(())
 }

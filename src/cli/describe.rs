@@ -16,8 +16,12 @@ use super::Context;
 /// For each consumer: how many cursors, on how many channels, the lowest
 /// and highest offset, the oldest and newest write, and how many cursors
 /// were not written for --idle-for (default 1h): a consumer whose cursors
-/// are all idle has probably stopped. The store computes the rows in its
-/// own query, so memory does not grow with the store.
+/// are all idle has probably stopped. Where partitions have heads (`head
+/// set`): the total and highest lag of its cursors, and how many are
+/// behind (lag, moved within --stall-after) or stalled (lag, not moved for
+/// --stall-after); null for a consumer none of whose partitions has a head.
+/// The store computes the rows in its own query, so memory does not grow
+/// with the store.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -33,6 +37,10 @@ pub struct Args {
     /// Count a cursor as idle when it was not written for this long
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, default_value = "1h")]
     pub idle_for: Duration,
+
+    /// Count a cursor with lag as stalled when it was not written for this long
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true, default_value = "5m")]
+    pub stall_after: Duration,
 
     /// Fail with exit 5 when no consumer matches
     #[arg(long)]
@@ -51,7 +59,15 @@ impl SummaryRecord<'_> {
         "oldest_updated_at",
         "newest_updated_at",
         "idle",
+        "total_lag",
+        "highest_lag",
+        "behind",
+        "stalled",
+        "live_leases",
     ];
+
+    /// Columns shown only when a consumer's partitions have heads.
+    const OPTIONAL: &'static [&'static str] = &["total_lag", "highest_lag", "behind", "stalled"];
 }
 
 impl Record for SummaryRecord<'_> {
@@ -67,7 +83,13 @@ impl Record for SummaryRecord<'_> {
         visit("highest_offset", Field::U64(s.highest_offset))?;
         visit("oldest_updated_at", Field::Time(s.oldest_update))?;
         visit("newest_updated_at", Field::Time(s.newest_update))?;
-        visit("idle", Field::U64(s.idle))
+        visit("idle", Field::U64(s.idle))?;
+        let known = |v: u64| (s.with_head > 0).then_some(v);
+        visit("total_lag", Field::OptU64(known(s.total_lag)))?;
+        visit("highest_lag", Field::OptU64(s.highest_lag))?;
+        visit("behind", Field::OptU64(known(s.behind)))?;
+        visit("stalled", Field::OptU64(known(s.stalled)))?;
+        visit("live_leases", Field::U64(s.live_leases))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
@@ -89,11 +111,17 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     };
     let store = ctx.open_read()?;
     let idle_ms = i64::try_from(args.idle_for.as_millis()).unwrap_or(i64::MAX);
+    let stall_ms = i64::try_from(args.stall_after.as_millis()).unwrap_or(i64::MAX);
+    let now = store.clock_ms()?;
     let filter = ConsumerFilter {
         consumer,
-        idle_before: Some(store.clock_ms()?.saturating_sub(idle_ms)),
+        idle_before: Some(now.saturating_sub(idle_ms)),
+        stall_before: Some(now.saturating_sub(stall_ms)),
     };
-    let mut printer = ctx.printer(Shape::List).with_header(SummaryRecord::FIELDS);
+    let mut printer = ctx
+        .printer(Shape::List)
+        .with_header(SummaryRecord::FIELDS)
+        .with_optional_columns(SummaryRecord::OPTIONAL);
     store.for_each_consumer(&filter, |summary| -> anyhow::Result<()> {
         Ok(printer.record(&SummaryRecord(summary))?)
     })?;
@@ -101,7 +129,11 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     printer.finish()?;
     if count == 0 {
         if args.must_exist {
-            return Err(Failure::new(ExitKind::NotFound, "no consumer matches").into());
+            return Err(Failure::new(ExitKind::NotFound, "no consumer matches")
+                .with_hint(
+                    "check the name, or --idle-for: `cursorctl describe` lists every consumer",
+                )
+                .into());
         }
         ctx.note("no consumer matches");
     }

@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
 use cursorctl::parse_duration;
-use cursorctl::store::{CursorFilter, StoreReadExt};
+use cursorctl::store::{CursorFilter, HeadFilter, StoreReadExt};
 
 use super::error::{ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
-use super::output::Shape;
+use super::output::{Format, Shape};
 use super::records::CursorRecord;
 use super::Context;
+
+/// What to do when `--must-exist` finds nothing: a read cannot create.
+const GET_HINT: &str = "check the names: `cursorctl describe` lists the consumers, `cursorctl get CONSUMER` a consumer's cursors";
 
 /// Show one cursor, or list cursors
 ///
@@ -54,8 +57,13 @@ pub struct Args {
 
     /// Re-read every INTERVAL (--watch alone: 2s) and show each cursor's
     /// offset, its change since the last read, the rate (offsets/s) and how
-    /// long it has been idle; on a terminal the table is redrawn in place,
-    /// elsewhere one record set is written per read. Ctrl-C stops (exit 0)
+    /// long it has been idle, and where its partition has a head (`head
+    /// set`) its lag and the seconds it needs to catch up at the rates
+    /// measured; each read is stamped with its time (read_at), and a cursor
+    /// that is not there is shown with status absent (watched by its key)
+    /// or deleted (gone since the last read). On a terminal the table is
+    /// redrawn in place, elsewhere one record set is written per read.
+    /// Ctrl-C stops (exit 0)
     #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = cursorctl::parse_interval, conflicts_with = "must_exist")]
     pub watch: Option<Duration>,
 
@@ -75,6 +83,13 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     if partition_key.is_some() && (args.channel.is_some() || args.idle_for.is_some()) {
         return Err(Failure::usage(
             "--channel and --idle-for filter a listing; they do not go with one cursor",
+        )
+        .into());
+    }
+    if ctx.global.output == Format::Prometheus && (partition_key.is_some() || args.watch.is_some())
+    {
+        return Err(Failure::usage(
+            "-o prometheus is for listings: it does not go with one cursor or --watch",
         )
         .into());
     }
@@ -101,7 +116,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     if let (Some(consumer), Some(pk)) = (&consumer, &partition_key) {
         let key = CursorKey::new(consumer.clone(), pk.clone());
-        let record = match store.cursor(&key)? {
+        let (cursor, head) = store.cursor_head(&key)?;
+        let mut record = match cursor {
             Some(row) => {
                 let mut record = CursorRecord::default();
                 record.fill(&row);
@@ -113,6 +129,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                     format!("cursor {key} does not exist"),
                 )
                 .with("key", key.to_string())
+                .with_hint(GET_HINT)
                 .into())
             }
             None => {
@@ -122,7 +139,15 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 CursorRecord::absent(&key)
             }
         };
-        let mut printer = ctx.printer(Shape::One);
+        record.set_head(head.map(|h| h.head));
+        if let Some(lease) = store.lease(&key)? {
+            if lease.is_live(store.clock_ms()?) {
+                record.set_lease(Some(&lease.owner), Some(lease.expires_at));
+            }
+        }
+        let mut printer = ctx
+            .printer(Shape::One)
+            .with_optional_columns(CursorRecord::OPTIONAL_COLUMNS);
         printer.record(&record)?;
         printer.finish()?;
         return Ok(());
@@ -139,13 +164,49 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             None => None,
         },
     };
-    let mut printer = ctx.printer(Shape::List).with_header(CursorRecord::FIELDS);
+    if ctx.global.output == Format::Prometheus {
+        let heads = HeadFilter {
+            channel: filter.channel.clone(),
+            partition: None,
+        };
+        let selection = super::status::Selection {
+            filter,
+            partition: None,
+        };
+        let now = store.clock_ms()?;
+        let tally = super::prometheus::write(
+            &**store,
+            &selection,
+            &heads,
+            now,
+            super::status::STALL_AFTER,
+        )?;
+        if tally.invalid > 0 {
+            return Err(Failure::new(
+                ExitKind::Store,
+                format!(
+                    "{} cursor(s) hold invalid offsets written by something else (listed above)",
+                    tally.invalid
+                ),
+            )
+            .into());
+        }
+        if tally.total() == 0 && args.must_exist {
+            return Err(Failure::new(ExitKind::NotFound, "no cursor matches").into());
+        }
+        return Ok(());
+    }
+    let mut printer = ctx
+        .printer(Shape::List)
+        .with_header(CursorRecord::FIELDS)
+        .with_optional_columns(CursorRecord::OPTIONAL_COLUMNS);
     let mut record = CursorRecord::default();
     let mut invalid = 0u64;
     let mut unwritable = 0u64;
-    store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
+    store.for_each_cursor_head(&filter, |row| -> anyhow::Result<()> {
         match row {
             Ok(row) => {
+                let (head, row) = (row, &row.cursor);
                 if let Err(e) = ConsumerId::check(&row.consumer)
                     .and_then(|()| ChannelId::check(&row.channel))
                 {
@@ -156,7 +217,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                         row.key()
                     );
                 }
-                printer.record(record.fill(row))?;
+                printer.record(record.fill_with_head(head))?;
             }
             Err(e) => {
                 invalid += 1;
@@ -183,7 +244,9 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     if count == 0 {
         if args.must_exist {
-            return Err(Failure::new(ExitKind::NotFound, "no cursor matches").into());
+            return Err(Failure::new(ExitKind::NotFound, "no cursor matches")
+                .with_hint(GET_HINT)
+                .into());
         }
         ctx.note("no cursor matches");
     }

@@ -1,10 +1,10 @@
 //! `cursorctl history`: the audit trail of changes made through the tool.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
-use cursorctl::key::PartitionKey;
+use cursorctl::key::{ConsumerId, PartitionKey};
 use cursorctl::parse_duration;
-use cursorctl::store::{HistoryFilter, StoreExt, StoreReadExt};
+use cursorctl::store::{HistoryFilter, Store, StoreReadExt};
 
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
@@ -19,6 +19,11 @@ use super::{id_arg, limit_arg};
 /// --reason and the user. Changes of one bulk write (`set --from-file`,
 /// `undo --batch`) share a batch id. A removed cursor has no new offset; a
 /// created one has no old offset. Listings stream.
+///
+/// `history prune` is always the prune command, and `history help` the
+/// help: a consumer named like one of them is given with --consumer NAME
+/// (`history --consumer prune`), or one of its cursors by its full key
+/// (`history prune:orders:3`).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -27,6 +32,7 @@ Examples:
   cursorctl history billing --since 1h               a consumer's changes in the last hour
   cursorctl history --since 2024-05-01T00:00:00Z -o ndjson
   cursorctl history --batch 7                        the changes of one bulk write
+  cursorctl history --consumer prune                 the changes of a consumer named prune
   cursorctl history prune --before 90d --dry-run     how much history is older than 90 days")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -37,6 +43,11 @@ pub struct Args {
     /// CONSUMER:CHANNEL:INDEX)
     #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: Option<ConsumerArg>,
+
+    /// Only this consumer, whatever its name: a consumer named like a
+    /// subcommand (prune, help) is listed this way
+    #[arg(long = "consumer", value_name = "CONSUMER", conflicts_with = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
+    pub consumer_named: Option<ConsumerId>,
 
     /// Only this partition key, CHANNEL:INDEX (needs CONSUMER)
     #[arg(requires = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
@@ -51,7 +62,7 @@ pub struct Args {
     /// (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a
     /// zone is refused
     #[arg(long, value_name = "TIME", value_parser = parse_since, allow_hyphen_values = true)]
-    pub since: Option<i64>,
+    pub since: Option<Since>,
 
     /// Only the changes of this batch
     #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true)]
@@ -78,8 +89,11 @@ Examples:
 pub struct PruneArgs {
     /// Delete the changes made before TIME: a duration meaning that long ago
     /// (90d), a date (2024-05-01, midnight UTC) or a time with its zone
+    /// (required)
+    // Checked when the command runs rather than by clap, so that a missing
+    // one can say how to list a consumer named prune.
     #[arg(long, value_name = "TIME", value_parser = parse_since, allow_hyphen_values = true)]
-    pub before: i64,
+    pub before: Option<Since>,
 
     /// Why (recorded with the prune)
     #[arg(long, value_name = "TEXT", value_parser = super::reason_arg, allow_hyphen_values = true)]
@@ -121,19 +135,26 @@ impl super::output::Record for PruneRecord {
 }
 
 fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
-    let before = args.before;
-    let when = super::output::format_time(before);
+    let Some(before) = &args.before else {
+        return Err(super::error::Failure::usage(
+            "history prune deletes old history and needs --before TIME (for example --before 90d)",
+        )
+        .with_hint(
+            "to list the changes of a consumer named prune: `cursorctl history --consumer prune`",
+        )
+        .into());
+    };
     let outcome = cursorctl::store::Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
+    let before = before.resolve(&*store)?;
+    let when = super::output::format_time(before);
     let user = Context::user();
-    let label = format!("history prune --before {when}");
     // A dry run is the prune itself, rolled back.
-    let (changes, batches, batch) =
-        store.write_then(outcome, |txn| -> anyhow::Result<(u64, u64, i64)> {
-            let (changes, batches) = txn.prune_history(before)?;
-            let batch = txn.new_batch(&label, args.reason.as_deref(), &user)?;
-            Ok((changes, batches, batch))
-        })?;
+    let cursorctl::ops::prune::Pruned {
+        changes,
+        batches,
+        batch,
+    } = cursorctl::ops::prune::run(&*store, before, args.reason.as_deref(), &user, outcome)?;
     if outcome.is_dry_run() {
         ctx.note(&format!(
             "dry run: the prune would delete {changes} change(s) and {batches} batch(es) older than {when}; nothing was deleted"
@@ -152,17 +173,65 @@ fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Milliseconds since the Unix epoch on this host's clock.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+/// A TIME argument (`--since`, `--before`) as given: a time, or a duration
+/// ago that is measured on the store's clock once the store is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Since {
+    /// Milliseconds since the Unix epoch.
+    At(i64),
+    /// That long before the store's clock.
+    Ago(Duration),
+}
+
+impl Since {
+    /// The time in milliseconds since the Unix epoch, a duration ago
+    /// measured from `now_ms`.
+    #[must_use]
+    pub fn at_clock(self, now_ms: i64) -> i64 {
+        match self {
+            Self::At(ms) => ms,
+            Self::Ago(ago) => {
+                now_ms.saturating_sub(i64::try_from(ago.as_millis()).unwrap_or(i64::MAX))
+            }
+        }
+    }
+
+    /// The time on the store's clock (read only for a duration ago).
+    ///
+    /// # Errors
+    ///
+    /// Failures to read the store's clock.
+    pub fn resolve(self, store: &dyn Store) -> anyhow::Result<i64> {
+        let at = match self {
+            Self::At(ms) => ms,
+            Self::Ago(_) => self.at_clock(store.clock_ms()?),
+        };
+        if at < 0 {
+            return Err(super::error::Failure::usage(
+                "invalid time: that long ago is before 1970-01-01T00:00:00Z, the earliest time a store records; use a shorter duration",
+            )
+            .into());
+        }
+        Ok(at)
+    }
+
+    /// The time on the clock of the store at `--db`, which is opened to
+    /// read it only for a duration ago.
+    ///
+    /// # Errors
+    ///
+    /// Failures to open the store or read its clock.
+    pub fn resolve_at_db(self, ctx: &Context) -> anyhow::Result<i64> {
+        match self {
+            Self::At(ms) => Ok(ms),
+            Self::Ago(_) => self.resolve(&**ctx.open_read()?),
+        }
+    }
 }
 
 /// Parse `--since`: a duration ago, a date (midnight UTC), or an RFC 3339
-/// time with its zone (`Z` or an offset such as `+02:00`); milliseconds
-/// since the Unix epoch.
-pub fn parse_since(input: &str) -> Result<i64, String> {
+/// time with its zone (`Z` or an offset such as `+02:00`).
+pub fn parse_since(input: &str) -> Result<Since, String> {
     let input = input.trim();
     let b = input.as_bytes();
     let is_date =
@@ -171,16 +240,7 @@ pub fn parse_since(input: &str) -> Result<i64, String> {
         let ago = parse_duration(input).map_err(|e| {
             format!("{e}; or a date (2024-05-01) or a time with its zone (2024-05-01T12:00:00Z)")
         })?;
-        // At most 36500d (`parse_duration`): no overflow here.
-        let ms = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
-        let at = now_ms().saturating_sub(ms);
-        if at < 0 {
-            return Err(
-                "invalid time: that long ago is before 1970-01-01T00:00:00Z, the earliest time a store records; use a shorter duration"
-                    .to_owned(),
-            );
-        }
-        return Ok(at);
+        return Ok(Since::Ago(ago));
     }
     let bad = |why: &str| {
         format!(
@@ -205,7 +265,7 @@ pub fn parse_since(input: &str) -> Result<i64, String> {
         .unwrap_or(Duration::ZERO)
         .as_millis();
     let ms = i64::try_from(ms).map_err(|_| bad("it is out of range"))?;
-    Ok(ms - shift_s * 1000)
+    Ok(Since::At(ms - shift_s * 1000))
 }
 
 /// Split a trailing `+HH:MM` / `-HH:MM` / `Z` off an RFC 3339 time; returns
@@ -241,13 +301,14 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;
             (Some(consumer), pk)
         }
-        None => (None, None),
+        None => (args.consumer_named.clone(), None),
     };
     let store = ctx.open_read()?;
+    let since = args.since.map(|s| s.resolve(&**store)).transpose()?;
     let filter = HistoryFilter {
         consumer: consumer.as_ref().map(|c| c.as_str().to_owned()),
         partition_key,
-        since: args.since,
+        since,
         batch: args.batch,
         limit: args.limit,
     };
@@ -271,14 +332,19 @@ mod tests {
 
     #[test]
     fn since_accepts_rfc3339_and_durations() {
-        assert_eq!(parse_since("1970-01-01T00:00:01Z"), Ok(1000));
-        assert_eq!(parse_since("1970-01-01T01:00:01+01:00"), Ok(1000));
-        assert_eq!(parse_since("1970-01-01T00:00:01.500Z"), Ok(1500));
+        assert_eq!(parse_since("1970-01-01T00:00:01Z"), Ok(Since::At(1000)));
+        assert_eq!(
+            parse_since("1970-01-01T01:00:01+01:00"),
+            Ok(Since::At(1000))
+        );
+        assert_eq!(parse_since("1970-01-01T00:00:01.500Z"), Ok(Since::At(1500)));
         let hour_ago = parse_since("1h").unwrap();
-        assert!((now_ms() - 3_600_000 - hour_ago).abs() < 5_000);
+        assert_eq!(hour_ago, Since::Ago(Duration::from_secs(3600)));
+        assert_eq!(hour_ago.at_clock(5_000_000), 1_400_000);
+        assert_eq!(Since::At(7).at_clock(5_000_000), 7);
         assert!(parse_since("yesterday").is_err());
         assert!(parse_since("").is_err());
-        assert_eq!(parse_since("1970-01-02"), Ok(86_400_000));
+        assert_eq!(parse_since("1970-01-02"), Ok(Since::At(86_400_000)));
         assert!(parse_since("1970-01-01T00:00:01")
             .unwrap_err()
             .contains("no zone"));

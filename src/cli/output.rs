@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
-use std::time::{Duration, UNIX_EPOCH};
 
 use clap::ValueEnum;
 use comfy_table::{Cell, Table};
@@ -23,6 +22,8 @@ pub enum Format {
     Tsv,
     /// Bare values (offsets), one a line, for `$(...)`.
     Value,
+    /// Prometheus text format (`get` listings and `status` only).
+    Prometheus,
 }
 
 impl Format {
@@ -74,6 +75,9 @@ pub enum Field<'a> {
     Bool(bool),
     /// Milliseconds since the Unix epoch, printed as RFC 3339 UTC.
     Time(Option<i64>),
+    /// A number already written out (a fraction, such as `12.5`): a JSON
+    /// number, not a string.
+    OptNumber(Option<&'a str>),
 }
 
 /// Something printable as a row.
@@ -150,11 +154,7 @@ impl TimeCache {
 
 /// RFC 3339 UTC with milliseconds.
 pub fn format_time(ms: i64) -> String {
-    let Ok(ms) = u64::try_from(ms) else {
-        return format!("{ms}ms");
-    };
-    let t = UNIX_EPOCH + Duration::from_millis(ms);
-    humantime::format_rfc3339_millis(t).to_string()
+    cursorctl::parse::format_time_ms(ms)
 }
 
 /// Whether a character is one a terminal acts on, or one that reorders
@@ -294,26 +294,31 @@ fn write_int(w: &mut impl Write, v: impl itoa::Integer) -> io::Result<()> {
 fn write_json_field(w: &mut impl Write, times: &mut TimeCache, f: Field<'_>) -> io::Result<()> {
     match f {
         Field::Str(s) | Field::OptStr(Some(s)) => write_json_str(w, s),
+        Field::OptNumber(Some(n)) => w.write_all(n.as_bytes()),
         Field::U64(v) | Field::OptU64(Some(v)) => write_int(w, v),
         Field::I64(v) | Field::OptI64(Some(v)) => write_int(w, v),
         Field::Bool(b) => w.write_all(if b { b"true" } else { b"false" }),
         Field::Time(Some(ms)) => write_json_str(w, times.format(ms)),
-        Field::OptStr(None) | Field::OptU64(None) | Field::OptI64(None) | Field::Time(None) => {
-            w.write_all(b"null")
-        }
+        Field::OptStr(None)
+        | Field::OptU64(None)
+        | Field::OptI64(None)
+        | Field::Time(None)
+        | Field::OptNumber(None) => w.write_all(b"null"),
     }
 }
 
 fn field_text(times: &mut TimeCache, f: Field<'_>) -> String {
     match f {
-        Field::Str(s) | Field::OptStr(Some(s)) => s.to_owned(),
+        Field::Str(s) | Field::OptStr(Some(s)) | Field::OptNumber(Some(s)) => s.to_owned(),
         Field::U64(v) | Field::OptU64(Some(v)) => v.to_string(),
         Field::I64(v) | Field::OptI64(Some(v)) => v.to_string(),
         Field::Bool(b) => b.to_string(),
         Field::Time(Some(ms)) => times.format(ms).to_owned(),
-        Field::OptStr(None) | Field::OptU64(None) | Field::OptI64(None) | Field::Time(None) => {
-            String::new()
-        }
+        Field::OptStr(None)
+        | Field::OptU64(None)
+        | Field::OptI64(None)
+        | Field::Time(None)
+        | Field::OptNumber(None) => String::new(),
     }
 }
 
@@ -354,6 +359,12 @@ pub struct Printer {
     count: u64,
     /// The field names, for the header of a TSV listing with no rows.
     header: &'static [&'static str],
+    /// Table columns shown only when a row has a value in them, and which
+    /// of them have one.
+    optional: &'static [&'static str],
+    optional_seen: Vec<bool>,
+    /// The table's columns (those of the first record).
+    columns: &'static [&'static str],
 }
 
 impl Printer {
@@ -367,7 +378,19 @@ impl Printer {
             color,
             count: 0,
             header: &[],
+            optional: &[],
+            optional_seen: Vec::new(),
+            columns: &[],
         }
+    }
+
+    /// Table columns to show only when a row has a value in them (`head`
+    /// and `lag` of a listing where no partition has a head).
+    #[must_use]
+    pub fn with_optional_columns(mut self, columns: &'static [&'static str]) -> Self {
+        self.optional = columns;
+        self.optional_seen = vec![false; columns.len()];
+        self
     }
 
     /// Name the fields of the records to come, so that a TSV listing with
@@ -404,6 +427,9 @@ impl Printer {
                 self.table_row(record);
                 Ok(())
             }
+            Format::Prometheus => Err(io::Error::other(
+                "-o prometheus is for `get` listings and `status`",
+            )),
         }
     }
 
@@ -450,6 +476,7 @@ impl Printer {
 
     fn table_row(&mut self, record: &dyn Record) {
         let columns = record.table_columns();
+        self.columns = columns;
         let color = self.color;
         let table = self.table.get_or_insert_with(|| {
             let mut t = Table::new();
@@ -469,11 +496,20 @@ impl Printer {
             }));
             t
         });
-        let mut cells = Vec::with_capacity(columns.len());
+        // Cells in the order of the columns, which need not be the order
+        // of the fields.
+        let mut cells = vec![String::new(); columns.len()];
         let times = &mut self.times;
+        let (optional, seen) = (self.optional, &mut self.optional_seen);
         let _ = record.fields(&mut |name, f| {
-            if columns.contains(&name) {
-                cells.push(table_escape(field_text(times, f)));
+            if let Some(at) = columns.iter().position(|c| *c == name) {
+                let text = table_escape(field_text(times, f));
+                if !text.is_empty() {
+                    if let Some(i) = optional.iter().position(|o| *o == name) {
+                        seen[i] = true;
+                    }
+                }
+                cells[at] = text;
             }
             Ok(())
         });
@@ -496,7 +532,14 @@ impl Printer {
                     .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
             }
             Format::Table => {
-                if let Some(table) = self.table.take() {
+                if let Some(mut table) = self.table.take() {
+                    for (name, seen) in self.optional.iter().zip(&self.optional_seen) {
+                        let at = self.columns.iter().position(|c| c == name);
+                        if let (false, Some(column)) = (*seen, at.and_then(|i| table.column_mut(i)))
+                        {
+                            column.set_constraint(comfy_table::ColumnConstraint::Hidden);
+                        }
+                    }
                     for line in table.lines() {
                         self.out.write_all(line.trim_end().as_bytes())?;
                         self.out.write_all(b"\n")?;

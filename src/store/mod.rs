@@ -24,6 +24,7 @@ pub use sqlite::SqliteOptions;
 
 mod location;
 mod types;
+mod write_id;
 
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -31,14 +32,25 @@ use std::time::Duration;
 pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
-    CursorRow, HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
+    CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, HighestIds,
+    HistoryFilter, HistoryRow, InitOutcome, LeaseRow, SnapshotRow, StoreAbout, COUNTED_TABLES,
+};
+pub use write_id::{
+    commit_lost, is_not_written, is_write_id, new_write_id, resolve_write, resolve_write_at,
+    CommitLost, SettledWrite, WriteResolution, WRITE_IDS_VERSION,
 };
 
 /// The first schema version with snapshots.
 pub const SNAPSHOTS_VERSION: i64 = 2;
 
+/// The first schema version with heads.
+pub const HEADS_VERSION: i64 = 3;
+
+/// The first schema version with leases.
+pub const LEASES_VERSION: i64 = 4;
+
 use crate::error::{DurabilityError, StoreError};
-use crate::key::CursorKey;
+use crate::key::{CursorKey, PartitionKey};
 
 /// The default busy timeout: how long a write waits for a store locked by
 /// another writer.
@@ -65,6 +77,44 @@ pub trait DurableStore {
     /// [`DurabilityError::StaleCheckpoint`] with the value found when it does
     /// not equal `expected`; store failures.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError>;
+
+    /// A compare-and-swap through a lease: written only if the cursor's
+    /// lease is live on the store's clock and of epoch `epoch`, and the
+    /// stored value equals `expected` (see [`crate::lease`]).
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::Fenced`] when the lease is not live or not of
+    /// that epoch (nothing written), then as [`DurableStore::cas`]; a store
+    /// that keeps no leases refuses every such checkpoint as fenced.
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let _ = (expected, new);
+        Err(crate::lease::no_leases(key, epoch))
+    }
+
+    /// Renew a live lease of `owner` and `epoch` for `ttl_ms` from now on
+    /// the store's clock, in one statement; the new expiry.
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::Fenced`] when the lease is no longer live or of
+    /// that owner and epoch (nothing written); store failures.
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        let _ = (owner, ttl_ms);
+        Err(crate::lease::no_leases(key, epoch))
+    }
 }
 
 /// What a visitor of a listing returns: go on, or stop early.
@@ -185,6 +235,95 @@ pub trait StoreRead {
         name: &str,
         each: &mut dyn FnMut(&CursorRow) -> Visit,
     ) -> Result<(), StoreError>;
+
+    /// One partition's head (schema version 3; `None` on an older store,
+    /// which knows no heads).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, and [`StoreError::InvalidValue`] for a stored head
+    /// that is not an offset.
+    fn head(&self, key: &PartitionKey) -> Result<Option<HeadRow>, StoreError>;
+
+    /// One cursor and its partition's head, read together (one statement
+    /// where the store can: `get` of one cursor).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreRead::cursor`] and [`StoreRead::head`].
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<HeadRow>), StoreError> {
+        Ok((self.cursor(key)?, self.head(key.partition_key())?))
+    }
+
+    /// Visit every head matching `filter`, in partition key order (channel,
+    /// then partition as a number); nothing on an older store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    /// The highest ids the store has ever given (kept when their rows are
+    /// pruned); `None` where the view cannot tell.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn highest_ids(&self) -> Result<Option<HighestIds>, StoreError> {
+        Ok(None)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &HeadFilter,
+        each: &mut dyn FnMut(&HeadRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit every cursor matching `filter` with its partition's head, in
+    /// key order: one query that joins the heads (memory does not grow
+    /// with the store). On an older store every head is `None`. A row whose
+    /// offset is invalid is passed as [`StoreError::InvalidValue`].
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// Visit recorded head changes matching `filter`, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_head_changes(
+        &self,
+        filter: &HeadFilter,
+        each: &mut dyn FnMut(&HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// One cursor's lease, live or not (schema version 4; `None` on an
+    /// older store, which keeps no leases).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn lease(&self, key: &CursorKey) -> Result<Option<LeaseRow>, StoreError>;
+
+    /// Visit every lease (of `consumer`, if given), live or not, in key
+    /// order; nothing on an older store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&LeaseRow) -> Visit,
+    ) -> Result<(), StoreError>;
 }
 
 /// Cursor keys met in one input, each with the line it first appeared on.
@@ -237,6 +376,14 @@ pub trait Store: StoreRead + DurableStore + Send {
     /// Store failures.
     fn schema_version(&self) -> Result<i64, StoreError>;
 
+    /// Where the store is (the server and the session, on PostgreSQL) and
+    /// how many rows it holds ([`StoreAbout`]).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn about(&self) -> Result<StoreAbout, StoreError>;
+
     /// The store's clock, in milliseconds since the Unix epoch: one clock
     /// for every host that shares the store.
     ///
@@ -283,6 +430,35 @@ pub trait Store: StoreRead + DurableStore + Send {
     ///
     /// Store failures.
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError>;
+
+    /// Remove this store, which `init` has just created
+    /// ([`InitOutcome::Created`]) and which nothing has written since: a
+    /// file it created is deleted (an empty one it found is emptied
+    /// again), a PostgreSQL schema it created is dropped (in a schema it
+    /// found empty, what it created there is dropped). Used when what was
+    /// to fill the new store failed.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn remove_created(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Settle a write by its write id ([`WriteTxn::write_id`]): committed
+    /// (with its batch and first change), or not written, in which case the
+    /// store marks the id so, and a transaction of it still finishing can
+    /// no longer commit. See [`resolve_write`], which reads its records too.
+    ///
+    /// # Errors
+    ///
+    /// Store failures; [`StoreError::Unsupported`] where the store keeps no
+    /// write ids (before schema version 4, in memory).
+    fn settle_write(&self, write_id: &str) -> Result<SettledWrite, StoreError> {
+        let _ = write_id;
+        Err(StoreError::Unsupported {
+            location: self.location().clone(),
+            detail: "this store keeps no write ids (schema version 4 and later do: `cursorctl init` upgrades a store)".to_owned(),
+        })
+    }
 }
 
 /// A read snapshot of a store; ends when dropped.
@@ -402,12 +578,13 @@ pub trait WriteTxn: StoreRead + DurableStore {
     fn copy_in(&self, row: CopiedRow<'_>) -> Result<(), StoreError>;
 
     /// After the last [`WriteTxn::copy_in`]: new ids continue after the
-    /// copied ones.
+    /// copied ones, and after `highest` (the highest ids the source ever
+    /// gave).
     ///
     /// # Errors
     ///
     /// Store failures.
-    fn finish_copy(&self) -> Result<(), StoreError>;
+    fn finish_copy(&self, highest: HighestIds) -> Result<(), StoreError>;
 
     /// Make many changes, each guarded like a compare-and-swap (the cursor
     /// must hold `old_offset`, or be absent for `None`; it gets
@@ -442,11 +619,75 @@ pub trait WriteTxn: StoreRead + DurableStore {
         false
     }
 
+    /// Write a partition's head, guarded like a compare-and-swap: only if
+    /// the stored head equals `expected` (`None`: no head is stored, and
+    /// one is inserted). `recorded_at` becomes the transaction's time, also
+    /// when the head stays the same. Returns `Err(actual)` with the head
+    /// found when it does not hold `expected`; nothing is written then.
+    /// Which moves are allowed (forward only, unless a rewind) is decided
+    /// by the caller ([`crate::heads::write_head`]).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 3.
+    fn swap_head(
+        &self,
+        key: &PartitionKey,
+        expected: Option<u64>,
+        new: u64,
+    ) -> Result<Result<(), Option<u64>>, StoreError>;
+
+    /// Record a head change in the head history; returns its id.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn record_head_change(&self, change: &HeadChangeInput<'_>) -> Result<i64, StoreError>;
+
+    /// The write id of this transaction, stored with it when it commits
+    /// (stores of schema version 4 and later): what tells, when the
+    /// connection is lost while committing, whether it was committed (see
+    /// [`resolve_write`]).
+    fn write_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// Read a cursor's lease and keep it from changing until the
+    /// transaction ends (PostgreSQL: `FOR UPDATE`; SQLite's write
+    /// transaction holds the whole store already).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 4.
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<LeaseRow>, StoreError>;
+
+    /// Write a cursor's lease as given (insert or replace).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 4.
+    fn put_lease(&self, row: &LeaseRow) -> Result<(), StoreError>;
+
+    /// The store's clock now, read after whatever the transaction waited
+    /// for (leases are judged by it); [`WriteTxn::now_ms`] where the
+    /// transaction's time is taken once the store is locked (SQLite).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn clock_now_ms(&self) -> Result<i64, StoreError> {
+        Ok(self.now_ms())
+    }
+
     /// Commit everything written in the transaction.
     ///
     /// # Errors
     ///
-    /// Store failures (then nothing was written).
+    /// Store failures (then nothing was written). On a server store, a
+    /// connection lost while committing is settled by the write id before
+    /// this returns: `Ok` when the write was committed; an error whose
+    /// [`CommitLost`] says not written (proven) or, when no server that
+    /// accepts writes answered within the busy timeout, unknown.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -517,6 +758,43 @@ pub trait StoreReadExt: StoreRead {
             }
         })?;
         failed.map_or(Ok(()), Err)
+    }
+
+    /// Call `each` for every cursor matching `filter` with its partition's
+    /// head, in key order.
+    fn for_each_cursor_head<E: From<StoreError>>(
+        &self,
+        filter: &CursorFilter,
+        mut each: impl FnMut(Result<&CursorHeadRow, StoreError>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut failed = None;
+        self.visit_cursor_heads(filter, &mut |row| match each(row) {
+            Ok(()) => Visit::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                Visit::Break(())
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Call `each` for every head matching `filter`, in partition key order.
+    fn for_each_head<E: From<StoreError>>(
+        &self,
+        filter: &HeadFilter,
+        each: impl FnMut(&HeadRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_heads(filter, visit), each)
+    }
+
+    /// Call `each` for every recorded head change matching `filter`, oldest
+    /// first.
+    fn for_each_head_change<E: From<StoreError>>(
+        &self,
+        filter: &HeadFilter,
+        each: impl FnMut(&HeadChangeRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        until_error(|visit| self.visit_head_changes(filter, visit), each)
     }
 
     /// Call `each` for every recorded change matching `filter`, oldest
@@ -626,15 +904,36 @@ pub trait StoreExt: Store {
         outcome: Outcome,
         mut f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.write_deciding(|txn| f(txn).map(|value| (value, outcome)))
+    }
+
+    /// Run `f` in one write transaction, which it ends as it says: commit
+    /// or roll back (a dry run; a batch that changed nothing). Retried as
+    /// [`StoreExt::write`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_deciding<T, E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(&dyn WriteTxn) -> Result<(T, Outcome), E>,
+    ) -> Result<T, E> {
         let deadline = std::time::Instant::now() + self.busy_timeout();
         let mut pause = Duration::from_millis(2);
+        // A write whose commit was lost and is proven not written runs
+        // again (f is safe to run again), a few times at most.
+        let mut not_written = 0;
         loop {
             let txn = self.begin_write()?;
             let retry = match f(&*txn) {
-                Ok(value) if outcome == Outcome::RollBack => return Ok(value),
-                Ok(value) => match txn.commit() {
+                Ok((value, Outcome::RollBack)) => return Ok(value),
+                Ok((value, Outcome::Commit)) => match txn.commit() {
                     Ok(()) => return Ok(value),
                     Err(StoreError::Busy) => StoreError::Busy,
+                    Err(e) if is_not_written(&e) && not_written < 3 => {
+                        not_written += 1;
+                        continue;
+                    }
                     Err(e) => return Err(e.into()),
                 },
                 Err(e) if txn.must_retry() => {
@@ -877,6 +1176,30 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         self.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .cas(key, expected, new)
+    }
+
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .leased_cas(key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .renew_lease(key, owner, epoch, ttl_ms)
     }
 }
 

@@ -137,6 +137,20 @@ pub struct ConsumerSummary {
     pub newest_update: Option<i64>,
     /// How many of its cursors were not written since the filter's time.
     pub idle: u64,
+    /// How many of its cursors have a head (schema version 3).
+    pub with_head: u64,
+    /// The sum of the lags of its cursors that have a head.
+    pub total_lag: u64,
+    /// The highest lag of its cursors (`None`: none has a head).
+    pub highest_lag: Option<u64>,
+    /// How many of its cursors have lag and were written since the filter's
+    /// stall time (status `behind`).
+    pub behind: u64,
+    /// How many of its cursors have lag and were not written since the
+    /// filter's stall time (status `stalled`).
+    pub stalled: u64,
+    /// How many of its cursors have a live lease (schema version 4).
+    pub live_leases: u64,
 }
 
 /// Which consumers `describe` sums up.
@@ -147,6 +161,9 @@ pub struct ConsumerFilter {
     /// Count a cursor as idle when it was not written since this time (ms
     /// since the epoch).
     pub idle_before: Option<i64>,
+    /// Count a cursor with lag as stalled when it was not written since
+    /// this time (ms since the epoch; `None`: every cursor with lag).
+    pub stall_before: Option<i64>,
 }
 
 /// A snapshot: the offsets of a set of cursors, kept in the store.
@@ -191,6 +208,25 @@ pub enum CopiedRow<'a> {
     Batch(&'a BatchRow),
     /// A recorded change.
     Change(&'a HistoryRow),
+    /// A snapshot (its cursors follow as [`CopiedRow::SnapshotCursor`]).
+    Snapshot(&'a SnapshotRow),
+    /// A cursor a snapshot holds.
+    SnapshotCursor {
+        /// The snapshot's name.
+        snapshot: &'a str,
+        /// The cursor (`updated_at` is not kept).
+        cursor: &'a CursorRow,
+    },
+}
+
+/// The highest ids a store has ever given, whether or not their rows are
+/// still there: new changes and batches get higher ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HighestIds {
+    /// The highest change id (0: none yet).
+    pub change: i64,
+    /// The highest batch id (0: none yet).
+    pub batch: i64,
 }
 
 /// Which history rows to return.
@@ -200,7 +236,9 @@ pub struct HistoryFilter {
     pub consumer: Option<String>,
     /// Only this partition (needs `consumer`).
     pub partition_key: Option<PartitionKey>,
-    /// Only changes at or after this time (ms since the epoch).
+    /// Only the changes from the first one recorded at or after this time
+    /// (ms since the epoch) on, in the order of ids: a later change stamped
+    /// a little earlier (clocks of different writers) is not left out.
     pub since: Option<i64>,
     /// Only this batch.
     pub batch: Option<i64>,
@@ -229,4 +267,181 @@ pub enum InitOutcome {
         /// The version it had.
         from: i64,
     },
+}
+
+/// The tables whose rows [`StoreAbout::rows`] counts, where the store has
+/// them, in this order.
+pub const COUNTED_TABLES: &[&str] = &[
+    "cursors",
+    "history",
+    "batches",
+    "snapshots",
+    "heads",
+    "leases",
+];
+
+/// Where a store is and what it holds: what an operator checks before a
+/// write (`cursorctl info`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreAbout {
+    /// The server's address as the session sees it (PostgreSQL; `None` on
+    /// a local socket, and for SQLite).
+    pub host: Option<String>,
+    /// The server's port (PostgreSQL, over TCP).
+    pub port: Option<u16>,
+    /// The database connected to (PostgreSQL).
+    pub database: Option<String>,
+    /// The schema the store's tables are in (PostgreSQL).
+    pub schema: Option<String>,
+    /// The role the session runs as (PostgreSQL).
+    pub role: Option<String>,
+    /// The server's version (PostgreSQL), or the SQLite library's.
+    pub server_version: String,
+    /// The consumers that have a cursor.
+    pub consumers: u64,
+    /// The rows of each of [`COUNTED_TABLES`] the store has, in that order.
+    pub rows: Vec<(&'static str, u64)>,
+}
+
+/// One partition's head as stored: the offset the next message appended to
+/// the partition will get (schema version 3).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeadRow {
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// The head.
+    pub head: u64,
+    /// When it was recorded, on the store's clock (ms since the epoch).
+    pub recorded_at: i64,
+}
+
+impl HeadRow {
+    /// The partition key.
+    #[must_use]
+    pub fn partition_key(&self) -> String {
+        partition_key_text(&self.channel, self.partition)
+    }
+}
+
+/// A cursor with the head of its partition, joined by the store's listing
+/// query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CursorHeadRow {
+    /// The cursor.
+    pub cursor: CursorRow,
+    /// Its partition's head (`None`: none is known).
+    pub head: Option<u64>,
+    /// When the head was recorded (ms since the epoch).
+    pub head_recorded_at: Option<i64>,
+    /// The owner of the cursor's live lease (`None`: no live lease;
+    /// schema version 4).
+    pub lease_owner: Option<String>,
+    /// When the cursor's live lease expires (store-clock ms).
+    pub lease_expires_at: Option<i64>,
+    /// Whether its consumer holds, or held, a lease on any of its cursors
+    /// (a consumer that uses leases).
+    pub consumer_uses_leases: bool,
+}
+
+impl CursorHeadRow {
+    /// The cursor's lag: `head - offset`, never negative (`None` without a
+    /// head).
+    #[must_use]
+    pub fn lag(&self) -> Option<u64> {
+        crate::heads::lag(self.cursor.offset, self.head)
+    }
+}
+
+/// A head change to record in the head history.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadChangeInput<'a> {
+    /// The partition.
+    pub key: &'a PartitionKey,
+    /// The head before (`None`: none was known).
+    pub old_head: Option<u64>,
+    /// The head after.
+    pub new_head: u64,
+    /// The command that made the change (`head set`, ...).
+    pub command: &'a str,
+    /// Why, as the operator said.
+    pub reason: Option<&'a str>,
+    /// Who.
+    pub user: &'a str,
+}
+
+/// One recorded head change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadChangeRow {
+    /// The change id (ids of the head history, apart from cursor changes).
+    pub id: i64,
+    /// When, in milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// The head before (`None`: none was known).
+    pub old_head: Option<u64>,
+    /// The head after.
+    pub new_head: u64,
+    /// The command that made the change.
+    pub command: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Who.
+    pub user: String,
+}
+
+impl HeadChangeRow {
+    /// The partition key.
+    #[must_use]
+    pub fn partition_key(&self) -> String {
+        partition_key_text(&self.channel, self.partition)
+    }
+}
+
+/// Which heads or head changes a listing returns.
+#[derive(Clone, Debug, Default)]
+pub struct HeadFilter {
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Only this partition index (with `channel`).
+    pub partition: Option<u32>,
+}
+
+/// A cursor's lease, as the store keeps it (schema version 4): who holds
+/// it, its fencing epoch, and its times on the store's clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeaseRow {
+    /// The consumer.
+    pub consumer: String,
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// Who holds (or last held) it: free text, such as `host-7:pid-4121`.
+    pub owner: String,
+    /// The fencing epoch: one more at every acquisition and every break.
+    pub epoch: u64,
+    /// When it was acquired (store-clock ms since the Unix epoch).
+    pub acquired_at: i64,
+    /// When it expires, or expired (store-clock ms): it is live while the
+    /// store's clock is before this.
+    pub expires_at: i64,
+}
+
+impl LeaseRow {
+    /// The cursor key, `CONSUMER:CHANNEL:INDEX`.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!("{}:{}:{}", self.consumer, self.channel, self.partition)
+    }
+
+    /// Whether it is live at `now` (store-clock ms).
+    #[must_use]
+    pub const fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
 }

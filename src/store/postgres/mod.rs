@@ -16,10 +16,14 @@
 //! - `read.rs`: one cursor, streamed listings and history;
 //! - `write.rs`: the write transaction.
 
+mod about;
 #[cfg(feature = "async")]
 mod asynchronous;
 mod connect;
 mod conninfo;
+mod failover;
+mod heads;
+mod leases;
 mod pgpass;
 mod read;
 mod schema;
@@ -81,6 +85,14 @@ pub struct PostgresStore {
     /// deadlock since the last transaction began.
     conflict: Cell<bool>,
     busy_timeout: Duration,
+    /// Whether `init` created this store: its schema, and whether it
+    /// created the schema too (rather than found it empty).
+    created: Option<(String, bool)>,
+    /// The schema version of the store, once known.
+    version: Cell<i64>,
+    /// The location as given (with its password, never shown): to connect
+    /// again when a commit's connection is lost.
+    origin: StoreLocation,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -95,7 +107,11 @@ impl PostgresStore {
     /// Connect. The store's location is then the one used, as the URL of
     /// its user, hosts, database and schema (whatever of them the `PG*`
     /// variables gave), never a password.
-    fn connected(target: &Target, busy_timeout: Duration) -> Result<Self, StoreError> {
+    fn connected(
+        origin: &StoreLocation,
+        target: &Target,
+        busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let client = connect::connect(target)?;
         Ok(Self {
             client: RefCell::new(Conn::new(client)),
@@ -107,6 +123,9 @@ impl PostgresStore {
             in_transaction: Cell::new(false),
             conflict: Cell::new(false),
             busy_timeout,
+            created: None,
+            version: Cell::new(0),
+            origin: origin.clone(),
         })
     }
 
@@ -122,7 +141,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
         let target = connect::target(location, access, busy_timeout)?;
-        let store = Self::connected(&target, busy_timeout)?;
+        let store = Self::connected(location, &target, busy_timeout)?;
         let found = store
             .client
             .borrow_mut()
@@ -145,19 +164,20 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<(Self, InitOutcome), StoreError> {
         let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
-        let store = Self::connected(&target, busy_timeout)?;
+        let mut store = Self::connected(location, &target, busy_timeout)?;
         for _ in 0..5 {
             let found = store
                 .client
                 .borrow_mut()
                 .run(|c| schema::inspect(c, &target.schema))?;
+            let schema_missing = found == Found::Missing;
             match found {
                 Found::Missing | Found::Empty => {}
                 Found::Store(version) if version < SCHEMA_VERSION => {
                     let sql = format!(
                         "BEGIN; SET LOCAL search_path = {schema}; \
                          SELECT value FROM meta WHERE key = 'schema_version' FOR UPDATE; {}",
-                        schema::SCHEMA_V2_SQL,
+                        schema::upgrade_sql(version),
                         schema = target.schema
                     );
                     let mut client = store.client.borrow_mut();
@@ -169,6 +189,7 @@ impl PostgresStore {
                     match upgraded {
                         Ok(()) => {
                             drop(client);
+                            store.version.set(SCHEMA_VERSION);
                             return Ok((store, InitOutcome::Upgraded { from: version }));
                         }
                         Err(e) if is_lost_init_race(&e) => {
@@ -191,6 +212,8 @@ impl PostgresStore {
             match client.batch_execute(&sql) {
                 Ok(()) => {
                     drop(client);
+                    store.created = Some((target.schema.clone(), schema_missing));
+                    store.version.set(SCHEMA_VERSION);
                     return Ok((store, InitOutcome::Created));
                 }
                 Err(e) if is_lost_init_race(&e) => {
@@ -214,7 +237,10 @@ impl PostgresStore {
                 found: version,
                 supported: SCHEMA_VERSION,
             }),
-            Found::Store(_) => Ok(()),
+            Found::Store(version) => {
+                self.version.set(version);
+                Ok(())
+            }
             Found::Missing => Err(StoreError::Missing {
                 location: self.location.clone(),
             }),
@@ -337,6 +363,15 @@ impl PostgresStore {
         }
     }
 
+    /// Take a new connection in place of the lost one: the statements
+    /// prepared on the old one are gone with it.
+    pub(super) fn reconnected(&self, client: postgres::Client) {
+        self.client.borrow_mut().replace(client);
+        self.statements.borrow_mut().clear();
+        self.lost.set(false);
+        self.conflict.set(false);
+    }
+
     /// Connect again if the connection was lost, outside a transaction
     /// (a transaction lost with its connection is over: its caller was
     /// told). Attempts back off from 20 ms to 1 s, for up to the busy
@@ -359,10 +394,7 @@ impl PostgresStore {
         loop {
             match connect::connect(&self.target) {
                 Ok(client) => {
-                    self.client.borrow_mut().replace(client);
-                    self.statements.borrow_mut().clear();
-                    self.lost.set(false);
-                    self.conflict.set(false);
+                    self.reconnected(client);
                     return Ok(());
                 }
                 Err(e)
@@ -517,6 +549,60 @@ impl StoreRead for PostgresStore {
     ) -> Result<(), StoreError> {
         snapshots::visit_cursors(self, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(self).map(Some)
+    }
+
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        heads::head(self, key)
+    }
+
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<crate::store::HeadRow>), StoreError> {
+        heads::cursor_head(self, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_heads(self, filter, each))
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_cursor_heads(self, filter, each))
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| heads::visit_head_changes(self, filter, each))
+    }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        leases::read_lease(self, key, false)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| leases::visit_leases(self, consumer, each))
+    }
 }
 
 impl DurableStore for PostgresStore {
@@ -531,6 +617,35 @@ impl DurableStore for PostgresStore {
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         self.reconnect_if_lost()?;
         write::cas(self, key, expected, new, None)
+    }
+
+    /// One guarded statement that checks the lease too; when it writes
+    /// nothing, one transaction with the lease locked says why (or creates
+    /// an absent cursor).
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let parsed = CursorKey::parse(key)?;
+        if leases::leased_swap(self, &parsed, epoch, expected, new)? {
+            return Ok(());
+        }
+        crate::store::StoreExt::write(self, |txn| {
+            crate::lease::leased_cas_in(txn, key, epoch, expected, new)
+        })
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        leases::renew(self, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -548,6 +663,10 @@ impl Store for PostgresStore {
         )
         .map_err(|e| self.error("reading the schema version", e))
         .map(|row| row.get::<_, String>(0).parse().unwrap_or(0))
+    }
+
+    fn about(&self) -> Result<super::StoreAbout, StoreError> {
+        self.about_store()
     }
 
     fn clock_ms(&self) -> Result<i64, StoreError> {
@@ -588,5 +707,19 @@ impl Store for PostgresStore {
 
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
         read::prunable_history(self, before)
+    }
+
+    fn settle_write(&self, write_id: &str) -> Result<crate::store::SettledWrite, StoreError> {
+        failover::settle(self, write_id)
+    }
+
+    fn remove_created(self: Box<Self>) -> Result<(), StoreError> {
+        let Some((schema, schema_created)) = &self.created else {
+            return Ok(());
+        };
+        self.simple(
+            &schema::remove_sql(schema, *schema_created),
+            "removing the new store",
+        )
     }
 }

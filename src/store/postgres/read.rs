@@ -26,7 +26,7 @@ const HISTORY_COLUMNS: &str = "id, at, consumer, channel, partition, old_offset,
 
 /// A text value as an SQL literal (`standard_conforming_strings` is on
 /// for every session cursorctl opens).
-fn literal(text: &str) -> String {
+pub(super) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -37,7 +37,7 @@ fn offset_of(key: &str, value: i64) -> Result<u64, StoreError> {
     })
 }
 
-fn partition_of(value: i64) -> u32 {
+pub(super) fn partition_of(value: i64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
@@ -88,7 +88,7 @@ pub(super) fn offset(
 
 /// Stream the rows of `query` through a server-side cursor, `FETCH` rows at
 /// a time, inside the transaction that is open.
-fn stream(
+pub(super) fn stream(
     store: &PostgresStore,
     query: &str,
     context: &str,
@@ -195,7 +195,11 @@ pub(super) fn visit_changes(
         ));
     }
     if let Some(t) = filter.since {
-        query.push_str(&format!(" AND at >= {t}"));
+        // From the first change recorded at or after the time on, in the
+        // order of ids.
+        query.push_str(&format!(
+            " AND id >= (SELECT min(id) FROM history WHERE at >= {t})"
+        ));
     }
     if let Some(b) = filter.batch {
         query.push_str(&format!(" AND batch = {b}"));
@@ -260,15 +264,37 @@ pub(super) fn visit_consumers(
 ) -> Result<(), StoreError> {
     let idle = filter
         .idle_before
-        .map_or_else(|| "false".to_owned(), |t| format!("updated_at <= {t}"));
+        .map_or_else(|| "false".to_owned(), |t| format!("c.updated_at <= {t}"));
+    // Each cursor joined with its partition's head (none on a store older
+    // than schema version 3): lag is head - offset, never negative.
+    let heads = if store.version.get() >= crate::store::HEADS_VERSION {
+        "heads"
+    } else {
+        "(SELECT NULL::text AS channel, NULL::bigint AS partition, NULL::bigint AS head)"
+    };
+    let moved = filter
+        .stall_before
+        .map_or_else(|| "false".to_owned(), |t| format!("c.updated_at > {t}"));
+    let live_leases = if store.has_leases() {
+        "(SELECT count(*) FROM leases l WHERE l.consumer = c.consumer \
+         AND l.expires_at > (extract(epoch from statement_timestamp()) * 1000)::bigint)"
+    } else {
+        "0::bigint"
+    };
     let mut query = format!(
-        "SELECT consumer, count(*), count(DISTINCT channel), min(\"offset\"), max(\"offset\"), \
-         min(updated_at), max(updated_at), count(*) FILTER (WHERE {idle}) FROM cursors"
+        "SELECT c.consumer, count(*), count(DISTINCT c.channel), min(c.\"offset\"), max(c.\"offset\"), \
+         min(c.updated_at), max(c.updated_at), count(*) FILTER (WHERE {idle}), \
+         count(h.head), coalesce(sum(greatest(h.head - c.\"offset\", 0)), 0)::text, \
+         max(greatest(h.head - c.\"offset\", 0)), \
+         count(*) FILTER (WHERE h.head > c.\"offset\" AND {moved}), \
+         count(*) FILTER (WHERE h.head > c.\"offset\" AND NOT ({moved})), \
+         {live_leases} \
+         FROM cursors c LEFT JOIN {heads} h ON h.channel = c.channel AND h.partition = c.partition"
     );
     if let Some(c) = &filter.consumer {
-        query.push_str(&format!(" WHERE consumer = {}", literal(c)));
+        query.push_str(&format!(" WHERE c.consumer = {}", literal(c)));
     }
-    query.push_str(" GROUP BY consumer ORDER BY consumer");
+    query.push_str(" GROUP BY c.consumer ORDER BY c.consumer");
     let count = |v: i64| u64::try_from(v).unwrap_or(0);
     stream(store, &query, "summing up consumers", |row| {
         Ok(each(&crate::store::ConsumerSummary {
@@ -280,23 +306,49 @@ pub(super) fn visit_consumers(
             oldest_update: row.get(5),
             newest_update: row.get(6),
             idle: count(row.get(7)),
+            with_head: count(row.get(8)),
+            total_lag: row.get::<_, String>(9).parse().unwrap_or(u64::MAX),
+            highest_lag: row.get::<_, Option<i64>>(10).map(count),
+            behind: count(row.get(11)),
+            stalled: count(row.get(12)),
+            live_leases: count(row.get(13)),
         }))
     })
 }
 
-/// Changes older than $1 outside any batch with a change at or after $1.
-const PRUNABLE_CHANGES: &str = "FROM history WHERE at < $1 AND (batch IS NULL OR batch NOT IN \
-     (SELECT batch FROM history WHERE batch IS NOT NULL GROUP BY batch HAVING max(at) >= $1))";
+/// The first change kept by a prune before $1: the first one recorded at
+/// or after $1, in the order of ids (NULL: none is, every change goes).
+const FIRST_KEPT_CHANGE: &str = "(SELECT min(id) FROM history WHERE at >= $1)";
+
+/// The first batch kept by a prune before $1, likewise.
+const FIRST_KEPT_BATCH: &str = "(SELECT min(id) FROM batches WHERE at >= $1)";
+
+/// The changes before the first kept one, outside any batch with a change
+/// kept.
+fn prunable_changes() -> String {
+    format!(
+        "FROM history WHERE ({FIRST_KEPT_CHANGE} IS NULL OR id < {FIRST_KEPT_CHANGE}) \
+         AND (batch IS NULL OR batch NOT IN \
+         (SELECT batch FROM history WHERE batch IS NOT NULL AND id >= {FIRST_KEPT_CHANGE}))"
+    )
+}
+
+/// Batches before the first kept one.
+fn prunable_batches() -> String {
+    format!("FROM batches WHERE ({FIRST_KEPT_BATCH} IS NULL OR id < {FIRST_KEPT_BATCH})")
+}
 
 pub(super) fn prunable_history(
     store: &PostgresStore,
     before: i64,
 ) -> Result<(u64, u64), StoreError> {
     let sql = format!(
-        "SELECT (SELECT count(*) {PRUNABLE_CHANGES}), \
-                (SELECT count(*) FROM batches WHERE at < $1 AND id NOT IN \
+        "SELECT (SELECT count(*) {changes}), \
+                (SELECT count(*) {batches} AND id NOT IN \
                    (SELECT batch FROM history WHERE batch IS NOT NULL AND id NOT IN \
-                      (SELECT id {PRUNABLE_CHANGES})))"
+                      (SELECT id {changes})))",
+        changes = prunable_changes(),
+        batches = prunable_batches()
     );
     let row = store
         .client
@@ -310,14 +362,49 @@ pub(super) fn prunable_history(
 pub(super) fn prune_history(store: &PostgresStore, before: i64) -> Result<(u64, u64), StoreError> {
     let mut client = store.client.borrow_mut();
     let changes = client
-        .execute(format!("DELETE {PRUNABLE_CHANGES}").as_str(), &[&before])
+        .execute(
+            format!("DELETE {}", prunable_changes()).as_str(),
+            &[&before],
+        )
         .map_err(|e| store.error("pruning the history", e))?;
     let batches = client
         .execute(
-            "DELETE FROM batches WHERE at < $1 AND id NOT IN \
-             (SELECT batch FROM history WHERE batch IS NOT NULL)",
+            format!(
+                "DELETE {} AND id NOT IN (SELECT batch FROM history WHERE batch IS NOT NULL)",
+                prunable_batches()
+            )
+            .as_str(),
             &[&before],
         )
         .map_err(|e| store.error("pruning the history", e))?;
     Ok((changes, batches))
+}
+
+/// The highest id a sequence of an identity column has given (NULL when
+/// it gave none, or when the role may not read the sequence).
+fn sequence_last_value(table: &str) -> String {
+    format!(
+        "(SELECT s.last_value FROM pg_sequences s \
+          WHERE format('%I.%I', s.schemaname, s.sequencename) = pg_get_serial_sequence('{table}', 'id'))"
+    )
+}
+
+/// The highest ids given: the identity sequences keep them when rows are
+/// pruned; the highest ids left where the sequence cannot be read.
+pub(super) fn highest_ids(store: &PostgresStore) -> Result<crate::store::HighestIds, StoreError> {
+    let sql = format!(
+        "SELECT greatest(coalesce({history}, 0), coalesce((SELECT max(id) FROM history), 0)), \
+                greatest(coalesce({batches}, 0), coalesce((SELECT max(id) FROM batches), 0))",
+        history = sequence_last_value("history"),
+        batches = sequence_last_value("batches"),
+    );
+    let row = store
+        .client
+        .borrow_mut()
+        .query_one(sql.as_str(), &[])
+        .map_err(|e| store.error("reading the highest ids", e))?;
+    Ok(crate::store::HighestIds {
+        change: row.get(0),
+        batch: row.get(1),
+    })
 }

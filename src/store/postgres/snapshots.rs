@@ -88,7 +88,7 @@ pub(super) fn save(
     let saved = client
         .execute(
             "INSERT INTO snapshots (name, at, \"user\", reason, consumer) \
-             VALUES ($1, (extract(epoch from now()) * 1000)::bigint, $2, $3, $4)",
+             VALUES ($1, (extract(epoch from clock_timestamp()) * 1000)::bigint, $2, $3, $4)",
             &[&name, &user, &reason, &consumer],
         )
         .and_then(|_| {

@@ -16,22 +16,21 @@ use crate::store::{
 };
 
 pub(super) const SWAP: &str = "UPDATE cursors SET \"offset\" = $4, \
-     updated_at = (extract(epoch from now()) * 1000)::bigint \
+     updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint \
      WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $5";
 
-pub(super) const INSERT: &str =
-    "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
-     VALUES ($1, $2, $3, $4, (extract(epoch from now()) * 1000)::bigint) ON CONFLICT DO NOTHING";
+pub(super) const INSERT: &str = "INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
+     VALUES ($1, $2, $3, $4, (extract(epoch from clock_timestamp()) * 1000)::bigint) ON CONFLICT DO NOTHING";
 
 const REMOVE: &str = "DELETE FROM cursors \
      WHERE consumer = $1 AND channel = $2 AND partition = $3 AND \"offset\" = $4";
 
 const NEW_BATCH: &str = "INSERT INTO batches (at, command, reason, \"user\") \
-     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3) RETURNING id";
+     VALUES ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1, $2, $3) RETURNING id";
 
 const RECORD: &str = "INSERT INTO history (at, consumer, channel, partition, old_offset, \
      new_offset, command, reason, \"user\", batch) \
-     VALUES ((extract(epoch from now()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     VALUES ((extract(epoch from clock_timestamp()) * 1000)::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
      RETURNING id";
 
 /// The cursors of a chunk that exist, with their offsets, by position.
@@ -40,34 +39,40 @@ const READ_AHEAD: &str = "SELECT i.ord, c.\"offset\" \
      JOIN cursors c ON c.consumer = i.consumer AND c.channel = i.channel AND c.partition = i.partition";
 
 /// Many guarded moves and their history rows in one statement; returns the
-/// positions (from 1) of the moves whose cursor held something else.
+/// positions (from 1) of the moves whose cursor held something else. The
+/// moves that did not happen are found with `NOT IN` over what was moved
+/// and created (never NULL), which PostgreSQL checks against a hash table
+/// of them. A `NOT EXISTS` is an anti-join, which a planner that counts the
+/// chunk as a few rows (stale statistics of a store emptied by `TRUNCATE`,
+/// or the generic plan of the prepared statement) may make a nested loop
+/// over all of them for every move: quadratic in the chunk.
 const APPLY_MOVES: &str = "WITH input AS ( \
          SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], \
                               $6::text[], $7::text[], $8::text[], $9::int8[]) \
          WITH ORDINALITY AS i(consumer, channel, partition, old, new, command, reason, \"user\", batch, ord) \
      ), moved AS ( \
-         UPDATE cursors c SET \"offset\" = i.new, updated_at = (extract(epoch from now()) * 1000)::bigint \
+         UPDATE cursors c SET \"offset\" = i.new, updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint \
          FROM input i \
          WHERE i.old IS NOT NULL AND c.consumer = i.consumer AND c.channel = i.channel \
            AND c.partition = i.partition AND c.\"offset\" = i.old \
          RETURNING i.ord \
      ), created AS ( \
          INSERT INTO cursors (consumer, channel, partition, \"offset\", updated_at) \
-         SELECT consumer, channel, partition, new, (extract(epoch from now()) * 1000)::bigint \
+         SELECT consumer, channel, partition, new, (extract(epoch from clock_timestamp()) * 1000)::bigint \
          FROM input WHERE old IS NULL ORDER BY ord \
          ON CONFLICT DO NOTHING \
          RETURNING consumer, channel, partition \
      ), recorded AS ( \
          INSERT INTO history (at, consumer, channel, partition, old_offset, new_offset, \
                               command, reason, \"user\", batch) \
-         SELECT (extract(epoch from now()) * 1000)::bigint, consumer, channel, partition, old, new, \
+         SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint, consumer, channel, partition, old, new, \
                 command, reason, \"user\", batch \
          FROM input ORDER BY ord \
      ) \
      SELECT i.ord FROM input i \
-     WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.ord = i.ord) \
-       AND NOT EXISTS (SELECT 1 FROM created n WHERE n.consumer = i.consumer \
-                       AND n.channel = i.channel AND n.partition = i.partition) \
+     WHERE i.ord NOT IN (SELECT m.ord FROM moved m) \
+       AND (i.consumer, i.channel, i.partition) NOT IN \
+           (SELECT n.consumer, n.channel, n.partition FROM created n) \
      ORDER BY i.ord";
 
 /// The parameter types of [`SWAP`], and of [`INSERT`] and [`REMOVE`]
@@ -206,6 +211,11 @@ pub struct PostgresTxn<'s> {
     open: Cell<bool>,
     now_ms: Cell<Option<i64>>,
     last_read: RefCell<Option<(String, Option<u64>)>>,
+    /// The write's id, made here; its batch and its first change outside a
+    /// batch: the `writes` row it commits with.
+    write_id: String,
+    batch: Cell<Option<i64>>,
+    change: Cell<Option<i64>>,
 }
 
 impl<'s> PostgresTxn<'s> {
@@ -222,6 +232,9 @@ impl<'s> PostgresTxn<'s> {
             open: Cell::new(true),
             now_ms: Cell::new(None),
             last_read: RefCell::new(None),
+            write_id: crate::store::new_write_id(),
+            batch: Cell::new(None),
+            change: Cell::new(None),
         })
     }
 
@@ -301,6 +314,60 @@ impl StoreRead for PostgresTxn<'_> {
     ) -> Result<(), StoreError> {
         super::snapshots::visit_cursors(self.store, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(self.store).map(Some)
+    }
+
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        super::heads::head(self.store, key)
+    }
+
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<crate::store::HeadRow>), StoreError> {
+        super::heads::cursor_head(self.store, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_heads(self.store, filter, each)
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_cursor_heads(self.store, filter, each)
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::heads::visit_head_changes(self.store, filter, each)
+    }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(self.store, key, false)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::leases::visit_leases(self.store, consumer, each)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -321,6 +388,31 @@ impl DurableStore for PostgresTxn<'_> {
             _ => None,
         };
         cas(self.store, key, expected, new, known)
+    }
+
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.last_read.borrow_mut().take();
+        let parsed = CursorKey::parse(key)?;
+        if super::leases::leased_swap(self.store, &parsed, epoch, expected, new)? {
+            return Ok(());
+        }
+        crate::lease::leased_cas_in(self, key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        super::leases::renew(self.store, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -373,6 +465,11 @@ impl WriteTxn for PostgresTxn<'_> {
             })
             .map(|row| row.get(0))
             .map_err(|e| self.failed("recording a batch", e))
+            .inspect(|id| {
+                if self.batch.get().is_none() {
+                    self.batch.set(Some(*id));
+                }
+            })
     }
 
     fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
@@ -398,6 +495,11 @@ impl WriteTxn for PostgresTxn<'_> {
             })
             .map(|row| row.get(0))
             .map_err(|e| self.failed("recording the change", e))
+            .inspect(|id| {
+                if change.batch.is_none() && self.change.get().is_none() {
+                    self.change.set(Some(*id));
+                }
+            })
     }
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
@@ -466,6 +568,22 @@ impl WriteTxn for PostgresTxn<'_> {
                     &h.batch,
                 ],
             ),
+            CopiedRow::Snapshot(s) => client.execute(
+                "INSERT INTO snapshots (name, at, \"user\", reason, consumer) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&s.name, &s.at, &s.user, &s.reason, &s.consumer],
+            ),
+            CopiedRow::SnapshotCursor { snapshot, cursor } => client.execute(
+                "INSERT INTO snapshot_cursors (snapshot, consumer, channel, partition, \"offset\") \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &snapshot,
+                    &cursor.consumer,
+                    &cursor.channel,
+                    &i64::from(cursor.partition),
+                    &sql_offset(cursor.offset),
+                ],
+            ),
         };
         drop(client);
         result
@@ -473,16 +591,21 @@ impl WriteTxn for PostgresTxn<'_> {
             .map_err(|e| self.failed("copying a row", e))
     }
 
-    fn finish_copy(&self) -> Result<(), StoreError> {
-        self.store
-            .client
-            .borrow_mut()
-            .batch_execute(
-                "SELECT setval(pg_get_serial_sequence('history', 'id'), \
-                        coalesce((SELECT max(id) FROM history), 0) + 1, false); \
-                 SELECT setval(pg_get_serial_sequence('batches', 'id'), \
-                        coalesce((SELECT max(id) FROM batches), 0) + 1, false);",
+    fn finish_copy(&self, highest: crate::store::HighestIds) -> Result<(), StoreError> {
+        // The next id follows both the copied rows and the highest id the
+        // source ever gave (setval(.., n, true): n was given).
+        let continue_after = |table: &str| {
+            format!(
+                "SELECT CASE WHEN g > 0 THEN setval(pg_get_serial_sequence('{table}', 'id'), g, true) \
+                             ELSE setval(pg_get_serial_sequence('{table}', 'id'), 1, false) END \
+                 FROM (SELECT greatest($1::int8, coalesce((SELECT max(id) FROM {table}), 0)) AS g) m"
             )
+        };
+        let mut client = self.store.client.borrow_mut();
+        client
+            .query_one(continue_after("history").as_str(), &[&highest.change])
+            .and_then(|_| client.query_one(continue_after("batches").as_str(), &[&highest.batch]))
+            .map(drop)
             .map_err(|e| self.failed("continuing the ids after the copied ones", e))
     }
 
@@ -545,29 +668,87 @@ impl WriteTxn for PostgresTxn<'_> {
             .collect())
     }
 
+    fn swap_head(
+        &self,
+        key: &crate::key::PartitionKey,
+        expected: Option<u64>,
+        new: u64,
+    ) -> Result<Result<(), Option<u64>>, StoreError> {
+        super::heads::swap_head(self.store, key, expected, new)
+    }
+
+    fn record_head_change(
+        &self,
+        change: &crate::store::HeadChangeInput<'_>,
+    ) -> Result<i64, StoreError> {
+        super::heads::record_head_change(self.store, change)
+    }
+
     fn must_retry(&self) -> bool {
         self.store.conflict.get()
     }
 
+    fn write_id(&self) -> Option<&str> {
+        Some(&self.write_id)
+    }
+
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(self.store, key, true)
+    }
+
+    fn put_lease(&self, row: &crate::store::LeaseRow) -> Result<(), StoreError> {
+        super::leases::put_lease(self.store, row)
+    }
+
+    fn clock_now_ms(&self) -> Result<i64, StoreError> {
+        super::leases::clock_now(self.store)
+    }
+
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.open.set(false);
-        let result = self.store.client.borrow_mut().batch_execute("COMMIT");
+        // The write's row goes in the message that commits it (stores of
+        // version 4 and later): no round trip more than the COMMIT.
+        let records_id = self.store.version.get() >= crate::store::WRITE_IDS_VERSION;
+        let sql = if records_id {
+            super::failover::commit_sql(&self.write_id, self.batch.get(), self.change.get())
+        } else {
+            "COMMIT".to_owned()
+        };
+        let result = self.store.client.borrow_mut().batch_execute(&sql);
         self.store.in_transaction.set(false);
-        // A connection lost while committing is not a rollback: the server
-        // may have committed before the answer was lost.
-        result.map_err(|e| match self.store.write_error("committing", e) {
+        let Err(e) = result else {
+            return Ok(());
+        };
+        match self.store.write_error("committing", e) {
+            // A connection lost while committing is not a rollback: the
+            // server may have committed before the answer was lost. The
+            // write id settles it, on whichever server now accepts writes.
+            lost @ StoreError::ConnectionLost { .. } if records_id => {
+                super::failover::settle_lost_commit(
+                    self.store,
+                    &self.write_id,
+                    self.batch.get(),
+                    self.change.get(),
+                    &lost,
+                )
+            }
             StoreError::ConnectionLost {
                 context,
                 outcome,
                 source,
-            } => StoreError::ConnectionLost {
+            } => Err(StoreError::ConnectionLost {
                 context: format!(
                     "{context}: read the store (`get`, `history`) before trying again"
                 ),
                 outcome,
                 source,
-            },
-            other => other,
-        })
+            }),
+            other => {
+                // The statements before COMMIT failed: the transaction is
+                // aborted, and ends here.
+                let _ = self.store.client.borrow_mut().batch_execute("ROLLBACK");
+                Err(other)
+            }
+        }
     }
 }

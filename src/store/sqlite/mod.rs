@@ -11,6 +11,9 @@
 //! - `read.rs`: one cursor, listings, the history;
 //! - `write.rs`: the write transaction.
 
+mod about;
+mod heads;
+mod leases;
 mod moves;
 mod open;
 mod options;
@@ -89,6 +92,9 @@ fn db_err(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
 pub struct SqliteStore {
     conn: Connection,
     location: StoreLocation,
+    /// Whether `init` created this store: in a file it created (`Some(true)`)
+    /// or in an empty one it found (`Some(false)`).
+    created: Option<bool>,
 }
 
 impl SqliteStore {
@@ -96,6 +102,7 @@ impl SqliteStore {
         Self {
             conn,
             location: StoreLocation::Sqlite(path.to_owned()),
+            created: None,
         }
     }
 
@@ -175,6 +182,53 @@ impl StoreRead for SqliteStore {
     ) -> Result<(), StoreError> {
         snapshots::visit_cursors(&self.conn, name, each)
     }
+
+    fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
+        read::highest_ids(&self.conn).map(Some)
+    }
+
+    fn head(
+        &self,
+        key: &crate::key::PartitionKey,
+    ) -> Result<Option<crate::store::HeadRow>, StoreError> {
+        heads::read_head(&self.conn, key)
+    }
+
+    fn visit_heads(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        heads::visit_heads(&self.conn, filter, each)
+    }
+
+    fn visit_cursor_heads(
+        &self,
+        filter: &CursorFilter,
+        each: &mut dyn FnMut(Result<&crate::store::CursorHeadRow, StoreError>) -> Visit,
+    ) -> Result<(), StoreError> {
+        heads::visit_cursor_heads(&self.conn, filter, each)
+    }
+
+    fn visit_head_changes(
+        &self,
+        filter: &crate::store::HeadFilter,
+        each: &mut dyn FnMut(&crate::store::HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        heads::visit_head_changes(&self.conn, filter, each)
+    }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        leases::read_lease(&self.conn, key)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        leases::visit_leases(&self.conn, consumer, each)
+    }
 }
 
 impl DurableStore for SqliteStore {
@@ -185,6 +239,29 @@ impl DurableStore for SqliteStore {
     /// Each compare-and-swap is its own `BEGIN IMMEDIATE` transaction.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         self.write(|txn| txn.cas(key, expected, new))
+    }
+
+    /// Its own `BEGIN IMMEDIATE` transaction too, the lease checked in the
+    /// guarded `UPDATE` itself.
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.write(|txn| txn.leased_cas(key, epoch, expected, new))
+    }
+
+    /// One statement, outside any transaction.
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        leases::renew(&self.conn, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -197,6 +274,10 @@ impl Store for SqliteStore {
         self.conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(db_err("reading the schema version"))
+    }
+
+    fn about(&self) -> Result<super::StoreAbout, StoreError> {
+        self.about_store()
     }
 
     fn clock_ms(&self) -> Result<i64, StoreError> {
@@ -229,6 +310,46 @@ impl Store for SqliteStore {
 
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
         read::prunable_history(&self.conn, before)
+    }
+
+    fn settle_write(&self, write_id: &str) -> Result<crate::store::SettledWrite, StoreError> {
+        write::settle_write(self.connection(), write_id)
+    }
+
+    fn remove_created(self: Box<Self>) -> Result<(), StoreError> {
+        let Self {
+            conn,
+            location,
+            created,
+        } = *self;
+        let Some(file_created) = created else {
+            return Ok(());
+        };
+        conn.close()
+            .map_err(|(_, e)| sqlite_error("closing the new store", e))?;
+        let path = location.path().unwrap_or(Path::new(""));
+        let io = |e: std::io::Error| StoreError::Database {
+            context: format!("removing the new store {}", path.display()),
+            kind: StoreErrorKind::Io,
+            source: Box::new(e),
+        };
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            match std::fs::remove_file(&side) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        }
+        if file_created {
+            std::fs::remove_file(path).map_err(io)
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(0))
+                .map_err(io)
+        }
     }
 }
 

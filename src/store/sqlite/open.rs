@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::schema::{schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_VERSION};
+use super::schema::{
+    schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_HEADS_SQL, SCHEMA_V3_IDS_SQL,
+    SCHEMA_V4_LEASES_SQL, SCHEMA_V4_WRITE_IDS_SQL, SCHEMA_VERSION,
+};
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
 use crate::parse::MAX_BUSY_TIMEOUT;
@@ -176,8 +179,22 @@ impl SqliteStore {
         if version >= SCHEMA_VERSION {
             return Ok(InitOutcome::AlreadyInitialised);
         }
-        tx.execute_batch(SCHEMA_V2_SQL)
-            .map_err(db_err("upgrading the schema"))?;
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2_SQL)
+                .map_err(db_err("upgrading the schema to version 2"))?;
+        }
+        if version < 3 {
+            tx.execute_batch(SCHEMA_V3_IDS_SQL)
+                .map_err(db_err("upgrading the schema to version 3"))?;
+            tx.execute_batch(SCHEMA_V3_HEADS_SQL)
+                .map_err(db_err("upgrading the schema to version 3"))?;
+        }
+        if version < 4 {
+            tx.execute_batch(SCHEMA_V4_LEASES_SQL)
+                .map_err(db_err("upgrading the schema to version 4 (leases)"))?;
+            tx.execute_batch(SCHEMA_V4_WRITE_IDS_SQL)
+                .map_err(db_err("upgrading the schema to version 4"))?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db_err("versioning the store"))?;
         tx.commit().map_err(db_err("committing the upgrade"))?;
@@ -195,6 +212,7 @@ impl SqliteStore {
     /// failures to create the file.
     pub fn init(path: &Path, busy_timeout: Duration) -> Result<(Self, InitOutcome), StoreError> {
         check_init_path(path)?;
+        let existed = path.exists();
         // A link made between the check and the open is refused by SQLite.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -232,7 +250,9 @@ impl SqliteStore {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db_err("versioning the store"))?;
         tx.commit().map_err(db_err("committing the new store"))?;
-        Ok((Self::new(conn, path), InitOutcome::Created))
+        let mut store = Self::new(conn, path);
+        store.created = Some(!existed);
+        Ok((store, InitOutcome::Created))
     }
 
     /// Open an existing cursor store. Never creates a file.

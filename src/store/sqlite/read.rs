@@ -21,14 +21,14 @@ pub(super) fn offset_from(value: ValueRef<'_>) -> Result<u64, String> {
     }
 }
 
-fn time_from(value: ValueRef<'_>) -> Option<i64> {
+pub(super) fn time_from(value: ValueRef<'_>) -> Option<i64> {
     match value {
         ValueRef::Integer(i) => Some(i),
         _ => None,
     }
 }
 
-fn partition_from(value: ValueRef<'_>) -> u32 {
+pub(super) fn partition_from(value: ValueRef<'_>) -> u32 {
     match value {
         ValueRef::Integer(i) => u32::try_from(i).unwrap_or(u32::MAX),
         _ => u32::MAX,
@@ -78,7 +78,16 @@ pub(super) fn read_offset(
     stmts: &impl Statements,
     key: &str,
 ) -> Result<Option<u64>, DurabilityError> {
-    let parsed = CursorKey::parse(key)?;
+    read_offset_of(stmts, &CursorKey::parse(key)?)
+}
+
+/// [`read_offset`] of a key already split (a stored one, whose names need
+/// not be valid ones).
+pub(super) fn read_offset_of(
+    stmts: &impl Statements,
+    parsed: &CursorKey,
+) -> Result<Option<u64>, DurabilityError> {
+    let key = parsed.to_string();
     let pk = parsed.partition_key();
     let found = stmts
         .with(Sql::ReadOffset, |s| {
@@ -95,11 +104,7 @@ pub(super) fn read_offset(
     match found {
         None => Ok(None),
         Some(Ok(offset)) => Ok(Some(offset)),
-        Some(Err(value)) => Err(StoreError::InvalidValue {
-            key: key.to_owned(),
-            value,
-        }
-        .into()),
+        Some(Err(value)) => Err(StoreError::InvalidValue { key, value }.into()),
     }
 }
 
@@ -182,7 +187,9 @@ pub(super) fn visit_changes(
         args.push(i64::from(pk.index()).into());
     }
     if let Some(t) = filter.since {
-        sql.push_str(" AND at >= ?");
+        // From the first change recorded at or after the time on, in the
+        // order of ids.
+        sql.push_str(" AND id >= (SELECT min(id) FROM history WHERE at >= ?)");
         args.push(t.into());
     }
     if let Some(b) = filter.batch {
@@ -283,19 +290,40 @@ pub(super) fn visit_consumers(
     filter: &crate::store::ConsumerFilter,
     each: &mut dyn FnMut(&crate::store::ConsumerSummary) -> Visit,
 ) -> Result<(), StoreError> {
-    let mut sql = String::from(
-        "SELECT consumer, count(*), count(DISTINCT channel), min(offset), max(offset), \
-         min(updated_at), max(updated_at), coalesce(sum(updated_at <= ?1), 0) FROM cursors",
+    // Each cursor joined with its partition's head (none on a store older
+    // than schema version 3): lag is head - offset, never negative.
+    let heads = if super::heads::has_heads(conn)? {
+        "heads"
+    } else {
+        "(SELECT NULL AS channel, NULL AS partition, NULL AS head)"
+    };
+    let live_leases = if super::leases::has_leases(conn)? {
+        format!(
+            "(SELECT count(*) FROM leases l WHERE l.consumer = c.consumer AND l.expires_at > {})",
+            super::now_ms()
+        )
+    } else {
+        "0".to_owned()
+    };
+    let mut sql = format!(
+        "SELECT c.consumer, count(*), count(DISTINCT c.channel), min(c.offset), max(c.offset), \
+         min(c.updated_at), max(c.updated_at), coalesce(sum(c.updated_at <= ?1), 0), \
+         count(h.head), coalesce(sum(max(h.head - c.offset, 0)), 0), max(max(h.head - c.offset, 0)), \
+         coalesce(sum(h.head > c.offset AND c.updated_at > ?3), 0), \
+         coalesce(sum(h.head > c.offset AND NOT coalesce(c.updated_at > ?3, 0)), 0), \
+         {live_leases} \
+         FROM cursors c LEFT JOIN {heads} h ON h.channel = c.channel AND h.partition = c.partition"
     );
     if filter.consumer.is_some() {
-        sql.push_str(" WHERE consumer = ?2");
+        sql.push_str(" WHERE c.consumer = ?2");
     }
-    sql.push_str(" GROUP BY consumer ORDER BY consumer");
+    sql.push_str(" GROUP BY c.consumer ORDER BY c.consumer");
     let mut stmt = conn.prepare(&sql).map_err(db_err("summing up consumers"))?;
-    let mut args: Vec<rusqlite::types::Value> = vec![filter.idle_before.into()];
-    if let Some(c) = &filter.consumer {
-        args.push(c.clone().into());
-    }
+    let args: Vec<rusqlite::types::Value> = vec![
+        filter.idle_before.into(),
+        filter.consumer.clone().into(),
+        filter.stall_before.into(),
+    ];
     let mut rows = stmt
         .query(rusqlite::params_from_iter(args))
         .map_err(db_err("summing up consumers"))?;
@@ -311,6 +339,12 @@ pub(super) fn visit_consumers(
                 oldest_update: row.get(5)?,
                 newest_update: row.get(6)?,
                 idle: count(row.get(7)?),
+                with_head: count(row.get(8)?),
+                total_lag: count(row.get(9)?),
+                highest_lag: row.get::<_, Option<i64>>(10)?.map(count),
+                behind: count(row.get(11)?),
+                stalled: count(row.get(12)?),
+                live_leases: count(row.get(13)?),
             })
         })()
         .map_err(db_err("summing up consumers"))?;
@@ -383,37 +417,133 @@ impl crate::store::SeenKeys for TableSeenKeys<'_> {
     }
 }
 
-/// Changes older than ?1 outside any batch with a change at or after ?1.
-const PRUNABLE_CHANGES: &str = "FROM history WHERE at < ?1 AND (batch IS NULL OR batch NOT IN \
-     (SELECT batch FROM history WHERE batch IS NOT NULL GROUP BY batch HAVING max(at) >= ?1))";
+/// The first change kept by a prune before ?1: the first one recorded at
+/// or after ?1, in the order of ids (NULL: none is, every change goes).
+const FIRST_KEPT_CHANGE: &str = "(SELECT min(id) FROM history WHERE at >= ?1)";
+
+/// The first batch kept by a prune before ?1, likewise.
+const FIRST_KEPT_BATCH: &str = "(SELECT min(id) FROM batches WHERE at >= ?1)";
+
+/// The changes before the first kept one, outside any batch with a change
+/// kept.
+fn prunable_changes() -> String {
+    format!(
+        "FROM history WHERE ({FIRST_KEPT_CHANGE} IS NULL OR id < {FIRST_KEPT_CHANGE}) \
+         AND (batch IS NULL OR batch NOT IN \
+         (SELECT batch FROM history WHERE batch IS NOT NULL AND id >= {FIRST_KEPT_CHANGE}))"
+    )
+}
+
+/// Batches before the first kept one.
+fn prunable_batches() -> String {
+    format!("FROM batches WHERE ({FIRST_KEPT_BATCH} IS NULL OR id < {FIRST_KEPT_BATCH})")
+}
+
+/// A prune needs ids that are never given twice (schema version 3): on an
+/// older store, the next change would get the id of a pruned one.
+fn require_ids_version(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(db_err("reading the schema version"))?;
+    if version < super::schema::IDS_VERSION {
+        return Err(StoreError::Unsupported {
+            location: crate::store::StoreLocation::Sqlite(conn.path().unwrap_or("").into()),
+            detail: format!(
+                "it has schema version {version}, which would give the ids of pruned changes again: run `cursorctl init` to upgrade it before pruning"
+            ),
+        });
+    }
+    Ok(())
+}
 
 /// What a prune before `before` would remove: (changes, batches).
 pub(super) fn prunable_history(conn: &Connection, before: i64) -> Result<(u64, u64), StoreError> {
+    require_ids_version(conn)?;
     let count = |sql: &str| -> Result<u64, StoreError> {
         conn.query_row(sql, [before], |r| r.get::<_, i64>(0))
             .map(|n| n.unsigned_abs())
             .map_err(db_err("counting the history to prune"))
     };
-    let changes = count(&format!("SELECT count(*) {PRUNABLE_CHANGES}"))?;
+    let changes = count(&format!("SELECT count(*) {}", prunable_changes()))?;
     let batches = count(&format!(
-        "SELECT count(*) FROM batches WHERE at < ?1 AND id NOT IN \
+        "SELECT count(*) {} AND id NOT IN \
          (SELECT batch FROM history WHERE batch IS NOT NULL AND id NOT IN \
-          (SELECT id {PRUNABLE_CHANGES}))"
+          (SELECT id {}))",
+        prunable_batches(),
+        prunable_changes()
     ))?;
     Ok((changes, batches))
 }
 
 /// Delete what [`prunable_history`] counts.
 pub(super) fn prune_history(conn: &Connection, before: i64) -> Result<(u64, u64), StoreError> {
+    require_ids_version(conn)?;
     let changes = conn
-        .execute(&format!("DELETE {PRUNABLE_CHANGES}"), [before])
+        .execute(&format!("DELETE {}", prunable_changes()), [before])
         .map_err(db_err("pruning the history"))?;
     let batches = conn
         .execute(
-            "DELETE FROM batches WHERE at < ?1 AND id NOT IN \
-             (SELECT batch FROM history WHERE batch IS NOT NULL)",
+            &format!(
+                "DELETE {} AND id NOT IN (SELECT batch FROM history WHERE batch IS NOT NULL)",
+                prunable_batches()
+            ),
             [before],
         )
         .map_err(db_err("pruning the history"))?;
     Ok((changes as u64, batches as u64))
+}
+
+/// The highest ids given: kept in `sqlite_sequence` from schema version 3
+/// on (where a prune leaves them); before that, the highest ids left.
+pub(super) fn highest_ids(conn: &Connection) -> Result<crate::store::HighestIds, StoreError> {
+    let counted: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'sqlite_sequence'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err("reading the highest ids"))?;
+    let sql = if counted {
+        "SELECT max(coalesce((SELECT max(id) FROM history), 0), \
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'history'), 0)), \
+                max(coalesce((SELECT max(id) FROM batches), 0), \
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'batches'), 0))"
+    } else {
+        "SELECT coalesce((SELECT max(id) FROM history), 0), \
+                coalesce((SELECT max(id) FROM batches), 0)"
+    };
+    conn.query_row(sql, [], |r| {
+        Ok(crate::store::HighestIds {
+            change: r.get(0)?,
+            batch: r.get(1)?,
+        })
+    })
+    .map_err(db_err("reading the highest ids"))
+}
+
+/// Make the next ids follow `highest` (and the rows there are).
+pub(super) fn continue_ids(
+    conn: &Connection,
+    highest: crate::store::HighestIds,
+) -> Result<(), StoreError> {
+    let now = highest_ids(conn)?;
+    for (table, id) in [
+        ("history", highest.change.max(now.change)),
+        ("batches", highest.batch.max(now.batch)),
+    ] {
+        let updated = conn
+            .execute(
+                "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1",
+                params![table, id],
+            )
+            .map_err(db_err("continuing the ids after the copied ones"))?;
+        if updated == 0 && id > 0 {
+            conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
+                params![table, id],
+            )
+            .map_err(db_err("continuing the ids after the copied ones"))?;
+        }
+    }
+    Ok(())
 }

@@ -5,8 +5,11 @@
 pub const APPLICATION_ID: i32 = 0x4375_7273;
 
 /// The schema version this build writes (`PRAGMA user_version`). Version 1
-/// stores are read and written too; `init` upgrades them.
-pub const SCHEMA_VERSION: i64 = 2;
+/// to 3 stores are read and written too; `init` upgrades them.
+pub const SCHEMA_VERSION: i64 = 4;
+
+/// The first schema version whose ids are never given twice.
+pub const IDS_VERSION: i64 = 3;
 
 /// What version 2 adds: snapshots of offsets kept in the store.
 pub(super) const SCHEMA_V2_SQL: &str = "
@@ -28,12 +31,114 @@ CREATE TABLE snapshot_cursors (
 ) WITHOUT ROWID;
 ";
 
+/// What version 3 changes in the ids: `batches` and `history` are rebuilt
+/// with `AUTOINCREMENT`, so that SQLite keeps the highest id it ever gave
+/// (in `sqlite_sequence`) and never gives an id twice, even when the rows
+/// with the highest ids were pruned. The rows and their ids are kept; the
+/// highest id given so far is then the highest one left.
+pub(super) const SCHEMA_V3_IDS_SQL: &str = "
+CREATE TABLE batches_v3 (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    command TEXT    NOT NULL,
+    reason  TEXT,
+    user    TEXT    NOT NULL
+);
+INSERT INTO batches_v3 (id, at, command, reason, user)
+SELECT id, at, command, reason, user FROM batches ORDER BY id;
+
+CREATE TABLE history_v3 (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    consumer   TEXT    NOT NULL,
+    channel    TEXT    NOT NULL,
+    partition  INTEGER NOT NULL,
+    old_offset INTEGER,
+    new_offset INTEGER,
+    command    TEXT    NOT NULL,
+    reason     TEXT,
+    user       TEXT    NOT NULL,
+    batch      INTEGER REFERENCES batches (id)
+);
+INSERT INTO history_v3 (id, at, consumer, channel, partition, old_offset, new_offset,
+                        command, reason, user, batch)
+SELECT id, at, consumer, channel, partition, old_offset, new_offset,
+       command, reason, user, batch FROM history ORDER BY id;
+
+DROP TABLE history;
+DROP TABLE batches;
+ALTER TABLE batches_v3 RENAME TO batches;
+ALTER TABLE history_v3 RENAME TO history;
+CREATE INDEX history_by_cursor ON history (consumer, channel, partition);
+CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
+";
+
+/// What version 3 adds for heads: each partition's head (the offset the
+/// next message appended to it will get) with the store-clock time it was
+/// recorded, and the history of head changes.
+pub(super) const SCHEMA_V3_HEADS_SQL: &str = "
+CREATE TABLE heads (
+    channel     TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    head        INTEGER NOT NULL CHECK (typeof(head) = 'integer' AND head >= 0),
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, partition)
+) WITHOUT ROWID;
+
+CREATE TABLE head_history (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        INTEGER NOT NULL,
+    channel   TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    old_head  INTEGER,
+    new_head  INTEGER NOT NULL,
+    command   TEXT    NOT NULL,
+    reason    TEXT,
+    user      TEXT    NOT NULL
+);
+
+CREATE INDEX head_history_by_partition ON head_history (channel, partition);
+";
+
+/// What version 4 adds for leases: per cursor the owner of its lease, the
+/// fencing epoch (one more at every acquisition and break) and the times it
+/// was acquired and expires, on the store's clock (ms since the Unix epoch).
+pub(super) const SCHEMA_V4_LEASES_SQL: &str = "
+CREATE TABLE IF NOT EXISTS leases (
+    consumer    TEXT    NOT NULL,
+    channel     TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    owner       TEXT    NOT NULL,
+    epoch       INTEGER NOT NULL CHECK (typeof(epoch) = 'integer' AND epoch >= 1),
+    acquired_at INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (consumer, channel, partition)
+) WITHOUT ROWID;
+";
+
+/// What version 4 adds for write ids: one row per write, made in the
+/// write's transaction (its id made by the client, its batch and first
+/// change outside a batch), and one per write proven not written
+/// (`not_written`), which keeps that write from ever committing.
+pub(super) const SCHEMA_V4_WRITE_IDS_SQL: &str = "
+CREATE TABLE IF NOT EXISTS writes (
+    write_id    TEXT    PRIMARY KEY CHECK (length(write_id) = 32),
+    at          INTEGER NOT NULL,
+    batch       INTEGER,
+    change      INTEGER,
+    not_written INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+";
+
 /// SQLite's clock, in milliseconds since the Unix epoch.
 pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /// The statements that create a store of [`SCHEMA_VERSION`].
 pub(super) fn schema_sql() -> String {
-    format!("{}{SCHEMA_V2_SQL}", schema_v1_sql())
+    format!(
+        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}{SCHEMA_V4_LEASES_SQL}{SCHEMA_V4_WRITE_IDS_SQL}",
+        schema_v1_sql()
+    )
 }
 
 /// The statements of a version 1 store.
