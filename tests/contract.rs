@@ -828,6 +828,7 @@ fn history_prune_keeps_batches_whole(backend: TestBackend) {
         reason: None,
         user: "tester".into(),
         batch,
+        role: None,
     };
     store
         .write(|txn| -> Result<(), StoreError> {

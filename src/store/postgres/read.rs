@@ -22,7 +22,7 @@ pub(super) const SELECT_OFFSET: &str =
 pub(super) const KEY_TYPES: &[Type] = &[Type::TEXT, Type::TEXT, Type::INT8];
 
 const HISTORY_COLUMNS: &str = "id, at, consumer, channel, partition, old_offset, new_offset, \
-     command, reason, \"user\", batch";
+     command, reason, \"user\", batch, role";
 
 /// A text value as an SQL literal (`standard_conforming_strings` is on
 /// for every session cursorctl opens).
@@ -175,6 +175,7 @@ fn history_row(row: &Row) -> HistoryRow {
         reason: row.get(8),
         user: row.get(9),
         batch: row.get(10),
+        role: row.get(11),
     }
 }
 
@@ -219,7 +220,7 @@ pub(super) fn visit_changes(
 
 pub(super) fn change(store: &PostgresStore, id: i64) -> Result<Option<HistoryRow>, StoreError> {
     const SQL: &str = "SELECT id, at, consumer, channel, partition, old_offset, new_offset, \
-         command, reason, \"user\", batch FROM history WHERE id = $1";
+         command, reason, \"user\", batch, role FROM history WHERE id = $1";
     store
         .with_statement(SQL, &[Type::INT8], |c, s| s.query_opt(c, &[&id]))
         .map_err(|e| store.error("reading the history", e))

@@ -228,6 +228,7 @@ fn history_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
         reason: row.get(8)?,
         user: row.get(9)?,
         batch: row.get(10)?,
+        role: None,
     })
 }
 
