@@ -639,7 +639,7 @@ fn a_version_1_store_works_and_init_upgrades_it() {
     // A store as the previous release made it: the version 1 schema.
     env.conn()
         .execute_batch(
-            "DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;",
+            &format!("{}DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;", crate::common::SQLITE_DOWN_FROM_V4),
         )
         .unwrap();
     let before = env.dump();
@@ -656,7 +656,7 @@ fn a_version_1_store_works_and_init_upgrades_it() {
     let out = env.ok(&["init", "-o", "json"]);
     let out: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(out["status"], "upgraded");
-    assert_eq!(out["schema_version"], 3);
+    assert_eq!(out["schema_version"], 4);
     env.ok(&["snapshot", "save", "after-upgrade"]);
     assert_eq!(
         env.offset("old", "orders:1"),

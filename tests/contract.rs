@@ -906,7 +906,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
         TestBackend::Sqlite => {
             let conn = rusqlite::Connection::open(fixture.path()).unwrap();
             conn.execute_batch(
-                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;",
+                &format!("{}DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;", crate::common::SQLITE_DOWN_FROM_V4),
             )
             .unwrap();
         }
@@ -914,9 +914,10 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
             let schema = fixture.schema_name();
             pg_admin()
                 .batch_execute(&format!(
-                    "DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
+                    "{}DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
                      DROP TABLE {schema}.heads; DROP TABLE {schema}.head_history; \
-                     UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'"
+                     UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'",
+                    crate::common::pg_down_from_v4(&schema)
                 ))
                 .unwrap();
         }

@@ -303,7 +303,7 @@ fn a_version_2_store_is_upgraded_to_ids_never_given_twice() {
     assert_eq!(dump(&env.db), before, "a refused prune changes nothing");
     let upgraded = json(&env.ok(&["init", "-o", "json"]));
     assert_eq!(upgraded["status"], "upgraded");
-    assert_eq!(upgraded["schema_version"], 3);
+    assert_eq!(upgraded["schema_version"], 4);
     assert_eq!(env.ok(&["history", "-o", "ndjson"]), history);
     assert_eq!(env.ok(&["snapshot", "list", "-o", "value"]), "kept\n");
     let sql: String = env

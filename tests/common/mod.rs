@@ -207,8 +207,10 @@ impl Env {
     /// another writer).
     pub fn conn(&self) -> Connection {
         assert_eq!(self.backend, Backend::Sqlite, "conn() is for SQLite stores");
-        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .expect("open store")
+        let conn = Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .expect("open store");
+        define_chain_function(&conn);
+        conn
     }
 
     /// Run SQL statements on the store below the store boundary, as
@@ -641,4 +643,41 @@ pub fn pg_dump(schema: &str) -> String {
         }
     }
     out
+}
+
+/// Define the SQL function the history chain trigger of a SQLite store
+/// (schema version 4) calls, as cursorctl does on its own connections, so
+/// that a test may write history rows below the store boundary.
+pub fn define_chain_function(conn: &Connection) {
+    conn.create_scalar_function(
+        "cursorctl_chain",
+        2,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let prev: Option<Vec<u8>> = ctx.get(0)?;
+            let text: String = ctx.get(1)?;
+            Ok(cursorctl::store::chain::link(
+                prev.as_deref().unwrap_or_default(),
+                text.as_bytes(),
+            ))
+        },
+    )
+    .expect("define the chain function");
+}
+
+/// What takes a SQLite store of schema version 4 back to version 3 (the
+/// version 3 tables are then as the previous release made them).
+pub const SQLITE_DOWN_FROM_V4: &str = "DROP TRIGGER history_chain; DROP TABLE history_chain; \
+     DROP TABLE history_chain_gaps; DROP TABLE history_prunes; ALTER TABLE history DROP COLUMN hash;";
+
+/// What takes a PostgreSQL store of schema version 4 in `schema` back to
+/// version 3 (the ids keep their plain sequences).
+pub fn pg_down_from_v4(schema: &str) -> String {
+    format!(
+        "DROP TABLE {schema}.history_chain, {schema}.history_chain_gaps, {schema}.history_prunes; \
+         DROP FUNCTION {schema}.history_rules(), {schema}.history_chain_head(), {schema}.batches_rules(), \
+             {schema}.head_history_rules(), {schema}.append_only(), {schema}.cursors_rewind_check(), \
+             {schema}.prune_history(bigint) CASCADE; \
+         ALTER TABLE {schema}.history DROP COLUMN hash;"
+    )
 }

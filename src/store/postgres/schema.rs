@@ -189,6 +189,8 @@ DO $ids$
 DECLARE t text; last bigint; called boolean;
 BEGIN
     FOREACH t IN ARRAY ARRAY['batches', 'history', 'head_history'] LOOP
+        CONTINUE WHEN (SELECT a.attidentity FROM pg_attribute a
+                       WHERE a.attrelid = t::regclass AND a.attname = 'id') = '';
         EXECUTE format('SELECT last_value, is_called FROM %s', pg_get_serial_sequence(t, 'id'))
             INTO last, called;
         EXECUTE format('ALTER TABLE %I ALTER COLUMN id DROP IDENTITY', t);
