@@ -733,17 +733,17 @@ fn server_certificate() -> Option<PathBuf> {
     }
 }
 
-/// From now on every change of this store records, in the `role` column of
-/// its history row, what the server's `pg_stat_ssl` says of the session
-/// that wrote it (`tls TLSv1.3`, or `plain`) instead of the session user:
-/// the server's own view of the connection, read back by the tests.
+/// From now on every change of this store records, in a `security` column
+/// added to its history row, what the server's `pg_stat_ssl` says of the
+/// session that wrote it (`tls TLSv1.3`, or `plain`): the server's own view
+/// of the connection, read back by the tests.
 fn record_session_security(pg: &Pg) {
     pg_admin()
         .batch_execute(&format!(
             "CREATE FUNCTION {0}.session_security() RETURNS text LANGUAGE sql AS \
              $$ SELECT CASE WHEN ssl THEN 'tls ' || version ELSE 'plain' END \
                 FROM pg_stat_ssl WHERE pid = pg_backend_pid() $$; \
-             ALTER TABLE {0}.history ALTER COLUMN role SET DEFAULT {0}.session_security()",
+             ALTER TABLE {0}.history ADD COLUMN security text DEFAULT {0}.session_security()",
             pg.schema
         ))
         .unwrap();
@@ -773,7 +773,7 @@ fn security_of_a_write(pg: &Pg, url: &str, env: &[(&str, &str)]) -> String {
     pg_admin()
         .query_one(
             &format!(
-                "SELECT role FROM {}.history ORDER BY id DESC LIMIT 1",
+                "SELECT security FROM {}.history ORDER BY id DESC LIMIT 1",
                 pg.schema
             ),
             &[],
