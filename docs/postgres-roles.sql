@@ -29,14 +29,16 @@ CREATE ROLE :"viewer" NOLOGIN;
 GRANT USAGE ON SCHEMA :"schema" TO :"viewer";
 GRANT SELECT ON ALL TABLES IN SCHEMA :"schema" TO :"viewer";
 
--- consumer: checkpoints only (the library's compare-and-swap): reads and
--- moves cursors forward, creates missing ones; no history, no deletes, and
--- no backwards move (the store refuses one without its history row).
+-- consumer: checkpoints (the library's compare-and-swap): reads and moves
+-- cursors forward, creates missing ones, reads heads (its lag: `get`,
+-- `status`); no history, no deletes, and no backwards move (the store
+-- refuses one without its history row).
 CREATE ROLE :"consumer" NOLOGIN;
 GRANT USAGE ON SCHEMA :"schema" TO :"consumer";
 SET search_path = :"schema";
 GRANT SELECT ON meta TO :"consumer";
 GRANT SELECT, INSERT, UPDATE ("offset", updated_at) ON cursors TO :"consumer";
+GRANT SELECT ON heads TO :"consumer";
 
 -- operator: every command but init and copy-store: moves, creates and
 -- removes cursors and records each change in the history in the same

@@ -38,7 +38,7 @@ fn init_creates_a_marked_store_and_is_idempotent(backend: Backend) {
                 .query_row("PRAGMA journal_mode", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(app_id, 0x4375_7273);
-            assert_eq!(version, 3);
+            assert_eq!(version, 4);
             assert_eq!(mode, "wal");
         }
         Some(schema) => {

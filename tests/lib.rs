@@ -23,4 +23,5 @@ mod pipeline;
 mod postgres;
 mod properties;
 mod reliability;
+mod rules;
 mod secrets;
