@@ -671,13 +671,16 @@ pub const SQLITE_DOWN_FROM_V4: &str = "DROP TRIGGER history_chain; DROP TABLE hi
      DROP TABLE history_chain_gaps; DROP TABLE history_prunes; ALTER TABLE history DROP COLUMN hash;";
 
 /// What takes a PostgreSQL store of schema version 4 in `schema` back to
-/// version 3 (the ids keep their plain sequences).
+/// version 3 (the ids keep their sequences, as defaults of the columns).
 pub fn pg_down_from_v4(schema: &str) -> String {
     format!(
         "DROP TABLE {schema}.history_chain, {schema}.history_chain_gaps, {schema}.history_prunes; \
          DROP FUNCTION {schema}.history_rules(), {schema}.history_chain_head(), {schema}.batches_rules(), \
              {schema}.head_history_rules(), {schema}.append_only(), {schema}.cursors_rewind_check(), \
              {schema}.prune_history(bigint) CASCADE; \
-         ALTER TABLE {schema}.history DROP COLUMN hash;"
+         ALTER TABLE {schema}.history DROP COLUMN hash; \
+         ALTER TABLE {schema}.history ALTER id SET DEFAULT nextval('{schema}.history_id_seq'); \
+         ALTER TABLE {schema}.batches ALTER id SET DEFAULT nextval('{schema}.batches_id_seq'); \
+         ALTER TABLE {schema}.head_history ALTER id SET DEFAULT nextval('{schema}.head_history_id_seq');"
     )
 }
