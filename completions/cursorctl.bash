@@ -52,6 +52,9 @@ _cursorctl() {
             cursorctl,init)
                 cmd="cursorctl__subcmd__init"
                 ;;
+            cursorctl,lease)
+                cmd="cursorctl__subcmd__lease"
+                ;;
             cursorctl,set)
                 cmd="cursorctl__subcmd__set"
                 ;;
@@ -124,6 +127,9 @@ _cursorctl() {
             cursorctl__subcmd__help,init)
                 cmd="cursorctl__subcmd__help__subcmd__init"
                 ;;
+            cursorctl__subcmd__help,lease)
+                cmd="cursorctl__subcmd__help__subcmd__lease"
+                ;;
             cursorctl__subcmd__help,set)
                 cmd="cursorctl__subcmd__help__subcmd__set"
                 ;;
@@ -147,6 +153,24 @@ _cursorctl() {
                 ;;
             cursorctl__subcmd__history__subcmd__help,prune)
                 cmd="cursorctl__subcmd__history__subcmd__help__subcmd__prune"
+                ;;
+            cursorctl__subcmd__lease,break)
+                cmd="cursorctl__subcmd__lease__subcmd__break"
+                ;;
+            cursorctl__subcmd__lease,help)
+                cmd="cursorctl__subcmd__lease__subcmd__help"
+                ;;
+            cursorctl__subcmd__lease,list)
+                cmd="cursorctl__subcmd__lease__subcmd__list"
+                ;;
+            cursorctl__subcmd__lease__subcmd__help,break)
+                cmd="cursorctl__subcmd__lease__subcmd__help__subcmd__break"
+                ;;
+            cursorctl__subcmd__lease__subcmd__help,help)
+                cmd="cursorctl__subcmd__lease__subcmd__help__subcmd__help"
+                ;;
+            cursorctl__subcmd__lease__subcmd__help,list)
+                cmd="cursorctl__subcmd__lease__subcmd__help__subcmd__list"
                 ;;
             cursorctl__subcmd__snapshot,drop)
                 cmd="cursorctl__subcmd__snapshot__subcmd__drop"
@@ -191,7 +215,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --color --help --version init get set advance flush-sim history undo delete copy snapshot describe head status copy-store completions help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --fence --color --help --version init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,7 +249,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__advance)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --by --to --to-head --channel --expect --create --dry-run --reason --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --by --to --to-head --channel --expect --create --dry-run --reason --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,7 +303,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__completions)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help bash elvish fish powershell zsh"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,7 +337,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__copy)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --create --allow-rewind --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --create --allow-rewind --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,7 +379,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__copy__subcmd__store)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --to --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --to --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,7 +417,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__delete)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --expect --channel --idle-for --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --expect --channel --idle-for --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,7 +467,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__describe)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --idle-for --stall-after --must-exist --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --idle-for --stall-after --must-exist --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,7 +509,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__flush__subcmd__sim)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --policy --messages --offsets --flush-every --crash-after --compare --commit --create --reason --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --policy --messages --offsets --flush-every --crash-after --compare --commit --create --reason --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,7 +567,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__get)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --idle-for --must-exist --watch --count --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --idle-for --must-exist --watch --count --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -593,7 +617,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__head)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help set get history help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help set get history help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,7 +651,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__head__subcmd__get)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -731,7 +755,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__head__subcmd__history)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -765,7 +789,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__head__subcmd__set)
-            opts="-o -q -h --from-file --allow-rewind --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --from-file --allow-rewind --reason --dry-run --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -818,7 +842,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help)
-            opts="init get set advance flush-sim history undo delete copy snapshot describe head status copy-store completions help"
+            opts="init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -999,6 +1023,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__lease)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1056,7 +1094,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --limit --since --batch --help prune help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --limit --since --batch --help prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1144,7 +1182,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history__subcmd__prune)
-            opts="-o -q -h --before --reason --dry-run --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --before --reason --dry-run --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1186,7 +1224,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__init)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1219,8 +1257,170 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__lease)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help list break help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__break)
+            opts="-o -q -h --reason --dry-run --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help)
+            opts="list break help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help__subcmd__break)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__lease__subcmd__list)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__set)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --from-file --input-format --expect --create --dry-run --reason --allow-rewind --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --from-file --input-format --expect --create --dry-run --reason --allow-rewind --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1270,7 +1470,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help save list show restore drop help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help save list show restore drop help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1304,7 +1504,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__drop)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1436,7 +1636,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__list)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1470,7 +1670,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__restore)
-            opts="-o -q -h --reason --delete-new --dry-run --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --reason --delete-new --dry-run --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1508,7 +1708,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__save)
-            opts="-o -q -h --reason --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --reason --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1546,7 +1746,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__snapshot__subcmd__show)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1580,7 +1780,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__status)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --channel --idle-for --stall-after --must-exist --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --idle-for --stall-after --must-exist --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1626,7 +1826,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__undo)
-            opts="-o -q -h --db --output --busy-timeout --quiet --color --batch --since --skip-moved --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --batch --since --skip-moved --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

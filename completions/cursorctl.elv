@@ -25,6 +25,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -41,6 +42,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand lease 'Show and break the leases consumers hold on cursors'
             cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
             cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
             cand completions 'Print the completion script for a shell'
@@ -54,6 +56,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -69,6 +72,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --count 'With --watch: stop after N reads'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when the cursor is absent (or, for a listing, when nothing matches)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -85,6 +89,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create the cursor if it does not exist'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand --allow-rewind 'Allow moving the cursor backwards (needs --reason)'
@@ -104,6 +109,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --to-head 'Move to the partition''s head (needs --reason)'
             cand --create 'Create the cursor if it does not exist'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
@@ -124,6 +130,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'With --commit: why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --compare 'Run the same input under per-message, per-batch:10, per-batch:100, per-batch:1000 and explicit-flush (and --policy, if another), one row each'
             cand --commit 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
             cand --create 'With --commit: create the cursor if it does not exist'
@@ -141,6 +148,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --batch 'Only the changes of this batch'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand prune 'Delete the history older than a time, never half a batch'
@@ -157,6 +165,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Say how much would be deleted; delete nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -179,6 +188,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history; needed when the undo moves a cursor back)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --skip-moved 'With --batch or --since: leave the cursors that moved since (by someone else) as they are and list them, instead of refusing the whole undo (exit 3)'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand -h 'Print help (see more with ''--help'')'
@@ -196,6 +206,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history; needed to remove a cursor above 0)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --dry-run 'Show what would be removed; write nothing'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -210,6 +221,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --reason 'Why (recorded in the history)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create TO''s cursors that do not exist'
             cand --allow-rewind 'Allow moving TO''s cursors backwards (needs --reason)'
             cand --dry-run 'Show the plan; write nothing'
@@ -224,6 +236,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand save 'Keep the offsets of every cursor (of CONSUMER) under NAME'
@@ -242,6 +255,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -253,6 +267,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -264,6 +279,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -278,6 +294,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Show the plan; write nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -289,6 +306,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -322,6 +340,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --stall-after 'Count a cursor with lag as stalled when it was not written for this long'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when no consumer matches'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -334,6 +353,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand set 'Record the head of a partition, or many heads from a file'
@@ -353,6 +373,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --dry-run 'Show what would be recorded; write nothing'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -364,6 +385,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -375,6 +397,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -392,6 +415,58 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         }
         &'cursorctl;head;help;help'= {
         }
+        &'cursorctl;lease'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)'
+            cand break 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;lease;list'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;lease;break'= {
+            cand --reason 'Why (recorded in the history)'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand --dry-run 'Show what would be broken; write nothing'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cursorctl;lease;help'= {
+            cand list 'List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)'
+            cand break 'End a cursor''s live lease: its epoch grows by one, and its holder''s next checkpoint is refused as fenced. Recorded in the history'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cursorctl;lease;help;list'= {
+        }
+        &'cursorctl;lease;help;break'= {
+        }
+        &'cursorctl;lease;help;help'= {
+        }
         &'cursorctl;status'= {
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
@@ -403,6 +478,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --stall-after 'A cursor with lag that has not moved for this long is stalled'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --must-exist 'Fail with exit 5 when no cursor matches'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -416,6 +492,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --to 'The store to copy into: a path or a postgres:// URL'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -427,6 +504,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -443,6 +521,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand snapshot 'snapshot'
             cand describe 'describe'
             cand head 'head'
+            cand lease 'lease'
             cand status 'status'
             cand copy-store 'copy-store'
             cand completions 'completions'
@@ -471,6 +550,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;describe'= {
         }
         &'cursorctl;help;head'= {
+        }
+        &'cursorctl;help;lease'= {
         }
         &'cursorctl;help;status'= {
         }

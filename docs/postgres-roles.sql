@@ -53,3 +53,6 @@ GRANT INSERT, DELETE ON snapshots, snapshot_cursors TO :"operator";
 GRANT INSERT, UPDATE ON heads TO :"operator";
 GRANT INSERT ON head_history TO :"operator";
 GRANT EXECUTE ON FUNCTION prune_history(bigint) TO :"operator";
+-- write ids (schema version 4): each write records its id as it commits,
+-- and a write whose commit was lost is looked up by it.
+GRANT INSERT ON writes TO :"operator";

@@ -12,11 +12,27 @@
 //! (default `billing orders:3`) and how many messages to process from where
 //! the cursor is (default 1,000).
 //!
+//! With `--lease OWNER [--ttl-ms N] [--pace-ms N]` the instance first takes
+//! the cursor's lease (waiting while another owner holds it), checkpoints
+//! after every message through the lease, and prints one line per event on
+//! stdout: `acquired EPOCH OFFSET`, `processed OFFSET`, `checkpointed
+//! OFFSET`, `fenced ...`, `released`. When fenced it stops processing,
+//! acquires the lease again and resynchronises from the store. Leased
+//! instances share the work, so COUNT is then the offset to process up to
+//! (the end of the partition), not a count per instance:
+//!
+//! ```sh
+//! cargo run --example consumer -- cursors.db billing orders:3 500 --lease host-7:pid-4121
+//! ```
+//!
 //! The partition here is the offsets `0..end`; "processing" a message
 //! records its offset. Everything else is what a real consumer does.
 
 use std::error::Error;
+use std::io::Write as _;
 use std::time::Duration;
+
+use cursorctl::lease;
 
 use cursorctl::{
     store, Access, CheckpointDriver, CheckpointPolicy, ConsumerCursor, DurabilityError,
@@ -196,11 +212,31 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     };
     let mut text = args.map(|a| a.to_string_lossy().into_owned());
+    let (mut owner, mut ttl_ms, mut pace_ms) = (None, 2_000_u64, 0_u64);
+    let mut positional = Vec::new();
+    while let Some(arg) = text.next() {
+        match arg.as_str() {
+            "--lease" => owner = text.next(),
+            "--ttl-ms" => ttl_ms = text.next().ok_or("--ttl-ms needs a value")?.parse()?,
+            "--pace-ms" => pace_ms = text.next().ok_or("--pace-ms needs a value")?.parse()?,
+            _ => positional.push(arg),
+        }
+    }
+    let mut text = positional.into_iter();
     let name = text.next().unwrap_or_else(|| "billing".to_owned());
     let partition_key = text.next().unwrap_or_else(|| "orders:3".to_owned());
     let count: u64 = text.next().map_or(Ok(1_000), |n| n.parse())?;
     // A SQLite file or a PostgreSQL database: the same trait either way.
     let store = store::open(&location, Access::ReadWrite, Duration::from_secs(5))?;
+    if let Some(owner) = owner {
+        let key = cursorctl::CursorKey::parse(&format!("{name}:{partition_key}"))?;
+        let options = Leased {
+            owner,
+            ttl: Duration::from_millis(ttl_ms),
+            pace: Duration::from_millis(pace_ms),
+        };
+        return run_leased(&*store, &key, count, &options);
+    }
     let store: &dyn DurableStore = &*store;
     let mut consumer = Consumer::start(store, &name, &partition_key, "per-batch:100".parse()?)?;
     let start = consumer.position();
@@ -215,4 +251,96 @@ fn main() -> Result<(), Box<dyn Error>> {
         store.read_value(&key)?
     );
     Ok(())
+}
+
+/// How a leased instance runs.
+struct Leased {
+    owner: String,
+    ttl: Duration,
+    pace: Duration,
+}
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// The consumer loop with a lease: one live owner at a time processes the
+/// partition up to offset `end`. Fenced: stop, acquire again, resync.
+#[allow(dead_code)]
+fn run_leased(
+    store: &dyn cursorctl::Store,
+    key: &cursorctl::CursorKey,
+    end: u64,
+    options: &Leased,
+) -> Result<(), Box<dyn Error>> {
+    let pk = key.partition_key().to_string();
+    loop {
+        // Take the lease, waiting while another owner holds it.
+        let lease = loop {
+            match lease::acquire(store, key, &options.owner, options.ttl) {
+                Ok(lease) => break lease,
+                Err(e) if e.is_lease_held() || e.is_retryable() => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        // Resync: the store holds what the last owner checkpointed.
+        let mut cursor = ConsumerCursor::new(key.consumer().as_str(), pk.clone());
+        let mut position = cursor.resync(store)?.offset().unwrap_or(0);
+        say(&format!("acquired {} {position}", lease.epoch()));
+        let mut driver = CheckpointDriver::new(CheckpointPolicy::PerMessage);
+        driver.hold_lease(lease);
+        let fenced = loop {
+            if position >= end {
+                break None;
+            }
+            // Before processing, when the lease is due for renewal (half
+            // its time to live gone, a long pause included), confirm it
+            // with a checkpoint through it at the current offset: one that
+            // was paused past its expiry is fenced here, before it
+            // processes anything.
+            if driver.lease().is_some_and(lease::Lease::renew_due) {
+                let mut held = driver.take_lease().expect("held");
+                let current = cursor.current_offset();
+                let confirmed = cursor
+                    .checkpoint(&held.guard(store), current)
+                    .and_then(|()| held.renew(store));
+                driver.hold_lease(held);
+                if let Err(e) = confirmed {
+                    if e.is_fenced() {
+                        break Some(e);
+                    }
+                    return Err(e.into());
+                }
+            }
+            say(&format!("processed {position}"));
+            match driver.record_processed(&mut cursor, store, position + 1) {
+                Ok(()) => {
+                    position += 1;
+                    say(&format!("checkpointed {position}"));
+                }
+                Err(e) if e.is_fenced() => break Some(e),
+                Err(e) => return Err(e.into()),
+            }
+            std::thread::sleep(options.pace);
+        };
+        match fenced {
+            Some(e) => {
+                // Stop processing; the next owner goes on from the store.
+                say(&format!("fenced {e}"));
+                driver.take_lease();
+            }
+            None => {
+                if let Some(lease) = driver.take_lease() {
+                    // Released, so the next owner need not wait.
+                    let _ = lease.release(store);
+                }
+                say("released");
+                return Ok(());
+            }
+        }
+    }
 }

@@ -113,6 +113,7 @@ pub struct CheckpointDriver {
     messages_since_last_checkpoint: usize,
     pending_offset: Option<u64>,
     stale: Option<Stale>,
+    lease: Option<crate::lease::Lease>,
 }
 
 /// The stale checkpoint that holds the driver until a rebase or reset.
@@ -148,6 +149,7 @@ impl CheckpointDriver {
             messages_since_last_checkpoint: 0,
             pending_offset: None,
             stale: None,
+            lease: None,
         }
     }
 
@@ -264,6 +266,27 @@ impl CheckpointDriver {
         self.checkpoint_pending(cursor, store)
     }
 
+    /// Hold a lease (see [`crate::lease`]): from now on every checkpoint
+    /// goes through it, written only while it is live and of its epoch
+    /// (otherwise [`DurabilityError::Fenced`], nothing written, the pending
+    /// offset kept), and after a checkpoint the lease is renewed once half
+    /// its time to live has gone by. Replaces a lease held before.
+    pub fn hold_lease(&mut self, lease: crate::lease::Lease) {
+        self.lease = Some(lease);
+    }
+
+    /// The lease the driver holds.
+    #[must_use]
+    pub const fn lease(&self) -> Option<&crate::lease::Lease> {
+        self.lease.as_ref()
+    }
+
+    /// Stop holding the lease (to release it, or after it was fenced);
+    /// checkpoints no longer go through it.
+    pub fn take_lease(&mut self) -> Option<crate::lease::Lease> {
+        self.lease.take()
+    }
+
     fn checkpoint_pending(
         &mut self,
         cursor: &mut ConsumerCursor,
@@ -275,11 +298,18 @@ impl CheckpointDriver {
         if let Some(stale) = &self.stale {
             return Err(stale.error());
         }
-        match cursor.checkpoint(store, next_offset) {
+        let written = match &self.lease {
+            Some(lease) => cursor.checkpoint(&lease.guard(store), next_offset),
+            None => cursor.checkpoint(store, next_offset),
+        };
+        match written {
             Ok(()) => {
                 self.messages_since_last_checkpoint = 0;
                 self.pending_offset = None;
-                Ok(())
+                match &mut self.lease {
+                    Some(lease) if lease.renew_due() => lease.renew(store),
+                    _ => Ok(()),
+                }
             }
             Err(error @ DurabilityError::CursorRegression { .. }) => {
                 self.pending_offset = None;

@@ -38,6 +38,29 @@ pub enum DurabilityError {
         /// The offset that was asked for.
         offset: u64,
     },
+    /// A checkpoint through a lease was refused: the lease it carries is
+    /// not the cursor's live lease of that epoch (it expired, was broken,
+    /// or another owner acquired it since). Nothing was written: the holder
+    /// must stop processing, acquire the lease again and resynchronise.
+    #[error("checkpoint on {key} fenced: {detail}; nothing was written")]
+    Fenced {
+        /// The cursor key.
+        key: String,
+        /// The epoch the checkpoint carried.
+        epoch: u64,
+        /// Why, as the store found it.
+        detail: String,
+    },
+    /// A lease could not be acquired: another owner holds a live lease.
+    #[error("the lease on {key} is held by {owner} until {expires_at} (store-clock ms since the Unix epoch)")]
+    LeaseHeld {
+        /// The cursor key.
+        key: String,
+        /// Who holds it.
+        owner: String,
+        /// When it expires (store-clock ms).
+        expires_at: i64,
+    },
     /// A checkpoint policy or other setting is invalid.
     #[error("configuration error: {0}")]
     ConfigError(String),
@@ -71,6 +94,20 @@ impl DurabilityError {
     #[must_use]
     pub const fn is_stale(&self) -> bool {
         matches!(self, Self::StaleCheckpoint { .. })
+    }
+
+    /// Whether a checkpoint through a lease was refused as fenced (see
+    /// [`DurabilityError::Fenced`]).
+    #[must_use]
+    pub const fn is_fenced(&self) -> bool {
+        matches!(self, Self::Fenced { .. })
+    }
+
+    /// Whether a lease could not be acquired because another owner holds
+    /// it.
+    #[must_use]
+    pub const fn is_lease_held(&self) -> bool {
+        matches!(self, Self::LeaseHeld { .. })
     }
 
     /// Whether a checkpoint was refused for going backwards.

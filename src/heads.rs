@@ -46,16 +46,20 @@ pub enum CursorStatus {
     Behind,
     /// Lag above 0, and it has not moved for the stall time.
     Stalled,
+    /// Lag above 0, and no live lease on it while its consumer uses leases
+    /// (schema version 4): no instance is consuming it.
+    Orphaned,
 }
 
 impl CursorStatus {
     /// Every status, in the order they are listed.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::NoHead,
         Self::Ahead,
         Self::Ok,
         Self::Behind,
         Self::Stalled,
+        Self::Orphaned,
     ];
 
     /// The status as it is written: `no-head`, `ahead`, `ok`, `behind`,
@@ -68,13 +72,27 @@ impl CursorStatus {
             Self::Ok => "ok",
             Self::Behind => "behind",
             Self::Stalled => "stalled",
+            Self::Orphaned => "orphaned",
         }
     }
 
-    /// Whether an operator must look at the cursor (`stalled`, `ahead`).
+    /// Whether an operator must look at the cursor (`stalled`, `ahead`,
+    /// `orphaned`).
     #[must_use]
     pub const fn needs_attention(self) -> bool {
-        matches!(self, Self::Stalled | Self::Ahead)
+        matches!(self, Self::Stalled | Self::Ahead | Self::Orphaned)
+    }
+
+    /// The status with the cursor's lease taken into account: a cursor
+    /// with lag (`behind` or `stalled`) whose consumer uses leases
+    /// (`consumer_uses_leases`) and that has no live lease (`leased`) is
+    /// `orphaned`.
+    #[must_use]
+    pub const fn with_lease(self, consumer_uses_leases: bool, leased: bool) -> Self {
+        match self {
+            Self::Behind | Self::Stalled if consumer_uses_leases && !leased => Self::Orphaned,
+            other => other,
+        }
     }
 
     /// The status of a cursor at `offset`, last moved at `since` (ms on the

@@ -36,6 +36,9 @@ mod error;
 mod error_kind;
 pub mod heads;
 pub mod key;
+pub mod lease;
+#[cfg(feature = "ops")]
+pub mod ops;
 pub mod parse;
 pub mod sim;
 pub mod store;

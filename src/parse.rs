@@ -199,6 +199,18 @@ pub fn parse_busy_timeout(input: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A time in milliseconds since the Unix epoch as RFC 3339 in UTC with
+/// milliseconds (`2024-05-01T12:00:00.000Z`); a time before 1970 as its
+/// milliseconds (`-5ms`).
+#[must_use]
+pub fn format_time_ms(ms: i64) -> String {
+    let Ok(ms) = u64::try_from(ms) else {
+        return format!("{ms}ms");
+    };
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::common::{pg_admin, pg_available, pg_url, Backend, Env, BIN};
@@ -1145,94 +1144,4 @@ fn a_server_that_never_answers_is_exit_7_within_the_connect_timeout() {
         );
         assert!(took < Duration::from_secs(10), "{env:?}: took {took:?}");
     }
-}
-
-/// A proxy to the test server that forwards everything until the client
-/// commits a write transaction (`BEGIN`, then `COMMIT`), forwards that
-/// `COMMIT`, and closes the client's connection as the server's answer
-/// arrives: the transaction is committed and the client never hears it.
-fn proxy_cutting_after_commit() -> u16 {
-    use std::io::{Read, Write};
-    use std::net::{Shutdown, TcpListener, TcpStream};
-    use std::sync::atomic::AtomicBool;
-    use std::sync::Arc;
-    let config: ::postgres::Config = pg_url().parse().unwrap();
-    let host = match config.get_hosts().first() {
-        Some(::postgres::config::Host::Tcp(h)) => h.clone(),
-        _ => "127.0.0.1".to_owned(),
-    };
-    let upstream = (host, config.get_ports().first().copied().unwrap_or(5432));
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(mut client) = client else { break };
-            let mut server = TcpStream::connect(&upstream).unwrap();
-            let committing = Arc::new(AtomicBool::new(false));
-            let (mut client_in, mut server_out) =
-                (client.try_clone().unwrap(), server.try_clone().unwrap());
-            let seen = Arc::clone(&committing);
-            std::thread::spawn(move || {
-                let (begin, commit) = (b"Q\0\0\0\x0aBEGIN\0", b"Q\0\0\0\x0bCOMMIT\0");
-                let mut armed = false;
-                let mut buf = [0u8; 16384];
-                while let Ok(n) = client_in.read(&mut buf) {
-                    let data = &buf[..n];
-                    if n == 0 || server_out.write_all(data).is_err() {
-                        break;
-                    }
-                    armed |= data.windows(begin.len()).any(|w| w == begin);
-                    if armed && data.windows(commit.len()).any(|w| w == commit) {
-                        seen.store(true, Ordering::SeqCst);
-                    }
-                }
-            });
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 16384];
-                while let Ok(n) = server.read(&mut buf) {
-                    if n == 0 || committing.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if client.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-                let _ = client.shutdown(Shutdown::Both);
-                let _ = server.shutdown(Shutdown::Both);
-            });
-        }
-    });
-    port
-}
-
-/// A connection lost while committing leaves the outcome unknown: the
-/// server may have committed (here it did). The message says so and
-/// never that the transaction was rolled back.
-#[test]
-fn a_connection_lost_while_committing_is_not_called_rolled_back() {
-    let Some(pg) = Pg::new() else { return };
-    pg.ok(&["set", "billing", "orders:3", "5", "--create", "-q"]);
-    let port = proxy_cutting_after_commit();
-    let config: ::postgres::Config = pg_url().parse().unwrap();
-    let url = format!(
-        // In the clear: the proxy reads the protocol to find the COMMIT.
-        "postgres://{}@127.0.0.1:{port}/{}?schema={}&sslmode=disable",
-        config.get_user().unwrap_or("root"),
-        config.get_dbname().unwrap_or("test"),
-        pg.schema
-    );
-    for args in [
-        &["set", "billing", "orders:3", "7"][..],
-        &["advance", "billing", "orders:3"],
-    ] {
-        let (out, _) = run_timed(&url, args, &[]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(7), "{args:?}: {err}");
-        assert!(!err.contains("rolled back"), "{args:?}: {err}");
-        assert!(err.contains("unknown"), "{args:?}: {err}");
-        assert!(out.stdout.is_empty(), "{args:?}");
-    }
-    // Both were committed: the message was right not to say otherwise.
-    assert_eq!(pg.offset("billing", "orders", 3), Some(8));
-    assert_eq!(pg.history_len(), 3);
 }

@@ -1,12 +1,13 @@
 //! `cursorctl advance`: move a cursor forward, or to its partition's head.
 
-use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
-use cursorctl::store::{CursorFilter, Outcome, StoreRead, StoreReadExt};
+use cursorctl::key::{ChannelId, PartitionKey};
+use cursorctl::ops::moves::{Audit, Move, Target};
+use cursorctl::ops::to_head::{self, Cursors, ToHead};
+use cursorctl::store::Outcome;
 
-use super::batch::{self, BatchRun};
-use super::bulk::Failures;
-use super::change::{apply_in, run_one, Audit, Move, Target};
-use super::error::{ExitKind, Failure};
+use super::batch;
+use super::change::run_one;
+use super::error::Failure;
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::set::WriteArgs;
 use super::{offset_arg, Context};
@@ -94,67 +95,6 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     )
 }
 
-/// The cursors `advance --to-head` moves: one, or a consumer's on a
-/// channel, in key order.
-fn cursors_to_move(args: &Args, view: &dyn StoreRead) -> anyhow::Result<Vec<CursorKey>> {
-    let Some(channel) = &args.channel else {
-        return Ok(vec![args.consumer.key(args.partition_key.as_ref())?]);
-    };
-    let ConsumerArg::Consumer(consumer) = &args.consumer else {
-        return Err(Failure::usage("--channel goes with a consumer, not a full cursor key").into());
-    };
-    let filter = CursorFilter {
-        consumer: Some(consumer.as_str().to_owned()),
-        channel: Some(channel.as_str().to_owned()),
-        updated_before: None,
-    };
-    let mut keys = Vec::new();
-    view.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
-        let row = row?;
-        keys.push(CursorKey::parse(&row.key()).map_err(|e| {
-            Failure::new(
-                ExitKind::Store,
-                format!("the store holds a cursor cursorctl cannot name: {e}"),
-            )
-        })?);
-        Ok(())
-    })?;
-    if keys.is_empty() {
-        return Err(Failure::new(
-            ExitKind::NotFound,
-            format!("consumer {consumer} has no cursors on channel {channel}"),
-        )
-        .with_hint("list the consumer's cursors with `cursorctl get CONSUMER`")
-        .into());
-    }
-    Ok(keys)
-}
-
-/// The head of `key`'s partition, or exit 5.
-fn head_of(view: &dyn StoreRead, key: &CursorKey) -> anyhow::Result<u64> {
-    let pk = key.partition_key();
-    match view.head(pk)? {
-        Some(h) => Ok(h.head),
-        None => Err(Failure::new(
-            ExitKind::NotFound,
-            format!("no head is recorded for partition {pk}, so {key} has no head to move to"),
-        )
-        .with("key", key.to_string())
-        .with_hint("record the partition's head with `cursorctl head set PARTITION_KEY HEAD`")
-        .into()),
-    }
-}
-
-fn movement<'k>(args: &Args, key: &'k CursorKey, head: u64) -> Move<'k> {
-    Move {
-        key,
-        target: Target::To(head),
-        expect: args.write.expect,
-        create: args.write.create,
-        allow_rewind: false,
-    }
-}
-
 /// `advance --to-head`: the cursors moved to their heads as one batch; a
 /// dry run is the same batch, rolled back.
 fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -164,16 +104,17 @@ fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         )
         .into());
     };
-    if args.channel.is_some() && args.write.expect.is_some() {
-        return Err(Failure::usage(
-            "--expect names one cursor's offset: it does not go with --channel",
-        )
-        .into());
-    }
-    let outcome = Outcome::of_dry_run(args.write.dry_run);
-    let store = ctx.open_write()?;
-    cursorctl::heads::require_heads(&*store).map_err(super::head::head_failure)?;
-    let user = Context::user();
+    let cursors = match (&args.channel, &args.consumer) {
+        (None, _) => Cursors::One(args.consumer.key(args.partition_key.as_ref())?),
+        (Some(channel), ConsumerArg::Consumer(consumer)) => {
+            Cursors::OnChannel(consumer.clone(), channel.clone())
+        }
+        (Some(_), ConsumerArg::Key(_)) => {
+            return Err(
+                Failure::usage("--channel goes with a consumer, not a full cursor key").into(),
+            )
+        }
+    };
     let label = match &args.channel {
         Some(channel) => format!(
             "advance --to-head {} --channel {channel}",
@@ -181,39 +122,34 @@ fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         ),
         None => "advance --to-head".to_owned(),
     };
-    let done = batch::run(ctx, &*store, outcome, "change(s)", |txn| {
-        let keys = cursors_to_move(args, txn)?;
-        let mut run = BatchRun::begin(txn, &label, Some(reason), &user, Failures::new("cursor"))?;
-        let audit = Audit {
-            command: "advance",
-            reason: Some(reason),
-            user: &user,
-            batch: None,
-        };
-        for (n, key) in keys.iter().enumerate() {
-            run.item(
-                n as u64 + 1,
-                Some(key as &dyn std::fmt::Display),
-                &audit,
-                |txn, audit| {
-                    let m = movement(args, key, head_of(txn, key)?);
-                    apply_in(txn, &m, audit).map(|r| Some(r.status))
-                },
-            )?;
-        }
-        run.finish()
-    })?;
-    match done {
-        Ok(done) => batch::note_done(
-            ctx,
-            outcome,
-            &done,
+    let user = Context::user();
+    let request = ToHead {
+        cursors,
+        expect: args.write.expect,
+        create: args.write.create,
+        reason,
+        user: &user,
+        label: &label,
+    };
+    let outcome = Outcome::of_dry_run(args.write.dry_run);
+    let store = ctx.open_write()?;
+    let finished = to_head::run(
+        &*store,
+        &request,
+        outcome,
+        batch::printer(ctx, outcome, "change(s)"),
+    )?;
+    batch::note(
+        ctx,
+        outcome,
+        finished,
+        [
             "moved",
             "move",
             "cursor(s) to their heads",
-        ),
-        Err(nothing) => batch::note_nothing(ctx, outcome, &nothing, "no cursor to move"),
-    }
+            "no cursor to move",
+        ],
+    );
     Ok(())
 }
 

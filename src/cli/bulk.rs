@@ -5,28 +5,24 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::{
-    ChangeInput, DryRun, DurableStore, HistoryFilter, Outcome, StoreExt, StoreRead, StoreReadExt,
-    WriteTxn,
-};
+use cursorctl::store::{ChangeInput, DryRun, DurableStore, Outcome, Store, StoreRead, WriteTxn};
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::ProgressBar;
-use serde_json::json;
 
-use super::batch::{note_done, nothing_changed, BatchRun, Done};
-use super::change::{
-    apply_in, expected_move, expected_move_failure, move_cursor, Audit, Move, Target,
-};
-use super::error::{classify, committed_but_unprinted, ExitKind, Failure, OutputError};
+use super::batch::note_done;
+use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
 use super::input::{Entry, InputFormat, Line, LineReader};
 use super::interrupt::Interrupt;
 use super::output::Shape;
-use super::records::{ChangeRecord, Status};
+use super::records::{Status, CHANGE_FIELDS};
 use super::Context;
 use super::{progress, source};
-
-/// How many failing lines an error lists; the total is always given.
-const SHOWN_FAILURES: usize = 100;
+use cursorctl::ops::batch::{visit_batch, BatchRun, Finished};
+use cursorctl::ops::failures::Failures;
+use cursorctl::ops::moves::{
+    apply_in, expected_move, expected_move_failure, move_cursor, Audit, Move, Target,
+};
+use cursorctl::ops::ErrorKind;
 
 /// What applies to every line of a bulk write.
 pub struct Options<'a> {
@@ -54,100 +50,6 @@ impl Options<'_> {
 /// Why a line that repeats a cursor is refused.
 fn duplicate_reason(key: &str, first: u64) -> String {
     format!("cursor {key} appears twice in the input: first on line {first}")
-}
-
-/// The failing items of a batch (input lines, or changes to undo): the
-/// first few in full, and how many in all.
-pub struct Failures {
-    label: &'static str,
-    stale_hint: Option<&'static str>,
-    total: u64,
-    first_kind: Option<ExitKind>,
-    shown: Vec<serde_json::Value>,
-    text: String,
-}
-
-impl Failures {
-    pub const fn new(label: &'static str) -> Self {
-        Self {
-            label,
-            stale_hint: None,
-            total: 0,
-            first_kind: None,
-            shown: Vec::new(),
-            text: String::new(),
-        }
-    }
-
-    /// What to suggest when the first failure is a stale cursor.
-    pub const fn with_stale_hint(mut self, hint: &'static str) -> Self {
-        self.stale_hint = Some(hint);
-        self
-    }
-
-    pub const fn is_empty(&self) -> bool {
-        self.total == 0
-    }
-
-    pub fn add(&mut self, number: u64, key: Option<&str>, kind: ExitKind, reason: &str) {
-        self.total += 1;
-        self.first_kind.get_or_insert(kind);
-        if self.shown.len() < SHOWN_FAILURES {
-            self.shown.push(json!({
-                self.label: number,
-                "key": key,
-                "kind": kind.name(),
-                "code": kind.code(),
-                "reason": reason,
-            }));
-            let label = self.label;
-            self.text.push_str(&match key {
-                Some(k) => format!("\n  {label} {number}: {k}: {reason}"),
-                None => format!("\n  {label} {number}: {reason}"),
-            });
-        }
-    }
-
-    /// The error for the whole batch: exit code of the first failure, every
-    /// shown failure in the message and in the JSON details.
-    pub fn into_error(self, of: u64, written: &str) -> anyhow::Error {
-        let kind = self.first_kind.unwrap_or(ExitKind::Internal);
-        let label = self.label;
-        let mut message = format!(
-            "{} of {of} {label}s fail; {written}:{}",
-            self.total, self.text
-        );
-        let hidden = self.total - self.shown.len() as u64;
-        if hidden > 0 {
-            message.push_str(&format!("\n  ... and {hidden} more failing {label}s"));
-        }
-        let mut failure = Failure::new(kind, message)
-            .with("failed", self.total)
-            .with("failures", self.shown);
-        if let (ExitKind::Stale, Some(hint)) = (kind, self.stale_hint) {
-            failure = failure.with_hint(hint);
-        }
-        failure.into()
-    }
-}
-
-/// Whether an error is about one line (and the batch goes on being checked)
-/// rather than about the store as a whole (and the batch stops).
-pub fn is_item_failure(err: &anyhow::Error) -> bool {
-    let invalid_value = err.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<StoreError>(),
-            Some(StoreError::InvalidValue { .. })
-        ) || matches!(
-            c.downcast_ref::<DurabilityError>(),
-            Some(DurabilityError::Store(StoreError::InvalidValue { .. }))
-        )
-    });
-    match classify(err).0 {
-        ExitKind::Store => invalid_value,
-        ExitKind::Busy | ExitKind::Internal => false,
-        _ => true,
-    }
 }
 
 /// The keys seen so far in one batch, with the line each first appeared on,
@@ -260,12 +162,11 @@ impl Progress {
     }
 }
 
-/// Print the change records of a committed batch, in order, from the
-/// history; `unchanged` are the lines that changed nothing, with their
-/// positions among the printed records.
-///
-/// A dry run prints them from inside its transaction, before the roll-back
-/// (`dry_run`): the same records, without ids, as none was kept.
+/// Print the change records of a batch, in order, from the history;
+/// `unchanged` are the lines that changed nothing, with their positions
+/// among the printed records. A dry run prints them from inside its
+/// transaction, before the roll-back (`dry_run`): the same records, without
+/// ids, as none was kept.
 pub fn print_batch(
     ctx: &Context,
     store: &dyn StoreRead,
@@ -276,44 +177,14 @@ pub fn print_batch(
     if ctx.global.quiet {
         return Ok(());
     }
-    let mut printer = ctx.printer(Shape::List).with_header(ChangeRecord::FIELDS);
-    let mut pending = unchanged.into_iter().peekable();
-    let mut position = 0;
-    let mut print_unchanged_up_to = |printer: &mut super::output::Printer,
-                                     position: &mut u64,
-                                     last: bool|
-     -> Result<(), OutputError> {
-        while let Some((_, key, offset)) = pending.next_if(|(at, _, _)| last || *at == *position) {
-            printer.record(&ChangeRecord {
-                id: None,
-                key,
-                old_offset: Some(offset),
-                new_offset: Some(offset),
-                status: Status::Unchanged,
-                dry_run,
-            })?;
-            *position += 1;
-        }
-        Ok(())
-    };
-    if let Some(batch) = batch {
-        let filter = HistoryFilter {
-            batch: Some(batch),
-            ..HistoryFilter::default()
-        };
-        store.for_each_change(&filter, |row| -> anyhow::Result<()> {
-            print_unchanged_up_to(&mut printer, &mut position, false)?;
-            let mut record = ChangeRecord::from_history(row)?;
-            if dry_run {
-                record.id = None;
-                record.dry_run = true;
-            }
-            printer.record(&record)?;
-            position += 1;
-            Ok(())
-        })?;
-    }
-    print_unchanged_up_to(&mut printer, &mut position, true)?;
+    let mut printer = ctx.printer(Shape::List).with_header(CHANGE_FIELDS);
+    visit_batch(
+        store,
+        batch,
+        unchanged,
+        dry_run,
+        |change| -> anyhow::Result<()> { Ok(printer.record(change)?) },
+    )?;
     printer.finish()?;
     Ok(())
 }
@@ -366,7 +237,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
         };
         total = 0;
         kept.clear();
-        let attempt = store.write_once_then(outcome, |txn| -> anyhow::Result<Done> {
+        let attempt = write_once(&*store, outcome, |txn| -> anyhow::Result<Finished> {
             let failures = Failures::new("line");
             let mut run = BatchRun::begin(txn, "set --from-file", opts.reason, &user, failures)?;
             let audit = Audit {
@@ -392,14 +263,14 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
                 }
             }
             chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;
-            let done = run.finish()?;
+            let finished = run.finish()?;
             interrupt.check(ROLLED_BACK)?;
-            if outcome.is_dry_run() {
+            if let (Finished::Done(done), true) = (finished, outcome.is_dry_run()) {
                 // The plan is read before the roll-back.
                 progress.finish();
                 print_batch(ctx, txn, Some(done.id), std::mem::take(&mut kept), true)?;
             }
-            Ok(done)
+            Ok(finished)
         });
         match attempt {
             Err(e)
@@ -437,7 +308,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
         ));
     }
     match result {
-        Ok(done) => {
+        Ok(Finished::Done(done)) => {
             if !outcome.is_dry_run() {
                 print_batch(ctx, &*store, Some(done.id), kept, false).map_err(|e| {
                     committed_but_unprinted(
@@ -450,7 +321,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
             note_done(ctx, outcome, &done, "applied", "apply", "change(s)");
             Ok(())
         }
-        Err(e) if nothing_changed(&e).is_some() => {
+        Ok(Finished::Nothing { .. }) => {
             print_batch(ctx, &*store, None, kept, outcome.is_dry_run())?;
             let what = format!("nothing changed: all {total} cursor(s) already hold their offsets");
             if outcome.is_dry_run() {
@@ -480,6 +351,22 @@ impl std::error::Error for Raced {}
 /// Whether a bulk write that failed with `err` may run again: the store
 /// aborted it to keep transactions serializable (or gave up a lock wait),
 /// or another writer moved a cursor it read.
+/// Run `f` once in a write transaction: committed when it changed cursors
+/// and `outcome` says so, rolled back otherwise (a dry run; a batch that
+/// changed nothing is never recorded).
+fn write_once(
+    store: &dyn Store,
+    outcome: Outcome,
+    f: impl FnOnce(&dyn WriteTxn) -> anyhow::Result<Finished>,
+) -> anyhow::Result<Finished> {
+    let txn = store.begin_write()?;
+    let finished = f(&*txn)?;
+    if let (Finished::Done(_), Outcome::Commit) = (finished, outcome) {
+        txn.commit()?;
+    }
+    Ok(finished)
+}
+
 fn may_run_again(err: &anyhow::Error) -> bool {
     err.downcast_ref::<Raced>().is_some() || classify(err).0 == ExitKind::Busy
 }
@@ -581,7 +468,7 @@ impl Chunk {
                 Ok(entry) => entry,
                 Err(bad) => {
                     self.write_unchecked(txn, run, &mut changes)?;
-                    run.refuse(*line_no, bad.key.as_deref(), ExitKind::Usage, &bad.reason);
+                    run.refuse(*line_no, bad.key.as_deref(), ErrorKind::Usage, &bad.reason);
                     continue;
                 }
             };
@@ -589,7 +476,7 @@ impl Chunk {
                 self.write_unchecked(txn, run, &mut changes)?;
                 let key = entry.key.to_string();
                 let reason = duplicate_reason(&key, first);
-                run.refuse(*line_no, Some(&key), ExitKind::Usage, &reason);
+                run.refuse(*line_no, Some(&key), ErrorKind::Usage, &reason);
                 continue;
             }
             let m = opts.move_for(entry);
@@ -703,7 +590,7 @@ impl Chunk {
             } else {
                 expected_move_failure(m, expected, actual)
             };
-            run.fail(*line, Some(&key), err);
+            run.fail(*line, Some(&key), &err);
         }
         Ok(())
     }

@@ -1,12 +1,10 @@
 //! `cursorctl copy`: give one consumer the offsets of another, as one batch.
 
-use cursorctl::key::{ChannelId, ConsumerId, CursorKey};
-use cursorctl::store::{CursorFilter, Outcome, StoreRead, StoreReadExt};
+use cursorctl::key::{ChannelId, ConsumerId};
+use cursorctl::ops::copy::{self, Copy};
+use cursorctl::store::Outcome;
 
-use super::batch::{self, BatchRun};
-use super::bulk::Failures;
-use super::change::{apply_in, Audit, Move, Target};
-use super::error::{ExitKind, Failure};
+use super::batch;
 use super::{reason_arg, Context};
 
 /// Give consumer TO the offsets of consumer FROM on every partition
@@ -55,94 +53,27 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-/// TO's cursor for each of FROM's, with FROM's offset.
-fn pairs(args: &Args, store: &dyn StoreRead) -> anyhow::Result<Vec<(CursorKey, u64)>> {
-    let filter = CursorFilter {
-        consumer: Some(args.from.as_str().to_owned()),
-        channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
-        updated_before: None,
-    };
-    let mut pairs = Vec::new();
-    store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
-        let row = row?;
-        let from = CursorKey::parse(&row.key()).map_err(|e| {
-            Failure::new(
-                ExitKind::Store,
-                format!("the store holds a cursor cursorctl cannot name: {e}"),
-            )
-        })?;
-        pairs.push((
-            CursorKey::new(args.to.clone(), from.partition_key().clone()),
-            row.offset,
-        ));
-        Ok(())
-    })?;
-    if pairs.is_empty() {
-        let on = args
-            .channel
-            .as_ref()
-            .map_or_else(String::new, |c| format!(" on channel {c}"));
-        return Err(Failure::new(
-            ExitKind::NotFound,
-            format!(
-                "consumer {} has no cursors{on}; nothing was copied",
-                args.from
-            ),
-        )
-        .with_hint("list the consumers with `cursorctl describe`")
-        .into());
-    }
-    Ok(pairs)
-}
-
-fn movement<'k>(args: &Args, key: &'k CursorKey, offset: u64) -> Move<'k> {
-    Move {
-        key,
-        target: Target::To(offset),
-        expect: None,
+pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+    let user = Context::user();
+    let request = Copy {
+        from: args.from.clone(),
+        to: args.to.clone(),
+        channel: args.channel.clone(),
         create: args.create,
         allow_rewind: args.allow_rewind,
-    }
-}
-
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    if args.from == args.to {
-        return Err(Failure::usage("FROM and TO are the same consumer").into());
-    }
-    let reason = args.reason.as_deref();
+        reason: args.reason.as_deref(),
+        user: &user,
+    };
     let outcome = Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
-    let user = Context::user();
-    let label = format!("copy {} {}", args.from, args.to);
-    let done = batch::run(ctx, &*store, outcome, "change(s)", |txn| {
-        let pairs = pairs(args, txn)?;
-        let mut run = BatchRun::begin(txn, &label, reason, &user, Failures::new("cursor"))?;
-        let audit = Audit {
-            command: "copy",
-            reason,
-            user: &user,
-            batch: None,
-        };
-        for (n, (key, offset)) in pairs.iter().enumerate() {
-            let m = movement(args, key, *offset);
-            run.item(
-                n as u64 + 1,
-                Some(key as &dyn std::fmt::Display),
-                &audit,
-                |txn, audit| apply_in(txn, &m, audit).map(|r| Some(r.status)),
-            )?;
-        }
-        run.finish()
-    })?;
+    let finished = copy::run(
+        &*store,
+        &request,
+        outcome,
+        batch::printer(ctx, outcome, "change(s)"),
+    )?;
     let what = format!("offset(s) from {} to {}", args.from, args.to);
-    match done {
-        Ok(done) => batch::note_done(ctx, outcome, &done, "copied", "copy", &what),
-        Err(nothing) => batch::note_nothing(
-            ctx,
-            outcome,
-            &nothing,
-            &format!("{} has no cursor to copy", args.from),
-        ),
-    }
+    let none = format!("{} has no cursor to copy", args.from);
+    batch::note(ctx, outcome, finished, ["copied", "copy", &what, &none]);
     Ok(())
 }

@@ -3,16 +3,14 @@
 
 use std::time::Duration;
 
-use cursorctl::key::{ChannelId, CursorKey, PartitionKey};
+use cursorctl::key::{ChannelId, PartitionKey};
+use cursorctl::ops::delete::{self, Delete};
 use cursorctl::parse_duration;
-use cursorctl::store::{CursorFilter, Outcome, StoreRead, StoreReadExt, WriteTxn};
+use cursorctl::store::Outcome;
 
-use super::batch::{self, BatchRun};
-use super::bulk::Failures;
-use super::change::{remove_in, Audit};
-use super::error::{ExitKind, Failure};
+use super::batch;
+use super::error::Failure;
 use super::key_arg::{consumer_arg, ConsumerArg};
-use super::records::Status;
 use super::{offset_arg, reason_arg, Context};
 
 /// Remove one cursor, or every cursor of a consumer that matches
@@ -63,71 +61,6 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-/// The cursors the arguments name, with the offset each is expected to
-/// hold.
-fn targets(
-    args: &Args,
-    single: Option<&CursorKey>,
-    store: &dyn StoreRead,
-    now_ms: i64,
-) -> anyhow::Result<Vec<(CursorKey, u64)>> {
-    if let Some(key) = single {
-        let row = store.cursor(key)?.ok_or_else(|| {
-            Failure::new(
-                ExitKind::NotFound,
-                format!("cursor {key} does not exist; nothing was removed"),
-            )
-            .with_hint("list a consumer's cursors with `cursorctl get CONSUMER`")
-            .with("key", key.to_string())
-        })?;
-        return Ok(vec![(key.clone(), args.expect.unwrap_or(row.offset))]);
-    }
-    let (consumer, _) = args.consumer.split(None)?;
-    let filter = CursorFilter {
-        consumer: Some(consumer.as_str().to_owned()),
-        channel: args.channel.as_ref().map(|c| c.as_str().to_owned()),
-        updated_before: args
-            .idle_for
-            .map(|d| now_ms.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
-    };
-    let mut found = Vec::new();
-    store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
-        let row = row?;
-        let key = CursorKey::parse(&row.key()).map_err(|e| {
-            Failure::new(
-                ExitKind::Store,
-                format!("the store holds a cursor cursorctl cannot name: {e}"),
-            )
-        })?;
-        found.push((key, row.offset));
-        Ok(())
-    })?;
-    Ok(found)
-}
-
-/// Why removing a cursor at `offset` is refused without a reason.
-fn rewind_refusal(key: &CursorKey, offset: u64, reason: Option<&str>) -> Option<anyhow::Error> {
-    (offset > 0 && reason.is_none()).then(|| {
-        Failure::usage(format!(
-            "removing cursor {key} at offset {offset} rewinds it to 0: a rewind needs --reason TEXT"
-        ))
-        .into()
-    })
-}
-
-/// Remove one cursor in the transaction and record it.
-fn remove(
-    txn: &dyn WriteTxn,
-    key: &CursorKey,
-    expected: u64,
-    audit: &Audit<'_>,
-) -> anyhow::Result<Option<Status>> {
-    if let Some(refused) = rewind_refusal(key, expected, audit.reason) {
-        return Err(refused);
-    }
-    remove_in(txn, key, expected, audit).map(|r| Some(r.status))
-}
-
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let single = match (&args.consumer, &args.partition_key) {
         (ConsumerArg::Key(k), None) => Some(k.clone()),
@@ -145,33 +78,30 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             Failure::usage("--expect guards one cursor: name it (CONSUMER PARTITION_KEY)").into(),
         );
     }
-    let reason = args.reason.as_deref();
+    let (consumer, _) = args.consumer.split(None)?;
+    let user = Context::user();
+    let request = Delete {
+        consumer,
+        cursor: single,
+        expect: args.expect,
+        channel: args.channel.clone(),
+        idle_for: args.idle_for,
+        reason: args.reason.as_deref(),
+        user: &user,
+    };
     let outcome = Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
-    let user = Context::user();
-    let now = store.clock_ms()?;
-    let done = batch::run(ctx, &*store, outcome, "removal(s)", |txn| {
-        let targets = targets(args, single.as_ref(), txn, now)?;
-        let mut run = BatchRun::begin(txn, "delete", reason, &user, Failures::new("cursor"))?;
-        let audit = Audit {
-            command: "delete",
-            reason,
-            user: &user,
-            batch: None,
-        };
-        for (n, (key, expected)) in targets.iter().enumerate() {
-            run.item(
-                n as u64 + 1,
-                Some(key as &dyn std::fmt::Display),
-                &audit,
-                |txn, audit| remove(txn, key, *expected, audit),
-            )?;
-        }
-        run.finish()
-    })?;
-    match done {
-        Ok(done) => batch::note_done(ctx, outcome, &done, "removed", "remove", "cursor(s)"),
-        Err(nothing) => batch::note_nothing(ctx, outcome, &nothing, "no cursor matches"),
-    }
+    let finished = delete::run(
+        &*store,
+        &request,
+        outcome,
+        batch::printer(ctx, outcome, "removal(s)"),
+    )?;
+    batch::note(
+        ctx,
+        outcome,
+        finished,
+        ["removed", "remove", "cursor(s)", "no cursor matches"],
+    );
     Ok(())
 }

@@ -63,6 +63,7 @@ impl SummaryRecord<'_> {
         "highest_lag",
         "behind",
         "stalled",
+        "live_leases",
     ];
 
     /// Columns shown only when a consumer's partitions have heads.
@@ -87,7 +88,8 @@ impl Record for SummaryRecord<'_> {
         visit("total_lag", Field::OptU64(known(s.total_lag)))?;
         visit("highest_lag", Field::OptU64(s.highest_lag))?;
         visit("behind", Field::OptU64(known(s.behind)))?;
-        visit("stalled", Field::OptU64(known(s.stalled)))
+        visit("stalled", Field::OptU64(known(s.stalled)))?;
+        visit("live_leases", Field::U64(s.live_leases))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::io;
 
+use cursorctl::ops::failures::kind_name;
+use cursorctl::ops::{Detail, Details, ErrorKind, OpError};
 use cursorctl::{DurabilityError, KeyError, OffsetError, StoreError};
 use serde_json::{json, Map, Value};
 
@@ -142,6 +144,9 @@ const fn store_kind(err: &StoreError) -> ExitKind {
 /// The exit class of an error, and the JSON fields that describe it.
 pub fn classify(err: &anyhow::Error) -> (ExitKind, Map<String, Value>) {
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<OpError>() {
+            return (exit_kind(e.kind()), json_details(&e.details()));
+        }
         if let Some(f) = cause.downcast_ref::<Failure>() {
             return (f.kind, f.details.clone());
         }
@@ -186,6 +191,21 @@ pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>
             details.insert("actual".into(), json!(actual));
             ExitKind::Stale
         }
+        DurabilityError::Fenced { key, epoch, .. } => {
+            details.insert("key".into(), json!(key));
+            details.insert("epoch".into(), json!(epoch));
+            ExitKind::Stale
+        }
+        DurabilityError::LeaseHeld {
+            key,
+            owner,
+            expires_at,
+        } => {
+            details.insert("key".into(), json!(key));
+            details.insert("owner".into(), json!(owner));
+            details.insert("expires_at".into(), json!(expires_at));
+            ExitKind::Stale
+        }
         DurabilityError::ConfigError(_)
         | DurabilityError::InvalidKey(_)
         | DurabilityError::OffsetTooLarge { .. } => ExitKind::Usage,
@@ -227,6 +247,16 @@ pub fn committed_but_unprinted(err: anyhow::Error, what: &str, id: (&str, i64)) 
     .into()
 }
 
+/// A write sent to a PostgreSQL server that does not accept writes (a
+/// standby): where the primary is found.
+fn read_only_server_hint(err: &anyhow::Error) -> Option<&'static str> {
+    err.chain()
+        .any(|c| c.to_string().contains("the server is read-only"))
+        .then_some(
+            "writes need the primary: name every host of the cluster with target_session_attrs=read-write (host=db1,db2 target_session_attrs=read-write), and cursorctl connects to the one that accepts writes",
+        )
+}
+
 /// Whether the error is a closed output pipe (which ends the run quietly).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
@@ -235,14 +265,69 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// The exit class of each kind of an operation's failure: the one place
+/// where the library's kinds become exit codes.
+pub const fn exit_kind(kind: ErrorKind) -> ExitKind {
+    match kind {
+        ErrorKind::Usage => ExitKind::Usage,
+        ErrorKind::Stale => ExitKind::Stale,
+        ErrorKind::Regression => ExitKind::Regression,
+        ErrorKind::NotFound => ExitKind::NotFound,
+        ErrorKind::Busy => ExitKind::Busy,
+        ErrorKind::Store => ExitKind::Store,
+        ErrorKind::Interrupted(signal) => ExitKind::Interrupted(signal),
+        ErrorKind::Internal => ExitKind::Internal,
+    }
+}
+
+/// An operation's details as JSON fields; each failing item of a list
+/// also gets the exit code of its kind.
+fn json_details(details: &Details) -> Map<String, Value> {
+    fn value(detail: &Detail) -> Value {
+        match detail {
+            Detail::Null => Value::Null,
+            Detail::Int(v) => json!(v),
+            Detail::UInt(v) => json!(v),
+            Detail::Text(v) => json!(v),
+            Detail::List(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| {
+                        let mut fields = json_details(item);
+                        let code = ErrorKind::ALL
+                            .iter()
+                            .find(|k| {
+                                fields.get("kind").and_then(Value::as_str) == Some(kind_name(**k))
+                            })
+                            .map(|k| exit_kind(*k).code());
+                        if let Some(code) = code {
+                            fields.insert("code".into(), json!(code));
+                        }
+                        Value::Object(fields)
+                    })
+                    .collect(),
+            ),
+        }
+    }
+    details
+        .iter()
+        .map(|(name, detail)| (name.clone(), value(detail)))
+        .collect()
+}
+
 /// Print an error to stderr: text, or one JSON object.
 pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
     let (kind, details) = classify(err);
     let message = message(err);
     let hint = err
         .chain()
-        .find_map(|c| c.downcast_ref::<Failure>())
-        .and_then(|f| f.hint)
+        .find_map(|c| {
+            c.downcast_ref::<Failure>()
+                .map(|f| f.hint)
+                .or_else(|| c.downcast_ref::<OpError>().map(OpError::hint))
+        })
+        .flatten()
+        .or_else(|| read_only_server_hint(err))
         .or_else(|| kind.hint());
     let mut stderr = io::stderr().lock();
     let _ = if json_errors {
@@ -284,6 +369,12 @@ fn message(err: &anyhow::Error) -> String {
             cause.downcast_ref::<StoreError>(),
             Some(StoreError::Database { .. })
         ) || matches!(
+            cause.downcast_ref::<OpError>(),
+            Some(
+                OpError::Store(StoreError::Database { .. })
+                    | OpError::Cursor(DurabilityError::Store(StoreError::Database { .. }))
+            )
+        ) || matches!(
             cause.downcast_ref::<DurabilityError>(),
             Some(DurabilityError::Store(StoreError::Database { .. }))
         );
@@ -315,4 +406,46 @@ fn write_text(
         writeln!(w, "cursorctl: {bold}hint{reset}: {hint}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of an operation's failure has its documented exit code.
+    #[test]
+    fn every_operation_error_kind_maps_to_its_exit_code() {
+        for kind in ErrorKind::ALL {
+            let expected = match kind {
+                ErrorKind::Usage => 2,
+                ErrorKind::Stale => 3,
+                ErrorKind::Regression => 4,
+                ErrorKind::NotFound => 5,
+                ErrorKind::Busy => 6,
+                ErrorKind::Store => 7,
+                ErrorKind::Interrupted(signal) => 128 + signal,
+                ErrorKind::Internal => 1,
+            };
+            assert_eq!(exit_kind(kind).code(), expected, "{kind:?}");
+            assert_eq!(exit_kind(kind).name(), kind_name(kind), "{kind:?}");
+        }
+    }
+
+    /// An operation's error is classified by its kind, wherever it sits in
+    /// the chain, with its details.
+    #[test]
+    fn operation_errors_are_classified_by_kind() {
+        let stale: anyhow::Error = OpError::from(DurabilityError::StaleCheckpoint {
+            key: "a:o:1".into(),
+            expected: 1,
+            actual: Some(2),
+        })
+        .into();
+        let (kind, details) = classify(&stale.context("moving a cursor"));
+        assert_eq!(kind, ExitKind::Stale);
+        assert_eq!(details["actual"], json!(2));
+        let refused: anyhow::Error =
+            OpError::from(cursorctl::ops::Refusal::new(ErrorKind::NotFound, "gone")).into();
+        assert_eq!(classify(&refused).0, ExitKind::NotFound);
+    }
 }

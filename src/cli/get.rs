@@ -110,7 +110,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     if let (Some(consumer), Some(pk)) = (&consumer, &partition_key) {
         let key = CursorKey::new(consumer.clone(), pk.clone());
-        let mut record = match store.cursor(&key)? {
+        let (cursor, head) = store.cursor_head(&key)?;
+        let mut record = match cursor {
             Some(row) => {
                 let mut record = CursorRecord::default();
                 record.fill(&row);
@@ -131,7 +132,12 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 CursorRecord::absent(&key)
             }
         };
-        record.set_head(store.head(pk)?.map(|h| h.head));
+        record.set_head(head.map(|h| h.head));
+        if let Some(lease) = store.lease(&key)? {
+            if lease.is_live(store.clock_ms()?) {
+                record.set_lease(Some(&lease.owner), Some(lease.expires_at));
+            }
+        }
         let mut printer = ctx
             .printer(Shape::One)
             .with_optional_columns(CursorRecord::OPTIONAL_COLUMNS);

@@ -9,11 +9,12 @@ use cursorctl::heads::{require_heads, write_head, HeadAudit, HeadError, HeadWrit
 use cursorctl::key::{ChannelId, PartitionKey};
 use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Outcome, StoreExt, StoreReadExt};
 
-use super::bulk::Failures;
-use super::error::{classify, ExitKind, Failure};
+use super::error::Failure;
 use super::head_input::HeadReader;
 use super::output::{Field, Record, Shape};
 use super::{offset_arg, reason_arg, Context};
+use cursorctl::ops::failures::Failures;
+use cursorctl::ops::{ErrorKind, OpError};
 
 /// Record and list the heads of partitions (where each partition ends)
 ///
@@ -134,29 +135,7 @@ fn filter_of(arg: Option<&str>) -> anyhow::Result<HeadFilter> {
 
 /// A refused head write as the command line reports it.
 pub fn head_failure(e: HeadError) -> anyhow::Error {
-    match e {
-        HeadError::Regression {
-            partition_key,
-            current,
-            attempted,
-        } => Failure::new(
-            ExitKind::Regression,
-            format!("head regression refused on {partition_key}: head {attempted} is below the recorded head {current}"),
-        )
-        .with("partition_key", partition_key)
-        .with("current", current)
-        .with("attempted", attempted)
-        .with_hint("heads move forward only: use `head set --allow-rewind --reason TEXT` when the log was truncated or recreated")
-        .into(),
-        HeadError::Stale { .. } => Failure::new(ExitKind::Stale, e.to_string()).into(),
-        HeadError::TooLarge { .. } => Failure::usage(e.to_string()).into(),
-        HeadError::NoHeads { version } => Failure::new(
-            ExitKind::Store,
-            format!("the store has schema version {version}, which keeps no heads: run `cursorctl init` to upgrade it"),
-        )
-        .into(),
-        HeadError::Store(e) => e.into(),
-    }
+    OpError::from(e).into()
 }
 
 struct SetOptions<'a> {
@@ -282,7 +261,7 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
     require_heads(&*store).map_err(head_failure)?;
     let mut reader = HeadReader::new(source.reader, source.name.clone());
     // (line, key, kind, reason) of the lines refused before the store.
-    let mut refused: Vec<(u64, Option<String>, ExitKind, String)> = Vec::new();
+    let mut refused: Vec<(u64, Option<String>, ErrorKind, String)> = Vec::new();
     let mut planned = Vec::new();
     let mut seen: HashMap<PartitionKey, u64> = HashMap::new();
     let mut lines = 0u64;
@@ -291,7 +270,7 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
         let entry = match parsed {
             Ok(entry) => entry,
             Err(bad) => {
-                refused.push((line, bad.key, ExitKind::Usage, bad.reason));
+                refused.push((line, bad.key, ErrorKind::Usage, bad.reason));
                 continue;
             }
         };
@@ -299,7 +278,7 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
             let key = entry.key.to_string();
             let reason =
                 format!("partition key {key} appears twice in the input: first on line {first}");
-            refused.push((line, Some(key), ExitKind::Usage, reason));
+            refused.push((line, Some(key), ErrorKind::Usage, reason));
             continue;
         }
         seen.insert(entry.key.clone(), line);
@@ -313,16 +292,15 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
     let written = store.write_then(outcome, |txn| -> anyhow::Result<Vec<HeadWrite>> {
         // Failures in line order: those refused before the store, and
         // those the store refuses, merged.
-        let mut failed: Vec<(u64, Option<String>, ExitKind, String)> = Vec::new();
+        let mut failed: Vec<(u64, Option<String>, ErrorKind, String)> = Vec::new();
         let mut written = Vec::with_capacity(planned.len());
         for p in &planned {
             match write_head(txn, &p.key, p.head, opts.allow_rewind, audit(opts, &user)) {
                 Ok(w) => written.push(w),
                 Err(HeadError::Store(e)) => return Err(e.into()),
                 Err(e) => {
-                    let err = head_failure(e);
-                    let kind = classify(&err).0;
-                    failed.push((p.line, Some(p.key.to_string()), kind, format!("{err:#}")));
+                    let err = OpError::from(e);
+                    failed.push((p.line, Some(p.key.to_string()), err.kind(), err.to_string()));
                 }
             }
         }
@@ -340,7 +318,7 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
         } else {
             "nothing was written"
         };
-        Err(failures.into_error(lines, nothing))
+        Err(failures.into_error(lines, nothing).into())
     })?;
     let changed = written.iter().filter(|w| w.change_id.is_some()).count();
     if !ctx.global.quiet {

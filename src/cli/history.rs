@@ -4,7 +4,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use cursorctl::key::PartitionKey;
 use cursorctl::parse_duration;
-use cursorctl::store::{HistoryFilter, Store, StoreExt, StoreReadExt};
+use cursorctl::store::{HistoryFilter, Store, StoreReadExt};
 
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
@@ -243,14 +243,12 @@ fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
     let before = args.before.resolve(&*store)?;
     let when = super::output::format_time(before);
     let user = Context::user();
-    let label = format!("history prune --before {when}");
     // A dry run is the prune itself, rolled back.
-    let (changes, batches, batch) =
-        store.write_then(outcome, |txn| -> anyhow::Result<(u64, u64, i64)> {
-            let (changes, batches) = txn.prune_history(before)?;
-            let batch = txn.new_batch(&label, args.reason.as_deref(), &user)?;
-            Ok((changes, batches, batch))
-        })?;
+    let cursorctl::ops::prune::Pruned {
+        changes,
+        batches,
+        batch,
+    } = cursorctl::ops::prune::run(&*store, before, args.reason.as_deref(), &user, outcome)?;
     if outcome.is_dry_run() {
         ctx.note(&format!(
             "dry run: the prune would delete {changes} change(s) and {batches} batch(es) older than {when}; nothing was deleted"

@@ -21,6 +21,7 @@ mod input;
 mod interrupt;
 mod json_records;
 mod key_arg;
+mod lease;
 mod output;
 mod progress;
 mod prometheus;
@@ -110,6 +111,11 @@ pub struct GlobalArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Writes: also break the live lease of each cursor written, in the
+    /// same transaction (its holder's next checkpoint is fenced)
+    #[arg(long)]
+    pub fence: bool,
+
     /// When to use colour
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -131,12 +137,14 @@ impl GlobalArgs {
             output,
             busy_timeout,
             quiet,
+            fence,
             color,
         } = self;
         take(matches, "db", db);
         take(matches, "output", output);
         take(matches, "busy_timeout", busy_timeout);
         take(matches, "quiet", quiet);
+        take(matches, "fence", fence);
         take(matches, "color", color);
     }
 }
@@ -240,6 +248,7 @@ pub enum Command {
     Snapshot(WithGlobals<snapshot::Args>),
     Describe(WithGlobals<describe::Args>),
     Head(WithGlobals<head::Args>),
+    Lease(WithGlobals<lease::Args>),
     Status(WithGlobals<status::Args>),
     CopyStore(WithGlobals<copy_store::Args>),
     Completions(WithGlobals<completions::Args>),
@@ -529,6 +538,13 @@ pub fn main() -> u8 {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+    // A panic is a bug: exit 1, as documented, with what panicked (the
+    // release build aborts on panic, which would otherwise be 134). A
+    // write in progress is rolled back by the store when the process ends.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("cursorctl: error: internal error (a bug): {info}");
+        std::process::exit(i32::from(error::ExitKind::Internal.code()));
+    }));
     // `COMPLETE=bash cursorctl` prints the shell's registration, and the
     // shell then asks for candidates the same way; nothing else runs.
     if std::env::var_os("COMPLETE").is_some_and(|v| !v.is_empty() && v != "0") {
@@ -580,6 +596,23 @@ pub fn main() -> u8 {
         let failure = error::Failure::usage("-o prometheus is for `get` listings and `status`");
         return report(&failure.into(), json_errors, color).code();
     }
+    if ctx.global.fence
+        && !matches!(
+            cli.command,
+            Command::Set(_)
+                | Command::Advance(_)
+                | Command::Undo(_)
+                | Command::Delete(_)
+                | Command::Copy(_)
+                | Command::Snapshot(_)
+        )
+    {
+        let failure = error::Failure::usage(
+            "--fence is for writes to cursors (set, advance, undo, delete, copy, snapshot restore)",
+        );
+        return report(&failure.into(), json_errors, color).code();
+    }
+    lease::configure(ctx.global.fence, ctx.global.quiet);
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Get(args) => get::run(&ctx, &args),
@@ -593,6 +626,7 @@ pub fn main() -> u8 {
         Command::Snapshot(args) => snapshot::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::Head(args) => head::run(&ctx, &args),
+        Command::Lease(args) => lease::run(&ctx, &args),
         Command::Status(args) => status::run(&ctx, &args),
         Command::CopyStore(args) => copy_store::run(&ctx, &args),
         Command::Completions(args) => completions::run(&args, &mut Cli::command()),

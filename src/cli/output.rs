@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
-use std::time::{Duration, UNIX_EPOCH};
 
 use clap::ValueEnum;
 use comfy_table::{Cell, Table};
@@ -152,11 +151,7 @@ impl TimeCache {
 
 /// RFC 3339 UTC with milliseconds.
 pub fn format_time(ms: i64) -> String {
-    let Ok(ms) = u64::try_from(ms) else {
-        return format!("{ms}ms");
-    };
-    let t = UNIX_EPOCH + Duration::from_millis(ms);
-    humantime::format_rfc3339_millis(t).to_string()
+    cursorctl::parse::format_time_ms(ms)
 }
 
 /// Whether a character is one a terminal acts on, or one that reorders

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::io;
 
-use cursorctl::key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
+use cursorctl::key::CursorKey;
 use cursorctl::store::{CursorHeadRow, CursorRow, HistoryRow};
 
 use super::output::{Field, Record};
@@ -22,6 +22,8 @@ pub struct CursorRecord {
     exists: bool,
     updated_at: Option<i64>,
     head: Option<u64>,
+    owner: Option<String>,
+    lease_expires_at: Option<i64>,
 }
 
 impl CursorRecord {
@@ -37,16 +39,36 @@ impl CursorRecord {
         "updated_at",
         "head",
         "lag",
+        "owner",
+        "lease_expires_at",
     ];
 
     /// The table columns that are shown only when a row has a value.
-    pub const OPTIONAL_COLUMNS: &'static [&'static str] = &["head", "lag"];
+    pub const OPTIONAL_COLUMNS: &'static [&'static str] = &["head", "lag", "owner"];
 
-    /// Fill from a stored cursor joined with its partition's head.
+    /// Fill from a stored cursor joined with its partition's head and its
+    /// live lease.
     pub fn fill_with_head(&mut self, row: &CursorHeadRow) -> &Self {
         self.fill(&row.cursor);
         self.head = row.head;
+        self.set_lease(row.lease_owner.as_deref(), row.lease_expires_at);
         self
+    }
+
+    /// Set the cursor's live lease (`None`: none).
+    pub fn set_lease(&mut self, owner: Option<&str>, expires_at: Option<i64>) {
+        match owner {
+            Some(owner) => {
+                let buf = self.owner.get_or_insert_with(String::new);
+                buf.clear();
+                buf.push_str(owner);
+                self.lease_expires_at = expires_at;
+            }
+            None => {
+                self.owner = None;
+                self.lease_expires_at = None;
+            }
+        }
     }
 
     /// Set the head of the cursor's partition.
@@ -90,6 +112,8 @@ impl CursorRecord {
             exists: false,
             updated_at: None,
             head: None,
+            owner: None,
+            lease_expires_at: None,
         }
     }
 }
@@ -111,7 +135,9 @@ impl Record for CursorRecord {
         visit(
             "lag",
             Field::OptU64(cursorctl::heads::lag(self.offset, self.head)),
-        )
+        )?;
+        visit("owner", Field::OptStr(self.owner.as_deref()))?;
+        visit("lease_expires_at", Field::Time(self.lease_expires_at))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
@@ -121,6 +147,7 @@ impl Record for CursorRecord {
             "offset",
             "head",
             "lag",
+            "owner",
             "updated_at",
         ]
     }
@@ -130,85 +157,22 @@ impl Record for CursorRecord {
     }
 }
 
-/// What a write did to one cursor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Created,
-    Advanced,
-    Rewound,
-    Unchanged,
-    Removed,
-}
-
-impl Status {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Advanced => "advanced",
-            Self::Rewound => "rewound",
-            Self::Unchanged => "unchanged",
-            Self::Removed => "removed",
-        }
-    }
-
-    /// Classify a move from `old` (absent: `None`) to `new` (removed: `None`).
-    pub fn of(old: Option<u64>, new: Option<u64>) -> Self {
-        match (old, new) {
-            (None, _) => Self::Created,
-            (Some(_), None) => Self::Removed,
-            (Some(o), Some(n)) if n > o => Self::Advanced,
-            (Some(o), Some(n)) if n < o => Self::Rewound,
-            _ => Self::Unchanged,
-        }
-    }
-}
-
 /// A change as printed: `{id, key, consumer, partition_key, old_offset,
 /// new_offset, delta, status, dry_run}`.
-#[derive(Clone, Debug)]
-pub struct ChangeRecord {
-    /// The history id (`None`: nothing recorded, as for a dry run or a no-op).
-    pub id: Option<i64>,
-    pub key: CursorKey,
-    pub old_offset: Option<u64>,
-    pub new_offset: Option<u64>,
-    pub status: Status,
-    pub dry_run: bool,
-}
+pub use cursorctl::ops::change::{Change as ChangeRecord, Status};
 
-impl ChangeRecord {
-    /// The fields, in output order.
-    pub const FIELDS: &'static [&'static str] = &[
-        "id",
-        "key",
-        "consumer",
-        "partition_key",
-        "old_offset",
-        "new_offset",
-        "delta",
-        "status",
-        "dry_run",
-    ];
-
-    /// What the change did, in words: `advanced from 5 to 6`.
-    pub fn describe(&self) -> String {
-        let (old, new) = (self.old_offset.unwrap_or(0), self.new_offset.unwrap_or(0));
-        match self.status {
-            Status::Created => format!("created at {new}"),
-            Status::Removed => format!("removed at {old}"),
-            Status::Unchanged => format!("unchanged at {new}"),
-            Status::Advanced | Status::Rewound => {
-                format!("{} from {old} to {new}", self.status.as_str())
-            }
-        }
-    }
-
-    /// New minus old offset, where an absent cursor counts as 0.
-    pub fn delta(&self) -> i64 {
-        let as_i64 = |v: Option<u64>| i64::try_from(v.unwrap_or(0)).unwrap_or(i64::MAX);
-        as_i64(self.new_offset) - as_i64(self.old_offset)
-    }
-}
+/// The fields of a change record, in output order.
+pub const CHANGE_FIELDS: &[&str] = &[
+    "id",
+    "key",
+    "consumer",
+    "partition_key",
+    "old_offset",
+    "new_offset",
+    "delta",
+    "status",
+    "dry_run",
+];
 
 impl Record for ChangeRecord {
     fn fields(
@@ -234,36 +198,6 @@ impl Record for ChangeRecord {
     fn value(&self) -> Field<'_> {
         Field::OptU64(self.new_offset)
     }
-}
-
-impl ChangeRecord {
-    /// The change record of a recorded change.
-    ///
-    /// # Errors
-    ///
-    /// A stored key that is not valid (written by something else).
-    pub fn from_history(row: &HistoryRow) -> Result<Self, KeyError> {
-        Ok(Self {
-            id: Some(row.id),
-            key: key_of(row)?,
-            old_offset: row.old_offset,
-            new_offset: row.new_offset,
-            status: Status::of(row.old_offset, row.new_offset),
-            dry_run: false,
-        })
-    }
-}
-
-/// The cursor key of a recorded change.
-///
-/// # Errors
-///
-/// A stored name that is not valid (written by something else).
-pub fn key_of(row: &HistoryRow) -> Result<CursorKey, KeyError> {
-    Ok(CursorKey::new(
-        ConsumerId::new(row.consumer.as_str())?,
-        PartitionKey::new(ChannelId::new(row.channel.as_str())?, row.partition),
-    ))
 }
 
 /// A recorded change as `history` prints it: `{id, at, key, consumer,
@@ -414,7 +348,7 @@ mod tests {
             status: Status::Created,
             dry_run: false,
         };
-        assert_eq!(names(&change), ChangeRecord::FIELDS);
+        assert_eq!(names(&change), CHANGE_FIELDS);
         let row = HistoryRow {
             id: 1,
             at: 0,

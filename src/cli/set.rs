@@ -6,11 +6,12 @@ use cursorctl::key::{CursorKey, PartitionKey};
 use cursorctl::parse_offset;
 
 use super::bulk;
-use super::change::{run_one, Audit, Move, Target};
+use super::change::run_one;
 use super::error::Failure;
 use super::input::InputFormat;
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::{offset_arg, reason_arg, Context};
+use cursorctl::ops::moves::{Audit, Move, Target};
 
 /// Checkpoint a cursor to OFFSET, or many cursors from a file
 ///

@@ -1,19 +1,13 @@
 //! `cursorctl snapshot`: offsets kept in the store, compared with now and
 //! put back as one batch.
 
-use std::collections::HashSet;
 use std::io;
 
-use cursorctl::key::{ConsumerId, CursorKey};
-use cursorctl::store::{
-    CursorFilter, CursorRow, Outcome, SnapshotRow, Store, StoreExt, StoreRead, StoreReadExt,
-    SNAPSHOTS_VERSION,
-};
+use cursorctl::key::ConsumerId;
+use cursorctl::ops::snapshot::{self, Restore};
+use cursorctl::store::{Outcome, SnapshotRow, Store, StoreExt, StoreReadExt};
 
-use super::batch::{self, BatchRun};
-use super::bulk::Failures;
-use super::change::{apply_in, remove_in, Audit, Move, Target};
-use super::error::{ExitKind, Failure};
+use super::batch;
 use super::output::{Field, Record, Shape};
 use super::{reason_arg, Context};
 
@@ -141,62 +135,12 @@ impl Record for CompareRecord {
     }
 }
 
-/// Snapshots need schema version 2.
 fn require_snapshots(store: &dyn Store) -> anyhow::Result<()> {
-    let version = store.schema_version()?;
-    if version < SNAPSHOTS_VERSION {
-        return Err(Failure::new(
-            ExitKind::Store,
-            format!(
-                "{} has schema version {version}, which has no snapshots: run `cursorctl init` to upgrade it",
-                store.location()
-            ),
-        )
-        .into());
-    }
-    Ok(())
+    Ok(snapshot::require_snapshots(store)?)
 }
 
 fn no_snapshot(name: &ConsumerId) -> anyhow::Error {
-    Failure::new(ExitKind::NotFound, format!("no snapshot is named {name}"))
-        .with_hint("list the snapshots with `cursorctl snapshot list`")
-        .into()
-}
-
-fn key_of(row: &CursorRow) -> anyhow::Result<CursorKey> {
-    CursorKey::parse(&row.key()).map_err(|e| {
-        Failure::new(
-            ExitKind::Store,
-            format!("the store holds a cursor cursorctl cannot name: {e}"),
-        )
-        .into()
-    })
-}
-
-/// Cursors with an offset each.
-type Offsets = Vec<(CursorKey, u64)>;
-
-/// The snapshot's cursors, and the cursors in its scope created since.
-fn read_snapshot(view: &dyn StoreRead, info: &SnapshotRow) -> anyhow::Result<(Offsets, Offsets)> {
-    let mut saved = Vec::new();
-    view.for_each_snapshot_cursor(&info.name, |row| -> anyhow::Result<()> {
-        saved.push((key_of(row)?, row.offset));
-        Ok(())
-    })?;
-    let known: HashSet<String> = saved.iter().map(|(k, _)| k.to_string()).collect();
-    let filter = CursorFilter {
-        consumer: info.consumer.clone(),
-        ..CursorFilter::default()
-    };
-    let mut new = Vec::new();
-    view.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
-        let row = row?;
-        if !known.contains(&row.key()) {
-            new.push((key_of(row)?, row.offset));
-        }
-        Ok(())
-    })?;
-    Ok((saved, new))
+    snapshot::no_snapshot(name.as_str()).into()
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
@@ -225,32 +169,14 @@ fn save(
     reason: Option<&str>,
 ) -> anyhow::Result<()> {
     let store = ctx.open_write()?;
-    require_snapshots(&*store)?;
     let user = Context::user();
-    let saved = store.write(|txn| -> anyhow::Result<u64> {
-        if txn.snapshot_info(name.as_str())?.is_some() {
-            return Err(Failure::usage(format!(
-                "a snapshot is already named {name}: drop it first, or choose another name"
-            ))
-            .into());
-        }
-        let saved = txn.save_snapshot(
-            name.as_str(),
-            consumer.map(ConsumerId::as_str),
-            reason,
-            &user,
-        )?;
-        if saved == 0 {
-            let what = consumer.map_or_else(
-                || "the store has no cursor".to_owned(),
-                |c| format!("consumer {c} has no cursor"),
-            );
-            return Err(
-                Failure::new(ExitKind::NotFound, format!("{what}; nothing was saved")).into(),
-            );
-        }
-        Ok(saved)
-    })?;
+    let saved = snapshot::save(
+        &*store,
+        name.as_str(),
+        consumer.map(ConsumerId::as_str),
+        reason,
+        &user,
+    )?;
     ctx.note(&format!("saved {saved} cursor(s) as snapshot {name}"));
     let info = store
         .snapshot_info(name.as_str())?
@@ -281,7 +207,7 @@ fn show(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {
         let info = store
             .snapshot_info(name.as_str())?
             .ok_or_else(|| no_snapshot(name))?;
-        let (saved, new) = read_snapshot(store, &info)?;
+        let (saved, new) = snapshot::read(store, &info)?;
         let mut printer = ctx
             .printer(Shape::List)
             .with_header(&["key", "saved", "current", "delta", "status"]);
@@ -324,22 +250,6 @@ fn show(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {
     })
 }
 
-/// Why putting a cursor back from `current` to `saved` is refused.
-fn rewind_refusal(
-    key: &CursorKey,
-    current: Option<u64>,
-    saved: u64,
-    reason: Option<&str>,
-) -> Option<anyhow::Error> {
-    (reason.is_none() && current.is_some_and(|c| c > saved)).then(|| {
-        Failure::usage(format!(
-            "restoring {key} moves it back from {} to {saved}: a rewind needs --reason TEXT",
-            current.unwrap_or(0)
-        ))
-        .into()
-    })
-}
-
 fn restore(
     ctx: &Context,
     name: &ConsumerId,
@@ -349,81 +259,37 @@ fn restore(
 ) -> anyhow::Result<()> {
     let outcome = Outcome::of_dry_run(dry_run);
     let store = ctx.open_write()?;
-    require_snapshots(&*store)?;
     let user = Context::user();
-    let label = format!("snapshot restore {name}");
-    let mut left_new = Vec::new();
-    let done = batch::run(ctx, &*store, outcome, "change(s)", |txn| {
-        left_new.clear();
-        let info = txn
-            .snapshot_info(name.as_str())?
-            .ok_or_else(|| no_snapshot(name))?;
-        let (saved, new) = read_snapshot(txn, &info)?;
-        let mut run = BatchRun::begin(txn, &label, reason, &user, Failures::new("cursor"))?;
-        let audit = Audit {
-            command: "snapshot restore",
-            reason,
-            user: &user,
-            batch: None,
-        };
-        let mut number = 0;
-        for (key, offset) in &saved {
-            number += 1;
-            let m = Move {
-                key,
-                target: Target::To(*offset),
-                expect: None,
-                create: true,
-                allow_rewind: reason.is_some(),
-            };
-            run.item(number, Some(key), &audit, |txn, audit| {
-                let current = txn.read_value(&key.to_string())?;
-                if let Some(refused) = rewind_refusal(key, current, *offset, reason) {
-                    return Err(refused);
-                }
-                apply_in(txn, &m, audit).map(|r| Some(r.status))
-            })?;
-        }
-        for (key, offset) in &new {
-            number += 1;
-            if !delete_new {
-                left_new.push(format!("{key} (at {offset})"));
-                continue;
-            }
-            run.item(number, Some(key), &audit, |txn, audit| {
-                if *offset > 0 && reason.is_none() {
-                    return Err(Failure::usage(format!(
-                        "removing {key}, created since the snapshot, rewinds it from {offset} to 0: a rewind needs --reason TEXT"
-                    ))
-                    .into());
-                }
-                remove_in(txn, key, *offset, audit).map(|r| Some(r.status))
-            })?;
-        }
-        run.finish()
-    })?;
-    match done {
-        Ok(done) => batch::note_done(
-            ctx,
-            outcome,
-            &done,
-            "restored",
-            "restore",
-            &format!("cursor(s) of snapshot {name}"),
-        ),
-        Err(nothing) => batch::note_nothing(
-            ctx,
-            outcome,
-            &nothing,
-            &format!("snapshot {name} holds no cursor"),
-        ),
-    }
+    let request = Restore {
+        name: name.as_str(),
+        reason,
+        delete_new,
+        user: &user,
+    };
+    let (finished, left_new) = snapshot::restore(
+        &*store,
+        &request,
+        outcome,
+        batch::printer(ctx, outcome, "change(s)"),
+    )?;
+    let items = format!("cursor(s) of snapshot {name}");
+    let none = format!("snapshot {name} holds no cursor");
+    batch::note(
+        ctx,
+        outcome,
+        finished,
+        ["restored", "restore", &items, &none],
+    );
+    let left: Vec<String> = left_new
+        .iter()
+        .map(|(key, offset)| format!("{key} (at {offset})"))
+        .collect();
     ctx.note_list(
         &format!(
             "{} cursor(s) created since the snapshot were left as they are (--delete-new removes them):",
-            left_new.len()
+            left.len()
         ),
-        &left_new,
+        &left,
     );
     Ok(())
 }

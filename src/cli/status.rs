@@ -100,9 +100,13 @@ impl Tally {
         self.counts.iter().sum()
     }
 
-    /// How many need attention (`stalled`, `ahead`).
+    /// How many need attention (`stalled`, `ahead`, `orphaned`).
     pub fn attention(&self) -> u64 {
-        self.count(CursorStatus::Stalled) + self.count(CursorStatus::Ahead)
+        CursorStatus::ALL
+            .iter()
+            .filter(|s| s.needs_attention())
+            .map(|s| self.count(*s))
+            .sum()
     }
 
     /// `2 ok, 1 stalled`: the statuses that occur.
@@ -142,7 +146,8 @@ pub fn visit_statuses(
                     return Ok(());
                 }
                 let c = &row.cursor;
-                let status = CursorStatus::of(c.offset, row.head, c.updated_at, now, stall_after);
+                let status = CursorStatus::of(c.offset, row.head, c.updated_at, now, stall_after)
+                    .with_lease(row.consumer_uses_leases, row.lease_owner.is_some());
                 tally.add(status);
                 each(row, status)
             }

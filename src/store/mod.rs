@@ -25,6 +25,7 @@ pub use sqlite::SqliteOptions;
 
 mod location;
 mod types;
+mod write_id;
 
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -33,7 +34,11 @@ pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
     CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, HighestIds,
-    HistoryFilter, HistoryRow, InitOutcome, SnapshotRow,
+    HistoryFilter, HistoryRow, InitOutcome, LeaseRow, SnapshotRow,
+};
+pub use write_id::{
+    commit_lost, is_not_written, is_write_id, new_write_id, resolve_write, resolve_write_at,
+    CommitLost, SettledWrite, WriteResolution, WRITE_IDS_VERSION,
 };
 
 /// The first schema version with snapshots.
@@ -41,6 +46,9 @@ pub const SNAPSHOTS_VERSION: i64 = 2;
 
 /// The first schema version with heads.
 pub const HEADS_VERSION: i64 = 3;
+
+/// The first schema version with leases.
+pub const LEASES_VERSION: i64 = 4;
 
 use crate::error::{DurabilityError, StoreError};
 use crate::key::{CursorKey, PartitionKey};
@@ -70,6 +78,44 @@ pub trait DurableStore {
     /// [`DurabilityError::StaleCheckpoint`] with the value found when it does
     /// not equal `expected`; store failures.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError>;
+
+    /// A compare-and-swap through a lease: written only if the cursor's
+    /// lease is live on the store's clock and of epoch `epoch`, and the
+    /// stored value equals `expected` (see [`crate::lease`]).
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::Fenced`] when the lease is not live or not of
+    /// that epoch (nothing written), then as [`DurableStore::cas`]; a store
+    /// that keeps no leases refuses every such checkpoint as fenced.
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let _ = (expected, new);
+        Err(crate::lease::no_leases(key, epoch))
+    }
+
+    /// Renew a live lease of `owner` and `epoch` for `ttl_ms` from now on
+    /// the store's clock, in one statement; the new expiry.
+    ///
+    /// # Errors
+    ///
+    /// [`DurabilityError::Fenced`] when the lease is no longer live or of
+    /// that owner and epoch (nothing written); store failures.
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        let _ = (owner, ttl_ms);
+        Err(crate::lease::no_leases(key, epoch))
+    }
 }
 
 /// What a visitor of a listing returns: go on, or stop early.
@@ -200,6 +246,19 @@ pub trait StoreRead {
     /// that is not an offset.
     fn head(&self, key: &PartitionKey) -> Result<Option<HeadRow>, StoreError>;
 
+    /// One cursor and its partition's head, read together (one statement
+    /// where the store can: `get` of one cursor).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreRead::cursor`] and [`StoreRead::head`].
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<HeadRow>), StoreError> {
+        Ok((self.cursor(key)?, self.head(key.partition_key())?))
+    }
+
     /// Visit every head matching `filter`, in partition key order (channel,
     /// then partition as a number); nothing on an older store.
     ///
@@ -255,6 +314,26 @@ pub trait StoreRead {
         &self,
         filter: &HeadFilter,
         each: &mut dyn FnMut(&HeadChangeRow) -> Visit,
+    ) -> Result<(), StoreError>;
+
+    /// One cursor's lease, live or not (schema version 4; `None` on an
+    /// older store, which keeps no leases).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn lease(&self, key: &CursorKey) -> Result<Option<LeaseRow>, StoreError>;
+
+    /// Visit every lease (of `consumer`, if given), live or not, in key
+    /// order; nothing on an older store.
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&LeaseRow) -> Visit,
     ) -> Result<(), StoreError>;
 }
 
@@ -365,6 +444,23 @@ pub trait Store: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn remove_created(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Settle a write by its write id ([`WriteTxn::write_id`]): committed
+    /// (with its batch and first change), or not written, in which case the
+    /// store marks the id so, and a transaction of it still finishing can
+    /// no longer commit. See [`resolve_write`], which reads its records too.
+    ///
+    /// # Errors
+    ///
+    /// Store failures; [`StoreError::Unsupported`] where the store keeps no
+    /// write ids (before schema version 4, in memory).
+    fn settle_write(&self, write_id: &str) -> Result<SettledWrite, StoreError> {
+        let _ = write_id;
+        Err(StoreError::Unsupported {
+            location: self.location().clone(),
+            detail: "this store keeps no write ids (schema version 4 and later do: `cursorctl init` upgrades a store)".to_owned(),
+        })
+    }
 }
 
 /// A read snapshot of a store; ends when dropped.
@@ -550,11 +646,50 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// Store failures.
     fn record_head_change(&self, change: &HeadChangeInput<'_>) -> Result<i64, StoreError>;
 
+    /// The write id of this transaction, stored with it when it commits
+    /// (stores of schema version 4 and later): what tells, when the
+    /// connection is lost while committing, whether it was committed (see
+    /// [`resolve_write`]).
+    fn write_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// Read a cursor's lease and keep it from changing until the
+    /// transaction ends (PostgreSQL: `FOR UPDATE`; SQLite's write
+    /// transaction holds the whole store already).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 4.
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<LeaseRow>, StoreError>;
+
+    /// Write a cursor's lease as given (insert or replace).
+    ///
+    /// # Errors
+    ///
+    /// Store failures, among them a store older than schema version 4.
+    fn put_lease(&self, row: &LeaseRow) -> Result<(), StoreError>;
+
+    /// The store's clock now, read after whatever the transaction waited
+    /// for (leases are judged by it); [`WriteTxn::now_ms`] where the
+    /// transaction's time is taken once the store is locked (SQLite).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn clock_now_ms(&self) -> Result<i64, StoreError> {
+        Ok(self.now_ms())
+    }
+
     /// Commit everything written in the transaction.
     ///
     /// # Errors
     ///
-    /// Store failures (then nothing was written).
+    /// Store failures (then nothing was written). On a server store, a
+    /// connection lost while committing is settled by the write id before
+    /// this returns: `Ok` when the write was committed; an error whose
+    /// [`CommitLost`] says not written (proven) or, when no server that
+    /// accepts writes answered within the busy timeout, unknown.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
@@ -771,15 +906,36 @@ pub trait StoreExt: Store {
         outcome: Outcome,
         mut f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.write_deciding(|txn| f(txn).map(|value| (value, outcome)))
+    }
+
+    /// Run `f` in one write transaction, which it ends as it says: commit
+    /// or roll back (a dry run; a batch that changed nothing). Retried as
+    /// [`StoreExt::write`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_deciding<T, E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(&dyn WriteTxn) -> Result<(T, Outcome), E>,
+    ) -> Result<T, E> {
         let deadline = std::time::Instant::now() + self.busy_timeout();
         let mut pause = Duration::from_millis(2);
+        // A write whose commit was lost and is proven not written runs
+        // again (f is safe to run again), a few times at most.
+        let mut not_written = 0;
         loop {
             let txn = self.begin_write()?;
             let retry = match f(&*txn) {
-                Ok(value) if outcome == Outcome::RollBack => return Ok(value),
-                Ok(value) => match txn.commit() {
+                Ok((value, Outcome::RollBack)) => return Ok(value),
+                Ok((value, Outcome::Commit)) => match txn.commit() {
                     Ok(()) => return Ok(value),
                     Err(StoreError::Busy) => StoreError::Busy,
+                    Err(e) if is_not_written(&e) && not_written < 3 => {
+                        not_written += 1;
+                        continue;
+                    }
                     Err(e) => return Err(e.into()),
                 },
                 Err(e) if txn.must_retry() => {
@@ -1022,6 +1178,30 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         self.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .cas(key, expected, new)
+    }
+
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .leased_cas(key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .renew_lease(key, owner, epoch, ttl_ms)
     }
 }
 

@@ -152,6 +152,8 @@ pub struct ConsumerSummary {
     /// How many of its cursors have lag and were not written since the
     /// filter's stall time (status `stalled`).
     pub stalled: u64,
+    /// How many of its cursors have a live lease (schema version 4).
+    pub live_leases: u64,
 }
 
 /// Which consumers `describe` sums up.
@@ -302,6 +304,14 @@ pub struct CursorHeadRow {
     pub head: Option<u64>,
     /// When the head was recorded (ms since the epoch).
     pub head_recorded_at: Option<i64>,
+    /// The owner of the cursor's live lease (`None`: no live lease;
+    /// schema version 4).
+    pub lease_owner: Option<String>,
+    /// When the cursor's live lease expires (store-clock ms).
+    pub lease_expires_at: Option<i64>,
+    /// Whether its consumer holds, or held, a lease on any of its cursors
+    /// (a consumer that uses leases).
+    pub consumer_uses_leases: bool,
 }
 
 impl CursorHeadRow {
@@ -368,4 +378,39 @@ pub struct HeadFilter {
     pub channel: Option<String>,
     /// Only this partition index (with `channel`).
     pub partition: Option<u32>,
+}
+
+/// A cursor's lease, as the store keeps it (schema version 4): who holds
+/// it, its fencing epoch, and its times on the store's clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeaseRow {
+    /// The consumer.
+    pub consumer: String,
+    /// The channel.
+    pub channel: String,
+    /// The partition index.
+    pub partition: u32,
+    /// Who holds (or last held) it: free text, such as `host-7:pid-4121`.
+    pub owner: String,
+    /// The fencing epoch: one more at every acquisition and every break.
+    pub epoch: u64,
+    /// When it was acquired (store-clock ms since the Unix epoch).
+    pub acquired_at: i64,
+    /// When it expires, or expired (store-clock ms): it is live while the
+    /// store's clock is before this.
+    pub expires_at: i64,
+}
+
+impl LeaseRow {
+    /// The cursor key, `CONSUMER:CHANNEL:INDEX`.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!("{}:{}:{}", self.consumer, self.channel, self.partition)
+    }
+
+    /// Whether it is live at `now` (store-clock ms).
+    #[must_use]
+    pub const fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
 }

@@ -44,10 +44,65 @@ pub const KEEPALIVES_IDLE: Duration = Duration::from_secs(10);
 /// Time between keepalive probes.
 pub const KEEPALIVES_INTERVAL: Duration = Duration::from_secs(5);
 
+/// Which servers a session may use (`target_session_attrs`, as libpq
+/// takes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SessionAttrs {
+    /// Any server.
+    Any,
+    /// A server that accepts writes (a primary, not in a read-only mode).
+    ReadWrite,
+    /// A server that does not accept writes.
+    ReadOnly,
+    /// A server that is not in recovery.
+    Primary,
+    /// A server in recovery (a standby).
+    Standby,
+    /// A standby if one accepts, else any server.
+    PreferStandby,
+}
+
+impl SessionAttrs {
+    fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "any" => Self::Any,
+            "read-write" => Self::ReadWrite,
+            "read-only" => Self::ReadOnly,
+            "primary" => Self::Primary,
+            "standby" => Self::Standby,
+            "prefer-standby" => Self::PreferStandby,
+            _ => return None,
+        })
+    }
+
+    /// The name libpq gives it.
+    pub(super) const fn name(self) -> &'static str {
+        match self {
+            Self::Any => "any",
+            Self::ReadWrite => "read-write",
+            Self::ReadOnly => "read-only",
+            Self::Primary => "primary",
+            Self::Standby => "standby",
+            Self::PreferStandby => "prefer-standby",
+        }
+    }
+}
+
 /// What a location says about where and how to connect.
 pub(super) struct Target {
     /// One configuration per host named, in the order they are tried.
     pub hosts: Vec<HostTarget>,
+    /// Which servers the session may use.
+    pub attrs: SessionAttrs,
+    /// Whether the attributes must be checked on each server: they were
+    /// asked for, or there is a choice of hosts. (One host named and the
+    /// default asked for: a write to a read-only server fails with its own
+    /// error, and no round trip is spent on the check.)
+    pub check_attrs: bool,
+    /// Whether the session is read-only by cursorctl's own setting
+    /// (`default_transaction_read_only`): then only recovery tells a
+    /// read-only server.
+    pub read_only_session: bool,
     pub schema: String,
     /// `host:port/database` (`h1:5432,h2:5432/database` for several
     /// hosts), for messages (never a password).
@@ -156,6 +211,7 @@ fn target_with(
     let sslmode = take("sslmode");
     let sslrootcert = take("sslrootcert");
     let passfile = take("passfile");
+    let attrs_given = take("target_session_attrs");
     let hosts = take("host");
     let hostaddrs = take("hostaddr");
     let ports = take("port");
@@ -169,6 +225,16 @@ fn target_with(
         pairs.push(("keepalives_retries".to_owned(), count));
     }
     let given = |key: &str| pairs.iter().any(|(k, _)| k == key);
+    let attrs_given = attrs_given.or_else(|| env("PGTARGETSESSIONATTRS"));
+    let attrs = match &attrs_given {
+        Some(value) => SessionAttrs::parse(value).ok_or_else(|| {
+            let _ = value;
+            bad("invalid target_session_attrs: use any, read-write, read-only, primary, standby or prefer-standby".to_owned())
+        })?,
+        // Commands that write need a server that accepts writes.
+        None if access == Access::ReadWrite => SessionAttrs::ReadWrite,
+        None => SessionAttrs::Any,
+    };
     let schema = schema
         .or_else(|| env("CURSORCTL_PG_SCHEMA"))
         .unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
@@ -375,8 +441,12 @@ fn target_with(
         url_hosts.join(","),
         url_encoded(&dbname)
     ));
+    let check_attrs = attrs != SessionAttrs::Any && (attrs_given.is_some() || targets.len() > 1);
     Ok(Target {
         hosts: targets,
+        attrs,
+        check_attrs,
+        read_only_session: access == Access::ReadOnly,
         schema,
         describe,
         shown,
@@ -400,6 +470,15 @@ fn shuffle<T>(items: &mut [T]) {
 /// not: for each host tried, which one and why it failed, never a
 /// password. With `sslmode=disable` nothing of TLS is set up.
 pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
+    connect_as(target, target.attrs, target.check_attrs)
+}
+
+/// [`connect`] to a server of `attrs`, checked on each server when `check`.
+pub(super) fn connect_as(
+    target: &Target,
+    attrs: SessionAttrs,
+    check: bool,
+) -> Result<Client, StoreError> {
     let context = || format!("connecting to PostgreSQL at {}", target.describe);
     let failed = |kind: StoreErrorKind, source: String| StoreError::Database {
         context: context(),
@@ -417,10 +496,41 @@ pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
         )
     };
     let mut failures: Vec<(String, StoreError)> = Vec::new();
-    for host in &target.hosts {
-        match connect_host(host, connector.clone(), &target.tls) {
-            Ok(client) => return Ok(client),
-            Err(e) => failures.push((host.name.clone(), e)),
+    // prefer-standby: a standby first, then any server.
+    let passes: &[SessionAttrs] = match attrs {
+        SessionAttrs::PreferStandby if check => &[SessionAttrs::Standby, SessionAttrs::Any],
+        _ => &[attrs],
+    };
+    for (pass, wanted) in passes.iter().enumerate() {
+        for host in &target.hosts {
+            let mut client = match connect_host(host, connector.clone(), &target.tls) {
+                Ok(client) => client,
+                Err(e) => {
+                    if pass == 0 {
+                        failures.push((host.name.clone(), e));
+                    }
+                    continue;
+                }
+            };
+            if !check || *wanted == SessionAttrs::Any {
+                return Ok(client);
+            }
+            match session_mismatch(&mut client, *wanted, target.read_only_session) {
+                Ok(None) => return Ok(client),
+                Ok(Some(why)) => failures.push((
+                    host.name.clone(),
+                    StoreError::Database {
+                        context: String::new(),
+                        kind: if *wanted == SessionAttrs::ReadWrite {
+                            StoreErrorKind::ReadOnly
+                        } else {
+                            StoreErrorKind::Connection
+                        },
+                        source: why.into(),
+                    },
+                )),
+                Err(e) => failures.push((host.name.clone(), pg_error("", e))),
+            }
         }
     }
     let detail = |e: &StoreError| match e {
@@ -448,6 +558,49 @@ pub(super) fn connect(target: &Target) -> Result<Client, StoreError> {
             ))
         }
     }
+}
+
+/// Why a connected server does not have the session attributes
+/// `wanted`, or `None` when it has them. Asked in one round trip: whether
+/// the server is in recovery (a standby) and whether its sessions are
+/// read-only.
+fn session_mismatch(
+    client: &mut Client,
+    wanted: SessionAttrs,
+    read_only_session: bool,
+) -> Result<Option<String>, postgres::Error> {
+    let rows = client.simple_query(
+        "SELECT pg_is_in_recovery()::text, current_setting('transaction_read_only')",
+    )?;
+    let Some(row) = rows.iter().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(r) => Some(r),
+        _ => None,
+    }) else {
+        return Ok(Some(
+            "the server did not say whether it is a standby".to_owned(),
+        ));
+    };
+    let in_recovery = row.get(0) == Some("true");
+    // cursorctl's read-only sessions are read-only everywhere: there, only
+    // recovery tells a server that does not accept writes.
+    let read_only = in_recovery || (!read_only_session && row.get(1) == Some("on"));
+    let attrs = wanted.name();
+    Ok(match wanted {
+        SessionAttrs::ReadWrite if read_only => Some(format!(
+            "the server is read-only ({}), and target_session_attrs={attrs} asks for one that accepts writes",
+            if in_recovery { "a standby, in recovery" } else { "its sessions are read-only: default_transaction_read_only is on" }
+        )),
+        SessionAttrs::ReadOnly if !read_only => Some(format!(
+            "the server accepts writes, and target_session_attrs={attrs} asks for a read-only one"
+        )),
+        SessionAttrs::Primary if in_recovery => Some(format!(
+            "the server is a standby (in recovery), and target_session_attrs={attrs} asks for a primary"
+        )),
+        SessionAttrs::Standby if !in_recovery => Some(format!(
+            "the server is not a standby (not in recovery), and target_session_attrs={attrs} asks for one"
+        )),
+        _ => None,
+    })
 }
 
 /// One host: connect, or say why not (the error's source is the reason,
@@ -643,6 +796,11 @@ pub(super) fn pg_error(context: &str, e: postgres::Error) -> StoreError {
         None => StoreErrorKind::Connection,
     };
     let detail = match e.as_db_error() {
+        // A standby, or sessions read-only by the server's settings.
+        Some(db) if kind == StoreErrorKind::ReadOnly => format!(
+            "the server is read-only ({}): writes need the primary",
+            db.message()
+        ),
         Some(db) => db.message().to_owned(),
         None => {
             // The crate's own words repeat themselves; the cause says more.

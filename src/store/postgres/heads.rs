@@ -6,11 +6,11 @@ use postgres::types::Type;
 use super::read::{literal, partition_of, stream};
 use super::PostgresStore;
 use crate::error::StoreError;
-use crate::key::PartitionKey;
+use crate::key::{CursorKey, PartitionKey};
 use crate::parse::MAX_OFFSET;
 use crate::store::{
-    CursorFilter, CursorHeadRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, Visit,
-    HEADS_VERSION,
+    CursorFilter, CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow,
+    Visit, HEADS_VERSION,
 };
 
 const SELECT_HEAD: &str =
@@ -79,6 +79,52 @@ pub(super) fn head(
     }))
 }
 
+/// A cursor and its partition's head in one round trip.
+const SELECT_CURSOR_HEAD: &str = "SELECT c.\"offset\", c.updated_at, h.head, h.recorded_at \
+     FROM (SELECT $1::text AS consumer, $2::text AS channel, $3::int8 AS partition) k \
+     LEFT JOIN cursors c \
+       ON c.consumer = k.consumer AND c.channel = k.channel AND c.partition = k.partition \
+     LEFT JOIN heads h ON h.channel = k.channel AND h.partition = k.partition";
+
+pub(super) fn cursor_head(
+    store: &PostgresStore,
+    key: &CursorKey,
+) -> Result<(Option<CursorRow>, Option<HeadRow>), StoreError> {
+    if !store.has_heads() {
+        return Ok((super::read::cursor(store, key)?, None));
+    }
+    let (consumer, channel, partition) = super::read::columns(key);
+    let row = store
+        .with_statement(SELECT_CURSOR_HEAD, super::read::KEY_TYPES, |c, s| {
+            s.query_one(c, &[&consumer, &channel, &partition])
+        })
+        .map_err(|e| store.error("reading a cursor", e))?;
+    let pk = key.partition_key();
+    let cursor = match row.get::<_, Option<i64>>(0) {
+        None => None,
+        Some(offset) => Some(CursorRow {
+            consumer: consumer.to_owned(),
+            channel: channel.to_owned(),
+            partition: pk.index(),
+            offset: u64::try_from(offset).map_err(|_| StoreError::InvalidValue {
+                key: key.to_string(),
+                value: format!("the negative integer {offset}"),
+            })?,
+            updated_at: row.get(1),
+        }),
+    };
+    let head = match row.get::<_, Option<i64>>(2) {
+        None => None,
+        Some(head) => Some(HeadRow {
+            channel: channel.to_owned(),
+            partition: pk.index(),
+            head: head_of(|| pk.to_string(), head)?,
+            recorded_at: row.get(3),
+        }),
+    };
+    Ok((cursor, head))
+}
+
 fn filter_sql(query: &mut String, filter: &HeadFilter) {
     if let Some(c) = &filter.channel {
         query.push_str(&format!(" AND channel = {}", literal(c)));
@@ -116,14 +162,20 @@ pub(super) fn visit_cursor_heads(
     filter: &CursorFilter,
     each: &mut dyn FnMut(Result<&CursorHeadRow, StoreError>) -> Visit,
 ) -> Result<(), StoreError> {
-    let mut query = String::from(if store.has_heads() {
-        "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, h.head, h.recorded_at \
-         FROM cursors c LEFT JOIN heads h ON h.channel = c.channel AND h.partition = c.partition \
-         WHERE true"
+    let (lease_columns, lease_join) = super::leases::listing_columns(store);
+    let mut query = if store.has_heads() {
+        format!(
+            "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, h.head, \
+             h.recorded_at, {lease_columns} \
+             FROM cursors c LEFT JOIN heads h ON h.channel = c.channel AND h.partition = c.partition\
+             {lease_join} WHERE true"
+        )
     } else {
-        "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, \
-         NULL::bigint, NULL::bigint FROM cursors c WHERE true"
-    });
+        format!(
+            "SELECT c.consumer, c.channel, c.partition, c.\"offset\", c.updated_at, \
+             NULL::bigint, NULL::bigint, {lease_columns} FROM cursors c{lease_join} WHERE true"
+        )
+    };
     if let Some(c) = &filter.consumer {
         query.push_str(&format!(" AND c.consumer = {}", literal(c)));
     }
@@ -148,6 +200,9 @@ pub(super) fn visit_cursor_heads(
             .map(|h| head_of(|| buf.cursor.partition_key(), h))
             .transpose()?;
         buf.head_recorded_at = row.get(6);
+        buf.lease_owner = row.get(7);
+        buf.lease_expires_at = row.get(8);
+        buf.consumer_uses_leases = row.get(9);
         let offset: i64 = row.get(3);
         Ok(match u64::try_from(offset) {
             Ok(offset) => {

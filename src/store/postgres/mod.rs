@@ -18,7 +18,9 @@
 
 mod connect;
 mod conninfo;
+mod failover;
 mod heads;
+mod leases;
 mod pgpass;
 mod read;
 mod schema;
@@ -67,6 +69,9 @@ pub struct PostgresStore {
     created: Option<(String, bool)>,
     /// The schema version of the store, once known.
     version: Cell<i64>,
+    /// The location as given (with its password, never shown): to connect
+    /// again when a commit's connection is lost.
+    origin: StoreLocation,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -81,7 +86,11 @@ impl PostgresStore {
     /// Connect. The store's location is then the one used, as the URL of
     /// its user, hosts, database and schema (whatever of them the `PG*`
     /// variables gave), never a password.
-    fn connected(target: &Target, busy_timeout: Duration) -> Result<Self, StoreError> {
+    fn connected(
+        origin: &StoreLocation,
+        target: &Target,
+        busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let client = connect::connect(target)?;
         Ok(Self {
             client: RefCell::new(client),
@@ -93,6 +102,7 @@ impl PostgresStore {
             busy_timeout,
             created: None,
             version: Cell::new(0),
+            origin: origin.clone(),
         })
     }
 
@@ -108,7 +118,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
         let target = connect::target(location, access, busy_timeout)?;
-        let store = Self::connected(&target, busy_timeout)?;
+        let store = Self::connected(location, &target, busy_timeout)?;
         let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
         store.accept(found, &target.schema)?;
         Ok(store)
@@ -128,7 +138,7 @@ impl PostgresStore {
         busy_timeout: Duration,
     ) -> Result<(Self, InitOutcome), StoreError> {
         let target = connect::target(location, Access::ReadWrite, busy_timeout)?;
-        let mut store = Self::connected(&target, busy_timeout)?;
+        let mut store = Self::connected(location, &target, busy_timeout)?;
         for _ in 0..5 {
             let found = schema::inspect(&mut store.client.borrow_mut(), &target.schema)?;
             let schema_missing = found == Found::Missing;
@@ -438,6 +448,13 @@ impl StoreRead for PostgresStore {
         heads::head(self, key)
     }
 
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<crate::store::HeadRow>), StoreError> {
+        heads::cursor_head(self, key)
+    }
+
     fn visit_heads(
         &self,
         filter: &crate::store::HeadFilter,
@@ -461,6 +478,18 @@ impl StoreRead for PostgresStore {
     ) -> Result<(), StoreError> {
         self.in_read_transaction(|| heads::visit_head_changes(self, filter, each))
     }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        leases::read_lease(self, key, false)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        self.in_read_transaction(|| leases::visit_leases(self, consumer, each))
+    }
 }
 
 impl DurableStore for PostgresStore {
@@ -472,6 +501,35 @@ impl DurableStore for PostgresStore {
     /// correct without any lock, as the statements are.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         write::cas(self, key, expected, new, None)
+    }
+
+    /// One guarded statement that checks the lease too; when it writes
+    /// nothing, one transaction with the lease locked says why (or creates
+    /// an absent cursor).
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let parsed = CursorKey::parse(key)?;
+        if leases::leased_swap(self, &parsed, epoch, expected, new)? {
+            return Ok(());
+        }
+        crate::store::StoreExt::write(self, |txn| {
+            crate::lease::leased_cas_in(txn, key, epoch, expected, new)
+        })
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        leases::renew(self, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -525,6 +583,10 @@ impl Store for PostgresStore {
 
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
         read::prunable_history(self, before)
+    }
+
+    fn settle_write(&self, write_id: &str) -> Result<crate::store::SettledWrite, StoreError> {
+        failover::settle(self, write_id)
     }
 
     fn remove_created(self: Box<Self>) -> Result<(), StoreError> {

@@ -276,13 +276,20 @@ pub(super) fn visit_consumers(
     let moved = filter
         .stall_before
         .map_or_else(|| "false".to_owned(), |t| format!("c.updated_at > {t}"));
+    let live_leases = if store.has_leases() {
+        "(SELECT count(*) FROM leases l WHERE l.consumer = c.consumer \
+         AND l.expires_at > (extract(epoch from statement_timestamp()) * 1000)::bigint)"
+    } else {
+        "0::bigint"
+    };
     let mut query = format!(
         "SELECT c.consumer, count(*), count(DISTINCT c.channel), min(c.\"offset\"), max(c.\"offset\"), \
          min(c.updated_at), max(c.updated_at), count(*) FILTER (WHERE {idle}), \
          count(h.head), coalesce(sum(greatest(h.head - c.\"offset\", 0)), 0)::text, \
          max(greatest(h.head - c.\"offset\", 0)), \
          count(*) FILTER (WHERE h.head > c.\"offset\" AND {moved}), \
-         count(*) FILTER (WHERE h.head > c.\"offset\" AND NOT ({moved})) \
+         count(*) FILTER (WHERE h.head > c.\"offset\" AND NOT ({moved})), \
+         {live_leases} \
          FROM cursors c LEFT JOIN {heads} h ON h.channel = c.channel AND h.partition = c.partition"
     );
     if let Some(c) = &filter.consumer {
@@ -305,6 +312,7 @@ pub(super) fn visit_consumers(
             highest_lag: row.get::<_, Option<i64>>(10).map(count),
             behind: count(row.get(11)),
             stalled: count(row.get(12)),
+            live_leases: count(row.get(13)),
         }))
     })
 }

@@ -10,7 +10,7 @@ use crate::error::{StoreError, StoreErrorKind};
 /// The value of the `application` row of the meta table.
 pub const APPLICATION: &str = "cursorctl";
 
-/// The schema version this build writes. Version 1 and 2 stores are read
+/// The schema version this build writes. Version 1 to 3 stores are read
 /// and written too; `init` upgrades them.
 pub const SCHEMA_VERSION: i64 = 4;
 
@@ -62,6 +62,38 @@ CREATE TABLE head_history (
 CREATE INDEX head_history_by_partition ON head_history (channel, partition);
 "#;
 
+/// What version 4 adds for leases: per cursor the owner of its lease, the
+/// fencing epoch (one more at every acquisition and break) and the times it
+/// was acquired and expires, on the server's clock (ms since the Unix
+/// epoch).
+pub(super) const SCHEMA_V4_LEASES_SQL: &str = r#"
+CREATE TABLE IF NOT EXISTS leases (
+    consumer    text COLLATE "C" NOT NULL,
+    channel     text COLLATE "C" NOT NULL,
+    partition   bigint NOT NULL CHECK (partition BETWEEN 0 AND 4294967295),
+    owner       text   NOT NULL,
+    epoch       bigint NOT NULL CHECK (epoch >= 1),
+    acquired_at bigint NOT NULL,
+    expires_at  bigint NOT NULL,
+    PRIMARY KEY (consumer, channel, partition)
+);
+"#;
+
+/// What version 4 adds for write ids: one row per write, made in the
+/// write's transaction (its id made by the client, its batch and first
+/// change outside a batch), and one per write proven not written after its
+/// commit was lost (`not_written`), which keeps that write from ever
+/// committing.
+pub(super) const SCHEMA_V4_WRITE_IDS_SQL: &str = r#"
+CREATE TABLE IF NOT EXISTS writes (
+    write_id    text COLLATE "C" PRIMARY KEY CHECK (write_id ~ '^[0-9a-f]{32}$'),
+    at          bigint  NOT NULL,
+    batch       bigint,
+    change      bigint,
+    not_written boolean NOT NULL DEFAULT false
+);
+"#;
+
 /// The statements that bring a store of version `from` to
 /// [`SCHEMA_VERSION`] (the search path set to its schema).
 pub(super) fn upgrade_sql(from: i64) -> String {
@@ -73,6 +105,8 @@ pub(super) fn upgrade_sql(from: i64) -> String {
         sql.push_str(SCHEMA_V3_HEADS_SQL);
     }
     if from < 4 {
+        sql.push_str(SCHEMA_V4_WRITE_IDS_SQL);
+        sql.push_str(SCHEMA_V4_LEASES_SQL);
         sql.push_str(&schema_v4_rules_sql());
     }
     sql
@@ -476,6 +510,8 @@ CREATE INDEX history_by_batch ON history (batch) WHERE batch IS NOT NULL;
 
 {SCHEMA_V2_SQL}
 {SCHEMA_V3_HEADS_SQL}
+{SCHEMA_V4_WRITE_IDS_SQL}
+{SCHEMA_V4_LEASES_SQL}
 {rules}
 
 INSERT INTO meta (key, value) VALUES ('application', '{APPLICATION}'),

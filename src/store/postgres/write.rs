@@ -210,6 +210,11 @@ pub struct PostgresTxn<'s> {
     open: Cell<bool>,
     now_ms: Cell<Option<i64>>,
     last_read: RefCell<Option<(String, Option<u64>)>>,
+    /// The write's id, made here; its batch and its first change outside a
+    /// batch: the `writes` row it commits with.
+    write_id: String,
+    batch: Cell<Option<i64>>,
+    change: Cell<Option<i64>>,
 }
 
 impl<'s> PostgresTxn<'s> {
@@ -226,6 +231,9 @@ impl<'s> PostgresTxn<'s> {
             open: Cell::new(true),
             now_ms: Cell::new(None),
             last_read: RefCell::new(None),
+            write_id: crate::store::new_write_id(),
+            batch: Cell::new(None),
+            change: Cell::new(None),
         })
     }
 
@@ -317,6 +325,13 @@ impl StoreRead for PostgresTxn<'_> {
         super::heads::head(self.store, key)
     }
 
+    fn cursor_head(
+        &self,
+        key: &CursorKey,
+    ) -> Result<(Option<CursorRow>, Option<crate::store::HeadRow>), StoreError> {
+        super::heads::cursor_head(self.store, key)
+    }
+
     fn visit_heads(
         &self,
         filter: &crate::store::HeadFilter,
@@ -340,6 +355,18 @@ impl StoreRead for PostgresTxn<'_> {
     ) -> Result<(), StoreError> {
         super::heads::visit_head_changes(self.store, filter, each)
     }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(self.store, key, false)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::leases::visit_leases(self.store, consumer, each)
+    }
 }
 
 impl DurableStore for PostgresTxn<'_> {
@@ -360,6 +387,31 @@ impl DurableStore for PostgresTxn<'_> {
             _ => None,
         };
         cas(self.store, key, expected, new, known)
+    }
+
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.last_read.borrow_mut().take();
+        let parsed = CursorKey::parse(key)?;
+        if super::leases::leased_swap(self.store, &parsed, epoch, expected, new)? {
+            return Ok(());
+        }
+        crate::lease::leased_cas_in(self, key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        super::leases::renew(self.store, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -412,6 +464,11 @@ impl WriteTxn for PostgresTxn<'_> {
             })
             .map(|row| row.get(0))
             .map_err(|e| self.failed("recording a batch", e))
+            .inspect(|id| {
+                if self.batch.get().is_none() {
+                    self.batch.set(Some(*id));
+                }
+            })
     }
 
     fn record_change(&self, change: &ChangeInput<'_>) -> Result<i64, StoreError> {
@@ -437,6 +494,11 @@ impl WriteTxn for PostgresTxn<'_> {
             })
             .map(|row| row.get(0))
             .map_err(|e| self.failed("recording the change", e))
+            .inspect(|id| {
+                if change.batch.is_none() && self.change.get().is_none() {
+                    self.change.set(Some(*id));
+                }
+            })
     }
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
@@ -625,25 +687,68 @@ impl WriteTxn for PostgresTxn<'_> {
         self.store.conflict.get()
     }
 
+    fn write_id(&self) -> Option<&str> {
+        Some(&self.write_id)
+    }
+
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(self.store, key, true)
+    }
+
+    fn put_lease(&self, row: &crate::store::LeaseRow) -> Result<(), StoreError> {
+        super::leases::put_lease(self.store, row)
+    }
+
+    fn clock_now_ms(&self) -> Result<i64, StoreError> {
+        super::leases::clock_now(self.store)
+    }
+
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.open.set(false);
-        let result = self.store.client.borrow_mut().batch_execute("COMMIT");
+        // The write's row goes in the message that commits it (stores of
+        // version 4 and later): no round trip more than the COMMIT.
+        let records_id = self.store.version.get() >= crate::store::WRITE_IDS_VERSION;
+        let sql = if records_id {
+            super::failover::commit_sql(&self.write_id, self.batch.get(), self.change.get())
+        } else {
+            "COMMIT".to_owned()
+        };
+        let result = self.store.client.borrow_mut().batch_execute(&sql);
         self.store.in_transaction.set(false);
-        // A connection lost while committing is not a rollback: the server
-        // may have committed before the answer was lost.
-        result.map_err(|e| match self.failed("committing", e) {
+        let Err(e) = result else {
+            return Ok(());
+        };
+        match self.failed("committing", e) {
+            // A connection lost while committing is not a rollback: the
+            // server may have committed before the answer was lost. The
+            // write id settles it, on whichever server now accepts writes.
+            lost @ StoreError::Database {
+                kind: StoreErrorKind::Connection,
+                ..
+            } if records_id => super::failover::settle_lost_commit(
+                self.store,
+                &self.write_id,
+                self.batch.get(),
+                self.change.get(),
+                &lost,
+            ),
             StoreError::Database {
                 context,
                 kind: StoreErrorKind::Connection,
                 source,
-            } => StoreError::Database {
+            } => Err(StoreError::Database {
                 context: format!(
                     "{context}: the connection was lost, so whether the transaction was committed is unknown: read the store (`get`, `history`) before trying again"
                 ),
                 kind: StoreErrorKind::Connection,
                 source,
-            },
-            other => other,
-        })
+            }),
+            other => {
+                // The statements before COMMIT failed: the transaction is
+                // aborted, and ends here.
+                let _ = self.store.client.borrow_mut().batch_execute("ROLLBACK");
+                Err(other)
+            }
+        }
     }
 }

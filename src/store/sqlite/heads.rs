@@ -104,42 +104,146 @@ pub(super) fn visit_heads(
     Ok(())
 }
 
-/// Visit the cursors matching `filter` with their heads: one query, one row
-/// in memory at a time.
+/// The heads of one channel from a partition on, read a window of at most
+/// [`HeadWindow::SIZE`] at a time: what a listing in key order needs next.
+/// Cursors come by consumer, then channel, then partition, and so do the
+/// heads of a channel: each cursor's head is found in the window, and the
+/// window moves on (one indexed range query) when a cursor's partition
+/// leaves it. Memory holds one window whatever the number of cursors or
+/// partitions; a per-row lookup joined in SQL costs about as much again
+/// as the listing itself.
+/// One head in a [`HeadWindow`]: partition, head (or why the stored value is
+/// not one), `recorded_at`.
+type WindowRow = (u32, Result<u64, String>, Option<i64>);
+
+struct HeadWindow {
+    channel: String,
+    /// The first partition the window covers.
+    from: u32,
+    /// The last partition it covers (`u32::MAX`: every one after `from`).
+    to: u32,
+    /// By partition.
+    rows: Vec<WindowRow>,
+    loaded: bool,
+}
+
+impl HeadWindow {
+    const SIZE: usize = 1024;
+
+    const fn new() -> Self {
+        Self {
+            channel: String::new(),
+            from: 0,
+            to: 0,
+            rows: Vec::new(),
+            loaded: false,
+        }
+    }
+
+    fn load(&mut self, conn: &Connection, channel: &str, from: u32) -> Result<(), StoreError> {
+        let context = "reading heads";
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT partition, head, recorded_at FROM heads \
+                 WHERE channel = ?1 AND partition >= ?2 ORDER BY partition LIMIT ?3",
+            )
+            .map_err(db_err(context))?;
+        self.rows.clear();
+        let mut rows = stmt
+            .query(params![channel, from, Self::SIZE as i64])
+            .map_err(db_err(context))?;
+        while let Some(row) = rows.next().map_err(db_err(context))? {
+            self.rows.push((
+                partition_from(row.get_ref(0).map_err(db_err(context))?),
+                offset_from(row.get_ref(1).map_err(db_err(context))?),
+                time_from(row.get_ref(2).map_err(db_err(context))?),
+            ));
+        }
+        self.channel.clear();
+        self.channel.push_str(channel);
+        self.from = from;
+        self.to = if self.rows.len() < Self::SIZE {
+            u32::MAX
+        } else {
+            self.rows.last().map_or(u32::MAX, |r| r.0)
+        };
+        self.loaded = true;
+        Ok(())
+    }
+
+    /// The head of `channel:partition`, with when it was recorded.
+    fn find(
+        &mut self,
+        conn: &Connection,
+        channel: &str,
+        partition: u32,
+    ) -> Result<Option<&WindowRow>, StoreError> {
+        if !self.loaded || self.channel != channel || partition < self.from || partition > self.to {
+            self.load(conn, channel, partition)?;
+        }
+        Ok(self
+            .rows
+            .binary_search_by_key(&partition, |r| r.0)
+            .ok()
+            .map(|i| &self.rows[i]))
+    }
+}
+
+/// Visit the cursors matching `filter` with their heads, in key order: one
+/// streamed query of the cursors, each joined with its head through a
+/// [`HeadWindow`]; memory holds one row and one window.
 pub(super) fn visit_cursor_heads(
     conn: &Connection,
     filter: &CursorFilter,
     each: &mut dyn FnMut(Result<&CursorHeadRow, StoreError>) -> Visit,
 ) -> Result<(), StoreError> {
     let context = "listing cursors";
-    let heads = has_heads(conn)?;
-    let mut sql = String::from(if heads {
-        "SELECT c.consumer, c.channel, c.partition, c.offset, c.updated_at, h.head, h.recorded_at \
-         FROM cursors c LEFT JOIN heads h ON h.channel = c.channel AND h.partition = c.partition \
-         WHERE 1"
+    // A store that has no head lists its cursors alone.
+    let heads = has_heads(conn)?
+        && conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM heads)", [], |r| {
+                r.get::<_, bool>(0)
+            })
+            .map_err(db_err(context))?;
+    // Each cursor with its live lease (schema version 4), judged at one
+    // instant of the store's clock for the whole listing, and whether its
+    // consumer uses leases at all: lookups by the leases' primary key.
+    let leases = if super::leases::has_leases(conn)? {
+        let now = super::now_ms();
+        let live = format!(
+            "FROM leases l WHERE l.consumer = cursors.consumer AND l.channel = cursors.channel \
+             AND l.partition = cursors.partition AND l.expires_at > {now}"
+        );
+        format!(
+            "(SELECT l.owner {live}), (SELECT l.expires_at {live}), \
+             EXISTS (SELECT 1 FROM leases u WHERE u.consumer = cursors.consumer)"
+        )
     } else {
-        "SELECT c.consumer, c.channel, c.partition, c.offset, c.updated_at, NULL, NULL \
-         FROM cursors c WHERE 1"
-    });
+        "NULL, NULL, 0".to_owned()
+    };
+    let mut sql = format!(
+        "SELECT consumer, channel, partition, offset, updated_at, {leases} FROM cursors WHERE 1",
+    );
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(c) = &filter.consumer {
-        sql.push_str(" AND c.consumer = ?");
+        sql.push_str(" AND consumer = ?");
         args.push(c.clone().into());
     }
     if let Some(c) = &filter.channel {
-        sql.push_str(" AND c.channel = ?");
+        sql.push_str(" AND channel = ?");
         args.push(c.clone().into());
     }
     if let Some(t) = filter.updated_before {
-        sql.push_str(" AND c.updated_at <= ?");
+        sql.push_str(" AND updated_at <= ?");
         args.push(t.into());
     }
-    sql.push_str(" ORDER BY c.consumer, c.channel, c.partition");
+    sql.push_str(" ORDER BY consumer, channel, partition");
     let mut stmt = conn.prepare(&sql).map_err(db_err(context))?;
     let mut rows = stmt
         .query(rusqlite::params_from_iter(args))
         .map_err(db_err(context))?;
     let mut buf = CursorHeadRow::default();
+    let mut window = HeadWindow::new();
     while let Some(row) = rows.next().map_err(db_err(context))? {
         let text = |i| -> Result<&str, StoreError> {
             row.get_ref(i)
@@ -153,12 +257,19 @@ pub(super) fn visit_cursor_heads(
         cursor.channel.push_str(text(1)?);
         cursor.partition = partition_from(row.get_ref(2).map_err(db_err(context))?);
         cursor.updated_at = time_from(row.get_ref(4).map_err(db_err(context))?);
-        let head = row.get_ref(5).map_err(db_err(context))?;
-        buf.head = match head {
-            ValueRef::Null => None,
-            value => Some(head_value(|| buf.cursor.partition_key(), value)?),
-        };
-        buf.head_recorded_at = time_from(row.get_ref(6).map_err(db_err(context))?);
+        buf.lease_owner = row.get(5).map_err(db_err(context))?;
+        buf.lease_expires_at = time_from(row.get_ref(6).map_err(db_err(context))?);
+        buf.consumer_uses_leases = row.get::<_, bool>(7).map_err(db_err(context))?;
+        (buf.head, buf.head_recorded_at) = (None, None);
+        if heads {
+            if let Some((_, head, at)) = window.find(conn, &cursor.channel, cursor.partition)? {
+                buf.head = Some(head.clone().map_err(|value| StoreError::InvalidValue {
+                    key: buf.cursor.partition_key(),
+                    value,
+                })?);
+                buf.head_recorded_at = *at;
+            }
+        }
         let flow = match offset_from(row.get_ref(3).map_err(db_err(context))?) {
             Ok(offset) => {
                 buf.cursor.offset = offset;

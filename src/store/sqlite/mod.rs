@@ -12,6 +12,7 @@
 //! - `write.rs`: the write transaction.
 
 mod heads;
+mod leases;
 mod moves;
 mod open;
 mod options;
@@ -220,6 +221,18 @@ impl StoreRead for SqliteStore {
     ) -> Result<(), StoreError> {
         heads::visit_head_changes(&self.conn, filter, each)
     }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        leases::read_lease(&self.conn, key)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        leases::visit_leases(&self.conn, consumer, each)
+    }
 }
 
 impl DurableStore for SqliteStore {
@@ -230,6 +243,29 @@ impl DurableStore for SqliteStore {
     /// Each compare-and-swap is its own `BEGIN IMMEDIATE` transaction.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
         self.write(|txn| txn.cas(key, expected, new))
+    }
+
+    /// Its own `BEGIN IMMEDIATE` transaction too, the lease checked in the
+    /// guarded `UPDATE` itself.
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.write(|txn| txn.leased_cas(key, epoch, expected, new))
+    }
+
+    /// One statement, outside any transaction.
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        leases::renew(&self.conn, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -274,6 +310,10 @@ impl Store for SqliteStore {
 
     fn prunable_history(&self, before: i64) -> Result<(u64, u64), StoreError> {
         read::prunable_history(&self.conn, before)
+    }
+
+    fn settle_write(&self, write_id: &str) -> Result<crate::store::SettledWrite, StoreError> {
+        write::settle_write(self.connection(), write_id)
     }
 
     fn remove_created(self: Box<Self>) -> Result<(), StoreError> {

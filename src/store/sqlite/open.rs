@@ -7,7 +7,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use super::schema::{
     schema_sql, schema_v4_rules_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_HEADS_SQL,
-    SCHEMA_V3_IDS_SQL, SCHEMA_VERSION,
+    SCHEMA_V3_IDS_SQL, SCHEMA_V4_LEASES_SQL, SCHEMA_V4_WRITE_IDS_SQL, SCHEMA_VERSION,
 };
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
@@ -191,6 +191,10 @@ impl SqliteStore {
                 .map_err(db_err("upgrading the schema to version 3"))?;
         }
         if version < 4 {
+            tx.execute_batch(SCHEMA_V4_LEASES_SQL)
+                .map_err(db_err("upgrading the schema to version 4 (leases)"))?;
+            tx.execute_batch(SCHEMA_V4_WRITE_IDS_SQL)
+                .map_err(db_err("upgrading the schema to version 4"))?;
             tx.execute_batch(&schema_v4_rules_sql())
                 .map_err(db_err("upgrading the schema to version 4"))?;
             super::verify::start_chain(&tx)?;

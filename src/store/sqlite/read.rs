@@ -293,12 +293,21 @@ pub(super) fn visit_consumers(
     } else {
         "(SELECT NULL AS channel, NULL AS partition, NULL AS head)"
     };
+    let live_leases = if super::leases::has_leases(conn)? {
+        format!(
+            "(SELECT count(*) FROM leases l WHERE l.consumer = c.consumer AND l.expires_at > {})",
+            super::now_ms()
+        )
+    } else {
+        "0".to_owned()
+    };
     let mut sql = format!(
         "SELECT c.consumer, count(*), count(DISTINCT c.channel), min(c.offset), max(c.offset), \
          min(c.updated_at), max(c.updated_at), coalesce(sum(c.updated_at <= ?1), 0), \
          count(h.head), coalesce(sum(max(h.head - c.offset, 0)), 0), max(max(h.head - c.offset, 0)), \
          coalesce(sum(h.head > c.offset AND c.updated_at > ?3), 0), \
-         coalesce(sum(h.head > c.offset AND NOT coalesce(c.updated_at > ?3, 0)), 0) \
+         coalesce(sum(h.head > c.offset AND NOT coalesce(c.updated_at > ?3, 0)), 0), \
+         {live_leases} \
          FROM cursors c LEFT JOIN {heads} h ON h.channel = c.channel AND h.partition = c.partition"
     );
     if filter.consumer.is_some() {
@@ -331,6 +340,7 @@ pub(super) fn visit_consumers(
                 highest_lag: row.get::<_, Option<i64>>(10)?.map(count),
                 behind: count(row.get(11)?),
                 stalled: count(row.get(12)?),
+                live_leases: count(row.get(13)?),
             })
         })()
         .map_err(db_err("summing up consumers"))?;

@@ -103,6 +103,36 @@ CREATE TABLE head_history (
 CREATE INDEX head_history_by_partition ON head_history (channel, partition);
 ";
 
+/// What version 4 adds for leases: per cursor the owner of its lease, the
+/// fencing epoch (one more at every acquisition and break) and the times it
+/// was acquired and expires, on the store's clock (ms since the Unix epoch).
+pub(super) const SCHEMA_V4_LEASES_SQL: &str = "
+CREATE TABLE IF NOT EXISTS leases (
+    consumer    TEXT    NOT NULL,
+    channel     TEXT    NOT NULL,
+    partition   INTEGER NOT NULL,
+    owner       TEXT    NOT NULL,
+    epoch       INTEGER NOT NULL CHECK (typeof(epoch) = 'integer' AND epoch >= 1),
+    acquired_at INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (consumer, channel, partition)
+) WITHOUT ROWID;
+";
+
+/// What version 4 adds for write ids: one row per write, made in the
+/// write's transaction (its id made by the client, its batch and first
+/// change outside a batch), and one per write proven not written
+/// (`not_written`), which keeps that write from ever committing.
+pub(super) const SCHEMA_V4_WRITE_IDS_SQL: &str = "
+CREATE TABLE IF NOT EXISTS writes (
+    write_id    TEXT    PRIMARY KEY CHECK (length(write_id) = 32),
+    at          INTEGER NOT NULL,
+    batch       INTEGER,
+    change      INTEGER,
+    not_written INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+";
+
 /// The fields of a history row that its chain hash covers, in this order
 /// (as on PostgreSQL, without the role: SQLite has no roles); each is
 /// encoded as `length:text` (length in bytes) or `~` when NULL.
@@ -191,7 +221,7 @@ pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400
 /// The statements that create a store of [`SCHEMA_VERSION`].
 pub(super) fn schema_sql() -> String {
     format!(
-        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}{}",
+        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}{SCHEMA_V4_LEASES_SQL}{SCHEMA_V4_WRITE_IDS_SQL}{}",
         schema_v1_sql(),
         schema_v4_rules_sql()
     )

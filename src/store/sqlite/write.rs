@@ -208,6 +208,51 @@ pub struct SqliteTxn<'c> {
     tx: Transaction<'c>,
     now_ms: i64,
     last_read: RefCell<LastRead>,
+    /// The write's id, its batch and its first change outside a batch:
+    /// the `writes` row it commits with.
+    write: WriteRecord,
+}
+
+/// What a write transaction stores of itself in the `writes` table
+/// (schema version 4 and later) when it commits.
+#[derive(Default)]
+struct WriteRecord {
+    id: String,
+    batch: std::cell::Cell<Option<i64>>,
+    change: std::cell::Cell<Option<i64>>,
+}
+
+/// The write's row, and a write proven not written.
+const INSERT_WRITE: &str =
+    "INSERT INTO writes (write_id, at, batch, change) VALUES (?1, ?2, ?3, ?4)";
+const MARK_NOT_WRITTEN: &str =
+    "INSERT OR IGNORE INTO writes (write_id, at, not_written) VALUES (?1, ?2, 1)";
+const FIND_WRITE: &str = "SELECT batch, change, not_written FROM writes WHERE write_id = ?1";
+
+/// Settle a write by its id (`Store::settle_write`): found, it was
+/// committed; absent, it is marked not written, in a write transaction of
+/// its own (which waits for any writer holding the store, as every write
+/// does).
+pub(super) fn settle_write(
+    conn: &rusqlite::Connection,
+    write_id: &str,
+) -> Result<crate::store::SettledWrite, StoreError> {
+    use crate::store::SettledWrite;
+    let tx = Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err("starting a write transaction"))?;
+    tx.execute(MARK_NOT_WRITTEN, params![write_id, super::now_ms()])
+        .map_err(db_err("looking up a write id"))?;
+    let (batch, change, not_written): (Option<i64>, Option<i64>, bool) = tx
+        .query_row(FIND_WRITE, params![write_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(db_err("looking up a write id"))?;
+    tx.commit().map_err(db_err("committing"))?;
+    Ok(if not_written {
+        SettledWrite::NotWritten
+    } else {
+        SettledWrite::Committed { batch, change }
+    })
 }
 
 /// The cursor read last in a write transaction: a compare-and-swap right
@@ -245,6 +290,10 @@ impl<'c> SqliteTxn<'c> {
             tx,
             now_ms: super::now_ms(),
             last_read: RefCell::default(),
+            write: WriteRecord {
+                id: crate::store::new_write_id(),
+                ..WriteRecord::default()
+            },
         })
     }
 }
@@ -346,6 +395,18 @@ impl StoreRead for SqliteTxn<'_> {
     ) -> Result<(), StoreError> {
         super::heads::visit_head_changes(&self.tx, filter, each)
     }
+
+    fn lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(&self.tx, key)
+    }
+
+    fn visit_leases(
+        &self,
+        consumer: Option<&str>,
+        each: &mut dyn FnMut(&crate::store::LeaseRow) -> Visit,
+    ) -> Result<(), StoreError> {
+        super::leases::visit_leases(&self.tx, consumer, each)
+    }
 }
 
 impl DurableStore for SqliteTxn<'_> {
@@ -366,6 +427,34 @@ impl DurableStore for SqliteTxn<'_> {
             known
         };
         cas_on(&self.prepared, key, expected, new, self.now_ms, known)
+    }
+
+    /// The guarded `UPDATE` that checks the lease in the same statement;
+    /// when it writes nothing, the general path says why (or creates an
+    /// absent cursor).
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        let parsed = CursorKey::parse(key)?;
+        self.last_read.borrow_mut().valid = false;
+        if super::leases::leased_swap(&self.tx, &parsed, epoch, expected, new, self.now_ms)? {
+            return Ok(());
+        }
+        crate::lease::leased_cas_in(self, key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        super::leases::renew(&self.tx, key, owner, epoch, ttl_ms)
     }
 }
 
@@ -414,7 +503,11 @@ impl WriteTxn for SqliteTxn<'_> {
             )
             .and_then(|mut s| s.execute(params![self.now_ms, command, reason, user]))
             .map_err(db_err("recording a batch"))?;
-        Ok(self.tx.last_insert_rowid())
+        let id = self.tx.last_insert_rowid();
+        if self.write.batch.get().is_none() {
+            self.write.batch.set(Some(id));
+        }
+        Ok(id)
     }
 
     /// The id is the rowid of this very insert (`last_insert_rowid` of
@@ -439,7 +532,11 @@ impl WriteTxn for SqliteTxn<'_> {
                 ])
             })
             .map_err(db_err("recording the change"))?;
-        Ok(self.tx.last_insert_rowid())
+        let id = self.tx.last_insert_rowid();
+        if change.batch.is_none() && self.write.change.get().is_none() {
+            self.write.change.set(Some(id));
+        }
+        Ok(id)
     }
 
     fn batch_change_ids(&self, batch: i64) -> Result<Vec<i64>, StoreError> {
@@ -588,9 +685,42 @@ impl WriteTxn for SqliteTxn<'_> {
         super::heads::record_head_change(&self.tx, change, self.now_ms)
     }
 
+    fn write_id(&self) -> Option<&str> {
+        Some(&self.write.id)
+    }
+
+    fn lock_lease(&self, key: &CursorKey) -> Result<Option<crate::store::LeaseRow>, StoreError> {
+        super::leases::read_lease(&self.tx, key)
+    }
+
+    fn put_lease(&self, row: &crate::store::LeaseRow) -> Result<(), StoreError> {
+        super::leases::put_lease(&self.tx, row)
+    }
+
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let Self { prepared, tx, .. } = *self;
+        let Self {
+            prepared,
+            tx,
+            now_ms,
+            write,
+            ..
+        } = *self;
         drop(prepared);
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db_err("reading the schema version"))?;
+        if version >= crate::store::WRITE_IDS_VERSION {
+            tx.prepare_cached(INSERT_WRITE)
+                .and_then(|mut s| {
+                    s.execute(params![
+                        write.id,
+                        now_ms,
+                        write.batch.get(),
+                        write.change.get()
+                    ])
+                })
+                .map_err(db_err("recording the write id"))?;
+        }
         tx.commit().map_err(db_err("committing"))
     }
 }
