@@ -406,6 +406,7 @@ const COMMANDS: &[(&[&str], [bool; 3])] = &[
     (&["get"], [true, true, true]),
     (&["status"], [true, true, true]),
     (&["head", "get"], [true, true, true]),
+    (&["lease", "list"], [true, true, true]),
     (&["history"], [true, false, true]),
     (&["history", "verify"], [true, false, true]),
     (&["describe"], [true, true, true]),
@@ -448,6 +449,10 @@ const COMMANDS: &[(&[&str], [bool; 3])] = &[
     (&["snapshot", "drop", "s2"], [false, false, true]),
     (&["head", "set", "orders:0", "200"], [false, false, true]),
     (
+        &["lease", "break", "billing:orders:0", "--reason", "r"],
+        [false, false, true],
+    ),
+    (
         &["history", "prune", "--before", "1h", "--dry-run"],
         [false, false, true],
     ),
@@ -469,6 +474,11 @@ fn each_role_runs_what_the_table_allows_and_nothing_more() {
     env.ok(&["set", "billing", "orders:1", "10", "--create", "-q"]);
     env.ok(&["snapshot", "save", "snap", "-q"]);
     env.ok(&["head", "set", "orders:0", "100", "-q"]);
+    // A live lease, for `lease break`.
+    env.execute(
+        "INSERT INTO leases (consumer, channel, partition, owner, epoch, acquired_at, expires_at) \
+         VALUES ('billing', 'orders', 0, 'worker-1', 1, 0, 9000000000000)",
+    );
     // Command by command, the operator last (its writes are the state the
     // next command starts from).
     for (args, allowed) in COMMANDS {
