@@ -11,8 +11,7 @@
 //! (`last_id`, `last_hash`), updated in the transaction of each row, so that
 //! removing the newest rows is seen; a prune records the links it cut
 //! (`gaps`: the `prev` of each row kept after a removed one) and, when it
-//! removed the newest rows, the newest row it kept (`kept_id`,
-//! `kept_hash`).
+//! removed the newest rows, makes the newest chained row left the head.
 
 use std::collections::HashMap;
 
@@ -29,10 +28,6 @@ pub struct ChainState {
     pub last_id: Option<i64>,
     /// Its hash (`pre_hash` when none).
     pub last_hash: Vec<u8>,
-    /// After a prune removed the newest rows: the newest row left (0: none).
-    pub kept_id: Option<i64>,
-    /// Its hash (`None` for a row from before the chain started).
-    pub kept_hash: Option<Vec<u8>>,
 }
 
 /// The first broken link found.
@@ -180,7 +175,6 @@ impl Verifier {
             if let Some(pre) = &mut self.pre {
                 pre.row(encoding);
             }
-            self.newest = Some((id, None));
             return;
         }
         self.close_pre(Some(id));
@@ -222,29 +216,18 @@ impl Verifier {
         if self.broken.is_none() {
             let newest_id = self.newest.as_ref().map(|(id, _)| *id);
             let newest_hash = self.newest.as_ref().and_then(|(_, h)| h.clone());
-            let problem = if let Some(kept) = self.state.kept_id {
-                let kept_id = (kept != 0).then_some(kept);
-                (newest_id != kept_id || newest_hash != self.state.kept_hash).then(|| {
+            let problem = match self.state.last_id {
+                None => newest_id
+                    .is_some()
+                    .then(|| "changes were added after the chain's head".to_owned()),
+                Some(last) => (newest_id != Some(last)
+                    || newest_hash.as_deref() != Some(self.state.last_hash.as_slice()))
+                .then(|| {
                     format!(
-                        "the newest change is {}, but the last prune left {}",
-                        newest_id.map_or("none".to_owned(), |i| i.to_string()),
-                        kept_id.map_or("none".to_owned(), |i| i.to_string())
+                        "the chain's head is change {last}, but the newest change is {}: changes were removed or added at the end",
+                        newest_id.map_or("none".to_owned(), |i| i.to_string())
                     )
-                })
-            } else {
-                match self.state.last_id {
-                    None => newest_id
-                        .is_some_and(|id| id > self.state.pre_id)
-                        .then(|| "changes were added after the chain's head".to_owned()),
-                    Some(last) => (newest_id != Some(last)
-                        || newest_hash.as_deref() != Some(self.state.last_hash.as_slice()))
-                    .then(|| {
-                        format!(
-                            "the chain's head is change {last}, but the newest change is {}: changes were removed or added at the end",
-                            newest_id.map_or("none".to_owned(), |i| i.to_string())
-                        )
-                    }),
-                }
+                }),
             };
             if let Some(detail) = problem {
                 self.broken = Some(BrokenLink { id: None, detail });

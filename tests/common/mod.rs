@@ -649,17 +649,29 @@ pub fn pg_dump(schema: &str) -> String {
 /// (schema version 4) calls, as cursorctl does on its own connections, so
 /// that a test may write history rows below the store boundary.
 pub fn define_chain_function(conn: &Connection) {
+    use rusqlite::types::ValueRef;
     conn.create_scalar_function(
         "cursorctl_chain",
-        2,
+        12,
         rusqlite::functions::FunctionFlags::SQLITE_UTF8,
         |ctx| {
-            let prev: Option<Vec<u8>> = ctx.get(0)?;
-            let text: String = ctx.get(1)?;
-            Ok(cursorctl::store::chain::link(
-                prev.as_deref().unwrap_or_default(),
-                text.as_bytes(),
-            ))
+            let prev = match ctx.get_raw(0) {
+                ValueRef::Blob(b) => b.to_vec(),
+                _ => Vec::new(),
+            };
+            let mut encoding = Vec::new();
+            for i in 1..ctx.len() {
+                let text = match ctx.get_raw(i) {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(v) => Some(v.to_string()),
+                    ValueRef::Real(v) => Some(v.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Some(String::from_utf8_lossy(t).into_owned())
+                    }
+                };
+                cursorctl::store::chain::encode_field(&mut encoding, text.as_deref());
+            }
+            Ok(cursorctl::store::chain::link(&prev, &encoding))
         },
     )
     .expect("define the chain function");
@@ -668,7 +680,7 @@ pub fn define_chain_function(conn: &Connection) {
 /// What takes a SQLite store of schema version 4 back to version 3 (the
 /// version 3 tables are then as the previous release made them).
 pub const SQLITE_DOWN_FROM_V4: &str = "DROP TRIGGER history_chain; DROP TABLE history_chain; \
-     DROP TABLE history_chain_gaps; DROP TABLE history_prunes; ALTER TABLE history DROP COLUMN hash;";
+     DROP TABLE history_chain_gaps; ALTER TABLE history DROP COLUMN hash;";
 
 /// What takes a PostgreSQL store of schema version 4 in `schema` back to
 /// version 3 (the ids keep their sequences, as defaults of the columns).

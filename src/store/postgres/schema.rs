@@ -182,8 +182,8 @@ pub(super) const RULES_FUNCTIONS: &[&str] = &[
 ///   hashed together at the upgrade) and head (`last_id`, `last_hash`),
 ///   updated in the transaction of each row; `history_chain_gaps` the
 ///   links a prune cut (the hash before the first row kept after a removed
-///   one); `kept_id`, `kept_hash` the newest row left when a prune removed
-///   the newest ones (until the next row is written).
+///   one); a prune that removed the newest rows makes the newest chained
+///   row left the head.
 /// - a cursor moved backwards (or removed) needs, at commit, a history row
 ///   written in the same transaction for that cursor with that old and new
 ///   offset: a constraint trigger checked at commit, queued only for
@@ -241,9 +241,7 @@ CREATE TABLE history_chain (
     pre_id    bigint  NOT NULL,
     pre_hash  bytea   NOT NULL,
     last_id   bigint,
-    last_hash bytea   NOT NULL,
-    kept_id   bigint,
-    kept_hash bytea
+    last_hash bytea   NOT NULL
 );
 INSERT INTO history_chain (pre_id, pre_hash, last_hash)
 SELECT coalesce((SELECT max(id) FROM history), 0), p, p FROM (SELECT {pre_hash} AS p) s;
@@ -277,10 +275,6 @@ BEGIN
     ELSE
         prev := decode(current_setting('cursorctl.chain_last'), 'hex');
     END IF;{history_facts}
-    IF c.kept_id IS NOT NULL THEN
-        INSERT INTO history_chain_gaps (id, prev_hash) VALUES (NEW.id, prev)
-        ON CONFLICT (id) DO NOTHING;
-    END IF;
     NEW.hash := sha256(prev || convert_to({encoding}, 'UTF8'));
     PERFORM set_config('cursorctl.chain_last', encode(NEW.hash, 'hex'), true),
             set_config('cursorctl.chain_id', NEW.id::text, true);
@@ -296,8 +290,7 @@ BEGIN
     IF current_setting('cursorctl.chain_xact', true) = pg_current_xact_id()::text THEN
         UPDATE history_chain
         SET last_id = current_setting('cursorctl.chain_id')::bigint,
-            last_hash = decode(current_setting('cursorctl.chain_last'), 'hex'),
-            kept_id = NULL, kept_hash = NULL
+            last_hash = decode(current_setting('cursorctl.chain_last'), 'hex')
         WHERE last_id IS DISTINCT FROM current_setting('cursorctl.chain_id')::bigint;
     END IF;
     RETURN NULL;
@@ -425,9 +418,15 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pruned_changes p WHERE p.id <= c.pre_id) THEN
         UPDATE history_chain SET pre_hash = {pre_hash_again};
     END IF;
+    -- The newest chained row left is the head (none: the chain starts
+    -- again after the rows from before it).
     IF c.last_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM history h WHERE h.id = c.last_id) THEN
-        SELECT h.id, h.hash INTO newest FROM history h ORDER BY h.id DESC LIMIT 1;
-        UPDATE history_chain SET kept_id = coalesce(newest.id, 0), kept_hash = newest.hash;
+        SELECT h.id, h.hash INTO newest FROM history h WHERE h.id > c.pre_id ORDER BY h.id DESC LIMIT 1;
+        IF FOUND THEN
+            UPDATE history_chain SET last_id = newest.id, last_hash = newest.hash;
+        ELSE
+            UPDATE history_chain SET last_id = NULL, last_hash = pre_hash;
+        END IF;
     END IF;
     INSERT INTO history_prunes (before, changes, batches)
     VALUES (prune_history.before, changes, batches);

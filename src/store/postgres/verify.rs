@@ -41,7 +41,7 @@ fn verify_in_snapshot(store: &PostgresStore) -> Result<ChainReport, StoreError> 
             .client
             .borrow_mut()
             .query_one(
-                "SELECT pre_id, pre_hash, last_id, last_hash, kept_id, kept_hash FROM history_chain",
+                "SELECT pre_id, pre_hash, last_id, last_hash FROM history_chain",
                 &[],
             )
             .map_err(|e| store.error(context, e))?;
@@ -50,8 +50,6 @@ fn verify_in_snapshot(store: &PostgresStore) -> Result<ChainReport, StoreError> 
             pre_hash: row.get(1),
             last_id: row.get(2),
             last_hash: row.get(3),
-            kept_id: row.get(4),
-            kept_hash: row.get(5),
         }
     };
     let gaps: HashMap<i64, Vec<u8>> = store

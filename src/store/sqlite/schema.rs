@@ -150,20 +150,20 @@ pub const CHAIN_FIELDS: [&str; 11] = [
     "batch",
 ];
 
-/// The SQL expression of the encoding of the row `alias` (`h`, `NEW`), as
-/// text.
-pub(super) fn chain_encoding(alias: &str) -> String {
+/// The columns of [`CHAIN_FIELDS`], comma-separated, of the row `alias`.
+pub(super) fn chain_columns(alias: &str) -> String {
     CHAIN_FIELDS
         .iter()
-        .map(|f| format!("coalesce(length(CAST({alias}.{f} AS BLOB)) || ':' || {alias}.{f}, '~')"))
+        .map(|f| format!("{alias}.{f}"))
         .collect::<Vec<_>>()
-        .join(" || ")
+        .join(", ")
 }
 
-/// The SQL function the chain trigger calls: `cursorctl_chain(prev, text)`
-/// is sha256 over the bytes of `prev` and then of `text`. cursorctl
-/// defines it on every connection that writes; a writer without it (the
-/// `sqlite3` shell) cannot add history rows.
+/// The SQL function the chain trigger calls: `cursorctl_chain(prev, id,
+/// at, ...)` is sha256 over the bytes of `prev` and then of the encoding of
+/// the row's fields (in Rust: a short trigger is parsed quickly by every
+/// command). cursorctl defines it on every connection that writes; a
+/// writer without it (the `sqlite3` shell) cannot add history rows.
 pub const CHAIN_FUNCTION: &str = "cursorctl_chain";
 
 /// What version 4 adds: the hash chain of the history (see
@@ -173,7 +173,7 @@ pub const CHAIN_FUNCTION: &str = "cursorctl_chain";
 /// whoever may write the file may change any row (and drop the trigger);
 /// `history verify` sees what was changed.
 pub(super) fn schema_v4_rules_sql() -> String {
-    let encoding = chain_encoding("NEW");
+    let columns = chain_columns("NEW");
     format!(
         "
 ALTER TABLE history ADD COLUMN hash BLOB;
@@ -183,9 +183,7 @@ CREATE TABLE history_chain (
     pre_id    INTEGER NOT NULL,
     pre_hash  BLOB    NOT NULL,
     last_id   INTEGER,
-    last_hash BLOB    NOT NULL,
-    kept_id   INTEGER,
-    kept_hash BLOB
+    last_hash BLOB    NOT NULL
 );
 
 CREATE TABLE history_chain_gaps (
@@ -193,23 +191,10 @@ CREATE TABLE history_chain_gaps (
     prev_hash BLOB    NOT NULL
 );
 
-CREATE TABLE history_prunes (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
-    at      INTEGER NOT NULL DEFAULT ({NOW_MS_SQL}),
-    before  INTEGER NOT NULL,
-    changes INTEGER NOT NULL,
-    batches INTEGER NOT NULL
-);
-
 CREATE TRIGGER history_chain AFTER INSERT ON history
 BEGIN
-    INSERT OR IGNORE INTO history_chain_gaps (id, prev_hash)
-    SELECT NEW.id, last_hash FROM history_chain WHERE kept_id IS NOT NULL;
-    UPDATE history SET hash = {CHAIN_FUNCTION}((SELECT last_hash FROM history_chain), {encoding})
-    WHERE id = NEW.id;
-    UPDATE history_chain SET last_id = NEW.id,
-        last_hash = (SELECT hash FROM history WHERE id = NEW.id),
-        kept_id = NULL, kept_hash = NULL;
+    UPDATE history_chain SET last_id = NEW.id, last_hash = {CHAIN_FUNCTION}(last_hash, {columns});
+    UPDATE history SET hash = (SELECT last_hash FROM history_chain) WHERE id = NEW.id;
 END;
 "
     )

@@ -8,35 +8,66 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::read::{prunable_batches, prunable_changes};
-use super::schema::{chain_encoding, CHAIN_FUNCTION, RULES_VERSION};
+use rusqlite::types::ValueRef;
+
+use super::schema::{chain_columns, CHAIN_FIELDS, CHAIN_FUNCTION, RULES_VERSION};
 use crate::error::StoreError;
-use crate::store::chain::{empty_hash, link, ChainReport, ChainState, PreHasher, Verifier};
+use crate::store::chain::{
+    empty_hash, encode_field, link, ChainReport, ChainState, PreHasher, Verifier,
+};
 
 fn db_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| super::db_err(context)(e)
 }
 
-/// Define `cursorctl_chain(prev, text)` on a connection that writes.
+/// Append the encoding of one value (as its text, as SQLite casts it).
+fn encode_value(out: &mut Vec<u8>, value: ValueRef<'_>) {
+    match value {
+        ValueRef::Null => encode_field(out, None),
+        ValueRef::Integer(i) => encode_field(out, Some(&i.to_string())),
+        ValueRef::Real(f) => encode_field(out, Some(&f.to_string())),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            out.extend_from_slice(t.len().to_string().as_bytes());
+            out.push(b':');
+            out.extend_from_slice(t);
+        }
+    }
+}
+
+/// Define `cursorctl_chain(prev, id, at, ...)` on a connection that writes.
 ///
 /// # Errors
 ///
 /// SQLite failures.
 pub(super) fn register(conn: &Connection) -> Result<(), StoreError> {
+    let fields = i32::try_from(CHAIN_FIELDS.len()).unwrap_or(i32::MAX);
     conn.create_scalar_function(
         CHAIN_FUNCTION,
-        2,
+        1 + fields,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let prev: Option<Vec<u8>> = ctx.get(0)?;
-            let text = ctx.get_raw(1);
-            let bytes: &[u8] = match text {
-                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t,
-                _ => b"",
+            let prev = match ctx.get_raw(0) {
+                ValueRef::Blob(b) => b.to_vec(),
+                _ => Vec::new(),
             };
-            Ok(link(prev.as_deref().unwrap_or_default(), bytes))
+            let mut encoding = Vec::with_capacity(128);
+            for i in 1..ctx.len() {
+                encode_value(&mut encoding, ctx.get_raw(i));
+            }
+            Ok(link(&prev, &encoding))
         },
     )
     .map_err(db_err("defining the history chain function"))
+}
+
+/// The encoding of a row read as `SELECT <chain_columns> ...` from column
+/// `first` on.
+fn row_encoding(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Vec<u8>> {
+    let mut encoding = Vec::with_capacity(128);
+    for i in first..first + CHAIN_FIELDS.len() {
+        encode_value(&mut encoding, row.get_ref(i)?);
+    }
+    Ok(encoding)
 }
 
 fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -47,8 +78,8 @@ fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
 /// The hash of the rows up to `pre_id` (in the order of ids).
 fn pre_hash(conn: &Connection, pre_id: i64) -> Result<Vec<u8>, StoreError> {
     let sql = format!(
-        "SELECT CAST({} AS BLOB) FROM history h WHERE h.id <= ?1 ORDER BY h.id",
-        chain_encoding("h")
+        "SELECT {} FROM history h WHERE h.id <= ?1 ORDER BY h.id",
+        chain_columns("h")
     );
     let mut stmt = conn.prepare(&sql).map_err(db_err("hashing the history"))?;
     let mut rows = stmt
@@ -56,7 +87,7 @@ fn pre_hash(conn: &Connection, pre_id: i64) -> Result<Vec<u8>, StoreError> {
         .map_err(db_err("hashing the history"))?;
     let mut hasher = PreHasher::new();
     while let Some(row) = rows.next().map_err(db_err("hashing the history"))? {
-        let encoding: Vec<u8> = row.get(0).map_err(db_err("hashing the history"))?;
+        let encoding = row_encoding(row, 0).map_err(db_err("hashing the history"))?;
         hasher.row(&encoding);
     }
     Ok(hasher.finish())
@@ -87,7 +118,7 @@ pub(super) fn start_chain(conn: &Connection) -> Result<(), StoreError> {
 
 fn chain_state(conn: &Connection) -> Result<Option<ChainState>, StoreError> {
     conn.query_row(
-        "SELECT pre_id, pre_hash, last_id, last_hash, kept_id, kept_hash FROM history_chain",
+        "SELECT pre_id, pre_hash, last_id, last_hash FROM history_chain",
         [],
         |r| {
             Ok(ChainState {
@@ -95,8 +126,6 @@ fn chain_state(conn: &Connection) -> Result<Option<ChainState>, StoreError> {
                 pre_hash: r.get(1)?,
                 last_id: r.get(2)?,
                 last_hash: r.get(3)?,
-                kept_id: r.get(4)?,
-                kept_hash: r.get(5)?,
             })
         },
     )
@@ -193,20 +222,18 @@ pub(super) fn prune(conn: &Connection, before: i64) -> Result<Option<(u64, u64)>
             )
             .map_err(&err)?;
         if gone {
+            // The newest chained row left is the head (none: the chain
+            // starts again after the rows from before it).
             conn.execute(
                 "UPDATE history_chain SET
-                     kept_id = coalesce((SELECT max(id) FROM history), 0),
-                     kept_hash = (SELECT hash FROM history ORDER BY id DESC LIMIT 1)",
-                [],
+                     last_id = (SELECT max(id) FROM history WHERE id > ?1),
+                     last_hash = coalesce((SELECT hash FROM history WHERE id > ?1 ORDER BY id DESC LIMIT 1),
+                                          pre_hash)",
+                [state.pre_id],
             )
             .map_err(&err)?;
         }
     }
-    conn.execute(
-        "INSERT INTO history_prunes (before, changes, batches) VALUES (?1, ?2, ?3)",
-        rusqlite::params![before, changes, batches],
-    )
-    .map_err(&err)?;
     Ok(Some((changes as u64, batches as u64)))
 }
 
@@ -254,23 +281,19 @@ fn verify_in_transaction(conn: &Connection) -> Result<Option<ChainReport>, Store
     };
     let mut verifier = Verifier::new(state, gaps);
     let sql = format!(
-        "SELECT h.id, CAST({} AS BLOB), h.hash FROM history h ORDER BY h.id",
-        chain_encoding("h")
+        "SELECT h.id, h.hash, {} FROM history h ORDER BY h.id",
+        chain_columns("h")
     );
     let mut stmt = conn.prepare(&sql).map_err(&err)?;
     let mut rows = stmt.query([]).map_err(&err)?;
     while let Some(row) = rows.next().map_err(&err)? {
         let id: i64 = row.get(0).map_err(&err)?;
-        let encoding = row.get_ref(1).map_err(&err)?;
-        let encoding = match encoding {
-            rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b,
-            _ => b"",
-        };
-        let hash = match row.get_ref(2).map_err(&err)? {
-            rusqlite::types::ValueRef::Blob(b) => Some(b),
+        let encoding = row_encoding(row, 2).map_err(&err)?;
+        let hash = match row.get_ref(1).map_err(&err)? {
+            ValueRef::Blob(b) => Some(b),
             _ => None,
         };
-        verifier.row(id, encoding, hash);
+        verifier.row(id, &encoding, hash);
         if verifier.is_broken() {
             break;
         }
