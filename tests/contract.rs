@@ -933,7 +933,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
                     "{}DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
                      DROP TABLE {schema}.heads; DROP TABLE {schema}.head_history; \
                      UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'",
-                    crate::common::pg_down_from_v4(&schema)
+                    crate::common::pg_down_from_v4(schema)
                 ))
                 .unwrap();
         }
