@@ -165,7 +165,46 @@ if ((SQLITE)); then
         theirs_kb=$(peak_kb sqlite3 -readonly -json "$store" "SELECT * FROM cursors")
         printf '| peak memory, list all (%s) | %s KiB | %s KiB | %sx | < 32 MiB |\n' "$n" "$ours_kb" "$theirs_kb" "$(ratio "$ours_kb" "$theirs_kb")" >>"$RESULTS.rows"
         echo "peak memory listing $n: cursorctl $ours_kb KiB, sqlite3 $theirs_kb KiB" >&2
+
+        # 3b. the listing and `status` with a head for every partition,
+        # against the plain listing of the same store without heads (step
+        # 3's cursorctl figure, measured again in the same rounds), and
+        # their peak memory.
+        plain="$WORK/store-$n-plain.db"
+        sqlite3 "$store" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+        cp "$store" "$plain"
+        sqlite3 "$store" "INSERT OR REPLACE INTO heads (channel, partition, head, recorded_at) SELECT channel, partition, max(offset) + 100, $NOW_MS FROM cursors GROUP BY channel, partition"
+        mapfile -t ms < <(timed heads "$RUNS_SLOW" 1 0 \
+            "$BIN --db $store get -o ndjson" \
+            "$BIN --db $store status -o ndjson --stall-after 1000d" \
+            "$BIN --db $plain get -o ndjson")
+        row "list all with heads, head and lag, vs without ($n)" "${ms[0]}" "${ms[2]}" "<= 1.2x"
+        row "status of all with heads vs the plain listing ($n)" "${ms[1]}" "${ms[2]}" "<= 1.2x"
+        ours_kb=$(peak_kb "$BIN" --db "$store" get -o ndjson)
+        status_kb=$(peak_kb "$BIN" --db "$store" status -o ndjson --stall-after 1000d)
+        printf '| peak memory, list all with heads / status (%s) | %s / %s KiB | | | < 32 MiB |\n' "$n" "$ours_kb" "$status_kb" >>"$RESULTS.rows"
+        sqlite3 "$store" "DELETE FROM heads"
+        rm -f "$plain" "$plain-wal" "$plain-shm"
     done
+
+    # 3c. `head set --from-file` of HEAD_LINES heads against `set
+    # --from-file --create` of as many new cursors, each on a fresh copy of
+    # an empty store.
+    HEAD_LINES=100000
+    empty="$WORK/empty.db"
+    rm -f "$empty" "$empty-wal" "$empty-shm"
+    "$BIN" --db "$empty" -q init
+    heads_in="$WORK/heads-$HEAD_LINES.ndjson"
+    cursors_in="$WORK/cursors-$HEAD_LINES.ndjson"
+    seq 0 $((HEAD_LINES - 1)) | awk '{ printf "{\"partition_key\":\"h%d:%d\",\"head\":%d}\n", $1 % 100, $1, $1 + 1 }' >"$heads_in"
+    seq 0 $((HEAD_LINES - 1)) | awk '{ printf "{\"consumer\":\"c\",\"partition_key\":\"h%d:%d\",\"offset\":%d}\n", $1 % 100, $1, $1 + 1 }' >"$cursors_in"
+    hwork="$WORK/heads-work.db"
+    mapfile -t ms < <(timed head-set "$RUNS_SLOW" 1 0 \
+        --prepare "bash -c 'rm -f $hwork-wal $hwork-shm; cp $empty $hwork'" \
+        "$BIN --db $hwork -q head set --from-file $heads_in" \
+        "$BIN --db $hwork -q set --from-file $cursors_in --create")
+    row "head set --from-file $HEAD_LINES heads vs set --from-file as many new cursors" "${ms[0]}" "${ms[1]}" "about 1x"
+    rm -f "$hwork" "$hwork-wal" "$hwork-shm" "$empty" "$heads_in" "$cursors_in"
 
     # 4. set --from-file of LINES NDJSON lines vs .import + UPDATE ... FROM.
     # bulk_setup LINES STORE: a checkpointed copy of STORE to start each run

@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove one cursor, or every cursor of a consumer that matches')
             [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Give consumer TO the offsets of consumer FROM on every partition')
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Keep the offsets of cursors in the store, compare them with now, put them back')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show which store --db names and what it holds: check it before a write')
             [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Sum up each consumer''s cursors: one row per consumer')
             [CompletionResult]::new('head', 'head', [CompletionResultType]::ParameterValue, 'Record and list the heads of partitions (where each partition ends)')
             [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'Show and break the leases consumers hold on cursors')
@@ -73,7 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'List only cursors on this channel')
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'List only cursors not written for at least this long (for example 15m)')
-            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; on a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; each read is stamped with its time (read_at), and a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'With --watch: stop after N reads')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
@@ -97,6 +98,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the cursor if it does not exist')
+            [CompletionResult]::new('--allow-confusable', '--allow-confusable', [CompletionResultType]::ParameterName, 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept')
             [CompletionResult]::new('--allow-rewind', '--allow-rewind', [CompletionResultType]::ParameterName, 'Allow moving the cursor backwards (needs --reason)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -119,6 +121,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--to-head', '--to-head', [CompletionResultType]::ParameterName, 'Move to the partition''s head (needs --reason)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the cursor if it does not exist')
+            [CompletionResult]::new('--allow-confusable', '--allow-confusable', [CompletionResultType]::ParameterName, 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -152,6 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--consumer', '--consumer', [CompletionResultType]::ParameterName, 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only the newest N changes (still printed oldest first)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused')
             [CompletionResult]::new('--batch', '--batch', [CompletionResultType]::ParameterName, 'Only the changes of this batch')
@@ -165,7 +169,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;history;prune' {
-            [CompletionResult]::new('--before', '--before', [CompletionResultType]::ParameterName, 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone')
+            [CompletionResult]::new('--before', '--before', [CompletionResultType]::ParameterName, 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone (required)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (recorded with the prune)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
@@ -215,6 +219,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('--raw-key', '--raw-key', [CompletionResultType]::ParameterName, 'Remove the one cursor stored under this key, as `get` lists it, even when its names are ones cursorctl refuses (written by another program: `sp ace:orders:0`); needs --reason')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Remove the cursor only if it holds this offset (exit 3 otherwise)')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Only cursors on this channel')
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Only cursors not written for at least this long (for example 30days)')
@@ -239,6 +244,7 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
             [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create TO''s cursors that do not exist')
+            [CompletionResult]::new('--allow-confusable', '--allow-confusable', [CompletionResultType]::ParameterName, 'With --create: create TO even when its name looks like an existing consumer''s (svc and svс, with a Cyrillic с), which is refused otherwise')
             [CompletionResult]::new('--allow-rewind', '--allow-rewind', [CompletionResultType]::ParameterName, 'Allow moving TO''s cursors backwards (needs --reason)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan; write nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -358,6 +364,19 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;snapshot;help;help' {
+            break
+        }
+        'cursorctl;info' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no change records or notes (errors are still printed)')
+            [CompletionResult]::new('--fence', '--fence', [CompletionResultType]::ParameterName, 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'cursorctl;describe' {
@@ -559,22 +578,23 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help' {
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'init')
-            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'get')
-            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'set')
-            [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'advance')
-            [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'flush-sim')
-            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'history')
-            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'undo')
-            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'delete')
-            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'copy')
-            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'snapshot')
-            [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'describe')
-            [CompletionResult]::new('head', 'head', [CompletionResultType]::ParameterValue, 'head')
-            [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'lease')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'status')
-            [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'copy-store')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'completions')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the cursor store at --db')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Show one cursor, or list cursors')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Checkpoint a cursor to OFFSET, or many cursors from a file')
+            [CompletionResult]::new('advance', 'advance', [CompletionResultType]::ParameterValue, 'Move a cursor forward by N (default 1) or to an offset; never backwards')
+            [CompletionResult]::new('flush-sim', 'flush-sim', [CompletionResultType]::ParameterValue, 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the recorded changes, oldest first')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo a recorded change, or every change of a batch')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove one cursor, or every cursor of a consumer that matches')
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Give consumer TO the offsets of consumer FROM on every partition')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Keep the offsets of cursors in the store, compare them with now, put them back')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show which store --db names and what it holds: check it before a write')
+            [CompletionResult]::new('describe', 'describe', [CompletionResultType]::ParameterValue, 'Sum up each consumer''s cursors: one row per consumer')
+            [CompletionResult]::new('head', 'head', [CompletionResultType]::ParameterValue, 'Record and list the heads of partitions (where each partition ends)')
+            [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'Show and break the leases consumers hold on cursors')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each cursor''s lag and status; exit 8 when one needs attention')
+            [CompletionResult]::new('copy-store', 'copy-store', [CompletionResultType]::ParameterValue, 'Copy every cursor, batch, history row and snapshot into an empty store')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for a shell')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -606,6 +626,9 @@ Register-ArgumentCompleter -Native -CommandName 'cursorctl' -ScriptBlock {
             break
         }
         'cursorctl;help;snapshot' {
+            break
+        }
+        'cursorctl;help;info' {
             break
         }
         'cursorctl;help;describe' {

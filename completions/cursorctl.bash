@@ -49,6 +49,9 @@ _cursorctl() {
             cursorctl,history)
                 cmd="cursorctl__subcmd__history"
                 ;;
+            cursorctl,info)
+                cmd="cursorctl__subcmd__info"
+                ;;
             cursorctl,init)
                 cmd="cursorctl__subcmd__init"
                 ;;
@@ -123,6 +126,9 @@ _cursorctl() {
                 ;;
             cursorctl__subcmd__help,history)
                 cmd="cursorctl__subcmd__help__subcmd__history"
+                ;;
+            cursorctl__subcmd__help,info)
+                cmd="cursorctl__subcmd__help__subcmd__info"
                 ;;
             cursorctl__subcmd__help,init)
                 cmd="cursorctl__subcmd__help__subcmd__init"
@@ -215,7 +221,7 @@ _cursorctl() {
 
     case "${cmd}" in
         cursorctl)
-            opts="-o -q -h -V --db --output --busy-timeout --quiet --fence --color --help --version init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help"
+            opts="-o -q -h -V --db --output --busy-timeout --quiet --fence --color --help --version init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,7 +255,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__advance)
-            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --by --to --to-head --channel --expect --create --dry-run --reason --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --by --to --to-head --channel --expect --create --allow-confusable --dry-run --reason --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,7 +343,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__copy)
-            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --create --allow-rewind --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --channel --create --allow-confusable --allow-rewind --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,7 +423,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__delete)
-            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --expect --channel --idle-for --reason --dry-run --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --raw-key --expect --channel --idle-for --reason --dry-run --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +447,10 @@ _cursorctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --raw-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --expect)
@@ -842,7 +852,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__help)
-            opts="init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help"
+            opts="init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1009,6 +1019,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1094,7 +1118,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history)
-            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --limit --since --batch --help prune help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --consumer --limit --since --batch --help prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1118,6 +1142,10 @@ _cursorctl() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --consumer)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -1196,6 +1224,40 @@ _cursorctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__info)
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1420,7 +1482,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__set)
-            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --from-file --input-format --expect --create --dry-run --reason --allow-rewind --help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --from-file --input-format --expect --create --allow-confusable --dry-run --reason --allow-rewind --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

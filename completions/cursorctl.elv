@@ -40,6 +40,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand delete 'Remove one cursor, or every cursor of a consumer that matches'
             cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
             cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
+            cand info 'Show which store --db names and what it holds: check it before a write'
             cand describe 'Sum up each consumer''s cursors: one row per consumer'
             cand head 'Record and list the heads of partitions (where each partition ends)'
             cand lease 'Show and break the leases consumers hold on cursors'
@@ -68,7 +69,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --color 'When to use colour'
             cand --channel 'List only cursors on this channel'
             cand --idle-for 'List only cursors not written for at least this long (for example 15m)'
-            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; on a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
+            cand --watch 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor''s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; each read is stamped with its time (read_at), and a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)'
             cand --count 'With --watch: stop after N reads'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
@@ -91,6 +92,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create the cursor if it does not exist'
+            cand --allow-confusable 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand --allow-rewind 'Allow moving the cursor backwards (needs --reason)'
             cand -h 'Print help (see more with ''--help'')'
@@ -112,6 +114,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --to-head 'Move to the partition''s head (needs --reason)'
             cand --create 'Create the cursor if it does not exist'
+            cand --allow-confusable 'With --create: create a consumer even when its name looks like an existing one''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --dry-run 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -143,6 +146,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
+            cand --consumer 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way'
             cand --limit 'Only the newest N changes (still printed oldest first)'
             cand --since 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused'
             cand --batch 'Only the changes of this batch'
@@ -155,7 +159,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;history;prune'= {
-            cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone'
+            cand --before 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone (required)'
             cand --reason 'Why (recorded with the prune)'
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
             cand -o 'Output format'
@@ -200,6 +204,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
+            cand --raw-key 'Remove the one cursor stored under this key, as `get` lists it, even when its names are ones cursorctl refuses (written by another program: `sp ace:orders:0`); needs --reason'
             cand --expect 'Remove the cursor only if it holds this offset (exit 3 otherwise)'
             cand --channel 'Only cursors on this channel'
             cand --idle-for 'Only cursors not written for at least this long (for example 30days)'
@@ -223,6 +228,7 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand --create 'Create TO''s cursors that do not exist'
+            cand --allow-confusable 'With --create: create TO even when its name looks like an existing consumer''s (svc and svс, with a Cyrillic с), which is refused otherwise'
             cand --allow-rewind 'Allow moving TO''s cursors backwards (needs --reason)'
             cand --dry-run 'Show the plan; write nothing'
             cand -h 'Print help (see more with ''--help'')'
@@ -329,6 +335,18 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;snapshot;help;drop'= {
         }
         &'cursorctl;snapshot;help;help'= {
+        }
+        &'cursorctl;info'= {
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;describe'= {
             cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
@@ -509,22 +527,23 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'cursorctl;help'= {
-            cand init 'init'
-            cand get 'get'
-            cand set 'set'
-            cand advance 'advance'
-            cand flush-sim 'flush-sim'
-            cand history 'history'
-            cand undo 'undo'
-            cand delete 'delete'
-            cand copy 'copy'
-            cand snapshot 'snapshot'
-            cand describe 'describe'
-            cand head 'head'
-            cand lease 'lease'
-            cand status 'status'
-            cand copy-store 'copy-store'
-            cand completions 'completions'
+            cand init 'Create the cursor store at --db'
+            cand get 'Show one cursor, or list cursors'
+            cand set 'Checkpoint a cursor to OFFSET, or many cursors from a file'
+            cand advance 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+            cand flush-sim 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+            cand history 'Show the recorded changes, oldest first'
+            cand undo 'Undo a recorded change, or every change of a batch'
+            cand delete 'Remove one cursor, or every cursor of a consumer that matches'
+            cand copy 'Give consumer TO the offsets of consumer FROM on every partition'
+            cand snapshot 'Keep the offsets of cursors in the store, compare them with now, put them back'
+            cand info 'Show which store --db names and what it holds: check it before a write'
+            cand describe 'Sum up each consumer''s cursors: one row per consumer'
+            cand head 'Record and list the heads of partitions (where each partition ends)'
+            cand lease 'Show and break the leases consumers hold on cursors'
+            cand status 'Show each cursor''s lag and status; exit 8 when one needs attention'
+            cand copy-store 'Copy every cursor, batch, history row and snapshot into an empty store'
+            cand completions 'Print the completion script for a shell'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;help;init'= {
@@ -546,6 +565,8 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
         &'cursorctl;help;copy'= {
         }
         &'cursorctl;help;snapshot'= {
+        }
+        &'cursorctl;help;info'= {
         }
         &'cursorctl;help;describe'= {
         }

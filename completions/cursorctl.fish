@@ -49,6 +49,7 @@ complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "undo" -d 'Undo 
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "info" -d 'Show which store --db names and what it holds: check it before a write'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "head" -d 'Record and list the heads of partitions (where each partition ends)'
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -f -a "lease" -d 'Show and break the leases consumers hold on cursors'
@@ -83,7 +84,7 @@ always\t'Always'
 never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l channel -d 'List only cursors on this channel' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l idle-for -d 'List only cursors not written for at least this long (for example 15m)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l watch -d 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor\'s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; on a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l watch -d 'Re-read every INTERVAL (--watch alone: 2s) and show each cursor\'s offset, its change since the last read, the rate (offsets/s) and how long it has been idle, and where its partition has a head (`head set`) its lag and the seconds it needs to catch up at the rates measured; each read is stamped with its time (read_at), and a cursor that is not there is shown with status absent (watched by its key) or deleted (gone since the last read). On a terminal the table is redrawn in place, elsewhere one record set is written per read. Ctrl-C stops (exit 0)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l count -d 'With --watch: stop after N reads' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
@@ -110,6 +111,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l reason -d 'W
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l create -d 'Create the cursor if it does not exist'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l allow-confusable -d 'With --create: create a consumer even when its name looks like an existing one\'s (svc and svс, with a Cyrillic с), which is refused otherwise'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l allow-rewind -d 'Allow moving the cursor backwards (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -133,6 +135,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s q -l qui
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l to-head -d 'Move to the partition\'s head (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l create -d 'Create the cursor if it does not exist'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l allow-confusable -d 'With --create: create a consumer even when its name looks like an existing one\'s (svc and svс, with a Cyrillic с), which is refused otherwise'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l dry-run -d 'Show what the write would do: the same records and exit code; the write runs and is rolled back, so nothing is kept'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
@@ -173,6 +176,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __f
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l consumer -d 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l batch -d 'Only the changes of this batch' -r
@@ -181,7 +185,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __f
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "prune" -d 'Delete the history older than a time, never half a batch'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l before -d 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l before -d 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone (required)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l reason -d 'Why (recorded with the prune)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
@@ -230,6 +234,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l busy-time
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l raw-key -d 'Remove the one cursor stored under this key, as `get` lists it, even when its names are ones cursorctl refuses (written by another program: `sp ace:orders:0`); needs --reason' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l expect -d 'Remove the cursor only if it holds this offset (exit 3 otherwise)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l channel -d 'Only cursors on this channel' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l idle-for -d 'Only cursors not written for at least this long (for example 30days)' -r
@@ -254,6 +259,7 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l reason -d '
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l create -d 'Create TO\'s cursors that do not exist'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l allow-confusable -d 'With --create: create TO even when its name looks like an existing consumer\'s (svc and svс, with a Cyrillic с), which is refused otherwise'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l allow-rewind -d 'Allow moving TO\'s cursors backwards (needs --reason)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l dry-run -d 'Show the plan; write nothing'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -357,6 +363,20 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put a snapshot\'s offsets back, as one batch'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "drop" -d 'Delete a snapshot'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
@@ -539,20 +559,21 @@ never\t'Never'"
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "init"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "get"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "set"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "advance"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "flush-sim"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "history"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "undo"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "delete"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "copy"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "snapshot"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "describe"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "head"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "lease"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "status"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "copy-store"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "completions"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot describe head lease status copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "init" -d 'Create the cursor store at --db'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "get" -d 'Show one cursor, or list cursors'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "set" -d 'Checkpoint a cursor to OFFSET, or many cursors from a file'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "advance" -d 'Move a cursor forward by N (default 1) or to an offset; never backwards'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "flush-sim" -d 'Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "history" -d 'Show the recorded changes, oldest first'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "undo" -d 'Undo a recorded change, or every change of a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "delete" -d 'Remove one cursor, or every cursor of a consumer that matches'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "copy" -d 'Give consumer TO the offsets of consumer FROM on every partition'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "snapshot" -d 'Keep the offsets of cursors in the store, compare them with now, put them back'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "info" -d 'Show which store --db names and what it holds: check it before a write'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "describe" -d 'Sum up each consumer\'s cursors: one row per consumer'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "head" -d 'Record and list the heads of partitions (where each partition ends)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "lease" -d 'Show and break the leases consumers hold on cursors'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "status" -d 'Show each cursor\'s lag and status; exit 8 when one needs attention'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "copy-store" -d 'Copy every cursor, batch, history row and snapshot into an empty store'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand help; and not __fish_seen_subcommand_from init get set advance flush-sim history undo delete copy snapshot info describe head lease status copy-store completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

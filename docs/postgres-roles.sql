@@ -31,17 +31,17 @@ GRANT SELECT ON ALL TABLES IN SCHEMA :"schema" TO :"viewer";
 
 -- consumer: checkpoints (the library's compare-and-swap): reads and moves
 -- cursors forward, creates missing ones, reads heads (its lag: `get`,
--- `status`), holds leases; no history, no deletes, and no backwards move (the store
--- refuses one without its history row).
+-- `status`), holds leases; no history, no deletes of cursors, and no
+-- backwards move (the store refuses one without its history row).
 CREATE ROLE :"consumer" NOLOGIN;
 GRANT USAGE ON SCHEMA :"schema" TO :"consumer";
 SET search_path = :"schema";
 GRANT SELECT ON meta TO :"consumer";
 GRANT SELECT, INSERT, UPDATE ("offset", updated_at) ON cursors TO :"consumer";
+-- leases (schema version 4): a consumer instance acquires, renews and
+-- releases the lease of the cursor it consumes, and reads heads for lag.
+GRANT SELECT, INSERT, UPDATE, DELETE ON leases TO :"consumer";
 GRANT SELECT ON heads TO :"consumer";
--- leases (schema version 4): a consumer takes, renews and checkpoints under
--- its lease.
-GRANT SELECT, INSERT, UPDATE ON leases TO :"consumer";
 
 -- operator: every command but init and copy-store: moves, creates and
 -- removes cursors and records each change in the history in the same
@@ -58,6 +58,7 @@ GRANT INSERT ON head_history TO :"operator";
 GRANT EXECUTE ON FUNCTION prune_history(bigint) TO :"operator";
 -- write ids (schema version 4): each write records its id as it commits,
 -- and a write whose commit was lost is looked up by it.
-GRANT INSERT ON writes TO :"operator";
--- leases: `lease break` ends a live lease (recorded in the history).
-GRANT INSERT, UPDATE, DELETE ON leases TO :"operator";
+GRANT SELECT, INSERT ON writes TO :"operator";
+-- leases (schema version 4): an operator's write notes a live lease, and
+-- `lease break` / `--fence` end one.
+GRANT SELECT, INSERT, UPDATE ON leases TO :"operator";

@@ -205,6 +205,12 @@ name_type!(
     ChannelId,
     "channel"
 );
+name_type!(
+    /// The name of a snapshot of cursors (`cursorctl snapshot save NAME`),
+    /// under the rules of a consumer id.
+    SnapshotName,
+    "snapshot name"
+);
 
 /// Parse a partition index: decimal, 0 to 4294967295, no sign, no leading zeros.
 fn parse_index(input: &str, whole: &str) -> Result<u32, KeyError> {
@@ -344,6 +350,22 @@ impl CursorKey {
         Self {
             consumer,
             partition_key,
+        }
+    }
+
+    /// The key of a cursor as a store holds it, its names not checked: for
+    /// a cursor another program wrote under names cursorctl refuses
+    /// (`sp ace`, `bad:name`), so that it can be addressed (removed, and its
+    /// removal recorded, by `delete --raw-key`). Names a user types go
+    /// through [`CursorKey::parse`] instead.
+    #[must_use]
+    pub fn stored(consumer: &str, channel: &str, index: u32) -> Self {
+        Self {
+            consumer: ConsumerId(consumer.to_owned()),
+            partition_key: PartitionKey {
+                channel: ChannelId(channel.to_owned()),
+                index,
+            },
         }
     }
 

@@ -46,7 +46,7 @@ pub mod store;
 pub use cursor::{cursor_key_for, ConsumerCursor, Resync};
 pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
 pub use error::{DurabilityError, StoreError, StoreErrorKind};
-pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey};
+pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey, SnapshotName};
 pub use parse::{
     parse_busy_timeout, parse_duration, parse_interval, parse_offset, OffsetError,
     MAX_BUSY_TIMEOUT, MAX_DURATION, MAX_OFFSET,

@@ -190,7 +190,7 @@ fn get_one_cursor_in_every_format(backend: Backend) {
     let lines: Vec<_> = tsv.lines().collect();
     assert_eq!(
         lines[0],
-        "key\tconsumer\tpartition_key\tchannel\tpartition\toffset\texists\tupdated_at\thead\tlag"
+        "key\tconsumer\tpartition_key\tchannel\tpartition\toffset\texists\tupdated_at\thead\tlag\towner\tlease_expires_at"
     );
     assert!(lines[1].starts_with("billing:orders:3\tbilling\torders:3\torders\t3\t1041\ttrue\t"));
     let table = env.ok(&["get", "billing", "orders:3"]);

@@ -849,7 +849,7 @@ fn an_empty_tsv_listing_still_prints_its_header() {
     let out = env.ok(&["get", "-o", "tsv"]);
     assert_eq!(
         out,
-        "key\tconsumer\tpartition_key\tchannel\tpartition\toffset\texists\tupdated_at\thead\tlag\n"
+        "key\tconsumer\tpartition_key\tchannel\tpartition\toffset\texists\tupdated_at\thead\tlag\towner\tlease_expires_at\n"
     );
     let out = env.ok(&["history", "-o", "tsv"]);
     assert!(out.starts_with("id\tat\tkey\t"), "{out}");

@@ -73,7 +73,109 @@ fn completion_scripts_are_fresh() {
 /// Write the man pages of cursorctl and every command into `dir`.
 fn generate_man_pages(dir: &Path) {
     use clap::CommandFactory;
-    clap_mangen::generate_to(cli::Cli::command(), dir).unwrap();
+    let mut command = cli::Cli::command().disable_help_subcommand(true);
+    command.build();
+    write_man_pages(&command, dir);
+}
+
+/// The page of `command` and those of its subcommands. The text after the
+/// options (examples, exit codes) is laid out here, not by clap_mangen,
+/// which would fill it as prose: examples are kept line by line (no fill),
+/// the exit codes are a table.
+fn write_man_pages(command: &clap::Command, dir: &Path) {
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_man_pages(sub, dir);
+    }
+    let after = command
+        .get_after_long_help()
+        .or_else(|| command.get_after_help())
+        .map(ToString::to_string);
+    let bare = command
+        .clone()
+        .after_help(None::<&'static str>)
+        .after_long_help(None::<&'static str>);
+    let man = clap_mangen::Man::new(bare);
+    let mut page = Vec::new();
+    man.render(&mut page).unwrap();
+    let mut page = String::from_utf8(page).unwrap();
+    if let Some(after) = after {
+        let sections = roff_sections(&after);
+        match page.find(".SH VERSION") {
+            Some(at) => page.insert_str(at, &sections),
+            None => page.push_str(&sections),
+        }
+        if sections.contains(".TS") {
+            // Tells man to run the page through tbl.
+            page.insert_str(0, "'\\\" t\n");
+        }
+    }
+    fs::write(dir.join(man.get_filename()), page).unwrap();
+}
+
+/// Text for roff: its escapes, and a control character at the start of a
+/// line made plain.
+fn roff_text(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\e")
+        .replace('-', "\\-")
+        .replace('\'', "\\(aq");
+    if escaped.starts_with('.') {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
+}
+
+/// The sections of a help's closing text (`Examples:`, `Exit codes:`), in
+/// roff.
+fn roff_sections(after: &str) -> String {
+    let mut out = String::new();
+    let mut lines = after.lines().peekable();
+    while let Some(heading) = lines.next() {
+        let mut body = Vec::new();
+        while let Some(line) = lines.next_if(|l| l.is_empty() || l.starts_with(' ')) {
+            if !line.is_empty() {
+                body.push(line);
+            }
+        }
+        let title = heading.trim_end_matches(':').to_uppercase();
+        out.push_str(&format!(".SH \"{title}\"\n"));
+        if title == "EXIT CODES" {
+            // One row per code; a line indented further goes on with the
+            // text of the code above it.
+            let mut rows: Vec<(String, String)> = Vec::new();
+            for line in body {
+                let indent = line.len() - line.trim_start().len();
+                match rows.last_mut() {
+                    Some((_, text)) if indent > 2 => {
+                        text.push(' ');
+                        text.push_str(line.trim());
+                    }
+                    _ => {
+                        let (code, text) = line.trim().split_once("  ").unwrap();
+                        rows.push((code.to_owned(), text.trim().to_owned()));
+                    }
+                }
+            }
+            out.push_str(".TS\ntab(@);\nl lx.\n");
+            for (code, text) in rows {
+                out.push_str(&format!(
+                    "{}@T{{\n{}\nT}}\n",
+                    roff_text(&code),
+                    roff_text(&text)
+                ));
+            }
+            out.push_str(".TE\n");
+        } else {
+            out.push_str(".PP\n.nf\n");
+            for line in body {
+                out.push_str(&roff_text(line));
+                out.push('\n');
+            }
+            out.push_str(".fi\n");
+        }
+    }
+    out
 }
 
 #[test]

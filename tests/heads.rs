@@ -313,7 +313,7 @@ fn get_records_carry_head_and_lag(backend: Backend) {
         tsv.lines()
             .next()
             .unwrap()
-            .ends_with("\tupdated_at\thead\tlag"),
+            .ends_with("\tupdated_at\thead\tlag\towner\tlease_expires_at"),
         "{tsv}"
     );
 
@@ -1046,7 +1046,7 @@ fn get_watch_shows_lag_and_the_time_to_catch_up(backend: Backend) {
         .find(|r| r["change"] == 100)
         .expect("the advance is seen");
     assert_eq!(moved["lag"], 900);
-    let rate: f64 = moved["rate"].as_str().unwrap().parse().unwrap();
+    let rate: f64 = moved["rate"].as_f64().unwrap();
     let expected = (900.0 / rate).ceil();
     let catch_up = moved["catch_up_seconds"].as_f64().unwrap();
     assert!((catch_up - expected).abs() <= 1.0, "{moved}");

@@ -25,5 +25,6 @@ mod pipeline;
 mod postgres;
 mod properties;
 mod reliability;
+mod rough_edges;
 mod rules;
 mod secrets;

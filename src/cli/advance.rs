@@ -74,6 +74,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         return to_head(ctx, args);
     }
     let key = args.consumer.key(args.partition_key.as_ref())?;
+    let w = &args.write;
+    super::lookalike::check_one(ctx, w.create, w.allow_confusable, key.consumer().as_str())?;
     let user = Context::user();
     let target = args.to.map_or(Target::By(args.by), Target::To);
     run_one(

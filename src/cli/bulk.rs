@@ -29,6 +29,8 @@ pub struct Options<'a> {
     pub path: &'a Path,
     pub format: Option<InputFormat>,
     pub create: bool,
+    /// With `create`: a look-alike of an existing consumer is created too.
+    pub allow_confusable: bool,
     pub allow_rewind: bool,
     pub reason: Option<&'a str>,
     pub dry_run: bool,
@@ -247,6 +249,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
                 batch: None,
             };
             let mut seen = SeenKeys::new(txn, opts);
+            let mut lookalikes = super::lookalike::Lookalikes::new(opts.allow_confusable);
             let mut chunk = Chunk::new(txn, source.again.is_some())?;
             loop {
                 let next = match first.take() {
@@ -257,6 +260,9 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
                 total += 1;
                 progress.update(total, lines.bytes_read());
                 interrupt.check(ROLLED_BACK)?;
+                if let (true, Ok(entry)) = (opts.create, &parsed) {
+                    lookalikes.check(txn, entry.key.consumer().as_str(), Some(line_no))?;
+                }
                 chunk.lines.push((line_no, parsed));
                 if chunk.lines.len() == chunk.size {
                     chunk.apply(ctx, opts, txn, &mut run, &audit, &mut seen, &mut kept)?;

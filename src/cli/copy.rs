@@ -5,6 +5,7 @@ use cursorctl::ops::copy::{self, Copy};
 use cursorctl::store::Outcome;
 
 use super::batch;
+use super::error::ExitKind;
 use super::{reason_arg, Context};
 
 /// Give consumer TO the offsets of consumer FROM on every partition
@@ -40,6 +41,12 @@ pub struct Args {
     #[arg(long)]
     pub create: bool,
 
+    /// With --create: create TO even when its name looks like an existing
+    /// consumer's (svc and svс, with a Cyrillic с), which is refused
+    /// otherwise
+    #[arg(long, requires = "create")]
+    pub allow_confusable: bool,
+
     /// Allow moving TO's cursors backwards (needs --reason)
     #[arg(long, requires = "reason")]
     pub allow_rewind: bool,
@@ -64,6 +71,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         reason: args.reason.as_deref(),
         user: &user,
     };
+    super::lookalike::check_one(ctx, args.create, args.allow_confusable, args.to.as_str())?;
     let outcome = Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
     let finished = copy::run(
@@ -71,7 +79,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         &request,
         outcome,
         batch::printer(ctx, outcome, "change(s)"),
-    )?;
+    )
+    .map_err(|e| super::hints::when(e, ExitKind::Regression, super::hints::COPY_REGRESSION))?;
     let what = format!("offset(s) from {} to {}", args.from, args.to);
     let none = format!("{} has no cursor to copy", args.from);
     batch::note(ctx, outcome, finished, ["copied", "copy", &what, &none]);

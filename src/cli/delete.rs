@@ -30,11 +30,18 @@ Examples:
   cursorctl delete oldsvc orders:3 --reason 'consumer retired'
   cursorctl delete oldsvc:orders:3 --expect 1041 --reason 'retired'
   cursorctl delete oldsvc --idle-for 30days --dry-run      what a cleanup of a stale group would remove
-  cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'")]
+  cursorctl delete oldsvc --channel orders --reason 'INC-812: stale group raises lag alarms'
+  cursorctl delete --raw-key 'sp ace:orders:0' --reason 'written by the old importer'")]
 pub struct Args {
     /// Consumer id, or the full key CONSUMER:CHANNEL:INDEX (billing:orders:3)
-    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
-    pub consumer: ConsumerArg,
+    #[arg(value_name = "CONSUMER", value_parser = consumer_arg, required_unless_present = "raw_key", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
+    pub consumer: Option<ConsumerArg>,
+
+    /// Remove the one cursor stored under this key, as `get` lists it, even
+    /// when its names are ones cursorctl refuses (written by another
+    /// program: `sp ace:orders:0`); needs --reason
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["consumer", "partition_key", "channel", "idle_for"], requires = "reason")]
+    pub raw_key: Option<String>,
 
     /// Partition key, CHANNEL:INDEX (for example orders:3)
     #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
@@ -62,10 +69,20 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    let single = match (&args.consumer, &args.partition_key) {
-        (ConsumerArg::Key(k), None) => Some(k.clone()),
-        (c, Some(pk)) => Some(c.key(Some(pk))?),
-        (ConsumerArg::Consumer(_), None) => None,
+    let (consumer, single) = match (&args.consumer, &args.partition_key, &args.raw_key) {
+        (None, _, Some(raw)) => {
+            // Closed before the write opens (see `lookalike::check_one`).
+            let read = std::mem::ManuallyDrop::into_inner(ctx.open_read()?);
+            let key = super::raw_key::find(&*read, raw)?;
+            drop(read);
+            (key.consumer().clone(), Some(key))
+        }
+        (None, _, None) => {
+            return Err(Failure::usage("name a consumer, a cursor, or --raw-key KEY").into())
+        }
+        (Some(ConsumerArg::Key(k)), None, _) => (k.consumer().clone(), Some(k.clone())),
+        (Some(c), Some(pk), _) => (c.split(None)?.0, Some(c.key(Some(pk))?)),
+        (Some(c @ ConsumerArg::Consumer(_)), None, _) => (c.split(None)?.0, None),
     };
     if single.is_some() && (args.channel.is_some() || args.idle_for.is_some()) {
         return Err(Failure::usage(
@@ -78,7 +95,6 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             Failure::usage("--expect guards one cursor: name it (CONSUMER PARTITION_KEY)").into(),
         );
     }
-    let (consumer, _) = args.consumer.split(None)?;
     let user = Context::user();
     let request = Delete {
         consumer,
@@ -97,6 +113,13 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         outcome,
         batch::printer(ctx, outcome, "removal(s)"),
     )?;
+    if let (Some(raw), cursorctl::ops::batch::Finished::Done(done)) = (&args.raw_key, &finished) {
+        // Not `undo --batch`: undo cannot write the names back.
+        if !outcome.is_dry_run() {
+            super::raw_key::note_removed(ctx, raw, done.id);
+            return Ok(());
+        }
+    }
     batch::note(
         ctx,
         outcome,

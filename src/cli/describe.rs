@@ -129,7 +129,11 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     printer.finish()?;
     if count == 0 {
         if args.must_exist {
-            return Err(Failure::new(ExitKind::NotFound, "no consumer matches").into());
+            return Err(Failure::new(ExitKind::NotFound, "no consumer matches")
+                .with_hint(
+                    "check the name, or --idle-for: `cursorctl describe` lists every consumer",
+                )
+                .into());
         }
         ctx.note("no consumer matches");
     }

@@ -13,6 +13,9 @@ use super::output::{Format, Shape};
 use super::records::CursorRecord;
 use super::Context;
 
+/// What to do when `--must-exist` finds nothing: a read cannot create.
+const GET_HINT: &str = "check the names: `cursorctl describe` lists the consumers, `cursorctl get CONSUMER` a consumer's cursors";
+
 /// Show one cursor, or list cursors
 ///
 /// With CONSUMER and PARTITION_KEY, shows that cursor; an absent cursor reads
@@ -56,8 +59,11 @@ pub struct Args {
     /// offset, its change since the last read, the rate (offsets/s) and how
     /// long it has been idle, and where its partition has a head (`head
     /// set`) its lag and the seconds it needs to catch up at the rates
-    /// measured; on a terminal the table is redrawn in place,
-    /// elsewhere one record set is written per read. Ctrl-C stops (exit 0)
+    /// measured; each read is stamped with its time (read_at), and a cursor
+    /// that is not there is shown with status absent (watched by its key)
+    /// or deleted (gone since the last read). On a terminal the table is
+    /// redrawn in place, elsewhere one record set is written per read.
+    /// Ctrl-C stops (exit 0)
     #[arg(long, value_name = "INTERVAL", num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_parser = cursorctl::parse_interval, conflicts_with = "must_exist")]
     pub watch: Option<Duration>,
 
@@ -123,6 +129,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                     format!("cursor {key} does not exist"),
                 )
                 .with("key", key.to_string())
+                .with_hint(GET_HINT)
                 .into())
             }
             None => {
@@ -237,7 +244,9 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
     if count == 0 {
         if args.must_exist {
-            return Err(Failure::new(ExitKind::NotFound, "no cursor matches").into());
+            return Err(Failure::new(ExitKind::NotFound, "no cursor matches")
+                .with_hint(GET_HINT)
+                .into());
         }
         ctx.note("no cursor matches");
     }

@@ -54,6 +54,12 @@ pub enum Action {
     /// one transaction, all or nothing: every failing line is listed with
     /// its number, a partition key given twice is refused, and so is an
     /// unknown field.
+    #[command(after_help = "\
+Examples:
+  cursorctl head set orders:3 5000                   record the head of one partition
+  cursorctl head set --from-file heads.ndjson        many heads, all or nothing
+  printf 'partition_key,head\\norders:3,5000\\n' | cursorctl head set --from-file -
+  cursorctl head set orders:3 10 --allow-rewind --reason 'topic recreated'")]
     Set {
         /// Partition key, CHANNEL:INDEX (for example orders:3)
         #[arg(required_unless_present = "from_file", conflicts_with = "from_file")]
@@ -75,12 +81,21 @@ pub enum Action {
         dry_run: bool,
     },
     /// List heads: partition_key, head, recorded_at
+    #[command(after_help = "\
+Examples:
+  cursorctl head get                                 every head
+  cursorctl head get orders                          the heads of a channel
+  cursorctl head get orders:3 -o value               one partition's head, for $(...)")]
     Get {
         /// Only this channel, or only this partition (CHANNEL:INDEX)
         #[arg(value_name = "CHANNEL")]
         channel: Option<String>,
     },
     /// List recorded head changes, oldest first
+    #[command(after_help = "\
+Examples:
+  cursorctl head history                             every recorded head change
+  cursorctl head history orders:3                    how one head moved")]
     History {
         /// Only this channel, or only this partition (CHANNEL:INDEX)
         #[arg(value_name = "CHANNEL")]

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use cursorctl::key::PartitionKey;
+use cursorctl::key::{ConsumerId, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::{HistoryFilter, Store, StoreReadExt};
 
@@ -22,6 +22,11 @@ use super::{id_arg, limit_arg};
 /// share a batch id. A removed cursor has no new offset; a created one has
 /// no old offset. Listings stream (with --user, --role or --command and
 /// --limit, the newest N matches are gathered first).
+///
+/// `history prune` and `history verify` are always those commands, and
+/// `history help` the help: a consumer named like one of them is given with
+/// --consumer NAME (`history --consumer prune`), or one of its cursors by
+/// its full key (`history prune:orders:3`).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -32,6 +37,7 @@ Examples:
   cursorctl history --batch 7                        the changes of one bulk write
   cursorctl history --role cursorctl_operator        the changes one database role wrote
   cursorctl history verify                           check that no change was altered behind the tool
+  cursorctl history --consumer prune                 the changes of a consumer named prune
   cursorctl history prune --before 90d --dry-run     how much history is older than 90 days")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -42,6 +48,11 @@ pub struct Args {
     /// CONSUMER:CHANNEL:INDEX)
     #[arg(value_name = "CONSUMER", value_parser = consumer_arg, add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer: Option<ConsumerArg>,
+
+    /// Only this consumer, whatever its name: a consumer named like a
+    /// subcommand (prune, verify, help) is listed this way
+    #[arg(long = "consumer", value_name = "CONSUMER", conflicts_with = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
+    pub consumer_named: Option<ConsumerId>,
 
     /// Only this partition key, CHANNEL:INDEX (needs CONSUMER)
     #[arg(requires = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::partition_keys))]
@@ -195,8 +206,11 @@ Examples:
 pub struct PruneArgs {
     /// Delete the changes made before TIME: a duration meaning that long ago
     /// (90d), a date (2024-05-01, midnight UTC) or a time with its zone
+    /// (required)
+    // Checked when the command runs rather than by clap, so that a missing
+    // one can say how to list a consumer named prune.
     #[arg(long, value_name = "TIME", value_parser = parse_since, allow_hyphen_values = true)]
-    pub before: Since,
+    pub before: Option<Since>,
 
     /// Why (recorded with the prune)
     #[arg(long, value_name = "TEXT", value_parser = super::reason_arg, allow_hyphen_values = true)]
@@ -238,9 +252,18 @@ impl super::output::Record for PruneRecord {
 }
 
 fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
+    let Some(before) = &args.before else {
+        return Err(super::error::Failure::usage(
+            "history prune deletes old history and needs --before TIME (for example --before 90d)",
+        )
+        .with_hint(
+            "to list the changes of a consumer named prune: `cursorctl history --consumer prune`",
+        )
+        .into());
+    };
     let outcome = cursorctl::store::Outcome::of_dry_run(args.dry_run);
     let store = ctx.open_write()?;
-    let before = args.before.resolve(&*store)?;
+    let before = before.resolve(&*store)?;
     let when = super::output::format_time(before);
     let user = Context::user();
     // A dry run is the prune itself, rolled back.
@@ -419,7 +442,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;
             (Some(consumer), pk)
         }
-        None => (None, None),
+        None => (args.consumer_named.clone(), None),
     };
     let store = ctx.open_read()?;
     let since = args.since.map(|s| s.resolve(&**store)).transpose()?;

@@ -43,12 +43,20 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     /// List leases: key, owner, epoch, acquired_at, expires_at, state (live/expired)
+    #[command(after_help = "\
+Examples:
+  cursorctl lease list                          every lease, live or expired
+  cursorctl lease list billing -o ndjson        one consumer's leases")]
     List {
         /// Only this consumer's leases
         consumer: Option<ConsumerId>,
     },
     /// End a cursor's live lease: its epoch grows by one, and its holder's
     /// next checkpoint is refused as fenced. Recorded in the history
+    #[command(after_help = "\
+Examples:
+  cursorctl lease break billing:orders:3 --reason 'host-7 hung'
+  cursorctl lease break billing:orders:3 --reason 'host-7 hung' --dry-run")]
     Break {
         /// The cursor, CONSUMER:CHANNEL:INDEX
         key: CursorKey,

@@ -15,16 +15,20 @@ mod flush_sim;
 mod get;
 mod head;
 mod head_input;
+mod hints;
 mod history;
+mod info;
 mod init;
 mod input;
 mod interrupt;
 mod json_records;
 mod key_arg;
 mod lease;
+mod lookalike;
 mod output;
 mod progress;
 mod prometheus;
+mod raw_key;
 mod records;
 mod set;
 mod snapshot;
@@ -170,6 +174,10 @@ impl<A> std::ops::Deref for WithGlobals<A> {
     }
 }
 
+/// Where the global options start in a subcommand's list of options: after
+/// the subcommand's own.
+const GLOBAL_DISPLAY_ORDER: usize = 1000;
+
 /// Define the global options on a subcommand, then its own arguments by
 /// `augment`: listed and completed where clap's `global` puts them.
 fn with_global_args(
@@ -179,7 +187,11 @@ fn with_global_args(
     use clap::Args as _;
     let defined = GlobalArgs::augment_args(clap::Command::new("cursorctl"));
     let globals = defined.get_arguments().enumerate();
-    let command = command.args(globals.map(|(order, arg)| arg.clone().display_order(order)));
+    // The command's own options are listed first, the global ones after.
+    let command = command.args(globals.map(|(order, arg)| {
+        arg.clone()
+            .display_order(GLOBAL_DISPLAY_ORDER.saturating_add(order))
+    }));
     let mut command = augment(command.next_display_order(0));
     if command.has_subcommands() {
         let is_global =
@@ -232,25 +244,49 @@ impl<A: FromArgMatches> FromArgMatches for WithGlobals<A> {
 
 /// The subcommands. Each one's arguments are defined only when it is the
 /// one run (`defer`): building every subcommand's arguments costs more than
-/// a one-cursor `get` does.
+/// a one-cursor `get` does. So each one's `about`, the line the command
+/// list shows, is given here, outside what is deferred; it is the first
+/// line of its `Args` documentation (a test checks they agree).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
+    #[command(about = "Create the cursor store at --db")]
     Init(WithGlobals<init::Args>),
+    #[command(about = "Show one cursor, or list cursors")]
     Get(WithGlobals<get::Args>),
+    #[command(about = "Checkpoint a cursor to OFFSET, or many cursors from a file")]
     Set(WithGlobals<set::Args>),
+    #[command(about = "Move a cursor forward by N (default 1) or to an offset; never backwards")]
     Advance(WithGlobals<advance::Args>),
+    #[command(
+        about = "Simulate a checkpoint policy against a cursor: store writes, durable offset, messages processed again after a crash"
+    )]
     FlushSim(WithGlobals<flush_sim::Args>),
+    #[command(about = "Show the recorded changes, oldest first")]
     History(WithGlobals<history::Args>),
+    #[command(about = "Undo a recorded change, or every change of a batch")]
     Undo(WithGlobals<undo::Args>),
+    #[command(about = "Remove one cursor, or every cursor of a consumer that matches")]
     Delete(WithGlobals<delete::Args>),
+    #[command(about = "Give consumer TO the offsets of consumer FROM on every partition")]
     Copy(WithGlobals<copy::Args>),
+    #[command(
+        about = "Keep the offsets of cursors in the store, compare them with now, put them back"
+    )]
     Snapshot(WithGlobals<snapshot::Args>),
+    #[command(about = "Show which store --db names and what it holds: check it before a write")]
+    Info(WithGlobals<info::Args>),
+    #[command(about = "Sum up each consumer's cursors: one row per consumer")]
     Describe(WithGlobals<describe::Args>),
+    #[command(about = "Record and list the heads of partitions (where each partition ends)")]
     Head(WithGlobals<head::Args>),
+    #[command(about = "Show and break the leases consumers hold on cursors")]
     Lease(WithGlobals<lease::Args>),
+    #[command(about = "Show each cursor's lag and status; exit 8 when one needs attention")]
     Status(WithGlobals<status::Args>),
+    #[command(about = "Copy every cursor, batch, history row and snapshot into an empty store")]
     CopyStore(WithGlobals<copy_store::Args>),
+    #[command(about = "Print the completion script for a shell")]
     Completions(WithGlobals<completions::Args>),
 }
 
@@ -530,6 +566,53 @@ fn parse(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
     Ok(cli)
 }
 
+/// The help clap rendered, with the text after the options (examples,
+/// exit codes) as it is written: clap fills that text to the terminal's
+/// width like prose, which would cut a command line in two and break it for
+/// copy and paste. The command is the one the usage line names.
+fn help_text(e: &clap::Error) -> Option<String> {
+    let styled = e.render();
+    let plain = styled.to_string();
+    let usage = plain.split("Usage: ").nth(1)?;
+    let mut words = usage.split_whitespace();
+    if words.next()? != "cursorctl" {
+        return None;
+    }
+    let mut command = Cli::command();
+    for word in words {
+        let Some(sub) = command.find_subcommand(word) else {
+            break;
+        };
+        let mut sub = sub.clone();
+        sub.build();
+        command = sub;
+    }
+    let mut text = if ColorChoice::Auto.stdout() {
+        styled.ansi().to_string()
+    } else {
+        plain.clone()
+    };
+    // After `--help`, clap shows the long text if there is one; after
+    // `-h`, the short one: whichever of them the rendered help holds.
+    let written = [command.get_after_long_help(), command.get_after_help()]
+        .into_iter()
+        .flatten()
+        .map(ToString::to_string)
+        .find_map(|after| {
+            let heading = format!("\n{}\n", after.lines().next()?);
+            let at = text.rfind(&heading)?;
+            plain.contains(&heading).then_some((at, after))
+        });
+    if let Some((at, after)) = written {
+        text.truncate(at + 1);
+        text.push_str(after.trim_end());
+    }
+    let trimmed = text.trim_end().len();
+    text.truncate(trimmed);
+    text.push('\n');
+    Some(text)
+}
+
 /// Run the command line; returns the exit code.
 pub fn main() -> u8 {
     // SAFETY: setting a signal disposition before any thread is started.
@@ -570,6 +653,15 @@ pub fn main() -> u8 {
                 let mut stderr = io::stderr().lock();
                 let _ = output::write_json(&mut stderr, &body).and_then(|()| writeln!(stderr));
                 return ExitKind::Usage.code();
+            }
+            if e.kind() == clap::error::ErrorKind::DisplayHelp {
+                if let Some(text) = help_text(&e) {
+                    let mut stdout = io::stdout().lock();
+                    let _ = stdout
+                        .write_all(text.as_bytes())
+                        .and_then(|()| stdout.flush());
+                    return 0;
+                }
             }
             let _ = e.print();
             return u8::try_from(code).unwrap_or(2);
@@ -624,6 +716,7 @@ pub fn main() -> u8 {
         Command::Delete(args) => delete::run(&ctx, &args),
         Command::Copy(args) => copy::run(&ctx, &args),
         Command::Snapshot(args) => snapshot::run(&ctx, &args),
+        Command::Info(args) => info::run(&ctx, &args),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::Head(args) => head::run(&ctx, &args),
         Command::Lease(args) => lease::run(&ctx, &args),
@@ -700,6 +793,27 @@ mod tests {
         );
         let history = parsed("cursorctl history c --limit 3 -o ndjson");
         assert_eq!(history.output, Format::Ndjson);
+    }
+
+    #[test]
+    fn each_command_is_listed_with_the_first_line_of_its_help() {
+        let listed = Cli::command();
+        for sub in listed.get_subcommands() {
+            let shown = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            assert!(!shown.is_empty(), "{} has no description", sub.get_name());
+            let mut built = sub.clone();
+            built.build();
+            let own = built
+                .get_about()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert_eq!(
+                shown,
+                own,
+                "{}: the listed line is not its own",
+                sub.get_name()
+            );
+        }
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub enum Field<'a> {
     Bool(bool),
     /// Milliseconds since the Unix epoch, printed as RFC 3339 UTC.
     Time(Option<i64>),
+    /// A number already written out (a fraction, such as `12.5`): a JSON
+    /// number, not a string.
+    OptNumber(Option<&'a str>),
 }
 
 /// Something printable as a row.
@@ -291,26 +294,31 @@ fn write_int(w: &mut impl Write, v: impl itoa::Integer) -> io::Result<()> {
 fn write_json_field(w: &mut impl Write, times: &mut TimeCache, f: Field<'_>) -> io::Result<()> {
     match f {
         Field::Str(s) | Field::OptStr(Some(s)) => write_json_str(w, s),
+        Field::OptNumber(Some(n)) => w.write_all(n.as_bytes()),
         Field::U64(v) | Field::OptU64(Some(v)) => write_int(w, v),
         Field::I64(v) | Field::OptI64(Some(v)) => write_int(w, v),
         Field::Bool(b) => w.write_all(if b { b"true" } else { b"false" }),
         Field::Time(Some(ms)) => write_json_str(w, times.format(ms)),
-        Field::OptStr(None) | Field::OptU64(None) | Field::OptI64(None) | Field::Time(None) => {
-            w.write_all(b"null")
-        }
+        Field::OptStr(None)
+        | Field::OptU64(None)
+        | Field::OptI64(None)
+        | Field::Time(None)
+        | Field::OptNumber(None) => w.write_all(b"null"),
     }
 }
 
 fn field_text(times: &mut TimeCache, f: Field<'_>) -> String {
     match f {
-        Field::Str(s) | Field::OptStr(Some(s)) => s.to_owned(),
+        Field::Str(s) | Field::OptStr(Some(s)) | Field::OptNumber(Some(s)) => s.to_owned(),
         Field::U64(v) | Field::OptU64(Some(v)) => v.to_string(),
         Field::I64(v) | Field::OptI64(Some(v)) => v.to_string(),
         Field::Bool(b) => b.to_string(),
         Field::Time(Some(ms)) => times.format(ms).to_owned(),
-        Field::OptStr(None) | Field::OptU64(None) | Field::OptI64(None) | Field::Time(None) => {
-            String::new()
-        }
+        Field::OptStr(None)
+        | Field::OptU64(None)
+        | Field::OptI64(None)
+        | Field::Time(None)
+        | Field::OptNumber(None) => String::new(),
     }
 }
 

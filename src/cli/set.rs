@@ -98,6 +98,12 @@ pub struct WriteArgs {
     #[arg(long)]
     pub create: bool,
 
+    /// With --create: create a consumer even when its name looks like an
+    /// existing one's (svc and svс, with a Cyrillic с), which is refused
+    /// otherwise
+    #[arg(long, requires = "create")]
+    pub allow_confusable: bool,
+
     /// Show what the write would do: the same records and exit code; the
     /// write runs and is rolled back, so nothing is kept
     #[arg(long)]
@@ -142,6 +148,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                 path,
                 format: args.input_format,
                 create: args.write.create,
+                allow_confusable: args.write.allow_confusable,
                 allow_rewind: args.allow_rewind,
                 reason: args.write.reason.as_deref(),
                 dry_run: args.write.dry_run,
@@ -149,6 +156,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         );
     }
     let (key, offset) = target(args)?;
+    let w = &args.write;
+    super::lookalike::check_one(ctx, w.create, w.allow_confusable, key.consumer().as_str())?;
     let user = Context::user();
     run_one(
         ctx,

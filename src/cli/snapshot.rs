@@ -3,7 +3,7 @@
 
 use std::io;
 
-use cursorctl::key::ConsumerId;
+use cursorctl::key::{ConsumerId, SnapshotName};
 use cursorctl::ops::snapshot::{self, Restore};
 use cursorctl::store::{Outcome, SnapshotRow, Store, StoreExt, StoreReadExt};
 
@@ -38,9 +38,13 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     /// Keep the offsets of every cursor (of CONSUMER) under NAME
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot save before-deploy --reason 'deploy 2024-05-01'    every cursor
+  cursorctl snapshot save before-deploy billing                         one consumer's cursors")]
     Save {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
         /// Only this consumer's cursors
         consumer: Option<ConsumerId>,
         /// Why (kept with the snapshot)
@@ -48,16 +52,29 @@ pub enum Action {
         reason: Option<String>,
     },
     /// List the snapshots
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot list
+  cursorctl snapshot list -o ndjson")]
     List,
     /// Compare a snapshot with now: saved, current and delta per cursor
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot show before-deploy
+  cursorctl snapshot show before-deploy -o ndjson | jq -c 'select(.delta != 0)'    what moved")]
     Show {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
     },
     /// Put a snapshot's offsets back, as one batch
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot restore before-deploy --dry-run       the plan, nothing written
+  cursorctl snapshot restore before-deploy --reason 'INC-820: the deploy corrupted messages'
+  cursorctl snapshot restore before-deploy --delete-new --reason 'INC-820: back to before'")]
     Restore {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
         /// Why (needed when a cursor moves back)
         #[arg(long, value_name = "TEXT", value_parser = reason_arg, allow_hyphen_values = true)]
         reason: Option<String>,
@@ -69,9 +86,12 @@ pub enum Action {
         dry_run: bool,
     },
     /// Delete a snapshot
+    #[command(after_help = "\
+Examples:
+  cursorctl snapshot drop before-deploy")]
     Drop {
         /// The snapshot's name
-        name: ConsumerId,
+        name: SnapshotName,
     },
 }
 
@@ -139,7 +159,7 @@ fn require_snapshots(store: &dyn Store) -> anyhow::Result<()> {
     Ok(snapshot::require_snapshots(store)?)
 }
 
-fn no_snapshot(name: &ConsumerId) -> anyhow::Error {
+fn no_snapshot(name: &SnapshotName) -> anyhow::Error {
     snapshot::no_snapshot(name.as_str()).into()
 }
 
@@ -164,7 +184,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 
 fn save(
     ctx: &Context,
-    name: &ConsumerId,
+    name: &SnapshotName,
     consumer: Option<&ConsumerId>,
     reason: Option<&str>,
 ) -> anyhow::Result<()> {
@@ -200,7 +220,7 @@ fn list(ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {
+fn show(ctx: &Context, name: &SnapshotName) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
     require_snapshots(&**store)?;
     store.snapshot(|store| -> anyhow::Result<()> {
@@ -252,7 +272,7 @@ fn show(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {
 
 fn restore(
     ctx: &Context,
-    name: &ConsumerId,
+    name: &SnapshotName,
     reason: Option<&str>,
     delete_new: bool,
     dry_run: bool,
@@ -294,7 +314,7 @@ fn restore(
     Ok(())
 }
 
-fn drop_snapshot(ctx: &Context, name: &ConsumerId) -> anyhow::Result<()> {
+fn drop_snapshot(ctx: &Context, name: &SnapshotName) -> anyhow::Result<()> {
     let store = ctx.open_write()?;
     require_snapshots(&*store)?;
     let dropped = store.write(|txn| txn.drop_snapshot(name.as_str()))?;

@@ -2,7 +2,7 @@
 //! each cursor moves, and, where its partition has a head, its lag and the
 //! time it needs to catch up at the rates measured.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -15,11 +15,18 @@ use super::Context;
 /// One cursor at one read.
 struct WatchRecord {
     tick: u64,
+    /// When the read was made, on the store's clock.
+    read_at: i64,
     key: String,
+    /// `present`, `absent` (a cursor watched by its key that is not there)
+    /// or `deleted` (there at the previous read, gone at this one).
+    status: &'static str,
+    /// 0 for a cursor that is not there, as `get` reads it.
     offset: u64,
-    /// Since the previous read (`None`: first seen at this read).
+    /// Since the previous read (`None`: first seen at this read, or gone).
     change: Option<i64>,
-    /// Offsets per second since the previous read.
+    /// Offsets per second since the previous read (shown with one
+    /// decimal, a JSON number).
     rate: Option<f64>,
     /// Milliseconds since the cursor was last written, on the store's clock.
     idle_ms: Option<i64>,
@@ -34,7 +41,10 @@ struct WatchRecord {
 impl WatchRecord {
     const FIELDS: &'static [&'static str] = &[
         "tick",
+        "read_at",
         "key",
+        "exists",
+        "status",
         "offset",
         "change",
         "rate",
@@ -47,6 +57,23 @@ impl WatchRecord {
 
     /// Columns shown only when a partition has a head.
     const OPTIONAL: &'static [&'static str] = &["head", "lag", "catch_up_seconds"];
+
+    /// A cursor that is not there at this read.
+    fn gone(tick: u64, read_at: i64, key: String, status: &'static str) -> Self {
+        Self {
+            tick,
+            read_at,
+            key,
+            status,
+            offset: 0,
+            change: None,
+            rate: None,
+            idle_ms: None,
+            updated_at: None,
+            head: None,
+            catch_up: None,
+        }
+    }
 }
 
 impl Record for WatchRecord {
@@ -55,11 +82,14 @@ impl Record for WatchRecord {
         visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
     ) -> io::Result<()> {
         visit("tick", Field::U64(self.tick))?;
+        visit("read_at", Field::Time(Some(self.read_at)))?;
         visit("key", Field::Str(&self.key))?;
+        visit("exists", Field::Bool(self.status == PRESENT))?;
+        visit("status", Field::Str(self.status))?;
         visit("offset", Field::U64(self.offset))?;
         visit("change", Field::OptI64(self.change))?;
         let rate = self.rate.map(|r| format!("{r:.1}"));
-        visit("rate", Field::OptStr(rate.as_deref()))?;
+        visit("rate", Field::OptNumber(rate.as_deref()))?;
         visit(
             "idle_seconds",
             Field::OptI64(self.idle_ms.map(|ms| ms / 1000)),
@@ -78,6 +108,7 @@ impl Record for WatchRecord {
     fn table_columns(&self) -> &'static [&'static str] {
         &[
             "key",
+            "status",
             "offset",
             "head",
             "lag",
@@ -93,6 +124,10 @@ impl Record for WatchRecord {
         Field::U64(self.offset)
     }
 }
+
+const PRESENT: &str = "present";
+const ABSENT: &str = "absent";
+const DELETED: &str = "deleted";
 
 /// What the watch needs of `get`'s arguments.
 pub struct Watch {
@@ -149,7 +184,9 @@ pub fn run(
             };
             rows.push(WatchRecord {
                 tick,
+                read_at: now,
                 key,
+                status: PRESENT,
                 offset: row.offset,
                 change,
                 rate,
@@ -160,8 +197,30 @@ pub fn run(
             });
             Ok(())
         })?;
+        // A cursor there at the previous read and gone now is shown once
+        // as deleted; a cursor watched by its key that is not there is
+        // shown as absent at every read.
+        let seen: HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        let mut deleted: Vec<String> = previous
+            .keys()
+            .filter(|k| !seen.contains(k.as_str()))
+            .cloned()
+            .collect();
+        deleted.sort();
+        let mut gone: Vec<WatchRecord> = deleted
+            .into_iter()
+            .map(|key| WatchRecord::gone(tick, now, key, DELETED))
+            .collect();
+        if let Some(only) = &watch.only {
+            let key = only.to_string();
+            if rows.is_empty() && gone.is_empty() {
+                gone.push(WatchRecord::gone(tick, now, key, ABSENT));
+            }
+        }
+        rows.extend(gone);
         previous = rows
             .iter()
+            .filter(|r| r.status == PRESENT)
             .map(|r| (r.key.clone(), (r.offset, r.head, read_at)))
             .collect();
         if redraw {
@@ -169,8 +228,9 @@ pub fn run(
             write!(out, "\x1b[H\x1b[2J")?;
             writeln!(
                 out,
-                "every {}s, read {tick}; Ctrl-C to stop",
-                watch.interval.as_secs_f64()
+                "every {}s, read {tick} at {}; Ctrl-C to stop",
+                watch.interval.as_secs_f64(),
+                super::output::format_time(now)
             )?;
         }
         let mut printer = ctx

@@ -83,15 +83,17 @@ impl Change {
         as_i64(self.new_offset) - as_i64(self.old_offset)
     }
 
-    /// The change of a recorded history row.
+    /// The change of a recorded history row, to show it: its key as stored,
+    /// even with names cursorctl refuses (the removal of such a cursor by
+    /// `delete --raw-key`).
     ///
     /// # Errors
     ///
-    /// A stored key that is not valid (written by something else).
+    /// None today; kept fallible for the callers.
     pub fn from_history(row: &HistoryRow) -> Result<Self, KeyError> {
         Ok(Self {
             id: Some(row.id),
-            key: key_of(row)?,
+            key: CursorKey::stored(&row.consumer, &row.channel, row.partition),
             old_offset: row.old_offset,
             new_offset: row.new_offset,
             status: Status::of(row.old_offset, row.new_offset),

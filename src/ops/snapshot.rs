@@ -69,9 +69,13 @@ pub fn save(
                 || "the store has no cursor".to_owned(),
                 |c| format!("consumer {c} has no cursor"),
             );
+            let hint = match consumer {
+                None => "a snapshot keeps the cursors there are: create one first with `cursorctl set CONSUMER PARTITION_KEY OFFSET --create`",
+                Some(_) => "`cursorctl describe` lists the consumers that have cursors; `cursorctl snapshot save NAME` keeps them all",
+            };
             return Err(
                 Refusal::new(ErrorKind::NotFound, format!("{what}; nothing was saved"))
-                    .with_hint("list the cursors with `cursorctl get`")
+                    .with_hint(hint)
                     .into(),
             );
         }

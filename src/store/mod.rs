@@ -34,7 +34,7 @@ pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
     CursorHeadRow, CursorRow, HeadChangeInput, HeadChangeRow, HeadFilter, HeadRow, HighestIds,
-    HistoryFilter, HistoryRow, InitOutcome, LeaseRow, SnapshotRow,
+    HistoryFilter, HistoryRow, InitOutcome, LeaseRow, SnapshotRow, StoreAbout, COUNTED_TABLES,
 };
 pub use write_id::{
     commit_lost, is_not_written, is_write_id, new_write_id, resolve_write, resolve_write_at,
@@ -385,6 +385,14 @@ pub trait Store: StoreRead + DurableStore {
     ///
     /// Store failures.
     fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Where the store is (the server and the session, on PostgreSQL) and
+    /// how many rows it holds ([`StoreAbout`]).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn about(&self) -> Result<StoreAbout, StoreError>;
 
     /// The store's clock, in milliseconds since the Unix epoch: one clock
     /// for every host that shares the store.

@@ -272,6 +272,40 @@ pub enum InitOutcome {
     },
 }
 
+/// The tables whose rows [`StoreAbout::rows`] counts, where the store has
+/// them, in this order.
+pub const COUNTED_TABLES: &[&str] = &[
+    "cursors",
+    "history",
+    "batches",
+    "snapshots",
+    "heads",
+    "leases",
+];
+
+/// Where a store is and what it holds: what an operator checks before a
+/// write (`cursorctl info`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreAbout {
+    /// The server's address as the session sees it (PostgreSQL; `None` on
+    /// a local socket, and for SQLite).
+    pub host: Option<String>,
+    /// The server's port (PostgreSQL, over TCP).
+    pub port: Option<u16>,
+    /// The database connected to (PostgreSQL).
+    pub database: Option<String>,
+    /// The schema the store's tables are in (PostgreSQL).
+    pub schema: Option<String>,
+    /// The role the session runs as (PostgreSQL).
+    pub role: Option<String>,
+    /// The server's version (PostgreSQL), or the SQLite library's.
+    pub server_version: String,
+    /// The consumers that have a cursor.
+    pub consumers: u64,
+    /// The rows of each of [`COUNTED_TABLES`] the store has, in that order.
+    pub rows: Vec<(&'static str, u64)>,
+}
+
 /// One partition's head as stored: the offset the next message appended to
 /// the partition will get (schema version 3).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -46,7 +46,8 @@ const COMPARED: [CheckpointPolicy; 5] = [
 /// one per message), then the summary; -o json and table print the summary
 /// (with --compare, one row per policy); -o value prints final_offset. A
 /// backwards offset in the input is refused as a regression, reported, and
-/// the run goes on as the driver does (the offset stays pending). With
+/// the run goes on as the driver does (the refused offset is dropped: the
+/// cursor is already past it). With
 /// --compare, -o value prints POLICY<TAB>FINAL_OFFSET, one line a policy.
 #[derive(Debug, clap::Args)]
 #[command(

@@ -97,7 +97,7 @@ impl Observer<anyhow::Error> for Reporter<'_> {
             self.warned += 1;
             if !self.quiet && self.warned <= MAX_WARNINGS {
                 self.say(&format!(
-                    "warning: {}: message {message}: {error}; the offset stays pending",
+                    "warning: {}: message {message}: {error}; the offset is dropped (the cursor is past it)",
                     self.policy
                 ));
             }

@@ -37,7 +37,8 @@ pub(super) fn commit_sql(write_id: &str, batch: Option<i64>, change: Option<i64>
     debug_assert!(crate::store::is_write_id(write_id));
     format!(
         "INSERT INTO writes (write_id, at, batch, change) \
-         VALUES ('{write_id}', (extract(epoch from clock_timestamp()) * 1000)::bigint, {}, {}); COMMIT",
+         SELECT '{write_id}', (extract(epoch from clock_timestamp()) * 1000)::bigint, {}, {} \
+         WHERE txid_current_if_assigned() IS NOT NULL; COMMIT",
         id(batch),
         id(change)
     )

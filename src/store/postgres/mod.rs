@@ -16,6 +16,7 @@
 //! - `read.rs`: one cursor, streamed listings and history;
 //! - `write.rs`: the write transaction.
 
+mod about;
 mod connect;
 mod conninfo;
 mod failover;
@@ -546,6 +547,10 @@ impl Store for PostgresStore {
         )
         .map_err(|e| self.error("reading the schema version", e))
         .map(|row| row.get::<_, String>(0).parse().unwrap_or(0))
+    }
+
+    fn about(&self) -> Result<super::StoreAbout, StoreError> {
+        self.about_store()
     }
 
     fn clock_ms(&self) -> Result<i64, StoreError> {

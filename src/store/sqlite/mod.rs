@@ -11,6 +11,7 @@
 //! - `read.rs`: one cursor, listings, the history;
 //! - `write.rs`: the write transaction.
 
+mod about;
 mod heads;
 mod leases;
 mod moves;
@@ -278,6 +279,10 @@ impl Store for SqliteStore {
         self.conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(db_err("reading the schema version"))
+    }
+
+    fn about(&self) -> Result<super::StoreAbout, StoreError> {
+        self.about_store()
     }
 
     fn clock_ms(&self) -> Result<i64, StoreError> {

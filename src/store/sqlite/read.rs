@@ -78,7 +78,16 @@ pub(super) fn read_offset(
     stmts: &impl Statements,
     key: &str,
 ) -> Result<Option<u64>, DurabilityError> {
-    let parsed = CursorKey::parse(key)?;
+    read_offset_of(stmts, &CursorKey::parse(key)?)
+}
+
+/// [`read_offset`] of a key already split (a stored one, whose names need
+/// not be valid ones).
+pub(super) fn read_offset_of(
+    stmts: &impl Statements,
+    parsed: &CursorKey,
+) -> Result<Option<u64>, DurabilityError> {
+    let key = parsed.to_string();
     let pk = parsed.partition_key();
     let found = stmts
         .with(Sql::ReadOffset, |s| {
@@ -95,11 +104,7 @@ pub(super) fn read_offset(
     match found {
         None => Ok(None),
         Some(Ok(offset)) => Ok(Some(offset)),
-        Some(Err(value)) => Err(StoreError::InvalidValue {
-            key: key.to_owned(),
-            value,
-        }
-        .into()),
+        Some(Err(value)) => Err(StoreError::InvalidValue { key, value }.into()),
     }
 }
 

@@ -218,6 +218,9 @@ pub struct SqliteTxn<'c> {
 #[derive(Default)]
 struct WriteRecord {
     id: String,
+    /// The connection's count of changed rows when the transaction began:
+    /// a transaction that changed none records no write.
+    changes_at_begin: u64,
     batch: std::cell::Cell<Option<i64>>,
     change: std::cell::Cell<Option<i64>>,
 }
@@ -292,6 +295,7 @@ impl<'c> SqliteTxn<'c> {
             last_read: RefCell::default(),
             write: WriteRecord {
                 id: crate::store::new_write_id(),
+                changes_at_begin: store.connection().total_changes(),
                 ..WriteRecord::default()
             },
         })
@@ -487,7 +491,7 @@ impl WriteTxn for SqliteTxn<'_> {
         Err(DurabilityError::StaleCheckpoint {
             key: key.to_string(),
             expected,
-            actual: read_offset(&self.prepared, &key.to_string())?,
+            actual: read::read_offset_of(&self.prepared, key)?,
         })
     }
 
@@ -706,6 +710,11 @@ impl WriteTxn for SqliteTxn<'_> {
             ..
         } = *self;
         drop(prepared);
+        // A transaction that changed nothing (a no-op checkpoint) leaves no
+        // trace: no `writes` row either.
+        if tx.total_changes() == write.changes_at_begin {
+            return tx.commit().map_err(db_err("committing"));
+        }
         let version: i64 = tx
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(db_err("reading the schema version"))?;
