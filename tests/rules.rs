@@ -407,6 +407,7 @@ const COMMANDS: &[(&[&str], [bool; 3])] = &[
     (&["status"], [true, true, true]),
     (&["head", "get"], [true, true, true]),
     (&["lease", "list"], [true, true, true]),
+    (&["info"], [true, true, true]),
     (&["history"], [true, false, true]),
     (&["history", "verify"], [true, false, true]),
     (&["describe"], [true, true, true]),
