@@ -4,6 +4,10 @@
 -- variables:
 --
 --   psql "$ADMIN_URL" -v schema=cursorctl -v prefix=cursorctl_ -f docs/postgres-rls.sql
+--
+-- The store's own rules (the checks of backwards moves, the history's
+-- triggers) run as the owner of the schema, who is not subject to these
+-- policies, so they see every row.
 \set ON_ERROR_STOP on
 
 SELECT format('%sviewer', :'prefix') AS viewer,

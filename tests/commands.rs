@@ -639,7 +639,7 @@ fn a_version_1_store_works_and_init_upgrades_it() {
     // A store as the previous release made it: the version 1 schema.
     env.conn()
         .execute_batch(
-            "DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;",
+            &format!("{}DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;", crate::common::SQLITE_DOWN_FROM_V4),
         )
         .unwrap();
     let before = env.dump();

@@ -206,7 +206,9 @@ fn listed_keys(store: &dyn Store, filter: &CursorFilter) -> Vec<String> {
 
 /// A model of the store: a map of key to offset. Random compare-and-swaps
 /// (right and wrong expectations, creations, no-ops) and guarded removals
-/// through the store give exactly the model's outcomes and values.
+/// through the store give exactly the model's outcomes and values. A
+/// backwards move or a removal records its change in its transaction, as
+/// the store's rules ask (PostgreSQL refuses one without).
 fn matches_the_model(backend: TestBackend) {
     #[derive(Clone, Debug)]
     enum Op {
@@ -230,6 +232,7 @@ fn matches_the_model(backend: TestBackend) {
                 let current = txn.read_value(k).unwrap();
                 if let Some(v) = current {
                     txn.remove_if(&key(k), v).unwrap();
+                    record(txn, &key(k), Some(v), None, None);
                 }
             }
             Ok(())
@@ -239,7 +242,13 @@ fn matches_the_model(backend: TestBackend) {
             match *op {
                 Op::Cas(k, expected, new) => {
                     let found = model.get(KEYS[k]).copied();
-                    let got = store.cas(KEYS[k], expected, new);
+                    let got = store.write(|txn| {
+                        txn.cas(KEYS[k], expected, new)?;
+                        if new < expected {
+                            record(txn, &key(KEYS[k]), Some(expected), Some(new), None);
+                        }
+                        Ok::<_, DurabilityError>(())
+                    });
                     if found.unwrap_or(0) == expected {
                         prop_assert!(got.is_ok(), "{:?}: {:?}", op, got);
                         model.insert(KEYS[k], new);
@@ -250,7 +259,11 @@ fn matches_the_model(backend: TestBackend) {
                 }
                 Op::Remove(k, expected) => {
                     let found = model.get(KEYS[k]).copied();
-                    let got = store.write(|txn| txn.remove_if(&key(KEYS[k]), expected));
+                    let got = store.write(|txn| {
+                        txn.remove_if(&key(KEYS[k]), expected)?;
+                        record(txn, &key(KEYS[k]), Some(expected), None, None);
+                        Ok::<_, DurabilityError>(())
+                    });
                     if found == Some(expected) {
                         prop_assert!(got.is_ok(), "{:?}: {:?}", op, got);
                         model.remove(KEYS[k]);
@@ -540,8 +553,11 @@ fn racing_removals_have_one_winner(backend: TestBackend) {
                     let store = fixture.open();
                     barrier.wait();
                     loop {
-                        let r =
-                            store.write(|txn| txn.remove_if(&key("billing:orders:3"), 40 + round));
+                        let r = store.write(|txn| {
+                            txn.remove_if(&key("billing:orders:3"), 40 + round)?;
+                            record(txn, &key("billing:orders:3"), Some(40 + round), None, None);
+                            Ok::<_, DurabilityError>(())
+                        });
                         match r {
                             Err(DurabilityError::Store(ref e)) if e.is_busy() => continue,
                             other => return other,
@@ -828,6 +844,7 @@ fn history_prune_keeps_batches_whole(backend: TestBackend) {
         reason: None,
         user: "tester".into(),
         batch,
+        role: None,
     };
     store
         .write(|txn| -> Result<(), StoreError> {
@@ -905,7 +922,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
         TestBackend::Sqlite => {
             let conn = rusqlite::Connection::open(fixture.path()).unwrap();
             conn.execute_batch(
-                "DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;",
+                &format!("{}DROP TABLE snapshot_cursors; DROP TABLE snapshots; DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 1;", crate::common::SQLITE_DOWN_FROM_V4),
             )
             .unwrap();
         }
@@ -913,9 +930,10 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
             let schema = fixture.schema_name();
             pg_admin()
                 .batch_execute(&format!(
-                    "DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
+                    "{}DROP TABLE {schema}.snapshot_cursors; DROP TABLE {schema}.snapshots; \
                      DROP TABLE {schema}.heads; DROP TABLE {schema}.head_history; \
-                     UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'"
+                     UPDATE {schema}.meta SET value = '1' WHERE key = 'schema_version'",
+                    crate::common::pg_down_from_v4(schema)
                 ))
                 .unwrap();
         }

@@ -855,10 +855,14 @@ fn init_upgrades_a_version_2_store(backend: Backend) {
     let env = Env::on(backend);
     env.seed(&[("billing", "orders:0", 10)]);
     match backend {
-        Backend::Sqlite => env.execute("DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 2;"),
-        Backend::Postgres => env.execute(
-            "DROP TABLE heads; DROP TABLE head_history; UPDATE meta SET value = '2' WHERE key = 'schema_version'",
-        ),
+        Backend::Sqlite => env.execute(&format!(
+            "{}DROP TABLE heads; DROP TABLE head_history; PRAGMA user_version = 2;",
+            crate::common::SQLITE_DOWN_FROM_V4
+        )),
+        Backend::Postgres => env.execute(&format!(
+            "{}DROP TABLE heads; DROP TABLE head_history; UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+            crate::common::pg_down_from_v4(env.pg_schema().unwrap())
+        )),
     }
     let before = env.dump();
     // Reads work on the old store, with no heads; head writes refuse.

@@ -27,4 +27,5 @@ mod postgres;
 mod properties;
 mod reliability;
 mod rough_edges;
+mod rules;
 mod secrets;

@@ -16,14 +16,17 @@ use super::{id_arg, limit_arg};
 ///
 /// Every change made by cursorctl is recorded in the same transaction as
 /// the change: when, which cursor, old and new offset, the command, the
-/// --reason and the user. Changes of one bulk write (`set --from-file`,
-/// `undo --batch`) share a batch id. A removed cursor has no new offset; a
-/// created one has no old offset. Listings stream.
+/// --reason and the user. On PostgreSQL each change also shows its role:
+/// the database role that wrote it, proven by the server (SQLite has no
+/// roles). Changes of one bulk write (`set --from-file`, `undo --batch`)
+/// share a batch id. A removed cursor has no new offset; a created one has
+/// no old offset. Listings stream (with --user, --role or --command and
+/// --limit, the newest N matches are gathered first).
 ///
-/// `history prune` is always the prune command, and `history help` the
-/// help: a consumer named like one of them is given with --consumer NAME
-/// (`history --consumer prune`), or one of its cursors by its full key
-/// (`history prune:orders:3`).
+/// `history prune` and `history verify` are always those commands, and
+/// `history help` the help: a consumer named like one of them is given with
+/// --consumer NAME (`history --consumer prune`), or one of its cursors by
+/// its full key (`history prune:orders:3`).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -32,6 +35,8 @@ Examples:
   cursorctl history billing --since 1h               a consumer's changes in the last hour
   cursorctl history --since 2024-05-01T00:00:00Z -o ndjson
   cursorctl history --batch 7                        the changes of one bulk write
+  cursorctl history --role cursorctl_operator        the changes one database role wrote
+  cursorctl history verify                           check that no change was altered behind the tool
   cursorctl history --consumer prune                 the changes of a consumer named prune
   cursorctl history prune --before 90d --dry-run     how much history is older than 90 days")]
 #[command(args_conflicts_with_subcommands = true)]
@@ -45,7 +50,7 @@ pub struct Args {
     pub consumer: Option<ConsumerArg>,
 
     /// Only this consumer, whatever its name: a consumer named like a
-    /// subcommand (prune, help) is listed this way
+    /// subcommand (prune, verify, help) is listed this way
     #[arg(long = "consumer", value_name = "CONSUMER", conflicts_with = "consumer", add = clap_complete::engine::ArgValueCompleter::new(super::complete::consumers))]
     pub consumer_named: Option<ConsumerId>,
 
@@ -67,11 +72,123 @@ pub struct Args {
     /// Only the changes of this batch
     #[arg(long, value_name = "ID", value_parser = id_arg, allow_hyphen_values = true)]
     pub batch: Option<i64>,
+
+    /// Only the changes recorded with this user (the name the writer gave)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Only the changes written by this database role, proven by the server
+    /// (PostgreSQL; on SQLite, which has no roles, a usage error)
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+
+    /// Only the changes of this command (`set`, `advance`, `delete`, ...:
+    /// the first word of the recorded command)
+    #[arg(long, value_name = "NAME")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     Prune(PruneArgs),
+    Verify(VerifyArgs),
+}
+
+/// Check that no recorded change was altered behind the tool's back
+///
+/// Every change carries a hash chained to the change before it; the store
+/// keeps the chain's head. `history verify` recomputes the chain over the
+/// whole history and names the first broken link: a change altered,
+/// inserted or removed since it was written, by anyone (the owner of the
+/// store included), short of rewriting the whole chain from that change
+/// on. Exit 7 when the chain is broken. Keep the head it prints
+/// (`head_hash`) somewhere else, and compare it with --head, to see a
+/// rewritten chain too. Needs schema version 4 (`cursorctl init` upgrades).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  cursorctl history verify
+  cursorctl history verify --head 3f1c...   also check the head kept from an earlier run")]
+pub struct VerifyArgs {
+    /// The head hash an earlier `history verify` printed (hexadecimal): also
+    /// check that the chain still holds that head's change as it was, i.e.
+    /// that the chain was extended, not rewritten, since (only while that
+    /// change is the newest: otherwise check it is in the chain)
+    #[arg(long, value_name = "HASH")]
+    pub head: Option<String>,
+}
+
+struct VerifyRecord {
+    report: cursorctl::store::chain::ChainReport,
+}
+
+impl super::output::Record for VerifyRecord {
+    fn fields(
+        &self,
+        visit: &mut dyn FnMut(&'static str, super::output::Field<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use super::output::Field;
+        let r = &self.report;
+        visit("verified", Field::Bool(r.broken.is_none()))?;
+        visit("changes", Field::U64(r.rows))?;
+        visit("before_chain", Field::U64(r.pre_chain_rows))?;
+        visit("head_id", Field::OptI64(r.head_id))?;
+        visit("head_hash", Field::Str(&r.head_hash))?;
+        visit(
+            "broken_at",
+            Field::OptI64(r.broken.as_ref().and_then(|b| b.id)),
+        )?;
+        visit(
+            "problem",
+            Field::OptStr(r.broken.as_ref().map(|b| b.detail.as_str())),
+        )
+    }
+
+    fn table_columns(&self) -> &'static [&'static str] {
+        &["verified", "changes", "head_id", "head_hash", "broken_at"]
+    }
+
+    fn value(&self) -> super::output::Field<'_> {
+        super::output::Field::Bool(self.report.broken.is_none())
+    }
+}
+
+fn verify(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<()> {
+    let store = ctx.open_read()?;
+    let Some(mut report) = store.verify_history()? else {
+        return Err(super::error::Failure::new(
+            super::error::ExitKind::Store,
+            "this store keeps no hash chain of its history (schema version 4 does): run `cursorctl init` to upgrade it",
+        )
+        .into());
+    };
+    if let Some(head) = &args.head {
+        if report.broken.is_none() && !head.eq_ignore_ascii_case(&report.head_hash) {
+            report.broken = Some(cursorctl::store::chain::BrokenLink {
+                id: None,
+                detail: format!(
+                    "the chain's head is {}, not the head given with --head: changes were written since, or the chain was rewritten",
+                    report.head_hash
+                ),
+            });
+        }
+    }
+    let broken = report.broken.clone();
+    ctx.print_one(&VerifyRecord { report })?;
+    match broken {
+        None => Ok(()),
+        Some(b) => Err(super::error::Failure::new(
+            super::error::ExitKind::Store,
+            match b.id {
+                Some(id) => format!(
+                    "the history's hash chain is broken at change {id}: {}",
+                    b.detail
+                ),
+                None => format!("the history's hash chain is broken: {}", b.detail),
+            },
+        )
+        .into()),
+    }
 }
 
 /// Delete the history older than a time, never half a batch
@@ -293,9 +410,33 @@ fn split_utc_offset(input: &str) -> (&str, Option<i64>) {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
-    if let Some(Action::Prune(prune_args)) = &args.action {
-        return prune(ctx, prune_args);
+    match &args.action {
+        Some(Action::Prune(prune_args)) => return prune(ctx, prune_args),
+        Some(Action::Verify(verify_args)) => return verify(ctx, verify_args),
+        None => {}
     }
+    let postgres = ctx.global.db.backend() == cursorctl::store::Backend::Postgres;
+    if args.role.is_some() && !postgres {
+        return Err(super::error::Failure::usage(
+            "--role needs a PostgreSQL store: a SQLite store records no database role (use --user)",
+        )
+        .into());
+    }
+    let matching = |row: &cursorctl::store::HistoryRow| {
+        args.user.as_ref().is_none_or(|u| *u == row.user)
+            && args
+                .role
+                .as_ref()
+                .is_none_or(|r| Some(r) == row.role.as_ref())
+            && args.command.as_ref().is_none_or(|c| {
+                row.command == *c
+                    || row
+                        .command
+                        .strip_prefix(c.as_str())
+                        .is_some_and(|rest| rest.starts_with(' '))
+            })
+    };
+    let filtered = args.user.is_some() || args.role.is_some() || args.command.is_some();
     let (consumer, partition_key) = match &args.consumer {
         Some(c) => {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;
@@ -310,14 +451,37 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         partition_key,
         since,
         batch: args.batch,
-        limit: args.limit,
+        // The newest N matches are kept below when rows are filtered here.
+        limit: if filtered { None } else { args.limit },
     };
-    let mut printer = ctx.printer(Shape::List).with_header(HistoryRecord::FIELDS);
+    let fields = if postgres {
+        HistoryRecord::FIELDS_WITH_ROLE
+    } else {
+        HistoryRecord::FIELDS
+    };
+    let mut printer = ctx.printer(Shape::List).with_header(fields);
     let mut key = String::new();
+    let mut newest = std::collections::VecDeque::new();
     store.for_each_change(&filter, |row| -> anyhow::Result<()> {
-        printer.record(&HistoryRecord::new(row, &mut key))?;
+        if !matching(row) {
+            return Ok(());
+        }
+        match args.limit.filter(|_| filtered) {
+            Some(limit) => {
+                if limit > 0 {
+                    if newest.len() as u64 == limit {
+                        newest.pop_front();
+                    }
+                    newest.push_back(row.clone());
+                }
+            }
+            None => printer.record(&HistoryRecord::new(row, &mut key).with_role(postgres))?,
+        }
         Ok(())
     })?;
+    for row in &newest {
+        printer.record(&HistoryRecord::new(row, &mut key).with_role(postgres))?;
+    }
     let count = printer.count();
     printer.finish()?;
     if count == 0 {

@@ -205,6 +205,8 @@ impl Record for ChangeRecord {
 pub struct HistoryRecord<'a> {
     row: &'a HistoryRow,
     key: &'a str,
+    /// Show the proven role (PostgreSQL stores).
+    with_role: bool,
 }
 
 impl HistoryRecord<'_> {
@@ -222,6 +224,22 @@ impl HistoryRecord<'_> {
         "user",
         "batch",
     ];
+
+    /// The fields with the proven role (PostgreSQL), in output order.
+    pub const FIELDS_WITH_ROLE: &'static [&'static str] = &[
+        "id",
+        "at",
+        "key",
+        "consumer",
+        "partition_key",
+        "old_offset",
+        "new_offset",
+        "command",
+        "reason",
+        "user",
+        "role",
+        "batch",
+    ];
 }
 
 impl<'a> HistoryRecord<'a> {
@@ -229,7 +247,18 @@ impl<'a> HistoryRecord<'a> {
     pub fn new(row: &'a HistoryRow, buf: &'a mut String) -> Self {
         buf.clear();
         let _ = write!(buf, "{}:{}:{}", row.consumer, row.channel, row.partition);
-        Self { row, key: buf }
+        Self {
+            row,
+            key: buf,
+            with_role: false,
+        }
+    }
+
+    /// Show the proven role too (a store with roles: PostgreSQL).
+    #[must_use]
+    pub const fn with_role(mut self, with_role: bool) -> Self {
+        self.with_role = with_role;
+        self
     }
 }
 
@@ -252,11 +281,28 @@ impl Record for HistoryRecord<'_> {
         visit("command", Field::Str(&row.command))?;
         visit("reason", Field::OptStr(row.reason.as_deref()))?;
         visit("user", Field::Str(&row.user))?;
+        if self.with_role {
+            visit("role", Field::OptStr(row.role.as_deref()))?;
+        }
         visit("batch", Field::OptI64(row.batch))
     }
 
     fn table_columns(&self) -> &'static [&'static str] {
         // In field order: a table shows the columns in the order visited.
+        if self.with_role {
+            return &[
+                "id",
+                "at",
+                "key",
+                "old_offset",
+                "new_offset",
+                "command",
+                "reason",
+                "user",
+                "role",
+                "batch",
+            ];
+        }
         &[
             "id",
             "at",
@@ -315,11 +361,16 @@ mod tests {
             reason: None,
             user: "u".into(),
             batch: None,
+            role: None,
         };
         let mut buf = String::new();
         assert_eq!(
             names(&HistoryRecord::new(&row, &mut buf)),
             HistoryRecord::FIELDS
+        );
+        assert_eq!(
+            names(&HistoryRecord::new(&row, &mut buf).with_role(true)),
+            HistoryRecord::FIELDS_WITH_ROLE
         );
     }
 }

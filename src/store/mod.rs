@@ -13,6 +13,7 @@
 //!
 //! What a backend must guarantee is written in docs/store.md.
 
+pub mod chain;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -271,6 +272,16 @@ pub trait StoreRead {
     ///
     /// Store failures.
     fn highest_ids(&self) -> Result<Option<HighestIds>, StoreError> {
+        Ok(None)
+    }
+
+    /// Recompute the hash chain of the history (`history verify`); `None`
+    /// where the store keeps none (schema versions before 4, memory).
+    ///
+    /// # Errors
+    ///
+    /// Store failures.
+    fn verify_history(&self) -> Result<Option<chain::ChainReport>, StoreError> {
         Ok(None)
     }
 

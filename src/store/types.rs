@@ -98,10 +98,13 @@ pub struct HistoryRow {
     pub command: String,
     /// Why.
     pub reason: Option<String>,
-    /// Who.
+    /// Who (as the writer says).
     pub user: String,
     /// The batch, if the change was part of one.
     pub batch: Option<i64>,
+    /// The database role that wrote the change, proven by the server
+    /// (PostgreSQL; `None` on SQLite, where there are no roles).
+    pub role: Option<String>,
 }
 
 impl HistoryRow {
@@ -194,7 +197,7 @@ pub struct BatchRow {
     pub command: String,
     /// Why.
     pub reason: Option<String>,
-    /// Who.
+    /// Who (as the writer says).
     pub user: String,
 }
 
@@ -390,7 +393,7 @@ pub struct HeadChangeRow {
     pub command: String,
     /// Why.
     pub reason: Option<String>,
-    /// Who.
+    /// Who (as the writer says).
     pub user: String,
 }
 

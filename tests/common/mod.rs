@@ -207,8 +207,10 @@ impl Env {
     /// another writer).
     pub fn conn(&self) -> Connection {
         assert_eq!(self.backend, Backend::Sqlite, "conn() is for SQLite stores");
-        Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .expect("open store")
+        let conn = Connection::open_with_flags(&self.db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .expect("open store");
+        define_chain_function(&conn);
+        conn
     }
 
     /// Run SQL statements on the store below the store boundary, as
@@ -641,4 +643,56 @@ pub fn pg_dump(schema: &str) -> String {
         }
     }
     out
+}
+
+/// Define the SQL function the history chain trigger of a SQLite store
+/// (schema version 4) calls, as cursorctl does on its own connections, so
+/// that a test may write history rows below the store boundary.
+pub fn define_chain_function(conn: &Connection) {
+    use rusqlite::types::ValueRef;
+    conn.create_scalar_function(
+        "cursorctl_chain",
+        12,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let prev = match ctx.get_raw(0) {
+                ValueRef::Blob(b) => b.to_vec(),
+                _ => Vec::new(),
+            };
+            let mut encoding = Vec::new();
+            for i in 1..ctx.len() {
+                let text = match ctx.get_raw(i) {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(v) => Some(v.to_string()),
+                    ValueRef::Real(v) => Some(v.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Some(String::from_utf8_lossy(t).into_owned())
+                    }
+                };
+                cursorctl::store::chain::encode_field(&mut encoding, text.as_deref());
+            }
+            Ok(cursorctl::store::chain::link(&prev, &encoding))
+        },
+    )
+    .expect("define the chain function");
+}
+
+/// What takes a SQLite store of schema version 4 back to version 3 (the
+/// version 3 tables are then as the previous release made them).
+pub const SQLITE_DOWN_FROM_V4: &str = "DROP TRIGGER history_chain; DROP TABLE history_chain; \
+     DROP TABLE history_chain_gaps; ALTER TABLE history DROP COLUMN hash;";
+
+/// What takes a PostgreSQL store of schema version 4 in `schema` back to
+/// version 3 (the ids keep their sequences, as defaults of the columns).
+pub fn pg_down_from_v4(schema: &str) -> String {
+    format!(
+        "DROP TABLE {schema}.history_chain, {schema}.history_chain_gaps, {schema}.history_prunes; \
+         DROP FUNCTION {schema}.history_rules(), {schema}.history_chain_head(), {schema}.batches_rules(), \
+             {schema}.head_history_rules(), {schema}.append_only(), {schema}.cursors_rewind_check(), \
+             {schema}.prune_history(bigint) CASCADE; \
+         ALTER TABLE {schema}.history DROP COLUMN hash; \
+         ALTER TABLE {schema}.history ALTER id SET DEFAULT nextval('{schema}.history_id_seq'); \
+         ALTER TABLE {schema}.batches ALTER id SET DEFAULT nextval('{schema}.batches_id_seq'); \
+         ALTER TABLE {schema}.head_history ALTER id SET DEFAULT nextval('{schema}.head_history_id_seq');"
+    )
 }

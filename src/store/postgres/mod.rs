@@ -29,6 +29,7 @@ mod read;
 mod schema;
 mod snapshots;
 mod tls;
+mod verify;
 mod write;
 
 use std::cell::{Cell, RefCell};
@@ -552,6 +553,10 @@ impl StoreRead for PostgresStore {
 
     fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
         read::highest_ids(self).map(Some)
+    }
+
+    fn verify_history(&self) -> Result<Option<crate::store::chain::ChainReport>, StoreError> {
+        verify::verify_history(self)
     }
 
     fn head(

@@ -22,7 +22,7 @@ pub(super) const SELECT_OFFSET: &str =
 pub(super) const KEY_TYPES: &[Type] = &[Type::TEXT, Type::TEXT, Type::INT8];
 
 const HISTORY_COLUMNS: &str = "id, at, consumer, channel, partition, old_offset, new_offset, \
-     command, reason, \"user\", batch";
+     command, reason, \"user\", batch, role";
 
 /// A text value as an SQL literal (`standard_conforming_strings` is on
 /// for every session cursorctl opens).
@@ -175,6 +175,7 @@ fn history_row(row: &Row) -> HistoryRow {
         reason: row.get(8),
         user: row.get(9),
         batch: row.get(10),
+        role: row.get(11),
     }
 }
 
@@ -219,7 +220,7 @@ pub(super) fn visit_changes(
 
 pub(super) fn change(store: &PostgresStore, id: i64) -> Result<Option<HistoryRow>, StoreError> {
     const SQL: &str = "SELECT id, at, consumer, channel, partition, old_offset, new_offset, \
-         command, reason, \"user\", batch FROM history WHERE id = $1";
+         command, reason, \"user\", batch, role FROM history WHERE id = $1";
     store
         .with_statement(SQL, &[Type::INT8], |c, s| s.query_opt(c, &[&id]))
         .map_err(|e| store.error("reading the history", e))
@@ -361,6 +362,16 @@ pub(super) fn prunable_history(
 
 pub(super) fn prune_history(store: &PostgresStore, before: i64) -> Result<(u64, u64), StoreError> {
     let mut client = store.client.borrow_mut();
+    if store.version.get() >= 4 {
+        // The one way rows leave an append-only history (schema version 4).
+        let row = client
+            .query_one("SELECT changes, batches FROM prune_history($1)", &[&before])
+            .map_err(|e| store.error("pruning the history", e))?;
+        return Ok((
+            row.get::<_, i64>(0).unsigned_abs(),
+            row.get::<_, i64>(1).unsigned_abs(),
+        ));
+    }
     let changes = client
         .execute(
             format!("DELETE {}", prunable_changes()).as_str(),

@@ -20,6 +20,7 @@ mod options;
 mod read;
 mod schema;
 mod snapshots;
+mod verify;
 mod write;
 
 use std::path::Path;
@@ -185,6 +186,10 @@ impl StoreRead for SqliteStore {
 
     fn highest_ids(&self) -> Result<Option<crate::store::HighestIds>, StoreError> {
         read::highest_ids(&self.conn).map(Some)
+    }
+
+    fn verify_history(&self) -> Result<Option<crate::store::chain::ChainReport>, StoreError> {
+        verify::verify_history(&self.conn)
     }
 
     fn head(

@@ -6,8 +6,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use super::schema::{
-    schema_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_HEADS_SQL, SCHEMA_V3_IDS_SQL,
-    SCHEMA_V4_LEASES_SQL, SCHEMA_V4_WRITE_IDS_SQL, SCHEMA_VERSION,
+    schema_sql, schema_v4_rules_sql, APPLICATION_ID, SCHEMA_V2_SQL, SCHEMA_V3_HEADS_SQL,
+    SCHEMA_V3_IDS_SQL, SCHEMA_V4_LEASES_SQL, SCHEMA_V4_WRITE_IDS_SQL, SCHEMA_VERSION,
 };
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
@@ -163,7 +163,8 @@ fn check_init_path(path: &Path) -> Result<(), StoreError> {
 /// Per-connection settings for writers.
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(db_err("setting synchronous=FULL"))
+        .map_err(db_err("setting synchronous=FULL"))?;
+    super::verify::register(conn)
 }
 
 impl SqliteStore {
@@ -194,6 +195,9 @@ impl SqliteStore {
                 .map_err(db_err("upgrading the schema to version 4 (leases)"))?;
             tx.execute_batch(SCHEMA_V4_WRITE_IDS_SQL)
                 .map_err(db_err("upgrading the schema to version 4"))?;
+            tx.execute_batch(&schema_v4_rules_sql())
+                .map_err(db_err("upgrading the schema to version 4"))?;
+            super::verify::start_chain(&tx)?;
         }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db_err("versioning the store"))?;
@@ -245,6 +249,7 @@ impl SqliteStore {
         }
         tx.execute_batch(&schema_sql())
             .map_err(db_err("creating the schema"))?;
+        super::verify::start_chain(&tx)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(db_err("marking the store"))?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)

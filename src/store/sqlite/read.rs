@@ -233,6 +233,7 @@ fn history_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryRow> {
         reason: row.get(8)?,
         user: row.get(9)?,
         batch: row.get(10)?,
+        role: None,
     })
 }
 
@@ -426,7 +427,7 @@ const FIRST_KEPT_BATCH: &str = "(SELECT min(id) FROM batches WHERE at >= ?1)";
 
 /// The changes before the first kept one, outside any batch with a change
 /// kept.
-fn prunable_changes() -> String {
+pub(super) fn prunable_changes() -> String {
     format!(
         "FROM history WHERE ({FIRST_KEPT_CHANGE} IS NULL OR id < {FIRST_KEPT_CHANGE}) \
          AND (batch IS NULL OR batch NOT IN \
@@ -435,7 +436,7 @@ fn prunable_changes() -> String {
 }
 
 /// Batches before the first kept one.
-fn prunable_batches() -> String {
+pub(super) fn prunable_batches() -> String {
     format!("FROM batches WHERE ({FIRST_KEPT_BATCH} IS NULL OR id < {FIRST_KEPT_BATCH})")
 }
 
@@ -478,6 +479,9 @@ pub(super) fn prunable_history(conn: &Connection, before: i64) -> Result<(u64, u
 /// Delete what [`prunable_history`] counts.
 pub(super) fn prune_history(conn: &Connection, before: i64) -> Result<(u64, u64), StoreError> {
     require_ids_version(conn)?;
+    if let Some(pruned) = super::verify::prune(conn, before)? {
+        return Ok(pruned);
+    }
     let changes = conn
         .execute(&format!("DELETE {}", prunable_changes()), [before])
         .map_err(db_err("pruning the history"))?;

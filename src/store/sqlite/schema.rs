@@ -4,9 +4,12 @@
 /// `PRAGMA application_id` of a cursor store: "Curs" in ASCII.
 pub const APPLICATION_ID: i32 = 0x4375_7273;
 
-/// The schema version this build writes (`PRAGMA user_version`). Version 1
-/// to 3 stores are read and written too; `init` upgrades them.
+/// The schema version this build writes (`PRAGMA user_version`). Version 1,
+/// 2 and 3 stores are read and written too; `init` upgrades them.
 pub const SCHEMA_VERSION: i64 = 4;
+
+/// The first schema version whose history carries a hash chain.
+pub const RULES_VERSION: i64 = 4;
 
 /// The first schema version whose ids are never given twice.
 pub const IDS_VERSION: i64 = 3;
@@ -130,14 +133,82 @@ CREATE TABLE IF NOT EXISTS writes (
 ) WITHOUT ROWID;
 ";
 
+/// The fields of a history row that its chain hash covers, in this order
+/// (as on PostgreSQL, without the role: SQLite has no roles); each is
+/// encoded as `length:text` (length in bytes) or `~` when NULL.
+pub const CHAIN_FIELDS: [&str; 11] = [
+    "id",
+    "at",
+    "consumer",
+    "channel",
+    "partition",
+    "old_offset",
+    "new_offset",
+    "command",
+    "reason",
+    "user",
+    "batch",
+];
+
+/// The columns of [`CHAIN_FIELDS`], comma-separated, of the row `alias`.
+pub(super) fn chain_columns(alias: &str) -> String {
+    CHAIN_FIELDS
+        .iter()
+        .map(|f| format!("{alias}.{f}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The SQL function the chain trigger calls: `cursorctl_chain(prev, id,
+/// at, ...)` is sha256 over the bytes of `prev` and then of the encoding of
+/// the row's fields (in Rust: a short trigger is parsed quickly by every
+/// command). cursorctl defines it on every connection that writes; a
+/// writer without it (the `sqlite3` shell) cannot add history rows.
+pub const CHAIN_FUNCTION: &str = "cursorctl_chain";
+
+/// What version 4 adds: the hash chain of the history (see
+/// `crate::store::chain`), kept by a trigger on each new row. The chain's
+/// start (`pre_id`, `pre_hash`) is written by the upgrade, which hashes the
+/// rows already there. SQLite enforces nothing else of the store's rules:
+/// whoever may write the file may change any row (and drop the trigger);
+/// `history verify` sees what was changed.
+pub(super) fn schema_v4_rules_sql() -> String {
+    let columns = chain_columns("NEW");
+    format!(
+        "
+ALTER TABLE history ADD COLUMN hash BLOB;
+
+CREATE TABLE history_chain (
+    one       INTEGER PRIMARY KEY CHECK (one = 1),
+    pre_id    INTEGER NOT NULL,
+    pre_hash  BLOB    NOT NULL,
+    last_id   INTEGER,
+    last_hash BLOB    NOT NULL
+);
+
+CREATE TABLE history_chain_gaps (
+    id        INTEGER PRIMARY KEY,
+    prev_hash BLOB    NOT NULL
+);
+
+CREATE TRIGGER history_chain AFTER INSERT ON history
+BEGIN
+    UPDATE history_chain SET last_id = NEW.id, last_hash = {CHAIN_FUNCTION}(last_hash, {columns});
+    UPDATE history SET hash = (SELECT last_hash FROM history_chain) WHERE id = NEW.id;
+END;
+"
+    )
+}
+
 /// SQLite's clock, in milliseconds since the Unix epoch.
 pub(super) const NOW_MS_SQL: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /// The statements that create a store of [`SCHEMA_VERSION`].
 pub(super) fn schema_sql() -> String {
     format!(
-        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}{SCHEMA_V4_LEASES_SQL}{SCHEMA_V4_WRITE_IDS_SQL}",
-        schema_v1_sql()
+        "{}{SCHEMA_V2_SQL}{SCHEMA_V3_IDS_SQL}{SCHEMA_V3_HEADS_SQL}{SCHEMA_V4_LEASES_SQL}{SCHEMA_V4_WRITE_IDS_SQL}{}",
+        schema_v1_sql(),
+        schema_v4_rules_sql()
     )
 }
 
