@@ -154,11 +154,17 @@ _cursorctl() {
             cursorctl__subcmd__history,prune)
                 cmd="cursorctl__subcmd__history__subcmd__prune"
                 ;;
+            cursorctl__subcmd__history,verify)
+                cmd="cursorctl__subcmd__history__subcmd__verify"
+                ;;
             cursorctl__subcmd__history__subcmd__help,help)
                 cmd="cursorctl__subcmd__history__subcmd__help__subcmd__help"
                 ;;
             cursorctl__subcmd__history__subcmd__help,prune)
                 cmd="cursorctl__subcmd__history__subcmd__help__subcmd__prune"
+                ;;
+            cursorctl__subcmd__history__subcmd__help,verify)
+                cmd="cursorctl__subcmd__history__subcmd__help__subcmd__verify"
                 ;;
             cursorctl__subcmd__lease,break)
                 cmd="cursorctl__subcmd__lease__subcmd__break"
@@ -1118,7 +1124,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history)
-            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --consumer --limit --since --batch --help prune help"
+            opts="-o -q -h --db --output --busy-timeout --quiet --fence --color --consumer --limit --since --batch --user --role --command --help prune verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1160,6 +1166,18 @@ _cursorctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1168,7 +1186,7 @@ _cursorctl() {
             return 0
             ;;
         cursorctl__subcmd__history__subcmd__help)
-            opts="prune help"
+            opts="prune verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1209,6 +1227,20 @@ _cursorctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cursorctl__subcmd__history__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cursorctl__subcmd__history__subcmd__prune)
             opts="-o -q -h --before --reason --dry-run --db --output --busy-timeout --quiet --fence --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1221,6 +1253,44 @@ _cursorctl() {
                     return 0
                     ;;
                 --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson tsv value prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cursorctl__subcmd__history__subcmd__verify)
+            opts="-o -q -h --head --db --output --busy-timeout --quiet --fence --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --head)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

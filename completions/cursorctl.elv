@@ -146,16 +146,20 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand --output 'Output format'
             cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
             cand --color 'When to use colour'
-            cand --consumer 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way'
+            cand --consumer 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, verify, help) is listed this way'
             cand --limit 'Only the newest N changes (still printed oldest first)'
             cand --since 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused'
             cand --batch 'Only the changes of this batch'
+            cand --user 'Only the changes recorded with this user (the name the writer gave)'
+            cand --role 'Only the changes written by this database role, proven by the server (PostgreSQL; on SQLite, which has no roles, a usage error)'
+            cand --command 'Only the changes of this command (`set`, `advance`, `delete`, ...: the first word of the recorded command)'
             cand -q 'Print no change records or notes (errors are still printed)'
             cand --quiet 'Print no change records or notes (errors are still printed)'
             cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand prune 'Delete the history older than a time, never half a batch'
+            cand verify 'Check that no recorded change was altered behind the tool''s back'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;history;prune'= {
@@ -173,11 +177,27 @@ set edit:completion:arg-completer[cursorctl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cursorctl;history;verify'= {
+            cand --head 'The head hash an earlier `history verify` printed (hexadecimal): also check that the chain still holds that head''s change as it was, i.e. that the chain was extended, not rewritten, since (only while that change is the newest: otherwise check it is in the chain)'
+            cand --db 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --busy-timeout 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)'
+            cand --color 'When to use colour'
+            cand -q 'Print no change records or notes (errors are still printed)'
+            cand --quiet 'Print no change records or notes (errors are still printed)'
+            cand --fence 'Writes: also break the live lease of each cursor written, in the same transaction (its holder''s next checkpoint is fenced)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cursorctl;history;help'= {
             cand prune 'Delete the history older than a time, never half a batch'
+            cand verify 'Check that no recorded change was altered behind the tool''s back'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cursorctl;history;help;prune'= {
+        }
+        &'cursorctl;history;help;verify'= {
         }
         &'cursorctl;history;help;help'= {
         }

@@ -165,26 +165,30 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l compar
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l commit -d 'Write the checkpoints to the store, each in its own transaction, recorded in the history'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l create -d 'With --commit: create the cursor if it does not exist'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON document: an object, or an array for listings'
 ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l consumer -d 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, help) is listed this way' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l batch -d 'Only the changes of this batch' -r
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "prune" -d 'Delete the history older than a time, never half a batch'
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l consumer -d 'Only this consumer, whatever its name: a consumer named like a subcommand (prune, verify, help) is listed this way' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l limit -d 'Only the newest N changes (still printed oldest first)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l since -d 'Only changes at or after TIME: a duration meaning that long ago (1h, 30m, 2d), a date (2024-05-01, midnight UTC), or a time with its zone (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00); a time without a zone is refused' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l batch -d 'Only the changes of this batch' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l user -d 'Only the changes recorded with this user (the name the writer gave)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l role -d 'Only the changes written by this database role, proven by the server (PostgreSQL; on SQLite, which has no roles, a usage error)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l command -d 'Only the changes of this command (`set`, `advance`, `delete`, ...: the first word of the recorded command)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -a "prune" -d 'Delete the history older than a time, never half a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -a "verify" -d 'Check that no recorded change was altered behind the tool\'s back'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l before -d 'Delete the changes made before TIME: a duration meaning that long ago (90d), a date (2024-05-01, midnight UTC) or a time with its zone (required)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l reason -d 'Why (recorded with the prune)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
@@ -202,7 +206,23 @@ complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l head -d 'The head hash an earlier `history verify` printed (hexadecimal): also check that the chain still holds that head\'s change as it was, i.e. that the chain was extended, not rewritten, since (only while that change is the newest: otherwise check it is in the chain)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON document: an object, or an array for listings'
+ndjson\t'One JSON object a line'
+tsv\t'Tab-separated values with a header line'
+value\t'Bare values (offsets), one a line, for `$(...)`'
+prometheus\t'Prometheus text format (`get` listings and `status` only)'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
+always\t'Always'
+never\t'Never'"
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print no change records or notes (errors are still printed)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l fence -d 'Writes: also break the live lease of each cursor written, in the same transaction (its holder\'s next checkpoint is fenced)'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete the history older than a time, never half a batch'
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check that no recorded change was altered behind the tool\'s back'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l db -d 'Path of the cursor store, or a postgres:// URL or libpq key=value string [env: CURSORCTL_DB]' -r -F
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned columns for people'
