@@ -167,11 +167,14 @@ fn a_lost_connection_is_retryable_and_says_its_outcome() {
     assert!(err.is_retryable(), "{err:?}");
     assert_eq!(err.outcome(), cursorctl::WriteOutcome::Unknown);
     let text = err.to_string();
+    // The cause is the server's reason when the client read it before the
+    // socket closed, or the closed connection itself (which of the two a
+    // loaded machine sees first varies).
     assert!(
         text.contains("writing a cursor")
             && text.contains("unknown")
-            && text.contains("terminating connection"),
-        "the message says what, the outcome and the server's reason: {text}"
+            && (text.contains("terminating connection") || text.contains("closed")),
+        "the message says what, the outcome and the cause: {text}"
     );
     // The next call connects again.
     assert_eq!(cursor.resync(&store).unwrap(), cursorctl::Resync::Stored(1));

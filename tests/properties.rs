@@ -161,8 +161,11 @@ proptest! {
         let store = MemoryStore::new();
         let mut cursor = ConsumerCursor::new("c", "ch:0");
         let mut driver = CheckpointDriver::new(policy);
-        // The model: pending offset and count, and the writes it expects.
+        // The model: pending offset and count, and the writes it expects;
+        // after a failed checkpoint a batch policy tries again one batch
+        // later (`retry_at`), a flush at once.
         let (mut pending, mut count, mut next, mut expected) = (None::<u64>, 0usize, 0u64, Vec::new());
+        let mut retry_at = None::<usize>;
         for (kind, fail) in steps {
             if fail {
                 store.fail_next_cas();
@@ -175,7 +178,7 @@ proptest! {
             }
             let due = is_flush || match policy {
                 CheckpointPolicy::PerMessage => true,
-                CheckpointPolicy::PerBatch(n) => count >= n,
+                CheckpointPolicy::PerBatch(n) => count >= n && retry_at.is_none_or(|at| count >= at),
                 CheckpointPolicy::ExplicitFlush => false,
             };
             let result = if is_flush {
@@ -186,10 +189,14 @@ proptest! {
             if due && pending.is_some() {
                 if fail {
                     prop_assert!(result.is_err());
+                    if let CheckpointPolicy::PerBatch(n) = policy {
+                        retry_at = Some(count + n);
+                    }
                 } else {
                     prop_assert!(result.is_ok());
                     expected.push(pending.take().unwrap());
                     count = 0;
+                    retry_at = None;
                 }
             } else {
                 prop_assert!(result.is_ok());
