@@ -257,10 +257,13 @@ fn consumer_example() -> std::path::PathBuf {
 }
 
 fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<String>) {
+    // A lease of 1.5 s renewed at half its time: long beside the pace of
+    // 10 ms a message, so that a loaded machine does not let a running
+    // holder's lease expire, and short enough for the hand-over to be quick.
     let mut child = Command::new(consumer_example())
         .arg(env.db_arg())
         .args(["billing", "orders:3", &count.to_string()])
-        .args(["--lease", owner, "--ttl-ms", "600", "--pace-ms", "10"])
+        .args(["--lease", owner, "--ttl-ms", "1500", "--pace-ms", "10"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
