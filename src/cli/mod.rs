@@ -1,6 +1,7 @@
 //! The command line: argument definitions, the run loop and exit codes.
 
 mod advance;
+mod args;
 mod batch;
 mod bulk;
 mod change;
@@ -37,14 +38,16 @@ mod status;
 mod undo;
 mod watch;
 
+pub use args::{id_arg, limit_arg, offset_arg, reason_arg};
+
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
 use std::time::Duration;
 
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use cursorctl::parse_busy_timeout;
 use cursorctl::store::{self, Access, Store, StoreLocation};
-use cursorctl::{parse_busy_timeout, parse_offset};
 
 use error::{report, ExitKind};
 use output::{ColorChoice, Format, Printer, Record, Shape};
@@ -288,70 +291,6 @@ pub enum Command {
     CopyStore(WithGlobals<copy_store::Args>),
     #[command(about = "Print the completion script for a shell")]
     Completions(WithGlobals<completions::Args>),
-}
-
-/// Parse an offset argument (clap value parser).
-pub fn offset_arg(s: &str) -> Result<u64, String> {
-    parse_offset(s).map_err(|e| e.to_string())
-}
-
-/// Parse a whole number from `min` up (clap value parser helper); the
-/// messages say the rule, not the parser's words.
-fn whole_number(s: &str, what: &str, min: u64, max: u64) -> Result<u64, String> {
-    let rule = format!("it is a whole number from {min} to {max}");
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        let why = if s.starts_with('-') {
-            "it is negative"
-        } else {
-            "it is not a whole number"
-        };
-        return Err(format!(
-            "invalid {what} {}: {why}; {rule}",
-            output::quote(s)
-        ));
-    }
-    match s.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        Ok(n) if n < min => Err(format!(
-            "invalid {what} {}: it is below {min}; {rule}",
-            output::quote(s)
-        )),
-        _ => Err(format!(
-            "invalid {what} {}: it is above the limit; {rule}",
-            output::quote(s)
-        )),
-    }
-}
-
-/// Parse a change or batch id (clap value parser).
-pub fn id_arg(s: &str) -> Result<i64, String> {
-    let max = u64::try_from(i64::MAX).unwrap_or(u64::MAX);
-    whole_number(s, "id", 1, max).map(|n| i64::try_from(n).unwrap_or(i64::MAX))
-}
-
-/// Parse `--limit` (clap value parser).
-pub fn limit_arg(s: &str) -> Result<u64, String> {
-    whole_number(s, "limit", 1, u64::MAX)
-}
-
-/// The longest `--reason`, in characters.
-pub const MAX_REASON_CHARS: usize = 1000;
-
-/// Parse a `--reason` (clap value parser): it must say something, in at
-/// most [`MAX_REASON_CHARS`] characters.
-pub fn reason_arg(s: &str) -> Result<String, String> {
-    if s.trim().is_empty() {
-        return Err(
-            "a reason must have non-blank text, for example --reason 'replay INC-123'".to_owned(),
-        );
-    }
-    let chars = s.chars().count();
-    if chars > MAX_REASON_CHARS {
-        return Err(format!(
-            "the reason is {chars} characters long, above the limit of {MAX_REASON_CHARS}: say why in a line, and point to the rest (a ticket, a document)"
-        ));
-    }
-    Ok(s.to_owned())
 }
 
 /// What every command needs: the global options and ways to open, print
@@ -732,105 +671,4 @@ pub fn main() -> u8 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parsed(args: &str) -> GlobalArgs {
-        let args: Vec<std::ffi::OsString> = args.split(' ').map(Into::into).collect();
-        parse(&args).unwrap_or_else(|e| panic!("{e}")).global
-    }
-
-    #[test]
-    fn global_options_are_taken_before_and_after_the_subcommand() {
-        let db = |s: &str| StoreLocation::from(std::ffi::OsString::from(s));
-        let options = "--db a.db -q -o json --busy-timeout 2s --color never";
-        for args in [
-            format!("cursorctl {options} get c"),
-            format!("cursorctl get c {options}"),
-        ] {
-            let global = parsed(&args);
-            assert_eq!(global.db, db("a.db"), "{args}");
-            assert!(global.quiet, "{args}");
-            assert_eq!(global.output, Format::Json, "{args}");
-            assert_eq!(global.busy_timeout, Duration::from_secs(2), "{args}");
-            assert_eq!(global.color, ColorChoice::Never, "{args}");
-        }
-        // Given on both sides, the one after the subcommand is taken; one
-        // given only before is kept.
-        let both = parsed("cursorctl --db a.db -q -o json get c --db b.db -o tsv");
-        assert_eq!(both.db, db("b.db"));
-        assert_eq!(both.output, Format::Tsv);
-        assert!(both.quiet);
-        let neither = parsed("cursorctl get c");
-        assert!(!neither.quiet);
-        assert_eq!(neither.output, Format::Table);
-        assert_eq!(neither.busy_timeout, Duration::from_secs(5));
-    }
-
-    #[test]
-    fn global_options_are_taken_after_a_subcommand_of_a_subcommand() {
-        assert_eq!(
-            parsed("cursorctl snapshot list -o json").output,
-            Format::Json
-        );
-        assert_eq!(
-            parsed("cursorctl snapshot -o json list").output,
-            Format::Json
-        );
-        assert_eq!(
-            parsed("cursorctl -o tsv snapshot list -o json").output,
-            Format::Json
-        );
-        assert_eq!(
-            parsed("cursorctl -o json snapshot list").output,
-            Format::Json
-        );
-        let prune = parsed("cursorctl history prune --before 1d --dry-run --db h.db -q");
-        assert!(prune.quiet);
-        assert_eq!(
-            prune.db,
-            StoreLocation::from(std::ffi::OsString::from("h.db"))
-        );
-        let history = parsed("cursorctl history c --limit 3 -o ndjson");
-        assert_eq!(history.output, Format::Ndjson);
-    }
-
-    #[test]
-    fn each_command_is_listed_with_the_first_line_of_its_help() {
-        let listed = Cli::command();
-        for sub in listed.get_subcommands() {
-            let shown = sub.get_about().map(ToString::to_string).unwrap_or_default();
-            assert!(!shown.is_empty(), "{} has no description", sub.get_name());
-            let mut built = sub.clone();
-            built.build();
-            let own = built
-                .get_about()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            assert_eq!(
-                shown,
-                own,
-                "{}: the listed line is not its own",
-                sub.get_name()
-            );
-        }
-    }
-
-    #[test]
-    fn cli_definition_is_valid() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn json_output_is_recognised_in_raw_arguments() {
-        let v = |s: &[&str]| {
-            s.iter()
-                .map(Into::into)
-                .collect::<Vec<std::ffi::OsString>>()
-        };
-        assert!(wants_json(&v(&["cursorctl", "-o", "json", "get"])));
-        assert!(wants_json(&v(&["cursorctl", "--output=ndjson"])));
-        assert!(wants_json(&v(&["cursorctl", "-ojson"])));
-        assert!(!wants_json(&v(&["cursorctl", "-o", "table"])));
-    }
-}
+mod tests;

@@ -22,6 +22,7 @@ mod schema;
 mod snapshots;
 mod verify;
 mod write;
+mod write_ids;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -318,7 +319,7 @@ impl Store for SqliteStore {
     }
 
     fn settle_write(&self, write_id: &str) -> Result<crate::store::SettledWrite, StoreError> {
-        write::settle_write(self.connection(), write_id)
+        write_ids::settle_write(self.connection(), write_id)
     }
 
     fn remove_created(self: Box<Self>) -> Result<(), StoreError> {

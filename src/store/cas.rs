@@ -1,0 +1,155 @@
+//! The one compare-and-swap algorithm every backend runs, a store shared
+//! between threads behind a lock, and the view of a bulk write that checks
+//! compare-and-swaps without writing.
+
+use super::*;
+
+/// The three guarded statements a backend runs for a compare-and-swap on
+/// one cursor (the cursor is implied).
+pub(crate) trait GuardedWrites {
+    /// `UPDATE ... SET offset = new WHERE <cursor> AND offset = expected`;
+    /// whether a row changed.
+    fn swap(&self, expected: u64, new: u64) -> Result<bool, DurabilityError>;
+    /// `INSERT ... VALUES (new) ON CONFLICT DO NOTHING`; whether a row was
+    /// inserted.
+    fn insert(&self, new: u64) -> Result<bool, DurabilityError>;
+    /// The cursor's offset (`None`: absent).
+    fn read(&self) -> Result<Option<u64>, DurabilityError>;
+}
+
+/// Compare-and-swap by guarded statements only: a guarded `UPDATE`, or
+/// (expecting 0) an insert that does nothing when the cursor exists.
+/// Neither relies on a store-wide lock: whatever another writer did, a
+/// statement that changes no row means the cursor did not hold `expected`,
+/// and the cursor is then read to report what it holds.
+///
+/// `known` is the offset just read in the same transaction, if any: it
+/// skips the statement that cannot succeed.
+pub(crate) fn guarded_cas(
+    writes: &impl GuardedWrites,
+    key: &str,
+    expected: u64,
+    new: u64,
+    mut known: Option<Option<u64>>,
+) -> Result<(), DurabilityError> {
+    if new > crate::parse::MAX_OFFSET {
+        return Err(DurabilityError::OffsetTooLarge { offset: new });
+    }
+    let stale = |actual| DurabilityError::StaleCheckpoint {
+        key: key.to_owned(),
+        expected,
+        actual,
+    };
+    // A statement can find the cursor changed by a writer that committed
+    // between two statements (where the backend does not lock the whole
+    // store); a few rounds settle it.
+    for _ in 0..3 {
+        if let Some(current) = known {
+            if current.unwrap_or(0) != expected {
+                return Err(stale(current));
+            }
+            if current == Some(new) {
+                return Ok(());
+            }
+        }
+        if known != Some(None) && new != expected && writes.swap(expected, new)? {
+            return Ok(());
+        }
+        if expected == 0 && !matches!(known, Some(Some(_))) && writes.insert(new)? {
+            return Ok(());
+        }
+        let current = writes.read()?;
+        if current.unwrap_or(0) != expected {
+            return Err(stale(current));
+        }
+        if new == expected && current.is_some() {
+            return Ok(());
+        }
+        known = Some(current);
+    }
+    Err(stale(writes.read()?))
+}
+
+/// A store shared between threads behind a lock (`Arc<Mutex<SqliteStore>>`):
+/// each call holds the lock for one read or one compare-and-swap. A lock
+/// poisoned by a panicking holder is taken anyway: every write is its own
+/// transaction, so a panic leaves nothing half-written.
+impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .read_value(key)
+    }
+
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .cas(key, expected, new)
+    }
+
+    fn leased_cas(
+        &self,
+        key: &str,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .leased_cas(key, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .renew_lease(key, owner, epoch, ttl_ms)
+    }
+}
+
+/// A view of a store that checks every compare-and-swap but writes nothing:
+/// the engine of `--dry-run`.
+pub struct DryRun<'a> {
+    inner: &'a dyn DurableStore,
+    staged: std::cell::RefCell<std::collections::HashMap<String, u64>>,
+}
+
+impl<'a> DryRun<'a> {
+    /// Wrap a store (or a transaction).
+    #[must_use]
+    pub fn new(inner: &'a dyn DurableStore) -> Self {
+        Self {
+            inner,
+            staged: std::cell::RefCell::default(),
+        }
+    }
+}
+
+impl DurableStore for DryRun<'_> {
+    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+        if let Some(v) = self.staged.borrow().get(key) {
+            return Ok(Some(*v));
+        }
+        self.inner.read_value(key)
+    }
+
+    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        let actual = self.read_value(key)?;
+        if actual.unwrap_or(0) != expected {
+            return Err(DurabilityError::StaleCheckpoint {
+                key: key.to_owned(),
+                expected,
+                actual,
+            });
+        }
+        if actual != Some(new) {
+            self.staged.borrow_mut().insert(key.to_owned(), new);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! Open or create a store by its location: the backend is picked here.
+
+use std::time::Duration;
+
+use super::*;
+
+/// Process-wide settings for a short-lived process (one command-line run):
+/// call once, first, before any store is opened. SQLite's memory statistics
+/// are turned off: nothing reads them, and keeping them costs a lock and a
+/// counter update on every allocation.
+pub fn prepare_one_shot_process() {
+    #[cfg(feature = "sqlite")]
+    sqlite::prepare_one_shot_process();
+}
+
+/// Open an existing cursor store; never creates one.
+///
+/// # Errors
+///
+/// [`StoreError::Missing`] when there is none, and every reason the
+/// location cannot be used as a cursor store.
+pub fn open(
+    location: &StoreLocation,
+    access: Access,
+    busy_timeout: Duration,
+) -> Result<Box<dyn Store>, StoreError> {
+    location.check()?;
+    match location {
+        #[cfg(feature = "sqlite")]
+        StoreLocation::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
+            path,
+            access,
+            busy_timeout,
+        )?)),
+        #[cfg(feature = "postgres")]
+        StoreLocation::Postgres(_) => Ok(Box::new(postgres::PostgresStore::open(
+            location,
+            access,
+            busy_timeout,
+        )?)),
+        #[allow(unreachable_patterns)]
+        _ => Err(not_built(location)),
+    }
+}
+
+/// Create a cursor store at `location`, or confirm that one is there.
+///
+/// # Errors
+///
+/// [`StoreError::NotACursorStore`], [`StoreError::NewerSchema`], and
+/// failures to create it.
+pub fn init(
+    location: &StoreLocation,
+    busy_timeout: Duration,
+) -> Result<(Box<dyn Store>, InitOutcome), StoreError> {
+    location.check()?;
+    match location {
+        #[cfg(feature = "sqlite")]
+        StoreLocation::Sqlite(path) => {
+            let (store, outcome) = sqlite::SqliteStore::init(path, busy_timeout)?;
+            Ok((Box::new(store), outcome))
+        }
+        #[cfg(feature = "postgres")]
+        StoreLocation::Postgres(_) => {
+            let (store, outcome) = postgres::PostgresStore::init(location, busy_timeout)?;
+            Ok((Box::new(store), outcome))
+        }
+        #[allow(unreachable_patterns)]
+        _ => Err(not_built(location)),
+    }
+}
+
+/// The location's backend is not in this build (a cargo feature).
+#[allow(dead_code)]
+fn not_built(location: &StoreLocation) -> StoreError {
+    StoreError::Unsupported {
+        location: location.clone(),
+        detail: format!(
+            "this build has no {} store (the `{}` feature)",
+            location.backend().name(),
+            location.backend().name()
+        ),
+    }
+}
