@@ -68,6 +68,11 @@ pub fn note_nothing(ctx: &Context, outcome: Outcome, total: u64, none: &str) {
     } else {
         format!("nothing changed: all {total} cursor(s) already hold their offsets")
     };
+    note_unwritten(ctx, outcome, &what);
+}
+
+/// Say `what` and that nothing was written (a dry run: would be).
+pub fn note_unwritten(ctx: &Context, outcome: Outcome, what: &str) {
     if outcome.is_dry_run() {
         ctx.note(&format!("dry run: {what}; nothing would be written"));
     } else {

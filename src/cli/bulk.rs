@@ -5,11 +5,11 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use cursorctl::key::CursorKey;
-use cursorctl::store::{ChangeInput, DryRun, DurableStore, Outcome, Store, StoreRead, WriteTxn};
+use cursorctl::store::{ChangeInput, DurableStore, Outcome, StoreExt, StoreRead, WriteTxn};
 use cursorctl::{DurabilityError, StoreError};
 use indicatif::ProgressBar;
 
-use super::batch::note_done;
+use super::batch::{note_done, note_unwritten};
 use super::error::{classify, committed_but_unprinted, ExitKind, Failure};
 use super::input::{Entry, InputFormat, Line, LineReader};
 use super::interrupt::Interrupt;
@@ -205,12 +205,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
     let mut first = lines.next_line()?;
     if first.is_none() {
         progress.finish();
-        let what = "the input holds no cursor lines";
-        if outcome.is_dry_run() {
-            ctx.note(&format!("dry run: {what}; nothing would be written"));
-        } else {
-            ctx.note(&format!("{what}; nothing was written"));
-        }
+        note_unwritten(ctx, outcome, "the input holds no cursor lines");
         return Ok(());
     }
     let store = ctx.open_write()?;
@@ -239,7 +234,7 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
         };
         total = 0;
         kept.clear();
-        let attempt = write_once(&*store, outcome, |txn| -> anyhow::Result<Finished> {
+        let attempt = store.write_once_deciding(|txn| -> anyhow::Result<(Finished, Outcome)> {
             let failures = Failures::new("line");
             let mut run = BatchRun::begin(txn, "set --from-file", opts.reason, &user, failures)?;
             let audit = Audit {
@@ -276,7 +271,12 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
                 progress.finish();
                 print_batch(ctx, txn, Some(done.id), std::mem::take(&mut kept), true)?;
             }
-            Ok(finished)
+            // A batch that changed nothing is never recorded.
+            let end = match finished {
+                Finished::Done(_) => outcome,
+                Finished::Nothing { .. } => Outcome::RollBack,
+            };
+            Ok((finished, end))
         });
         match attempt {
             Err(e)
@@ -329,12 +329,11 @@ pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
         }
         Ok(Finished::Nothing { .. }) => {
             print_batch(ctx, &*store, None, kept, outcome.is_dry_run())?;
-            let what = format!("nothing changed: all {total} cursor(s) already hold their offsets");
-            if outcome.is_dry_run() {
-                ctx.note(&format!("dry run: {what}; nothing would be written"));
-            } else {
-                ctx.note(&format!("{what}; nothing was written"));
-            }
+            note_unwritten(
+                ctx,
+                outcome,
+                &format!("nothing changed: all {total} cursor(s) already hold their offsets"),
+            );
             Ok(())
         }
         Err(e) => Err(e),
@@ -357,22 +356,6 @@ impl std::error::Error for Raced {}
 /// Whether a bulk write that failed with `err` may run again: the store
 /// aborted it to keep transactions serializable (or gave up a lock wait),
 /// or another writer moved a cursor it read.
-/// Run `f` once in a write transaction: committed when it changed cursors
-/// and `outcome` says so, rolled back otherwise (a dry run; a batch that
-/// changed nothing is never recorded).
-fn write_once(
-    store: &dyn Store,
-    outcome: Outcome,
-    f: impl FnOnce(&dyn WriteTxn) -> anyhow::Result<Finished>,
-) -> anyhow::Result<Finished> {
-    let txn = store.begin_write()?;
-    let finished = f(&*txn)?;
-    if let (Finished::Done(_), Outcome::Commit) = (finished, outcome) {
-        txn.commit()?;
-    }
-    Ok(finished)
-}
-
 fn may_run_again(err: &anyhow::Error) -> bool {
     err.downcast_ref::<Raced>().is_some() || classify(err).0 == ExitKind::Busy
 }
@@ -664,8 +647,16 @@ impl DurableStore for ReadAhead<'_> {
         }
     }
 
-    /// The check of a dry run; nothing is written.
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        DryRun::new(self).cas(key, expected, new)
+    /// Check only: the chunk's changes are written as one set after.
+    fn cas(&self, key: &str, expected: u64, _new: u64) -> Result<(), DurabilityError> {
+        let actual = self.read_value(key)?;
+        if actual.unwrap_or(0) != expected {
+            return Err(DurabilityError::StaleCheckpoint {
+                key: key.to_owned(),
+                expected,
+                actual,
+            });
+        }
+        Ok(())
     }
 }

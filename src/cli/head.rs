@@ -148,11 +148,6 @@ fn filter_of(arg: Option<&str>) -> anyhow::Result<HeadFilter> {
     })
 }
 
-/// A refused head write as the command line reports it.
-pub fn head_failure(e: HeadError) -> anyhow::Error {
-    OpError::from(e).into()
-}
-
 struct SetOptions<'a> {
     allow_rewind: bool,
     reason: Option<&'a str>,
@@ -244,12 +239,12 @@ fn set_one(
     let user = Context::user();
     let outcome = Outcome::of_dry_run(opts.dry_run);
     let store = ctx.open_write()?;
-    require_heads(&*store).map_err(head_failure)?;
+    require_heads(&*store).map_err(OpError::from)?;
     let write = store
         .write_then(outcome, |txn| {
             write_head(txn, key, head, opts.allow_rewind, audit(opts, &user))
         })
-        .map_err(head_failure)?;
+        .map_err(OpError::from)?;
     ctx.print_one(&HeadChangeRecord::of(key, &write, opts.dry_run))?;
     if opts.dry_run {
         ctx.note("dry run: nothing was written");
@@ -273,7 +268,7 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> any
     let user = Context::user();
     let outcome = Outcome::of_dry_run(opts.dry_run);
     let store = ctx.open_write()?;
-    require_heads(&*store).map_err(head_failure)?;
+    require_heads(&*store).map_err(OpError::from)?;
     let mut reader = HeadReader::new(source.reader, source.name.clone());
     // (line, key, kind, reason) of the lines refused before the store.
     let mut refused: Vec<(u64, Option<String>, ErrorKind, String)> = Vec::new();
@@ -396,7 +391,7 @@ impl Record for HeadRecord<'_> {
 
 fn get(ctx: &Context, filter: &HeadFilter) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
-    require_heads(&**store).map_err(head_failure)?;
+    require_heads(&**store).map_err(OpError::from)?;
     let mut printer = ctx.printer(Shape::List).with_header(HeadRecord::FIELDS);
     store.for_each_head(filter, |row| -> anyhow::Result<()> {
         Ok(printer.record(&HeadRecord(row, row.partition_key()))?)
@@ -468,7 +463,7 @@ impl Record for HeadHistoryRecord<'_> {
 
 fn history(ctx: &Context, filter: &HeadFilter) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
-    require_heads(&**store).map_err(head_failure)?;
+    require_heads(&**store).map_err(OpError::from)?;
     let mut printer = ctx
         .printer(Shape::List)
         .with_header(HeadHistoryRecord::FIELDS);

@@ -122,13 +122,7 @@ fn run_many(ctx: &Context, request: &Many<'_>, outcome: Outcome) -> anyhow::Resu
         batch::printer(ctx, outcome, "undone change(s)"),
     )?;
     let selection = request.selection;
-    let nothing = |what: String| {
-        if outcome.is_dry_run() {
-            ctx.note(&format!("dry run: {what}; nothing would be written"));
-        } else {
-            ctx.note(&format!("{what}; nothing was written"));
-        }
-    };
+    let nothing = |what: String| batch::note_unwritten(ctx, outcome, &what);
     match undone.finished {
         Finished::Done(done) => {
             let items = format!("change(s) of {}", selection.describe());

@@ -1,6 +1,5 @@
 //! The one compare-and-swap algorithm every backend runs, a store shared
-//! between threads behind a lock, and the view of a bulk write that checks
-//! compare-and-swaps without writing.
+//! between threads behind a lock.
 
 use super::*;
 
@@ -109,47 +108,5 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         self.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .renew_lease(key, owner, epoch, ttl_ms)
-    }
-}
-
-/// A view of a store that checks every compare-and-swap but writes nothing:
-/// the engine of `--dry-run`.
-pub struct DryRun<'a> {
-    inner: &'a dyn DurableStore,
-    staged: std::cell::RefCell<std::collections::HashMap<String, u64>>,
-}
-
-impl<'a> DryRun<'a> {
-    /// Wrap a store (or a transaction).
-    #[must_use]
-    pub fn new(inner: &'a dyn DurableStore) -> Self {
-        Self {
-            inner,
-            staged: std::cell::RefCell::default(),
-        }
-    }
-}
-
-impl DurableStore for DryRun<'_> {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        if let Some(v) = self.staged.borrow().get(key) {
-            return Ok(Some(*v));
-        }
-        self.inner.read_value(key)
-    }
-
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        let actual = self.read_value(key)?;
-        if actual.unwrap_or(0) != expected {
-            return Err(DurabilityError::StaleCheckpoint {
-                key: key.to_owned(),
-                expected,
-                actual,
-            });
-        }
-        if actual != Some(new) {
-            self.staged.borrow_mut().insert(key.to_owned(), new);
-        }
-        Ok(())
     }
 }

@@ -252,21 +252,21 @@ pub trait StoreExt: Store {
         &self,
         f: impl FnOnce(&dyn WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.write_once_then(Outcome::Commit, f)
+        self.write_once_deciding(|txn| f(txn).map(|value| (value, Outcome::Commit)))
     }
 
-    /// [`StoreExt::write_once`], committed or rolled back by `outcome`.
+    /// [`StoreExt::write_once`], ended as `f` says: committed or rolled
+    /// back.
     ///
     /// # Errors
     ///
     /// As [`StoreExt::write`].
-    fn write_once_then<T, E: From<StoreError>>(
+    fn write_once_deciding<T, E: From<StoreError>>(
         &self,
-        outcome: Outcome,
-        f: impl FnOnce(&dyn WriteTxn) -> Result<T, E>,
+        f: impl FnOnce(&dyn WriteTxn) -> Result<(T, Outcome), E>,
     ) -> Result<T, E> {
         let txn = self.begin_write()?;
-        let value = f(&*txn)?;
+        let (value, outcome) = f(&*txn)?;
         if outcome == Outcome::Commit {
             txn.commit()?;
         }

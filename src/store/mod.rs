@@ -32,7 +32,6 @@ mod snapshot;
 mod types;
 mod write_id;
 
-pub use cas::DryRun;
 pub(crate) use cas::{guarded_cas, GuardedWrites};
 pub use ext::{Outcome, StoreExt, StoreReadExt};
 pub use open::{init, open, prepare_one_shot_process};
