@@ -258,12 +258,12 @@ fn consumer_example() -> std::path::PathBuf {
 
 fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<String>) {
     // A lease of 1.5 s renewed at half its time: long beside the pace of
-    // 10 ms a message, so that a loaded machine does not let a running
+    // 50 ms a message, so that a loaded machine does not let a running
     // holder's lease expire, and short enough for the hand-over to be quick.
     let mut child = Command::new(consumer_example())
         .arg(env.db_arg())
         .args(["billing", "orders:3", &count.to_string()])
-        .args(["--lease", owner, "--ttl-ms", "1500", "--pace-ms", "10"])
+        .args(["--lease", owner, "--ttl-ms", "1500", "--pace-ms", "50"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -293,6 +293,24 @@ extern "C" {
 }
 
 const SIGCONT: i32 = 18;
+const SIGKILL: i32 = 9;
+
+/// Kills the processes it names when dropped (after a panic too).
+struct Reap(Vec<u32>);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            if let Ok(pid) = i32::try_from(*pid) {
+                // SAFETY: a plain kill(2) of our own child; one that has
+                // already exited and been waited for makes it fail, harmlessly.
+                unsafe {
+                    libc_kill(pid, SIGKILL);
+                }
+            }
+        }
+    }
+}
 const SIGSTOP: i32 = 19;
 
 fn wait_for(rx: &mpsc::Receiver<String>, log: &mut Vec<String>, want: impl Fn(&str) -> bool) {
@@ -323,6 +341,9 @@ fn leased_consumers_hand_over_when_one_is_stopped(backend: Backend) {
     let mut log_a = Vec::new();
     wait_for(&rx_a, &mut log_a, |l| l == "checkpointed 20");
     let (mut b, rx_b) = spawn_consumer(&env, "host-b", total);
+    // A failing assertion must not leave the consumers behind (a stopped
+    // one would keep the test run waiting on their output).
+    let _reap = Reap(vec![a.id(), b.id()]);
     let mut log_b = Vec::new();
     // B waits while A holds the lease: it processes nothing.
     std::thread::sleep(Duration::from_millis(300));
@@ -330,6 +351,11 @@ fn leased_consumers_hand_over_when_one_is_stopped(backend: Backend) {
         rx_b.try_recv().is_err(),
         "B must wait while A holds the lease"
     );
+    // Stop A just after a checkpoint, while it paces itself between
+    // messages: stopped inside a write, it would hold SQLite's write lock
+    // (or PostgreSQL's row lock) and nobody could take over until it went on.
+    log_a.extend(rx_a.try_iter());
+    wait_for(&rx_a, &mut log_a, |l| l.starts_with("checkpointed "));
     signal(&a, SIGSTOP);
     // Past A's expiry, B takes over from A's last checkpoint.
     wait_for(&rx_b, &mut log_b, |l| l.starts_with("acquired"));
