@@ -31,7 +31,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_needs_command" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_needs_command" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_needs_command" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -64,7 +64,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand init" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -78,7 +78,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand get" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -97,7 +97,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand set" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -122,7 +122,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand advance" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -145,7 +145,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand flush-sim" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -172,7 +172,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and not __fish_seen_subcommand_from prune verify help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -198,7 +198,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from prune" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -214,7 +214,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand history; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -231,7 +231,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand undo" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -250,7 +250,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand delete" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -270,7 +270,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -290,7 +290,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and not __fish_seen_subcommand_from save list show restore drop help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -311,7 +311,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -325,7 +325,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -339,7 +339,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -354,7 +354,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -370,7 +370,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -390,7 +390,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand info" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -404,7 +404,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand describe" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -421,7 +421,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and not __fish_seen_subcommand_from set get history help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -441,7 +441,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from set" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -457,7 +457,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from get" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -471,7 +471,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand head; and __fish_seen_subcommand_from history" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -489,7 +489,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and not __fish_seen_subcommand_from list break help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and not __fish_seen_subcommand_from list break help" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and not __fish_seen_subcommand_from list break help" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -506,7 +506,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -521,7 +521,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and __fish_seen_subcommand_from break" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and __fish_seen_subcommand_from break" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand lease; and __fish_seen_subcommand_from break" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -539,7 +539,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand status" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -557,7 +557,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand copy-store" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"
@@ -572,7 +572,7 @@ ndjson\t'One JSON object a line'
 tsv\t'Tab-separated values with a header line'
 value\t'Bare values (offsets), one a line, for `$(...)`'
 prometheus\t'Prometheus text format (`get` listings and `status` only)'"
-complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most 2147483647ms, about 24d20h: the longest SQLite waits)' -r
+complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l busy-timeout -d 'How long to wait for a store locked by another writer (at most what the store\'s backend takes: 2147483647ms, about 24d20h, for SQLite and PostgreSQL)' -r
 complete -c cursorctl -n "__fish_cursorctl_using_subcommand completions" -l color -d 'When to use colour' -r -f -a "auto\t'When the stream is a terminal and `NO_COLOR` is not set'
 always\t'Always'
 never\t'Never'"

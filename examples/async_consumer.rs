@@ -148,22 +148,24 @@ pub async fn open(
     location: &StoreLocation,
 ) -> Result<Arc<dyn AsyncDurableStore>, Box<dyn Error + Send + Sync>> {
     let busy_timeout = Duration::from_secs(5);
-    Ok(match location {
-        #[cfg(feature = "postgres")]
-        StoreLocation::Postgres(_) => Arc::new(
+    if let Some(path) = location.path() {
+        let path = path.to_owned();
+        return Ok(Arc::new(
+            BlockingStore::<SqliteStore>::open_sqlite(path, busy_timeout).await?,
+        ));
+    }
+    #[cfg(feature = "postgres")]
+    if location.backend() == cursorctl::Backend::POSTGRES {
+        return Ok(Arc::new(
             cursorctl::asynchronous::AsyncPostgresStore::open(
                 location,
                 cursorctl::Access::ReadWrite,
                 busy_timeout,
             )
             .await?,
-        ),
-        StoreLocation::Sqlite(path) => {
-            Arc::new(BlockingStore::<SqliteStore>::open_sqlite(path.clone(), busy_timeout).await?)
-        }
-        #[allow(unreachable_patterns)]
-        other => return Err(format!("{} cannot be opened by this build", other.redacted()).into()),
-    })
+        ));
+    }
+    Err(format!("{} cannot be opened by this build", location.redacted()).into())
 }
 
 #[allow(dead_code)] // the tests include this file for `run`

@@ -66,8 +66,7 @@ pub use driver::{CheckpointDriver, CheckpointPolicy, DurabilityConfig};
 pub use error::{DurabilityError, StoreError, StoreErrorKind, WriteOutcome};
 pub use key::{ChannelId, ConsumerId, CursorKey, KeyError, PartitionKey, SnapshotName};
 pub use parse::{
-    parse_busy_timeout, parse_duration, parse_interval, parse_offset, OffsetError,
-    MAX_BUSY_TIMEOUT, MAX_DURATION, MAX_OFFSET,
+    parse_duration, parse_interval, parse_offset, OffsetError, MAX_DURATION, MAX_OFFSET,
 };
 pub use store::memory::MemoryStore;
 #[cfg(feature = "postgres")]
@@ -77,9 +76,9 @@ pub use store::sqlite::SqliteStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteOptions;
 pub use store::{
-    Access, Backend, ChangeInput, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow,
-    InitOutcome, Store, StoreExt, StoreLocation, StoreRead, StoreReadExt, WriteTxn,
-    DEFAULT_BUSY_TIMEOUT,
+    Access, Backend, Capabilities, ChangeInput, CursorFilter, CursorRow, DurableStore,
+    HistoryFilter, HistoryRow, InitOutcome, Store, StoreExt, StoreLocation, StoreRead,
+    StoreReadExt, WriteTxn, DEFAULT_BUSY_TIMEOUT,
 };
 
 /// The guide in docs/library.md, whose example runs as a doc test.

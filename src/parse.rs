@@ -5,10 +5,6 @@ use std::time::Duration;
 /// The largest offset a store can hold: SQLite stores signed 64-bit integers.
 pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
-/// The longest busy timeout: SQLite takes it in milliseconds as a C `int`
-/// (2147483647 ms, about 24.8 days).
-pub const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
-
 /// The longest duration: 36500 days (about 100 years). Every duration
 /// taken is at most this, so that time arithmetic with it (a time that
 /// long ago, a deadline that far ahead) cannot overflow.
@@ -183,22 +179,6 @@ pub fn parse_interval(input: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// Parse a busy timeout: a duration up to [`MAX_BUSY_TIMEOUT`].
-///
-/// # Errors
-///
-/// Returns a message naming the value and the limit.
-pub fn parse_busy_timeout(input: &str) -> Result<Duration, String> {
-    let d = parse_duration(input)?;
-    if d > MAX_BUSY_TIMEOUT {
-        return Err(format!(
-            "busy timeout {} is above the limit 2147483647ms (24d20h31m23s647ms), the longest SQLite waits",
-            shown(input)
-        ));
-    }
-    Ok(d)
-}
-
 /// A time in milliseconds since the Unix epoch as RFC 3339 in UTC with
 /// milliseconds (`2024-05-01T12:00:00.000Z`); a time before 1970 as its
 /// milliseconds (`-5ms`).
@@ -313,19 +293,6 @@ mod tests {
         assert_eq!(parse_interval("0.5s"), Ok(Duration::from_millis(500)));
         for zero in ["0s", "0ms", "0.0s", "0h0m"] {
             assert!(parse_interval(zero).unwrap_err().contains("zero"), "{zero}");
-        }
-    }
-
-    #[test]
-    fn busy_timeouts_stop_at_what_sqlite_takes() {
-        assert_eq!(
-            parse_busy_timeout("2147483647ms"),
-            Ok(Duration::from_millis(2_147_483_647))
-        );
-        assert!(parse_busy_timeout("24d").is_ok());
-        for bad in ["2147483648ms", "25d", "25days", "4w"] {
-            let err = parse_busy_timeout(bad).unwrap_err();
-            assert!(err.contains("2147483647ms"), "{bad}: {err}");
         }
     }
 }

@@ -34,7 +34,7 @@ impl TestBackend {
             Self::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
                 Fixture {
-                    location: StoreLocation::Sqlite(dir.path().join("cursors.db")),
+                    location: StoreLocation::from(dir.path().join("cursors.db")),
                     _dir: Some(dir),
                     schema: None,
                 }
@@ -121,8 +121,8 @@ impl Fixture {
     /// offset alone, outside the library.
     fn plain_update(&self, key: &CursorKey, offset: i64) {
         let pk = key.partition_key();
-        match self.location {
-            StoreLocation::Sqlite(_) => {
+        match self.location.path() {
+            Some(_) => {
                 let conn = rusqlite::Connection::open(self.path()).unwrap();
                 let n = conn
                     .execute(
@@ -138,7 +138,7 @@ impl Fixture {
                     .unwrap();
                 assert_eq!(n, 1);
             }
-            StoreLocation::Postgres(_) => {
+            None => {
                 let schema = self.schema_name();
                 let (consumer, channel) = (key.consumer().as_str(), pk.channel().as_str());
                 let partition = i64::from(pk.index());
@@ -756,10 +756,7 @@ fn init_and_open_refusals(backend: TestBackend) {
     let fixture = backend.fresh();
     let (again, outcome) = store::init(&fixture.location, TIMEOUT).unwrap();
     assert_eq!(outcome, InitOutcome::AlreadyInitialised);
-    let newest = match backend {
-        TestBackend::Sqlite => cursorctl::store::sqlite::SCHEMA_VERSION,
-        TestBackend::Postgres => cursorctl::store::postgres::SCHEMA_VERSION,
-    };
+    let newest = fixture.location.backend().schema_version();
     assert_eq!(again.schema_version().unwrap(), newest);
     let foreign = backend.foreign();
     for result in [
@@ -944,10 +941,7 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
     drop(old);
     let (upgraded, outcome) = store::init(&fixture.location, TIMEOUT).unwrap();
     assert_eq!(outcome, InitOutcome::Upgraded { from: 1 });
-    let newest = match backend {
-        TestBackend::Sqlite => cursorctl::store::sqlite::SCHEMA_VERSION,
-        TestBackend::Postgres => cursorctl::store::postgres::SCHEMA_VERSION,
-    };
+    let newest = fixture.location.backend().schema_version();
     assert_eq!(upgraded.schema_version().unwrap(), newest);
     assert_eq!(upgraded.read_value("alerts:orders:1").unwrap(), Some(7));
     assert_eq!(

@@ -366,7 +366,7 @@ const CHUNK_LINES: usize = 8192;
 /// The lines of a chunk for `store`: [`CHUNK_LINES`] where it reads many
 /// cursors in one query, one where it reads each when needed.
 fn chunk_lines(store: &dyn StoreRead) -> Result<usize, StoreError> {
-    Ok(if store.read_ahead(&[])?.is_some() {
+    Ok(if store.capabilities().reads_ahead {
         CHUNK_LINES
     } else {
         1
@@ -377,7 +377,7 @@ fn chunk_lines(store: &dyn StoreRead) -> Result<usize, StoreError> {
 /// where the store reads each cursor when needed but writes many changes
 /// as one set.
 fn write_chunk_lines(txn: &dyn WriteTxn) -> Result<usize, StoreError> {
-    if txn.applies_changes_as_set() {
+    if txn.capabilities().writes_changes_as_set {
         return Ok(CHUNK_LINES);
     }
     chunk_lines(txn)
@@ -623,7 +623,7 @@ impl<'a> ReadAhead<'a> {
         size: usize,
         needs_read: impl Fn(&Entry) -> bool,
     ) -> Result<Self, StoreError> {
-        if size <= 1 {
+        if size <= 1 || !reads.capabilities().reads_ahead {
             return Ok(Self { txn, offsets: None });
         }
         let keys: Vec<&CursorKey> = lines
@@ -632,9 +632,8 @@ impl<'a> ReadAhead<'a> {
             .filter(|e| needs_read(e))
             .map(|e| &e.key)
             .collect();
-        let offsets = reads
-            .read_ahead(&keys)?
-            .map(|found| keys.iter().map(ToString::to_string).zip(found).collect());
+        let found = reads.read_ahead(&keys)?;
+        let offsets = Some(keys.iter().map(ToString::to_string).zip(found).collect());
         Ok(Self { txn, offsets })
     }
 }

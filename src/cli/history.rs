@@ -415,8 +415,8 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         Some(Action::Verify(verify_args)) => return verify(ctx, verify_args),
         None => {}
     }
-    let postgres = ctx.global.db.backend() == cursorctl::store::Backend::Postgres;
-    if args.role.is_some() && !postgres {
+    let records_roles = ctx.global.db.backend().capabilities().records_roles;
+    if args.role.is_some() && !records_roles {
         return Err(super::error::Failure::usage(
             "--role needs a PostgreSQL store: a SQLite store records no database role (use --user)",
         )
@@ -454,7 +454,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         // The newest N matches are kept below when rows are filtered here.
         limit: if filtered { None } else { args.limit },
     };
-    let fields = if postgres {
+    let fields = if records_roles {
         HistoryRecord::FIELDS_WITH_ROLE
     } else {
         HistoryRecord::FIELDS
@@ -475,12 +475,12 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
                     newest.push_back(row.clone());
                 }
             }
-            None => printer.record(&HistoryRecord::new(row, &mut key).with_role(postgres))?,
+            None => printer.record(&HistoryRecord::new(row, &mut key).with_role(records_roles))?,
         }
         Ok(())
     })?;
     for row in &newest {
-        printer.record(&HistoryRecord::new(row, &mut key).with_role(postgres))?;
+        printer.record(&HistoryRecord::new(row, &mut key).with_role(records_roles))?;
     }
     let count = printer.count();
     printer.finish()?;

@@ -144,10 +144,10 @@ pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
         backend: location.backend().name(),
         // A file's path made absolute: where the store is, whatever the
         // directory.
-        location: match location {
-            StoreLocation::Sqlite(path) => std::fs::canonicalize(path)
+        location: match location.path() {
+            Some(path) => std::fs::canonicalize(path)
                 .map_or_else(|_| location.to_string(), |p| p.display().to_string()),
-            StoreLocation::Postgres(_) => location.to_string(),
+            None => location.to_string(),
         },
         host: about.host,
         port: about.port.map(u64::from),

@@ -46,7 +46,7 @@ use std::time::Duration;
 
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use cursorctl::parse_busy_timeout;
+use cursorctl::parse_duration;
 use cursorctl::store::{self, Access, Store, StoreLocation};
 
 use error::{report, ExitKind};
@@ -109,9 +109,10 @@ pub struct GlobalArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
     pub output: Format,
 
-    /// How long to wait for a store locked by another writer (at most
-    /// 2147483647ms, about 24d20h: the longest SQLite waits)
-    #[arg(long, default_value = "5s", value_parser = parse_busy_timeout, value_name = "DURATION", allow_hyphen_values = true)]
+    /// How long to wait for a store locked by another writer (at most what
+    /// the store's backend takes: 2147483647ms, about 24d20h, for SQLite
+    /// and PostgreSQL)
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION", allow_hyphen_values = true)]
     pub busy_timeout: Duration,
 
     /// Print no change records or notes (errors are still printed)
@@ -608,17 +609,17 @@ pub fn main() -> u8 {
     };
     let json_errors = cli.global.output.is_json();
     let color = cli.global.color.stderr();
-    let location_bytes = match &cli.global.db {
-        StoreLocation::Sqlite(path) => path.as_os_str().len(),
-        StoreLocation::Postgres(text) => text.len(),
-    };
-    if location_bytes > MAX_LOCATION_BYTES {
+    if cli.global.db.as_os_str().len() > MAX_LOCATION_BYTES {
         // Shown as messages show it: redacted, then cut.
         let e = error::Failure::usage(format!(
             "the store location {} is longer than {MAX_LOCATION_BYTES} bytes, the longest --db (or CURSORCTL_DB) takes",
             output::quote(&cli.global.db.to_string())
         ));
         return report(&e.into(), json_errors, color).code();
+    }
+    let backend = cli.global.db.backend();
+    if let Err(message) = backend.check_busy_timeout(cli.global.busy_timeout) {
+        return report(&error::Failure::usage(message).into(), json_errors, color).code();
     }
     let ctx = Context { global: cli.global };
     if ctx.global.output == Format::Prometheus

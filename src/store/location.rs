@@ -4,121 +4,106 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// The kinds of store this library knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// One SQLite file.
-    Sqlite,
-    /// A PostgreSQL database shared by many hosts.
-    Postgres,
-}
+pub use super::backend::Backend;
 
-impl Backend {
-    /// The backend's name as users see it.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
-/// Where a store lives: a file path, or a `postgres://` / `postgresql://`
-/// URL. Shown with any password replaced by `***`.
+/// Where a store lives, as given, with the backend that serves it: a file
+/// path (SQLite), a `postgres://` / `postgresql://` URL or a libpq
+/// `key=value` connection string (PostgreSQL). Shown with any password
+/// replaced by `***`.
 #[derive(Clone, PartialEq, Eq)]
-pub enum StoreLocation {
-    /// A SQLite file.
-    Sqlite(PathBuf),
-    /// A PostgreSQL connection URL, or a libpq `key=value` connection string.
-    Postgres(String),
+pub struct StoreLocation {
+    backend: Backend,
+    given: OsString,
 }
 
 impl StoreLocation {
     /// Read a location as given on the command line or in `CURSORCTL_DB`:
-    /// a `postgres://` or `postgresql://` URL, or a libpq `key=value`
-    /// connection string (its first keyword one of libpq's, in any case:
-    /// `host=db dbname=platform`; or any `password=` in it), selects
-    /// PostgreSQL, valid or not (the backend refuses a malformed one: it
-    /// never becomes a file); anything else is the path of a SQLite file (a
-    /// file named like a connection string: `./host=x`).
+    /// the first backend that recognises it serves it (PostgreSQL: a
+    /// `postgres://` or `postgresql://` URL, or a libpq `key=value`
+    /// connection string, valid or not); anything else is the path of a
+    /// SQLite file (a file named like a connection string: `./host=x`).
     #[must_use]
     pub fn parse(input: &OsStr) -> Self {
         let text = input.to_string_lossy();
-        if is_postgres_url(&text) || is_keyword_string(&text) {
-            Self::Postgres(text.into_owned())
+        let backend = Backend::recognising(&text);
+        if backend.registration().is_path {
+            Self::of(backend, input)
         } else {
-            Self::Sqlite(PathBuf::from(input))
+            Self::of(backend, text.into_owned())
         }
     }
 
-    /// Refuse a SQLite location that names no file a store could live in:
-    /// an empty name, one of only white space, or SQLite's `:memory:` (a
-    /// store that vanishes with the command). A PostgreSQL location is
-    /// checked by its backend as it is read.
+    /// A location of `backend`, taken as it is.
+    #[must_use]
+    pub fn of(backend: Backend, given: impl Into<OsString>) -> Self {
+        Self {
+            backend,
+            given: given.into(),
+        }
+    }
+
+    /// Refuse a location that names no store its backend could use, before
+    /// opening it (SQLite: an empty name, one of only white space, or
+    /// `:memory:`, a store that vanishes with the command). Anything else
+    /// is checked by the backend as it is read.
     ///
     /// # Errors
     ///
     /// [`StoreError::InvalidLocation`](crate::StoreError::InvalidLocation).
     pub fn check(&self) -> Result<(), crate::StoreError> {
-        let Self::Sqlite(path) = self else {
-            return Ok(());
-        };
-        let name = path.as_os_str();
-        let detail = if name.is_empty() {
-            "the store's name is empty: give the path of a file"
-        } else if name.to_str().is_some_and(|s| s.trim().is_empty()) {
-            "the store's name is only white space: give the path of a file"
-        } else if name == ":memory:" {
-            ":memory: is SQLite's in-memory database, which vanishes with the command: give the path of a file (./:memory: for a file of that name)"
-        } else {
-            return Ok(());
-        };
-        Err(crate::StoreError::InvalidLocation {
-            location: self.clone(),
-            detail: detail.to_owned(),
+        (self.backend.registration().check)(&self.given).map_err(|detail| {
+            crate::StoreError::InvalidLocation {
+                location: self.clone(),
+                detail: detail.to_owned(),
+            }
         })
     }
 
     /// The backend that serves this location.
     #[must_use]
     pub const fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
-        }
+        self.backend
     }
 
-    /// The file of a SQLite store.
+    /// The file of a store whose backend keeps it in a file (SQLite).
     #[must_use]
     pub fn path(&self) -> Option<&Path> {
-        match self {
-            Self::Sqlite(p) => Some(p),
-            Self::Postgres(_) => None,
-        }
+        self.backend
+            .registration()
+            .is_path
+            .then(|| Path::new(&self.given))
+    }
+
+    /// The location as given (with any password: never show it).
+    #[must_use]
+    pub fn as_os_str(&self) -> &OsStr {
+        &self.given
+    }
+
+    /// The location as given, as text (with any password: never show it);
+    /// a path that is not UTF-8 with its other bytes replaced.
+    #[must_use]
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        self.given.to_string_lossy()
     }
 
     /// The location as users may see it: a path, or a URL whose password
     /// is replaced by `***`.
     #[must_use]
     pub fn redacted(&self) -> String {
-        match self {
-            Self::Sqlite(p) => p.display().to_string(),
-            Self::Postgres(url) if is_postgres_url(url) => redact_url(url),
-            Self::Postgres(string) => redact_keyword_string(string),
-        }
+        (self.backend.registration().redact)(&self.given)
     }
 }
 
 impl From<&Path> for StoreLocation {
     fn from(path: &Path) -> Self {
-        Self::Sqlite(path.to_owned())
+        Self::of(Backend::SQLITE, path)
     }
 }
 
 impl From<PathBuf> for StoreLocation {
     fn from(path: PathBuf) -> Self {
-        Self::Sqlite(path)
+        Self::of(Backend::SQLITE, path)
     }
 }
 
@@ -144,283 +129,15 @@ impl fmt::Display for StoreLocation {
 
 impl fmt::Debug for StoreLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Sqlite(p) => f.debug_tuple("Sqlite").field(p).finish(),
-            Self::Postgres(_) => f.debug_tuple("Postgres").field(&self.redacted()).finish(),
-        }
+        f.debug_tuple(self.backend.name())
+            .field(&self.redacted())
+            .finish()
     }
-}
-
-/// The keywords of libpq connection strings (libpq's own, the `postgres`
-/// crate's `keepalives_retries`, and cursorctl's `schema`). A location
-/// whose first keyword is one of them, in any case, is a PostgreSQL
-/// location; whether it is a valid one is for the PostgreSQL backend to
-/// say (libpq's keywords are lower case: `Host=` is refused there, never
-/// taken for a file name).
-pub(crate) const KEYWORDS: &[&str] = &[
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "passfile",
-    "require_auth",
-    "channel_binding",
-    "connect_timeout",
-    "client_encoding",
-    "options",
-    "application_name",
-    "fallback_application_name",
-    "keepalives",
-    "keepalives_idle",
-    "keepalives_interval",
-    "keepalives_count",
-    "keepalives_retries",
-    "tcp_user_timeout",
-    "replication",
-    "gssencmode",
-    "sslmode",
-    "sslnegotiation",
-    "requiressl",
-    "sslcompression",
-    "sslcert",
-    "sslkey",
-    "sslpassword",
-    "sslcertmode",
-    "sslrootcert",
-    "sslcrl",
-    "sslcrldir",
-    "sslsni",
-    "requirepeer",
-    "ssl_min_protocol_version",
-    "ssl_max_protocol_version",
-    "krbsrvname",
-    "gsslib",
-    "gssdelegation",
-    "service",
-    "target_session_attrs",
-    "load_balance_hosts",
-    "schema",
-];
-
-/// Whether a keyword names a secret (`password`, `sslpassword`, in any
-/// case): its value is never shown.
-pub(crate) fn is_secret_keyword(key: &str) -> bool {
-    key.to_ascii_lowercase().contains("password")
-}
-
-/// Whether `s` is meant as a libpq `key=value` connection string: its
-/// first word is a libpq keyword (in any case) followed by `=`, or some
-/// word of it is a password keyword followed by `=` (a file is never named
-/// so; taking it for one would create a file named after a password).
-/// Whether it is a valid one is not decided here.
-fn is_keyword_string(s: &str) -> bool {
-    let mut first = true;
-    let mut rest = s;
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            return false;
-        }
-        let key_end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        let (key, after) = rest.split_at(key_end);
-        let pair = !key.is_empty() && after.trim_start().starts_with('=');
-        if pair
-            && (is_secret_keyword(key)
-                || (first && KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(key))))
-        {
-            return true;
-        }
-        first = false;
-        // On to the next word.
-        match rest.find(char::is_whitespace) {
-            Some(end) => rest = &rest[end..],
-            None => return false,
-        }
-    }
-}
-
-/// A `key=value` connection string as users may see it: every password
-/// (any keyword holding `password`, in any case) replaced by `***`, the
-/// other values as given. Read leniently, so that a malformed string (an
-/// unterminated quote, a word with no `=`) shows no secret either: an
-/// unterminated quoted value runs to the end, as libpq reads it, and a word
-/// with no `=` is shown as `***` too.
-fn redact_keyword_string(s: &str) -> String {
-    let mut shown = Vec::new();
-    let mut chars = s.chars().peekable();
-    let skip_spaces = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-    };
-    loop {
-        skip_spaces(&mut chars);
-        if chars.peek().is_none() {
-            return shown.join(" ");
-        }
-        let mut key = String::new();
-        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
-            key.push(c);
-        }
-        skip_spaces(&mut chars);
-        if chars.next_if_eq(&'=').is_none() {
-            // A word with no `=` may be the rest of a password typed
-            // without quotes (`password=two words`): never shown.
-            shown.push("***".to_owned());
-            continue;
-        }
-        skip_spaces(&mut chars);
-        let mut value = String::new();
-        if chars.next_if_eq(&'\'').is_some() {
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    '\'' => break,
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                if c == '\\' {
-                    value.extend(chars.next());
-                } else {
-                    value.push(c);
-                }
-            }
-        }
-        shown.push(if is_secret_keyword(&key) {
-            format!("{key}=***")
-        } else if value.is_empty()
-            || value.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\')
-        {
-            let quoted = value.replace('\\', "\\\\").replace('\'', "\\'");
-            format!("{key}='{quoted}'")
-        } else {
-            format!("{key}={value}")
-        });
-    }
-}
-
-pub(crate) fn is_postgres_url(s: &str) -> bool {
-    ["postgres://", "postgresql://"].iter().any(|scheme| {
-        s.get(..scheme.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
-    })
-}
-
-/// `scheme://user:secret@host/db?password=secret` with both secrets
-/// replaced by `***`. The user information runs to the last `@` before the
-/// host part (the first `/` or `?`), so an unencoded `@` in a password
-/// leaves none of it shown: `postgres://u:***@host/db`.
-fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_owned();
-    };
-    let (scheme, rest) = url.split_at(scheme_end);
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rfind('@') {
-        Some(at) => {
-            let (userinfo, host) = authority.split_at(at);
-            match userinfo.find(':') {
-                Some(colon) => format!("{}:***{host}", &userinfo[..colon]),
-                None => authority.to_owned(),
-            }
-        }
-        None => authority.to_owned(),
-    };
-    let tail = match tail.find('?') {
-        Some(q) => {
-            let (path, query) = tail.split_at(q + 1);
-            let query: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((k, _)) if is_secret_keyword(k) => format!("{k}=***"),
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            format!("{path}{}", query.join("&"))
-        }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}{authority}{tail}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_and_connection_strings_select_postgres_and_anything_else_is_a_path() {
-        let loc = |s: &str| StoreLocation::parse(OsStr::new(s));
-        assert_eq!(loc("cursors.db").backend(), Backend::Sqlite);
-        assert_eq!(loc("/var/lib/x/postgres.db").backend(), Backend::Sqlite);
-        assert_eq!(loc("postgres://h/db").backend(), Backend::Postgres);
-        assert_eq!(loc("PostgreSQL://h/db").backend(), Backend::Postgres);
-        assert_eq!(loc("postgres:/h").backend(), Backend::Sqlite);
-        assert_eq!(loc("host=db dbname=c").backend(), Backend::Postgres);
-        assert_eq!(loc(" dbname = c ").backend(), Backend::Postgres);
-        assert_eq!(loc("host=db password='a b'").backend(), Backend::Postgres);
-        assert_eq!(loc("./host=db").backend(), Backend::Sqlite);
-        assert_eq!(loc("mode=x.db").backend(), Backend::Sqlite);
-        assert_eq!(loc("host").backend(), Backend::Sqlite);
-        // Malformed, but meant as connection strings: never files.
-        assert_eq!(loc("host=db dbname").backend(), Backend::Postgres);
-        assert_eq!(loc("host='db").backend(), Backend::Postgres);
-        assert_eq!(loc("Host=db").backend(), Backend::Postgres);
-        assert_eq!(loc("PASSWORD=x").backend(), Backend::Postgres);
-        assert_eq!(loc("x=1 PassWord=x").backend(), Backend::Postgres);
-        assert_eq!(loc("./password=x").backend(), Backend::Sqlite);
-    }
-
-    #[test]
-    fn passwords_never_show() {
-        let shown = |s: &str| StoreLocation::parse(OsStr::new(s)).to_string();
-        assert_eq!(
-            shown("postgres://ops:s3cret@db.example:5432/cursors?sslmode=require"),
-            "postgres://ops:***@db.example:5432/cursors?sslmode=require"
-        );
-        assert_eq!(
-            shown("postgresql://ops@db/c?password=s3cret&sslmode=disable"),
-            "postgresql://ops@db/c?password=***&sslmode=disable"
-        );
-        assert_eq!(shown("postgres://db/c"), "postgres://db/c");
-        assert_eq!(shown("postgres://a:b:c@db"), "postgres://a:***@db");
-        assert_eq!(
-            shown("postgres://u:Hunter2@SECRET@host/db"),
-            "postgres://u:***@host/db"
-        );
-        assert_eq!(
-            shown("postgres://u@h/db?PassWord=x&sslpassword=y"),
-            "postgres://u@h/db?PassWord=***&sslpassword=***"
-        );
-        let debug = format!(
-            "{:?}",
-            StoreLocation::parse(OsStr::new("postgres://u:pw@h/d"))
-        );
-        assert!(!debug.contains("pw"), "{debug}");
-        assert_eq!(
-            shown("host=db user=ops password=s3cret dbname='my db'"),
-            "host=db user=ops password=*** dbname='my db'"
-        );
-        assert_eq!(shown("host=db password='a b c'"), "host=db password=***");
-        // Malformed strings show no password either.
-        assert_eq!(
-            shown("host=127.0.0.1 password='Hunter2 dbname=x"),
-            "host=127.0.0.1 password=***"
-        );
-        assert_eq!(
-            shown("Host=h PASSWORD = Hunter2 dbname"),
-            "Host=h PASSWORD=*** ***"
-        );
-        assert_eq!(shown("host=h password="), "host=h password=***");
-        assert_eq!(
-            shown("host=h password=two words dbname=d"),
-            "host=h password=*** *** dbname=d"
-        );
-    }
 
     #[test]
     fn names_that_cannot_be_a_store_file_are_refused() {

@@ -23,6 +23,22 @@ pub mod sqlite;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteOptions;
 
+// One registration per backend, in the backend's folder, built with or
+// without the backend itself (see backend.rs).
+#[path = "postgres/register.rs"]
+mod postgres_backend;
+#[path = "sqlite/register.rs"]
+mod sqlite_backend;
+
+/// Every registered backend, in the order locations are offered to them:
+/// the first whose `recognises` takes a location serves it; the last takes
+/// whatever no other did (a path: SQLite).
+const REGISTERED: &[&backend::Registration] = &[
+    &postgres_backend::REGISTRATION,
+    &sqlite_backend::REGISTRATION,
+];
+
+mod backend;
 mod cas;
 mod ext;
 mod location;
@@ -42,6 +58,7 @@ pub use snapshot::Snapshot;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+pub use backend::{Capabilities, SCHEMA_VERSION};
 pub use location::{Backend, StoreLocation};
 pub use types::{
     Access, BatchRow, ChangeInput, ConsumerFilter, ConsumerSummary, CopiedRow, CursorFilter,
@@ -195,17 +212,24 @@ pub trait StoreRead {
         each: &mut dyn FnMut(&ConsumerSummary) -> Visit,
     ) -> Result<(), StoreError>;
 
+    /// What the backend of this view can do (nothing, for a view that is
+    /// no backend's: memory).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+
     /// Read the offsets of many cursors in one go (a bulk write reads each
-    /// chunk of its input ahead): one entry per key, `None` for an absent
-    /// cursor. `Ok(None)` from a store whose single reads cost as little
-    /// (SQLite, in the process): each cursor is then read when needed.
+    /// chunk of its input ahead where [`Capabilities::reads_ahead`]): one
+    /// entry per key, `None` for an absent cursor. The default reads them
+    /// one by one.
     ///
     /// # Errors
     ///
-    /// Store failures.
-    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
-        let _ = keys;
-        Ok(None)
+    /// Store failures, and [`StoreError::InvalidValue`].
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Vec<Option<u64>>, StoreError> {
+        keys.iter()
+            .map(|key| Ok(self.cursor(key)?.map(|row| row.offset)))
+            .collect()
     }
 
     /// An empty set of cursor keys for one input (a bulk write's duplicate
@@ -549,7 +573,8 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// the others may have been written. A cursor is meant to appear once;
     /// if it appears twice, one of its changes is returned.
     ///
-    /// A store that can makes them as one set (PostgreSQL: one statement
+    /// A store that can makes them as one set
+    /// ([`Capabilities::writes_changes_as_set`]; PostgreSQL: one statement
     /// for the whole slice); the default makes them one by one.
     ///
     /// # Errors
@@ -558,13 +583,6 @@ pub trait WriteTxn: StoreRead + DurableStore {
     /// the limit).
     fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {
         apply_changes_one_by_one(self, changes)
-    }
-
-    /// Whether [`WriteTxn::apply_changes`] writes many changes as one set
-    /// (a bulk write then hands it its lines a chunk at a time, even where
-    /// the store reads no cursor ahead).
-    fn applies_changes_as_set(&self) -> bool {
-        false
     }
 
     /// Whether the store aborted this transaction to keep concurrent

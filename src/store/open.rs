@@ -1,4 +1,4 @@
-//! Open or create a store by its location: the backend is picked here.
+//! Open or create a store by its location: the location's backend does it.
 
 use std::time::Duration;
 
@@ -9,8 +9,11 @@ use super::*;
 /// are turned off: nothing reads them, and keeping them costs a lock and a
 /// counter update on every allocation.
 pub fn prepare_one_shot_process() {
-    #[cfg(feature = "sqlite")]
-    sqlite::prepare_one_shot_process();
+    for backend in Backend::all() {
+        if let Some(built) = &backend.registration().built {
+            (built.prepare_one_shot_process)();
+        }
+    }
 }
 
 /// Open an existing cursor store; never creates one.
@@ -25,22 +28,7 @@ pub fn open(
     busy_timeout: Duration,
 ) -> Result<Box<dyn Store>, StoreError> {
     location.check()?;
-    match location {
-        #[cfg(feature = "sqlite")]
-        StoreLocation::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(
-            path,
-            access,
-            busy_timeout,
-        )?)),
-        #[cfg(feature = "postgres")]
-        StoreLocation::Postgres(_) => Ok(Box::new(postgres::PostgresStore::open(
-            location,
-            access,
-            busy_timeout,
-        )?)),
-        #[allow(unreachable_patterns)]
-        _ => Err(not_built(location)),
-    }
+    (location.backend().built(location)?.open)(location, access, busy_timeout)
 }
 
 /// Create a cursor store at `location`, or confirm that one is there.
@@ -54,31 +42,5 @@ pub fn init(
     busy_timeout: Duration,
 ) -> Result<(Box<dyn Store>, InitOutcome), StoreError> {
     location.check()?;
-    match location {
-        #[cfg(feature = "sqlite")]
-        StoreLocation::Sqlite(path) => {
-            let (store, outcome) = sqlite::SqliteStore::init(path, busy_timeout)?;
-            Ok((Box::new(store), outcome))
-        }
-        #[cfg(feature = "postgres")]
-        StoreLocation::Postgres(_) => {
-            let (store, outcome) = postgres::PostgresStore::init(location, busy_timeout)?;
-            Ok((Box::new(store), outcome))
-        }
-        #[allow(unreachable_patterns)]
-        _ => Err(not_built(location)),
-    }
-}
-
-/// The location's backend is not in this build (a cargo feature).
-#[allow(dead_code)]
-fn not_built(location: &StoreLocation) -> StoreError {
-    StoreError::Unsupported {
-        location: location.clone(),
-        detail: format!(
-            "this build has no {} store (the `{}` feature)",
-            location.backend().name(),
-            location.backend().name()
-        ),
-    }
+    (location.backend().built(location)?.init)(location, busy_timeout)
 }

@@ -265,7 +265,7 @@ impl Env {
     pub fn location(&self) -> cursorctl::StoreLocation {
         match &self.pg {
             Some(pg) => pg.location(),
-            None => cursorctl::StoreLocation::Sqlite(self.db.clone()),
+            None => cursorctl::StoreLocation::from(self.db.clone()),
         }
     }
 

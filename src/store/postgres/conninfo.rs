@@ -2,11 +2,11 @@
 //! a `key=value` connection string, into its keyword/value pairs.
 //!
 //! Whether a location is meant for PostgreSQL at all is decided in
-//! `store::location`; here it is read, and refused when malformed. What is
+//! `register.rs`; here it is read, and refused when malformed. What is
 //! refused is said without any value of the location (a value may be a
 //! password, or part of one).
 
-use crate::store::location::{is_postgres_url, KEYWORDS};
+use crate::store::postgres_backend::{is_postgres_url, KEYWORDS};
 
 /// The pairs of a location, in the order given. Each keyword appears once.
 pub(super) type Pairs = Vec<(String, String)>;

@@ -10,9 +10,7 @@ use crate::error::{StoreError, StoreErrorKind};
 /// The value of the `application` row of the meta table.
 pub const APPLICATION: &str = "cursorctl";
 
-/// The schema version this build writes. Version 1 to 3 stores are read
-/// and written too; `init` upgrades them.
-pub const SCHEMA_VERSION: i64 = 4;
+pub use crate::store::postgres_backend::SCHEMA_VERSION;
 
 /// What version 2 adds: snapshots of offsets kept in the store.
 pub(super) const SCHEMA_V2_SQL: &str = r#"

@@ -3,8 +3,12 @@
 use super::*;
 
 impl StoreRead for PostgresStore {
-    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
-        self.in_read_transaction(|| write::read_ahead(self, keys).map(Some))
+    fn capabilities(&self) -> crate::store::Capabilities {
+        crate::store::postgres_backend::CAPABILITIES
+    }
+
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.in_read_transaction(|| write::read_ahead(self, keys))
     }
 
     fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {

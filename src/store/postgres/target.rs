@@ -193,9 +193,10 @@ fn target_with(
     busy_timeout: Duration,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Target, StoreError> {
-    let StoreLocation::Postgres(text) = location else {
+    if location.backend() != crate::store::Backend::POSTGRES {
         return Err(bad_location(location, "not a PostgreSQL location"));
-    };
+    }
+    let text = &*location.text();
     let bad = |detail: String| bad_location(location, detail);
     let mut pairs = conninfo::parse(text).map_err(bad)?;
     let mut take = |key: &str| {
@@ -302,7 +303,10 @@ fn target_with(
         config.application_name("cursorctl");
     }
     // Per-session settings travel in the start-up packet: no round trip.
-    let lock_ms = busy_timeout.as_millis().clamp(1, i32::MAX as u128);
+    let lock_ms = busy_timeout
+        .min(crate::store::postgres_backend::MAX_BUSY_TIMEOUT)
+        .as_millis()
+        .max(1);
     let mut options = config.get_options().unwrap_or_default().to_owned();
     options.push_str(&format!(
         " -c search_path={schema} -c lock_timeout={lock_ms} -c standard_conforming_strings=on"
@@ -436,12 +440,15 @@ fn target_with(
             }
         })
         .collect();
-    let shown = StoreLocation::Postgres(format!(
-        "postgres://{}@{}/{}?schema={schema}",
-        url_encoded(&user),
-        url_hosts.join(","),
-        url_encoded(&dbname)
-    ));
+    let shown = StoreLocation::of(
+        crate::store::Backend::POSTGRES,
+        format!(
+            "postgres://{}@{}/{}?schema={schema}",
+            url_encoded(&user),
+            url_hosts.join(","),
+            url_encoded(&dbname)
+        ),
+    );
     let check_attrs = attrs != SessionAttrs::Any && (attrs_given.is_some() || targets.len() > 1);
     Ok(Target {
         hosts: targets,
@@ -462,7 +469,7 @@ mod tests {
     use crate::store::postgres::tls::SslMode;
 
     fn target_of(location: &str, vars: &[(&str, &str)]) -> Result<Target, StoreError> {
-        let location = StoreLocation::Postgres(location.to_owned());
+        let location = StoreLocation::of(crate::store::Backend::POSTGRES, location);
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

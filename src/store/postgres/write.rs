@@ -165,8 +165,12 @@ impl Drop for PostgresTxn<'_> {
 }
 
 impl StoreRead for PostgresTxn<'_> {
-    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Option<Vec<Option<u64>>>, StoreError> {
-        read_ahead(self.store, keys).map(Some)
+    fn capabilities(&self) -> crate::store::Capabilities {
+        crate::store::postgres_backend::CAPABILITIES
+    }
+
+    fn read_ahead(&self, keys: &[&CursorKey]) -> Result<Vec<Option<u64>>, StoreError> {
+        read_ahead(self.store, keys)
     }
 
     fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
@@ -519,10 +523,6 @@ impl WriteTxn for PostgresTxn<'_> {
             .and_then(|_| client.query_one(continue_after("batches").as_str(), &[&highest.batch]))
             .map(drop)
             .map_err(|e| self.failed("continuing the ids after the copied ones", e))
-    }
-
-    fn applies_changes_as_set(&self) -> bool {
-        true
     }
 
     fn apply_changes(&self, changes: &[ChangeInput<'_>]) -> Result<Vec<usize>, DurabilityError> {

@@ -103,7 +103,7 @@ impl SqliteStore {
     fn new(conn: Connection, path: &Path) -> Self {
         Self {
             conn,
-            location: StoreLocation::Sqlite(path.to_owned()),
+            location: StoreLocation::from(path),
             created: None,
         }
     }
@@ -123,6 +123,10 @@ impl SqliteStore {
 }
 
 impl StoreRead for SqliteStore {
+    fn capabilities(&self) -> super::Capabilities {
+        super::sqlite_backend::CAPABILITIES
+    }
+
     fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
         read::read_cursor(&self.conn, key)
     }

@@ -11,11 +11,11 @@ use super::schema::{
 };
 use super::{db_err, SqliteStore};
 use crate::error::StoreError;
-use crate::parse::MAX_BUSY_TIMEOUT;
+use crate::store::sqlite_backend::MAX_BUSY_TIMEOUT;
 use crate::store::{Access, InitOutcome, StoreLocation};
 
 fn location(path: &Path) -> StoreLocation {
-    StoreLocation::Sqlite(path.to_owned())
+    StoreLocation::from(path)
 }
 
 fn set_busy_timeout(conn: &Connection, busy_timeout: Duration) -> Result<(), StoreError> {

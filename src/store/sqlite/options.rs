@@ -100,7 +100,7 @@ impl SqliteStore {
     /// Store failures.
     pub fn set_busy_timeout(&self, busy_timeout: Duration) -> Result<(), StoreError> {
         self.connection()
-            .busy_timeout(busy_timeout.min(crate::parse::MAX_BUSY_TIMEOUT))
+            .busy_timeout(busy_timeout.min(crate::store::sqlite_backend::MAX_BUSY_TIMEOUT))
             .map_err(|e| super::sqlite_error("setting the busy timeout", e))
     }
 }

@@ -448,7 +448,7 @@ fn require_ids_version(conn: &Connection) -> Result<(), StoreError> {
         .map_err(db_err("reading the schema version"))?;
     if version < super::schema::IDS_VERSION {
         return Err(StoreError::Unsupported {
-            location: crate::store::StoreLocation::Sqlite(conn.path().unwrap_or("").into()),
+            location: crate::store::StoreLocation::from(std::path::Path::new(conn.path().unwrap_or(""))),
             detail: format!(
                 "it has schema version {version}, which would give the ids of pruned changes again: run `cursorctl init` to upgrade it before pruning"
             ),

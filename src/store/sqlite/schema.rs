@@ -4,9 +4,7 @@
 /// `PRAGMA application_id` of a cursor store: "Curs" in ASCII.
 pub const APPLICATION_ID: i32 = 0x4375_7273;
 
-/// The schema version this build writes (`PRAGMA user_version`). Version 1,
-/// 2 and 3 stores are read and written too; `init` upgrades them.
-pub const SCHEMA_VERSION: i64 = 4;
+pub use crate::store::sqlite_backend::SCHEMA_VERSION;
 
 /// The first schema version whose history carries a hash chain.
 pub const RULES_VERSION: i64 = 4;

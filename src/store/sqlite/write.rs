@@ -259,6 +259,10 @@ impl<'c> SqliteTxn<'c> {
 }
 
 impl StoreRead for SqliteTxn<'_> {
+    fn capabilities(&self) -> crate::store::Capabilities {
+        crate::store::sqlite_backend::CAPABILITIES
+    }
+
     fn cursor(&self, key: &CursorKey) -> Result<Option<CursorRow>, StoreError> {
         read::read_cursor(&self.tx, key)
     }
@@ -579,10 +583,6 @@ impl WriteTxn for SqliteTxn<'_> {
 
     fn finish_copy(&self, highest: crate::store::HighestIds) -> Result<(), StoreError> {
         read::continue_ids(&self.tx, highest)
-    }
-
-    fn applies_changes_as_set(&self) -> bool {
-        true
     }
 
     /// Runs of moves of distinct existing cursors recorded alike (one
