@@ -600,7 +600,7 @@ fn snapshot_hides_a_concurrent_commit(backend: TestBackend) {
     writer.cas("billing:orders:3", 0, 1).unwrap();
     let reader = fixture.open_read();
     let seen = reader
-        .snapshot(|store| -> Result<(u64, u64, usize), DurabilityError> {
+        .read(|store| -> Result<(u64, u64, usize), DurabilityError> {
             let before = store.read_value("billing:orders:3")?.unwrap();
             writer.cas("billing:orders:3", 1, 2)?;
             writer.cas("billing:orders:4", 0, 9)?;

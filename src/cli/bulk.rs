@@ -71,7 +71,7 @@ struct SeenKeys<'a> {
     rereadable: bool,
     /// The last key while every key so far was above the one before.
     last: Option<(CursorKey, u64)>,
-    set: Option<Box<dyn cursorctl::store::SeenKeys + 'a>>,
+    set: Option<Box<dyn cursorctl::store::SeenKeySet + 'a>>,
 }
 
 impl<'a> SeenKeys<'a> {

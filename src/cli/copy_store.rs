@@ -305,7 +305,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 /// verified before it commits; the tally of what was sent.
 fn copy(source: &dyn Store, dest: &dyn Store, to: &StoreLocation) -> anyhow::Result<Tally> {
     let snapshots = has_snapshots(source)?;
-    let snapshot = source.begin_snapshot()?;
+    let view = source.begin_read()?;
     let copied = dest.write_once(|txn: &dyn WriteTxn| -> anyhow::Result<Tally> {
         if !is_empty(txn)? {
             return Err(Failure::usage(format!(
@@ -338,6 +338,6 @@ fn copy(source: &dyn Store, dest: &dyn Store, to: &StoreLocation) -> anyhow::Res
         }
         Ok(sent)
     })?;
-    snapshot.end()?;
+    view.end()?;
     Ok(copied)
 }

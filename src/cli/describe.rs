@@ -47,9 +47,9 @@ pub struct Args {
     pub must_exist: bool,
 }
 
-struct SummaryRecord<'a>(&'a ConsumerSummary);
+struct ConsumerSummaryRecord<'a>(&'a ConsumerSummary);
 
-impl SummaryRecord<'_> {
+impl ConsumerSummaryRecord<'_> {
     const FIELDS: &'static [&'static str] = &[
         "consumer",
         "cursors",
@@ -70,7 +70,7 @@ impl SummaryRecord<'_> {
     const OPTIONAL: &'static [&'static str] = &["total_lag", "highest_lag", "behind", "stalled"];
 }
 
-impl Record for SummaryRecord<'_> {
+impl Record for ConsumerSummaryRecord<'_> {
     fn fields(
         &self,
         visit: &mut dyn FnMut(&'static str, Field<'_>) -> io::Result<()>,
@@ -120,10 +120,10 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     };
     let mut printer = ctx
         .printer(Shape::List)
-        .with_header(SummaryRecord::FIELDS)
-        .with_optional_columns(SummaryRecord::OPTIONAL);
+        .with_header(ConsumerSummaryRecord::FIELDS)
+        .with_optional_columns(ConsumerSummaryRecord::OPTIONAL);
     store.for_each_consumer(&filter, |summary| -> anyhow::Result<()> {
-        Ok(printer.record(&SummaryRecord(summary))?)
+        Ok(printer.record(&ConsumerSummaryRecord(summary))?)
     })?;
     let count = printer.count();
     printer.finish()?;

@@ -138,7 +138,7 @@ pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
     let store: &dyn cursorctl::store::Store = &**store;
     let (about, schema_version) =
-        store.snapshot(|s| -> anyhow::Result<_> { Ok((s.about()?, s.schema_version()?)) })?;
+        store.read(|s| -> anyhow::Result<_> { Ok((s.about()?, s.schema_version()?)) })?;
     let location: &StoreLocation = store.location();
     let record = InfoRecord {
         backend: location.backend().name(),

@@ -223,7 +223,7 @@ fn list(ctx: &Context) -> anyhow::Result<()> {
 fn show(ctx: &Context, name: &SnapshotName) -> anyhow::Result<()> {
     let store = ctx.open_read()?;
     require_snapshots(&**store)?;
-    store.snapshot(|store| -> anyhow::Result<()> {
+    store.read(|store| -> anyhow::Result<()> {
         let info = store
             .snapshot_info(name.as_str())?
             .ok_or_else(|| no_snapshot(name))?;

@@ -91,14 +91,14 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
             };
             run_many(ctx, &request, Outcome::of_dry_run(args.dry_run))
         }
-        (Some(id), None) => run_one(ctx, id, reason, Outcome::of_dry_run(args.dry_run)),
+        (Some(id), None) => undo_one(ctx, id, reason, Outcome::of_dry_run(args.dry_run)),
         (None, None) => {
             Err(Failure::usage("undo needs CHANGE_ID, --batch ID or --since TIME").into())
         }
     }
 }
 
-fn run_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> anyhow::Result<()> {
+fn undo_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> anyhow::Result<()> {
     let store = ctx.open_write()?;
     let user = Context::user();
     let record = undo::one(&*store, id, reason, &user, outcome)?;

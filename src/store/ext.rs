@@ -1,5 +1,5 @@
 //! Conveniences over the store traits: visitors that return errors, and
-//! closures run in a read snapshot or a write transaction (committed or
+//! closures run in a read view or a write transaction (committed or
 //! rolled back by [`Outcome`]).
 
 use std::time::Duration;
@@ -134,18 +134,16 @@ impl<T: StoreRead + ?Sized> StoreReadExt for T {}
 /// Generic conveniences over [`Store`]: closures run in a snapshot or a
 /// write transaction.
 pub trait StoreExt: Store {
-    /// Run `f` in one read snapshot.
+    /// Run `f` in one read view: every read in it sees the same committed
+    /// state.
     ///
     /// # Errors
     ///
     /// Store failures, and whatever `f` returns.
-    fn snapshot<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&Self) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let snapshot = self.begin_snapshot()?;
+    fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Self) -> Result<T, E>) -> Result<T, E> {
+        let view = self.begin_read()?;
         let value = f(self)?;
-        snapshot.end()?;
+        view.end()?;
         Ok(value)
     }
 

@@ -4,7 +4,7 @@
 //!   compare-and-swap), implemented by every store and write transaction,
 //!   and by the in-memory [`memory::MemoryStore`];
 //! - [`Store`]: a cursor store as a whole (reads, the store's clock, a read
-//!   snapshot, a write transaction), and [`WriteTxn`]: one all-or-nothing
+//!   view, a write transaction), and [`WriteTxn`]: one all-or-nothing
 //!   write with its history;
 //! - the rows, filters and inputs they speak in ([`CursorRow`],
 //!   [`HistoryRow`], [`ChangeInput`], [`CursorFilter`], [`HistoryFilter`]);
@@ -43,17 +43,17 @@ mod cas;
 mod ext;
 mod location;
 mod open;
+mod read_view;
 mod seen_keys;
-mod snapshot;
 mod types;
 mod write_id;
 
 pub(crate) use cas::{guarded_cas, GuardedWrites};
 pub use ext::{Outcome, StoreExt, StoreReadExt};
 pub use open::{init, open, prepare_one_shot_process};
-use seen_keys::MemorySeenKeys;
-pub use seen_keys::SeenKeys;
-pub use snapshot::Snapshot;
+pub use read_view::ReadView;
+use seen_keys::MemorySeenKeySet;
+pub use seen_keys::SeenKeySet;
 
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -240,8 +240,8 @@ pub trait StoreRead {
     /// # Errors
     ///
     /// Store failures.
-    fn seen_keys(&self) -> Result<Box<dyn SeenKeys + '_>, StoreError> {
-        Ok(Box::new(MemorySeenKeys::default()))
+    fn seen_keys(&self) -> Result<Box<dyn SeenKeySet + '_>, StoreError> {
+        Ok(Box::new(MemorySeenKeySet::default()))
     }
 
     /// One snapshot by name (schema version 2).
@@ -406,20 +406,21 @@ pub trait Store: StoreRead + DurableStore + Send {
     /// Store failures.
     fn clock_ms(&self) -> Result<i64, StoreError>;
 
-    /// Start a read snapshot: until it is dropped, every read through the
-    /// store sees the same committed state, and no write lock is taken.
+    /// Start a read view: until it is dropped, every read through the
+    /// store sees the same committed state (one snapshot of the database),
+    /// and no write lock is taken.
     ///
     /// # Errors
     ///
     /// Store failures.
-    fn begin_snapshot(&self) -> Result<Snapshot<'_>, StoreError>;
+    fn begin_read(&self) -> Result<ReadView<'_>, StoreError>;
 
-    /// End the read snapshot (called by [`Snapshot`]).
+    /// End the read view (called by [`ReadView`]).
     ///
     /// # Errors
     ///
     /// Store failures.
-    fn end_snapshot(&self) -> Result<(), StoreError>;
+    fn end_read(&self) -> Result<(), StoreError>;
 
     /// Start a write transaction. Dropping it without
     /// [`WriteTxn::commit`] rolls everything back.

@@ -3,7 +3,7 @@
 use super::*;
 
 /// Cursor keys met in one input, each with the line it first appeared on.
-pub trait SeenKeys {
+pub trait SeenKeySet {
     /// Record `key` on `line`; the line it was first met on, if it was met
     /// before.
     ///
@@ -13,15 +13,15 @@ pub trait SeenKeys {
     fn first_line(&mut self, key: &CursorKey, line: u64) -> Result<Option<u64>, StoreError>;
 }
 
-/// [`SeenKeys`] in memory: a 128-bit fingerprint of each key (a false match
+/// [`SeenKeySet`] in memory: a 128-bit fingerprint of each key (a false match
 /// is about 1 in 10^26 for a million keys), 24 bytes a key.
 #[derive(Default)]
-pub(super) struct MemorySeenKeys {
+pub(super) struct MemorySeenKeySet {
     hashers: (std::hash::RandomState, std::hash::RandomState),
     lines: std::collections::HashMap<(u64, u64), u64>,
 }
 
-impl SeenKeys for MemorySeenKeys {
+impl SeenKeySet for MemorySeenKeySet {
     fn first_line(&mut self, key: &CursorKey, line: u64) -> Result<Option<u64>, StoreError> {
         use std::hash::BuildHasher;
         let fingerprint = (self.hashers.0.hash_one(key), self.hashers.1.hash_one(key));

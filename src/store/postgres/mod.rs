@@ -50,7 +50,7 @@ pub use write::PostgresTxn;
 
 use super::{
     Access, CursorFilter, CursorRow, DurableStore, HistoryFilter, HistoryRow, InitOutcome,
-    Snapshot, Store, StoreLocation, StoreRead, Visit, WriteTxn,
+    ReadView, Store, StoreLocation, StoreRead, Visit, WriteTxn,
 };
 use crate::error::{DurabilityError, StoreError, StoreErrorKind, WriteOutcome};
 use crate::key::CursorKey;
@@ -564,17 +564,17 @@ impl Store for PostgresStore {
         .map(|row| row.get(0))
     }
 
-    fn begin_snapshot(&self) -> Result<Snapshot<'_>, StoreError> {
+    fn begin_read(&self) -> Result<ReadView<'_>, StoreError> {
         self.reconnect_if_lost()?;
         self.simple(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             "starting a read snapshot",
         )?;
         self.in_transaction.set(true);
-        Ok(Snapshot::begun(self))
+        Ok(ReadView::begun(self))
     }
 
-    fn end_snapshot(&self) -> Result<(), StoreError> {
+    fn end_read(&self) -> Result<(), StoreError> {
         self.in_transaction.set(false);
         self.simple("COMMIT", "ending a read snapshot")
     }

@@ -37,7 +37,7 @@ pub use super::{
     Access, ChangeInput, CursorFilter, CursorRow, HistoryFilter, HistoryRow, InitOutcome,
     DEFAULT_BUSY_TIMEOUT,
 };
-use super::{DurableStore, Snapshot, Store, StoreExt, StoreLocation, StoreRead, Visit, WriteTxn};
+use super::{DurableStore, ReadView, Store, StoreExt, StoreLocation, StoreRead, Visit, WriteTxn};
 use crate::error::{DurabilityError, StoreError, StoreErrorKind};
 use crate::key::CursorKey;
 
@@ -166,8 +166,8 @@ impl StoreRead for SqliteStore {
         read::visit_consumers(&self.conn, filter, each)
     }
 
-    fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeys + '_>, StoreError> {
-        Ok(Box::new(read::TableSeenKeys::new(&self.conn)?))
+    fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeySet + '_>, StoreError> {
+        Ok(Box::new(read::TableSeenKeySet::new(&self.conn)?))
     }
 
     fn snapshot_info(&self, name: &str) -> Result<Option<crate::store::SnapshotRow>, StoreError> {
@@ -294,14 +294,14 @@ impl Store for SqliteStore {
         Ok(now_ms())
     }
 
-    fn begin_snapshot(&self) -> Result<Snapshot<'_>, StoreError> {
+    fn begin_read(&self) -> Result<ReadView<'_>, StoreError> {
         self.conn
             .execute_batch("BEGIN DEFERRED")
             .map_err(db_err("starting a read transaction"))?;
-        Ok(Snapshot::begun(self))
+        Ok(ReadView::begun(self))
     }
 
-    fn end_snapshot(&self) -> Result<(), StoreError> {
+    fn end_read(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("COMMIT")
             .map_err(db_err("ending a read transaction"))

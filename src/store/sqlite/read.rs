@@ -375,11 +375,11 @@ const SELECT_SEEN: &str = "SELECT line FROM temp.cursorctl_seen_keys \
 /// Seen keys in a temporary table of the connection, which SQLite keeps in
 /// a temporary file behind its own small page cache: memory does not grow
 /// with the input (and the store file is not written).
-pub(super) struct TableSeenKeys<'c> {
+pub(super) struct TableSeenKeySet<'c> {
     conn: &'c Connection,
 }
 
-impl<'c> TableSeenKeys<'c> {
+impl<'c> TableSeenKeySet<'c> {
     pub(super) fn new(conn: &'c Connection) -> Result<Self, StoreError> {
         conn.execute_batch(CREATE_SEEN)
             .map_err(db_err("keeping the keys seen in the input"))?;
@@ -387,7 +387,7 @@ impl<'c> TableSeenKeys<'c> {
     }
 }
 
-impl crate::store::SeenKeys for TableSeenKeys<'_> {
+impl crate::store::SeenKeySet for TableSeenKeySet<'_> {
     fn first_line(&mut self, key: &CursorKey, line: u64) -> Result<Option<u64>, StoreError> {
         let pk = key.partition_key();
         let added = self

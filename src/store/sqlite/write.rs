@@ -302,8 +302,8 @@ impl StoreRead for SqliteTxn<'_> {
         read::visit_consumers(&self.tx, filter, each)
     }
 
-    fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeys + '_>, StoreError> {
-        Ok(Box::new(read::TableSeenKeys::new(&self.tx)?))
+    fn seen_keys(&self) -> Result<Box<dyn crate::store::SeenKeySet + '_>, StoreError> {
+        Ok(Box::new(read::TableSeenKeySet::new(&self.tx)?))
     }
 
     fn snapshot_info(&self, name: &str) -> Result<Option<crate::store::SnapshotRow>, StoreError> {

@@ -1,15 +1,17 @@
-//! A read snapshot of a store, ended when dropped.
+//! A read view of a store (one snapshot of its committed state), ended
+//! when dropped. Not to be confused with the snapshots of cursors a store
+//! keeps (`snapshot save`).
 
 use super::*;
 
 /// A read snapshot of a store; ends when dropped.
-pub struct Snapshot<'s> {
+pub struct ReadView<'s> {
     store: &'s dyn Store,
     ended: bool,
 }
 
-impl<'s> Snapshot<'s> {
-    /// Mark a snapshot the store has begun (for backends).
+impl<'s> ReadView<'s> {
+    /// Mark a read view the store has begun (for backends).
     #[must_use]
     pub fn begun(store: &'s dyn Store) -> Self {
         Self {
@@ -18,21 +20,21 @@ impl<'s> Snapshot<'s> {
         }
     }
 
-    /// End the snapshot now, reporting a failure to end it.
+    /// End the read view now, reporting a failure to end it.
     ///
     /// # Errors
     ///
     /// Store failures.
     pub fn end(mut self) -> Result<(), StoreError> {
         self.ended = true;
-        self.store.end_snapshot()
+        self.store.end_read()
     }
 }
 
-impl Drop for Snapshot<'_> {
+impl Drop for ReadView<'_> {
     fn drop(&mut self) {
         if !self.ended {
-            let _ = self.store.end_snapshot();
+            let _ = self.store.end_read();
         }
     }
 }
