@@ -305,12 +305,13 @@ impl FromStr for PartitionKey {
 
 // Keys are formatted once or twice per cursor written: plain writes rather
 // than the formatting machinery, which shows in bulk writes.
-/// Write a partition key, `CHANNEL:INDEX`.
-pub(crate) fn write_partition_key(
-    out: &mut impl fmt::Write,
-    channel: &str,
-    index: u32,
-) -> fmt::Result {
+/// Write a partition key, `CHANNEL:INDEX`: the one place its text is
+/// made.
+///
+/// # Errors
+///
+/// Those of `out`.
+pub fn write_partition_key(out: &mut impl fmt::Write, channel: &str, index: u32) -> fmt::Result {
     out.write_str(channel)?;
     out.write_str(":")?;
     out.write_str(itoa::Buffer::new().format(index))
@@ -318,7 +319,11 @@ pub(crate) fn write_partition_key(
 
 /// Write a cursor key, `CONSUMER:CHANNEL:INDEX`: the one place the text of
 /// a key is made, for validated keys and stored rows alike.
-pub(crate) fn write_cursor_key(
+///
+/// # Errors
+///
+/// Those of `out`.
+pub fn write_cursor_key(
     out: &mut impl fmt::Write,
     consumer: &str,
     channel: &str,

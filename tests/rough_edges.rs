@@ -747,7 +747,33 @@ fn cursors_under_refused_names_are_removed_by_their_raw_key(backend: Backend) {
     assert_eq!(env.offset("svc", "orders:0"), Some(3));
 }
 
+/// A snapshot name has rules of its own, said as a snapshot name's: never
+/// as a consumer's, whichever snapshot command refuses it.
+fn snapshot_names_are_refused_as_snapshot_names(backend: Backend) {
+    let env = Env::on(backend);
+    env.seed(&[("billing", "orders:0", 5)]);
+    env.ok(&["snapshot", "save", "kept"]);
+    let before = env.dump();
+    for name in ["a:b", "two words", ""] {
+        for command in ["save", "show", "restore", "drop"] {
+            let err = env.fails(2, &["snapshot", command, name]);
+            assert!(
+                err.contains(&format!("invalid snapshot name {name:?}")),
+                "{command} {name:?}: {err}"
+            );
+            assert!(!err.contains("consumer"), "{command} {name:?}: {err}");
+        }
+        let err = env.fails(2, &["-o", "json", "snapshot", "save", name]);
+        let body: Value = serde_json::from_str(&err).expect(&err);
+        assert_eq!(body["error"]["kind"], "usage", "{err}");
+    }
+    let err = env.fails(2, &["snapshot", "save", "a:b"]);
+    assert!(err.contains("must not contain ':'"), "{err}");
+    assert_eq!(env.dump(), before, "the store is unchanged");
+}
+
 backend_tests!(
+    snapshot_names_are_refused_as_snapshot_names,
     hints_name_a_command_that_works,
     the_docs_say_what_the_commands_do,
     watch_shows_absent_and_deleted_cursors_with_read_times,

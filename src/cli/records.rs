@@ -1,9 +1,8 @@
 //! The records commands print: cursors, changes, plans and history.
 
-use std::fmt::Write as _;
 use std::io;
 
-use cursorctl::key::CursorKey;
+use cursorctl::key::{write_cursor_key, CursorKey};
 use cursorctl::store::{CursorHeadRow, CursorRow, HistoryRow};
 
 use super::output::{Field, Record};
@@ -246,7 +245,7 @@ impl<'a> HistoryRecord<'a> {
     /// Wrap a row, writing its key into `buf` (reused across rows).
     pub fn new(row: &'a HistoryRow, buf: &'a mut String) -> Self {
         buf.clear();
-        let _ = write!(buf, "{}:{}:{}", row.consumer, row.channel, row.partition);
+        let _ = write_cursor_key(buf, &row.consumer, &row.channel, row.partition);
         Self {
             row,
             key: buf,

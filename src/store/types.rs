@@ -439,7 +439,7 @@ impl LeaseRow {
     /// The cursor key, `CONSUMER:CHANNEL:INDEX`.
     #[must_use]
     pub fn key(&self) -> String {
-        format!("{}:{}:{}", self.consumer, self.channel, self.partition)
+        key_text(&self.consumer, &self.channel, self.partition)
     }
 
     /// Whether it is live at `now` (store-clock ms).
