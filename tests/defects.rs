@@ -61,13 +61,28 @@ fn assert_no_parser_words(text: &str) {
 // ---- defects ---------------------------------------------------------------
 
 #[test]
-fn a_busy_timeout_past_what_sqlite_takes_is_refused_naming_the_limit() {
+fn a_busy_timeout_past_what_the_backend_takes_is_refused_naming_the_limit() {
     let env = Env::new();
     for value in ["25days", "4w", "2147483648ms"] {
         let err = env.fails(2, &["--busy-timeout", value, "get"]);
         assert!(err.contains("2147483647ms"), "{value}: {err}");
+        assert!(err.contains("of a sqlite store"), "{value}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+    // Each backend's own limit, said before any connection is tried.
+    let err = env.fails(
+        2,
+        &[
+            "--db",
+            "postgres://nowhere.invalid/db",
+            "--busy-timeout",
+            "25days",
+            "get",
+        ],
+    );
+    assert!(err.contains("2147483647ms"), "{err}");
+    assert!(err.contains("of a postgres store"), "{err}");
+    assert!(err.contains("lock_timeout"), "{err}");
     let err = env.fails(2, &["-o", "json", "--busy-timeout", "25days", "get"]);
     let body = json(&err);
     assert_eq!(body["error"]["kind"], "usage", "{err}");

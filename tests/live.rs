@@ -219,10 +219,7 @@ fn live_consumer_and_operators(backend: Backend) {
     env.seed(&[("live", CONSUMER, 0), ("live", OTHER, 0)]);
     log_transitions(&env);
     let report = env.dir.path().join("consumer-report");
-    let module = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let module = backend.name();
     let consumer = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",

@@ -21,6 +21,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend's name, as the library's `Backend::name` and the
+    /// modules of `backend_tests!` have it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
     /// Whether this backend can be tested here (see [`pg_available`]).
     pub fn available(self) -> bool {
         match self {
