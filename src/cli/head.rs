@@ -1,20 +1,19 @@
 //! `cursorctl head`: the heads of partitions (where each partition ends),
 //! recorded by the message system or from its tooling, and their history.
 
-use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 
-use cursorctl::heads::{require_heads, write_head, HeadAudit, HeadError, HeadWrite};
+use cursorctl::heads::{require_heads, write_head, HeadAudit, HeadWrite};
 use cursorctl::key::{ChannelId, PartitionKey};
+use cursorctl::ops::head_set::{set_heads, HeadSet};
 use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Outcome, StoreExt, StoreReadExt};
 
 use super::error::Failure;
 use super::head_input::HeadReader;
 use super::output::{Field, Record, Shape};
 use super::{offset_arg, reason_arg, Context};
-use cursorctl::ops::failures::Failures;
-use cursorctl::ops::{ErrorKind, OpError};
+use cursorctl::ops::OpError;
 
 /// Record and list the heads of partitions (where each partition ends)
 ///
@@ -252,91 +251,31 @@ fn set_one(
     Ok(())
 }
 
-/// A head's line in the input.
-struct Planned {
-    line: u64,
-    key: PartitionKey,
-    head: u64,
-}
-
-/// `head set --from-file`: every line read and checked first (bad lines
-/// and partition keys given twice are listed), then every head written in
-/// one transaction, committed only when no line fails (a dry run is rolled
-/// back either way). Every failing line is listed, with its number.
+/// `head set --from-file`: the lines read here, checked and written by
+/// the library (`ops::head_set`), the heads printed.
 fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> anyhow::Result<()> {
     let source = super::source::open(path, "--from-file", true)?;
     let user = Context::user();
-    let outcome = Outcome::of_dry_run(opts.dry_run);
     let store = ctx.open_write()?;
-    require_heads(&*store).map_err(OpError::from)?;
     let mut reader = HeadReader::new(source.reader, source.name.clone());
-    // (line, key, kind, reason) of the lines refused before the store.
-    let mut refused: Vec<(u64, Option<String>, ErrorKind, String)> = Vec::new();
-    let mut planned = Vec::new();
-    let mut seen: HashMap<PartitionKey, u64> = HashMap::new();
-    let mut lines = 0u64;
-    while let Some((line, parsed)) = reader.next_line()? {
-        lines += 1;
-        let entry = match parsed {
-            Ok(entry) => entry,
-            Err(bad) => {
-                refused.push((line, bad.key, ErrorKind::Usage, bad.reason));
-                continue;
-            }
-        };
-        if let Some(first) = seen.get(&entry.key) {
-            let key = entry.key.to_string();
-            let reason =
-                format!("partition key {key} appears twice in the input: first on line {first}");
-            refused.push((line, Some(key), ErrorKind::Usage, reason));
-            continue;
-        }
-        seen.insert(entry.key.clone(), line);
-        planned.push(Planned {
-            line,
-            key: entry.key,
-            head: entry.head,
-        });
-    }
-    drop(seen);
-    let written = store.write_then(outcome, |txn| -> anyhow::Result<Vec<HeadWrite>> {
-        // Failures in line order: those refused before the store, and
-        // those the store refuses, merged.
-        let mut failed: Vec<(u64, Option<String>, ErrorKind, String)> = Vec::new();
-        let mut written = Vec::with_capacity(planned.len());
-        for p in &planned {
-            match write_head(txn, &p.key, p.head, opts.allow_rewind, audit(opts, &user)) {
-                Ok(w) => written.push(w),
-                Err(HeadError::Store(e)) => return Err(e.into()),
-                Err(e) => {
-                    let err = OpError::from(e);
-                    failed.push((p.line, Some(p.key.to_string()), err.kind(), err.to_string()));
-                }
-            }
-        }
-        if refused.is_empty() && failed.is_empty() {
-            return Ok(written);
-        }
-        failed.extend(refused.iter().cloned());
-        failed.sort_by_key(|f| f.0);
-        let mut failures = Failures::new("line");
-        for (line, key, kind, reason) in &failed {
-            failures.add(*line, key.as_deref(), *kind, reason);
-        }
-        let nothing = if opts.dry_run {
-            "nothing would be written"
-        } else {
-            "nothing was written"
-        };
-        Err(failures.into_error(lines, nothing).into())
-    })?;
-    let changed = written.iter().filter(|w| w.change_id.is_some()).count();
+    let lines = std::iter::from_fn(|| reader.next_line().transpose());
+    let set = HeadSet {
+        allow_rewind: opts.allow_rewind,
+        reason: opts.reason,
+        user: &user,
+        outcome: Outcome::of_dry_run(opts.dry_run),
+    };
+    let written = set_heads(&*store, &set, lines)?;
+    let changed = written
+        .iter()
+        .filter(|w| w.write.change_id.is_some())
+        .count();
     if !ctx.global.quiet {
         let mut printer = ctx
             .printer(Shape::List)
             .with_header(HeadChangeRecord::FIELDS);
-        for (p, w) in planned.iter().zip(&written) {
-            printer.record(&HeadChangeRecord::of(&p.key, w, opts.dry_run))?;
+        for w in &written {
+            printer.record(&HeadChangeRecord::of(&w.key, &w.write, opts.dry_run))?;
         }
         printer.finish()?;
     }

@@ -243,8 +243,41 @@ impl OpError {
                 d("expected", Detail::from(*expected)),
                 d("actual", Detail::from(*actual)),
             ],
+            Self::Cursor(DurabilityError::Fenced { key, epoch, .. }) => vec![
+                d("key", Detail::from(key.as_str())),
+                d("epoch", Detail::from(*epoch)),
+            ],
+            Self::Cursor(DurabilityError::LeaseHeld {
+                key,
+                owner,
+                expires_at,
+            }) => vec![
+                d("key", Detail::from(key.as_str())),
+                d("owner", Detail::from(owner.as_str())),
+                d("expires_at", Detail::from(*expires_at)),
+            ],
             _ => Vec::new(),
         }
+    }
+
+    /// The class of the store's failure, when the store failed.
+    #[must_use]
+    pub fn store_kind(&self) -> Option<StoreErrorKind> {
+        match self {
+            Self::Store(e) | Self::Cursor(DurabilityError::Store(e)) => Some(e.kind()),
+            _ => None,
+        }
+    }
+
+    /// Whether the store failed in its database (whose own error is then
+    /// the last cause worth saying: its sources repeat it).
+    #[must_use]
+    pub const fn is_database_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Store(StoreError::Database { .. })
+                | Self::Cursor(DurabilityError::Store(StoreError::Database { .. }))
+        )
     }
 
     /// Whether the failure is about one item of a batch (which is listed

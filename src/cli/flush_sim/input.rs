@@ -126,7 +126,7 @@ impl<R: BufRead> Iterator for LineOffsets<R> {
                 }
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(e));
+                    return Some(Err(e.into()));
                 }
             }
             if !self.lines.text().iter().all(u8::is_ascii_whitespace) {
