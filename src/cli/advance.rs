@@ -1,5 +1,6 @@
 //! `cursorctl advance`: move a cursor forward, or to its partition's head.
 
+use super::error::CliResult;
 use cursorctl::key::{ChannelId, PartitionKey};
 use cursorctl::ops::moves::{Audit, Move, Target};
 use cursorctl::ops::to_head::{self, Cursors, ToHead};
@@ -69,7 +70,7 @@ pub struct Args {
     pub write: WriteArgs,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     if args.to_head {
         return to_head(ctx, args);
     }
@@ -99,7 +100,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 
 /// `advance --to-head`: the cursors moved to their heads as one batch; a
 /// dry run is the same batch, rolled back.
-fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+fn to_head(ctx: &Context, args: &Args) -> CliResult<()> {
     let Some(reason) = args.write.reason.as_deref() else {
         return Err(Failure::usage(
             "--to-head skips every message between the cursor and the head: give --reason TEXT",

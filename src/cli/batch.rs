@@ -2,6 +2,7 @@
 //! (`cursorctl::ops::batch`) run with the changes printed, and the notes
 //! that say what was done (or, for a dry run, what the write would do).
 
+use super::error::CliResult;
 use cursorctl::ops::batch::{Done, Finished};
 use cursorctl::store::{Outcome, StoreRead};
 
@@ -15,7 +16,7 @@ pub fn printer<'c>(
     ctx: &'c Context,
     outcome: Outcome,
     what: &'c str,
-) -> impl FnMut(&dyn StoreRead, &Done) -> anyhow::Result<()> + 'c {
+) -> impl FnMut(&dyn StoreRead, &Done) -> CliResult<()> + 'c {
     move |view: &dyn StoreRead, done: &Done| {
         let printed = print_batch(ctx, view, Some(done.id), Vec::new(), outcome.is_dry_run());
         if outcome.is_dry_run() {

@@ -3,6 +3,7 @@
 //! the lines go by, and the changes printed. The write itself -- chunks,
 //! checks, read-ahead, retries -- is the library's (`ops::bulk`).
 
+use super::error::{CliError, CliResult};
 use std::io::{self, IsTerminal};
 use std::path::Path;
 
@@ -75,7 +76,7 @@ pub fn print_batch(
     batch: Option<i64>,
     unchanged: Vec<(u64, CursorKey, u64)>,
     dry_run: bool,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     if ctx.global.quiet {
         return Ok(());
     }
@@ -85,7 +86,7 @@ pub fn print_batch(
         batch,
         unchanged,
         dry_run,
-        |change| -> anyhow::Result<()> { Ok(printer.record(change)?) },
+        |change| -> CliResult<()> { Ok(printer.record(change)?) },
     )?;
     printer.finish()?;
     Ok(())
@@ -175,7 +176,7 @@ struct Hooks<'a> {
 const ROLLED_BACK: &str = "the bulk write was rolled back; nothing was written";
 
 impl BulkHooks for Hooks<'_> {
-    type Error = anyhow::Error;
+    type Error = CliError;
 
     fn line(
         &mut self,
@@ -184,7 +185,7 @@ impl BulkHooks for Hooks<'_> {
         entry: Option<&bulk::Entry>,
         lines: u64,
         bytes: u64,
-    ) -> anyhow::Result<()> {
+    ) -> CliResult<()> {
         self.progress.update(lines, bytes);
         self.interrupt.check(ROLLED_BACK)?;
         if let (true, Some(entry)) = (self.opts.create, entry) {
@@ -194,7 +195,7 @@ impl BulkHooks for Hooks<'_> {
         Ok(())
     }
 
-    fn before_end(&mut self) -> anyhow::Result<()> {
+    fn before_end(&mut self) -> CliResult<()> {
         self.interrupt.check(ROLLED_BACK)
     }
 
@@ -203,14 +204,14 @@ impl BulkHooks for Hooks<'_> {
         view: &dyn StoreRead,
         done: &Done,
         unchanged: Vec<Unchanged>,
-    ) -> anyhow::Result<()> {
+    ) -> CliResult<()> {
         self.progress.finish();
         print_batch(self.ctx, view, Some(done.id), unchanged, true)
     }
 }
 
 /// Run `set --from-file` (a dry run: the same run, rolled back).
-pub fn run(ctx: &Context, opts: &Options<'_>) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, opts: &Options<'_>) -> CliResult<()> {
     let outcome = Outcome::of_dry_run(opts.dry_run);
     // Stdin is read to its end before the write lock is taken: other
     // writers must not wait on input that trickles in.

@@ -1,5 +1,6 @@
 //! `cursorctl completions`: print a shell completion script.
 
+use super::error::CliResult;
 use std::io::{self, Write};
 
 use clap_complete::Shell;
@@ -28,7 +29,7 @@ pub struct Args {
     pub shell: Shell,
 }
 
-pub fn run(args: &Args, cmd: &mut clap::Command) -> anyhow::Result<()> {
+pub fn run(args: &Args, cmd: &mut clap::Command) -> CliResult<()> {
     // Generated into memory first: the generator panics on a failed write,
     // and a closed pipe or a full disk is an outcome like any other here.
     let mut script = Vec::new();

@@ -1,5 +1,6 @@
 //! `cursorctl copy`: give one consumer the offsets of another, as one batch.
 
+use super::error::CliResult;
 use cursorctl::key::{ChannelId, ConsumerId};
 use cursorctl::ops::copy::{self, Copy};
 use cursorctl::store::Outcome;
@@ -60,7 +61,7 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let user = Context::user();
     let request = Copy {
         from: args.from.clone(),

@@ -1,6 +1,7 @@
 //! `cursorctl copy-store`: copy a whole store into an empty one, SQLite to
 //! PostgreSQL and back, verified before it commits.
 
+use super::error::CliResult;
 use std::io;
 
 use cursorctl::store::{
@@ -123,7 +124,7 @@ impl Tally {
 
 /// Everything a view of a store holds, tallied, with the highest ids it
 /// gave.
-fn tally(view: &dyn StoreRead, snapshots: bool) -> anyhow::Result<(Tally, HighestIds)> {
+fn tally(view: &dyn StoreRead, snapshots: bool) -> CliResult<(Tally, HighestIds)> {
     let mut tally = Tally::default();
     visit_all(view, snapshots, &mut |row| {
         tally.row(row);
@@ -136,16 +137,16 @@ fn tally(view: &dyn StoreRead, snapshots: bool) -> anyhow::Result<(Tally, Highes
 
 /// The highest ids a view gave: as the store keeps them, or else the
 /// highest ones it holds.
-fn highest_ids(view: &dyn StoreRead) -> anyhow::Result<HighestIds> {
+fn highest_ids(view: &dyn StoreRead) -> CliResult<HighestIds> {
     if let Some(highest) = view.highest_ids()? {
         return Ok(highest);
     }
     let mut highest = HighestIds::default();
-    view.for_each_batch(|b| -> anyhow::Result<()> {
+    view.for_each_batch(|b| -> CliResult<()> {
         highest.batch = highest.batch.max(b.id);
         Ok(())
     })?;
-    view.for_each_change(&HistoryFilter::default(), |h| -> anyhow::Result<()> {
+    view.for_each_change(&HistoryFilter::default(), |h| -> CliResult<()> {
         highest.change = highest.change.max(h.id);
         Ok(())
     })?;
@@ -157,11 +158,11 @@ fn highest_ids(view: &dyn StoreRead) -> anyhow::Result<HighestIds> {
 fn visit_all(
     view: &dyn StoreRead,
     snapshots: bool,
-    each: &mut dyn FnMut(CopiedRow<'_>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    each: &mut dyn FnMut(CopiedRow<'_>) -> CliResult<()>,
+) -> CliResult<()> {
     view.for_each_batch(|b| each(CopiedRow::Batch(b)))?;
     view.for_each_change(&HistoryFilter::default(), |h| each(CopiedRow::Change(h)))?;
-    view.for_each_cursor(&CursorFilter::default(), |c| -> anyhow::Result<()> {
+    view.for_each_cursor(&CursorFilter::default(), |c| -> CliResult<()> {
         each(CopiedRow::Cursor(c?))
     })?;
     if !snapshots {
@@ -170,7 +171,7 @@ fn visit_all(
     // The snapshots first (they are few), then the cursors of each: a
     // listing is not read while another is open.
     let mut listed = Vec::new();
-    view.for_each_snapshot(|s| -> anyhow::Result<()> {
+    view.for_each_snapshot(|s| -> CliResult<()> {
         listed.push(s.clone());
         Ok(())
     })?;
@@ -187,12 +188,12 @@ fn visit_all(
 }
 
 /// Whether a store has the snapshot tables.
-fn has_snapshots(store: &dyn Store) -> anyhow::Result<bool> {
+fn has_snapshots(store: &dyn Store) -> CliResult<bool> {
     Ok(store.schema_version()? >= SNAPSHOTS_VERSION)
 }
 
 /// Whether a view holds no row at all.
-fn is_empty(view: &dyn StoreRead) -> anyhow::Result<bool> {
+fn is_empty(view: &dyn StoreRead) -> CliResult<bool> {
     let mut any = false;
     view.visit_batches(&mut |_| {
         any = true;
@@ -253,7 +254,7 @@ impl Record for CopyRecord {
     }
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let to = StoreLocation::parse(&args.to);
     if to == ctx.global.db {
         return Err(Failure::usage("--to names the store being copied; name another store").into());
@@ -303,10 +304,10 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 
 /// Copy everything `source` holds into `dest` in one transaction,
 /// verified before it commits; the tally of what was sent.
-fn copy(source: &dyn Store, dest: &dyn Store, to: &StoreLocation) -> anyhow::Result<Tally> {
+fn copy(source: &dyn Store, dest: &dyn Store, to: &StoreLocation) -> CliResult<Tally> {
     let snapshots = has_snapshots(source)?;
     let snapshot = source.begin_snapshot()?;
-    let copied = dest.write_once(|txn: &dyn WriteTxn| -> anyhow::Result<Tally> {
+    let copied = dest.write_once(|txn: &dyn WriteTxn| -> CliResult<Tally> {
         if !is_empty(txn)? {
             return Err(Failure::usage(format!(
                 "{to} is not empty: copy-store copies into an empty store only; nothing was written"

@@ -1,6 +1,7 @@
 //! `cursorctl delete`: remove one cursor, or a consumer's cursors, as one
 //! batch.
 
+use super::error::CliResult;
 use std::time::Duration;
 
 use cursorctl::key::{ChannelId, PartitionKey};
@@ -68,7 +69,7 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let (consumer, single) = match (&args.consumer, &args.partition_key, &args.raw_key) {
         (None, _, Some(raw)) => {
             // Closed before the write opens (see `lookalike::check_one`).

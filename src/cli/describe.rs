@@ -1,5 +1,6 @@
 //! `cursorctl describe`: one row per consumer.
 
+use super::error::CliResult;
 use std::io;
 use std::time::Duration;
 
@@ -101,7 +102,7 @@ impl Record for SummaryRecord<'_> {
     }
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let consumer = match &args.consumer {
         Some(ConsumerArg::Consumer(c)) => Some(c.as_str().to_owned()),
         Some(ConsumerArg::Key(_)) => {
@@ -122,7 +123,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .printer(Shape::List)
         .with_header(SummaryRecord::FIELDS)
         .with_optional_columns(SummaryRecord::OPTIONAL);
-    store.for_each_consumer(&filter, |summary| -> anyhow::Result<()> {
+    store.for_each_consumer(&filter, |summary| -> CliResult<()> {
         Ok(printer.record(&SummaryRecord(summary))?)
     })?;
     let count = printer.count();

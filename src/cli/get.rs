@@ -1,5 +1,6 @@
 //! `cursorctl get`: one cursor, or a listing.
 
+use super::error::CliResult;
 use std::io::Write as _;
 use std::time::Duration;
 
@@ -72,7 +73,7 @@ pub struct Args {
     pub count: Option<u64>,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let (consumer, partition_key) = match &args.consumer {
         Some(c) => {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;
@@ -203,7 +204,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let mut record = CursorRecord::default();
     let mut invalid = 0u64;
     let mut unwritable = 0u64;
-    store.for_each_cursor_head(&filter, |row| -> anyhow::Result<()> {
+    store.for_each_cursor_head(&filter, |row| -> CliResult<()> {
         match row {
             Ok(row) => {
                 let (head, row) = (row, &row.cursor);

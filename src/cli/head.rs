@@ -1,6 +1,7 @@
 //! `cursorctl head`: the heads of partitions (where each partition ends),
 //! recorded by the message system or from its tooling, and their history.
 
+use super::error::CliResult;
 use std::io;
 use std::path::PathBuf;
 
@@ -102,7 +103,7 @@ Examples:
     },
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     match &args.action {
         Action::Set {
             partition_key,
@@ -129,7 +130,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 }
 
 /// `CHANNEL` or `CHANNEL:INDEX` as a filter.
-fn filter_of(arg: Option<&str>) -> anyhow::Result<HeadFilter> {
+fn filter_of(arg: Option<&str>) -> CliResult<HeadFilter> {
     let Some(arg) = arg else {
         return Ok(HeadFilter::default());
     };
@@ -229,12 +230,7 @@ fn audit<'a>(opts: &SetOptions<'a>, user: &'a str) -> HeadAudit<'a> {
 
 /// A dry run is the write itself, rolled back: the same checks, records
 /// and exit code, and nothing kept.
-fn set_one(
-    ctx: &Context,
-    key: &PartitionKey,
-    head: u64,
-    opts: &SetOptions<'_>,
-) -> anyhow::Result<()> {
+fn set_one(ctx: &Context, key: &PartitionKey, head: u64, opts: &SetOptions<'_>) -> CliResult<()> {
     let user = Context::user();
     let outcome = Outcome::of_dry_run(opts.dry_run);
     let store = ctx.open_write()?;
@@ -253,7 +249,7 @@ fn set_one(
 
 /// `head set --from-file`: the lines read here, checked and written by
 /// the library (`ops::head_set`), the heads printed.
-fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> anyhow::Result<()> {
+fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> CliResult<()> {
     let source = super::source::open(path, "--from-file", true)?;
     let user = Context::user();
     let store = ctx.open_write()?;
@@ -328,11 +324,11 @@ impl Record for HeadRecord<'_> {
     }
 }
 
-fn get(ctx: &Context, filter: &HeadFilter) -> anyhow::Result<()> {
+fn get(ctx: &Context, filter: &HeadFilter) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_heads(&**store).map_err(OpError::from)?;
     let mut printer = ctx.printer(Shape::List).with_header(HeadRecord::FIELDS);
-    store.for_each_head(filter, |row| -> anyhow::Result<()> {
+    store.for_each_head(filter, |row| -> CliResult<()> {
         Ok(printer.record(&HeadRecord(row, row.partition_key()))?)
     })?;
     let count = printer.count();
@@ -400,13 +396,13 @@ impl Record for HeadHistoryRecord<'_> {
     }
 }
 
-fn history(ctx: &Context, filter: &HeadFilter) -> anyhow::Result<()> {
+fn history(ctx: &Context, filter: &HeadFilter) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_heads(&**store).map_err(OpError::from)?;
     let mut printer = ctx
         .printer(Shape::List)
         .with_header(HeadHistoryRecord::FIELDS);
-    store.for_each_head_change(filter, |row| -> anyhow::Result<()> {
+    store.for_each_head_change(filter, |row| -> CliResult<()> {
         Ok(printer.record(&HeadHistoryRecord(row, row.partition_key()))?)
     })?;
     let count = printer.count();

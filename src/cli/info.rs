@@ -1,6 +1,7 @@
 //! `cursorctl info`: which store the commands would act on, and what it
 //! holds.
 
+use super::error::CliResult;
 use std::io;
 
 use cursorctl::store::{StoreExt, StoreLocation, COUNTED_TABLES};
@@ -134,11 +135,11 @@ fn shown(field: Field<'_>) -> String {
     }
 }
 
-pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, _args: &Args) -> CliResult<()> {
     let store = ctx.open_read()?;
     let store: &dyn cursorctl::store::Store = &**store;
     let (about, schema_version) =
-        store.snapshot(|s| -> anyhow::Result<_> { Ok((s.about()?, s.schema_version()?)) })?;
+        store.snapshot(|s| -> CliResult<_> { Ok((s.about()?, s.schema_version()?)) })?;
     let location: &StoreLocation = store.location();
     let record = InfoRecord {
         backend: location.backend().name(),

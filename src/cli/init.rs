@@ -1,5 +1,6 @@
 //! `cursorctl init`: create the store.
 
+use super::error::CliResult;
 use std::io;
 
 use cursorctl::store::{self, InitOutcome};
@@ -47,7 +48,7 @@ impl Record for InitRecord {
     }
 }
 
-pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, _args: &Args) -> CliResult<()> {
     if let Some(folder) = ctx
         .global
         .db

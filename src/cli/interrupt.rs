@@ -1,6 +1,7 @@
 //! SIGINT and SIGTERM during a long write: the loop notices, the transaction
 //! rolls back, and the run ends with a clear message and exit 128 + signal.
 
+use super::error::CliResult;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    pub fn install() -> anyhow::Result<Self> {
+    pub fn install() -> CliResult<Self> {
         let signal = Arc::new(AtomicUsize::new(0));
         let mut ids = Vec::new();
         for sig in [SIGINT, SIGTERM] {
@@ -41,7 +42,7 @@ impl Interrupt {
 
     /// Fail with an interruption error once a signal has arrived; `what`
     /// says what was rolled back or kept.
-    pub fn check(&self, what: &str) -> anyhow::Result<()> {
+    pub fn check(&self, what: &str) -> CliResult<()> {
         match self.received() {
             None => Ok(()),
             Some(sig) => Err(interrupted(sig, what).into()),

@@ -8,6 +8,7 @@
 //! skeleton: a bulk write of many lines pays for its distinct consumers,
 //! not its lines.
 
+use super::error::CliResult;
 use std::collections::{HashMap, HashSet};
 
 use cursorctl::store::{ConsumerFilter, StoreRead, StoreReadExt};
@@ -43,13 +44,13 @@ impl Lookalikes {
         store: &dyn StoreRead,
         consumer: &str,
         line: Option<u64>,
-    ) -> anyhow::Result<()> {
+    ) -> CliResult<()> {
         if self.allow || self.checked.contains(consumer) {
             return Ok(());
         }
         if self.known.is_none() {
             let mut known: HashMap<String, Vec<String>> = HashMap::new();
-            store.for_each_consumer(&ConsumerFilter::default(), |s| -> anyhow::Result<()> {
+            store.for_each_consumer(&ConsumerFilter::default(), |s| -> CliResult<()> {
                 known
                     .entry(skeleton(&s.consumer).collect())
                     .or_default()
@@ -84,12 +85,7 @@ impl Lookalikes {
 
 /// Check one consumer a write with --create names, on the store --db
 /// names (see [`Lookalikes::check`]).
-pub fn check_one(
-    ctx: &super::Context,
-    create: bool,
-    allow: bool,
-    consumer: &str,
-) -> anyhow::Result<()> {
+pub fn check_one(ctx: &super::Context, create: bool, allow: bool, consumer: &str) -> CliResult<()> {
     if !create || allow {
         return Ok(());
     }

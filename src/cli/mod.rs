@@ -29,6 +29,7 @@ mod lookalike;
 mod output;
 mod progress;
 mod prometheus;
+mod raw_args;
 mod raw_key;
 mod records;
 mod set;
@@ -40,6 +41,7 @@ mod watch;
 
 pub use args::{id_arg, limit_arg, offset_arg, reason_arg};
 
+use error::CliResult;
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
 use std::time::Duration;
@@ -304,7 +306,7 @@ impl Context {
     /// command ends: the process exits right after, which releases its
     /// locks, and a read-only connection has nothing to write back (closing
     /// it costs about as much as a one-cursor `get` reads).
-    pub fn open_read(&self) -> anyhow::Result<ManuallyDrop<Box<dyn Store>>> {
+    pub fn open_read(&self) -> CliResult<ManuallyDrop<Box<dyn Store>>> {
         Ok(ManuallyDrop::new(store::open(
             &self.global.db,
             Access::ReadOnly,
@@ -312,7 +314,7 @@ impl Context {
         )?))
     }
 
-    pub fn open_write(&self) -> anyhow::Result<Box<dyn Store>> {
+    pub fn open_write(&self) -> CliResult<Box<dyn Store>> {
         Ok(store::open(
             &self.global.db,
             Access::ReadWrite,
@@ -325,7 +327,7 @@ impl Context {
     }
 
     /// Print one record unless `-q`.
-    pub fn print_one(&self, record: &dyn Record) -> anyhow::Result<()> {
+    pub fn print_one(&self, record: &dyn Record) -> CliResult<()> {
         if self.global.quiet {
             return Ok(());
         }
@@ -458,23 +460,8 @@ const MAX_LOCATION_BYTES: usize = 4096;
 /// Whether the raw arguments ask for JSON output (for errors found while
 /// parsing them).
 fn wants_json(args: &[std::ffi::OsString]) -> bool {
-    let mut it = args.iter().filter_map(|a| a.to_str());
-    while let Some(a) = it.next() {
-        let value = match a {
-            "-o" | "--output" => it.next(),
-            _ => a
-                .strip_prefix("--output=")
-                .or_else(|| a.strip_prefix("-o"))
-                .filter(|v| !v.is_empty()),
-        };
-        if matches!(
-            value.map(|v| v.trim_start_matches('=')),
-            Some("json" | "ndjson")
-        ) {
-            return true;
-        }
-    }
-    false
+    raw_args::option_values(args, "output", Some('o'))
+        .any(|v| matches!(v.to_str(), Some("json" | "ndjson")))
 }
 
 /// Parse the arguments. The command definition and the matches are not
@@ -606,8 +593,11 @@ pub fn main() -> u8 {
             return u8::try_from(code).unwrap_or(2);
         }
     };
-    let json_errors = cli.global.output.is_json();
-    let color = cli.global.color.stderr();
+    let style = error::ReportStyle {
+        json: cli.global.output.is_json(),
+        color: cli.global.color.stderr(),
+        postgres: matches!(cli.global.db, StoreLocation::Postgres(_)),
+    };
     let location_bytes = match &cli.global.db {
         StoreLocation::Sqlite(path) => path.as_os_str().len(),
         StoreLocation::Postgres(text) => text.len(),
@@ -618,14 +608,14 @@ pub fn main() -> u8 {
             "the store location {} is longer than {MAX_LOCATION_BYTES} bytes, the longest --db (or CURSORCTL_DB) takes",
             output::quote(&cli.global.db.to_string())
         ));
-        return report(&e.into(), json_errors, color).code();
+        return report(&e.into(), style).code();
     }
     let ctx = Context { global: cli.global };
     if ctx.global.output == Format::Prometheus
         && !matches!(cli.command, Command::Get(_) | Command::Status(_))
     {
         let failure = error::Failure::usage("-o prometheus is for `get` listings and `status`");
-        return report(&failure.into(), json_errors, color).code();
+        return report(&failure.into(), style).code();
     }
     if ctx.global.fence
         && !matches!(
@@ -641,7 +631,7 @@ pub fn main() -> u8 {
         let failure = error::Failure::usage(
             "--fence is for writes to cursors (set, advance, undo, delete, copy, snapshot restore)",
         );
-        return report(&failure.into(), json_errors, color).code();
+        return report(&failure.into(), style).code();
     }
     lease::configure(ctx.global.fence, ctx.global.quiet);
     let result = match cli.command {
@@ -665,8 +655,8 @@ pub fn main() -> u8 {
     };
     match result {
         Ok(()) => 0,
-        Err(e) if error::is_broken_pipe(&e) => 0,
-        Err(e) => report(&e, json_errors, color).code(),
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => report(&e, style).code(),
     }
 }
 

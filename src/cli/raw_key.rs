@@ -2,6 +2,7 @@
 //! cursorctl refuses (`sp ace:orders:0`, `bad:name:orders:0`), found by the
 //! key as the listings show it.
 
+use super::error::CliResult;
 use cursorctl::key::CursorKey;
 use cursorctl::store::{CursorFilter, StoreRead, StoreReadExt};
 
@@ -12,7 +13,7 @@ use super::output::quote;
 /// into the partition index; the rest may split into consumer and channel
 /// at any of its `:`, and each way is looked up: exactly one stored cursor
 /// must have the key.
-pub fn find(store: &dyn StoreRead, raw: &str) -> anyhow::Result<CursorKey> {
+pub fn find(store: &dyn StoreRead, raw: &str) -> CliResult<CursorKey> {
     let shape = || {
         Failure::usage(format!(
             "invalid raw key {}: expected CONSUMER:CHANNEL:INDEX as `cursorctl get` lists it",
@@ -29,7 +30,7 @@ pub fn find(store: &dyn StoreRead, raw: &str) -> anyhow::Result<CursorKey> {
             channel: Some(channel.to_owned()),
             updated_before: None,
         };
-        store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
+        store.for_each_cursor(&filter, |row| -> CliResult<()> {
             let row = row?;
             if row.consumer == consumer && row.channel == channel && row.partition == index {
                 found.push(CursorKey::stored(consumer, channel, index));

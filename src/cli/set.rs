@@ -1,5 +1,6 @@
 //! `cursorctl set`: checkpoint a cursor to an offset, or many from a file.
 
+use super::error::{CliError, CliResult};
 use std::path::PathBuf;
 
 use cursorctl::key::{CursorKey, PartitionKey};
@@ -117,10 +118,9 @@ pub struct WriteArgs {
 const USAGE: &str = "set takes CONSUMER PARTITION_KEY OFFSET (billing orders:3 1042), KEY OFFSET (billing:orders:3 1042), or --from-file PATH";
 
 /// The cursor and the offset the positional arguments name.
-fn target(args: &Args) -> anyhow::Result<(CursorKey, u64)> {
-    let missing = |what: &str| -> anyhow::Error {
-        Failure::usage(format!("{what} is missing: {USAGE}")).into()
-    };
+fn target(args: &Args) -> CliResult<(CursorKey, u64)> {
+    let missing =
+        |what: &str| -> CliError { Failure::usage(format!("{what} is missing: {USAGE}")).into() };
     let (key, offset) = match (&args.consumer, &args.partition_key, &args.offset) {
         (Some(ConsumerArg::Key(key)), Some(offset), None) => (key.clone(), offset),
         (Some(ConsumerArg::Key(key)), Some(_), Some(_)) => {
@@ -140,7 +140,7 @@ fn target(args: &Args) -> anyhow::Result<(CursorKey, u64)> {
     Ok((key, parse_offset(offset)?))
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     if let Some(path) = &args.from_file {
         return bulk::run(
             ctx,

@@ -1,5 +1,6 @@
 //! `cursorctl undo`: put back what a recorded change (or a whole batch) did.
 
+use super::error::CliResult;
 use cursorctl::ops::batch::Finished;
 use cursorctl::ops::undo::{self, Many, Selection};
 use cursorctl::store::Outcome;
@@ -67,7 +68,7 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let reason = args.reason.as_deref();
     if args.skip_moved && args.change_id.is_some() {
         return Err(Failure::usage(
@@ -98,7 +99,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
 }
 
-fn run_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> anyhow::Result<()> {
+fn run_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> CliResult<()> {
     let store = ctx.open_write()?;
     let user = Context::user();
     let record = undo::one(&*store, id, reason, &user, outcome)?;
@@ -113,7 +114,7 @@ fn run_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> an
     print_committed(ctx, &record)
 }
 
-fn run_many(ctx: &Context, request: &Many<'_>, outcome: Outcome) -> anyhow::Result<()> {
+fn run_many(ctx: &Context, request: &Many<'_>, outcome: Outcome) -> CliResult<()> {
     let store = ctx.open_write()?;
     let undone = undo::many(
         &*store,

@@ -70,94 +70,86 @@ impl Chunk {
         seen: &mut SeenKeys<'_>,
         unchanged: &mut Vec<Unchanged>,
     ) -> Result<(), Stop<E>> {
-        let result = self.check_and_write(opts, txn, run, audit, seen, unchanged);
-        self.lines.clear();
-        result
-    }
-
-    fn check_and_write<E: From<OpError>>(
-        &self,
-        opts: &BulkSet<'_>,
-        txn: &dyn WriteTxn,
-        run: &mut BatchRun<'_>,
-        audit: &Audit<'_>,
-        seen: &mut SeenKeys<'_>,
-        unchanged: &mut Vec<Unchanged>,
-    ) -> Result<(), Stop<E>> {
-        let lines = &self.lines;
-        // A move the compare-and-swap alone decides is not read, but
-        // checked when it is written. Every other line is checked against
-        // the cursors read ahead, or, where the store reads each cursor
-        // when needed but writes sets, against the cursor read then.
-        let sets = self.size > 1;
-        let view = ReadAhead::load(txn, lines, self.size, |entry| {
-            !sets || expected_move(&opts.move_for(entry)).is_none()
-        })?;
-        // The changes are held back and written as one set. Before a line
-        // that could fail, the unchecked ones are written, so that the
-        // failures keep the order of the input.
-        let mut changes = Changes::default();
-        let batch = Some(run.id);
-        for (line_no, parsed) in lines {
-            let entry = match parsed {
-                Ok(entry) => entry,
-                Err(bad) => {
+        let mut taken = std::mem::take(&mut self.lines);
+        let lines = &taken;
+        let result = (|| -> Result<(), Stop<E>> {
+            // A move the compare-and-swap alone decides is not read, but
+            // checked when it is written. Every other line is checked against
+            // the cursors read ahead, or, where the store reads each cursor
+            // when needed but writes sets, against the cursor read then.
+            let sets = self.size > 1;
+            let view = ReadAhead::load(txn, lines, self.size, |entry| {
+                !sets || expected_move(&opts.move_for(entry)).is_none()
+            })?;
+            // The changes are held back and written as one set. Before a line
+            // that could fail, the unchecked ones are written, so that the
+            // failures keep the order of the input.
+            let mut changes = Changes::default();
+            let batch = Some(run.id);
+            for (line_no, parsed) in lines {
+                let entry = match parsed {
+                    Ok(entry) => entry,
+                    Err(bad) => {
+                        self.write_unchecked(txn, run, &mut changes)?;
+                        run.refuse(*line_no, bad.key.as_deref(), ErrorKind::Usage, &bad.reason);
+                        continue;
+                    }
+                };
+                if let Some(first) = seen.first_line(&entry.key, *line_no)? {
                     self.write_unchecked(txn, run, &mut changes)?;
-                    run.refuse(*line_no, bad.key.as_deref(), ErrorKind::Usage, &bad.reason);
+                    let key = entry.key.to_string();
+                    let reason = duplicate_reason(&key, first);
+                    run.refuse(*line_no, Some(&key), ErrorKind::Usage, &reason);
                     continue;
                 }
-            };
-            if let Some(first) = seen.first_line(&entry.key, *line_no)? {
-                self.write_unchecked(txn, run, &mut changes)?;
-                let key = entry.key.to_string();
-                let reason = duplicate_reason(&key, first);
-                run.refuse(*line_no, Some(&key), ErrorKind::Usage, &reason);
-                continue;
-            }
-            let m = opts.move_for(entry);
-            let unchecked = (sets && !run.has_failed())
-                .then(|| expected_move(&m))
-                .flatten();
-            if unchecked.is_none() {
-                self.write_unchecked(txn, run, &mut changes)?;
-            }
-            let position = run.changed + run.unchanged;
-            let held = &mut changes.held;
-            let status = run.item(*line_no, Some(&entry.key), audit, |txn, in_batch| {
-                // A store that neither reads ahead nor writes sets writes
-                // each line as it is checked.
-                if !sets {
-                    return apply_in(txn, &m, in_batch).map(|r| Some(r.status));
+                let m = opts.move_for(entry);
+                let unchecked = (sets && !run.has_failed())
+                    .then(|| expected_move(&m))
+                    .flatten();
+                if unchecked.is_none() {
+                    self.write_unchecked(txn, run, &mut changes)?;
                 }
-                let (old, new) = match unchecked {
-                    Some((expect, new)) => (Some(expect), new),
-                    None => move_cursor(&view, &m)?,
-                };
-                let status = Status::of(old, Some(new));
-                if status != Status::Unchanged {
-                    held.push(Held {
-                        line: *line_no,
-                        m: m.clone(),
-                        checked: unchecked.is_none(),
-                        change: ChangeInput {
-                            key: &entry.key,
-                            old_offset: old,
-                            new_offset: Some(new),
-                            command: audit.command,
-                            reason: audit.reason,
-                            user: audit.user,
-                            batch,
-                        },
-                    });
+                let position = run.changed + run.unchanged;
+                let held = &mut changes.held;
+                let status = run.item(*line_no, Some(&entry.key), audit, |txn, in_batch| {
+                    // A store that neither reads ahead nor writes sets writes
+                    // each line as it is checked.
+                    if !sets {
+                        return apply_in(txn, &m, in_batch).map(|r| Some(r.status));
+                    }
+                    let (old, new) = match unchecked {
+                        Some((expect, new)) => (Some(expect), new),
+                        None => move_cursor(&view, &m)?,
+                    };
+                    let status = Status::of(old, Some(new));
+                    if status != Status::Unchanged {
+                        held.push(Held {
+                            line: *line_no,
+                            m: m.clone(),
+                            checked: unchecked.is_none(),
+                            change: ChangeInput {
+                                key: &entry.key,
+                                old_offset: old,
+                                new_offset: Some(new),
+                                command: audit.command,
+                                reason: audit.reason,
+                                user: audit.user,
+                                batch,
+                            },
+                        });
+                    }
+                    Ok(Some(status))
+                })?;
+                changes.unchecked |= unchecked.is_some();
+                if status == Some(Status::Unchanged) && opts.keep_unchanged {
+                    unchanged.push((position, entry.key.clone(), entry.offset));
                 }
-                Ok(Some(status))
-            })?;
-            changes.unchecked |= unchecked.is_some();
-            if status == Some(Status::Unchanged) && opts.keep_unchanged {
-                unchanged.push((position, entry.key.clone(), entry.offset));
             }
-        }
-        self.write(txn, run, &mut changes)
+            self.write(txn, run, &mut changes)
+        })();
+        taken.clear();
+        self.lines = taken;
+        result
     }
 
     /// [`Chunk::write`] when some change held back is still unchecked.

@@ -1,5 +1,6 @@
 //! The arguments of `flush-sim` and their parsers.
 
+use super::super::error::CliResult;
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
@@ -190,7 +191,7 @@ fn flush_every_arg(s: &str) -> Result<NonZeroU64, String> {
         .ok_or_else(|| "invalid interval \"0\": flush every 1 message or more".to_owned())
 }
 
-pub(super) fn policies(args: &Args) -> anyhow::Result<Vec<CheckpointPolicy>> {
+pub(super) fn policies(args: &Args) -> CliResult<Vec<CheckpointPolicy>> {
     if !args.compare {
         let policy = args
             .policy

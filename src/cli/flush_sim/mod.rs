@@ -11,6 +11,7 @@ mod input;
 mod records;
 mod report;
 
+use super::error::{CliError, CliResult};
 use std::cell::Cell;
 
 use cursorctl::key::CursorKey;
@@ -18,7 +19,7 @@ use cursorctl::sim::{Simulation, Stop, Summary};
 use cursorctl::store::{ChangeInput, DurableStore, Store, StoreExt};
 use cursorctl::{CheckpointPolicy, DurabilityError, MemoryStore};
 
-use super::error::{committed_but_unprinted, describe_durability, ExitKind, Failure};
+use super::error::{committed_but_unprinted, durability_exit_kind, ExitKind, Failure};
 use super::interrupt::Interrupt;
 use super::output::{Format, Shape};
 use super::Context;
@@ -29,7 +30,7 @@ use input::Input;
 use records::SummaryRecord;
 use report::Reporter;
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let key = args.consumer.key(args.partition_key.as_ref())?;
     if let (Some(k), Some(n)) = (args.crash_after, args.messages) {
         if k > n {
@@ -56,7 +57,7 @@ fn dry_run(
     key: &CursorKey,
     policies: &[CheckpointPolicy],
     input: &mut Input,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     // Read the one cursor and let the store go: the simulation needs no
     // connection, let alone a lock.
     let stored = ctx.open_read()?.cursor(key)?.map(|row| row.offset);
@@ -114,7 +115,7 @@ fn commit(
     key: &CursorKey,
     policy: CheckpointPolicy,
     input: &mut Input,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     let store = ctx.open_write()?;
     if store.cursor(key)?.is_none() && !args.create {
         return Err(Failure::new(
@@ -157,7 +158,7 @@ fn commit(
     });
     // Once a checkpoint is committed, a summary that cannot be printed must
     // not read as if nothing happened.
-    let unprinted = |e: anyhow::Error, summary: &Summary| match batch {
+    let unprinted = |e: CliError, summary: &Summary| match batch {
         Some(b) => committed_but_unprinted(
             e,
             &format!(
@@ -186,14 +187,14 @@ fn commit(
             match stopped.reason {
                 Stop::Interrupted(e) => Err(e.context(so_far)),
                 Stop::Failed(e) => {
-                    let kind = describe_durability(&e).0;
+                    let kind = durability_exit_kind(&e);
                     let record =
                         SummaryRecord::new(&key_text, &stopped.summary, true, Some(kind.name()));
                     printer
                         .record(&record)
                         .and_then(|()| printer.finish())
                         .map_err(|e| unprinted(e.into(), &stopped.summary))?;
-                    Err(anyhow::Error::new(e).context(so_far))
+                    Err(CliError::from(e).context(so_far))
                 }
             }
         }
