@@ -1,6 +1,5 @@
 //! `cursorctl advance`: move a cursor forward, or to its partition's head.
 
-use super::error::CliResult;
 use cursorctl::key::{ChannelId, PartitionKey};
 use cursorctl::ops::moves::{Audit, Move, Target};
 use cursorctl::ops::to_head::{self, Cursors, ToHead};
@@ -8,7 +7,7 @@ use cursorctl::store::Outcome;
 
 use super::batch;
 use super::change::run_one;
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::set::WriteArgs;
 use super::{offset_arg, Context};

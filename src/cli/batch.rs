@@ -2,12 +2,11 @@
 //! (`cursorctl::ops::batch`) run with the changes printed, and the notes
 //! that say what was done (or, for a dry run, what the write would do).
 
-use super::error::CliResult;
 use cursorctl::ops::batch::{Done, Finished};
 use cursorctl::store::{Outcome, StoreRead};
 
 use super::bulk::print_batch;
-use super::error::committed_but_unprinted;
+use super::error::{committed_but_unprinted, CliResult};
 use super::Context;
 
 /// What shows a batch's changes: printed after the commit, or from inside

@@ -3,7 +3,6 @@
 //! the lines go by, and the changes printed. The write itself -- chunks,
 //! checks, read-ahead, retries -- is the library's (`ops::bulk`).
 
-use super::error::{CliError, CliResult};
 use std::io::{self, IsTerminal};
 use std::path::Path;
 
@@ -15,7 +14,7 @@ use cursorctl::store::{Outcome, StoreRead};
 use indicatif::ProgressBar;
 
 use super::batch::{note_done, note_unwritten};
-use super::error::committed_but_unprinted;
+use super::error::{committed_but_unprinted, CliError, CliResult};
 use super::input::{InputFormat, Line, LineReader};
 use super::interrupt::Interrupt;
 use super::lookalike::Lookalikes;

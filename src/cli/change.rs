@@ -1,11 +1,10 @@
 //! One cursor move from the command line (`set`, `advance`): the move is
 //! the library's (`cursorctl::ops::moves`); here it is printed.
 
-use super::error::CliResult;
 use cursorctl::ops::moves::{write_one, Audit, Move};
 use cursorctl::store::Outcome;
 
-use super::error::committed_but_unprinted;
+use super::error::{committed_but_unprinted, CliResult};
 use super::records::ChangeRecord;
 use super::Context;
 

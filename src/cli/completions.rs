@@ -1,11 +1,10 @@
 //! `cursorctl completions`: print a shell completion script.
 
-use super::error::CliResult;
 use std::io::{self, Write};
 
 use clap_complete::Shell;
 
-use super::error::OutputError;
+use super::error::{CliResult, OutputError};
 
 /// Print the completion script for a shell
 ///

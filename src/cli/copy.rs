@@ -1,12 +1,11 @@
 //! `cursorctl copy`: give one consumer the offsets of another, as one batch.
 
-use super::error::CliResult;
 use cursorctl::key::{ChannelId, ConsumerId};
 use cursorctl::ops::copy::{self, Copy};
 use cursorctl::store::Outcome;
 
 use super::batch;
-use super::error::ExitKind;
+use super::error::{CliResult, ExitKind};
 use super::{reason_arg, Context};
 
 /// Give consumer TO the offsets of consumer FROM on every partition

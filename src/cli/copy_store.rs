@@ -1,7 +1,6 @@
 //! `cursorctl copy-store`: copy a whole store into an empty one, SQLite to
 //! PostgreSQL and back, verified before it commits.
 
-use super::error::CliResult;
 use std::io;
 
 use cursorctl::store::{
@@ -10,7 +9,7 @@ use cursorctl::store::{
     WriteTxn, SNAPSHOTS_VERSION,
 };
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::output::{Field, Record};
 use super::Context;
 

@@ -1,7 +1,6 @@
 //! `cursorctl delete`: remove one cursor, or a consumer's cursors, as one
 //! batch.
 
-use super::error::CliResult;
 use std::time::Duration;
 
 use cursorctl::key::{ChannelId, PartitionKey};
@@ -10,7 +9,7 @@ use cursorctl::parse_duration;
 use cursorctl::store::Outcome;
 
 use super::batch;
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::{offset_arg, reason_arg, Context};
 

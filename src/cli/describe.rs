@@ -1,13 +1,12 @@
 //! `cursorctl describe`: one row per consumer.
 
-use super::error::CliResult;
 use std::io;
 use std::time::Duration;
 
 use cursorctl::parse_duration;
 use cursorctl::store::{ConsumerFilter, ConsumerSummary, StoreReadExt};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Field, Record, Shape};
 use super::Context;

@@ -1,6 +1,5 @@
 //! `cursorctl get`: one cursor, or a listing.
 
-use super::error::CliResult;
 use std::io::Write as _;
 use std::time::Duration;
 
@@ -8,7 +7,7 @@ use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::{CursorFilter, HeadFilter, StoreReadExt};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Format, Shape};
 use super::records::CursorRecord;

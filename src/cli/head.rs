@@ -1,16 +1,15 @@
 //! `cursorctl head`: the heads of partitions (where each partition ends),
 //! recorded by the message system or from its tooling, and their history.
 
-use super::error::CliResult;
 use std::io;
 use std::path::PathBuf;
 
-use cursorctl::heads::{require_heads, write_head, HeadAudit, HeadWrite};
+use cursorctl::heads::{require_heads, HeadWrite};
 use cursorctl::key::{ChannelId, PartitionKey};
-use cursorctl::ops::head_set::{set_heads, HeadSet};
-use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Outcome, StoreExt, StoreReadExt};
+use cursorctl::ops::head_set::{set_head, set_heads, HeadSet};
+use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Outcome, StoreReadExt};
 
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::head_input::HeadReader;
 use super::output::{Field, Record, Shape};
 use super::{offset_arg, reason_arg, Context};
@@ -220,11 +219,12 @@ impl Record for HeadChangeRecord {
     }
 }
 
-fn audit<'a>(opts: &SetOptions<'a>, user: &'a str) -> HeadAudit<'a> {
-    HeadAudit {
-        command: "head set",
+fn head_set<'a>(opts: &SetOptions<'a>, user: &'a str) -> HeadSet<'a> {
+    HeadSet {
+        allow_rewind: opts.allow_rewind,
         reason: opts.reason,
         user,
+        outcome: Outcome::of_dry_run(opts.dry_run),
     }
 }
 
@@ -232,14 +232,8 @@ fn audit<'a>(opts: &SetOptions<'a>, user: &'a str) -> HeadAudit<'a> {
 /// and exit code, and nothing kept.
 fn set_one(ctx: &Context, key: &PartitionKey, head: u64, opts: &SetOptions<'_>) -> CliResult<()> {
     let user = Context::user();
-    let outcome = Outcome::of_dry_run(opts.dry_run);
     let store = ctx.open_write()?;
-    require_heads(&*store).map_err(OpError::from)?;
-    let write = store
-        .write_then(outcome, |txn| {
-            write_head(txn, key, head, opts.allow_rewind, audit(opts, &user))
-        })
-        .map_err(OpError::from)?;
+    let write = set_head(&*store, &head_set(opts, &user), key, head)?;
     ctx.print_one(&HeadChangeRecord::of(key, &write, opts.dry_run))?;
     if opts.dry_run {
         ctx.note("dry run: nothing was written");
@@ -255,13 +249,7 @@ fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> Cli
     let store = ctx.open_write()?;
     let mut reader = HeadReader::new(source.reader, source.name.clone());
     let lines = std::iter::from_fn(|| reader.next_line().transpose());
-    let set = HeadSet {
-        allow_rewind: opts.allow_rewind,
-        reason: opts.reason,
-        user: &user,
-        outcome: Outcome::of_dry_run(opts.dry_run),
-    };
-    let written = set_heads(&*store, &set, lines)?;
+    let written = set_heads(&*store, &head_set(opts, &user), lines)?;
     let changed = written
         .iter()
         .filter(|w| w.write.change_id.is_some())

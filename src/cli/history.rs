@@ -1,12 +1,12 @@
 //! `cursorctl history`: the audit trail of changes made through the tool.
 
-use super::error::CliResult;
 use std::time::{Duration, UNIX_EPOCH};
 
 use cursorctl::key::{ConsumerId, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::{HistoryFilter, Store, StoreReadExt};
 
+use super::error::CliResult;
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
 use super::records::HistoryRecord;

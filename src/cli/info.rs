@@ -1,11 +1,11 @@
 //! `cursorctl info`: which store the commands would act on, and what it
 //! holds.
 
-use super::error::CliResult;
 use std::io;
 
 use cursorctl::store::{StoreExt, StoreLocation, COUNTED_TABLES};
 
+use super::error::CliResult;
 use super::output::{Field, Format, Record, Shape};
 use super::Context;
 

@@ -1,11 +1,10 @@
 //! `cursorctl init`: create the store.
 
-use super::error::CliResult;
 use std::io;
 
 use cursorctl::store::{self, InitOutcome};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::output::{Field, Record};
 use super::Context;
 

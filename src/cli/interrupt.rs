@@ -1,13 +1,12 @@
 //! SIGINT and SIGTERM during a long write: the loop notices, the transaction
 //! rolls back, and the run ends with a clear message and exit 128 + signal.
 
-use super::error::CliResult;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 
 /// Watches for SIGINT and SIGTERM once installed. Install it only around
 /// loops that call [`Interrupt::check`]: while it is installed the signals no

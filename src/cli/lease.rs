@@ -2,7 +2,6 @@
 //! operator's way to end one (`lease break`); and what every operator write
 //! does about a leased cursor (a note naming the holder, or `--fence`).
 
-use super::error::CliResult;
 use std::collections::HashSet;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +12,7 @@ use cursorctl::lease::{break_lease, live_lease};
 use cursorctl::store::{ChangeInput, LeaseRow, StoreExt, Visit, WriteTxn};
 use cursorctl::StoreError;
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::output::{format_time, Field, Record, Shape};
 use super::{reason_arg, Context};
 

@@ -8,13 +8,12 @@
 //! skeleton: a bulk write of many lines pays for its distinct consumers,
 //! not its lines.
 
-use super::error::CliResult;
 use std::collections::{HashMap, HashSet};
 
 use cursorctl::store::{ConsumerFilter, StoreRead, StoreReadExt};
 use unicode_security::confusable_detection::skeleton;
 
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::output::quote;
 
 /// The consumers known so far, by skeleton, and the names already checked.

@@ -41,7 +41,6 @@ mod watch;
 
 pub use args::{id_arg, limit_arg, offset_arg, reason_arg};
 
-use error::CliResult;
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
 use std::time::Duration;
@@ -51,7 +50,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cursorctl::parse_busy_timeout;
 use cursorctl::store::{self, Access, Store, StoreLocation};
 
-use error::{report, ExitKind};
+use error::{report, CliResult, ExitKind};
 use output::{ColorChoice, Format, Printer, Record, Shape};
 
 pub const EXIT_CODES: &str = "\

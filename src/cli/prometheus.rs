@@ -7,7 +7,6 @@
 //! files, appended at the end, so memory does not grow with the store and
 //! the store is read once.
 
-use super::error::{CliError, CliResult};
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::time::Duration;
@@ -15,7 +14,7 @@ use std::time::Duration;
 use cursorctl::heads::CursorStatus;
 use cursorctl::store::{CursorHeadRow, HeadFilter, StoreRead, StoreReadExt};
 
-use super::error::OutputError;
+use super::error::{CliError, CliResult, OutputError};
 use super::status::{visit_statuses, Selection, Tally};
 
 /// One metric family: its name, type and help.

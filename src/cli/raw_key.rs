@@ -2,11 +2,10 @@
 //! cursorctl refuses (`sp ace:orders:0`, `bad:name:orders:0`), found by the
 //! key as the listings show it.
 
-use super::error::CliResult;
 use cursorctl::key::CursorKey;
 use cursorctl::store::{CursorFilter, StoreRead, StoreReadExt};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::output::quote;
 
 /// The stored cursor whose key is `raw`. The key splits at its last `:`

@@ -1,6 +1,5 @@
 //! `cursorctl set`: checkpoint a cursor to an offset, or many from a file.
 
-use super::error::{CliError, CliResult};
 use std::path::PathBuf;
 
 use cursorctl::key::{CursorKey, PartitionKey};
@@ -8,7 +7,7 @@ use cursorctl::parse_offset;
 
 use super::bulk;
 use super::change::run_one;
-use super::error::Failure;
+use super::error::{CliError, CliResult, Failure};
 use super::input::InputFormat;
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::{offset_arg, reason_arg, Context};

@@ -1,7 +1,6 @@
 //! `cursorctl snapshot`: offsets kept in the store, compared with now and
 //! put back as one batch.
 
-use super::error::{CliError, CliResult};
 use std::io;
 
 use cursorctl::key::{ConsumerId, SnapshotName};
@@ -9,6 +8,7 @@ use cursorctl::ops::snapshot::{self, Restore};
 use cursorctl::store::{Outcome, SnapshotRow, Store, StoreExt, StoreReadExt};
 
 use super::batch;
+use super::error::{CliError, CliResult};
 use super::output::{Field, Record, Shape};
 use super::{reason_arg, Context};
 
@@ -316,11 +316,7 @@ fn restore(
 
 fn drop_snapshot(ctx: &Context, name: &SnapshotName) -> CliResult<()> {
     let store = ctx.open_write()?;
-    require_snapshots(&*store)?;
-    let dropped = store.write(|txn| txn.drop_snapshot(name.as_str()))?;
-    if !dropped {
-        return Err(no_snapshot(name));
-    }
+    snapshot::drop(&*store, name.as_str())?;
     ctx.note(&format!("dropped snapshot {name}"));
     Ok(())
 }

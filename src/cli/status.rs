@@ -1,7 +1,6 @@
 //! `cursorctl status`: each cursor against its partition's head, and which
 //! ones need attention (exit 8).
 
-use super::error::CliResult;
 use std::io::{self, Write as _};
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use cursorctl::store::{
     CursorFilter, CursorHeadRow, HeadFilter, StoreRead, StoreReadExt, HEADS_VERSION,
 };
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Field, Format, Record, Shape};
 use super::Context;

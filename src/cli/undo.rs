@@ -1,13 +1,12 @@
 //! `cursorctl undo`: put back what a recorded change (or a whole batch) did.
 
-use super::error::CliResult;
 use cursorctl::ops::batch::Finished;
 use cursorctl::ops::undo::{self, Many, Selection};
 use cursorctl::store::Outcome;
 
 use super::batch;
 use super::change::print_committed;
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::{id_arg, reason_arg, Context};
 
 /// Undo a recorded change, or every change of a batch

@@ -2,13 +2,13 @@
 //! each cursor moves, and, where its partition has a head, its lag and the
 //! time it needs to catch up at the rates measured.
 
-use super::error::CliResult;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use cursorctl::store::{CursorFilter, Store, StoreReadExt};
 
+use super::error::CliResult;
 use super::interrupt::Interrupt;
 use super::output::{Field, Format, Record, Shape};
 use super::Context;

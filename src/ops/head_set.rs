@@ -47,6 +47,34 @@ pub struct HeadWritten {
     pub write: HeadWrite,
 }
 
+/// Record one head (a dry run: the same write, rolled back).
+///
+/// # Errors
+///
+/// A regression without `allow_rewind`, a head above the largest offset,
+/// a store that keeps no heads, and store failures.
+pub fn set_head(
+    store: &dyn Store,
+    opts: &HeadSet<'_>,
+    key: &PartitionKey,
+    head: u64,
+) -> OpResult<HeadWrite> {
+    require_heads(store)?;
+    let audit = audit(opts);
+    Ok(store.write_then(opts.outcome, |txn| {
+        write_head(txn, key, head, opts.allow_rewind, audit)
+    })?)
+}
+
+/// What the head history records of a head written with `opts`.
+const fn audit<'a>(opts: &HeadSet<'a>) -> HeadAudit<'a> {
+    HeadAudit {
+        command: "head set",
+        reason: opts.reason,
+        user: opts.user,
+    }
+}
+
 /// Record the heads of `lines` in `store`, in one transaction.
 ///
 /// # Errors
@@ -85,11 +113,7 @@ pub fn set_heads(
         planned.push((line, entry));
     }
     drop(seen);
-    let audit = HeadAudit {
-        command: "head set",
-        reason: opts.reason,
-        user: opts.user,
-    };
+    let audit = audit(opts);
     store.write_then(opts.outcome, |txn| -> OpResult<Vec<HeadWritten>> {
         // Failures in line order: those refused before the store, and
         // those the store refuses, merged.

@@ -1,6 +1,5 @@
 //! The arguments of `flush-sim` and their parsers.
 
-use super::super::error::CliResult;
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
@@ -8,7 +7,7 @@ use cursorctl::key::PartitionKey;
 use cursorctl::sim::SimConfig;
 use cursorctl::{CheckpointPolicy, DurabilityError};
 
-use super::super::error::Failure;
+use super::super::error::{CliResult, Failure};
 use super::super::key_arg::{consumer_arg, ConsumerArg};
 use super::super::reason_arg;
 

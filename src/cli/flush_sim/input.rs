@@ -1,13 +1,12 @@
 //! Where the next offsets of a run come from.
 
-use super::super::error::{CliError, CliResult};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use cursorctl::parse_offset;
 use cursorctl::sim::message_offsets;
 
-use super::super::error::Failure;
+use super::super::error::{CliError, CliResult, Failure};
 use super::super::source::{self, Lines, Source};
 use super::args::Args;
 

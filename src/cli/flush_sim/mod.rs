@@ -11,7 +11,6 @@ mod input;
 mod records;
 mod report;
 
-use super::error::{CliError, CliResult};
 use std::cell::Cell;
 
 use cursorctl::key::CursorKey;
@@ -19,7 +18,9 @@ use cursorctl::sim::{Simulation, Stop, Summary};
 use cursorctl::store::{ChangeInput, DurableStore, Store, StoreExt};
 use cursorctl::{CheckpointPolicy, DurabilityError, MemoryStore};
 
-use super::error::{committed_but_unprinted, durability_exit_kind, ExitKind, Failure};
+use super::error::{
+    committed_but_unprinted, durability_exit_kind, CliError, CliResult, ExitKind, Failure,
+};
 use super::interrupt::Interrupt;
 use super::output::{Format, Shape};
 use super::Context;

@@ -1,13 +1,13 @@
 //! What a run reports while it runs: events, regression warnings, the
 //! progress bar.
 
-use super::super::error::{CliError, CliResult};
 use std::io::{self, IsTerminal, Write};
 
 use cursorctl::sim::{Event, Observer};
 use cursorctl::{CheckpointPolicy, DurabilityError};
 use indicatif::ProgressBar;
 
+use super::super::error::{CliError, CliResult};
 use super::super::interrupt::Interrupt;
 use super::super::output::Printer;
 use super::super::progress;
