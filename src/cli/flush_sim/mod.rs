@@ -11,12 +11,10 @@ mod input;
 mod records;
 mod report;
 
-use std::cell::Cell;
-
 use cursorctl::key::CursorKey;
+use cursorctl::ops::audited::Audited;
 use cursorctl::sim::{Simulation, Stop, Summary};
-use cursorctl::store::{ChangeInput, DurableStore, Store, StoreExt};
-use cursorctl::{CheckpointPolicy, DurabilityError, MemoryStore};
+use cursorctl::{CheckpointPolicy, MemoryStore};
 
 use super::error::{
     committed_but_unprinted, durability_exit_kind, CliError, CliResult, ExitKind, Failure,
@@ -127,12 +125,7 @@ fn commit(
         .into());
     }
     let user = Context::user();
-    let audited = Audited {
-        store: &*store,
-        reason: args.reason.as_deref(),
-        user: &user,
-        batch: Cell::new(None),
-    };
+    let audited = Audited::new(&*store, "flush-sim", args.reason.as_deref(), &user);
     let partition_key = key.partition_key().to_string();
     let sim = Simulation::resume(
         &audited,
@@ -153,7 +146,7 @@ fn commit(
     let offsets = input.offsets(start)?;
     let result = sim.run(offsets, &mut reporter);
     reporter.finish();
-    let batch = audited.batch.get();
+    let batch = audited.batch();
     let undo = batch.map_or_else(String::new, |b| {
         format!(" in batch {b} (undo with `cursorctl undo --batch {b} --reason TEXT`)")
     });
@@ -225,54 +218,5 @@ fn note_short_input(ctx: &Context, summary: &Summary) {
             "the input ended after {} message(s), before --crash-after {k}; the crash was simulated there",
             summary.messages
         ));
-    }
-}
-
-/// The real store for `--commit`: each compare-and-swap is its own
-/// `BEGIN IMMEDIATE` transaction and is recorded in the history with it.
-/// The run's changes share one batch, made with the first change, so that
-/// `undo --batch` reverts a run (even an interrupted one) as a whole.
-struct Audited<'a> {
-    store: &'a dyn Store,
-    reason: Option<&'a str>,
-    user: &'a str,
-    /// The run's batch, once its first change is committed.
-    batch: Cell<Option<i64>>,
-}
-
-impl DurableStore for Audited<'_> {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        self.store.read_value(key)
-    }
-
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        let parsed = CursorKey::parse(key)?;
-        let batch = self.store.write(|txn| -> Result<_, DurabilityError> {
-            let old = txn.cursor(&parsed)?.map(|row| row.offset);
-            txn.cas(key, expected, new)?;
-            // As with every command, a checkpoint to the offset the cursor
-            // already holds changes nothing and records nothing.
-            if old == Some(new) {
-                return Ok(self.batch.get());
-            }
-            let batch = match self.batch.get() {
-                Some(b) => b,
-                None => txn.new_batch("flush-sim --commit", self.reason, self.user)?,
-            };
-            txn.record_change(&ChangeInput {
-                key: &parsed,
-                old_offset: old,
-                new_offset: Some(new),
-                command: "flush-sim",
-                reason: self.reason,
-                user: self.user,
-                batch: Some(batch),
-            })?;
-            Ok(Some(batch))
-        })?;
-        // Kept only once committed: a rolled-back first change takes its
-        // batch with it.
-        self.batch.set(batch);
-        Ok(())
     }
 }
