@@ -48,6 +48,7 @@ compile_error!("cursorctl needs a store: enable the `sqlite` or the `postgres` f
 
 #[cfg(feature = "async")]
 pub mod asynchronous;
+pub mod backoff;
 mod cursor;
 mod driver;
 mod error;

@@ -7,7 +7,7 @@ use cursorctl::store::Outcome;
 
 use super::batch;
 use super::change::run_one;
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::set::WriteArgs;
 use super::{offset_arg, Context};
@@ -69,7 +69,7 @@ pub struct Args {
     pub write: WriteArgs,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     if args.to_head {
         return to_head(ctx, args);
     }
@@ -99,7 +99,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 
 /// `advance --to-head`: the cursors moved to their heads as one batch; a
 /// dry run is the same batch, rolled back.
-fn to_head(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+fn to_head(ctx: &Context, args: &Args) -> CliResult<()> {
     let Some(reason) = args.write.reason.as_deref() else {
         return Err(Failure::usage(
             "--to-head skips every message between the cursor and the head: give --reason TEXT",

@@ -6,7 +6,7 @@ use cursorctl::ops::batch::{Done, Finished};
 use cursorctl::store::{Outcome, StoreRead};
 
 use super::bulk::print_batch;
-use super::error::committed_but_unprinted;
+use super::error::{committed_but_unprinted, CliResult};
 use super::Context;
 
 /// What shows a batch's changes: printed after the commit, or from inside
@@ -15,7 +15,7 @@ pub fn printer<'c>(
     ctx: &'c Context,
     outcome: Outcome,
     what: &'c str,
-) -> impl FnMut(&dyn StoreRead, &Done) -> anyhow::Result<()> + 'c {
+) -> impl FnMut(&dyn StoreRead, &Done) -> CliResult<()> + 'c {
     move |view: &dyn StoreRead, done: &Done| {
         let printed = print_batch(ctx, view, Some(done.id), Vec::new(), outcome.is_dry_run());
         if outcome.is_dry_run() {

@@ -26,15 +26,9 @@ fn words() -> Vec<OsString> {
 /// The store the command line names: `--db X`, `--db=X`, `CURSORCTL_DB`,
 /// or the default.
 fn location(words: &[OsString]) -> StoreLocation {
-    let mut found = None;
-    let mut it = words.iter();
-    while let Some(w) = it.next() {
-        if w == "--db" {
-            found = it.next().cloned();
-        } else if let Some(v) = w.to_str().and_then(|s| s.strip_prefix("--db=")) {
-            found = Some(OsString::from(v));
-        }
-    }
+    let found = super::raw_args::option_values(words, "db", None)
+        .last()
+        .map(OsStr::to_os_string);
     let db = found
         .or_else(|| std::env::var_os("CURSORCTL_DB").filter(|v| !v.is_empty()))
         .unwrap_or_else(|| OsString::from("cursors.db"));

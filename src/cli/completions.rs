@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use clap_complete::Shell;
 
-use super::error::OutputError;
+use super::error::{CliResult, OutputError};
 
 /// Print the completion script for a shell
 ///
@@ -28,7 +28,7 @@ pub struct Args {
     pub shell: Shell,
 }
 
-pub fn run(args: &Args, cmd: &mut clap::Command) -> anyhow::Result<()> {
+pub fn run(args: &Args, cmd: &mut clap::Command) -> CliResult<()> {
     // Generated into memory first: the generator panics on a failed write,
     // and a closed pipe or a full disk is an outcome like any other here.
     let mut script = Vec::new();

@@ -5,7 +5,7 @@ use cursorctl::ops::copy::{self, Copy};
 use cursorctl::store::Outcome;
 
 use super::batch;
-use super::error::ExitKind;
+use super::error::{CliResult, ExitKind};
 use super::{reason_arg, Context};
 
 /// Give consumer TO the offsets of consumer FROM on every partition
@@ -60,7 +60,7 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let user = Context::user();
     let request = Copy {
         from: args.from.clone(),

@@ -9,7 +9,7 @@ use cursorctl::parse_duration;
 use cursorctl::store::Outcome;
 
 use super::batch;
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::{offset_arg, reason_arg, Context};
 
@@ -68,7 +68,7 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let (consumer, single) = match (&args.consumer, &args.partition_key, &args.raw_key) {
         (None, _, Some(raw)) => {
             // Closed before the write opens (see `lookalike::check_one`).

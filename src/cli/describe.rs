@@ -6,7 +6,7 @@ use std::time::Duration;
 use cursorctl::parse_duration;
 use cursorctl::store::{ConsumerFilter, ConsumerSummary, StoreReadExt};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Field, Record, Shape};
 use super::Context;
@@ -101,7 +101,7 @@ impl Record for ConsumerSummaryRecord<'_> {
     }
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let consumer = match &args.consumer {
         Some(ConsumerArg::Consumer(c)) => Some(c.as_str().to_owned()),
         Some(ConsumerArg::Key(_)) => {
@@ -122,7 +122,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
         .printer(Shape::List)
         .with_header(ConsumerSummaryRecord::FIELDS)
         .with_optional_columns(ConsumerSummaryRecord::OPTIONAL);
-    store.for_each_consumer(&filter, |summary| -> anyhow::Result<()> {
+    store.for_each_consumer(&filter, |summary| -> CliResult<()> {
         Ok(printer.record(&ConsumerSummaryRecord(summary))?)
     })?;
     let count = printer.count();

@@ -1,11 +1,11 @@
 //! How failures become exit codes and messages.
 
-use std::fmt;
 use std::io;
 
+use cursorctl::heads::HeadError;
 use cursorctl::ops::failures::kind_name;
-use cursorctl::ops::{Detail, Details, ErrorKind, OpError};
-use cursorctl::{DurabilityError, KeyError, OffsetError, StoreError};
+use cursorctl::ops::{Detail, Details, ErrorKind, OpError, Refusal};
+use cursorctl::{DurabilityError, KeyError, OffsetError, StoreError, StoreErrorKind};
 use serde_json::{json, Map, Value};
 
 /// The classes of failure, each with its exit code.
@@ -84,134 +84,198 @@ impl ExitKind {
 }
 
 /// A failure with a chosen exit class, for conditions the library does not
-/// name (a missing cursor, bad input lines, ...).
-#[derive(Debug)]
-pub struct Failure {
-    pub kind: ExitKind,
-    pub message: String,
-    /// Extra fields for the JSON error object.
-    pub details: Map<String, Value>,
-    /// What to do next, when the exit class's usual hint does not fit.
-    pub hint: Option<&'static str>,
-}
+/// name (bad arguments, an interruption, cursors that need attention, a
+/// committed change whose record was not printed): the library's refusal,
+/// with the command line's exit classes.
+pub type Failure = Refusal<ExitKind>;
 
-impl Failure {
-    pub fn new(kind: ExitKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-            details: Map::new(),
-            hint: None,
-        }
-    }
-
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(ExitKind::Usage, message)
-    }
-
-    pub const fn with_hint(mut self, hint: &'static str) -> Self {
-        self.hint = Some(hint);
-        self
-    }
-
-    pub fn with(mut self, field: &str, value: impl Into<Value>) -> Self {
-        self.details.insert(field.to_owned(), value.into());
-        self
+impl From<ErrorKind> for ExitKind {
+    fn from(kind: ErrorKind) -> Self {
+        exit_kind(kind)
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+/// Every failure of a command, typed: its exit class and its JSON fields
+/// come from what it is ([`CliError::exit_kind`]), never from its text.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// An operation's failure, and every failure of the library (the
+    /// store, a cursor's checks, names, offsets).
+    #[error(transparent)]
+    Op(#[from] OpError),
+    /// A failure the command line names itself (bad arguments it checks,
+    /// an interruption, a committed change whose record was not printed,
+    /// cursors that need attention).
+    #[error(transparent)]
+    Failure(#[from] Failure),
+    /// Stdout could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Something of this machine's the command needs failed (a temporary
+    /// file, a signal handler): exit 1.
+    #[error("{what}")]
+    Local {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+    /// A read or write of this machine's failed (a temporary file being
+    /// written): exit 1.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// A failure, after what was done before it.
+    #[error("{context}")]
+    Context {
+        context: String,
+        #[source]
+        source: Box<CliError>,
+    },
+    /// A failure with a hint of the command line's (see `hints`).
+    #[error("{error}")]
+    Hinted {
+        hint: &'static str,
+        #[source]
+        error: Box<CliError>,
+    },
+}
+
+/// The result of a command.
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+impl CliError {
+    /// A failure of this machine's (`what` failed).
+    pub fn local(what: impl Into<String>, source: io::Error) -> Self {
+        Self::Local {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// This failure after `context` (what was done before it).
+    #[must_use]
+    pub fn context(self, context: impl Into<String>) -> Self {
+        Self::Context {
+            context: context.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The exit class: the one place where a failure becomes an exit code.
+    pub fn exit_kind(&self) -> ExitKind {
+        match self {
+            Self::Op(e) => exit_kind(e.kind()),
+            Self::Failure(f) => f.kind,
+            Self::Output(_) => ExitKind::Output,
+            Self::Local { .. } | Self::Io(_) => ExitKind::Internal,
+            Self::Context { source, .. } => source.exit_kind(),
+            Self::Hinted { error, .. } => error.exit_kind(),
+        }
+    }
+
+    /// The fields of the JSON error that describe the failure.
+    pub fn details(&self) -> Map<String, Value> {
+        match self {
+            Self::Op(e) => json_details(&e.details()),
+            Self::Failure(f) => json_details(&f.details),
+            Self::Output(_) | Self::Local { .. } | Self::Io(_) => Map::new(),
+            Self::Context { source, .. } => source.details(),
+            Self::Hinted { error, .. } => error.details(),
+        }
+    }
+
+    /// What to do next, when the failure names it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Op(e) => e.hint(),
+            Self::Failure(f) => f.hint,
+            Self::Output(_) | Self::Local { .. } | Self::Io(_) => None,
+            Self::Context { source, .. } => source.hint(),
+            Self::Hinted { hint, .. } => Some(hint),
+        }
+    }
+
+    /// Give a hint of the command line's where the failure has none of its
+    /// own.
+    pub fn with_hint(self, hint: &'static str) -> Self {
+        match self {
+            Self::Failure(mut f) => {
+                f.hint.get_or_insert(hint);
+                Self::Failure(f)
+            }
+            Self::Op(OpError::Refused(mut r)) => {
+                r.hint.get_or_insert(hint);
+                Self::Op(OpError::Refused(r))
+            }
+            other => Self::Hinted {
+                hint,
+                error: Box::new(other),
+            },
+        }
+    }
+
+    /// The store's class of failure, when the store failed.
+    pub fn store_kind(&self) -> Option<StoreErrorKind> {
+        match self {
+            Self::Op(e) => e.store_kind(),
+            Self::Failure(_) | Self::Output(_) | Self::Local { .. } | Self::Io(_) => None,
+            Self::Context { source, .. } => source.store_kind(),
+            Self::Hinted { error, .. } => error.store_kind(),
+        }
+    }
+
+    /// The failed read or write of this machine's, if that is the failure.
+    fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            Self::Output(OutputError(e)) | Self::Local { source: e, .. } | Self::Io(e) => Some(e),
+            Self::Op(_) | Self::Failure(_) => None,
+            Self::Context { source, .. } => source.io_error(),
+            Self::Hinted { error, .. } => error.io_error(),
+        }
+    }
+
+    /// Whether the failure is a closed output pipe (which ends the run
+    /// quietly).
+    pub fn is_broken_pipe(&self) -> bool {
+        self.io_error()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    }
+
+    /// How deep in the chain of causes the store's database error stands,
+    /// if it is one: its own cause is the last worth saying.
+    pub(super) fn database_depth(&self) -> Option<usize> {
+        match self {
+            Self::Op(e) => e.is_database_failure().then_some(0),
+            Self::Failure(_) | Self::Output(_) | Self::Local { .. } | Self::Io(_) => None,
+            Self::Context { source, .. } => source.database_depth().map(|d| d + 1),
+            Self::Hinted { error, .. } => error.database_depth().map(|d| d + 1),
+        }
     }
 }
 
-impl std::error::Error for Failure {}
-
-/// A busy store is exit 6, a location that cannot be read (a malformed
-/// connection string, a bad parameter in it) is a usage error, exit 2;
-/// every other store failure is exit 7.
-const fn store_kind(err: &StoreError) -> ExitKind {
-    if err.is_busy() {
-        ExitKind::Busy
-    } else if matches!(err, StoreError::InvalidLocation { .. }) {
-        ExitKind::Usage
-    } else {
-        ExitKind::Store
-    }
+/// Every failure of the library converts into an operation's error.
+macro_rules! via_op_error {
+    ($($from:ty),*) => {$(
+        impl From<$from> for CliError {
+            fn from(e: $from) -> Self {
+                Self::Op(e.into())
+            }
+        }
+    )*};
 }
 
-/// The exit class of an error, and the JSON fields that describe it.
-pub fn classify(err: &anyhow::Error) -> (ExitKind, Map<String, Value>) {
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<OpError>() {
-            return (exit_kind(e.kind()), json_details(&e.details()));
-        }
-        if let Some(f) = cause.downcast_ref::<Failure>() {
-            return (f.kind, f.details.clone());
-        }
-        if let Some(e) = cause.downcast_ref::<DurabilityError>() {
-            return describe_durability(e);
-        }
-        if let Some(e) = cause.downcast_ref::<StoreError>() {
-            return (store_kind(e), Map::new());
-        }
-        if cause.downcast_ref::<OutputError>().is_some() {
-            return (ExitKind::Output, Map::new());
-        }
-        if cause.downcast_ref::<KeyError>().is_some()
-            || cause.downcast_ref::<OffsetError>().is_some()
-        {
-            return (ExitKind::Usage, Map::new());
-        }
-    }
-    (ExitKind::Internal, Map::new())
-}
+via_op_error!(
+    Refusal,
+    StoreError,
+    DurabilityError,
+    KeyError,
+    OffsetError,
+    HeadError
+);
 
-pub fn describe_durability(e: &DurabilityError) -> (ExitKind, Map<String, Value>) {
-    let mut details = Map::new();
-    let kind = match e {
-        DurabilityError::CursorRegression {
-            key,
-            current,
-            attempted,
-        } => {
-            details.insert("key".into(), json!(key));
-            details.insert("current".into(), json!(current));
-            details.insert("attempted".into(), json!(attempted));
-            ExitKind::Regression
-        }
-        DurabilityError::StaleCheckpoint {
-            key,
-            expected,
-            actual,
-        } => {
-            details.insert("key".into(), json!(key));
-            details.insert("expected".into(), json!(expected));
-            details.insert("actual".into(), json!(actual));
-            ExitKind::Stale
-        }
-        DurabilityError::Fenced { key, epoch, .. } => {
-            details.insert("key".into(), json!(key));
-            details.insert("epoch".into(), json!(epoch));
-            ExitKind::Stale
-        }
-        DurabilityError::LeaseHeld {
-            key,
-            owner,
-            expires_at,
-        } => {
-            details.insert("key".into(), json!(key));
-            details.insert("owner".into(), json!(owner));
-            details.insert("expires_at".into(), json!(expires_at));
-            ExitKind::Stale
-        }
-        DurabilityError::ConfigError(_)
-        | DurabilityError::InvalidKey(_)
-        | DurabilityError::OffsetTooLarge { .. } => ExitKind::Usage,
-        DurabilityError::Store(s) => store_kind(s),
-    };
-    (kind, details)
+/// The exit class of a library error (as `flush-sim` reports a stopped
+/// checkpoint).
+pub fn durability_exit_kind(e: &DurabilityError) -> ExitKind {
+    exit_kind(ErrorKind::of_durability(e))
 }
 
 /// Stdout could not be written.
@@ -229,14 +293,13 @@ impl From<io::Error> for OutputError {
 /// change stands, with its id, so that nobody runs it again.
 /// `id` names what was committed for the JSON error: `("change", 7)` or
 /// `("batch", 3)`.
-pub fn committed_but_unprinted(err: anyhow::Error, what: &str, id: (&str, i64)) -> anyhow::Error {
-    if is_broken_pipe(&err) {
+pub fn committed_but_unprinted(err: CliError, what: &str, id: (&str, i64)) -> CliError {
+    if err.is_broken_pipe() {
         return err;
     }
     let cause = err
-        .chain()
-        .find_map(|c| c.downcast_ref::<io::Error>())
-        .map_or_else(|| format!("{err:#}"), ToString::to_string);
+        .io_error()
+        .map_or_else(|| message(&err), ToString::to_string);
     Failure::new(
         ExitKind::Output,
         format!("{what} was committed, but writing its record to stdout failed: {cause}"),
@@ -249,24 +312,14 @@ pub fn committed_but_unprinted(err: anyhow::Error, what: &str, id: (&str, i64)) 
 
 /// A write sent to a PostgreSQL server that does not accept writes (a
 /// standby): where the primary is found.
-fn read_only_server_hint(err: &anyhow::Error) -> Option<&'static str> {
-    err.chain()
-        .any(|c| c.to_string().contains("the server is read-only"))
-        .then_some(
-            "writes need the primary: name every host of the cluster with target_session_attrs=read-write (host=db1,db2 target_session_attrs=read-write), and cursorctl connects to the one that accepts writes",
-        )
+fn read_only_server_hint(err: &CliError, postgres: bool) -> Option<&'static str> {
+    (postgres && err.store_kind() == Some(StoreErrorKind::ReadOnly)).then_some(
+        "writes need the primary: name every host of the cluster with target_session_attrs=read-write (host=db1,db2 target_session_attrs=read-write), and cursorctl connects to the one that accepts writes",
+    )
 }
 
-/// Whether the error is a closed output pipe (which ends the run quietly).
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// The exit class of each kind of an operation's failure: the one place
-/// where the library's kinds become exit codes.
+/// The exit class of each kind of an operation's failure: where the
+/// library's kinds become exit codes.
 pub const fn exit_kind(kind: ErrorKind) -> ExitKind {
     match kind {
         ErrorKind::Usage => ExitKind::Usage,
@@ -289,6 +342,7 @@ fn json_details(details: &Details) -> Map<String, Value> {
             Detail::Int(v) => json!(v),
             Detail::UInt(v) => json!(v),
             Detail::Text(v) => json!(v),
+            Detail::Bool(v) => json!(v),
             Detail::List(items) => Value::Array(
                 items
                     .iter()
@@ -315,22 +369,25 @@ fn json_details(details: &Details) -> Map<String, Value> {
         .collect()
 }
 
+/// How errors are shown: one JSON object (`-o json`/`ndjson`) or text, in
+/// color or not; `postgres` when the store is a PostgreSQL server.
+#[derive(Clone, Copy, Debug)]
+pub struct ReportStyle {
+    pub json: bool,
+    pub color: bool,
+    pub postgres: bool,
+}
+
 /// Print an error to stderr: text, or one JSON object.
-pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
-    let (kind, details) = classify(err);
+pub fn report(err: &CliError, style: ReportStyle) -> ExitKind {
+    let kind = err.exit_kind();
     let message = message(err);
     let hint = err
-        .chain()
-        .find_map(|c| {
-            c.downcast_ref::<Failure>()
-                .map(|f| f.hint)
-                .or_else(|| c.downcast_ref::<OpError>().map(OpError::hint))
-        })
-        .flatten()
-        .or_else(|| read_only_server_hint(err))
+        .hint()
+        .or_else(|| read_only_server_hint(err, style.postgres))
         .or_else(|| kind.hint());
     let mut stderr = io::stderr().lock();
-    let _ = if json_errors {
+    let _ = if style.json {
         let mut body = Map::new();
         body.insert("code".into(), json!(kind.code()));
         body.insert("kind".into(), json!(kind.name()));
@@ -338,46 +395,35 @@ pub fn report(err: &anyhow::Error, json_errors: bool, color: bool) -> ExitKind {
         if let Some(hint) = hint {
             body.insert("hint".into(), json!(hint));
         }
-        body.extend(details);
+        body.extend(err.details());
         writeln_json(&mut stderr, &json!({ "error": body }))
     } else {
-        write_text(&mut stderr, hint, &message, color)
+        write_text(&mut stderr, hint, &message, style.color)
     };
     kind
 }
 
 /// The error and its causes on one line, each said once: a cause whose
-/// text the line already holds is left out, and a SQLite error's own cause
-/// (its bare result code) adds nothing to its message.
-fn message(err: &anyhow::Error) -> String {
+/// text the line already holds is left out, and the causes of a database
+/// error's own cause (its bare result code) add nothing to its message.
+fn message(err: &CliError) -> String {
+    let last = err.database_depth().map(|depth| depth + 1);
     let mut text = String::new();
-    // The backend's own error (the source of a database failure) is the
-    // last cause worth saying: its own sources repeat it.
-    let mut last = false;
-    for cause in err.chain() {
-        let part = cause.to_string();
+    let mut cause: Option<&dyn std::error::Error> = Some(err);
+    let mut depth = 0;
+    while let Some(c) = cause {
+        let part = c.to_string();
         if !text.contains(&part) {
             if !text.is_empty() {
                 text.push_str(": ");
             }
             text.push_str(&part);
         }
-        if last {
+        if last == Some(depth) {
             break;
         }
-        last = matches!(
-            cause.downcast_ref::<StoreError>(),
-            Some(StoreError::Database { .. })
-        ) || matches!(
-            cause.downcast_ref::<OpError>(),
-            Some(
-                OpError::Store(StoreError::Database { .. })
-                    | OpError::Cursor(DurabilityError::Store(StoreError::Database { .. }))
-            )
-        ) || matches!(
-            cause.downcast_ref::<DurabilityError>(),
-            Some(DurabilityError::Store(StoreError::Database { .. }))
-        );
+        depth += 1;
+        cause = c.source();
     }
     text
 }
@@ -431,21 +477,63 @@ mod tests {
         }
     }
 
-    /// An operation's error is classified by its kind, wherever it sits in
-    /// the chain, with its details.
-    #[test]
-    fn operation_errors_are_classified_by_kind() {
-        let stale: anyhow::Error = OpError::from(DurabilityError::StaleCheckpoint {
+    fn stale() -> CliError {
+        OpError::from(DurabilityError::StaleCheckpoint {
             key: "a:o:1".into(),
             expected: 1,
             actual: Some(2),
         })
-        .into();
-        let (kind, details) = classify(&stale.context("moving a cursor"));
-        assert_eq!(kind, ExitKind::Stale);
-        assert_eq!(details["actual"], json!(2));
-        let refused: anyhow::Error =
-            OpError::from(cursorctl::ops::Refusal::new(ErrorKind::NotFound, "gone")).into();
-        assert_eq!(classify(&refused).0, ExitKind::NotFound);
+        .into()
+    }
+
+    /// One failure of every variant of the command line's error.
+    fn one_of_each() -> Vec<CliError> {
+        vec![
+            stale(),
+            Failure::new(ExitKind::Attention, "stalled").into(),
+            OutputError(io::Error::from(io::ErrorKind::WriteZero)).into(),
+            CliError::local("creating a temporary file", io::Error::other("full")),
+            io::Error::other("a temporary file").into(),
+            CliError::from(Refusal::new(ErrorKind::NotFound, "gone")).context("so far"),
+            CliError::from(StoreError::Busy).with_hint("retry"),
+        ]
+    }
+
+    /// Every variant has its exit code; a new variant fails to compile
+    /// here until its code is said.
+    #[test]
+    fn every_variant_maps_to_its_exit_code() {
+        let mut seen = 0;
+        for err in one_of_each() {
+            let expected = match &err {
+                CliError::Op(_) => 3,
+                CliError::Failure(_) => 8,
+                CliError::Output(_) | CliError::Local { .. } | CliError::Io(_) => 1,
+                CliError::Context { .. } => 5,
+                CliError::Hinted { .. } => 6,
+            };
+            assert_eq!(err.exit_kind().code(), expected, "{err:?}");
+            seen += 1;
+        }
+        assert_eq!(seen, 7);
+    }
+
+    /// A library failure converts into the operation's error, with its
+    /// kind and details, wherever it is wrapped.
+    #[test]
+    fn failures_are_classified_by_what_they_are() {
+        let err = stale().context("moving a cursor");
+        assert_eq!(err.exit_kind(), ExitKind::Stale);
+        assert_eq!(err.details()["actual"], json!(2));
+        assert_eq!(
+            message(&err),
+            "moving a cursor: stale checkpoint on a:o:1: expected offset 1, but the store holds 2"
+        );
+        assert_eq!(CliError::from(StoreError::Busy).exit_kind(), ExitKind::Busy);
+        let hinted = CliError::from(StoreError::Busy).with_hint("retry");
+        assert_eq!(hinted.hint(), Some("retry"));
+        let pipe = CliError::from(OutputError(io::Error::from(io::ErrorKind::BrokenPipe)));
+        assert!(pipe.is_broken_pipe());
+        assert!(!stale().is_broken_pipe());
     }
 }

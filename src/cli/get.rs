@@ -7,7 +7,7 @@ use cursorctl::key::{ChannelId, ConsumerId, CursorKey, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::{CursorFilter, HeadFilter, StoreReadExt};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Format, Shape};
 use super::records::CursorRecord;
@@ -72,7 +72,7 @@ pub struct Args {
     pub count: Option<u64>,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let (consumer, partition_key) = match &args.consumer {
         Some(c) => {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;
@@ -203,7 +203,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let mut record = CursorRecord::default();
     let mut invalid = 0u64;
     let mut unwritable = 0u64;
-    store.for_each_cursor_head(&filter, |row| -> anyhow::Result<()> {
+    store.for_each_cursor_head(&filter, |row| -> CliResult<()> {
         match row {
             Ok(row) => {
                 let (head, row) = (row, &row.cursor);

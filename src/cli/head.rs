@@ -1,20 +1,19 @@
 //! `cursorctl head`: the heads of partitions (where each partition ends),
 //! recorded by the message system or from its tooling, and their history.
 
-use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 
-use cursorctl::heads::{require_heads, write_head, HeadAudit, HeadError, HeadWrite};
+use cursorctl::heads::{require_heads, HeadWrite};
 use cursorctl::key::{ChannelId, PartitionKey};
-use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Outcome, StoreExt, StoreReadExt};
+use cursorctl::ops::head_set::{set_head, set_heads, HeadSet};
+use cursorctl::store::{HeadChangeRow, HeadFilter, HeadRow, Outcome, StoreReadExt};
 
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::head_input::HeadReader;
 use super::output::{Field, Record, Shape};
 use super::{offset_arg, reason_arg, Context};
-use cursorctl::ops::failures::Failures;
-use cursorctl::ops::{ErrorKind, OpError};
+use cursorctl::ops::OpError;
 
 /// Record and list the heads of partitions (where each partition ends)
 ///
@@ -103,7 +102,7 @@ Examples:
     },
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     match &args.action {
         Action::Set {
             partition_key,
@@ -130,7 +129,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 }
 
 /// `CHANNEL` or `CHANNEL:INDEX` as a filter.
-fn filter_of(arg: Option<&str>) -> anyhow::Result<HeadFilter> {
+fn filter_of(arg: Option<&str>) -> CliResult<HeadFilter> {
     let Some(arg) = arg else {
         return Ok(HeadFilter::default());
     };
@@ -220,31 +219,21 @@ impl Record for HeadChangeRecord {
     }
 }
 
-fn audit<'a>(opts: &SetOptions<'a>, user: &'a str) -> HeadAudit<'a> {
-    HeadAudit {
-        command: "head set",
+fn head_set<'a>(opts: &SetOptions<'a>, user: &'a str) -> HeadSet<'a> {
+    HeadSet {
+        allow_rewind: opts.allow_rewind,
         reason: opts.reason,
         user,
+        outcome: Outcome::of_dry_run(opts.dry_run),
     }
 }
 
 /// A dry run is the write itself, rolled back: the same checks, records
 /// and exit code, and nothing kept.
-fn set_one(
-    ctx: &Context,
-    key: &PartitionKey,
-    head: u64,
-    opts: &SetOptions<'_>,
-) -> anyhow::Result<()> {
+fn set_one(ctx: &Context, key: &PartitionKey, head: u64, opts: &SetOptions<'_>) -> CliResult<()> {
     let user = Context::user();
-    let outcome = Outcome::of_dry_run(opts.dry_run);
     let store = ctx.open_write()?;
-    require_heads(&*store).map_err(OpError::from)?;
-    let write = store
-        .write_then(outcome, |txn| {
-            write_head(txn, key, head, opts.allow_rewind, audit(opts, &user))
-        })
-        .map_err(OpError::from)?;
+    let write = set_head(&*store, &head_set(opts, &user), key, head)?;
     ctx.print_one(&HeadChangeRecord::of(key, &write, opts.dry_run))?;
     if opts.dry_run {
         ctx.note("dry run: nothing was written");
@@ -252,91 +241,25 @@ fn set_one(
     Ok(())
 }
 
-/// A head's line in the input.
-struct Planned {
-    line: u64,
-    key: PartitionKey,
-    head: u64,
-}
-
-/// `head set --from-file`: every line read and checked first (bad lines
-/// and partition keys given twice are listed), then every head written in
-/// one transaction, committed only when no line fails (a dry run is rolled
-/// back either way). Every failing line is listed, with its number.
-fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> anyhow::Result<()> {
+/// `head set --from-file`: the lines read here, checked and written by
+/// the library (`ops::head_set`), the heads printed.
+fn set_many(ctx: &Context, path: &std::path::Path, opts: &SetOptions<'_>) -> CliResult<()> {
     let source = super::source::open(path, "--from-file", true)?;
     let user = Context::user();
-    let outcome = Outcome::of_dry_run(opts.dry_run);
     let store = ctx.open_write()?;
-    require_heads(&*store).map_err(OpError::from)?;
     let mut reader = HeadReader::new(source.reader, source.name.clone());
-    // (line, key, kind, reason) of the lines refused before the store.
-    let mut refused: Vec<(u64, Option<String>, ErrorKind, String)> = Vec::new();
-    let mut planned = Vec::new();
-    let mut seen: HashMap<PartitionKey, u64> = HashMap::new();
-    let mut lines = 0u64;
-    while let Some((line, parsed)) = reader.next_line()? {
-        lines += 1;
-        let entry = match parsed {
-            Ok(entry) => entry,
-            Err(bad) => {
-                refused.push((line, bad.key, ErrorKind::Usage, bad.reason));
-                continue;
-            }
-        };
-        if let Some(first) = seen.get(&entry.key) {
-            let key = entry.key.to_string();
-            let reason =
-                format!("partition key {key} appears twice in the input: first on line {first}");
-            refused.push((line, Some(key), ErrorKind::Usage, reason));
-            continue;
-        }
-        seen.insert(entry.key.clone(), line);
-        planned.push(Planned {
-            line,
-            key: entry.key,
-            head: entry.head,
-        });
-    }
-    drop(seen);
-    let written = store.write_then(outcome, |txn| -> anyhow::Result<Vec<HeadWrite>> {
-        // Failures in line order: those refused before the store, and
-        // those the store refuses, merged.
-        let mut failed: Vec<(u64, Option<String>, ErrorKind, String)> = Vec::new();
-        let mut written = Vec::with_capacity(planned.len());
-        for p in &planned {
-            match write_head(txn, &p.key, p.head, opts.allow_rewind, audit(opts, &user)) {
-                Ok(w) => written.push(w),
-                Err(HeadError::Store(e)) => return Err(e.into()),
-                Err(e) => {
-                    let err = OpError::from(e);
-                    failed.push((p.line, Some(p.key.to_string()), err.kind(), err.to_string()));
-                }
-            }
-        }
-        if refused.is_empty() && failed.is_empty() {
-            return Ok(written);
-        }
-        failed.extend(refused.iter().cloned());
-        failed.sort_by_key(|f| f.0);
-        let mut failures = Failures::new("line");
-        for (line, key, kind, reason) in &failed {
-            failures.add(*line, key.as_deref(), *kind, reason);
-        }
-        let nothing = if opts.dry_run {
-            "nothing would be written"
-        } else {
-            "nothing was written"
-        };
-        Err(failures.into_error(lines, nothing).into())
-    })?;
-    let changed = written.iter().filter(|w| w.change_id.is_some()).count();
+    let lines = std::iter::from_fn(|| reader.next_line().transpose());
+    let written = set_heads(&*store, &head_set(opts, &user), lines)?;
+    let changed = written
+        .iter()
+        .filter(|w| w.write.change_id.is_some())
+        .count();
     if !ctx.global.quiet {
         let mut printer = ctx
             .printer(Shape::List)
             .with_header(HeadChangeRecord::FIELDS);
-        for (p, w) in planned.iter().zip(&written) {
-            printer.record(&HeadChangeRecord::of(&p.key, w, opts.dry_run))?;
+        for w in &written {
+            printer.record(&HeadChangeRecord::of(&w.key, &w.write, opts.dry_run))?;
         }
         printer.finish()?;
     }
@@ -389,11 +312,11 @@ impl Record for HeadRecord<'_> {
     }
 }
 
-fn get(ctx: &Context, filter: &HeadFilter) -> anyhow::Result<()> {
+fn get(ctx: &Context, filter: &HeadFilter) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_heads(&**store).map_err(OpError::from)?;
     let mut printer = ctx.printer(Shape::List).with_header(HeadRecord::FIELDS);
-    store.for_each_head(filter, |row| -> anyhow::Result<()> {
+    store.for_each_head(filter, |row| -> CliResult<()> {
         Ok(printer.record(&HeadRecord(row, row.partition_key()))?)
     })?;
     let count = printer.count();
@@ -461,13 +384,13 @@ impl Record for HeadHistoryRecord<'_> {
     }
 }
 
-fn history(ctx: &Context, filter: &HeadFilter) -> anyhow::Result<()> {
+fn history(ctx: &Context, filter: &HeadFilter) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_heads(&**store).map_err(OpError::from)?;
     let mut printer = ctx
         .printer(Shape::List)
         .with_header(HeadHistoryRecord::FIELDS);
-    store.for_each_head_change(filter, |row| -> anyhow::Result<()> {
+    store.for_each_head_change(filter, |row| -> CliResult<()> {
         Ok(printer.record(&HeadHistoryRecord(row, row.partition_key()))?)
     })?;
     let count = printer.count();

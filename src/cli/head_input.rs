@@ -9,18 +9,10 @@ use cursorctl::key::PartitionKey;
 use cursorctl::parse_offset;
 use serde_json::value::RawValue;
 
-use super::input::Invalid;
+use super::input::{invalid, Invalid};
 use super::source::Lines;
 
-/// One valid input line.
-#[derive(Debug)]
-pub struct HeadEntry {
-    pub key: PartitionKey,
-    pub head: u64,
-}
-
-/// One non-blank input line: its number (1-based) and what it holds.
-pub type HeadLine = (u64, Result<HeadEntry, Invalid>);
+pub use cursorctl::ops::head_set::{HeadEntry, HeadLine};
 
 /// The fields a head line may have: `partition_key` and `head`, and what a
 /// `head get` listing prints beside them.
@@ -61,7 +53,7 @@ impl<R: BufRead> HeadReader<R> {
     ///
     /// Read failures (exit 2). A CSV header that cannot be used is
     /// returned as the failure of its line, and ends the input.
-    pub fn next_line(&mut self) -> anyhow::Result<Option<HeadLine>> {
+    pub fn next_line(&mut self) -> cursorctl::ops::OpResult<Option<HeadLine>> {
         loop {
             if !self.lines.advance()? {
                 return Ok(None);
@@ -74,7 +66,7 @@ impl<R: BufRead> HeadReader<R> {
             let Ok(text) = std::str::from_utf8(text) else {
                 return Ok(Some((
                     number,
-                    Err(Invalid::new(None, "the line is not valid UTF-8")),
+                    Err(invalid(None, "the line is not valid UTF-8")),
                 )));
             };
             match &self.format {
@@ -89,7 +81,7 @@ impl<R: BufRead> HeadReader<R> {
                     Err(reason) => {
                         // Nothing after a bad header can be read.
                         while self.lines.advance()? {}
-                        return Ok(Some((number, Err(Invalid::new(None, reason)))));
+                        return Ok(Some((number, Err(invalid(None, reason)))));
                     }
                 },
                 Some(Format::Ndjson) => return Ok(Some((number, parse_json(text)))),
@@ -147,7 +139,7 @@ fn header(text: &str) -> Result<Columns, String> {
 fn parse_row(columns: &Columns, text: &str) -> Result<HeadEntry, Invalid> {
     let fields = split(text, columns.tabs);
     if fields.len() != columns.count {
-        return Err(Invalid::new(
+        return Err(invalid(
             None,
             format!(
                 "{} fields where the header has {}",
@@ -158,8 +150,8 @@ fn parse_row(columns: &Columns, text: &str) -> Result<HeadEntry, Invalid> {
     }
     let key = parse_key(fields[columns.partition_key])?;
     let shown = || Some(key.to_string());
-    let head = parse_offset(fields[columns.head])
-        .map_err(|e| Invalid::new(shown(), format!("head: {e}")))?;
+    let head =
+        parse_offset(fields[columns.head]).map_err(|e| invalid(shown(), format!("head: {e}")))?;
     check_parts(
         &key,
         columns.channel.map(|i| fields[i]),
@@ -169,7 +161,7 @@ fn parse_row(columns: &Columns, text: &str) -> Result<HeadEntry, Invalid> {
 }
 
 fn parse_key(text: &str) -> Result<PartitionKey, Invalid> {
-    PartitionKey::parse(text).map_err(|e| Invalid::new(None, format!("partition_key: {e}")))
+    PartitionKey::parse(text).map_err(|e| invalid(None, format!("partition_key: {e}")))
 }
 
 /// A `channel` or `partition` that disagrees with the partition key is
@@ -180,13 +172,13 @@ fn check_parts(
     partition: Option<&str>,
 ) -> Result<(), Invalid> {
     if let Some(c) = channel.filter(|c| *c != key.channel().as_str()) {
-        return Err(Invalid::new(
+        return Err(invalid(
             Some(key.to_string()),
             format!("channel {c:?} does not match partition_key {key}"),
         ));
     }
     if let Some(p) = partition.filter(|p| *p != key.index().to_string()) {
-        return Err(Invalid::new(
+        return Err(invalid(
             Some(key.to_string()),
             format!("partition {p} does not match partition_key {key}"),
         ));
@@ -205,7 +197,7 @@ fn parse_json(text: &str) -> Result<HeadEntry, Invalid> {
         let message = message
             .rsplit_once(" at line ")
             .map_or(message.as_str(), |(head, _)| head);
-        Invalid::new(
+        invalid(
             None,
             format!("invalid JSON at column {}: {message}", e.column()),
         )
@@ -216,33 +208,33 @@ fn parse_json(text: &str) -> Result<HeadEntry, Invalid> {
         .iter()
         .find(|n| !KNOWN.split(", ").any(|k| k == n.as_str()))
     {
-        return Err(Invalid::new(
+        return Err(invalid(
             None,
             format!("unknown field {unknown:?} (known: {KNOWN})"),
         ));
     }
     let key_text = fields
         .get("partition_key")
-        .ok_or_else(|| Invalid::new(None, "partition_key is missing"))?;
-    let key_text = json_string("partition_key", key_text).map_err(|r| Invalid::new(None, r))?;
+        .ok_or_else(|| invalid(None, "partition_key is missing"))?;
+    let key_text = json_string("partition_key", key_text).map_err(|r| invalid(None, r))?;
     let key = parse_key(&key_text)?;
     let shown = || Some(key.to_string());
     let head = match fields.get("head").map(|v| v.get()) {
-        None => return Err(Invalid::new(shown(), "head is missing")),
+        None => return Err(invalid(shown(), "head is missing")),
         Some(t) if t.starts_with('"') => {
-            return Err(Invalid::new(
+            return Err(invalid(
                 shown(),
                 format!("head is the string {t}; write it as a JSON number"),
             ))
         }
-        Some("null") => return Err(Invalid::new(shown(), "head is null")),
-        Some(t) => parse_offset(t).map_err(|e| Invalid::new(shown(), format!("head: {e}")))?,
+        Some("null") => return Err(invalid(shown(), "head is null")),
+        Some(t) => parse_offset(t).map_err(|e| invalid(shown(), format!("head: {e}")))?,
     };
     let channel = fields
         .get("channel")
         .map(|v| json_string("channel", v))
         .transpose()
-        .map_err(|r| Invalid::new(shown(), r))?;
+        .map_err(|r| invalid(shown(), r))?;
     let partition = fields.get("partition").map(|v| v.get().to_owned());
     check_parts(&key, channel.as_deref(), partition.as_deref())?;
     Ok(HeadEntry { key, head })

@@ -1,28 +1,14 @@
 //! Hints that name the command that would work, where the usual hint of
 //! the exit class names another.
 
-use cursorctl::ops::OpError;
-
-use super::error::{classify, ExitKind, Failure};
+use super::error::{CliError, ExitKind};
 
 /// `err` with `hint` when it is of class `kind` and has no hint of its own.
-pub fn when(err: anyhow::Error, kind: ExitKind, hint: &'static str) -> anyhow::Error {
-    let (class, details) = classify(&err);
-    if class != kind {
+pub fn when(err: CliError, kind: ExitKind, hint: &'static str) -> CliError {
+    if err.exit_kind() != kind {
         return err;
     }
-    let mut err = err;
-    if let Some(failure) = err.downcast_mut::<Failure>() {
-        failure.hint.get_or_insert(hint);
-        return err;
-    }
-    if let Some(OpError::Refused(refusal)) = err.downcast_mut::<OpError>() {
-        refusal.hint.get_or_insert(hint);
-        return err;
-    }
-    let mut failure = Failure::new(kind, err.to_string()).with_hint(hint);
-    failure.details = details;
-    err.context(failure)
+    err.with_hint(hint)
 }
 
 /// A copy refused because it would move cursors of TO back.

@@ -6,6 +6,7 @@ use cursorctl::key::{ConsumerId, PartitionKey};
 use cursorctl::parse_duration;
 use cursorctl::store::{HistoryFilter, Store, StoreReadExt};
 
+use super::error::CliResult;
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::Shape;
 use super::records::HistoryRecord;
@@ -153,7 +154,7 @@ impl super::output::Record for VerifyRecord {
     }
 }
 
-fn verify(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<()> {
+fn verify(ctx: &Context, args: &VerifyArgs) -> CliResult<()> {
     let store = ctx.open_read()?;
     let Some(mut report) = store.verify_history()? else {
         return Err(super::error::Failure::new(
@@ -251,7 +252,7 @@ impl super::output::Record for PruneRecord {
     }
 }
 
-fn prune(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
+fn prune(ctx: &Context, args: &PruneArgs) -> CliResult<()> {
     let Some(before) = &args.before else {
         return Err(super::error::Failure::usage(
             "history prune deletes old history and needs --before TIME (for example --before 90d)",
@@ -318,7 +319,7 @@ impl Since {
     /// # Errors
     ///
     /// Failures to read the store's clock.
-    pub fn resolve(self, store: &dyn Store) -> anyhow::Result<i64> {
+    pub fn resolve(self, store: &dyn Store) -> CliResult<i64> {
         let at = match self {
             Self::At(ms) => ms,
             Self::Ago(_) => self.at_clock(store.clock_ms()?),
@@ -338,7 +339,7 @@ impl Since {
     /// # Errors
     ///
     /// Failures to open the store or read its clock.
-    pub fn resolve_at_db(self, ctx: &Context) -> anyhow::Result<i64> {
+    pub fn resolve_at_db(self, ctx: &Context) -> CliResult<i64> {
         match self {
             Self::At(ms) => Ok(ms),
             Self::Ago(_) => self.resolve(&**ctx.open_read()?),
@@ -409,7 +410,7 @@ fn split_utc_offset(input: &str) -> (&str, Option<i64>) {
     (input, None)
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     match &args.action {
         Some(Action::Prune(prune_args)) => return prune(ctx, prune_args),
         Some(Action::Verify(verify_args)) => return verify(ctx, verify_args),
@@ -462,7 +463,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     let mut printer = ctx.printer(Shape::List).with_header(fields);
     let mut key = String::new();
     let mut newest = std::collections::VecDeque::new();
-    store.for_each_change(&filter, |row| -> anyhow::Result<()> {
+    store.for_each_change(&filter, |row| -> CliResult<()> {
         if !matching(row) {
             return Ok(());
         }

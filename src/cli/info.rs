@@ -5,6 +5,7 @@ use std::io;
 
 use cursorctl::store::{StoreExt, StoreLocation, COUNTED_TABLES};
 
+use super::error::CliResult;
 use super::output::{Field, Format, Record, Shape};
 use super::Context;
 
@@ -134,11 +135,11 @@ fn shown(field: Field<'_>) -> String {
     }
 }
 
-pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, _args: &Args) -> CliResult<()> {
     let store = ctx.open_read()?;
     let store: &dyn cursorctl::store::Store = &**store;
     let (about, schema_version) =
-        store.read(|s| -> anyhow::Result<_> { Ok((s.about()?, s.schema_version()?)) })?;
+        store.read(|s| -> CliResult<_> { Ok((s.about()?, s.schema_version()?)) })?;
     let location: &StoreLocation = store.location();
     let record = InfoRecord {
         backend: location.backend().name(),

@@ -4,7 +4,7 @@ use std::io;
 
 use cursorctl::store::{self, InitOutcome};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::output::{Field, Record};
 use super::Context;
 
@@ -47,7 +47,7 @@ impl Record for InitRecord {
     }
 }
 
-pub fn run(ctx: &Context, _args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, _args: &Args) -> CliResult<()> {
     if let Some(folder) = ctx
         .global
         .db

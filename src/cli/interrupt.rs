@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 
 /// Watches for SIGINT and SIGTERM once installed. Install it only around
 /// loops that call [`Interrupt::check`]: while it is installed the signals no
@@ -17,7 +17,7 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    pub fn install() -> anyhow::Result<Self> {
+    pub fn install() -> CliResult<Self> {
         let signal = Arc::new(AtomicUsize::new(0));
         let mut ids = Vec::new();
         for sig in [SIGINT, SIGTERM] {
@@ -41,7 +41,7 @@ impl Interrupt {
 
     /// Fail with an interruption error once a signal has arrived; `what`
     /// says what was rolled back or kept.
-    pub fn check(&self, what: &str) -> anyhow::Result<()> {
+    pub fn check(&self, what: &str) -> CliResult<()> {
         match self.received() {
             None => Ok(()),
             Some(sig) => Err(interrupted(sig, what).into()),

@@ -3,7 +3,7 @@
 //! pretty-prints them). Each object is found by its braces, line by line,
 //! and parsed as an NDJSON line is; memory holds one object at a time.
 
-use super::input::{parse_json_line, Invalid, Line};
+use super::input::{invalid, parse_json_line, Line};
 
 /// Where the reading of a JSON array (or of objects one after another, as
 /// `jq` pretty-prints them) is.
@@ -41,7 +41,7 @@ impl JsonScan {
         let a = self;
         let fail = |a: &mut JsonScan, line: u64, reason: &str| {
             a.broken = true;
-            Some((line, Err(Invalid::new(None, reason.to_owned()))))
+            Some((line, Err(invalid(None, reason.to_owned()))))
         };
         while a.pos < buf.len() {
             let b = buf[a.pos];
@@ -134,15 +134,12 @@ impl JsonScan {
         if a.depth > 0 {
             return Some((
                 a.start_line,
-                Err(Invalid::new(
-                    None,
-                    "the object that starts here is not closed",
-                )),
+                Err(invalid(None, "the object that starts here is not closed")),
             ));
         }
         Some((
             line_no,
-            Err(Invalid::new(None, "the JSON array is not closed with ]")),
+            Err(invalid(None, "the JSON array is not closed with ]")),
         ))
     }
 }

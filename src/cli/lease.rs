@@ -12,7 +12,7 @@ use cursorctl::lease::{break_lease, live_lease};
 use cursorctl::store::{ChangeInput, LeaseRow, StoreExt, Visit, WriteTxn};
 use cursorctl::StoreError;
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::output::{format_time, Field, Record, Shape};
 use super::{reason_arg, Context};
 
@@ -69,7 +69,7 @@ Examples:
     },
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     match &args.action {
         Action::List { consumer } => list(ctx, consumer.as_ref().map(ConsumerId::as_str)),
         Action::Break {
@@ -128,7 +128,7 @@ impl Record for LeaseRecord<'_> {
     }
 }
 
-fn require_leases(store: &dyn cursorctl::Store) -> anyhow::Result<()> {
+fn require_leases(store: &dyn cursorctl::Store) -> CliResult<()> {
     let version = store.schema_version()?;
     if version < cursorctl::store::LEASES_VERSION {
         return Err(Failure::new(
@@ -140,7 +140,7 @@ fn require_leases(store: &dyn cursorctl::Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn list(ctx: &Context, consumer: Option<&str>) -> anyhow::Result<()> {
+fn list(ctx: &Context, consumer: Option<&str>) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_leases(&**store)?;
     let now = store.clock_ms()?;
@@ -199,11 +199,11 @@ fn record_break(
     })
 }
 
-fn break_one(ctx: &Context, key: &CursorKey, reason: &str, dry_run: bool) -> anyhow::Result<()> {
+fn break_one(ctx: &Context, key: &CursorKey, reason: &str, dry_run: bool) -> CliResult<()> {
     let store = ctx.open_write()?;
     require_leases(&*store)?;
     let outcome = cursorctl::store::Outcome::of_dry_run(dry_run);
-    let (was, id, now) = store.write_then(outcome, |txn| -> anyhow::Result<_> {
+    let (was, id, now) = store.write_then(outcome, |txn| -> CliResult<_> {
         let Some(was) = break_lease(txn, key)? else {
             return Err(Failure::new(
                 ExitKind::NotFound,

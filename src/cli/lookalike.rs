@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use cursorctl::store::{ConsumerFilter, StoreRead, StoreReadExt};
 use unicode_security::confusable_detection::skeleton;
 
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::output::quote;
 
 /// The consumers known so far, by skeleton, and the names already checked.
@@ -43,13 +43,13 @@ impl Lookalikes {
         store: &dyn StoreRead,
         consumer: &str,
         line: Option<u64>,
-    ) -> anyhow::Result<()> {
+    ) -> CliResult<()> {
         if self.allow || self.checked.contains(consumer) {
             return Ok(());
         }
         if self.known.is_none() {
             let mut known: HashMap<String, Vec<String>> = HashMap::new();
-            store.for_each_consumer(&ConsumerFilter::default(), |s| -> anyhow::Result<()> {
+            store.for_each_consumer(&ConsumerFilter::default(), |s| -> CliResult<()> {
                 known
                     .entry(skeleton(&s.consumer).collect())
                     .or_default()
@@ -84,12 +84,7 @@ impl Lookalikes {
 
 /// Check one consumer a write with --create names, on the store --db
 /// names (see [`Lookalikes::check`]).
-pub fn check_one(
-    ctx: &super::Context,
-    create: bool,
-    allow: bool,
-    consumer: &str,
-) -> anyhow::Result<()> {
+pub fn check_one(ctx: &super::Context, create: bool, allow: bool, consumer: &str) -> CliResult<()> {
     if !create || allow {
         return Ok(());
     }

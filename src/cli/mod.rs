@@ -29,6 +29,7 @@ mod lookalike;
 mod output;
 mod progress;
 mod prometheus;
+mod raw_args;
 mod raw_key;
 mod records;
 mod set;
@@ -47,9 +48,9 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cursorctl::parse_duration;
-use cursorctl::store::{self, Access, Store, StoreLocation};
+use cursorctl::store::{self, Access, Backend, Store, StoreLocation};
 
-use error::{report, ExitKind};
+use error::{report, CliResult, ExitKind};
 use output::{ColorChoice, Format, Printer, Record, Shape};
 
 pub const EXIT_CODES: &str = "\
@@ -305,7 +306,7 @@ impl Context {
     /// command ends: the process exits right after, which releases its
     /// locks, and a read-only connection has nothing to write back (closing
     /// it costs about as much as a one-cursor `get` reads).
-    pub fn open_read(&self) -> anyhow::Result<ManuallyDrop<Box<dyn Store>>> {
+    pub fn open_read(&self) -> CliResult<ManuallyDrop<Box<dyn Store>>> {
         Ok(ManuallyDrop::new(store::open(
             &self.global.db,
             Access::ReadOnly,
@@ -313,7 +314,7 @@ impl Context {
         )?))
     }
 
-    pub fn open_write(&self) -> anyhow::Result<Box<dyn Store>> {
+    pub fn open_write(&self) -> CliResult<Box<dyn Store>> {
         Ok(store::open(
             &self.global.db,
             Access::ReadWrite,
@@ -326,7 +327,7 @@ impl Context {
     }
 
     /// Print one record unless `-q`.
-    pub fn print_one(&self, record: &dyn Record) -> anyhow::Result<()> {
+    pub fn print_one(&self, record: &dyn Record) -> CliResult<()> {
         if self.global.quiet {
             return Ok(());
         }
@@ -459,23 +460,8 @@ const MAX_LOCATION_BYTES: usize = 4096;
 /// Whether the raw arguments ask for JSON output (for errors found while
 /// parsing them).
 fn wants_json(args: &[std::ffi::OsString]) -> bool {
-    let mut it = args.iter().filter_map(|a| a.to_str());
-    while let Some(a) = it.next() {
-        let value = match a {
-            "-o" | "--output" => it.next(),
-            _ => a
-                .strip_prefix("--output=")
-                .or_else(|| a.strip_prefix("-o"))
-                .filter(|v| !v.is_empty()),
-        };
-        if matches!(
-            value.map(|v| v.trim_start_matches('=')),
-            Some("json" | "ndjson")
-        ) {
-            return true;
-        }
-    }
-    false
+    raw_args::option_values(args, "output", Some('o'))
+        .any(|v| matches!(v.to_str(), Some("json" | "ndjson")))
 }
 
 /// Parse the arguments. The command definition and the matches are not
@@ -607,26 +593,29 @@ pub fn main() -> u8 {
             return u8::try_from(code).unwrap_or(2);
         }
     };
-    let json_errors = cli.global.output.is_json();
-    let color = cli.global.color.stderr();
+    let style = error::ReportStyle {
+        json: cli.global.output.is_json(),
+        color: cli.global.color.stderr(),
+        postgres: cli.global.db.backend() == Backend::POSTGRES,
+    };
     if cli.global.db.as_os_str().len() > MAX_LOCATION_BYTES {
         // Shown as messages show it: redacted, then cut.
         let e = error::Failure::usage(format!(
             "the store location {} is longer than {MAX_LOCATION_BYTES} bytes, the longest --db (or CURSORCTL_DB) takes",
             output::quote(&cli.global.db.to_string())
         ));
-        return report(&e.into(), json_errors, color).code();
+        return report(&e.into(), style).code();
     }
     let backend = cli.global.db.backend();
     if let Err(message) = backend.check_busy_timeout(cli.global.busy_timeout) {
-        return report(&error::Failure::usage(message).into(), json_errors, color).code();
+        return report(&error::Failure::usage(message).into(), style).code();
     }
     let ctx = Context { global: cli.global };
     if ctx.global.output == Format::Prometheus
         && !matches!(cli.command, Command::Get(_) | Command::Status(_))
     {
         let failure = error::Failure::usage("-o prometheus is for `get` listings and `status`");
-        return report(&failure.into(), json_errors, color).code();
+        return report(&failure.into(), style).code();
     }
     if ctx.global.fence
         && !matches!(
@@ -642,7 +631,7 @@ pub fn main() -> u8 {
         let failure = error::Failure::usage(
             "--fence is for writes to cursors (set, advance, undo, delete, copy, snapshot restore)",
         );
-        return report(&failure.into(), json_errors, color).code();
+        return report(&failure.into(), style).code();
     }
     lease::configure(ctx.global.fence, ctx.global.quiet);
     let result = match cli.command {
@@ -666,8 +655,8 @@ pub fn main() -> u8 {
     };
     match result {
         Ok(()) => 0,
-        Err(e) if error::is_broken_pipe(&e) => 0,
-        Err(e) => report(&e, json_errors, color).code(),
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => report(&e, style).code(),
     }
 }
 

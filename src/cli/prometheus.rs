@@ -14,7 +14,7 @@ use std::time::Duration;
 use cursorctl::heads::CursorStatus;
 use cursorctl::store::{CursorHeadRow, HeadFilter, StoreRead, StoreReadExt};
 
-use super::error::OutputError;
+use super::error::{CliError, CliResult, OutputError};
 use super::status::{visit_statuses, Selection, Tally};
 
 /// One metric family: its name, type and help.
@@ -87,20 +87,19 @@ fn seconds(ms: i64) -> String {
 struct Spool(BufWriter<File>);
 
 impl Spool {
-    fn new(family: &Family) -> anyhow::Result<Self> {
-        let file = tempfile::tempfile().map_err(|e| {
-            anyhow::Error::new(e).context("creating a temporary file for -o prometheus")
-        })?;
+    fn new(family: &Family) -> CliResult<Self> {
+        let file = tempfile::tempfile()
+            .map_err(|e| CliError::local("creating a temporary file for -o prometheus", e))?;
         let mut out = BufWriter::with_capacity(64 * 1024, file);
         family_header(&mut out, family)?;
         Ok(Self(out))
     }
 
-    fn append_to(self, out: &mut impl Write) -> anyhow::Result<()> {
+    fn append_to(self, out: &mut impl Write) -> CliResult<()> {
         let mut file = self
             .0
             .into_inner()
-            .map_err(|e| anyhow::Error::new(e.into_error()).context("writing a temporary file"))?;
+            .map_err(|e| CliError::local("writing a temporary file", e.into_error()))?;
         file.seek(SeekFrom::Start(0))?;
         io::copy(&mut file, out).map_err(OutputError)?;
         Ok(())
@@ -116,7 +115,7 @@ pub fn write(
     heads: &HeadFilter,
     now: i64,
     stall_after: Duration,
-) -> anyhow::Result<Tally> {
+) -> CliResult<Tally> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     family_header(&mut out, &OFFSET).map_err(OutputError)?;
@@ -142,7 +141,7 @@ pub fn write(
     last_move.append_to(&mut out)?;
     status.append_to(&mut out)?;
     family_header(&mut out, &HEAD).map_err(OutputError)?;
-    view.for_each_head(heads, |h| -> anyhow::Result<()> {
+    view.for_each_head(heads, |h| -> CliResult<()> {
         out.write_all(HEAD.name.as_bytes()).map_err(OutputError)?;
         out.write_all(b"{channel=\"").map_err(OutputError)?;
         escape_label(&h.channel, &mut out).map_err(OutputError)?;

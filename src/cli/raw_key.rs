@@ -5,14 +5,14 @@
 use cursorctl::key::CursorKey;
 use cursorctl::store::{CursorFilter, StoreRead, StoreReadExt};
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::output::quote;
 
 /// The stored cursor whose key is `raw`. The key splits at its last `:`
 /// into the partition index; the rest may split into consumer and channel
 /// at any of its `:`, and each way is looked up: exactly one stored cursor
 /// must have the key.
-pub fn find(store: &dyn StoreRead, raw: &str) -> anyhow::Result<CursorKey> {
+pub fn find(store: &dyn StoreRead, raw: &str) -> CliResult<CursorKey> {
     let shape = || {
         Failure::usage(format!(
             "invalid raw key {}: expected CONSUMER:CHANNEL:INDEX as `cursorctl get` lists it",
@@ -29,7 +29,7 @@ pub fn find(store: &dyn StoreRead, raw: &str) -> anyhow::Result<CursorKey> {
             channel: Some(channel.to_owned()),
             updated_before: None,
         };
-        store.for_each_cursor(&filter, |row| -> anyhow::Result<()> {
+        store.for_each_cursor(&filter, |row| -> CliResult<()> {
             let row = row?;
             if row.consumer == consumer && row.channel == channel && row.partition == index {
                 found.push(CursorKey::stored(consumer, channel, index));

@@ -158,7 +158,7 @@ impl Record for CursorRecord {
 
 /// A change as printed: `{id, key, consumer, partition_key, old_offset,
 /// new_offset, delta, status, dry_run}`.
-pub use cursorctl::ops::change::{Change as ChangeRecord, Status};
+pub use cursorctl::ops::change::Change as ChangeRecord;
 
 /// The fields of a change record, in output order.
 pub const CHANGE_FIELDS: &[&str] = &[
@@ -323,6 +323,7 @@ impl Record for HistoryRecord<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cursorctl::ops::Status;
 
     fn names(record: &dyn Record) -> Vec<&'static str> {
         let mut names = Vec::new();

@@ -7,7 +7,7 @@ use cursorctl::parse_offset;
 
 use super::bulk;
 use super::change::run_one;
-use super::error::Failure;
+use super::error::{CliError, CliResult, Failure};
 use super::input::InputFormat;
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::{offset_arg, reason_arg, Context};
@@ -117,10 +117,9 @@ pub struct WriteArgs {
 const USAGE: &str = "set takes CONSUMER PARTITION_KEY OFFSET (billing orders:3 1042), KEY OFFSET (billing:orders:3 1042), or --from-file PATH";
 
 /// The cursor and the offset the positional arguments name.
-fn target(args: &Args) -> anyhow::Result<(CursorKey, u64)> {
-    let missing = |what: &str| -> anyhow::Error {
-        Failure::usage(format!("{what} is missing: {USAGE}")).into()
-    };
+fn target(args: &Args) -> CliResult<(CursorKey, u64)> {
+    let missing =
+        |what: &str| -> CliError { Failure::usage(format!("{what} is missing: {USAGE}")).into() };
     let (key, offset) = match (&args.consumer, &args.partition_key, &args.offset) {
         (Some(ConsumerArg::Key(key)), Some(offset), None) => (key.clone(), offset),
         (Some(ConsumerArg::Key(key)), Some(_), Some(_)) => {
@@ -140,7 +139,7 @@ fn target(args: &Args) -> anyhow::Result<(CursorKey, u64)> {
     Ok((key, parse_offset(offset)?))
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     if let Some(path) = &args.from_file {
         return bulk::run(
             ctx,

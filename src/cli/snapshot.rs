@@ -8,6 +8,7 @@ use cursorctl::ops::snapshot::{self, Restore};
 use cursorctl::store::{Outcome, SnapshotRow, Store, StoreExt, StoreReadExt};
 
 use super::batch;
+use super::error::{CliError, CliResult};
 use super::output::{Field, Record, Shape};
 use super::{reason_arg, Context};
 
@@ -155,15 +156,15 @@ impl Record for CompareRecord {
     }
 }
 
-fn require_snapshots(store: &dyn Store) -> anyhow::Result<()> {
+fn require_snapshots(store: &dyn Store) -> CliResult<()> {
     Ok(snapshot::require_snapshots(store)?)
 }
 
-fn no_snapshot(name: &SnapshotName) -> anyhow::Error {
+fn no_snapshot(name: &SnapshotName) -> CliError {
     snapshot::no_snapshot(name.as_str()).into()
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     match &args.action {
         Action::Save {
             name,
@@ -187,7 +188,7 @@ fn save(
     name: &SnapshotName,
     consumer: Option<&ConsumerId>,
     reason: Option<&str>,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     let store = ctx.open_write()?;
     let user = Context::user();
     let saved = snapshot::save(
@@ -204,14 +205,13 @@ fn save(
     ctx.print_one(&SnapshotRecord(&info))
 }
 
-fn list(ctx: &Context) -> anyhow::Result<()> {
+fn list(ctx: &Context) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_snapshots(&**store)?;
     let mut printer = ctx
         .printer(Shape::List)
         .with_header(&["name", "at", "consumer", "cursors", "user", "reason"]);
-    store
-        .for_each_snapshot(|s| -> anyhow::Result<()> { Ok(printer.record(&SnapshotRecord(s))?) })?;
+    store.for_each_snapshot(|s| -> CliResult<()> { Ok(printer.record(&SnapshotRecord(s))?) })?;
     let count = printer.count();
     printer.finish()?;
     if count == 0 {
@@ -220,10 +220,10 @@ fn list(ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show(ctx: &Context, name: &SnapshotName) -> anyhow::Result<()> {
+fn show(ctx: &Context, name: &SnapshotName) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_snapshots(&**store)?;
-    store.read(|store| -> anyhow::Result<()> {
+    store.read(|store| -> CliResult<()> {
         let info = store
             .snapshot_info(name.as_str())?
             .ok_or_else(|| no_snapshot(name))?;
@@ -276,7 +276,7 @@ fn restore(
     reason: Option<&str>,
     delete_new: bool,
     dry_run: bool,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     let outcome = Outcome::of_dry_run(dry_run);
     let store = ctx.open_write()?;
     let user = Context::user();
@@ -314,13 +314,9 @@ fn restore(
     Ok(())
 }
 
-fn drop_snapshot(ctx: &Context, name: &SnapshotName) -> anyhow::Result<()> {
+fn drop_snapshot(ctx: &Context, name: &SnapshotName) -> CliResult<()> {
     let store = ctx.open_write()?;
-    require_snapshots(&*store)?;
-    let dropped = store.write(|txn| txn.drop_snapshot(name.as_str()))?;
-    if !dropped {
-        return Err(no_snapshot(name));
-    }
+    snapshot::drop(&*store, name.as_str())?;
     ctx.note(&format!("dropped snapshot {name}"));
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 
-use super::error::Failure;
+use cursorctl::ops::{ErrorKind, OpError, OpResult, Refusal};
 
 /// An opened input.
 pub struct Source {
@@ -25,7 +25,7 @@ impl Source {
     /// # Errors
     ///
     /// A failed read of the input (exit 2).
-    pub fn reread(&self) -> anyhow::Result<Option<Box<dyn BufRead>>> {
+    pub fn reread(&self) -> OpResult<Option<Box<dyn BufRead>>> {
         let Some(file) = &self.again else {
             return Ok(None);
         };
@@ -46,7 +46,7 @@ const BUFFER: usize = 1 << 20;
 ///
 /// A path that cannot be read (missing, a directory, no permission) is a
 /// usage error (exit 2) naming it.
-pub fn open(path: &Path, option: &str, spool: bool) -> anyhow::Result<Source> {
+pub fn open(path: &Path, option: &str, spool: bool) -> OpResult<Source> {
     if path.as_os_str() == "-" {
         let name = format!("{option} stdin");
         if !spool {
@@ -57,8 +57,12 @@ pub fn open(path: &Path, option: &str, spool: bool) -> anyhow::Result<Source> {
                 again: None,
             });
         }
-        let mut file = tempfile::tempfile()
-            .map_err(|e| anyhow::Error::new(e).context("creating a temporary file for stdin"))?;
+        let mut file = tempfile::tempfile().map_err(|e| {
+            Refusal::new(
+                ErrorKind::Internal,
+                format!("creating a temporary file for stdin: {e}"),
+            )
+        })?;
         let size = io::copy(&mut io::stdin().lock(), &mut file)
             .and_then(|n| file.seek(SeekFrom::Start(0)).map(|_| n))
             .map_err(|e| read_failed(&name, &e))?;
@@ -74,7 +78,7 @@ pub fn open(path: &Path, option: &str, spool: bool) -> anyhow::Result<Source> {
     let file = File::open(path).map_err(|e| read_failed(&name, &e))?;
     let meta = file.metadata().map_err(|e| read_failed(&name, &e))?;
     if meta.is_dir() {
-        return Err(Failure::usage(format!("cannot read {name}: it is a directory")).into());
+        return Err(Refusal::usage(format!("cannot read {name}: it is a directory")).into());
     }
     let again = if meta.is_file() {
         file.try_clone().ok()
@@ -90,13 +94,13 @@ pub fn open(path: &Path, option: &str, spool: bool) -> anyhow::Result<Source> {
 }
 
 /// A failed read of an input: exit 2, naming it.
-pub fn read_failed(name: &str, e: &io::Error) -> anyhow::Error {
+pub fn read_failed(name: &str, e: &io::Error) -> OpError {
     // The standard message without the "(os error N)" tail.
     let text = e.to_string();
     let text = text
         .split_once(" (os error")
         .map_or(text.as_str(), |(head, _)| head);
-    Failure::usage(format!("cannot read {name}: {text}")).into()
+    Refusal::usage(format!("cannot read {name}: {text}")).into()
 }
 
 /// The lines of an input, numbered from 1, with the bytes read so far: the
@@ -130,7 +134,7 @@ impl<R: BufRead> Lines<R> {
     /// # Errors
     ///
     /// A failed read, naming the input (exit 2).
-    pub fn advance(&mut self) -> anyhow::Result<bool> {
+    pub fn advance(&mut self) -> OpResult<bool> {
         self.buf.clear();
         let n = self
             .reader

@@ -11,7 +11,7 @@ use cursorctl::store::{
     CursorFilter, CursorHeadRow, HeadFilter, StoreRead, StoreReadExt, HEADS_VERSION,
 };
 
-use super::error::{ExitKind, Failure};
+use super::error::{CliResult, ExitKind, Failure};
 use super::key_arg::{consumer_arg, ConsumerArg};
 use super::output::{Field, Format, Record, Shape};
 use super::Context;
@@ -133,10 +133,10 @@ pub fn visit_statuses(
     selection: &Selection,
     now: i64,
     stall_after: Duration,
-    mut each: impl FnMut(&CursorHeadRow, CursorStatus) -> anyhow::Result<()>,
-) -> anyhow::Result<Tally> {
+    mut each: impl FnMut(&CursorHeadRow, CursorStatus) -> CliResult<()>,
+) -> CliResult<Tally> {
     let mut tally = Tally::default();
-    view.for_each_cursor_head(&selection.filter, |row| -> anyhow::Result<()> {
+    view.for_each_cursor_head(&selection.filter, |row| -> CliResult<()> {
         match row {
             Ok(row) => {
                 if selection
@@ -208,7 +208,7 @@ impl Record for StatusRecord<'_> {
     }
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let (consumer, partition_key) = match &args.consumer {
         Some(c) => {
             let (consumer, pk) = c.split(args.partition_key.as_ref())?;
@@ -266,7 +266,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
 }
 
 /// The end of a status listing: a summary on stderr, and the exit code.
-pub fn finish(ctx: &Context, tally: &Tally, must_exist: bool) -> anyhow::Result<()> {
+pub fn finish(ctx: &Context, tally: &Tally, must_exist: bool) -> CliResult<()> {
     if tally.invalid > 0 {
         return Err(Failure::new(
             ExitKind::Store,

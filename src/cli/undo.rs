@@ -6,7 +6,7 @@ use cursorctl::store::Outcome;
 
 use super::batch;
 use super::change::print_committed;
-use super::error::Failure;
+use super::error::{CliResult, Failure};
 use super::{id_arg, reason_arg, Context};
 
 /// Undo a recorded change, or every change of a batch
@@ -67,7 +67,7 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let reason = args.reason.as_deref();
     if args.skip_moved && args.change_id.is_some() {
         return Err(Failure::usage(
@@ -98,7 +98,7 @@ pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
     }
 }
 
-fn undo_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> anyhow::Result<()> {
+fn undo_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> CliResult<()> {
     let store = ctx.open_write()?;
     let user = Context::user();
     let record = undo::one(&*store, id, reason, &user, outcome)?;
@@ -113,7 +113,7 @@ fn undo_one(ctx: &Context, id: i64, reason: Option<&str>, outcome: Outcome) -> a
     print_committed(ctx, &record)
 }
 
-fn run_many(ctx: &Context, request: &Many<'_>, outcome: Outcome) -> anyhow::Result<()> {
+fn run_many(ctx: &Context, request: &Many<'_>, outcome: Outcome) -> CliResult<()> {
     let store = ctx.open_write()?;
     let undone = undo::many(
         &*store,

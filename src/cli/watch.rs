@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use cursorctl::store::{CursorFilter, Store, StoreReadExt};
 
+use super::error::CliResult;
 use super::interrupt::Interrupt;
 use super::output::{Field, Format, Record, Shape};
 use super::Context;
@@ -144,7 +145,7 @@ pub fn run(
     store: &dyn Store,
     filter: &CursorFilter,
     watch: &Watch,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     let interrupt = Interrupt::install()?;
     let redraw = ctx.global.output == Format::Table && io::stdout().is_terminal();
     let mut previous: HashMap<String, (u64, Option<u64>, Instant)> = HashMap::new();
@@ -154,7 +155,7 @@ pub fn run(
         let now = store.clock_ms()?;
         let read_at = Instant::now();
         let mut rows = Vec::new();
-        store.for_each_cursor_head(filter, |row| -> anyhow::Result<()> {
+        store.for_each_cursor_head(filter, |row| -> CliResult<()> {
             let row = row?;
             let head = row.head;
             let row = &row.cursor;

@@ -179,19 +179,35 @@ pub fn run<E: From<OpError> + From<StoreError>>(
 ) -> Result<Finished, E> {
     let finished = store.write_deciding(|txn| -> Result<(Finished, Outcome), E> {
         let finished = body(txn)?;
-        Ok(match finished {
-            Finished::Done(done) if outcome.is_dry_run() => {
-                show(txn, &done)?;
-                (finished, Outcome::RollBack)
-            }
-            Finished::Done(_) => (finished, outcome),
-            Finished::Nothing { .. } => (finished, Outcome::RollBack),
-        })
+        end_batch(finished, outcome, |done| show(txn, done))
     })?;
     if let (Finished::Done(done), Outcome::Commit) = (finished, outcome) {
         show(store, &done)?;
     }
     Ok(finished)
+}
+
+/// How the transaction of a batch that ended as `finished` ends: a dry
+/// run's batch is shown by `plan` from inside it and rolled back, a write's
+/// committed; a batch that changed nothing is always rolled back (it is
+/// never recorded).
+///
+/// # Errors
+///
+/// Whatever `plan` returns.
+pub fn end_batch<E>(
+    finished: Finished,
+    outcome: Outcome,
+    plan: impl FnOnce(&Done) -> Result<(), E>,
+) -> Result<(Finished, Outcome), E> {
+    Ok(match finished {
+        Finished::Done(done) if outcome.is_dry_run() => {
+            plan(&done)?;
+            (finished, Outcome::RollBack)
+        }
+        Finished::Done(_) => (finished, outcome),
+        Finished::Nothing { .. } => (finished, Outcome::RollBack),
+    })
 }
 
 /// Visit the changes of batch `batch` (if any) in id order, as changes

@@ -84,6 +84,8 @@ pub enum Detail {
     UInt(u64),
     /// Text.
     Text(String),
+    /// Yes or no.
+    Bool(bool),
     /// Records, each a list of named details (a bulk write's failing
     /// lines).
     List(Vec<Details>),
@@ -101,6 +103,12 @@ impl From<u64> for Detail {
 impl From<i64> for Detail {
     fn from(v: i64) -> Self {
         Self::Int(v)
+    }
+}
+
+impl From<bool> for Detail {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
     }
 }
 
@@ -124,11 +132,12 @@ impl<T: Into<Detail>> From<Option<T>> for Detail {
 
 /// A refusal for a condition the store and the cursor do not name (a
 /// missing cursor, a rewind without a reason, failing lines of a batch):
-/// its kind, what happened, what to do next, and details.
+/// its kind, what happened, what to do next, and details. A front end may
+/// refuse with kinds of its own (`K`: the command line's exit classes).
 #[derive(Clone, Debug)]
-pub struct Refusal {
+pub struct Refusal<K = ErrorKind> {
     /// The class of the failure.
-    pub kind: ErrorKind,
+    pub kind: K,
     /// What happened.
     pub message: String,
     /// What to do next, when the kind's usual advice does not fit.
@@ -137,9 +146,9 @@ pub struct Refusal {
     pub details: Details,
 }
 
-impl Refusal {
+impl<K> Refusal<K> {
     /// A refusal of a kind.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(kind: K, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -148,14 +157,9 @@ impl Refusal {
         }
     }
 
-    /// Bad arguments or input values.
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Usage, message)
-    }
-
     /// With a hint of what to do next.
     #[must_use]
-    pub const fn with_hint(mut self, hint: &'static str) -> Self {
+    pub fn with_hint(mut self, hint: &'static str) -> Self {
         self.hint = Some(hint);
         self
     }
@@ -168,13 +172,20 @@ impl Refusal {
     }
 }
 
-impl fmt::Display for Refusal {
+impl<K: From<ErrorKind>> Refusal<K> {
+    /// Bad arguments or input values.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Usage.into(), message)
+    }
+}
+
+impl<K> fmt::Display for Refusal<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Refusal {}
+impl<K: fmt::Debug> std::error::Error for Refusal<K> {}
 
 /// The failure of an operation.
 #[derive(Debug, thiserror::Error)]
@@ -243,8 +254,41 @@ impl OpError {
                 d("expected", Detail::from(*expected)),
                 d("actual", Detail::from(*actual)),
             ],
+            Self::Cursor(DurabilityError::Fenced { key, epoch, .. }) => vec![
+                d("key", Detail::from(key.as_str())),
+                d("epoch", Detail::from(*epoch)),
+            ],
+            Self::Cursor(DurabilityError::LeaseHeld {
+                key,
+                owner,
+                expires_at,
+            }) => vec![
+                d("key", Detail::from(key.as_str())),
+                d("owner", Detail::from(owner.as_str())),
+                d("expires_at", Detail::from(*expires_at)),
+            ],
             _ => Vec::new(),
         }
+    }
+
+    /// The class of the store's failure, when the store failed.
+    #[must_use]
+    pub fn store_kind(&self) -> Option<StoreErrorKind> {
+        match self {
+            Self::Store(e) | Self::Cursor(DurabilityError::Store(e)) => Some(e.kind()),
+            _ => None,
+        }
+    }
+
+    /// Whether the store failed in its database (whose own error is then
+    /// the last cause worth saying: its sources repeat it).
+    #[must_use]
+    pub const fn is_database_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Store(StoreError::Database { .. })
+                | Self::Cursor(DurabilityError::Store(StoreError::Database { .. }))
+        )
     }
 
     /// Whether the failure is about one item of a batch (which is listed

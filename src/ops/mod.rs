@@ -15,12 +15,18 @@
 //! [`Outcome::Commit`]: crate::store::Outcome::Commit
 //! [`Outcome::RollBack`]: crate::store::Outcome::RollBack
 
+pub mod audited;
 pub mod batch;
+pub mod bulk;
+mod bulk_chunk;
+mod bulk_keys;
 pub mod change;
 pub mod copy;
+pub mod copy_store;
 pub mod delete;
 pub mod error;
 pub mod failures;
+pub mod head_set;
 pub mod moves;
 pub mod prune;
 pub mod snapshot;

@@ -4,6 +4,7 @@
 
 use super::change::{Change, Status};
 use super::error::{ErrorKind, OpError, OpResult, Refusal};
+use crate::backoff::Backoff;
 use crate::key::CursorKey;
 use crate::store::{ChangeInput, DurableStore, Outcome, Store, StoreExt, WriteTxn};
 use crate::{ConsumerCursor, DurabilityError, MAX_OFFSET};
@@ -242,11 +243,13 @@ pub fn write_one(
     audit: &Audit<'_>,
     outcome: Outcome,
 ) -> OpResult<Change> {
-    let deadline = std::time::Instant::now() + store.busy_timeout();
+    // One budget for the store's own retries and the stale ones here: the
+    // busy timeout, in total.
+    let mut backoff = Backoff::new(store.busy_timeout());
     loop {
-        match store.write_then(outcome, |txn| apply_in(txn, m, audit)) {
+        match store.write_then_within(&mut backoff, outcome, |txn| apply_in(txn, m, audit)) {
             Err(e) if m.expect.is_none() && e.is_stale() => {
-                if std::time::Instant::now() >= deadline {
+                if !backoff.wait() {
                     return Err(e);
                 }
             }

@@ -204,3 +204,18 @@ pub fn restore<E: From<OpError> + From<StoreError>>(
     )?;
     Ok((finished, left_new))
 }
+
+/// Drop snapshot `name`.
+///
+/// # Errors
+///
+/// Not found (no such snapshot), a store that keeps no snapshots, and
+/// store failures.
+pub fn drop(store: &dyn Store, name: &str) -> OpResult<()> {
+    require_snapshots(store)?;
+    if store.write(|txn| txn.drop_snapshot(name))? {
+        Ok(())
+    } else {
+        Err(no_snapshot(name))
+    }
+}

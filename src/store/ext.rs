@@ -2,9 +2,8 @@
 //! closures run in a read view or a write transaction (committed or
 //! rolled back by [`Outcome`]).
 
-use std::time::Duration;
-
 use super::*;
+use crate::backoff::Backoff;
 
 /// Run a visit with a visitor that returns errors: the visit stops at the
 /// first one, which is returned.
@@ -201,10 +200,40 @@ pub trait StoreExt: Store {
     /// As [`StoreExt::write`].
     fn write_deciding<T, E: From<StoreError>>(
         &self,
+        f: impl FnMut(&dyn WriteTxn) -> Result<(T, Outcome), E>,
+    ) -> Result<T, E> {
+        let mut backoff = Backoff::new(self.busy_timeout());
+        self.write_deciding_within(&mut backoff, f)
+    }
+
+    /// [`StoreExt::write_then`] whose retries pause by `backoff`: a caller
+    /// that retries the whole write itself (a move whose cursor another
+    /// writer moved) passes its own, so that both loops together stay
+    /// within one busy timeout.
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_then_within<T, E: From<StoreError>>(
+        &self,
+        backoff: &mut Backoff,
+        outcome: Outcome,
+        mut f: impl FnMut(&dyn WriteTxn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.write_deciding_within(backoff, |txn| f(txn).map(|value| (value, outcome)))
+    }
+
+    /// [`StoreExt::write_deciding`] whose retries pause by `backoff` (see
+    /// [`StoreExt::write_then_within`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreExt::write`].
+    fn write_deciding_within<T, E: From<StoreError>>(
+        &self,
+        backoff: &mut Backoff,
         mut f: impl FnMut(&dyn WriteTxn) -> Result<(T, Outcome), E>,
     ) -> Result<T, E> {
-        let deadline = std::time::Instant::now() + self.busy_timeout();
-        let mut pause = Duration::from_millis(2);
         // A write whose commit was lost and is proven not written runs
         // again (f is safe to run again), a few times at most.
         let mut not_written = 0;
@@ -223,20 +252,16 @@ pub trait StoreExt: Store {
                 },
                 Err(e) if txn.must_retry() => {
                     drop(txn);
-                    if std::time::Instant::now() >= deadline {
+                    if !backoff.wait() {
                         return Err(e);
                     }
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(100));
                     continue;
                 }
                 Err(e) => return Err(e),
             };
-            if std::time::Instant::now() >= deadline {
+            if !backoff.wait() {
                 return Err(retry.into());
             }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
 

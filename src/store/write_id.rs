@@ -6,9 +6,10 @@
 //! "not written" so that it never can be (a transaction still finishing
 //! on the server then fails on the mark), and the write was not made.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Access, HistoryFilter, HistoryRow, Store, StoreLocation};
+use crate::backoff::Backoff;
 use crate::error::{StoreError, StoreErrorKind};
 
 /// The first schema version that stores write ids.
@@ -166,14 +167,13 @@ pub fn resolve_write_at(
     write_id: &str,
     busy_timeout: Duration,
 ) -> Result<WriteResolution, StoreError> {
-    let deadline = Instant::now() + busy_timeout;
+    let pause = Duration::from_millis(200);
+    let mut backoff = Backoff::new(busy_timeout).pauses(pause, pause);
     loop {
         let attempt = super::open(location, Access::ReadWrite, busy_timeout)
             .and_then(|store| resolve_write(&*store, write_id));
         match attempt {
-            Err(e) if reachable_later(&e) && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(200));
-            }
+            Err(e) if reachable_later(&e) && backoff.wait() => {}
             other => return other,
         }
     }

@@ -7,7 +7,7 @@ use cursorctl::key::PartitionKey;
 use cursorctl::sim::SimConfig;
 use cursorctl::{CheckpointPolicy, DurabilityError};
 
-use super::super::error::Failure;
+use super::super::error::{CliResult, Failure};
 use super::super::key_arg::{consumer_arg, ConsumerArg};
 use super::super::reason_arg;
 
@@ -190,7 +190,7 @@ fn flush_every_arg(s: &str) -> Result<NonZeroU64, String> {
         .ok_or_else(|| "invalid interval \"0\": flush every 1 message or more".to_owned())
 }
 
-pub(super) fn policies(args: &Args) -> anyhow::Result<Vec<CheckpointPolicy>> {
+pub(super) fn policies(args: &Args) -> CliResult<Vec<CheckpointPolicy>> {
     if !args.compare {
         let policy = args
             .policy

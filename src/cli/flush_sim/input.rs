@@ -3,11 +3,10 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-use anyhow::Context as _;
 use cursorctl::parse_offset;
 use cursorctl::sim::message_offsets;
 
-use super::super::error::Failure;
+use super::super::error::{CliError, CliResult, Failure};
 use super::super::source::{self, Lines, Source};
 use super::args::Args;
 
@@ -26,7 +25,7 @@ pub(super) enum Input {
 }
 
 impl Input {
-    pub(super) fn open(args: &Args, keep: bool) -> anyhow::Result<Self> {
+    pub(super) fn open(args: &Args, keep: bool) -> CliResult<Self> {
         let Some(path) = &args.offsets else {
             return Ok(Self::Messages(args.messages.unwrap_or(0)));
         };
@@ -34,16 +33,17 @@ impl Input {
         if !keep {
             return Ok(Self::Stream { name, reader });
         }
-        let file = tempfile::tempfile().context("creating a temporary file for the offsets")?;
+        let file = tempfile::tempfile()
+            .map_err(|e| CliError::local("creating a temporary file for the offsets", e))?;
         let mut out = BufWriter::with_capacity(1 << 16, &file);
         let mut count = 0u64;
         for offset in LineOffsets::new(name, reader) {
             out.write_all(&offset?.to_le_bytes())
-                .context("keeping the offsets in a temporary file")?;
+                .map_err(|e| CliError::local("keeping the offsets in a temporary file", e))?;
             count += 1;
         }
         out.flush()
-            .context("keeping the offsets in a temporary file")?;
+            .map_err(|e| CliError::local("keeping the offsets in a temporary file", e))?;
         drop(out);
         Ok(Self::Kept { file, count })
     }
@@ -60,7 +60,7 @@ impl Input {
     pub(super) fn offsets(
         &mut self,
         start: u64,
-    ) -> anyhow::Result<Box<dyn Iterator<Item = anyhow::Result<u64>> + '_>> {
+    ) -> CliResult<Box<dyn Iterator<Item = CliResult<u64>> + '_>> {
         Ok(match self {
             Self::Messages(n) => {
                 let offsets = message_offsets(start, *n).map_err(|_| {
@@ -74,7 +74,7 @@ impl Input {
             Self::Kept { file, count } => {
                 let mut file: &File = file;
                 file.seek(SeekFrom::Start(0))
-                    .context("rewinding the kept offsets")?;
+                    .map_err(|e| CliError::local("rewinding the kept offsets", e))?;
                 Box::new(KeptOffsets {
                     reader: BufReader::with_capacity(1 << 16, file),
                     remaining: *count,
@@ -99,7 +99,7 @@ impl<R: BufRead> LineOffsets<R> {
         }
     }
 
-    pub(super) fn bad(&mut self, message: String) -> anyhow::Error {
+    pub(super) fn bad(&mut self, message: String) -> CliError {
         self.done = true;
         let line = self.lines.number;
         Failure::usage(format!("{} line {line}: {message}", self.lines.name))
@@ -109,7 +109,7 @@ impl<R: BufRead> LineOffsets<R> {
 }
 
 impl<R: BufRead> Iterator for LineOffsets<R> {
-    type Item = anyhow::Result<u64>;
+    type Item = CliResult<u64>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -126,7 +126,7 @@ impl<R: BufRead> Iterator for LineOffsets<R> {
                 }
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(e));
+                    return Some(Err(e.into()));
                 }
             }
             if !self.lines.text().iter().all(u8::is_ascii_whitespace) {
@@ -148,7 +148,7 @@ pub(super) struct KeptOffsets<R> {
 }
 
 impl<R: Read> Iterator for KeptOffsets<R> {
-    type Item = anyhow::Result<u64>;
+    type Item = CliResult<u64>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
@@ -160,7 +160,7 @@ impl<R: Read> Iterator for KeptOffsets<R> {
             Ok(()) => Ok(u64::from_le_bytes(bytes)),
             Err(e) => {
                 self.remaining = 0;
-                Err(anyhow::Error::new(e).context("reading the kept offsets"))
+                Err(CliError::local("reading the kept offsets", e))
             }
         })
     }

@@ -11,14 +11,14 @@ mod input;
 mod records;
 mod report;
 
-use std::cell::Cell;
-
 use cursorctl::key::CursorKey;
+use cursorctl::ops::audited::Audited;
 use cursorctl::sim::{Simulation, Stop, Summary};
-use cursorctl::store::{ChangeInput, DurableStore, Store, StoreExt};
-use cursorctl::{CheckpointPolicy, DurabilityError, MemoryStore};
+use cursorctl::{CheckpointPolicy, MemoryStore};
 
-use super::error::{committed_but_unprinted, describe_durability, ExitKind, Failure};
+use super::error::{
+    committed_but_unprinted, durability_exit_kind, CliError, CliResult, ExitKind, Failure,
+};
 use super::interrupt::Interrupt;
 use super::output::{Format, Shape};
 use super::Context;
@@ -29,7 +29,7 @@ use input::Input;
 use records::SummaryRecord;
 use report::Reporter;
 
-pub fn run(ctx: &Context, args: &Args) -> anyhow::Result<()> {
+pub fn run(ctx: &Context, args: &Args) -> CliResult<()> {
     let key = args.consumer.key(args.partition_key.as_ref())?;
     if let (Some(k), Some(n)) = (args.crash_after, args.messages) {
         if k > n {
@@ -56,7 +56,7 @@ fn dry_run(
     key: &CursorKey,
     policies: &[CheckpointPolicy],
     input: &mut Input,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     // Read the one cursor and let the store go: the simulation needs no
     // connection, let alone a lock.
     let stored = ctx.open_read()?.cursor(key)?.map(|row| row.offset);
@@ -114,7 +114,7 @@ fn commit(
     key: &CursorKey,
     policy: CheckpointPolicy,
     input: &mut Input,
-) -> anyhow::Result<()> {
+) -> CliResult<()> {
     let store = ctx.open_write()?;
     if store.cursor(key)?.is_none() && !args.create {
         return Err(Failure::new(
@@ -125,12 +125,7 @@ fn commit(
         .into());
     }
     let user = Context::user();
-    let audited = Audited {
-        store: &*store,
-        reason: args.reason.as_deref(),
-        user: &user,
-        batch: Cell::new(None),
-    };
+    let audited = Audited::new(&*store, "flush-sim", args.reason.as_deref(), &user);
     let partition_key = key.partition_key().to_string();
     let sim = Simulation::resume(
         &audited,
@@ -151,13 +146,13 @@ fn commit(
     let offsets = input.offsets(start)?;
     let result = sim.run(offsets, &mut reporter);
     reporter.finish();
-    let batch = audited.batch.get();
+    let batch = audited.batch();
     let undo = batch.map_or_else(String::new, |b| {
         format!(" in batch {b} (undo with `cursorctl undo --batch {b} --reason TEXT`)")
     });
     // Once a checkpoint is committed, a summary that cannot be printed must
     // not read as if nothing happened.
-    let unprinted = |e: anyhow::Error, summary: &Summary| match batch {
+    let unprinted = |e: CliError, summary: &Summary| match batch {
         Some(b) => committed_but_unprinted(
             e,
             &format!(
@@ -186,14 +181,14 @@ fn commit(
             match stopped.reason {
                 Stop::Interrupted(e) => Err(e.context(so_far)),
                 Stop::Failed(e) => {
-                    let kind = describe_durability(&e).0;
+                    let kind = durability_exit_kind(&e);
                     let record =
                         SummaryRecord::new(&key_text, &stopped.summary, true, Some(kind.name()));
                     printer
                         .record(&record)
                         .and_then(|()| printer.finish())
                         .map_err(|e| unprinted(e.into(), &stopped.summary))?;
-                    Err(anyhow::Error::new(e).context(so_far))
+                    Err(CliError::from(e).context(so_far))
                 }
             }
         }
@@ -223,54 +218,5 @@ fn note_short_input(ctx: &Context, summary: &Summary) {
             "the input ended after {} message(s), before --crash-after {k}; the crash was simulated there",
             summary.messages
         ));
-    }
-}
-
-/// The real store for `--commit`: each compare-and-swap is its own
-/// `BEGIN IMMEDIATE` transaction and is recorded in the history with it.
-/// The run's changes share one batch, made with the first change, so that
-/// `undo --batch` reverts a run (even an interrupted one) as a whole.
-struct Audited<'a> {
-    store: &'a dyn Store,
-    reason: Option<&'a str>,
-    user: &'a str,
-    /// The run's batch, once its first change is committed.
-    batch: Cell<Option<i64>>,
-}
-
-impl DurableStore for Audited<'_> {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        self.store.read_value(key)
-    }
-
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        let parsed = CursorKey::parse(key)?;
-        let batch = self.store.write(|txn| -> Result<_, DurabilityError> {
-            let old = txn.cursor(&parsed)?.map(|row| row.offset);
-            txn.cas(key, expected, new)?;
-            // As with every command, a checkpoint to the offset the cursor
-            // already holds changes nothing and records nothing.
-            if old == Some(new) {
-                return Ok(self.batch.get());
-            }
-            let batch = match self.batch.get() {
-                Some(b) => b,
-                None => txn.new_batch("flush-sim --commit", self.reason, self.user)?,
-            };
-            txn.record_change(&ChangeInput {
-                key: &parsed,
-                old_offset: old,
-                new_offset: Some(new),
-                command: "flush-sim",
-                reason: self.reason,
-                user: self.user,
-                batch: Some(batch),
-            })?;
-            Ok(Some(batch))
-        })?;
-        // Kept only once committed: a rolled-back first change takes its
-        // batch with it.
-        self.batch.set(batch);
-        Ok(())
     }
 }

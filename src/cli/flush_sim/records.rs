@@ -5,7 +5,7 @@ use std::num::NonZeroU64;
 
 use cursorctl::sim::{Event, Summary};
 
-use super::super::error::describe_durability;
+use super::super::error::durability_exit_kind;
 use super::super::output::{Field, Record};
 
 /// One event, as `-o ndjson` prints it.
@@ -51,7 +51,7 @@ impl Record for EventRecord<'_, '_> {
                 visit("event", Field::Str("error"))?;
                 visit("message", Field::U64(message))?;
                 visit("during", Field::Str(during.as_str()))?;
-                visit("kind", Field::Str(describe_durability(error).0.name()))?;
+                visit("kind", Field::Str(durability_exit_kind(error).name()))?;
                 visit("old_offset", Field::U64(old_offset))?;
                 visit("attempted", Field::U64(attempted))?;
                 visit("error", Field::Str(&error.to_string()))

@@ -7,6 +7,7 @@ use cursorctl::sim::{Event, Observer};
 use cursorctl::{CheckpointPolicy, DurabilityError};
 use indicatif::ProgressBar;
 
+use super::super::error::{CliError, CliResult};
 use super::super::interrupt::Interrupt;
 use super::super::output::Printer;
 use super::super::progress;
@@ -74,7 +75,7 @@ impl<'p> Reporter<'p> {
         }
     }
 
-    pub(super) fn check_interrupt(&self) -> anyhow::Result<()> {
+    pub(super) fn check_interrupt(&self) -> CliResult<()> {
         self.interrupt.as_ref().map_or(Ok(()), |i| {
             i.check("every checkpoint before the signal is committed; no further checkpoint was written")
         })
@@ -85,8 +86,8 @@ impl<'p> Reporter<'p> {
     }
 }
 
-impl Observer<anyhow::Error> for Reporter<'_> {
-    fn event(&mut self, event: &Event<'_>) -> anyhow::Result<()> {
+impl Observer<CliError> for Reporter<'_> {
+    fn event(&mut self, event: &Event<'_>) -> CliResult<()> {
         self.check_interrupt()?;
         if let Event::Error {
             message,
@@ -108,7 +109,7 @@ impl Observer<anyhow::Error> for Reporter<'_> {
         Ok(())
     }
 
-    fn progress(&mut self, messages: u64) -> anyhow::Result<()> {
+    fn progress(&mut self, messages: u64) -> CliResult<()> {
         self.check_interrupt()?;
         if self.bar.is_none()
             && self.terminal

@@ -131,9 +131,9 @@ fn json_text<'a>(name: &str, value: Option<&'a RawValue>) -> Result<Option<Cow<'
         }
         return serde_json::from_str::<String>(text)
             .map(|s| Some(Cow::Owned(s)))
-            .map_err(|e| Invalid::new(None, format!("{name}: {e}")));
+            .map_err(|e| invalid(None, format!("{name}: {e}")));
     }
-    Err(Invalid::new(
+    Err(invalid(
         None,
         format!("{name} is {}, not a string", cut(text)),
     ))
@@ -154,12 +154,12 @@ fn json_offset(name: &str, value: &RawValue) -> Result<u64, String> {
 
 pub fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
     if detect(line) != InputFormat::Ndjson {
-        return Err(Invalid::new(None, "not a JSON object"));
+        return Err(invalid(None, "not a JSON object"));
     }
     // One check of the whole line: parsed from a `str`, serde_json need not
     // check each value it hands out.
     let line = std::str::from_utf8(line).map_err(|e| {
-        Invalid::new(
+        invalid(
             None,
             format!(
                 "the line is not valid UTF-8 (at byte {})",
@@ -172,7 +172,7 @@ pub fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
         let text = text
             .rsplit_once(" at line ")
             .map_or(text.as_str(), |(head, _)| head);
-        Invalid::new(
+        invalid(
             None,
             format!("invalid JSON at column {}: {text}", e.column()),
         )
@@ -188,7 +188,7 @@ pub fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
                 .map(|k| k.to_string()),
             _ => None,
         };
-        return Err(Invalid::new(key, unknown_field("field", name)));
+        return Err(invalid(key, unknown_field("field", name)));
     }
     let key = build_key(
         consumer?.as_deref(),
@@ -196,26 +196,26 @@ pub fn parse_json_line(line: &[u8]) -> Result<Entry, Invalid> {
         key_text?.as_deref(),
     )?;
     let shown = || Some(key.to_string());
-    let channel = json_text("channel", parsed.values[CHANNEL])
-        .map_err(|bad| Invalid::new(shown(), bad.reason))?;
+    let channel =
+        json_text("channel", parsed.values[CHANNEL]).map_err(|bad| invalid(shown(), bad.reason))?;
     let partition = parsed.values[PARTITION].map(RawValue::get);
     if let Some(p) = partition.filter(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(Invalid::new(
+        return Err(invalid(
             shown(),
             format!("partition is {}, not a partition index", cut(p)),
         ));
     }
     check_parts(&key, channel.as_deref(), partition)?;
     let offset = match parsed.values[OFFSET] {
-        Some(v) => json_offset("offset", v).map_err(|r| Invalid::new(shown(), r))?,
-        None => return Err(Invalid::new(shown(), "offset is missing")),
+        Some(v) => json_offset("offset", v).map_err(|r| invalid(shown(), r))?,
+        None => return Err(invalid(shown(), "offset is missing")),
     };
     let expect = parsed.values[EXPECT]
         .map(|v| json_offset("expect", v))
         .transpose()
-        .map_err(|r| Invalid::new(shown(), r))?;
-    let exists = exists_of(parsed.values[EXISTS].map(RawValue::get))
-        .map_err(|r| Invalid::new(shown(), r))?;
+        .map_err(|r| invalid(shown(), r))?;
+    let exists =
+        exists_of(parsed.values[EXISTS].map(RawValue::get)).map_err(|r| invalid(shown(), r))?;
     Ok(Entry {
         key,
         offset,

@@ -8,10 +8,10 @@ use std::io::BufRead;
 use cursorctl::key::{ConsumerId, CursorKey, PartitionKey};
 use cursorctl::parse_offset;
 
-use super::error::Failure;
 use super::json_records::JsonScan;
 use super::output::{escape_text, quote, SHOWN_BYTES};
 use super::source::Lines;
+use cursorctl::ops::{OpError, OpResult, Refusal};
 
 mod json_line;
 
@@ -58,27 +58,20 @@ impl Entry {
     }
 }
 
-/// Why a line was refused, with its key when the key could be read.
-#[derive(Debug)]
-pub struct Invalid {
-    pub key: Option<String>,
-    pub reason: String,
-}
+pub use cursorctl::ops::bulk::Invalid;
 
-impl Invalid {
-    /// A refused line; a key longer than any valid key (as a line may
-    /// hold) is shown cut, with its length (see [`quote`]).
-    pub(super) fn new(key: Option<String>, reason: impl Into<String>) -> Self {
-        Self {
-            key: key.map(|k| {
-                if k.len() > MAX_KEY_BYTES {
-                    quote(&k)
-                } else {
-                    k
-                }
-            }),
-            reason: reason.into(),
-        }
+/// A refused line; a key longer than any valid key (as a line may hold)
+/// is shown cut, with its length (see [`quote`]).
+pub(crate) fn invalid(key: Option<String>, reason: impl Into<String>) -> Invalid {
+    Invalid {
+        key: key.map(|k| {
+            if k.len() > MAX_KEY_BYTES {
+                quote(&k)
+            } else {
+                k
+            }
+        }),
+        reason: reason.into(),
     }
 }
 
@@ -212,7 +205,7 @@ impl<R: BufRead> LineReader<R> {
     /// # Errors
     ///
     /// Read failures, and a CSV header that cannot be used (exit 2).
-    pub fn next_line(&mut self) -> anyhow::Result<Option<Line>> {
+    pub fn next_line(&mut self) -> OpResult<Option<Line>> {
         if self.format == Some(InputFormat::Json) {
             return self.next_element();
         }
@@ -250,7 +243,7 @@ impl<R: BufRead> LineReader<R> {
 
     /// The next element of a JSON array, scanned from where the last one
     /// ended (several may share a line; one may span many).
-    fn next_element(&mut self) -> anyhow::Result<Option<Line>> {
+    fn next_element(&mut self) -> OpResult<Option<Line>> {
         loop {
             if self.array.broken {
                 return Ok(None);
@@ -287,14 +280,14 @@ fn parse_csv_line(
 ) -> Result<Entry, Invalid> {
     let cols = cols.expect("the header is read first");
     let line =
-        std::str::from_utf8(line).map_err(|_| Invalid::new(None, "the line is not valid UTF-8"))?;
+        std::str::from_utf8(line).map_err(|_| invalid(None, "the line is not valid UTF-8"))?;
     if cols.tabs {
         split_tsv(line, fields);
     } else {
-        split_csv(line, fields).map_err(|r| Invalid::new(None, r))?;
+        split_csv(line, fields).map_err(|r| invalid(None, r))?;
     }
     if fields.len() != cols.count {
-        return Err(Invalid::new(
+        return Err(invalid(
             None,
             format!(
                 "expected {} fields as in the header, found {}",
@@ -326,17 +319,14 @@ fn parse_csv_line(
         cols.channel.map(text).as_deref(),
         cols.partition.map(text).as_deref(),
     )?;
-    let offset = parse_offset(&text(cols.offset))
-        .map_err(|e| Invalid::new(shown(), format!("offset: {e}")))?;
+    let offset =
+        parse_offset(&text(cols.offset)).map_err(|e| invalid(shown(), format!("offset: {e}")))?;
     let expect = match cols.expect.map(text) {
         None => None,
         Some(t) if t.is_empty() => None,
-        Some(t) => {
-            Some(parse_offset(&t).map_err(|e| Invalid::new(shown(), format!("expect: {e}")))?)
-        }
+        Some(t) => Some(parse_offset(&t).map_err(|e| invalid(shown(), format!("expect: {e}")))?),
     };
-    let exists =
-        exists_of(cols.exists.map(text).as_deref()).map_err(|r| Invalid::new(shown(), r))?;
+    let exists = exists_of(cols.exists.map(text).as_deref()).map_err(|r| invalid(shown(), r))?;
     Ok(Entry {
         key,
         offset,
@@ -367,7 +357,7 @@ fn check_parts(
 ) -> Result<(), Invalid> {
     let pk = key.partition_key();
     let disagree = |field: &str, value: &str| {
-        Err(Invalid::new(
+        Err(invalid(
             Some(key.to_string()),
             format!(
                 "{field} {value} does not match the partition key {pk}; change both, or drop the {field} field"
@@ -400,7 +390,7 @@ fn build_key(
         (_, _, Some(k)) => Some(k.to_owned()),
         _ => None,
     };
-    let invalid = |reason: String| Invalid::new(shown(), reason);
+    let invalid = |reason: String| invalid(shown(), reason);
     let parsed = match (consumer, partition_key) {
         (Some(c), Some(p)) => {
             let consumer = ConsumerId::new(c).map_err(|e| invalid(e.to_string()))?;
@@ -545,14 +535,14 @@ fn split_csv(line: &str, out: &mut Vec<(usize, usize, bool)>) -> Result<(), Stri
     }
 }
 
-fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> anyhow::Result<CsvColumns> {
+fn csv_header(line: &[u8], line_no: u64, tabs: bool) -> OpResult<CsvColumns> {
     let (format, example) = if tabs {
         ("TSV", "key<TAB>offset, as `cursorctl get -o tsv` prints")
     } else {
         ("CSV", "consumer,partition_key,offset,expect")
     };
-    let bad = |reason: String| -> anyhow::Error {
-        Failure::usage(format!(
+    let bad = |reason: String| -> OpError {
+        Refusal::usage(format!(
             "line {line_no}: {reason}; {format} input starts with a header such as {example}"
         ))
         .with("line", line_no)

@@ -103,17 +103,17 @@ impl AsyncPostgresStore {
         if let Some(session) = self.lock().as_ref().filter(|s| !s.client.is_closed()) {
             return Ok(Arc::clone(session));
         }
-        let deadline = Instant::now() + self.busy_timeout;
-        let mut pause = Duration::from_millis(20);
+        let mut backoff = super::reconnect_backoff(self.busy_timeout);
         let client = loop {
             match self.connect_once().await {
                 Ok(client) => break client,
                 Err(e)
                     if e.kind() == StoreErrorKind::Connection
-                        && Instant::now() + pause < deadline =>
+                        && !backoff.is_spent(Instant::now()) =>
                 {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(1));
+                    if let Some(pause) = backoff.next_pause(Instant::now()) {
+                        tokio::time::sleep(pause).await;
+                    }
                 }
                 Err(StoreError::Database {
                     context,

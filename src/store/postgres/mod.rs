@@ -37,7 +37,7 @@ mod write;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
 use postgres::{Row, Statement};
@@ -393,21 +393,14 @@ impl PostgresStore {
         if !(closed || self.lost.get()) {
             return Ok(());
         }
-        let deadline = Instant::now() + self.busy_timeout;
-        let mut pause = Duration::from_millis(20);
+        let mut backoff = reconnect_backoff(self.busy_timeout);
         loop {
             match connect::connect(&self.target) {
                 Ok(client) => {
                     self.reconnected(client);
                     return Ok(());
                 }
-                Err(e)
-                    if e.kind() == StoreErrorKind::Connection
-                        && Instant::now() + pause < deadline =>
-                {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(1));
-                }
+                Err(e) if e.kind() == StoreErrorKind::Connection && backoff.wait() => {}
                 Err(StoreError::Database {
                     context,
                     kind: StoreErrorKind::Connection,
@@ -477,6 +470,13 @@ impl Stmt<'_> {
 }
 
 /// Another `init` created the schema or a table first.
+/// The pauses between reconnects: 20 ms doubling up to a second, within
+/// the busy timeout.
+pub(crate) fn reconnect_backoff(busy_timeout: Duration) -> crate::backoff::Backoff {
+    crate::backoff::Backoff::new(busy_timeout)
+        .pauses(Duration::from_millis(20), Duration::from_secs(1))
+}
+
 fn is_lost_init_race(e: &postgres::Error) -> bool {
     use postgres::error::SqlState;
     matches!(
