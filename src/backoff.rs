@@ -36,9 +36,7 @@ impl Backoff {
     #[must_use]
     pub fn starting(now: Instant, budget: Duration) -> Self {
         Self {
-            deadline: now
-                .checked_add(budget)
-                .unwrap_or(now + LONGEST_BUDGET),
+            deadline: now.checked_add(budget).unwrap_or(now + LONGEST_BUDGET),
             next: WRITE_FIRST_PAUSE,
             max: WRITE_MAX_PAUSE,
         }
