@@ -180,7 +180,7 @@ fn operator_writes_note_the_holder_and_fence(backend: Backend) {
     let out = env.run(&["set", "billing", "orders:3", "20", "--fence"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("--fence broke that lease"),
+        stderr(&out).contains("--fence breaks that lease"),
         "{}",
         stderr(&out)
     );

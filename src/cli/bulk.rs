@@ -551,6 +551,8 @@ impl Chunk {
             stale
         } else {
             let inputs: Vec<ChangeInput<'_>> = held.iter().map(|h| h.change).collect();
+            // What every operator write does about a leased cursor.
+            cursorctl::lease::operator_writes(txn, inputs.iter().map(|c| (c.key, c.command)))?;
             txn.apply_changes(&inputs)?
         };
         // A cursor read (ahead) and then found moved: another writer moved
