@@ -18,7 +18,8 @@
 //! the cursor's lease (waiting while another owner holds it), checkpoints
 //! after every message through the lease, and prints one line per event on
 //! stdout: `acquired EPOCH OFFSET`, `processed OFFSET`, `checkpointed
-//! OFFSET`, `fenced ...`, `released`. When fenced it stops processing,
+//! OFFSET`, `fenced ...`, `released`, and `waiting OWNER EXPIRES_AT` while
+//! another owner's lease is live. When fenced it stops processing,
 //! acquires the lease again and resynchronises from the store. Leased
 //! instances share the work, so COUNT is then the offset to process up to
 //! (the end of the partition), not a count per instance:
@@ -287,10 +288,21 @@ fn run_leased(
     let pk = key.partition_key().to_string();
     loop {
         // Take the lease, waiting while another owner holds it.
+        let mut waiting = false;
         let lease = loop {
             match lease::acquire(store, key, &options.owner, options.ttl) {
                 Ok(lease) => break lease,
-                Err(e) if e.is_lease_held() || e.is_retryable() => {
+                Err(cursorctl::DurabilityError::LeaseHeld {
+                    owner, expires_at, ..
+                }) => {
+                    // Live on the store's clock: the owner named, once.
+                    if !waiting {
+                        say(&format!("waiting {owner} {expires_at}"));
+                        waiting = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) if e.is_retryable() => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) => return Err(e.into()),

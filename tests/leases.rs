@@ -251,12 +251,16 @@ fn renewal_keeps_the_lease_live(backend: Backend) {
 }
 
 /// The example consumer, built beside the binary by `cargo test`.
-fn consumer_example() -> std::path::PathBuf {
+pub(crate) fn consumer_example() -> std::path::PathBuf {
     let bin = std::path::Path::new(BIN);
     bin.parent().unwrap().join("examples").join("consumer")
 }
 
-fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<String>) {
+pub(crate) fn spawn_consumer(
+    env: &Env,
+    owner: &str,
+    count: u64,
+) -> (Child, mpsc::Receiver<String>) {
     // A lease of 1.5 s renewed at half its time: long beside the pace of
     // 50 ms a message, so that a loaded machine does not let a running
     // holder's lease expire, and short enough for the hand-over to be quick.
@@ -268,6 +272,12 @@ fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<
         .stderr(Stdio::inherit())
         .spawn()
         .expect("run the consumer example");
+    let rx = read_lines(&mut child);
+    (child, rx)
+}
+
+/// The lines of a child's stdout as they come.
+pub(crate) fn read_lines(child: &mut Child) -> mpsc::Receiver<String> {
     let out = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -278,10 +288,10 @@ fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<
             }
         }
     });
-    (child, rx)
+    rx
 }
 
-fn signal(child: &Child, sig: i32) {
+pub(crate) fn signal(child: &Child, sig: i32) {
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: a plain kill(2) of our own child.
     assert_eq!(unsafe { libc_kill(pid, sig) }, 0);
@@ -293,10 +303,10 @@ extern "C" {
 }
 
 const SIGCONT: i32 = 18;
-const SIGKILL: i32 = 9;
+pub(crate) const SIGKILL: i32 = 9;
 
 /// Kills the processes it names when dropped (after a panic too).
-struct Reap(Vec<u32>);
+pub(crate) struct Reap(pub(crate) Vec<u32>);
 
 impl Drop for Reap {
     fn drop(&mut self) {
@@ -313,7 +323,11 @@ impl Drop for Reap {
 }
 const SIGSTOP: i32 = 19;
 
-fn wait_for(rx: &mpsc::Receiver<String>, log: &mut Vec<String>, want: impl Fn(&str) -> bool) {
+pub(crate) fn wait_for(
+    rx: &mpsc::Receiver<String>,
+    log: &mut Vec<String>,
+    want: impl Fn(&str) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -344,9 +358,10 @@ fn leased_consumers_hand_over_when_one_is_stopped(backend: Backend) {
     // A failing assertion must not leave the consumers behind (a stopped
     // one would keep the test run waiting on their output).
     let _reap = Reap(vec![a.id(), b.id()]);
-    let mut log_b = Vec::new();
-    // B waits while A holds the lease: it processes nothing.
-    std::thread::sleep(Duration::from_millis(300));
+    let mut log_b: Vec<String> = Vec::new();
+    // B waits while A holds the lease, naming it: it processes nothing.
+    wait_for(&rx_b, &mut log_b, |l| l.starts_with("waiting "));
+    assert!(log_b[0].starts_with("waiting host-a "), "{log_b:?}");
     assert!(
         rx_b.try_recv().is_err(),
         "B must wait while A holds the lease"
