@@ -45,6 +45,7 @@ backend_tests!(
     operator_writes_note_the_holder_and_fence,
     status_counts_orphaned_cursors,
     renewal_keeps_the_lease_live,
+    driver_renews_the_lease_it_holds,
     leased_consumers_hand_over_when_one_is_stopped,
     random_interleavings_never_accept_an_old_epoch,
 );
@@ -248,6 +249,37 @@ fn renewal_keeps_the_lease_live(backend: Backend) {
     l.release(&*store).unwrap();
     let b = lease::acquire(&*store, &key(), "host-b", Duration::from_secs(60)).unwrap();
     assert_eq!(b.epoch(), 3);
+}
+
+fn driver_renews_the_lease_it_holds(backend: Backend) {
+    let env = Env::on(backend);
+    let store = writer(&env);
+    let held = lease::acquire(&*store, &key(), "host-a", Duration::from_secs(2)).unwrap();
+    let first = held.expires_at();
+    let mut driver = cursorctl::CheckpointDriver::new(cursorctl::CheckpointPolicy::PerMessage);
+    driver.hold_lease(held);
+    let mut cursor = ConsumerCursor::new("billing", "orders:3");
+    // Before half its time to live: checkpoints only.
+    driver.record_processed(&mut cursor, &*store, 1).unwrap();
+    assert_eq!(driver.lease().unwrap().expires_at(), first);
+    assert_eq!(store.lease(&key()).unwrap().unwrap().expires_at, first);
+    // Past half of it: the checkpoint, then the renewal.
+    std::thread::sleep(Duration::from_millis(1100));
+    driver.record_processed(&mut cursor, &*store, 2).unwrap();
+    let renewed = driver.lease().unwrap().expires_at();
+    assert!(renewed > first, "{renewed} <= {first}");
+    assert_eq!(store.lease(&key()).unwrap().unwrap().expires_at, renewed);
+    assert!(!driver.lease().unwrap().renew_due());
+    assert_eq!(env.offset("billing", "orders:3"), Some(2));
+    // Broken by an operator: the next checkpoint is fenced, the offset
+    // stays pending, nothing is written.
+    env.ok(&["lease", "break", KEY, "--reason", "test"]);
+    let before = env.dump();
+    let err = driver
+        .record_processed(&mut cursor, &*store, 3)
+        .unwrap_err();
+    assert!(err.is_fenced(), "{err}");
+    assert_eq!(env.dump(), before);
 }
 
 /// The example consumer, built beside the binary by `cargo test`.

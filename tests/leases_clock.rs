@@ -11,6 +11,9 @@
 //! On SQLite the store's clock is the clock of the host the file is on,
 //! which every process using it reads: there is no other clock to skew
 //! against (docs/departures.md, "Leases").
+//!
+//! Also on PostgreSQL only: a leased checkpoint and a renewal after the
+//! server ended the connection connect again, as plain checkpoints do.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -21,7 +24,7 @@ use cursorctl::lease;
 use cursorctl::store::LeaseRow;
 use cursorctl::{Access, ConsumerCursor, CursorKey, Store};
 
-use crate::common::{require_tool, Backend, Env};
+use crate::common::{pg_admin, require_tool, Backend, Env, PgSchema};
 use crate::leases::{consumer_example, read_lines, signal, wait_for, Reap, SIGKILL};
 
 const KEY: &str = "billing:orders:3";
@@ -182,4 +185,54 @@ fn skewed_client_clocks_change_nothing() {
     cursor
         .checkpoint(&successor.guard(&*store), at + 1)
         .unwrap();
+}
+
+#[test]
+fn leased_checkpoints_connect_again_after_a_lost_connection() {
+    if !Backend::Postgres.available() {
+        return;
+    }
+    let schema = PgSchema::new("lease_lost");
+    let application = schema.name.clone();
+    let location: cursorctl::StoreLocation =
+        format!("{}&application_name={application}", schema.url)
+            .parse()
+            .unwrap();
+    cursorctl::store::init(&location, Duration::from_secs(5)).unwrap();
+    let store =
+        cursorctl::store::open(&location, Access::ReadWrite, Duration::from_secs(10)).unwrap();
+    let key = CursorKey::parse(KEY).unwrap();
+    let mut held = lease::acquire(&*store, &key, "host-a", Duration::from_secs(60)).unwrap();
+    let mut cursor = ConsumerCursor::new("billing", "orders:3");
+    cursor.checkpoint(&held.guard(&*store), 1).unwrap();
+    let kill = || {
+        let ended: i64 = pg_admin()
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = $1",
+                &[&application],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(ended, 1);
+    };
+    // The connection ended by the server: the first call may see it lost
+    // (retryable, nothing written); the next connects again and writes.
+    kill();
+    let mut tries = 0;
+    while let Err(e) = cursor.checkpoint(&held.guard(&*store), 2) {
+        assert!(e.is_retryable(), "{e}");
+        tries += 1;
+        assert!(tries < 3, "still failing after connecting again: {e}");
+    }
+    assert_eq!(store.read_value(KEY).unwrap(), Some(2));
+    kill();
+    let mut tries = 0;
+    while let Err(e) = held.renew(&*store) {
+        assert!(e.is_retryable(), "{e}");
+        tries += 1;
+        assert!(tries < 3, "still failing after connecting again: {e}");
+    }
+    cursor.checkpoint(&held.guard(&*store), 3).unwrap();
+    assert_eq!(store.read_value(KEY).unwrap(), Some(3));
 }
