@@ -15,6 +15,12 @@
 #     printed) and nothing else: the history is exactly the acknowledged
 #     changes, each cursor holds what its last acknowledged change or
 #     consumer run left, and nothing of the cut bulk write is there;
+#   - leased consumers (examples/consumer.rs --lease) on the three hosts
+#     share one partition: host c holds the lease and its link is cut; its
+#     lease expires on the server's clock, another host takes over from
+#     its last checkpoint, and host c, reconnected, is fenced (its
+#     checkpoint refused, nothing written); every offset is checkpointed
+#     once;
 #   - an address that never answers, a host whose link is down, and a
 #     stopped server are exit 7 within the connect timeout.
 #
@@ -399,6 +405,88 @@ advances=$(jq -c 'select(.key == "ops:shared:0" and .status == "advanced")' "$ou
 [ "$(sql "SELECT count(*) FROM batches WHERE id NOT IN (SELECT batch FROM history WHERE batch IS NOT NULL)")" = 0 ] ||
     fail "a batch without changes is in the store"
 say "   $acked acknowledged changes = the history; $(wc -l <"$work/stored") cursors as expected; ops:shared:0 = $advances advances from hosts a and b"
+
+echo "== leased consumers on the three hosts, one partition: host c holds the lease, its link is cut"
+# Each instance takes the lease of leased:events:0 (waiting while another
+# owner's is live), checkpoints every message through it and renews it;
+# fenced, it stops, acquires again and resyncs. They share the work up to
+# offset $lease_end, then release and exit 0.
+lease_end=500
+lease_ttl=3000
+leased() { # HOST: runs in the background, one line per event in $out/lease.HOST
+    local h=$1
+    on "$h" timeout -k 10 300 "$consumer" "$(url "$h" "leased-$h")" leased events:0 "$lease_end" \
+        --lease "host-$h" --ttl-ms "$lease_ttl" --pace-ms 40 >"$out/lease.$h" 2>>"$out/stderr.$h"
+}
+# `wait_line FILE PATTERN SECONDS`: until a line of FILE matches PATTERN (grep -E).
+wait_line() {
+    local i
+    for i in $(seq 1 $(($3 * 10))); do
+        grep -qE -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+leased c &
+lease_c=$!
+wait_line "$out/lease.c" '^checkpointed 20$' 60 || fail "host c's leased consumer did not start: $(tail -n 3 "$out/lease.c")"
+leased a &
+lease_a=$!
+leased b &
+lease_b=$!
+for h in a b; do
+    wait_line "$out/lease.$h" '^waiting host-c ' 30 || fail "host $h did not wait for host c's live lease: $(head -n 3 "$out/lease.$h")"
+done
+head -n 1 "$out/lease.c" | grep -qx 'acquired 1 0' || fail "host c did not take the lease first, at epoch 1: $(head -n 1 "$out/lease.c")"
+ip -n "$tag-db" link set port-c down
+lease_cut_at=$(now)
+c_lines=$(wc -l <"$out/lease.c")
+c_last=$(grep '^checkpointed ' "$out/lease.c" | tail -n 1 | cut -d' ' -f2)
+say "   host c cut off after checkpointing $c_last"
+# Its lease expires on the server's clock; another host takes over from
+# host c's last checkpoint.
+taker=
+for _ in $(seq 1 600); do
+    for h in a b; do
+        if grep -q '^acquired ' "$out/lease.$h"; then
+            taker=$h
+            break 2
+        fi
+    done
+    sleep 0.1
+done
+[ -n "$taker" ] || fail "no host took the partition over in 60 s after host c's link was cut"
+took=$(grep -m 1 '^acquired ' "$out/lease.$taker")
+say "   host $taker took over $(since "$lease_cut_at")s after the cut: $took"
+read -r _ took_epoch took_at <<<"$took"
+[ "$took_epoch" = 2 ] || fail "host $taker took the lease at epoch $took_epoch, not 2"
+# From what host c last wrote: its last acknowledged checkpoint, or the
+# one in flight when the link went down.
+[ "$took_at" -ge "$c_last" ] && [ "$took_at" -le $((c_last + 1)) ] ||
+    fail "host $taker went on from $took_at, not from host c's last checkpoint $c_last"
+wait_line "$out/lease.$taker" "^checkpointed $((took_at + 10))\$" 60 || fail "host $taker did not go on after taking over"
+# Host c, reconnected: its next checkpoint through the old lease is fenced.
+ip -n "$tag-db" link set port-c up
+wait_line "$out/lease.c" '^fenced ' 120 || fail "host c was not fenced after its link came back: $(tail -n 5 "$out/lease.c")"
+fenced=$(grep -m 1 '^fenced ' "$out/lease.c")
+say "   host c reconnected: $fenced"
+tail -n +"$((c_lines + 1))" "$out/lease.c" | sed '/^fenced /q' | grep -q '^checkpointed ' &&
+    fail "host c checkpointed after its link was cut, before it was fenced"
+for p in "$lease_a" "$lease_b" "$lease_c"; do
+    wait "$p" || fail "a leased consumer exited $? ($(tail -n 2 "$out"/lease.? | tr '\n' ' '))"
+done
+# Nothing was written twice or lost: every checkpoint of every owner, in
+# the order written, is the one after the last, from 1 to the end; and the
+# store holds the end.
+# (Host c's checkpoint in flight when its link went down, committed but
+# never acknowledged, is the one offset no host says it checkpointed.)
+for h in "${hosts[@]}"; do grep -h '^checkpointed ' "$out/lease.$h" || true; done | cut -d' ' -f2 | sort -n >"$work/lease-checkpoints"
+seq 1 "$lease_end" | { if [ "$took_at" -gt "$c_last" ]; then grep -vx "$took_at"; else cat; fi; } >"$work/lease-expected"
+diff "$work/lease-expected" "$work/lease-checkpoints" >/dev/null ||
+    fail "the leased checkpoints are not 1..$lease_end once each: $(diff "$work/lease-expected" "$work/lease-checkpoints" | head -n 5 | tr '\n' ' ')"
+[ "$(sql "SELECT \"offset\" FROM cursors WHERE consumer = 'leased'")" = "$lease_end" ] ||
+    fail "leased:events:0 does not hold $lease_end"
+say "   checkpoints 1..$lease_end each written once, by the live owner; host c fenced, nothing of it written after the cut"
 
 echo "== no answer, a cut link, a stopped server: exit 7 within the connect timeout (2 s)"
 printf '{"key":"ops-a:late:%d","offset":1}\n' 1 2 3 >"$work/late.ndjson"

@@ -18,7 +18,9 @@
 //! the cursor's lease (waiting while another owner holds it), checkpoints
 //! after every message through the lease, and prints one line per event on
 //! stdout: `acquired EPOCH OFFSET`, `processed OFFSET`, `checkpointed
-//! OFFSET`, `fenced ...`, `released`. When fenced it stops processing,
+//! OFFSET`, `fenced ...`, `released`, `waiting OWNER EXPIRES_AT` while
+//! another owner's lease is live, and `retrying ...` while the store is out
+//! of reach. When fenced it stops processing,
 //! acquires the lease again and resynchronises from the store. Leased
 //! instances share the work, so COUNT is then the offset to process up to
 //! (the end of the partition), not a count per instance:
@@ -262,6 +264,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// The pause before a checkpoint the store could not take is tried again.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
 /// How a leased instance runs.
 struct Leased {
     owner: String,
@@ -287,10 +292,21 @@ fn run_leased(
     let pk = key.partition_key().to_string();
     loop {
         // Take the lease, waiting while another owner holds it.
+        let mut waiting = false;
         let lease = loop {
             match lease::acquire(store, key, &options.owner, options.ttl) {
                 Ok(lease) => break lease,
-                Err(e) if e.is_lease_held() || e.is_retryable() => {
+                Err(cursorctl::DurabilityError::LeaseHeld {
+                    owner, expires_at, ..
+                }) => {
+                    // Live on the store's clock: the owner named, once.
+                    if !waiting {
+                        say(&format!("waiting {owner} {expires_at}"));
+                        waiting = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) if e.is_retryable() => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) => return Err(e.into()),
@@ -318,15 +334,32 @@ fn run_leased(
                     .checkpoint(&held.guard(store), current)
                     .and_then(|()| held.renew(store));
                 driver.hold_lease(held);
-                if let Err(e) = confirmed {
-                    if e.is_fenced() {
-                        break Some(e);
+                match confirmed {
+                    Ok(()) => {}
+                    Err(e) if e.is_fenced() => break Some(e),
+                    // The store out of reach: confirm again before going on.
+                    Err(e) if e.is_retryable() => {
+                        say(&format!("retrying {e}"));
+                        std::thread::sleep(RETRY_PAUSE);
+                        continue;
                     }
-                    return Err(e.into());
+                    Err(e) => return Err(e.into()),
                 }
             }
             say(&format!("processed {position}"));
-            match driver.record_processed(&mut cursor, store, position + 1) {
+            let mut written = driver.record_processed(&mut cursor, store, position + 1);
+            // The store out of reach (a cut link, a restarted server): the
+            // driver keeps the offset pending; write it again until it
+            // goes through or is fenced (a lease that expired meanwhile).
+            while let Err(e) = &written {
+                if !e.is_retryable() {
+                    break;
+                }
+                say(&format!("retrying {e}"));
+                std::thread::sleep(RETRY_PAUSE);
+                written = driver.flush(&mut cursor, store);
+            }
+            match written {
                 Ok(()) => {
                     position += 1;
                     say(&format!("checkpointed {position}"));

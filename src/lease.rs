@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{DurabilityError, StoreError};
 use crate::key::CursorKey;
-use crate::store::{DurableStore, LeaseRow, Store, StoreExt, WriteTxn, LEASES_VERSION};
+use crate::store::{DurableStore, LeaseRow, Store, StoreExt, Visit, WriteTxn, LEASES_VERSION};
 
 /// A lease a consumer instance holds on one cursor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -362,4 +362,36 @@ pub fn operator_write(
     OPERATOR_WRITE_HOOK
         .get()
         .map_or(Ok(()), |hook| hook(txn, key, command))
+}
+
+/// [`operator_write`] for the cursors of a write that changes many at once
+/// (the set of changes a bulk write makes in one statement), before it
+/// writes them: the store's leases are read once, and the hook runs for
+/// each cursor that has one (whether it is live is the hook's to judge, in
+/// the transaction). Without a hook, or without leases, one read.
+///
+/// # Errors
+///
+/// Store failures, and what the hook returns.
+pub fn operator_writes<'k>(
+    txn: &dyn WriteTxn,
+    changes: impl IntoIterator<Item = (&'k CursorKey, &'k str)>,
+) -> Result<(), StoreError> {
+    if OPERATOR_WRITE_HOOK.get().is_none() {
+        return Ok(());
+    }
+    let mut leased = std::collections::HashSet::new();
+    txn.visit_leases(None, &mut |row| {
+        leased.insert(row.key());
+        Visit::Continue(())
+    })?;
+    if leased.is_empty() {
+        return Ok(());
+    }
+    for (key, command) in changes {
+        if leased.contains(&key.to_string()) {
+            operator_write(txn, key, command)?;
+        }
+    }
+    Ok(())
 }

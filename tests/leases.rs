@@ -45,6 +45,7 @@ backend_tests!(
     operator_writes_note_the_holder_and_fence,
     status_counts_orphaned_cursors,
     renewal_keeps_the_lease_live,
+    driver_renews_the_lease_it_holds,
     leased_consumers_hand_over_when_one_is_stopped,
     random_interleavings_never_accept_an_old_epoch,
 );
@@ -180,7 +181,7 @@ fn operator_writes_note_the_holder_and_fence(backend: Backend) {
     let out = env.run(&["set", "billing", "orders:3", "20", "--fence"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("--fence broke that lease"),
+        stderr(&out).contains("--fence breaks that lease"),
         "{}",
         stderr(&out)
     );
@@ -250,13 +251,48 @@ fn renewal_keeps_the_lease_live(backend: Backend) {
     assert_eq!(b.epoch(), 3);
 }
 
+fn driver_renews_the_lease_it_holds(backend: Backend) {
+    let env = Env::on(backend);
+    let store = writer(&env);
+    let held = lease::acquire(&*store, &key(), "host-a", Duration::from_secs(2)).unwrap();
+    let first = held.expires_at();
+    let mut driver = cursorctl::CheckpointDriver::new(cursorctl::CheckpointPolicy::PerMessage);
+    driver.hold_lease(held);
+    let mut cursor = ConsumerCursor::new("billing", "orders:3");
+    // Before half its time to live: checkpoints only.
+    driver.record_processed(&mut cursor, &*store, 1).unwrap();
+    assert_eq!(driver.lease().unwrap().expires_at(), first);
+    assert_eq!(store.lease(&key()).unwrap().unwrap().expires_at, first);
+    // Past half of it: the checkpoint, then the renewal.
+    std::thread::sleep(Duration::from_millis(1100));
+    driver.record_processed(&mut cursor, &*store, 2).unwrap();
+    let renewed = driver.lease().unwrap().expires_at();
+    assert!(renewed > first, "{renewed} <= {first}");
+    assert_eq!(store.lease(&key()).unwrap().unwrap().expires_at, renewed);
+    assert!(!driver.lease().unwrap().renew_due());
+    assert_eq!(env.offset("billing", "orders:3"), Some(2));
+    // Broken by an operator: the next checkpoint is fenced, the offset
+    // stays pending, nothing is written.
+    env.ok(&["lease", "break", KEY, "--reason", "test"]);
+    let before = env.dump();
+    let err = driver
+        .record_processed(&mut cursor, &*store, 3)
+        .unwrap_err();
+    assert!(err.is_fenced(), "{err}");
+    assert_eq!(env.dump(), before);
+}
+
 /// The example consumer, built beside the binary by `cargo test`.
-fn consumer_example() -> std::path::PathBuf {
+pub(crate) fn consumer_example() -> std::path::PathBuf {
     let bin = std::path::Path::new(BIN);
     bin.parent().unwrap().join("examples").join("consumer")
 }
 
-fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<String>) {
+pub(crate) fn spawn_consumer(
+    env: &Env,
+    owner: &str,
+    count: u64,
+) -> (Child, mpsc::Receiver<String>) {
     // A lease of 1.5 s renewed at half its time: long beside the pace of
     // 50 ms a message, so that a loaded machine does not let a running
     // holder's lease expire, and short enough for the hand-over to be quick.
@@ -268,6 +304,12 @@ fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<
         .stderr(Stdio::inherit())
         .spawn()
         .expect("run the consumer example");
+    let rx = read_lines(&mut child);
+    (child, rx)
+}
+
+/// The lines of a child's stdout as they come.
+pub(crate) fn read_lines(child: &mut Child) -> mpsc::Receiver<String> {
     let out = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -278,10 +320,10 @@ fn spawn_consumer(env: &Env, owner: &str, count: u64) -> (Child, mpsc::Receiver<
             }
         }
     });
-    (child, rx)
+    rx
 }
 
-fn signal(child: &Child, sig: i32) {
+pub(crate) fn signal(child: &Child, sig: i32) {
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: a plain kill(2) of our own child.
     assert_eq!(unsafe { libc_kill(pid, sig) }, 0);
@@ -293,10 +335,10 @@ extern "C" {
 }
 
 const SIGCONT: i32 = 18;
-const SIGKILL: i32 = 9;
+pub(crate) const SIGKILL: i32 = 9;
 
 /// Kills the processes it names when dropped (after a panic too).
-struct Reap(Vec<u32>);
+pub(crate) struct Reap(pub(crate) Vec<u32>);
 
 impl Drop for Reap {
     fn drop(&mut self) {
@@ -313,7 +355,11 @@ impl Drop for Reap {
 }
 const SIGSTOP: i32 = 19;
 
-fn wait_for(rx: &mpsc::Receiver<String>, log: &mut Vec<String>, want: impl Fn(&str) -> bool) {
+pub(crate) fn wait_for(
+    rx: &mpsc::Receiver<String>,
+    log: &mut Vec<String>,
+    want: impl Fn(&str) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -344,9 +390,10 @@ fn leased_consumers_hand_over_when_one_is_stopped(backend: Backend) {
     // A failing assertion must not leave the consumers behind (a stopped
     // one would keep the test run waiting on their output).
     let _reap = Reap(vec![a.id(), b.id()]);
-    let mut log_b = Vec::new();
-    // B waits while A holds the lease: it processes nothing.
-    std::thread::sleep(Duration::from_millis(300));
+    let mut log_b: Vec<String> = Vec::new();
+    // B waits while A holds the lease, naming it: it processes nothing.
+    wait_for(&rx_b, &mut log_b, |l| l.starts_with("waiting "));
+    assert!(log_b[0].starts_with("waiting host-a "), "{log_b:?}");
     assert!(
         rx_b.try_recv().is_err(),
         "B must wait while A holds the lease"

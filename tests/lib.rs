@@ -20,6 +20,8 @@ mod hardening;
 mod heads;
 mod ids;
 mod leases;
+mod leases_clock;
+mod leases_writes;
 mod library;
 mod live;
 mod pipeline;

@@ -301,7 +301,7 @@ fn note_once(key: &CursorKey, held: &LeaseRow, fenced: bool) {
     }
     let message = if fenced {
         format!(
-            "cursorctl: note: {key} was leased by {} (epoch {}); --fence broke that lease (now epoch {}): its next checkpoint is refused as fenced",
+            "cursorctl: note: {key} is leased by {} (epoch {}); --fence breaks that lease in this write (epoch {} after it): its holder's next checkpoint is refused as fenced",
             held.owner,
             held.epoch,
             held.epoch + 1

@@ -196,6 +196,9 @@ impl Chunk {
             stale
         } else {
             let inputs: Vec<ChangeInput<'_>> = held.iter().map(|h| h.change).collect();
+            // What every operator write does about a leased cursor.
+            crate::lease::operator_writes(txn, inputs.iter().map(|c| (c.key, c.command)))
+                .map_err(OpError::from)?;
             txn.apply_changes(&inputs).map_err(OpError::from)?
         };
         // A cursor read (ahead) and then found moved: another writer moved

@@ -514,6 +514,7 @@ impl DurableStore for PostgresStore {
         new: u64,
     ) -> Result<(), DurabilityError> {
         let parsed = CursorKey::parse(key)?;
+        self.reconnect_if_lost()?;
         if leases::leased_swap(self, &parsed, epoch, expected, new)? {
             return Ok(());
         }
@@ -529,6 +530,7 @@ impl DurableStore for PostgresStore {
         epoch: u64,
         ttl_ms: i64,
     ) -> Result<i64, DurabilityError> {
+        self.reconnect_if_lost()?;
         leases::renew(self, key, owner, epoch, ttl_ms)
     }
 }
