@@ -4,13 +4,24 @@ use std::time::Duration;
 
 use super::*;
 
-/// Process-wide settings for a short-lived process (one command-line run):
-/// call once, first, before any store is opened. SQLite's memory statistics
-/// are turned off: nothing reads them, and keeping them costs a lock and a
-/// counter update on every allocation.
-pub fn prepare_one_shot_process() {
+/// Process-wide settings for a short-lived process (one command-line run).
+/// SQLite's memory statistics are turned off: nothing reads them, and
+/// keeping them costs a lock and a counter update on every allocation.
+///
+/// # Safety
+///
+/// SQLite's process-wide configuration (`sqlite3_config`) is not
+/// thread-safe: call this once, at the start of the process, before any
+/// other thread exists and before any store or other SQLite connection is
+/// opened in the process (a configuration given after SQLite has started
+/// is refused by it, and one given while another thread uses SQLite is a
+/// data race).
+pub unsafe fn prepare_one_shot_process() {
     #[cfg(feature = "sqlite")]
-    sqlite::prepare_one_shot_process();
+    // SAFETY: the caller's contract is the one this needs.
+    unsafe {
+        sqlite::prepare_one_shot_process();
+    }
 }
 
 /// Open an existing cursor store; never creates one.

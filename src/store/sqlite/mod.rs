@@ -51,10 +51,15 @@ fn now_ms() -> i64 {
 
 /// Turn off SQLite's memory statistics for this process (see
 /// [`crate::store::prepare_one_shot_process`]).
-pub(crate) fn prepare_one_shot_process() {
-    // SAFETY: called once, before any connection is opened (SQLite accepts
-    // configuration only before it is initialised; later it returns
-    // SQLITE_MISUSE and changes nothing).
+///
+/// # Safety
+///
+/// Called before any other thread exists and before any SQLite connection
+/// is opened in the process: `sqlite3_config` is not thread-safe.
+pub(crate) unsafe fn prepare_one_shot_process() {
+    // SAFETY: the caller's contract: no other thread, no connection yet
+    // (SQLite accepts configuration only before it is initialised; later
+    // it returns SQLITE_MISUSE and changes nothing).
     unsafe {
         rusqlite::ffi::sqlite3_config(
             rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
