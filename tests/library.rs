@@ -297,3 +297,27 @@ fn threaded_consumers_one_store_per_thread_and_shared() {
     // A second run finds everything done and processes nothing.
     assert_eq!(threaded::store_per_thread(&env.db, 4, 300).unwrap(), 0);
 }
+
+/// `ErrorKind::ALL`, which front ends walk to map every kind (the command
+/// line to its exit codes), holds every kind once. The match has no
+/// wildcard: a kind added to the enum does not compile here until it is
+/// placed, and the test then fails until `ALL` lists it.
+#[test]
+fn every_operation_error_kind_is_in_all() {
+    use cursorctl::ops::ErrorKind;
+    const fn position(kind: ErrorKind) -> usize {
+        match kind {
+            ErrorKind::Usage => 0,
+            ErrorKind::Stale => 1,
+            ErrorKind::Regression => 2,
+            ErrorKind::NotFound => 3,
+            ErrorKind::Busy => 4,
+            ErrorKind::Store => 5,
+            ErrorKind::Interrupted(_) => 6,
+            ErrorKind::Internal => 7,
+        }
+    }
+    let mut listed: Vec<usize> = ErrorKind::ALL.iter().map(|&k| position(k)).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, (0..8).collect::<Vec<_>>(), "{:?}", ErrorKind::ALL);
+}
