@@ -25,6 +25,7 @@ mod live;
 mod pipeline;
 mod postgres;
 mod properties;
+mod records;
 mod reliability;
 mod rough_edges;
 mod rules;
