@@ -17,6 +17,7 @@ mod flush_sim;
 mod generated;
 mod guide;
 mod hardening;
+mod harness;
 mod heads;
 mod ids;
 mod leases;
