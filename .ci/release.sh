@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release
-bin=target/release/cursorctl
+bin="${CARGO_TARGET_DIR:-target}/release/cursorctl"
 
 if readelf -l "$bin" | grep -q 'Requesting program interpreter'; then
     echo "$bin is linked dynamically"

@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 out=build/hot-symbols.txt
 
 if [ "${1:-}" = --check ]; then
-    bin=${2:-target/release/cursorctl}
+    bin=${2:-${CARGO_TARGET_DIR:-target}/release/cursorctl}
     [ -x "$bin" ] || {
         echo "hot-symbols.sh --check: no binary at $bin (cargo build --release)" >&2
         exit 1
@@ -51,7 +51,7 @@ command -v valgrind >/dev/null || {
     exit 1
 }
 cargo build --release --quiet
-bin="$PWD/target/release/cursorctl"
+bin="$(realpath "${CARGO_TARGET_DIR:-target}")/release/cursorctl"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 db="$work/store.db"
