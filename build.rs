@@ -19,13 +19,18 @@
 //!
 //! Where the toolchain has its own LLD, the binary is linked with it and
 //! the functions the one-shot commands run are placed side by side
-//! (`src/hot-symbols.txt`, written by `benches/hot-symbols.sh`).
+//! (`build/hot-symbols.txt`, written by `benches/hot-symbols.sh`, which
+//! CI runs with `--check` to see that the names still match the binary).
 //!
 //! `CURSORCTL_DYNAMIC=1` at build time keeps the binary dynamic.
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The symbol ordering file, from the package's folder (also named in
+/// `benches/hot-symbols.sh`).
+const SYMBOL_ORDER: &str = "build/hot-symbols.txt";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -57,7 +62,7 @@ fn main() {
         // The functions the one-shot commands run, side by side (see
         // `benches/hot-symbols.sh`): a `get` then maps far fewer pages of
         // code. A name that matches no function is skipped.
-        let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("src/hot-symbols.txt");
+        let order = Path::new(&var("CARGO_MANIFEST_DIR")).join(SYMBOL_ORDER);
         println!("cargo:rerun-if-changed={}", order.display());
         if order.exists() {
             println!("cargo:rustc-link-arg-bins=-B{}", gcc_ld.display());

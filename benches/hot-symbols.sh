@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Write src/hot-symbols.txt: the functions the one-shot commands run (`get`
+# Write build/hot-symbols.txt: the functions the one-shot commands run (`get`
 # in its two common formats, `advance`, `set`), as linker symbol names.
 # build.rs gives the file to LLD (`--symbol-ordering-file`), which places
 # those functions side by side, so that a one-shot command maps far fewer
@@ -11,15 +11,47 @@
 # function is placed wherever the linker puts it.
 #
 #   bash benches/hot-symbols.sh
+#
+# With --check it writes nothing: it fails when fewer than 95% of the names
+# in the file are symbols of the release binary (`nm`), which is when the
+# file has gone stale and the one-shot commands lose the speed it bought.
+# CI (.ci/run) runs it on the release binary it builds.
+#
+#   bash benches/hot-symbols.sh --check [BINARY]   (default target/release/cursorctl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The file build.rs gives the linker (its SYMBOL_ORDER).
+out=build/hot-symbols.txt
+
+if [ "${1:-}" = --check ]; then
+    bin=${2:-${CARGO_TARGET_DIR:-target}/release/cursorctl}
+    [ -x "$bin" ] || {
+        echo "hot-symbols.sh --check: no binary at $bin (cargo build --release)" >&2
+        exit 1
+    }
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    grep -v '^#' "$out" | LC_ALL=C sort -u >"$work/wanted"
+    # Every symbol of the binary, as the linker names them (not demangled).
+    nm --defined-only "$bin" | awk '{ print $NF }' | LC_ALL=C sort -u >"$work/defined"
+    wanted=$(wc -l <"$work/wanted")
+    found=$(LC_ALL=C comm -12 "$work/wanted" "$work/defined" | wc -l)
+    echo "$out: $found of $wanted names are symbols of $bin"
+    if [ "$wanted" -eq 0 ] || [ $((found * 100)) -lt $((wanted * 95)) ]; then
+        echo "fewer than 95% of the names in $out match the binary: run bash benches/hot-symbols.sh and commit the file" >&2
+        LC_ALL=C comm -23 "$work/wanted" "$work/defined" | head -n 20 >&2
+        exit 1
+    fi
+    exit 0
+fi
 
 command -v valgrind >/dev/null || {
     echo "hot-symbols.sh needs valgrind (apt-get install valgrind)" >&2
     exit 1
 }
 cargo build --release --quiet
-bin="$PWD/target/release/cursorctl"
+bin="$(realpath "${CARGO_TARGET_DIR:-target}")/release/cursorctl"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 db="$work/store.db"
@@ -39,7 +71,6 @@ trace get-table get billing
 trace advance -q advance billing orders:1
 trace set -q set billing orders:2 42 --expect 10
 
-out=src/hot-symbols.txt
 {
     echo "# The functions the one-shot commands run, for LLD's --symbol-ordering-file"
     echo "# (build.rs). Written by benches/hot-symbols.sh; run it again rather than edit."

@@ -716,16 +716,37 @@ fn shells_complete_consumers_and_partition_keys_from_the_store() {
     }
 }
 
+/// A server that accepts the connection and never says a word: the
+/// completer reaches it (the server reads its first message, the request
+/// of a PostgreSQL client), waits for the answer (the connection is still
+/// open, with nothing more sent, once the request is in), and then gives
+/// up by itself: it closes the connection, offers nothing and exits 0.
 #[test]
 fn completion_never_waits_on_a_store_that_does_not_answer() {
+    use std::io::Read;
     let env = seeded();
-    // A server that accepts connections and never says a word.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let hold = std::thread::spawn(move || {
-        let held: Vec<_> = listener.incoming().take(1).collect();
-        std::thread::sleep(std::time::Duration::from_secs(20));
-        drop(held);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        // A PostgreSQL client's first message: its length (8 for the
+        // request for TLS), then a code.
+        let mut first = [0_u8; 8];
+        stream.read_exact(&mut first).unwrap();
+        // Right after the request: the client has not closed the
+        // connection, it waits for the answer.
+        stream.set_nonblocking(true).unwrap();
+        let mut byte = [0_u8; 1];
+        let waiting = matches!(
+            stream.peek(&mut byte),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        );
+        stream.set_nonblocking(false).unwrap();
+        // Then the client gives up: the server reads to the end.
+        let mut rest = Vec::new();
+        let closed = stream.read_to_end(&mut rest).is_ok();
+        let _ = tx.send((first, waiting, closed));
     });
     let url = format!("postgres://root@127.0.0.1:{port}/test");
     let mut child = env
@@ -749,5 +770,27 @@ fn completion_never_waits_on_a_store_that_does_not_answer() {
         panic!("completion still waiting on a silent server after 10 s");
     };
     assert_eq!(status.code(), Some(0));
-    drop(hold);
+    let mut offered = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut offered)
+        .unwrap();
+    assert_eq!(offered, "", "nothing is offered");
+    let (first, waiting, closed) = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the completer never reached the silent server");
+    let length = u32::from_be_bytes(first[..4].try_into().unwrap());
+    let code = u32::from_be_bytes(first[4..].try_into().unwrap());
+    // 80877103: the request for TLS; 196608: protocol 3.0's start-up.
+    assert!(
+        (length == 8 && code == 80_877_103) || code == 196_608,
+        "not a PostgreSQL client's first message: {first:?}"
+    );
+    assert!(
+        waiting,
+        "the completer closed the connection at once instead of waiting for the answer"
+    );
+    assert!(closed, "the connection was not closed by the completer");
 }

@@ -789,19 +789,36 @@ fn eight_processes_advancing_one_cursor_lose_nothing(backend: Backend) {
     }
 }
 
+/// Two processes write with the same `--expect`, and both are forced to be
+/// inside the window at once: the store's write lock is held while they
+/// start, and released only once both have the store open and are waiting
+/// for it (on SQLite each holds the store's `-wal` file open; on
+/// PostgreSQL the server shows both sessions waiting on a lock of the
+/// store). Both therefore started from offset 10 before either wrote:
+/// exactly one may win.
 fn two_writers_with_the_same_expect_one_wins_one_is_stale(backend: Backend) {
     for round in 0..5 {
         let env = Env::on(backend);
         env.seed(&[("billing", "orders:0", 10)]);
+        let lock = env.write_lock();
         let spawn = |to: &str| {
             env.std_cmd()
-                .args(["set", "billing", "orders:0", to, "--expect", "10", "-q"])
+                .args(["--busy-timeout", "60s", "set", "billing", "orders:0", to])
+                .args(["--expect", "10", "-q"])
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         };
-        let a = spawn("11");
-        let b = spawn("12");
+        let mut a = spawn("11");
+        let mut b = spawn("12");
+        wait_until_both_wait_for_the_lock(&env, &[a.id(), b.id()]);
+        for child in [&mut a, &mut b] {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "round {round}: a writer ended while the store was locked"
+            );
+        }
+        lock.release();
         let codes = [
             a.wait_with_output().unwrap().status.code(),
             b.wait_with_output().unwrap().status.code(),
@@ -813,6 +830,43 @@ fn two_writers_with_the_same_expect_one_wins_one_is_stale(backend: Backend) {
         assert_eq!(env.offset("billing", "orders:0"), Some(winner));
         assert_eq!(env.history_len(), 2);
     }
+}
+
+/// Wait until the processes `pids` have the store open and are held back
+/// by the write lock another transaction holds (see the test above).
+fn wait_until_both_wait_for_the_lock(env: &Env, pids: &[u32]) {
+    let waiting = || -> usize {
+        match env.pg_schema() {
+            Some(schema) => {
+                let sql = format!(
+                    "SELECT count(DISTINCT l.pid) FROM pg_locks l \
+                     WHERE NOT l.granted AND l.relation IN \
+                     (SELECT oid FROM pg_class WHERE relnamespace = '{schema}'::regnamespace)"
+                );
+                let n: i64 = pg_admin().query_one(&sql, &[]).unwrap().get(0);
+                usize::try_from(n).unwrap()
+            }
+            None => {
+                let wal = format!("{}-wal", env.db.display());
+                pids.iter()
+                    .filter(|pid| {
+                        fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+                            fds.flatten().any(|fd| {
+                                fs::read_link(fd.path()).is_ok_and(|to| to.to_string_lossy() == wal)
+                            })
+                        })
+                    })
+                    .count()
+            }
+        }
+    };
+    for _ in 0..600 {
+        if waiting() == pids.len() {
+            return;
+        }
+        thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the writers never both waited for the store's lock");
 }
 
 backend_tests!(

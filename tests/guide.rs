@@ -134,7 +134,7 @@ fn every_guide_example_runs_as_written_and_prints_what_it_shows() {
         steps.iter().filter(|s| !s.output.is_empty()).count() >= 20,
         "the guide shows too few outputs"
     );
-    if !common::require_tool("jq", "every_guide_example_runs_as_written") {
+    if !common::require_tool("jq") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -100,29 +100,49 @@ fn two_instances_on_one_cursor_recover_and_every_message_is_processed() {
     assert!(seen.total() < 2 * end, "{} processed", seen.total());
 }
 
+/// Two threads, each with its own connection, on one cursor. Both start
+/// from the store before either checkpoints (a barrier), so the threads
+/// overlap for certain: whichever checkpoints second expects the cursor
+/// where it was at the start and finds it moved, and must go on from the
+/// store (stale). Without the barrier one thread could finish before the
+/// other starts, and the test would prove nothing about sharing.
 #[test]
 fn two_instances_on_threads_end_with_every_message_processed() {
     let env = Env::new();
     let end = 3_000;
+    let started = std::sync::Arc::new(std::sync::Barrier::new(2));
     let run = |policy_text: &'static str| {
         let db = env.db.clone();
+        let started = std::sync::Arc::clone(&started);
         std::thread::spawn(move || {
             let store = SqliteStore::options().open(&db).unwrap();
             let mut seen = Seen::default();
             let mut consumer =
                 Consumer::start(&store, "billing", "orders:3", policy(policy_text)).unwrap();
+            assert_eq!(
+                consumer.position(),
+                0,
+                "{policy_text}: the cursor moved before the start"
+            );
+            started.wait();
             run(&mut consumer, &store, end, &mut seen).unwrap();
-            seen
+            (seen, consumer.stale)
         })
     };
     let (a, b) = (run("per-message"), run("per-batch:10"));
-    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    let ((a, a_stale), (b, b_stale)) = (a.join().unwrap(), b.join().unwrap());
     let mut seen = a;
     for (offset, n) in b.0 {
         *seen.0.entry(offset).or_default() += n;
     }
     seen.assert_every_message_once_or_more(end);
     assert_eq!(open(&env).read_value(KEY).unwrap(), Some(end));
+    // The threads overlapped: at least one found the cursor moved by the
+    // other and went on from the store.
+    assert!(
+        a_stale + b_stale > 0,
+        "no stale checkpoint: the threads did not share the cursor (a {a_stale}, b {b_stale})"
+    );
 }
 
 #[test]
@@ -276,4 +296,28 @@ fn threaded_consumers_one_store_per_thread_and_shared() {
     }
     // A second run finds everything done and processes nothing.
     assert_eq!(threaded::store_per_thread(&env.db, 4, 300).unwrap(), 0);
+}
+
+/// `ErrorKind::ALL`, which front ends walk to map every kind (the command
+/// line to its exit codes), holds every kind once. The match has no
+/// wildcard: a kind added to the enum does not compile here until it is
+/// placed, and the test then fails until `ALL` lists it.
+#[test]
+fn every_operation_error_kind_is_in_all() {
+    use cursorctl::ops::ErrorKind;
+    const fn position(kind: ErrorKind) -> usize {
+        match kind {
+            ErrorKind::Usage => 0,
+            ErrorKind::Stale => 1,
+            ErrorKind::Regression => 2,
+            ErrorKind::NotFound => 3,
+            ErrorKind::Busy => 4,
+            ErrorKind::Store => 5,
+            ErrorKind::Interrupted(_) => 6,
+            ErrorKind::Internal => 7,
+        }
+    }
+    let mut listed: Vec<usize> = ErrorKind::ALL.iter().map(|&k| position(k)).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, (0..8).collect::<Vec<_>>(), "{:?}", ErrorKind::ALL);
 }

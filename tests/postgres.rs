@@ -4,13 +4,13 @@
 //! refusals, roles, a connection cut during a bulk write, `copy-store` and
 //! the operator commands of the second round. Each test has a PostgreSQL
 //! schema of its own, dropped afterwards. Where no server is reachable the
-//! tests say they were skipped, except under CI, where that is a failure.
+//! tests fail, unless `CURSORCTL_TEST_PG=skip` (see `common::pg_available`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{pg_admin, pg_available, pg_url, Backend, Env, BIN};
+use crate::common::{pg_admin, pg_available, pg_url, require_tool, skip, Backend, Env, BIN};
 
 /// A store in a schema of its own on the test server, dropped when the test
 /// ends: an [`Env`] (`run`, `ok`, `fails`, `dump`, ...), its schema and URL.
@@ -139,12 +139,7 @@ fn unreachable_missing_and_foreign_stores_are_refused() {
 #[test]
 fn roles_get_what_the_guide_grants_and_nothing_more() {
     let Some(pg) = Pg::new() else { return };
-    if Command::new("psql").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set and psql is missing"
-        );
-        eprintln!("skipped: psql is not installed");
+    if !require_tool("psql") {
         return;
     }
     pg.ok(&["set", "billing", "orders:3", "5", "--create", "-q"]);
@@ -703,18 +698,10 @@ fn operator_commands_work_on_postgres() {
     assert_eq!(prune["changes"], 0, "nothing is a day old");
 }
 
-/// Where a test needs the server to offer TLS and it does not, the test is
-/// skipped with a message, except under CI, where that is a failure.
-fn skipped(why: &str) -> bool {
-    assert!(std::env::var_os("CI").is_none(), "CI is set and {why}");
-    eprintln!("skipped: {why}");
-    false
-}
-
 /// Whether the test server has TLS on (`ssl = on`).
 fn server_has_tls() -> bool {
     let ssl: String = pg_admin().query_one("SHOW ssl", &[]).unwrap().get(0);
-    ssl == "on" || skipped("the PostgreSQL test server has ssl = off")
+    ssl == "on" || skip("the PostgreSQL test server has ssl = off")
 }
 
 /// The server's certificate file (`ssl_cert_file`), when it can be read
@@ -727,7 +714,7 @@ fn server_certificate() -> Option<PathBuf> {
     if std::fs::read(&path).is_ok() {
         Some(path)
     } else {
-        skipped(&format!(
+        skip(&format!(
             "the server's certificate {} cannot be read here",
             path.display()
         ));
@@ -883,7 +870,9 @@ fn server_certificates_are_verified_as_sslmode_asks() {
             &[],
         );
     } else {
-        eprintln!("not checked: verify-full by name (the certificate names {names:?})");
+        skip(&format!(
+            "verify-full by name is not checked: the server's certificate names {names:?}, not localhost"
+        ));
     }
     let changes_by_name = pg.history_len() - changes;
 

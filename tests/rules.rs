@@ -309,12 +309,7 @@ impl Roles {
         if !Backend::Postgres.available() {
             return None;
         }
-        if Command::new("psql").arg("--version").output().is_err() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set and psql is missing"
-            );
-            eprintln!("skipped: psql is not installed");
+        if !crate::common::require_tool("psql") {
             return None;
         }
         let env = Env::on(Backend::Postgres);

@@ -539,8 +539,9 @@ fn help_text(e: &clap::Error) -> Option<String> {
     Some(text)
 }
 
-/// Run the command line; returns the exit code.
-pub fn main() -> u8 {
+/// Run the command line `args` (the program name first); returns the exit
+/// code.
+pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
     // SAFETY: setting a signal disposition before any thread is started.
     // A closed pipe then fails the write (`EPIPE`, handled as success)
     // instead of killing the process.
@@ -559,7 +560,6 @@ pub fn main() -> u8 {
     if std::env::var_os("COMPLETE").is_some_and(|v| !v.is_empty() && v != "0") {
         clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     }
-    let args: Vec<_> = std::env::args_os().collect();
     let cli = match parse(&args) {
         Ok(cli) => cli,
         Err(e) => {

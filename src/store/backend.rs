@@ -52,7 +52,7 @@ pub(crate) struct Built {
     pub(crate) init: InitFn,
     /// Process-wide settings for a short-lived process, before any store
     /// is opened.
-    pub(crate) prepare_one_shot_process: fn(),
+    pub(crate) prepare_one_shot_process: unsafe fn(),
 }
 
 /// Everything the shared code knows of one backend.

@@ -41,8 +41,8 @@ impl Backend {
 
 /// Expand test cases (functions taking a [`Backend`]) into one test per
 /// case and backend: `mod sqlite { ... }` and `mod postgres { ... }`. A
-/// PostgreSQL case with no server to run on says it was skipped (and
-/// fails under CI).
+/// PostgreSQL case runs unless `CURSORCTL_TEST_PG=skip` (see
+/// [`pg_available`]).
 macro_rules! backend_tests {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -428,17 +428,28 @@ pub fn dump(db: &Path) -> String {
     out
 }
 
-/// Say on the test run's stderr that a test was skipped and why. Written
-/// to the process's stderr itself, past the test harness's capture, so
-/// that `cargo test` shows it.
-pub fn skip_note(why: &str) {
+/// The one way a test skips what it cannot check here: under CI (`CI`
+/// set) it fails the test, saying why; elsewhere it says on the test run's
+/// stderr that the test (or the part of it named in `why`) was skipped, and
+/// returns `false` (nothing was checked), so that a caller can write
+/// `return skip(...)` or `ok || skip(...)`. The note is written to the
+/// process's stderr itself, past the test harness's capture, so that
+/// `cargo test` shows it.
+pub fn skip(why: &str) -> bool {
+    skip_where(under_ci(), why)
+}
+
+/// [`skip`], told whether CI is set.
+pub fn skip_where(ci: bool, why: &str) -> bool {
     use std::io::Write;
     let current = std::thread::current();
     let test = current.name().unwrap_or("a test");
+    assert!(!ci, "{test}: CI is set and {why}");
     let _ = writeln!(
         std::io::stderr(),
         "SKIPPED {test}: {why} (under CI this fails)"
     );
+    false
 }
 
 /// Whether `CI` is set (to anything but the empty string).
@@ -446,25 +457,16 @@ fn under_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty())
 }
 
-/// Whether an external tool the test needs is installed. When it is not,
-/// the test must not pass silently: under CI (`CI` set) this fails the test,
-/// elsewhere it says on stderr that the test was skipped and returns false.
-pub fn require_tool(tool: &str, test: &str) -> bool {
+/// Whether an external tool the test needs is installed; when it is not,
+/// the test is skipped through [`skip`] (a failure under CI).
+pub fn require_tool(tool: &str) -> bool {
     let installed = std::process::Command::new(tool)
         .arg("--version")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if installed {
-        return true;
-    }
-    assert!(
-        !under_ci(),
-        "{test}: {tool} is not installed, and CI is set: install {tool}"
-    );
-    skip_note(&format!("{tool} is not installed"));
-    false
+    installed || skip(&format!("{tool} is not installed: install {tool}"))
 }
 
 pub fn stdout(out: &Output) -> String {
@@ -475,11 +477,17 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The PostgreSQL server the tests use: `CURSORCTL_TEST_PG`, or the local
-/// server.
+/// What `CURSORCTL_TEST_PG` is set to, to run the tests without the
+/// PostgreSQL cases.
+pub const PG_OPT_OUT: &str = "skip";
+
+/// The PostgreSQL server the tests use: `CURSORCTL_TEST_PG` (a URL), or
+/// the local server.
 pub fn pg_url() -> String {
     std::env::var("CURSORCTL_TEST_PG")
-        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
+        .ok()
+        .filter(|v| v != PG_OPT_OUT)
+        .unwrap_or_else(|| "postgres://root@127.0.0.1:5432/test".to_owned())
 }
 
 /// A connection to the test server for checks and setup, outside the store.
@@ -487,11 +495,15 @@ pub fn pg_admin() -> ::postgres::Client {
     ::postgres::Client::connect(&pg_url(), ::postgres::NoTls).expect("connect to PostgreSQL")
 }
 
-/// Whether the PostgreSQL cases can run. Where no server is reachable each
-/// case says it was skipped and why, except under CI, where that is a
-/// failure.
+/// Whether the PostgreSQL cases run. They do unless `CURSORCTL_TEST_PG=skip`
+/// opts out, in which case each is skipped through [`skip`] (so under CI it
+/// fails). A server that cannot be reached is a failure, never a silent
+/// pass: the message says how to start one or opt out.
 pub fn pg_available() -> bool {
     static REACHABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    if std::env::var("CURSORCTL_TEST_PG").is_ok_and(|v| v == PG_OPT_OUT) {
+        return skip("CURSORCTL_TEST_PG=skip: the PostgreSQL cases are not run");
+    }
     let reachable = REACHABLE.get_or_init(|| {
         ::postgres::Client::connect(&pg_url(), ::postgres::NoTls)
             .map(drop)
@@ -507,22 +519,15 @@ pub fn pg_available() -> bool {
                 text
             })
     });
-    match reachable {
-        Ok(()) => true,
-        Err(e) if under_ci() => {
-            panic!(
-                "CI is set and PostgreSQL at {} is not reachable: {e}",
-                pg_url()
-            )
-        }
-        Err(e) => {
-            skip_note(&format!(
-                "PostgreSQL at {} is not reachable ({e}); set CURSORCTL_TEST_PG to a server's URL",
-                pg_url()
-            ));
-            false
-        }
+    if let Err(e) = reachable {
+        panic!(
+            "PostgreSQL at {} is not reachable ({e}). Start the test server with \
+             `bash .ci/postgres.sh`, set CURSORCTL_TEST_PG to another server's URL, \
+             or run without the PostgreSQL cases with CURSORCTL_TEST_PG=skip",
+            pg_url()
+        );
     }
+    true
 }
 
 /// A schema of its own on the test server, `PREFIX_PID_N`, dropped with
