@@ -132,12 +132,13 @@ const INSERT_CHAINED_HISTORY: &str = "INSERT INTO history \
      SELECT id, ?1, consumer, channel, partition, old_offset, new_offset, ?2, ?3, ?4, ?5, hash \
      FROM temp.cursorctl_moves ORDER BY rowid";
 
-/// The trigger's text, the chain's head and the id the next history row
-/// gets (`AUTOINCREMENT`: one above the highest ever given or present), on
-/// a store of the rules (schema version 4).
-const CHAIN_START: &str = "SELECT \
-     (SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'history_chain'), \
-     last_hash, \
+/// The chain trigger's text.
+const CHAIN_TRIGGER: &str =
+    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'history_chain'";
+
+/// The chain's head and the id the next history row gets
+/// (`AUTOINCREMENT`: one above the highest ever given or present).
+const CHAIN_START: &str = "SELECT last_hash, \
      max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'history'), 0), \
          coalesce((SELECT max(id) FROM history), 0)) + 1 \
      FROM history_chain";
@@ -175,26 +176,27 @@ impl Chain {
         if version < RULES_VERSION {
             return Ok(None);
         }
-        let found = conn
-            .prepare_cached(CHAIN_START)
-            .and_then(|mut s| {
-                s.query_row([], |r| {
-                    let trigger: Option<String> = r.get(0)?;
-                    let prev = match r.get_ref(1)? {
-                        rusqlite::types::ValueRef::Blob(b) => Some(b.to_vec()),
-                        _ => None,
-                    };
-                    Ok((trigger, prev, r.get::<_, i64>(2)?))
-                })
-                .optional()
-            })
-            .map_err(db_err(WRITING))?;
-        let Some((Some(trigger), Some(prev), next_id)) = found else {
+        let trigger = conn
+            .query_row(CHAIN_TRIGGER, [], |r| r.get::<_, Option<String>>(0))
+            .optional()
+            .map_err(db_err(WRITING))?
+            .flatten();
+        let Some(trigger) = trigger.filter(|t| *t == chain_trigger_sql()) else {
             return Ok(None);
         };
-        if trigger != chain_trigger_sql() {
+        let found = conn
+            .query_row(CHAIN_START, [], |r| {
+                let prev = match r.get_ref(0)? {
+                    rusqlite::types::ValueRef::Blob(b) => Some(b.to_vec()),
+                    _ => None,
+                };
+                Ok((prev, r.get::<_, i64>(1)?))
+            })
+            .optional()
+            .map_err(db_err(WRITING))?;
+        let Some((Some(prev), next_id)) = found else {
             return Ok(None);
-        }
+        };
         Ok(Some(Self {
             trigger,
             prev,
