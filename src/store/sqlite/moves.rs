@@ -152,13 +152,38 @@ struct Chain {
     trigger: String,
     prev: Vec<u8>,
     next_id: i64,
-    /// The fields every row of the call shares: at, command, reason,
-    /// user, batch.
-    at: String,
-    command: String,
-    reason: Option<String>,
-    user: String,
-    batch: Option<String>,
+    /// The encodings of the fields every row of the call shares: `at`, and
+    /// command, reason, user and batch, in the order of the chain's fields.
+    at: Vec<u8>,
+    tail: Vec<u8>,
+    /// The encoding of the row being linked (kept: one allocation a call).
+    encoding: Vec<u8>,
+}
+
+/// Append the encoding of a number (`length:digits`), as `encode_field`
+/// does with its text, without making a `String` of it.
+fn encode_number(out: &mut Vec<u8>, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let len = digits.len() - at + usize::from(value < 0);
+    if len >= 10 {
+        out.push(b'0' + u8::try_from(len / 10).unwrap_or(0));
+    }
+    out.push(b'0' + u8::try_from(len % 10).unwrap_or(0));
+    out.push(b':');
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 impl Chain {
@@ -201,11 +226,20 @@ impl Chain {
             trigger,
             prev,
             next_id,
-            at: now_ms.to_string(),
-            command: first.command.to_owned(),
-            reason: first.reason.map(str::to_owned),
-            user: first.user.to_owned(),
-            batch: first.batch.map(|b| b.to_string()),
+            at: {
+                let mut at = Vec::new();
+                encode_number(&mut at, now_ms);
+                at
+            },
+            tail: {
+                let mut tail = Vec::new();
+                encode_field(&mut tail, Some(first.command));
+                encode_field(&mut tail, first.reason);
+                encode_field(&mut tail, Some(first.user));
+                encode_field(&mut tail, first.batch.map(|b| b.to_string()).as_deref());
+                tail
+            },
+            encoding: Vec::with_capacity(128),
         }))
     }
 
@@ -215,24 +249,21 @@ impl Chain {
         let id = self.next_id;
         self.next_id += 1;
         let pk = m.key.partition_key();
-        let offset = |o: Option<u64>| o.map(|o| sql_offset(o).to_string());
-        let mut encoding = Vec::with_capacity(128);
-        for field in [
-            Some(id.to_string().as_str()),
-            Some(self.at.as_str()),
-            Some(m.key.consumer().as_str()),
-            Some(pk.channel().as_str()),
-            Some(pk.index().to_string().as_str()),
-            offset(m.old_offset).as_deref(),
-            offset(m.new_offset).as_deref(),
-            Some(self.command.as_str()),
-            self.reason.as_deref(),
-            Some(self.user.as_str()),
-            self.batch.as_deref(),
-        ] {
-            encode_field(&mut encoding, field);
+        let e = &mut self.encoding;
+        e.clear();
+        encode_number(e, id);
+        e.extend_from_slice(&self.at);
+        encode_field(e, Some(m.key.consumer().as_str()));
+        encode_field(e, Some(pk.channel().as_str()));
+        encode_number(e, i64::from(pk.index()));
+        for offset in [m.old_offset, m.new_offset] {
+            match offset {
+                Some(o) => encode_number(e, sql_offset(o)),
+                None => encode_field(e, None),
+            }
         }
-        let hash = link(&self.prev, &encoding);
+        e.extend_from_slice(&self.tail);
+        let hash = link(&self.prev, &self.encoding);
         self.prev.clone_from(&hash);
         (id, hash)
     }
@@ -315,4 +346,32 @@ pub(super) fn apply_moves(
         }
     }
     Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_encoded_as_their_text_is() {
+        for value in [
+            0,
+            7,
+            9,
+            10,
+            99,
+            100,
+            1_765_000_000_000,
+            i64::MAX,
+            -1,
+            -42,
+            i64::MIN,
+        ] {
+            let mut ours = Vec::new();
+            encode_number(&mut ours, value);
+            let mut text = Vec::new();
+            encode_field(&mut text, Some(&value.to_string()));
+            assert_eq!(ours, text, "{value}");
+        }
+    }
 }
