@@ -5,6 +5,7 @@
 
 mod common;
 
+mod bulk_chain;
 mod commands;
 mod consumer_pg;
 mod contract;

@@ -57,12 +57,25 @@ pub(super) fn read_lease(
         return Ok(None);
     }
     let (consumer, channel, partition) = columns(key);
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM leases WHERE consumer = ?1 AND channel = ?2 AND partition = ?3"
-    ))
+    // The key's columns are known: each result column more costs the
+    // statement's preparation, which is most of a one-cursor look-up.
+    conn.prepare_cached(
+        "SELECT owner, epoch, acquired_at, expires_at FROM leases \
+         WHERE consumer = ?1 AND channel = ?2 AND partition = ?3",
+    )
     .and_then(|mut s| {
-        s.query_row(params![consumer, channel, partition], lease_from)
-            .optional()
+        s.query_row(params![consumer, channel, partition], |row| {
+            Ok(LeaseRow {
+                consumer: consumer.to_owned(),
+                channel: channel.to_owned(),
+                partition,
+                owner: row.get(0)?,
+                epoch: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                acquired_at: row.get(2)?,
+                expires_at: row.get(3)?,
+            })
+        })
+        .optional()
     })
     .map_err(db_err("reading a lease"))
 }

@@ -171,7 +171,6 @@ pub const CHAIN_FUNCTION: &str = "cursorctl_chain";
 /// whoever may write the file may change any row (and drop the trigger);
 /// `history verify` sees what was changed.
 pub(super) fn schema_v4_rules_sql() -> String {
-    let columns = chain_columns("NEW");
     format!(
         "
 ALTER TABLE history ADD COLUMN hash BLOB;
@@ -189,12 +188,22 @@ CREATE TABLE history_chain_gaps (
     prev_hash BLOB    NOT NULL
 );
 
-CREATE TRIGGER history_chain AFTER INSERT ON history
+{};
+",
+        chain_trigger_sql()
+    )
+}
+
+/// The chain's trigger, as `sqlite_master` keeps its text. A bulk write
+/// that finds it unchanged writes the same hashes itself (`moves.rs`).
+pub(super) fn chain_trigger_sql() -> String {
+    let columns = chain_columns("NEW");
+    format!(
+        "CREATE TRIGGER history_chain AFTER INSERT ON history
 BEGIN
     UPDATE history_chain SET last_id = NEW.id, last_hash = {CHAIN_FUNCTION}(last_hash, {columns});
     UPDATE history SET hash = (SELECT last_hash FROM history_chain) WHERE id = NEW.id;
-END;
-"
+END"
     )
 }
 
