@@ -544,7 +544,7 @@ impl Chunk {
             // Nothing will be written: check the unchecked ones.
             let mut stale = Vec::new();
             for (position, h) in held.iter().enumerate() {
-                if !h.checked && txn.read_value(&h.change.key.to_string())? != h.change.old_offset {
+                if !h.checked && txn.read_value_keyed(h.change.key)? != h.change.old_offset {
                     stale.push(position);
                 }
             }
@@ -566,8 +566,8 @@ impl Chunk {
                 checked,
                 change,
             } = &held[position];
+            let actual = txn.read_value_keyed(change.key)?;
             let key = change.key.to_string();
-            let actual = txn.read_value(&key)?;
             let expected = change.old_offset.unwrap_or(0);
             let err = if *checked {
                 DurabilityError::StaleCheckpoint {

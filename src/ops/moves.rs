@@ -57,8 +57,8 @@ pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> OpResult<(Option<u
     if let Some(moved) = move_expected(store, m)? {
         return Ok(moved);
     }
+    let stored = store.read_value_keyed(m.key)?;
     let key = m.key.to_string();
-    let stored = store.read_value(&key)?;
     if stored.is_none() && !m.create {
         return Err(not_found(key));
     }

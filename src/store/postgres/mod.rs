@@ -489,23 +489,16 @@ fn is_lost_init_race(e: &postgres::Error) -> bool {
     )
 }
 
+/// A text key is parsed once, here, then the keyed operation runs.
 impl DurableStore for PostgresStore {
     fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        let key = CursorKey::parse(key)?;
-        self.reconnect_if_lost()?;
-        read::offset(self, &key)
+        self.read_value_keyed(&CursorKey::parse(key)?)
     }
 
-    /// One compare-and-swap, each guarded statement its own transaction:
-    /// correct without any lock, as the statements are.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        self.reconnect_if_lost()?;
-        write::cas(self, key, expected, new, None)
+        self.cas_keyed(&CursorKey::parse(key)?, expected, new)
     }
 
-    /// One guarded statement that checks the lease too; when it writes
-    /// nothing, one transaction with the lease locked says why (or creates
-    /// an absent cursor).
     fn leased_cas(
         &self,
         key: &str,
@@ -513,8 +506,42 @@ impl DurableStore for PostgresStore {
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
-        let parsed = CursorKey::parse(key)?;
-        if leases::leased_swap(self, &parsed, epoch, expected, new)? {
+        self.leased_cas_keyed(&CursorKey::parse(key)?, epoch, expected, new)
+    }
+
+    fn renew_lease(
+        &self,
+        key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        self.renew_lease_keyed(&CursorKey::parse(key)?, owner, epoch, ttl_ms)
+    }
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
+        self.reconnect_if_lost()?;
+        read::offset(self, key)
+    }
+
+    /// One compare-and-swap, each guarded statement its own transaction:
+    /// correct without any lock, as the statements are.
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.reconnect_if_lost()?;
+        write::cas(self, key, expected, new, None)
+    }
+
+    /// One guarded statement that checks the lease too; when it writes
+    /// nothing, one transaction with the lease locked says why (or creates
+    /// an absent cursor).
+    fn leased_cas_keyed(
+        &self,
+        key: &CursorKey,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        if leases::leased_swap(self, key, epoch, expected, new)? {
             return Ok(());
         }
         crate::store::StoreExt::write(self, |txn| {
@@ -522,9 +549,9 @@ impl DurableStore for PostgresStore {
         })
     }
 
-    fn renew_lease(
+    fn renew_lease_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         owner: &str,
         epoch: u64,
         ttl_ms: i64,

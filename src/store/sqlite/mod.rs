@@ -241,18 +241,16 @@ impl StoreRead for SqliteStore {
     }
 }
 
+/// A text key is parsed once, here, then the keyed operation runs.
 impl DurableStore for SqliteStore {
     fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        read::read_offset(&self.conn, key)
+        self.read_value_keyed(&CursorKey::parse(key)?)
     }
 
-    /// Each compare-and-swap is its own `BEGIN IMMEDIATE` transaction.
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        self.write(|txn| txn.cas(key, expected, new))
+        self.cas_keyed(&CursorKey::parse(key)?, expected, new)
     }
 
-    /// Its own `BEGIN IMMEDIATE` transaction too, the lease checked in the
-    /// guarded `UPDATE` itself.
     fn leased_cas(
         &self,
         key: &str,
@@ -260,13 +258,44 @@ impl DurableStore for SqliteStore {
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
-        self.write(|txn| txn.leased_cas(key, epoch, expected, new))
+        self.leased_cas_keyed(&CursorKey::parse(key)?, epoch, expected, new)
     }
 
-    /// One statement, outside any transaction.
     fn renew_lease(
         &self,
         key: &str,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        self.renew_lease_keyed(&CursorKey::parse(key)?, owner, epoch, ttl_ms)
+    }
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
+        read::read_offset_of(&self.conn, key)
+    }
+
+    /// Each compare-and-swap is its own `BEGIN IMMEDIATE` transaction.
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.write(|txn| txn.cas_keyed(key, expected, new))
+    }
+
+    /// Its own `BEGIN IMMEDIATE` transaction too, the lease checked in the
+    /// guarded `UPDATE` itself.
+    fn leased_cas_keyed(
+        &self,
+        key: &CursorKey,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.write(|txn| txn.leased_cas_keyed(key, epoch, expected, new))
+    }
+
+    /// One statement, outside any transaction.
+    fn renew_lease_keyed(
+        &self,
+        key: &CursorKey,
         owner: &str,
         epoch: u64,
         ttl_ms: i64,
