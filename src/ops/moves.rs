@@ -92,9 +92,9 @@ pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> OpResult<(Option<u
         current,
     );
     if m.allow_rewind && new < current {
-        cursor.rewind(store, new)?;
+        cursor.rewind_keyed(store, m.key, new)?;
     } else {
-        cursor.checkpoint(store, new)?;
+        cursor.checkpoint_keyed(store, m.key, new)?;
     }
     Ok((stored, new))
 }
@@ -115,9 +115,9 @@ fn move_expected(store: &dyn DurableStore, m: &Move<'_>) -> OpResult<Option<(Opt
         expect,
     );
     let swapped = if new < expect {
-        cursor.rewind(store, new)
+        cursor.rewind_keyed(store, m.key, new)
     } else {
-        cursor.checkpoint(store, new)
+        cursor.checkpoint_keyed(store, m.key, new)
     };
     match swapped {
         Ok(()) => Ok(Some((Some(expect), new))),
