@@ -122,3 +122,39 @@ pub trait DurableStore {
         self.renew_lease(&key.to_string(), owner, epoch, ttl_ms)
     }
 }
+
+/// The text operations of [`DurableStore`] for a store that implements the
+/// keyed ones: each parses the text key once, here where it enters, then
+/// runs the keyed operation. Used inside `impl DurableStore for ...`.
+macro_rules! text_keys_parsed_once {
+    () => {
+        fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+            self.read_value_keyed(&crate::key::CursorKey::parse(key)?)
+        }
+
+        fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+            self.cas_keyed(&crate::key::CursorKey::parse(key)?, expected, new)
+        }
+
+        fn leased_cas(
+            &self,
+            key: &str,
+            epoch: u64,
+            expected: u64,
+            new: u64,
+        ) -> Result<(), DurabilityError> {
+            self.leased_cas_keyed(&crate::key::CursorKey::parse(key)?, epoch, expected, new)
+        }
+
+        fn renew_lease(
+            &self,
+            key: &str,
+            owner: &str,
+            epoch: u64,
+            ttl_ms: i64,
+        ) -> Result<i64, DurabilityError> {
+            self.renew_lease_keyed(&crate::key::CursorKey::parse(key)?, owner, epoch, ttl_ms)
+        }
+    };
+}
+pub(crate) use text_keys_parsed_once;

@@ -50,6 +50,7 @@ mod types;
 mod write_id;
 
 pub(crate) use cas::{guarded_cas, GuardedWrites};
+pub(crate) use durable::text_keys_parsed_once;
 pub use durable::DurableStore;
 pub use ext::{Outcome, StoreExt, StoreReadExt};
 pub use open::{init, open, prepare_one_shot_process};

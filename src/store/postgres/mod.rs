@@ -491,33 +491,7 @@ fn is_lost_init_race(e: &postgres::Error) -> bool {
 
 /// A text key is parsed once, here, then the keyed operation runs.
 impl DurableStore for PostgresStore {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        self.read_value_keyed(&CursorKey::parse(key)?)
-    }
-
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        self.cas_keyed(&CursorKey::parse(key)?, expected, new)
-    }
-
-    fn leased_cas(
-        &self,
-        key: &str,
-        epoch: u64,
-        expected: u64,
-        new: u64,
-    ) -> Result<(), DurabilityError> {
-        self.leased_cas_keyed(&CursorKey::parse(key)?, epoch, expected, new)
-    }
-
-    fn renew_lease(
-        &self,
-        key: &str,
-        owner: &str,
-        epoch: u64,
-        ttl_ms: i64,
-    ) -> Result<i64, DurabilityError> {
-        self.renew_lease_keyed(&CursorKey::parse(key)?, owner, epoch, ttl_ms)
-    }
+    crate::store::text_keys_parsed_once!();
 
     fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
         self.reconnect_if_lost()?;
