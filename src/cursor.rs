@@ -1,6 +1,7 @@
 //! One consumer's durable read position on one partition.
 
 use crate::error::DurabilityError;
+use crate::key::CursorKey;
 use crate::store::DurableStore;
 
 /// The read position of one consumer on one partition.
@@ -95,6 +96,40 @@ impl ConsumerCursor {
         store: &dyn DurableStore,
         new_offset: u64,
     ) -> Result<(), DurabilityError> {
+        self.forward(store, None, new_offset)
+    }
+
+    /// [`ConsumerCursor::checkpoint`] by this cursor's key parsed already
+    /// (`key` must be this cursor's): the store's keyed compare-and-swap,
+    /// no key text built or parsed again.
+    #[cfg_attr(not(feature = "ops"), allow(dead_code))]
+    pub(crate) fn checkpoint_keyed(
+        &mut self,
+        store: &dyn DurableStore,
+        key: &CursorKey,
+        new_offset: u64,
+    ) -> Result<(), DurabilityError> {
+        self.forward(store, Some(key), new_offset)
+    }
+
+    /// [`ConsumerCursor::rewind`] by this cursor's key parsed already (as
+    /// [`ConsumerCursor::checkpoint_keyed`]).
+    #[cfg_attr(not(feature = "ops"), allow(dead_code))]
+    pub(crate) fn rewind_keyed(
+        &mut self,
+        store: &dyn DurableStore,
+        key: &CursorKey,
+        new_offset: u64,
+    ) -> Result<(), DurabilityError> {
+        self.swap(store, Some(key), new_offset)
+    }
+
+    fn forward(
+        &mut self,
+        store: &dyn DurableStore,
+        key: Option<&CursorKey>,
+        new_offset: u64,
+    ) -> Result<(), DurabilityError> {
         if new_offset < self.current_offset {
             return Err(DurabilityError::CursorRegression {
                 key: self.cursor_key(),
@@ -102,7 +137,7 @@ impl ConsumerCursor {
                 attempted: new_offset,
             });
         }
-        self.swap(store, new_offset)
+        self.swap(store, key, new_offset)
     }
 
     /// Move the cursor to `new_offset` even when that is backwards: an
@@ -117,7 +152,7 @@ impl ConsumerCursor {
         store: &dyn DurableStore,
         new_offset: u64,
     ) -> Result<(), DurabilityError> {
-        self.swap(store, new_offset)
+        self.swap(store, None, new_offset)
     }
 
     /// Take the offset the store holds now: the recovery after a
@@ -164,8 +199,17 @@ impl ConsumerCursor {
         found.map_or(Resync::Absent, Resync::Stored)
     }
 
-    fn swap(&mut self, store: &dyn DurableStore, new_offset: u64) -> Result<(), DurabilityError> {
-        store.cas(&self.cursor_key(), self.current_offset, new_offset)?;
+    fn swap(
+        &mut self,
+        store: &dyn DurableStore,
+        key: Option<&CursorKey>,
+        new_offset: u64,
+    ) -> Result<(), DurabilityError> {
+        debug_assert!(key.is_none_or(|k| k.is_text(&self.cursor_key())));
+        match key {
+            Some(key) => store.cas_keyed(key, self.current_offset, new_offset)?,
+            None => store.cas(&self.cursor_key(), self.current_offset, new_offset)?,
+        }
         self.current_offset = new_offset;
         Ok(())
     }

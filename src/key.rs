@@ -409,6 +409,22 @@ impl CursorKey {
     pub const fn partition_key(&self) -> &PartitionKey {
         &self.partition_key
     }
+
+    /// Whether `text` is this key's text, compared without building it.
+    #[must_use]
+    pub fn is_text(&self, text: &str) -> bool {
+        /// Takes the key's pieces off the front of the text while they
+        /// match.
+        struct Rest<'a>(&'a str);
+        impl fmt::Write for Rest<'_> {
+            fn write_str(&mut self, piece: &str) -> fmt::Result {
+                self.0 = self.0.strip_prefix(piece).ok_or(fmt::Error)?;
+                Ok(())
+            }
+        }
+        let mut rest = Rest(text);
+        fmt::Write::write_fmt(&mut rest, format_args!("{self}")).is_ok() && rest.0.is_empty()
+    }
 }
 
 impl FromStr for CursorKey {
@@ -494,5 +510,20 @@ mod tests {
         assert!(CursorKey::parse("billing:orders").is_err());
         assert!(CursorKey::parse("billing").is_err());
         assert!(CursorKey::parse("a:b:c:1").is_err());
+    }
+
+    #[test]
+    fn a_key_knows_its_text() {
+        let key = CursorKey::parse("billing:orders:3").unwrap();
+        assert!(key.is_text("billing:orders:3"));
+        for other in [
+            "billing:orders:30",
+            "billing:orders:",
+            "billing:orders",
+            "",
+            "billing:orders:3 ",
+        ] {
+            assert!(!key.is_text(other), "{other:?}");
+        }
     }
 }

@@ -221,6 +221,18 @@ impl DurableStore for Guarded<'_> {
         }
         self.store.leased_cas(key, self.lease.epoch, expected, new)
     }
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
+        self.store.read_value_keyed(key)
+    }
+
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        if !key.is_text(&self.lease.key) {
+            return self.cas(&key.to_string(), expected, new);
+        }
+        self.store
+            .leased_cas_keyed(key, self.lease.epoch, expected, new)
+    }
 }
 
 /// Why a checkpoint of epoch `epoch` on `key` is fenced, judged against the
@@ -264,15 +276,19 @@ pub fn check_live(
 /// As [`DurableStore::leased_cas`].
 pub fn leased_cas_in(
     txn: &dyn WriteTxn,
-    key: &str,
+    key: &CursorKey,
     epoch: u64,
     expected: u64,
     new: u64,
 ) -> Result<(), DurabilityError> {
-    let parsed = CursorKey::parse(key)?;
-    let current = txn.lock_lease(&parsed)?;
-    check_live(key, epoch, current.as_ref(), txn.clock_now_ms()?)?;
-    txn.cas(key, expected, new)
+    let current = txn.lock_lease(key)?;
+    check_live(
+        &key.to_string(),
+        epoch,
+        current.as_ref(),
+        txn.clock_now_ms()?,
+    )?;
+    txn.cas_keyed(key, expected, new)
 }
 
 /// The fenced error of a store that keeps no leases.

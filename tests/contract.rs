@@ -953,6 +953,61 @@ fn snapshots_and_the_upgrade_from_version_1(backend: TestBackend) {
 }
 
 // One module per backend, one test per case in each.
+/// The seed's checkpoint trait by a parsed key and by the key's text: the
+/// same cursor, the same errors naming the key's text; a bad text key is
+/// refused and the store unchanged.
+fn keyed_and_text_checkpoints_are_one_cursor(backend: TestBackend) {
+    let fixture = backend.fresh();
+    let store = fixture.open();
+    let key: CursorKey = "billing:orders:3".parse().unwrap();
+    store.cas_keyed(&key, 0, 5).unwrap();
+    assert_eq!(store.read_value("billing:orders:3").unwrap(), Some(5));
+    store.cas("billing:orders:3", 5, 6).unwrap();
+    assert_eq!(store.read_value_keyed(&key).unwrap(), Some(6));
+    match store.cas_keyed(&key, 4, 9).unwrap_err() {
+        DurabilityError::StaleCheckpoint {
+            key,
+            expected,
+            actual,
+        } => assert_eq!(
+            (key.as_str(), expected, actual),
+            ("billing:orders:3", 4, Some(6))
+        ),
+        other => panic!("expected stale, got {other:?}"),
+    }
+    for bad in ["billing:orders", "billing:orders:03", "bill ing:orders:3"] {
+        let err = store.cas(bad, 0, 1).unwrap_err();
+        assert!(
+            matches!(err, DurabilityError::InvalidKey(_)),
+            "{bad}: {err:?}"
+        );
+        let err = store.read_value(bad).unwrap_err();
+        assert!(
+            matches!(err, DurabilityError::InvalidKey(_)),
+            "{bad}: {err:?}"
+        );
+    }
+    // No lease is held: fenced, nothing written.
+    let err = store.leased_cas_keyed(&key, 1, 6, 7).unwrap_err();
+    assert!(err.is_fenced(), "{err:?}");
+    let err = store.renew_lease_keyed(&key, "me", 1, 1000).unwrap_err();
+    assert!(err.is_fenced(), "{err:?}");
+    // In a transaction: a keyed read, then a compare-and-swap by text.
+    store
+        .write(|txn| {
+            assert_eq!(txn.read_value_keyed(&key)?, Some(6));
+            txn.cas("billing:orders:3", 6, 8)?;
+            assert_eq!(txn.read_value("billing:orders:3")?, Some(8));
+            Ok::<_, DurabilityError>(())
+        })
+        .unwrap();
+    assert_eq!(store.read_value_keyed(&key).unwrap(), Some(8));
+    assert_eq!(
+        listed_keys(&*store, &CursorFilter::default()),
+        ["billing:orders:3"]
+    );
+}
+
 backend_tests!(
     matches_the_model,
     write_transaction_is_all_or_nothing,
@@ -968,6 +1023,7 @@ backend_tests!(
     read_only_store_refuses_writes,
     history_prune_keeps_batches_whole,
     snapshots_and_the_upgrade_from_version_1,
+    keyed_and_text_checkpoints_are_one_cursor,
 );
 
 /// Under `SERIALIZABLE` (forced by a connection option) PostgreSQL aborts

@@ -185,9 +185,7 @@ impl Chunk {
             let mut stale = Vec::new();
             for (position, h) in held.iter().enumerate() {
                 if !h.checked
-                    && txn
-                        .read_value(&h.change.key.to_string())
-                        .map_err(OpError::from)?
+                    && txn.read_value_keyed(h.change.key).map_err(OpError::from)?
                         != h.change.old_offset
                 {
                     stale.push(position);
@@ -215,7 +213,7 @@ impl Chunk {
                 change,
             } = &held[position];
             let key = change.key.to_string();
-            let actual = txn.read_value(&key).map_err(OpError::from)?;
+            let actual = txn.read_value_keyed(change.key).map_err(OpError::from)?;
             let expected = change.old_offset.unwrap_or(0);
             let err = if *checked {
                 DurabilityError::StaleCheckpoint {

@@ -58,8 +58,8 @@ pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> OpResult<(Option<u
     if let Some(moved) = move_expected(store, m)? {
         return Ok(moved);
     }
+    let stored = store.read_value_keyed(m.key)?;
     let key = m.key.to_string();
-    let stored = store.read_value(&key)?;
     if stored.is_none() && !m.create {
         return Err(not_found(key));
     }
@@ -93,9 +93,9 @@ pub fn move_cursor(store: &dyn DurableStore, m: &Move<'_>) -> OpResult<(Option<u
         current,
     );
     if m.allow_rewind && new < current {
-        cursor.rewind(store, new)?;
+        cursor.rewind_keyed(store, m.key, new)?;
     } else {
-        cursor.checkpoint(store, new)?;
+        cursor.checkpoint_keyed(store, m.key, new)?;
     }
     Ok((stored, new))
 }
@@ -116,9 +116,9 @@ fn move_expected(store: &dyn DurableStore, m: &Move<'_>) -> OpResult<Option<(Opt
         expect,
     );
     let swapped = if new < expect {
-        cursor.rewind(store, new)
+        cursor.rewind_keyed(store, m.key, new)
     } else {
-        cursor.checkpoint(store, new)
+        cursor.checkpoint_keyed(store, m.key, new)
     };
     match swapped {
         Ok(()) => Ok(Some((Some(expect), new))),

@@ -171,7 +171,7 @@ pub fn restore<E: From<OpError> + From<StoreError>>(
                     allow_rewind: reason.is_some(),
                 };
                 run.item(number, Some(key), &audit, |txn, audit| {
-                    let current = txn.read_value(&key.to_string())?;
+                    let current = txn.read_value_keyed(key)?;
                     if reason.is_none() && current.is_some_and(|c| c > *offset) {
                         return Err(Refusal::usage(format!(
                             "restoring {key} moves it back from {} to {offset}: a rewind needs --reason TEXT",

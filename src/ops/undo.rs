@@ -59,7 +59,7 @@ fn plan_undo(
 ) -> OpResult<UndoPlan> {
     let key = key_of(change)?;
     let key_text = key.to_string();
-    let current = store.read_value(&key_text)?;
+    let current = store.read_value_keyed(&key)?;
     let id = change.id;
     let step = match (change.old_offset, change.new_offset) {
         (old, Some(wrote)) => {

@@ -26,7 +26,7 @@ pub(crate) trait GuardedWrites {
 /// skips the statement that cannot succeed.
 pub(crate) fn guarded_cas(
     writes: &impl GuardedWrites,
-    key: &str,
+    key: &CursorKey,
     expected: u64,
     new: u64,
     mut known: Option<Option<u64>>,
@@ -35,7 +35,7 @@ pub(crate) fn guarded_cas(
         return Err(DurabilityError::OffsetTooLarge { offset: new });
     }
     let stale = |actual| DurabilityError::StaleCheckpoint {
-        key: key.to_owned(),
+        key: key.to_string(),
         expected,
         actual,
     };
@@ -108,5 +108,41 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         self.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .renew_lease(key, owner, epoch, ttl_ms)
+    }
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .read_value_keyed(key)
+    }
+
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .cas_keyed(key, expected, new)
+    }
+
+    fn leased_cas_keyed(
+        &self,
+        key: &CursorKey,
+        epoch: u64,
+        expected: u64,
+        new: u64,
+    ) -> Result<(), DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .leased_cas_keyed(key, epoch, expected, new)
+    }
+
+    fn renew_lease_keyed(
+        &self,
+        key: &CursorKey,
+        owner: &str,
+        epoch: u64,
+        ttl_ms: i64,
+    ) -> Result<i64, DurabilityError> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .renew_lease_keyed(key, owner, epoch, ttl_ms)
     }
 }

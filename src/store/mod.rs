@@ -40,6 +40,7 @@ const REGISTERED: &[&backend::Registration] = &[
 
 mod backend;
 mod cas;
+mod durable;
 mod ext;
 mod location;
 mod open;
@@ -49,6 +50,8 @@ mod types;
 mod write_id;
 
 pub(crate) use cas::{guarded_cas, GuardedWrites};
+pub(crate) use durable::text_keys_parsed_once;
+pub use durable::DurableStore;
 pub use ext::{Outcome, StoreExt, StoreReadExt};
 pub use open::{init, open, prepare_one_shot_process};
 pub use read_view::ReadView;
@@ -85,67 +88,6 @@ use crate::key::{CursorKey, PartitionKey};
 /// The default busy timeout: how long a write waits for a store locked by
 /// another writer.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A key-value store of cursor offsets with compare-and-swap.
-///
-/// Keys are cursor keys (`CONSUMER:CHANNEL:INDEX`); values are offsets. An
-/// absent key reads as offset 0 for the purpose of compare-and-swap.
-pub trait DurableStore {
-    /// Read the offset stored under `key` (`None`: absent).
-    ///
-    /// # Errors
-    ///
-    /// Store failures, an invalid key, or a stored value that is not a valid
-    /// offset.
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError>;
-
-    /// Write `new` under `key` only if the stored value equals `expected`
-    /// (absent counts as 0).
-    ///
-    /// # Errors
-    ///
-    /// [`DurabilityError::StaleCheckpoint`] with the value found when it does
-    /// not equal `expected`; store failures.
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError>;
-
-    /// A compare-and-swap through a lease: written only if the cursor's
-    /// lease is live on the store's clock and of epoch `epoch`, and the
-    /// stored value equals `expected` (see [`crate::lease`]).
-    ///
-    /// # Errors
-    ///
-    /// [`DurabilityError::Fenced`] when the lease is not live or not of
-    /// that epoch (nothing written), then as [`DurableStore::cas`]; a store
-    /// that keeps no leases refuses every such checkpoint as fenced.
-    fn leased_cas(
-        &self,
-        key: &str,
-        epoch: u64,
-        expected: u64,
-        new: u64,
-    ) -> Result<(), DurabilityError> {
-        let _ = (expected, new);
-        Err(crate::lease::no_leases(key, epoch))
-    }
-
-    /// Renew a live lease of `owner` and `epoch` for `ttl_ms` from now on
-    /// the store's clock, in one statement; the new expiry.
-    ///
-    /// # Errors
-    ///
-    /// [`DurabilityError::Fenced`] when the lease is no longer live or of
-    /// that owner and epoch (nothing written); store failures.
-    fn renew_lease(
-        &self,
-        key: &str,
-        owner: &str,
-        epoch: u64,
-        ttl_ms: i64,
-    ) -> Result<i64, DurabilityError> {
-        let _ = (owner, ttl_ms);
-        Err(crate::lease::no_leases(key, epoch))
-    }
-}
 
 /// What a visitor of a listing returns: go on, or stop early.
 pub type Visit = ControlFlow<()>;
@@ -678,7 +620,7 @@ pub fn apply_changes_one_by_one<T: WriteTxn + ?Sized>(
     let mut stale = Vec::new();
     for (position, change) in changes.iter().enumerate() {
         let made = match (change.old_offset, change.new_offset) {
-            (old, Some(new)) => txn.cas(&change.key.to_string(), old.unwrap_or(0), new),
+            (old, Some(new)) => txn.cas_keyed(change.key, old.unwrap_or(0), new),
             (Some(old), None) => txn.remove_if(change.key, old),
             (None, None) => Ok(()),
         };

@@ -206,16 +206,15 @@ pub(super) fn leased_swap(
 /// error saying why nothing was renewed.
 pub(super) fn renew(
     store: &PostgresStore,
-    key: &str,
+    parsed: &CursorKey,
     owner: &str,
     epoch: u64,
     ttl_ms: i64,
 ) -> Result<i64, DurabilityError> {
     if !store.has_leases() {
-        return Err(crate::lease::no_leases(key, epoch));
+        return Err(crate::lease::no_leases(&parsed.to_string(), epoch));
     }
-    let parsed = CursorKey::parse(key)?;
-    let (consumer, channel, partition) = columns(&parsed);
+    let (consumer, channel, partition) = columns(parsed);
     let epoch_sql = sql_int(epoch);
     let renewed = store
         .with_statement(
@@ -239,7 +238,8 @@ pub(super) fn renew(
     if let Some(row) = renewed {
         return Ok(row.get(0));
     }
-    let current = read_lease(store, &parsed, false)?;
+    let current = read_lease(store, parsed, false)?;
+    let key = &parsed.to_string();
     crate::lease::check_live(key, epoch, current.as_ref(), clock_now(store)?)?;
     Err(DurabilityError::Fenced {
         key: key.to_owned(),

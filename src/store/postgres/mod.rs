@@ -489,16 +489,18 @@ fn is_lost_init_race(e: &postgres::Error) -> bool {
     )
 }
 
+/// A text key is parsed once, here, then the keyed operation runs.
 impl DurableStore for PostgresStore {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        let key = CursorKey::parse(key)?;
+    crate::store::text_keys_parsed_once!();
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
         self.reconnect_if_lost()?;
-        read::offset(self, &key)
+        read::offset(self, key)
     }
 
     /// One compare-and-swap, each guarded statement its own transaction:
     /// correct without any lock, as the statements are.
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
         self.reconnect_if_lost()?;
         write::cas(self, key, expected, new, None)
     }
@@ -506,16 +508,15 @@ impl DurableStore for PostgresStore {
     /// One guarded statement that checks the lease too; when it writes
     /// nothing, one transaction with the lease locked says why (or creates
     /// an absent cursor).
-    fn leased_cas(
+    fn leased_cas_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         epoch: u64,
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
-        let parsed = CursorKey::parse(key)?;
         self.reconnect_if_lost()?;
-        if leases::leased_swap(self, &parsed, epoch, expected, new)? {
+        if leases::leased_swap(self, key, epoch, expected, new)? {
             return Ok(());
         }
         crate::store::StoreExt::write(self, |txn| {
@@ -523,9 +524,9 @@ impl DurableStore for PostgresStore {
         })
     }
 
-    fn renew_lease(
+    fn renew_lease_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         owner: &str,
         epoch: u64,
         ttl_ms: i64,

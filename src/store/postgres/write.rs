@@ -26,12 +26,12 @@ fn sql_offset(offset: u64) -> i64 {
 /// The guarded statements of one cursor.
 struct CursorWrites<'a> {
     store: &'a PostgresStore,
-    key: CursorKey,
+    key: &'a CursorKey,
 }
 
 impl GuardedWrites for CursorWrites<'_> {
     fn swap(&self, expected: u64, new: u64) -> Result<bool, DurabilityError> {
-        let (consumer, channel, partition) = columns(&self.key);
+        let (consumer, channel, partition) = columns(self.key);
         let (new, expected) = (sql_offset(new), sql_offset(expected));
         let changed = self
             .store
@@ -43,7 +43,7 @@ impl GuardedWrites for CursorWrites<'_> {
     }
 
     fn insert(&self, new: u64) -> Result<bool, DurabilityError> {
-        let (consumer, channel, partition) = columns(&self.key);
+        let (consumer, channel, partition) = columns(self.key);
         let new = sql_offset(new);
         let inserted = self
             .store
@@ -55,7 +55,7 @@ impl GuardedWrites for CursorWrites<'_> {
     }
 
     fn read(&self) -> Result<Option<u64>, DurabilityError> {
-        read::offset(self.store, &self.key)
+        read::offset(self.store, self.key)
     }
 }
 
@@ -104,15 +104,12 @@ pub(super) fn read_ahead(
 /// Compare-and-swap on one cursor by guarded statements.
 pub(super) fn cas(
     store: &PostgresStore,
-    key: &str,
+    key: &CursorKey,
     expected: u64,
     new: u64,
     known: Option<Option<u64>>,
 ) -> Result<(), DurabilityError> {
-    let writes = CursorWrites {
-        store,
-        key: CursorKey::parse(key)?,
-    };
+    let writes = CursorWrites { store, key };
     guarded_cas(&writes, key, expected, new, known)
 }
 
@@ -122,7 +119,7 @@ pub struct PostgresTxn<'s> {
     store: &'s PostgresStore,
     open: Cell<bool>,
     now_ms: Cell<Option<i64>>,
-    last_read: RefCell<Option<(String, Option<u64>)>>,
+    last_read: RefCell<Option<(CursorKey, Option<u64>)>>,
     /// The write's id, made here; its batch and its first change outside a
     /// batch: the `writes` row it commits with.
     write_id: String,
@@ -286,44 +283,46 @@ impl StoreRead for PostgresTxn<'_> {
     }
 }
 
+/// A text key is parsed once, here, then the keyed operation runs.
 impl DurableStore for PostgresTxn<'_> {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+    crate::store::text_keys_parsed_once!();
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
         if let Some((k, v)) = &*self.last_read.borrow() {
             if k == key {
                 return Ok(*v);
             }
         }
-        let value = read::offset(self.store, &CursorKey::parse(key)?)?;
-        *self.last_read.borrow_mut() = Some((key.to_owned(), value));
+        let value = read::offset(self.store, key)?;
+        *self.last_read.borrow_mut() = Some((key.clone(), value));
         Ok(value)
     }
 
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
         let known = match self.last_read.borrow_mut().take() {
-            Some((k, v)) if k == key => Some(v),
+            Some((k, v)) if k == *key => Some(v),
             _ => None,
         };
         cas(self.store, key, expected, new, known)
     }
 
-    fn leased_cas(
+    fn leased_cas_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         epoch: u64,
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
         self.last_read.borrow_mut().take();
-        let parsed = CursorKey::parse(key)?;
-        if super::leases::leased_swap(self.store, &parsed, epoch, expected, new)? {
+        if super::leases::leased_swap(self.store, key, epoch, expected, new)? {
             return Ok(());
         }
         crate::lease::leased_cas_in(self, key, epoch, expected, new)
     }
 
-    fn renew_lease(
+    fn renew_lease_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         owner: &str,
         epoch: u64,
         ttl_ms: i64,

@@ -177,13 +177,12 @@ pub(super) fn leased_swap(
 /// error saying why nothing was renewed.
 pub(super) fn renew(
     conn: &Connection,
-    key: &str,
+    parsed: &CursorKey,
     owner: &str,
     epoch: u64,
     ttl_ms: i64,
 ) -> Result<i64, DurabilityError> {
-    let parsed = CursorKey::parse(key)?;
-    let (consumer, channel, partition) = columns(&parsed);
+    let (consumer, channel, partition) = columns(parsed);
     let renewed = conn
         .prepare_cached(&format!(
             "UPDATE leases SET expires_at = {NOW_MS_SQL} + ?6 \
@@ -207,7 +206,8 @@ pub(super) fn renew(
     match renewed {
         Ok(Some(expires_at)) => Ok(expires_at),
         Ok(None) => {
-            let current = read_lease(conn, &parsed)?;
+            let key = &parsed.to_string();
+            let current = read_lease(conn, parsed)?;
             let now = super::now_ms();
             crate::lease::check_live(key, epoch, current.as_ref(), now)?;
             // Live and of this epoch, but another owner's name.
@@ -219,7 +219,7 @@ pub(super) fn renew(
         }
         Err(e) => {
             if !has_leases(conn)? {
-                return Err(crate::lease::no_leases(key, epoch));
+                return Err(crate::lease::no_leases(&parsed.to_string(), epoch));
             }
             Err(db_err("renewing a lease")(e).into())
         }

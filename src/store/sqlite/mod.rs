@@ -254,32 +254,35 @@ impl StoreRead for SqliteStore {
     }
 }
 
+/// A text key is parsed once, here, then the keyed operation runs.
 impl DurableStore for SqliteStore {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        read::read_offset(&self.conn, key)
+    crate::store::text_keys_parsed_once!();
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
+        read::read_offset_of(&self.conn, key)
     }
 
     /// Each compare-and-swap is its own `BEGIN IMMEDIATE` transaction.
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        self.write(|txn| txn.cas(key, expected, new))
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
+        self.write(|txn| txn.cas_keyed(key, expected, new))
     }
 
     /// Its own `BEGIN IMMEDIATE` transaction too, the lease checked in the
     /// guarded `UPDATE` itself.
-    fn leased_cas(
+    fn leased_cas_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         epoch: u64,
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
-        self.write(|txn| txn.leased_cas(key, epoch, expected, new))
+        self.write(|txn| txn.leased_cas_keyed(key, epoch, expected, new))
     }
 
     /// One statement, outside any transaction.
-    fn renew_lease(
+    fn renew_lease_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         owner: &str,
         epoch: u64,
         ttl_ms: i64,

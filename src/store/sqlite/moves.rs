@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::db_err;
-use super::read::read_offset;
+use super::read::read_offset_of;
 use super::schema::{chain_trigger_sql, RULES_VERSION};
 use super::write::{sql_offset, to_sql_offset, Statements};
 use crate::error::DurabilityError;
@@ -341,7 +341,7 @@ pub(super) fn apply_moves(
     // from what the cursors hold.
     let mut stale = Vec::new();
     for (position, m) in moves.iter().enumerate() {
-        if read_offset(stmts, &m.key.to_string())? != m.old_offset {
+        if read_offset_of(stmts, m.key)? != m.old_offset {
             stale.push(position);
         }
     }

@@ -73,21 +73,12 @@ pub(super) fn read_cursor(
     }))
 }
 
-/// Read one offset (without building a whole [`CursorRow`]).
-pub(super) fn read_offset(
-    stmts: &impl Statements,
-    key: &str,
-) -> Result<Option<u64>, DurabilityError> {
-    read_offset_of(stmts, &CursorKey::parse(key)?)
-}
-
-/// [`read_offset`] of a key already split (a stored one, whose names need
-/// not be valid ones).
+/// Read one offset (without building a whole [`CursorRow`]); the key may
+/// be a stored one, whose names need not be valid ones.
 pub(super) fn read_offset_of(
     stmts: &impl Statements,
     parsed: &CursorKey,
 ) -> Result<Option<u64>, DurabilityError> {
-    let key = parsed.to_string();
     let pk = parsed.partition_key();
     let found = stmts
         .with(Sql::ReadOffset, |s| {
@@ -104,7 +95,11 @@ pub(super) fn read_offset_of(
     match found {
         None => Ok(None),
         Some(Ok(offset)) => Ok(Some(offset)),
-        Some(Err(value)) => Err(StoreError::InvalidValue { key, value }.into()),
+        Some(Err(value)) => Err(StoreError::InvalidValue {
+            key: parsed.to_string(),
+            value,
+        }
+        .into()),
     }
 }
 

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use rusqlite::{params, CachedStatement, Connection, Statement, Transaction};
 
-use super::read::{self, read_offset};
+use super::read::{self, read_offset_of};
 use super::write_ids::{WriteRecord, INSERT_WRITE};
 use super::{db_err, SqliteStore};
 use crate::error::{DurabilityError, StoreError};
@@ -138,16 +138,15 @@ pub(super) fn to_sql_offset(offset: u64) -> Result<i64, DurabilityError> {
 /// The guarded statements of one cursor, on one transaction's statements.
 struct CursorWrites<'a, S> {
     stmts: &'a S,
-    key: &'a str,
-    parsed: CursorKey,
+    key: &'a CursorKey,
     now: i64,
 }
 
 impl<S: Statements> CursorWrites<'_, S> {
     fn columns(&self) -> (&str, &str, u32) {
-        let pk = self.parsed.partition_key();
+        let pk = self.key.partition_key();
         (
-            self.parsed.consumer().as_str(),
+            self.key.consumer().as_str(),
             pk.channel().as_str(),
             pk.index(),
         )
@@ -181,25 +180,20 @@ impl<S: Statements> GuardedWrites for CursorWrites<'_, S> {
     }
 
     fn read(&self) -> Result<Option<u64>, DurabilityError> {
-        read_offset(self.stmts, self.key)
+        read_offset_of(self.stmts, self.key)
     }
 }
 
 /// Compare-and-swap on one cursor inside a write transaction.
 pub(super) fn cas_on(
     stmts: &impl Statements,
-    key: &str,
+    key: &CursorKey,
     expected: u64,
     new: u64,
     now: i64,
     known: Option<Option<u64>>,
 ) -> Result<(), DurabilityError> {
-    let writes = CursorWrites {
-        stmts,
-        key,
-        parsed: CursorKey::parse(key)?,
-        now,
-    };
+    let writes = CursorWrites { stmts, key, now };
     guarded_cas(&writes, key, expected, new, known)
 }
 
@@ -225,13 +219,14 @@ struct LastRead {
 }
 
 impl LastRead {
-    fn get(&self, key: &str) -> Option<Option<u64>> {
-        (self.valid && self.key == key).then_some(self.offset)
+    fn get(&self, key: &CursorKey) -> Option<Option<u64>> {
+        (self.valid && key.is_text(&self.key)).then_some(self.offset)
     }
 
-    fn set(&mut self, key: &str, offset: Option<u64>) {
+    fn set(&mut self, key: &CursorKey, offset: Option<u64>) {
+        use std::fmt::Write as _;
         self.key.clear();
-        self.key.push_str(key);
+        let _ = write!(self.key, "{key}");
         self.offset = offset;
         self.valid = true;
     }
@@ -374,16 +369,18 @@ impl StoreRead for SqliteTxn<'_> {
 }
 
 impl DurableStore for SqliteTxn<'_> {
-    fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
+    crate::store::text_keys_parsed_once!();
+
+    fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
         if let Some(offset) = self.last_read.borrow().get(key) {
             return Ok(offset);
         }
-        let offset = read_offset(&self.prepared, key)?;
+        let offset = read_offset_of(&self.prepared, key)?;
         self.last_read.borrow_mut().set(key, offset);
         Ok(offset)
     }
 
-    fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
+    fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
         let known = {
             let mut last = self.last_read.borrow_mut();
             let known = last.get(key);
@@ -396,24 +393,23 @@ impl DurableStore for SqliteTxn<'_> {
     /// The guarded `UPDATE` that checks the lease in the same statement;
     /// when it writes nothing, the general path says why (or creates an
     /// absent cursor).
-    fn leased_cas(
+    fn leased_cas_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         epoch: u64,
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
-        let parsed = CursorKey::parse(key)?;
         self.last_read.borrow_mut().valid = false;
-        if super::leases::leased_swap(&self.tx, &parsed, epoch, expected, new, self.now_ms)? {
+        if super::leases::leased_swap(&self.tx, key, epoch, expected, new, self.now_ms)? {
             return Ok(());
         }
         crate::lease::leased_cas_in(self, key, epoch, expected, new)
     }
 
-    fn renew_lease(
+    fn renew_lease_keyed(
         &self,
-        key: &str,
+        key: &CursorKey,
         owner: &str,
         epoch: u64,
         ttl_ms: i64,
