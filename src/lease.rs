@@ -353,8 +353,9 @@ pub fn live_lease(txn: &dyn WriteTxn, key: &CursorKey) -> Result<Option<LeaseRow
 }
 
 /// What an operator's write does about a leased cursor, set by the front
-/// end (the command line prints a note naming the holder, and with
-/// `--fence` breaks the lease in the write's transaction).
+/// end (the command line registers `ops::lease::on_write`: a note naming
+/// the holder, and with `--fence` the lease broken in the write's
+/// transaction).
 pub type OperatorWriteHook = fn(&dyn WriteTxn, &CursorKey, &str) -> Result<(), StoreError>;
 
 static OPERATOR_WRITE_HOOK: std::sync::OnceLock<OperatorWriteHook> = std::sync::OnceLock::new();

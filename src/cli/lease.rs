@@ -8,11 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use cursorctl::key::{ConsumerId, CursorKey};
-use cursorctl::lease::{break_lease, live_lease};
-use cursorctl::store::{ChangeInput, LeaseRow, StoreExt, Visit, WriteTxn};
-use cursorctl::StoreError;
+use cursorctl::ops::lease::{self as op, require_leases};
+use cursorctl::store::{LeaseRow, Visit};
 
-use super::error::{CliResult, ExitKind, Failure};
+use super::error::CliResult;
 use super::output::{format_time, Field, Record, Shape};
 use super::{reason_arg, Context};
 
@@ -128,18 +127,6 @@ impl Record for LeaseRecord<'_> {
     }
 }
 
-fn require_leases(store: &dyn cursorctl::Store) -> CliResult<()> {
-    let version = store.schema_version()?;
-    if version < cursorctl::store::LEASES_VERSION {
-        return Err(Failure::new(
-            ExitKind::Store,
-            format!("the store has schema version {version}, which keeps no leases: run `cursorctl init` to upgrade it"),
-        )
-        .into());
-    }
-    Ok(())
-}
-
 fn list(ctx: &Context, consumer: Option<&str>) -> CliResult<()> {
     let store = ctx.open_read()?;
     require_leases(&**store)?;
@@ -171,65 +158,21 @@ fn list(ctx: &Context, consumer: Option<&str>) -> CliResult<()> {
     Ok(())
 }
 
-/// Record a break in the history: a change of the cursor that keeps its
-/// offset (old = new; both absent when the cursor does not exist), with
-/// the command `lease break` and the reason, which names the holder.
-fn record_break(
-    txn: &dyn WriteTxn,
-    key: &CursorKey,
-    was: &LeaseRow,
-    command: &str,
-    reason: &str,
-) -> Result<i64, StoreError> {
-    let offset = txn.cursor(key)?.map(|c| c.offset);
-    let reason = format!(
-        "{reason} (lease of {} at epoch {} broken, now epoch {})",
-        was.owner,
-        was.epoch,
-        was.epoch + 1
-    );
-    txn.record_change(&ChangeInput {
-        key,
-        old_offset: offset,
-        new_offset: offset,
-        command,
-        reason: Some(&reason),
-        user: &Context::user(),
-        batch: None,
-    })
-}
-
 fn break_one(ctx: &Context, key: &CursorKey, reason: &str, dry_run: bool) -> CliResult<()> {
     let store = ctx.open_write()?;
-    require_leases(&*store)?;
     let outcome = cursorctl::store::Outcome::of_dry_run(dry_run);
-    let (was, id, now) = store.write_then(outcome, |txn| -> CliResult<_> {
-        let Some(was) = break_lease(txn, key)? else {
-            return Err(Failure::new(
-                ExitKind::NotFound,
-                format!("no live lease is held on {key}: nothing to break"),
-            )
-            .with("key", key.to_string())
-            .into());
-        };
-        let id = record_break(txn, key, &was, "lease break", reason)?;
-        Ok((was, id, txn.now_ms()))
-    })?;
-    let broken = LeaseRow {
-        epoch: was.epoch + 1,
-        expires_at: now,
-        ..was.clone()
-    };
+    let broken = op::break_one(&*store, key, reason, &Context::user(), outcome)?;
+    let was = &broken.was;
     ctx.print_one(&LeaseRecord {
-        row: &broken,
+        row: &broken.now,
         key: key.to_string(),
-        now,
+        now: broken.at,
     })?;
     let would = if dry_run { "would break" } else { "broke" };
     let recorded = if dry_run {
         String::new()
     } else {
-        format!(", recorded as change {id}")
+        format!(", recorded as change {}", broken.change)
     };
     ctx.note(&format!(
         "{would} the lease of {} on {key} (epoch {} -> {}; it was live until {}){recorded}",
@@ -241,49 +184,16 @@ fn break_one(ctx: &Context, key: &CursorKey, reason: &str, dry_run: bool) -> Cli
     Ok(())
 }
 
-/// `--fence`: operator writes break the live lease of each cursor they
-/// write, in their transaction.
-static FENCE: AtomicBool = AtomicBool::new(false);
 static QUIET: AtomicBool = AtomicBool::new(false);
 /// The cursors a note was printed for (a transaction may run again).
 static NOTED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
-/// Set once, before a command runs.
+/// Set once, before a command runs: operator writes break the live lease
+/// of each cursor they write with `--fence` (in the operations layer), and
+/// a note names each holder met unless `--quiet`.
 pub fn configure(fence: bool, quiet: bool) {
-    FENCE.store(fence, Ordering::Relaxed);
     QUIET.store(quiet, Ordering::Relaxed);
-    cursorctl::lease::set_operator_write_hook(on_write);
-}
-
-/// What an operator write does about the cursor `key` it writes, in its
-/// transaction: nothing without a live lease; with one, a note on stderr
-/// naming the holder, and with `--fence` the lease is broken (epoch + 1,
-/// recorded in the history) so that its holder's next checkpoint is
-/// fenced.
-///
-/// # Errors
-///
-/// Store failures.
-pub fn on_write(txn: &dyn WriteTxn, key: &CursorKey, command: &str) -> Result<(), StoreError> {
-    let fence = FENCE.load(Ordering::Relaxed);
-    let held = if fence {
-        break_lease(txn, key)?
-    } else {
-        live_lease(txn, key)?
-    };
-    if let Some(held) = held {
-        if fence {
-            record_break(
-                txn,
-                key,
-                &held,
-                "lease break",
-                &format!("--fence by {command}"),
-            )?;
-        }
-        note_once(key, &held, fence);
-    }
-    Ok(())
+    op::register_write_hook(fence, Context::user(), note_once);
 }
 
 fn note_once(key: &CursorKey, held: &LeaseRow, fenced: bool) {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::connect::{self, SessionAttrs};
 use super::PostgresStore;
+use crate::backoff::Backoff;
 use crate::error::{StoreError, StoreErrorKind};
 use crate::store::{Access, CommitLost, SettledWrite};
 
@@ -24,10 +25,6 @@ const MARK_NOT_WRITTEN: &str = "INSERT INTO writes (write_id, at, not_written) \
      ON CONFLICT (write_id) DO NOTHING";
 
 const FIND_WRITE: &str = "SELECT batch, change, not_written FROM writes WHERE write_id = $1";
-
-/// How long to wait between attempts to reach a server that accepts
-/// writes.
-const PAUSE: Duration = Duration::from_millis(200);
 
 /// The statements that record a write when it commits: its row in
 /// `writes`, then `COMMIT`, sent as one message (no round trip more than a
@@ -75,14 +72,57 @@ pub(super) fn settle(store: &PostgresStore, write_id: &str) -> Result<SettledWri
 }
 
 /// Connect the store again, to a server that accepts writes, whatever the
-/// location asks for (a write is settled on the primary).
-fn reconnect(store: &PostgresStore) -> Result<(), StoreError> {
+/// location asks for (a write is settled on the primary). A connection
+/// that fails is tried again with its caller's `backoff`: the reconnect
+/// spends the budget of the whole settling, never one of its own.
+fn reconnect(store: &PostgresStore, backoff: &mut Backoff) -> Result<(), StoreError> {
     let target = connect::target(&store.origin, Access::ReadWrite, store.busy_timeout)?;
-    let client = connect::connect_as(&target, SessionAttrs::ReadWrite, true)?;
+    let client = retry_within(
+        backoff,
+        || connect::connect_as(&target, SessionAttrs::ReadWrite, true),
+        |e| e.kind() == StoreErrorKind::Connection,
+    )?;
     store.reconnected(client);
     store.statements.borrow_mut().clear();
     store.in_transaction.set(false);
     Ok(())
+}
+
+/// Run `attempt` until it succeeds, fails for good (`again` says no), or
+/// `backoff` is spent (the last failure is returned).
+fn retry_within<T>(
+    backoff: &mut Backoff,
+    mut attempt: impl FnMut() -> Result<T, StoreError>,
+    again: impl Fn(&StoreError) -> bool,
+) -> Result<T, StoreError> {
+    retry_with_clock(
+        backoff,
+        &mut Instant::now,
+        &mut std::thread::sleep,
+        |_| attempt(),
+        again,
+    )
+}
+
+/// [`retry_within`] with its clock and its sleep given, and the backoff
+/// lent to each attempt (which may spend part of it in a loop of its own).
+fn retry_with_clock<T>(
+    backoff: &mut Backoff,
+    now: &mut dyn FnMut() -> Instant,
+    sleep: &mut dyn FnMut(Duration),
+    mut attempt: impl FnMut(&mut Backoff) -> Result<T, StoreError>,
+    again: impl Fn(&StoreError) -> bool,
+) -> Result<T, StoreError> {
+    loop {
+        match attempt(backoff) {
+            Ok(v) => return Ok(v),
+            Err(e) if again(&e) => match backoff.next_pause(now()) {
+                Some(pause) => sleep(pause),
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The write of `write_id` lost its connection while committing (`lost`):
@@ -98,7 +138,9 @@ pub(super) fn settle_lost_commit(
     lost: &StoreError,
 ) -> Result<(), StoreError> {
     let started = Instant::now();
-    let deadline = started + store.busy_timeout;
+    // One budget, the busy timeout, for the whole settling: its reconnects
+    // pause with the same backoff.
+    let mut backoff = super::reconnect_backoff(store.busy_timeout);
     let context = format!("committing ({})", store.describe);
     let lost_detail = match lost {
         StoreError::Database { source, .. } | StoreError::ConnectionLost { source, .. } => {
@@ -106,44 +148,42 @@ pub(super) fn settle_lost_commit(
         }
         other => other.to_string(),
     };
-    loop {
-        let last = match reconnect(store).and_then(|()| settle(store, write_id)) {
-            Ok(SettledWrite::Committed {
-                batch: found_batch,
-                change: found_change,
-            }) => {
-                if (found_batch, found_change) == (batch, change) {
-                    return Ok(());
-                }
-                return Err(StoreError::Database {
-                    context,
-                    kind: StoreErrorKind::Other,
-                    source: format!(
-                        "the write id {write_id} is recorded with another batch or change than this write made"
-                    )
-                    .into(),
-                });
+    let settled = retry_with_clock(
+        &mut backoff,
+        &mut Instant::now,
+        &mut std::thread::sleep,
+        |backoff| reconnect(store, backoff).and_then(|()| settle(store, write_id)),
+        |e| crate::store::write_id::reachable_later(e) || e.is_busy(),
+    );
+    match settled {
+        Ok(SettledWrite::Committed {
+            batch: found_batch,
+            change: found_change,
+        }) => {
+            if (found_batch, found_change) == (batch, change) {
+                return Ok(());
             }
-            Ok(SettledWrite::NotWritten) => {
-                return Err(StoreError::Database {
-                    context: format!(
-                        "{context}: the connection was lost while committing ({lost_detail}), and the server that accepts writes now does not hold the write: not written (nothing of it was written, and it never will be)"
-                    ),
-                    kind: StoreErrorKind::Connection,
-                    source: Box::new(CommitLost {
-                        write_id: write_id.to_owned(),
-                        not_written: true,
-                        detail: format!("write id {write_id}: not written"),
-                    }),
-                });
-            }
-            Err(e) if crate::store::write_id::reachable_later(&e) || e.is_busy() => e,
-            Err(e) => return Err(unknown(&context, write_id, &lost_detail, &e, started)),
-        };
-        if Instant::now() + PAUSE >= deadline {
-            return Err(unknown(&context, write_id, &lost_detail, &last, started));
+            Err(StoreError::Database {
+                context,
+                kind: StoreErrorKind::Other,
+                source: format!(
+                    "the write id {write_id} is recorded with another batch or change than this write made"
+                )
+                .into(),
+            })
         }
-        std::thread::sleep(PAUSE);
+        Ok(SettledWrite::NotWritten) => Err(StoreError::Database {
+            context: format!(
+                "{context}: the connection was lost while committing ({lost_detail}), and the server that accepts writes now does not hold the write: not written (nothing of it was written, and it never will be)"
+            ),
+            kind: StoreErrorKind::Connection,
+            source: Box::new(CommitLost {
+                write_id: write_id.to_owned(),
+                not_written: true,
+                detail: format!("write id {write_id}: not written"),
+            }),
+        }),
+        Err(e) => Err(unknown(&context, write_id, &lost_detail, &e, started)),
     }
 }
 
@@ -174,5 +214,111 @@ fn unknown(
             not_written: false,
             detail: format!("write id {write_id}: unknown"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn lost() -> StoreError {
+        StoreError::Database {
+            context: "connecting".to_owned(),
+            kind: StoreErrorKind::Connection,
+            source: "refused".into(),
+        }
+    }
+
+    /// An outer loop whose attempts run an inner loop (the reconnect) with
+    /// the same backoff: the pauses of both together stay within the one
+    /// budget, and the last failure is returned when it is spent.
+    #[test]
+    fn nested_retries_share_one_budget() {
+        let start = Instant::now();
+        let clock = Cell::new(start);
+        let mut backoff = Backoff::starting(start, 250 * MS);
+        let (mut outer, mut inner) = (0, 0);
+        let result: Result<(), StoreError> = retry_with_clock(
+            &mut backoff,
+            &mut || clock.get(),
+            &mut |pause| clock.set(clock.get() + pause),
+            |backoff| {
+                outer += 1;
+                retry_with_clock(
+                    backoff,
+                    &mut || clock.get(),
+                    &mut |pause| clock.set(clock.get() + pause),
+                    |_| -> Result<(), StoreError> {
+                        inner += 1;
+                        Err(lost())
+                    },
+                    |e| e.kind() == StoreErrorKind::Connection,
+                )
+            },
+            |e| e.kind() == StoreErrorKind::Connection,
+        );
+        assert!(result.is_err());
+        assert_eq!(
+            clock.get() - start,
+            250 * MS,
+            "all pauses, once, within the budget"
+        );
+        assert!(backoff.is_spent(clock.get()));
+        assert!(
+            inner > outer,
+            "the inner loop retried within the shared budget"
+        );
+        assert_eq!(outer, 1, "the inner loop spent the budget: no outer retry");
+    }
+
+    #[test]
+    fn a_failure_for_good_is_not_retried() {
+        let start = Instant::now();
+        let mut backoff = Backoff::starting(start, 250 * MS);
+        let mut tries = 0;
+        let mut slept = Duration::ZERO;
+        let result: Result<(), StoreError> = retry_with_clock(
+            &mut backoff,
+            &mut || start,
+            &mut |pause| slept += pause,
+            |_| {
+                tries += 1;
+                Err(StoreError::Database {
+                    context: "settling".to_owned(),
+                    kind: StoreErrorKind::Other,
+                    source: "no such table".into(),
+                })
+            },
+            |e| e.kind() == StoreErrorKind::Connection,
+        );
+        assert_eq!(result.unwrap_err().kind(), StoreErrorKind::Other);
+        assert_eq!((tries, slept), (1, Duration::ZERO));
+    }
+
+    #[test]
+    fn an_answer_after_failures_ends_the_retries() {
+        let start = Instant::now();
+        let clock = Cell::new(start);
+        let mut backoff = Backoff::starting(start, 250 * MS);
+        let mut tries = 0;
+        let result = retry_with_clock(
+            &mut backoff,
+            &mut || clock.get(),
+            &mut |pause| clock.set(clock.get() + pause),
+            |_| {
+                tries += 1;
+                if tries < 3 {
+                    Err(lost())
+                } else {
+                    Ok(tries)
+                }
+            },
+            |e| e.kind() == StoreErrorKind::Connection,
+        );
+        assert_eq!(result.unwrap(), 3);
+        assert_eq!(clock.get() - start, 6 * MS, "two pauses: 2 ms, then 4 ms");
     }
 }
