@@ -23,6 +23,9 @@ pub(super) fn duplicate_reason(key: &str, first: u64) -> String {
 pub(super) struct SeenKeys<'a> {
     store: &'a dyn StoreRead,
     source: &'a dyn BulkSource,
+    /// Whether the input can be read again beside this reading (asked once:
+    /// it is a file system call).
+    rereadable: bool,
     /// The last key while every key so far was above the one before.
     last: Option<(CursorKey, u64)>,
     set: Option<Box<dyn crate::store::SeenKeySet + 'a>>,
@@ -33,6 +36,7 @@ impl<'a> SeenKeys<'a> {
         Self {
             store,
             source,
+            rereadable: source.can_read_beside(),
             last: None,
             set: None,
         }
@@ -45,7 +49,7 @@ impl<'a> SeenKeys<'a> {
             match &self.last {
                 Some((last, first)) if key == last => return Ok(Some(*first)),
                 Some((last, _)) if key < last => self.start_set(line)?,
-                _ if self.source.can_read_beside() => {
+                _ if self.rereadable => {
                     self.last = Some((key.clone(), line));
                     return Ok(None);
                 }
