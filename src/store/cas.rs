@@ -69,21 +69,23 @@ pub(crate) fn guarded_cas(
     Err(stale(writes.read()?))
 }
 
+/// The store behind `lock`, poisoned or not.
+fn locked<S: ?Sized>(lock: &std::sync::Mutex<S>) -> std::sync::MutexGuard<'_, S> {
+    lock.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A store shared between threads behind a lock (`Arc<Mutex<SqliteStore>>`):
 /// each call holds the lock for one read or one compare-and-swap. A lock
 /// poisoned by a panicking holder is taken anyway: every write is its own
 /// transaction, so a panic leaves nothing half-written.
 impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
     fn read_value(&self, key: &str) -> Result<Option<u64>, DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .read_value(key)
+        locked(self).read_value(key)
     }
 
     fn cas(&self, key: &str, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .cas(key, expected, new)
+        locked(self).cas(key, expected, new)
     }
 
     fn leased_cas(
@@ -93,9 +95,7 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .leased_cas(key, epoch, expected, new)
+        locked(self).leased_cas(key, epoch, expected, new)
     }
 
     fn renew_lease(
@@ -105,21 +105,15 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         epoch: u64,
         ttl_ms: i64,
     ) -> Result<i64, DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .renew_lease(key, owner, epoch, ttl_ms)
+        locked(self).renew_lease(key, owner, epoch, ttl_ms)
     }
 
     fn read_value_keyed(&self, key: &CursorKey) -> Result<Option<u64>, DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .read_value_keyed(key)
+        locked(self).read_value_keyed(key)
     }
 
     fn cas_keyed(&self, key: &CursorKey, expected: u64, new: u64) -> Result<(), DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .cas_keyed(key, expected, new)
+        locked(self).cas_keyed(key, expected, new)
     }
 
     fn leased_cas_keyed(
@@ -129,9 +123,7 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         expected: u64,
         new: u64,
     ) -> Result<(), DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .leased_cas_keyed(key, epoch, expected, new)
+        locked(self).leased_cas_keyed(key, epoch, expected, new)
     }
 
     fn renew_lease_keyed(
@@ -141,8 +133,6 @@ impl<S: DurableStore + ?Sized> DurableStore for std::sync::Mutex<S> {
         epoch: u64,
         ttl_ms: i64,
     ) -> Result<i64, DurabilityError> {
-        self.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .renew_lease_keyed(key, owner, epoch, ttl_ms)
+        locked(self).renew_lease_keyed(key, owner, epoch, ttl_ms)
     }
 }
